@@ -1,0 +1,121 @@
+/**
+ * The keepdav command line: `keepdav serve --root DIR --state DIR --port N --host ADDR ...`.
+ * Prints one line containing "listening" and the URL when ready; SIGTERM/SIGINT stop it
+ * gracefully with exit code 0. Unknown options or an unusable root exit non-zero with a message.
+ */
+import { parseArgs } from 'node:util';
+import { resolveConfig, ConfigError, DEFAULTS, type ConfigInput } from './config';
+import { startServer } from './server';
+
+const HELP = `keepdav: a WebDAV server that never silently loses a write
+
+Usage:
+  keepdav serve [options]
+
+Options for serve:
+  --root DIR               directory to serve (default: ./storage)
+  --state DIR              where locks, dead properties and versions are kept
+                           (default: DIR.keepdav-state beside the root; never inside it)
+  --port N                 TCP port; 0 picks a free one (default: ${DEFAULTS.port})
+  --host ADDR              address to listen on (default: ${DEFAULTS.host})
+  --lock-timeout-min S     floor for granted lock timeouts, seconds (default: ${DEFAULTS.lockTimeout.minSeconds})
+  --lock-timeout-max S     ceiling for granted lock timeouts, seconds, or "infinite" (default: infinite)
+  --lock-timeout-default S timeout granted when the client asks none (default: ${DEFAULTS.lockTimeout.defaultSeconds})
+  --propfind-infinity      answer PROPFIND with Depth: infinity (default: 403 propfind-finite-depth)
+  --max-xml-body BYTES     largest XML request body (default: ${DEFAULTS.maxXmlBodyBytes})
+  --idle-timeout S         close connections idle this long (default: ${DEFAULTS.idleTimeoutMs / 1000})
+  --access-log             log one line per request on stderr
+  -h, --help               show this help
+`;
+
+class UsageError extends Error {}
+
+function numberOption(name: string, value: string | undefined, allowInfinite = false): number | undefined {
+  if (value === undefined) return undefined;
+  if (allowInfinite && /^infinite$/i.test(value)) return Infinity;
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n)) throw new UsageError(`--${name} needs a number, not "${value}"`);
+  return n;
+}
+
+function serveConfig(args: string[]): ConfigInput {
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      root: { type: 'string' },
+      state: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'lock-timeout-min': { type: 'string' },
+      'lock-timeout-max': { type: 'string' },
+      'lock-timeout-default': { type: 'string' },
+      'propfind-infinity': { type: 'boolean' },
+      'max-xml-body': { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      'access-log': { type: 'boolean' },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const idle = numberOption('idle-timeout', values['idle-timeout']);
+  return {
+    root: values.root ?? 'storage',
+    stateDir: values.state,
+    port: numberOption('port', values.port),
+    host: values.host,
+    lockTimeout: {
+      minSeconds: numberOption('lock-timeout-min', values['lock-timeout-min']),
+      maxSeconds: numberOption('lock-timeout-max', values['lock-timeout-max'], true),
+      defaultSeconds: numberOption('lock-timeout-default', values['lock-timeout-default']),
+    },
+    allowPropfindInfinity: values['propfind-infinity'],
+    maxXmlBodyBytes: numberOption('max-xml-body', values['max-xml-body']),
+    idleTimeoutMs: idle === undefined ? undefined : idle * 1000,
+    accessLog: values['access-log'],
+  };
+}
+
+async function serve(args: string[]): Promise<void> {
+  const config = resolveConfig(serveConfig(args));
+  const server = await startServer(config);
+  process.stdout.write(`keepdav listening on ${server.url} (root ${config.root}, state ${config.stateDir})\n`);
+  const stop = (signal: string) => {
+    process.stderr.write(`keepdav: ${signal}, finishing in-flight requests\n`);
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', () => stop('SIGTERM'));
+  process.once('SIGINT', () => stop('SIGINT'));
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined || command === '-h' || command === '--help' || command === 'help' || rest.includes('--help') || rest.includes('-h')) {
+      process.stdout.write(HELP);
+      return command === undefined ? 1 : 0;
+    }
+    if (command === 'serve') {
+      await serve(rest);
+      return -1; // keeps running
+    }
+    throw new UsageError(`unknown command "${command}"`);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof ConfigError || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      process.stderr.write(`keepdav: ${(err as Error).message}\nRun "keepdav --help" for the options.\n`);
+      return 2;
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' || e.code === 'ENOENT' || e.code === 'ENOTDIR') {
+      process.stderr.write(`keepdav: ${e.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2)).then((code) => {
+    if (code >= 0) process.exit(code);
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * Serializes writes (architecture rule 5): a write holds its resource path, or a whole tree for
+ * COPY/MOVE/DELETE of a collection, while it evaluates its conditions and acts, so a check and
+ * its act cannot be split by another request. Paths are taken all at once, so two requests
+ * holding overlapping sets never deadlock.
+ */
+import { isSameOrInside, type DavPath } from '../paths/davPath';
+
+export interface PathClaim {
+  path: DavPath;
+  /** The claim covers everything below `path` too. */
+  tree: boolean;
+}
+
+interface Holder {
+  claims: PathClaim[];
+}
+
+interface Waiter extends Holder {
+  wake: () => void;
+}
+
+function overlaps(a: PathClaim, b: PathClaim): boolean {
+  if (a.path === b.path) return true;
+  return (a.tree && isSameOrInside(b.path, a.path)) || (b.tree && isSameOrInside(a.path, b.path));
+}
+
+export class PathMutex {
+  private readonly held = new Set<Holder>();
+  private readonly waiting: Waiter[] = [];
+
+  /** Runs `action` once no other holder overlaps `claims`; releases them however it ends. */
+  async run<T>(claims: PathClaim[], action: () => Promise<T>): Promise<T> {
+    const holder = await this.acquire(claims);
+    try {
+      return await action();
+    } finally {
+      this.release(holder);
+    }
+  }
+
+  /** The holders whose claims overlap `claim` right now (for "operation in progress" answers). */
+  isBusy(claim: PathClaim): boolean {
+    for (const holder of this.held) if (holder.claims.some((c) => overlaps(c, claim))) return true;
+    return false;
+  }
+
+  private conflicts(claims: PathClaim[], others: Iterable<Holder>): boolean {
+    for (const other of others) {
+      for (const mine of claims) if (other.claims.some((theirs) => overlaps(mine, theirs))) return true;
+    }
+    return false;
+  }
+
+  private acquire(claims: PathClaim[]): Promise<Holder> {
+    // First come, first served: a newcomer also waits behind earlier waiters it overlaps.
+    if (!this.conflicts(claims, this.held) && !this.conflicts(claims, this.waiting)) {
+      const holder = { claims };
+      this.held.add(holder);
+      return Promise.resolve(holder);
+    }
+    return new Promise((resolvePromise) => {
+      const waiter: Waiter = { claims, wake: () => resolvePromise(waiter) };
+      this.waiting.push(waiter);
+    });
+  }
+
+  private release(holder: Holder): void {
+    this.held.delete(holder);
+    for (let i = 0; i < this.waiting.length; i++) {
+      const waiter = this.waiting[i];
+      if (this.conflicts(waiter.claims, this.held) || this.conflicts(waiter.claims, this.waiting.slice(0, i))) continue;
+      this.waiting.splice(i, 1);
+      i--;
+      this.held.add(waiter);
+      waiter.wake();
+    }
+  }
+}

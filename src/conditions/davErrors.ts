@@ -1,0 +1,189 @@
+/**
+ * The DAV conditions keepdav answers with: one class per condition, each knowing its status,
+ * its stable code (README, "Error codes") and its RFC 4918 §16 element where one applies.
+ */
+import { DavError, type ResourceFacts } from './davError';
+
+type Facts = ResourceFacts;
+
+/** 400: a header, URL or body the server cannot parse. */
+export class BadRequestError extends DavError {
+  readonly status = 400;
+  readonly code = 'bad-request';
+  constructor(detail: string) {
+    super(detail);
+  }
+}
+
+/** 403: the request is understood but refused (source equals destination, reserved name...). */
+export class ForbiddenError extends DavError {
+  readonly status = 403;
+  constructor(readonly code: string, detail: string, facts?: Facts) {
+    super(detail, { facts });
+  }
+}
+
+/** 403 with DAV:propfind-finite-depth (RFC 4918 §9.1, §16). */
+export class PropfindFiniteDepthError extends DavError {
+  readonly status = 403;
+  readonly code = 'propfind-finite-depth';
+  constructor() {
+    super('PROPFIND with Depth: infinity is not allowed on this server', { condition: { element: 'propfind-finite-depth' } });
+  }
+}
+
+export class NotFoundError extends DavError {
+  readonly status = 404;
+  readonly code = 'not-found';
+  constructor(href: string) {
+    super(`${href} does not exist`, { facts: { href } });
+  }
+}
+
+/** 405, with the Allow header the resource really supports (RFC 9110 §15.5.6). */
+export class MethodNotAllowedError extends DavError {
+  readonly status = 405;
+  constructor(readonly code: string, detail: string, allow: string, facts?: Facts) {
+    super(detail, { headers: { Allow: allow }, facts });
+  }
+}
+
+/** 409 parent-missing: MKCOL, PUT, COPY, MOVE below a collection that does not exist (RFC 4918 §9.3.1, 9.7.1, 9.8.5, 9.9.4). */
+export class ParentMissingError extends DavError {
+  readonly status = 409;
+  readonly code = 'parent-missing';
+  constructor(missingAncestorHref: string) {
+    super(`the parent collection ${missingAncestorHref} does not exist`, { facts: { missing: missingAncestorHref } });
+  }
+}
+
+/** 409 for other conflicts with the state of the resource (a file where a collection is needed...). */
+export class ConflictError extends DavError {
+  readonly status = 409;
+  constructor(readonly code: string, detail: string, facts?: Facts) {
+    super(detail, { facts });
+  }
+}
+
+/** 409 with DAV:lock-token-matches-request-uri (RFC 4918 §9.11.1). */
+export class LockTokenMismatchError extends DavError {
+  readonly status = 409;
+  readonly code = 'lock-token-matches-request-uri';
+  constructor(token: string, href: string) {
+    super(`no active lock ${token} applies to ${href}`, { condition: { element: 'lock-token-matches-request-uri' }, facts: { href, token } });
+  }
+}
+
+/** 412 from If-Match, If-None-Match or If-Unmodified-Since (RFC 9110 §13.1). */
+export class PreconditionFailedError extends DavError {
+  readonly status = 412;
+  readonly code = 'precondition-failed';
+  constructor(header: string, facts?: Facts) {
+    super(`the ${header} condition is false for the current version`, { facts: { ...facts, header } });
+  }
+}
+
+/** 412 when no list of the If header is true (RFC 4918 §10.4). */
+export class IfHeaderFalseError extends DavError {
+  readonly status = 412;
+  readonly code = 'if-header-false';
+  constructor(facts?: Facts) {
+    super('no list of the If header matches the current state of the resource', { facts });
+  }
+}
+
+/** 412 for COPY/MOVE with Overwrite: F onto an existing resource (RFC 4918 §9.8.5, 9.9.4). */
+export class DestinationExistsError extends DavError {
+  readonly status = 412;
+  readonly code = 'destination-exists';
+  constructor(href: string, facts?: Facts) {
+    super(`${href} exists and Overwrite is F`, { facts: { href, ...facts } });
+  }
+}
+
+/** 413: a body or header over the configured limit. */
+export class PayloadTooLargeError extends DavError {
+  readonly status = 413;
+  readonly code = 'too-large';
+  constructor(detail: string) {
+    super(detail);
+  }
+}
+
+/** 415: MKCOL with a body (RFC 4918 §9.3.1), or a body type the method does not take. */
+export class UnsupportedMediaTypeError extends DavError {
+  readonly status = 415;
+  readonly code = 'unsupported-body';
+  constructor(detail: string) {
+    super(detail);
+  }
+}
+
+/** 416: a Range no byte of which lies in the file (RFC 9110 §15.5.17). */
+export class RangeNotSatisfiableError extends DavError {
+  readonly status = 416;
+  readonly code = 'range-not-satisfiable';
+  constructor(size: number) {
+    super('the requested range lies outside the file', { headers: { 'Content-Range': `bytes */${size}` } });
+  }
+}
+
+/** 422: well-formed XML that asks for something meaningless (RFC 4918 §11.2). */
+export class UnprocessableBodyError extends DavError {
+  readonly status = 422;
+  readonly code = 'unprocessable-body';
+  constructor(detail: string) {
+    super(detail);
+  }
+}
+
+/** 423 with DAV:lock-token-submitted naming the lock root (RFC 4918 §7.5, §16). */
+export class LockTokenSubmittedError extends DavError {
+  readonly status = 423;
+  readonly code = 'lock-token-submitted';
+  constructor(lockRootHref: string, facts?: Facts) {
+    super(`the resource is locked; submit the lock token of ${lockRootHref}`, {
+      condition: { element: 'lock-token-submitted', hrefs: [lockRootHref] },
+      facts: { lockroot: lockRootHref, ...facts },
+    });
+  }
+}
+
+/** 423 with DAV:no-conflicting-lock (RFC 4918 §9.10.5, §16). */
+export class NoConflictingLockError extends DavError {
+  readonly status = 423;
+  readonly code = 'no-conflicting-lock';
+  constructor(lockRootHref: string, facts?: Facts) {
+    super(`a conflicting lock is held on ${lockRootHref}`, {
+      condition: { element: 'no-conflicting-lock', hrefs: [lockRootHref] },
+      facts: { lockroot: lockRootHref, ...facts },
+    });
+  }
+}
+
+/** 501: a method this server does not implement (RFC 9110 §15.6.2). */
+export class NotImplementedError extends DavError {
+  readonly status = 501;
+  readonly code = 'not-implemented';
+  constructor(method: string) {
+    super(`${method} is not implemented`);
+  }
+}
+
+/** 502: COPY/MOVE to another server (RFC 4918 §9.8.5). */
+export class BadGatewayError extends DavError {
+  readonly status = 502;
+  readonly code = 'destination-on-other-server';
+  constructor(destination: string) {
+    super(`the destination ${destination} is not on this server`);
+  }
+}
+
+/** 507: no space left (RFC 4918 §11.5). */
+export class InsufficientStorageError extends DavError {
+  readonly status = 507;
+  readonly code = 'insufficient-storage';
+  constructor(href: string) {
+    super(`not enough space to store ${href}`, { facts: { href } });
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Typed, validated server settings. The CLI (src/cli.ts) and tests build a ServerConfig with
+ * `resolveConfig`, which fills defaults and throws ConfigError on a value that cannot work.
+ */
+import { resolve } from 'node:path';
+
+export interface LockTimeoutSettings {
+  /** Floor for granted lock timeouts, seconds (Office asks 120 s but needs longer). */
+  minSeconds: number;
+  /** Ceiling for granted lock timeouts, seconds; Infinity grants "Infinite" when asked. */
+  maxSeconds: number;
+  /** Granted when the client asks for none. */
+  defaultSeconds: number;
+}
+
+export interface ServerConfig {
+  /** The served directory. */
+  root: string;
+  /** Where locks, dead properties and versions are kept (never reachable by URL). */
+  stateDir: string;
+  host: string;
+  port: number;
+  lockTimeout: LockTimeoutSettings;
+  /** Answer PROPFIND Depth: infinity instead of 403 propfind-finite-depth (RFC 4918 §9.1). */
+  allowPropfindInfinity: boolean;
+  /** Largest XML request body, bytes (413 beyond). */
+  maxXmlBodyBytes: number;
+  maxXmlElements: number;
+  maxXmlDepth: number;
+  /** Time allowed to receive all request headers, ms (slow-loris guard). */
+  headersTimeoutMs: number;
+  /** A connection with no traffic for this long is closed, ms; uploads that keep moving are never cut. */
+  idleTimeoutMs: number;
+  /** Print one line per request on stderr. */
+  accessLog: boolean;
+}
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
+  host: '127.0.0.1',
+  port: 8080,
+  lockTimeout: { minSeconds: 1, maxSeconds: Infinity, defaultSeconds: 3600 },
+  allowPropfindInfinity: false,
+  maxXmlBodyBytes: 1024 * 1024,
+  maxXmlElements: 10000,
+  maxXmlDepth: 64,
+  headersTimeoutMs: 30_000,
+  idleTimeoutMs: 120_000,
+  accessLog: false,
+};
+
+export type ConfigInput = Partial<Omit<ServerConfig, 'lockTimeout'>> & {
+  root: string;
+  lockTimeout?: Partial<LockTimeoutSettings>;
+};
+
+/** Fills defaults and validates; throws ConfigError naming the bad setting. */
+export function resolveConfig(input: ConfigInput): ServerConfig {
+  const root = resolve(input.root);
+  const config: ServerConfig = {
+    ...DEFAULTS,
+    ...stripUndefined(input),
+    root,
+    stateDir: resolve(input.stateDir ?? `${root}.keepdav-state`),
+    lockTimeout: { ...DEFAULTS.lockTimeout, ...stripUndefined(input.lockTimeout ?? {}) },
+  };
+  const { minSeconds, maxSeconds, defaultSeconds } = config.lockTimeout;
+  if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) throw new ConfigError(`port must be 0-65535, not ${config.port}`);
+  if (!(minSeconds >= 1)) throw new ConfigError('lock timeout floor must be at least 1 second');
+  if (!(maxSeconds >= minSeconds)) throw new ConfigError('lock timeout ceiling must not be below the floor');
+  if (!(defaultSeconds >= minSeconds && defaultSeconds <= maxSeconds)) throw new ConfigError('default lock timeout must lie between floor and ceiling');
+  for (const key of ['maxXmlBodyBytes', 'maxXmlElements', 'maxXmlDepth', 'headersTimeoutMs', 'idleTimeoutMs'] as const) {
+    if (!Number.isFinite(config[key]) || config[key] <= 0) throw new ConfigError(`${key} must be a positive number`);
+  }
+  return config;
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,85 @@
+/**
+ * The HTTP edge: the only code that touches node:http. It adapts the request, dispatches to the
+ * method handler, and writes the DavResponse; every thrown error is rendered here, in one place.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Readable, pipeline } from 'node:stream';
+import type { DavResponse, MethodHandler, Services } from '../methods/context';
+import { adaptRequest } from './requestAdapter';
+import { toDavError } from './errorMapping';
+import { renderDavError, INTERNAL_ERROR } from './errorResponse';
+import { prefersProblemJson } from '../headers/accept';
+import { NotImplementedError } from '../conditions/davErrors';
+import { hrefOf } from '../paths/davPath';
+import { ALLOWED_METHODS } from '../methods/allowedMethods';
+
+/** Headers on every answer: WebDAV compliance classes (RFC 4918 §10.1) and Windows' authoring hint. */
+const COMMON_HEADERS = { DAV: '1, 2', 'MS-Author-Via': 'DAV' };
+
+export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function createRequestListener(
+  handlers: Readonly<Record<string, MethodHandler>>,
+  services: Services,
+  log: (line: string) => void,
+): RequestListener {
+  return (req, res) => {
+    const started = process.hrtime.bigint();
+    void handle(req, handlers, services, log).then((response) => {
+      write(req, res, response, log);
+      if (services.config.accessLog) {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        log(`${req.method} ${req.url} ${response.status} ${ms.toFixed(1)}ms`);
+      }
+    });
+  };
+}
+
+async function handle(
+  req: IncomingMessage,
+  handlers: Readonly<Record<string, MethodHandler>>,
+  services: Services,
+  log: (line: string) => void,
+): Promise<DavResponse> {
+  const preferJson = prefersProblemJson(req.headers.accept);
+  try {
+    if (req.url === '*' && req.method === 'OPTIONS') return { status: 200, headers: { Allow: ALLOWED_METHODS } };
+    const request = adaptRequest(req);
+    const handler = Object.prototype.hasOwnProperty.call(handlers, request.method) ? handlers[request.method] : undefined;
+    if (!handler) throw new NotImplementedError(request.method);
+    return await handler(request, services);
+  } catch (err) {
+    const davError = toDavError(err, (path) => hrefOf(path, false));
+    if (davError) return renderDavError(davError, preferJson);
+    log(`internal error on ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return INTERNAL_ERROR;
+  }
+}
+
+function write(req: IncomingMessage, res: ServerResponse, response: DavResponse, log: (line: string) => void): void {
+  if (res.headersSent || res.destroyed) return;
+  const headers: Record<string, string | number | string[]> = { ...COMMON_HEADERS, ...response.headers };
+  // A body we never read would be drained before the connection can be reused: for a large one,
+  // close the connection instead (RFC 9112 §9.6).
+  if (!req.complete && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 65536)) {
+    headers.Connection = 'close';
+  }
+  const body = response.body;
+  const bodyless = req.method === 'HEAD' || response.status === 204 || response.status === 304;
+  if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
+    const bytes = body === undefined ? undefined : typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    if (!bodyless && headers['Content-Length'] === undefined) headers['Content-Length'] = bytes?.length ?? 0;
+    res.writeHead(response.status, headers);
+    res.end(bodyless ? undefined : bytes);
+    return;
+  }
+  res.writeHead(response.status, headers);
+  if (bodyless) {
+    (body as Readable).destroy();
+    res.end();
+    return;
+  }
+  pipeline(body as Readable, res, (err) => {
+    if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') log(`response stream failed: ${err.message}`);
+  });
+}

@@ -1,0 +1,41 @@
+/**
+ * Turns what a handler threw into a DavError. Handlers throw DavErrors for the conditions they
+ * decide in context; parser and storage errors that reach this point get their generic status
+ * here. Anything else is unexpected and becomes a bare 500 (null).
+ */
+import { DavError } from '../conditions/davError';
+import * as dav from '../conditions/davErrors';
+import { HeaderSyntaxError } from '../headers/headerSyntaxError';
+import { XmlError } from '../xml/xmlError';
+import { BadPathError } from '../paths/davPath';
+import * as storage from '../storage/storageErrors';
+import { LockConflictError } from '../locks/lockErrors';
+
+export function toDavError(err: unknown, hrefOf: (path: string) => string): DavError | null {
+  if (err instanceof DavError) return err;
+  if (err instanceof HeaderSyntaxError) return new dav.BadRequestError(`malformed ${err.header} header: ${err.detail}`);
+  if (err instanceof BadPathError) return new dav.BadRequestError(err.message);
+  if (err instanceof XmlError) {
+    switch (err.kind) {
+      case 'too-large':
+        return new dav.PayloadTooLargeError(err.message);
+      case 'unprocessable':
+        return new dav.UnprocessableBodyError(err.message);
+      default:
+        return new dav.BadRequestError(err.message);
+    }
+  }
+  if (err instanceof LockConflictError) return new dav.NoConflictingLockError(hrefOf(err.conflicting.root));
+  if (err instanceof storage.StorageError) {
+    const href = hrefOf(err.path);
+    if (err instanceof storage.NotFoundError) return new dav.NotFoundError(href);
+    if (err instanceof storage.ParentMissingError) return new dav.ParentMissingError(href);
+    if (err instanceof storage.AlreadyExistsError) return new dav.ConflictError('already-exists', `${href} already exists`);
+    if (err instanceof storage.NotACollectionError) return new dav.ConflictError('not-a-collection', `${href} is not a collection`);
+    if (err instanceof storage.IsACollectionError) return new dav.ConflictError('is-a-collection', `${href} is a collection`);
+    if (err instanceof storage.NoSpaceError) return new dav.InsufficientStorageError(href);
+    if (err instanceof storage.AccessDeniedError) return new dav.ForbiddenError('access-denied', `access to ${href} is denied`);
+    if (err instanceof storage.IncompleteBodyError) return new dav.BadRequestError('the request body ended before Content-Length bytes or ran past it');
+  }
+  return null;
+}

@@ -1,0 +1,54 @@
+/**
+ * What a method handler receives and returns. The HTTP edge (src/http) builds a DavRequest from
+ * node:http and writes the DavResponse back; handlers never touch node:http themselves.
+ */
+import type { Readable } from 'node:stream';
+import type { DavPath } from '../paths/davPath';
+import type { ServerConfig } from '../config';
+import type { FileStore } from '../storage/fileStore';
+import type { LockManager } from '../locks/lockManager';
+import type { DeadPropertyStore } from '../props/deadPropertyStore';
+import type { VersionStore } from '../versions/versionStore';
+import type { PathMutex } from '../concurrency/pathMutex';
+import type { TreeOperations } from './support/treeOperations';
+
+export interface DavRequest {
+  readonly method: string;
+  /** The decoded, contained request path. */
+  readonly path: DavPath;
+  /** Whether the request URL ended in "/" (a collection was meant). */
+  readonly trailingSlash: boolean;
+  /** One header's value (lower-case name); repeated headers joined with ", ". */
+  header(name: string): string | undefined;
+  /** Whether the request carries a body (Content-Length > 0 or chunked). */
+  readonly hasBody: boolean;
+  /** Content-Length when given. */
+  readonly contentLength: number | undefined;
+  /** The raw body stream (consumed at most once). */
+  readonly body: Readable;
+  /** Reads the whole body; throws PayloadTooLargeError past `limit` bytes. */
+  readBody(limit: number): Promise<Buffer>;
+  /** The href of a path on this server (percent-encoded, collections end in "/"). */
+  hrefOf(path: DavPath, isCollection: boolean): string;
+  /** Maps an absolute URI or absolute path to one of our DavPaths; null when it names no resource here. */
+  pathOfUri(uri: string): DavPath | null;
+}
+
+export interface DavResponse {
+  status: number;
+  headers?: Record<string, string | number | string[]>;
+  body?: string | Buffer | Readable;
+}
+
+/** Everything a handler may use, built once by the composition root (src/server.ts). */
+export interface Services {
+  readonly config: ServerConfig;
+  readonly store: FileStore;
+  readonly locks: LockManager;
+  readonly props: DeadPropertyStore;
+  readonly versions: VersionStore;
+  readonly writes: PathMutex;
+  readonly tree: TreeOperations;
+}
+
+export type MethodHandler = (req: DavRequest, services: Services) => Promise<DavResponse>;

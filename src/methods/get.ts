@@ -1,0 +1,54 @@
+/**
+ * GET and HEAD (RFC 9110 §9.3.1, §9.3.2): files are streamed, with Range/If-Range (§14) and
+ * conditional GET (§13); a collection answers a small HTML index.
+ */
+import type { DavRequest, DavResponse, MethodHandler, Services } from './context';
+import { loadResource, checkPreconditions, versionHeaders, type Resource } from './support/resource';
+import { NotFoundError, RangeNotSatisfiableError } from '../conditions/davErrors';
+import { parseRange, ifRangeAllows } from '../headers/range';
+import { contentTypeOf } from '../props/contentType';
+import { collectionIndexHtml } from './support/collectionIndex';
+
+export const get: MethodHandler = async (req, services) => {
+  const resource = await loadResource(req, services, req.path);
+  const stat = resource.stat;
+  if (!stat) throw new NotFoundError(resource.href);
+  if ((await checkPreconditions(req, services, resource)) === 'not-modified') {
+    return { status: 304, headers: versionHeaders(resource.etag, stat) };
+  }
+  if (stat.isCollection) return collectionAnswer(req, services, resource);
+  return fileAnswer(req, services, resource);
+};
+
+async function fileAnswer(req: DavRequest, services: Services, resource: Resource): Promise<DavResponse> {
+  const stat = resource.stat!;
+  const headers: Record<string, string | number> = {
+    ...versionHeaders(resource.etag, stat),
+    'Content-Type': contentTypeOf(resource.path),
+    'Accept-Ranges': 'bytes',
+  };
+  const rangeHeader = req.header('range');
+  const range = rangeHeader !== undefined && ifRangeAllows(req.header('if-range'), resource.etag, stat.mtimeMs)
+    ? parseRange(rangeHeader, stat.size)
+    : null;
+  if (range === 'unsatisfiable') throw new RangeNotSatisfiableError(stat.size);
+  const head = req.method === 'HEAD';
+  if (range) {
+    headers['Content-Range'] = `bytes ${range.start}-${range.end}/${stat.size}`;
+    headers['Content-Length'] = range.end - range.start + 1;
+    return { status: 206, headers, body: head ? undefined : await services.store.openRead(resource.path, range) };
+  }
+  headers['Content-Length'] = stat.size;
+  if (head || stat.size === 0) return { status: 200, headers };
+  return { status: 200, headers, body: await services.store.openRead(resource.path) };
+}
+
+async function collectionAnswer(req: DavRequest, services: Services, resource: Resource): Promise<DavResponse> {
+  const members = await services.store.list(resource.path);
+  const html = collectionIndexHtml(resource.href, members.map((m) => ({ name: m.path.slice(m.path.lastIndexOf('/') + 1), href: req.hrefOf(m.path, m.isCollection), isCollection: m.isCollection, size: m.size, mtimeMs: m.mtimeMs })));
+  return {
+    status: 200,
+    headers: { ...versionHeaders(null, resource.stat!), 'Content-Type': 'text/html; charset=utf-8' },
+    body: req.method === 'HEAD' ? undefined : html,
+  };
+}

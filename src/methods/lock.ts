@@ -1,0 +1,77 @@
+/**
+ * LOCK (RFC 4918 §9.10): create a write lock (exclusive or shared, Depth 0 or infinity), or, with
+ * no body, refresh the lock whose token the If header names (§9.10.2). LOCK on an unmapped URL
+ * creates an empty resource and answers 201 (§7.3, §9.10.4).
+ */
+import type { DavRequest, DavResponse, MethodHandler, Services } from './context';
+import { loadResource, checkPreconditions, requireParentCollection, type Resource } from './support/resource';
+import { lockRootHrefFor } from './support/propertyValues';
+import { BadRequestError, PreconditionFailedError } from '../conditions/davErrors';
+import { parseDepth } from '../headers/depth';
+import { parseTimeout } from '../headers/timeout';
+import { parseIfHeader, submittedLockTokens } from '../headers/ifHeader';
+import { parseXmlDocument } from '../xml/parse';
+import { parseLockinfo } from '../xml/requests';
+import { serializeElement } from '../xml/serialize';
+import { renderXmlDocument, el } from '../xml/build';
+import { DAV_NS } from '../xml/tree';
+import { lockDiscoveryElement } from '../props/lockDiscovery';
+import type { ActiveLock } from '../locks/activeLock';
+
+export const lock: MethodHandler = async (req, services) => {
+  const requestedTimeouts = parseTimeout(req.header('timeout'));
+  const body = req.hasBody ? await req.readBody(services.config.maxXmlBodyBytes) : Buffer.alloc(0);
+  if (body.length === 0) return refresh(req, services, requestedTimeouts);
+
+  const info = parseLockinfo(parseXmlDocument(body, { maxElements: services.config.maxXmlElements, maxDepth: services.config.maxXmlDepth }));
+  // §9.10.3: Depth 0 or infinity (the default); 1 is not a lock depth.
+  const depth = parseDepth(req.header('depth')) ?? 'infinity';
+  if (depth === '1') throw new BadRequestError('LOCK takes Depth 0 or infinity');
+
+  return services.writes.run([{ path: req.path, tree: depth === 'infinity' }], async () => {
+    const target = await loadResource(req, services, req.path);
+    if (!target.stat) await requireParentCollection(req, services, req.path);
+    await checkPreconditions(req, services, target);
+
+    const granted = services.locks.acquire({
+      root: req.path,
+      scope: info.scope,
+      depth: target.stat?.isCollection ? depth : '0',
+      owner: info.owner ? serializeElement(info.owner) : null,
+      requestedTimeouts,
+    });
+    let resource = target;
+    if (!target.stat) {
+      try {
+        await services.store.createEmpty(req.path);
+      } catch (err) {
+        services.locks.release(granted.token, req.path);
+        throw err;
+      }
+      resource = await loadResource(req, services, req.path);
+    }
+    return lockAnswer(target.stat ? 200 : 201, resource, granted, { 'Lock-Token': `<${granted.token}>` });
+  });
+};
+
+/** §9.10.2: a refresh names its lock in the If header and has no body. */
+async function refresh(req: DavRequest, services: Services, requestedTimeouts: number[]): Promise<DavResponse> {
+  const ifHeader = parseIfHeader(req.header('if'));
+  if (!ifHeader) throw new BadRequestError('a LOCK without a body refreshes a lock and needs an If header naming it');
+  const target = await loadResource(req, services, req.path);
+  await checkPreconditions(req, services, target);
+  const covering = new Set(services.locks.covering(req.path).map((l) => l.token));
+  const token = [...submittedLockTokens(ifHeader)].find((t) => covering.has(t));
+  if (!token) throw new PreconditionFailedError('If', { href: target.href });
+  const refreshed = services.locks.refresh(token, req.path, requestedTimeouts);
+  return lockAnswer(200, target, refreshed, {});
+}
+
+function lockAnswer(status: number, resource: Resource, lock: ActiveLock, headers: Record<string, string>): DavResponse {
+  const discovery = lockDiscoveryElement([lock], lockRootHrefFor(resource), Date.now());
+  return {
+    status,
+    headers: { ...headers, 'Content-Type': 'application/xml; charset=utf-8' },
+    body: renderXmlDocument(el(DAV_NS, 'prop', discovery)),
+  };
+}

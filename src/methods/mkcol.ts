@@ -1,0 +1,20 @@
+/** MKCOL (RFC 4918 §9.3): 201; 405 on an existing resource; 409 without a parent; 415 with a body. */
+import type { MethodHandler } from './context';
+import { loadResource, checkPreconditions, requireParentCollection } from './support/resource';
+import { MethodNotAllowedError, UnsupportedMediaTypeError } from '../conditions/davErrors';
+import { ALLOWED_METHODS } from './allowedMethods';
+
+export const mkcol: MethodHandler = async (req, services) => {
+  // §9.3: a body we do not understand (we support no extended MKCOL) is 415.
+  if (req.hasBody) throw new UnsupportedMediaTypeError('MKCOL with a request body is not supported');
+
+  return services.writes.run([{ path: req.path, tree: false }], async () => {
+    const target = await loadResource(req, services, req.path);
+    // §9.3.1: MKCOL on an existing resource (mapped URL) is 405.
+    if (target.stat) throw new MethodNotAllowedError('already-exists', `${target.href} already exists`, ALLOWED_METHODS.replace('MKCOL, ', ''));
+    await requireParentCollection(req, services, req.path);
+    await checkPreconditions(req, services, target, { membershipChanges: [req.path] });
+    await services.store.makeCollection(req.path);
+    return { status: 201, headers: { Location: req.hrefOf(req.path, true) } };
+  });
+};

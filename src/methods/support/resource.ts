@@ -1,0 +1,86 @@
+/**
+ * The request target as every handler needs it: its stat, its ETag, its href and the facts a
+ * conflict answer carries; plus the shared steps "parent must be a collection" and
+ * "evaluate the preconditions".
+ */
+import type { DavRequest, Services } from '../context';
+import type { ResourceStat } from '../../storage/fileStore';
+import type { ResourceFacts } from '../../conditions/davError';
+import { ParentMissingError, ConflictError } from '../../conditions/davErrors';
+import { evaluatePreconditions, type PreconditionOutcome, type ProtectedWrite } from '../../conditions/preconditions';
+import { parentOf, type DavPath } from '../../paths/davPath';
+import { formatHttpDate } from '../../headers/httpDate';
+
+export interface Resource {
+  path: DavPath;
+  stat: ResourceStat | null;
+  /** Strong quoted ETag for files; null for collections and missing resources. */
+  etag: string | null;
+  href: string;
+}
+
+export async function loadResource(req: DavRequest, services: Services, path: DavPath): Promise<Resource> {
+  const stat = await services.store.stat(path);
+  const etag = stat && !stat.isCollection ? services.versions.etagOf(path, stat) : null;
+  return { path, stat, etag, href: req.hrefOf(path, stat?.isCollection ?? false) };
+}
+
+/** What a conflict answer says about the current resource. */
+export function factsOf(resource: Resource): ResourceFacts {
+  if (!resource.stat) return { href: resource.href };
+  return { href: resource.href, etag: resource.etag, lastModifiedMs: resource.stat.mtimeMs };
+}
+
+/** ETag and Last-Modified headers for a file (RFC 9110 §8.8). */
+export function versionHeaders(etag: string | null, stat: ResourceStat): Record<string, string> {
+  const headers: Record<string, string> = { 'Last-Modified': formatHttpDate(stat.mtimeMs) };
+  if (etag) headers.ETag = etag;
+  return headers;
+}
+
+/**
+ * Throws 409 parent-missing naming the nearest missing ancestor when `path`'s parent is not an
+ * existing collection (RFC 4918 §9.3.1, 9.7.1, 9.8.5, 9.9.4).
+ */
+export async function requireParentCollection(req: DavRequest, services: Services, path: DavPath): Promise<void> {
+  const parent = parentOf(path);
+  if (parent === null) return;
+  const stat = await services.store.stat(parent);
+  if (stat?.isCollection) return;
+  if (stat) throw new ConflictError('parent-not-a-collection', `${req.hrefOf(parent, false)} is not a collection`);
+  let missing = parent;
+  for (let up = parentOf(parent); up !== null; up = parentOf(up)) {
+    if (await services.store.stat(up)) break;
+    missing = up;
+  }
+  throw new ParentMissingError(req.hrefOf(missing, true));
+}
+
+export interface WriteScope {
+  writes?: readonly ProtectedWrite[];
+  membershipChanges?: readonly DavPath[];
+}
+
+/** Runs the ordered precondition evaluation (src/conditions/preconditions.ts) for `target`. */
+export function checkPreconditions(req: DavRequest, services: Services, target: Resource, scope: WriteScope = {}): Promise<PreconditionOutcome> {
+  return evaluatePreconditions({
+    method: req.method,
+    header: (name) => req.header(name),
+    target: {
+      path: target.path,
+      exists: target.stat !== null,
+      etag: target.etag,
+      lastModifiedMs: target.stat?.mtimeMs ?? null,
+      facts: factsOf(target),
+    },
+    locks: services.locks,
+    writes: scope.writes ?? [],
+    membershipChanges: scope.membershipChanges ?? [],
+    resolveTag: (tag) => req.pathOfUri(tag),
+    etagOf: async (path) => {
+      const other = await loadResource(req, services, path);
+      return { exists: other.stat !== null, etag: other.etag };
+    },
+    lockRootHref: async (path) => (await loadResource(req, services, path)).href,
+  });
+}

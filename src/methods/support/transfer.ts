@@ -1,0 +1,93 @@
+/**
+ * What COPY and MOVE share (RFC 4918 §9.8, §9.9): Destination, Overwrite and Depth, the same-
+ * resource and into-itself checks, the destination's parent and existing resource, and the
+ * answer (201 new, 204 replaced; a single-resource error is answered directly, never in a 207).
+ */
+import type { DavRequest, DavResponse, Services } from '../context';
+import { loadResource, checkPreconditions, requireParentCollection, type Resource } from './resource';
+import { BadGatewayError, BadRequestError, DestinationExistsError, ForbiddenError, NotFoundError } from '../../conditions/davErrors';
+import { parseDestination } from '../../headers/destination';
+import { parseOverwrite } from '../../headers/overwrite';
+import { parseDepth } from '../../headers/depth';
+import { parseOcMtime } from '../../headers/ocMtime';
+import { isSameOrInside, ROOT, type DavPath } from '../../paths/davPath';
+
+export type TransferKind = 'COPY' | 'MOVE';
+
+interface TransferRequest {
+  source: DavPath;
+  destination: DavPath;
+  overwrite: boolean;
+  depth: '0' | 'infinity';
+  declaredMtimeMs: number | undefined;
+}
+
+function parseTransfer(req: DavRequest, kind: TransferKind): TransferRequest {
+  const destinationHeader = req.header('destination');
+  if (destinationHeader === undefined) throw new BadRequestError(`${kind} needs a Destination header`);
+  const { urlPath, sameHost } = parseDestination(destinationHeader, req.header('host'));
+  // §9.8.5: a destination on another server is 502.
+  if (!sameHost) throw new BadGatewayError(destinationHeader);
+  const destination = req.pathOfUri(urlPath);
+  if (destination === null) throw new BadRequestError('the Destination names no resource on this server');
+  const depth = parseDepth(req.header('depth')) ?? 'infinity';
+  // §9.8.3: COPY takes Depth 0 or infinity; §9.9.2: MOVE of a collection acts as infinity only.
+  if (depth === '1' || (kind === 'MOVE' && depth !== 'infinity')) throw new BadRequestError(`${kind} does not take Depth: ${depth}`);
+  return {
+    source: req.path,
+    destination,
+    overwrite: parseOverwrite(req.header('overwrite')),
+    depth,
+    declaredMtimeMs: parseOcMtime(req.header('x-oc-mtime')),
+  };
+}
+
+/** Runs a COPY or MOVE; `act` performs the tree operation once every condition holds. */
+export async function transfer(
+  req: DavRequest,
+  services: Services,
+  kind: TransferKind,
+  act: (t: TransferRequest, source: Resource) => Promise<void>,
+): Promise<DavResponse> {
+  const t = parseTransfer(req, kind);
+  // §9.8.5 / §9.9.4: source and destination the same resource is 403; so is a collection into itself.
+  if (t.source === t.destination) throw new ForbiddenError('same-source-and-destination', 'the source and the destination are the same resource');
+  if (t.destination === ROOT) throw new ForbiddenError('root-not-writable', 'the root collection cannot be replaced');
+  if (kind === 'MOVE' && t.source === ROOT) throw new ForbiddenError('root-not-movable', 'the root collection cannot be moved');
+
+  const claims = [
+    { path: t.source, tree: true },
+    { path: t.destination, tree: true },
+  ];
+  return services.writes.run(claims, async () => {
+    const source = await loadResource(req, services, t.source);
+    if (!source.stat) throw new NotFoundError(source.href);
+    if (source.stat.isCollection && t.depth === 'infinity' && isSameOrInside(t.destination, t.source)) {
+      throw new ForbiddenError('into-itself', `cannot ${kind} a collection into itself`);
+    }
+    await requireParentCollection(req, services, t.destination);
+    const destination = await loadResource(req, services, t.destination);
+
+    const writes = [{ path: t.destination, depth: 'infinity' as const }];
+    if (kind === 'MOVE') writes.unshift({ path: t.source, depth: 'infinity' as const });
+    await checkPreconditions(req, services, source, {
+      writes,
+      membershipChanges: kind === 'MOVE' ? [t.source, t.destination] : [t.destination],
+    });
+
+    if (destination.stat) {
+      // §9.8.4 / §9.9.3: Overwrite: F onto an existing resource is 412.
+      if (!t.overwrite) throw new DestinationExistsError(destination.href);
+      await services.tree.remove(t.destination, { keepLocks: true });
+    }
+    await act(t, source);
+    if (t.declaredMtimeMs !== undefined && !source.stat.isCollection) {
+      const before = await services.store.stat(t.destination);
+      const after = await services.store.setModifiedTime(t.destination, t.declaredMtimeMs);
+      if (before) services.versions.recordMetadataChange(t.destination, before, after);
+    }
+    const headers: Record<string, string> = { Location: req.hrefOf(t.destination, source.stat.isCollection) };
+    if (t.declaredMtimeMs !== undefined) headers['X-OC-MTime'] = 'accepted';
+    return { status: destination.stat ? 204 : 201, headers };
+  });
+}

@@ -1,0 +1,20 @@
+/** UNLOCK (RFC 4918 §9.11): removes the lock the Lock-Token header names, if it applies to the URL. */
+import type { MethodHandler } from './context';
+import { loadResource, checkPreconditions } from './support/resource';
+import { LockTokenMismatchError } from '../conditions/davErrors';
+import { parseLockTokenHeader } from '../headers/lockToken';
+import { LockNotFoundError } from '../locks/lockErrors';
+
+export const unlock: MethodHandler = async (req, services) => {
+  const token = parseLockTokenHeader(req.header('lock-token'));
+  const target = await loadResource(req, services, req.path);
+  await checkPreconditions(req, services, target);
+  try {
+    services.locks.release(token, req.path);
+  } catch (err) {
+    // §9.11.1: a token that identifies no lock applying to the Request-URI is 409.
+    if (err instanceof LockNotFoundError) throw new LockTokenMismatchError(token, target.href);
+    throw err;
+  }
+  return { status: 204 };
+};

@@ -1,0 +1,82 @@
+/**
+ * The live properties keepdav computes (RFC 4918 §15, RFC 4331 quota). Each entry says whether it
+ * is protected (PROPPATCH answers 403 cannot-modify-protected-property), whether allprop
+ * includes it, and how its value is computed for a resource.
+ */
+import type { ActiveLock } from '../locks/activeLock';
+import type { ResourceStat } from '../storage/fileStore';
+import { baseName, type DavPath } from '../paths/davPath';
+import { formatHttpDate } from '../headers/httpDate';
+import { el, type OutNode } from '../xml/build';
+import { DAV_NS } from '../xml/tree';
+import { lockDiscoveryElement, supportedLockElement } from './lockDiscovery';
+import { contentTypeOf } from './contentType';
+
+export interface PropertyContext {
+  path: DavPath;
+  stat: ResourceStat;
+  etag: string | null;
+  locks: readonly ActiveLock[];
+  lockRootHref(lock: ActiveLock): string;
+  nowMs: number;
+  /** Present when the request asked for quota properties. */
+  usage: { availableBytes: number; usedBytes: number } | null;
+}
+
+export interface LiveProperty {
+  ns: string;
+  local: string;
+  protected: boolean;
+  /** allprop returns it (RFC 4918 §9.1; RFC 4331 §3 keeps quota out). */
+  inAllprop: boolean;
+  /** The property element's children; null when the property is not defined on this resource. */
+  value(ctx: PropertyContext): OutNode[] | null;
+}
+
+/** RFC 3339 date-time for DAV:creationdate (RFC 4918 §15.1). */
+function rfc3339(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
+const fileOnly = (ctx: PropertyContext, value: () => OutNode[]): OutNode[] | null => (ctx.stat.isCollection ? null : value());
+
+const LIVE: LiveProperty[] = [
+  {
+    ns: DAV_NS, local: 'creationdate', protected: true, inAllprop: true,
+    value: (ctx) => [rfc3339(ctx.stat.birthtimeMs > 0 ? ctx.stat.birthtimeMs : ctx.stat.ctimeMs)],
+  },
+  { ns: DAV_NS, local: 'displayname', protected: false, inAllprop: true, value: (ctx) => [baseName(ctx.path)] },
+  { ns: DAV_NS, local: 'getcontentlength', protected: true, inAllprop: true, value: (ctx) => fileOnly(ctx, () => [String(ctx.stat.size)]) },
+  { ns: DAV_NS, local: 'getcontenttype', protected: true, inAllprop: true, value: (ctx) => fileOnly(ctx, () => [contentTypeOf(ctx.path)]) },
+  { ns: DAV_NS, local: 'getetag', protected: true, inAllprop: true, value: (ctx) => (ctx.etag ? [ctx.etag] : null) },
+  { ns: DAV_NS, local: 'getlastmodified', protected: false, inAllprop: true, value: (ctx) => [formatHttpDate(ctx.stat.mtimeMs)] },
+  {
+    ns: DAV_NS, local: 'resourcetype', protected: true, inAllprop: true,
+    value: (ctx) => (ctx.stat.isCollection ? [el(DAV_NS, 'collection')] : []),
+  },
+  {
+    ns: DAV_NS, local: 'lockdiscovery', protected: true, inAllprop: true,
+    value: (ctx) => lockDiscoveryElement(ctx.locks, ctx.lockRootHref, ctx.nowMs).children ?? [],
+  },
+  { ns: DAV_NS, local: 'supportedlock', protected: true, inAllprop: true, value: () => supportedLockElement().children ?? [] },
+  {
+    ns: DAV_NS, local: 'quota-available-bytes', protected: true, inAllprop: false,
+    value: (ctx) => (ctx.usage ? [String(ctx.usage.availableBytes)] : null),
+  },
+  {
+    ns: DAV_NS, local: 'quota-used-bytes', protected: true, inAllprop: false,
+    value: (ctx) => (ctx.usage ? [String(ctx.usage.usedBytes)] : null),
+  },
+];
+
+const BY_NAME = new Map(LIVE.map((p) => [`${p.ns}\u0000${p.local}`, p]));
+
+export function liveProperty(ns: string, local: string): LiveProperty | undefined {
+  return BY_NAME.get(`${ns}\u0000${local}`);
+}
+
+export const ALL_LIVE_PROPERTIES: readonly LiveProperty[] = LIVE;
+
+export function isQuotaProperty(ns: string, local: string): boolean {
+  return ns === DAV_NS && (local === 'quota-available-bytes' || local === 'quota-used-bytes');
+}

@@ -1,0 +1,101 @@
+/**
+ * The composition root: opens the state store and the served tree, wires the services, and
+ * serves HTTP. `startServer` is what the CLI and the tests call.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { relative, isAbsolute } from 'node:path';
+import { realpathSync, mkdirSync } from 'node:fs';
+import type { ServerConfig } from './config';
+import { ConfigError } from './config';
+import { openStateDatabase, type StateDatabase } from './state/database';
+import { IntentJournal } from './state/intentJournal';
+import { FileStore } from './storage/fileStore';
+import { LockManager } from './locks/lockManager';
+import { SqliteLockStore } from './locks/sqliteLockStore';
+import { DeadPropertyStore } from './props/deadPropertyStore';
+import { VersionStore } from './versions/versionStore';
+import { PathMutex } from './concurrency/pathMutex';
+import { TreeOperations } from './methods/support/treeOperations';
+import { METHOD_HANDLERS } from './methods';
+import type { Services } from './methods/context';
+import { createRequestListener } from './http/edge';
+
+export interface RunningServer {
+  readonly url: string;
+  readonly port: number;
+  readonly services: Services;
+  /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the state store. */
+  close(graceMs?: number): Promise<void>;
+}
+
+/** Names under the served root that must never be served (the state directory when placed inside it). */
+function assertStateOutsideRoot(root: string, stateDir: string): void {
+  mkdirSync(stateDir, { recursive: true });
+  const rel = relative(root, realpathSync(stateDir));
+  const inside = rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  if (inside) {
+    throw new ConfigError(`the state directory ${stateDir} lies inside the served root ${root}; put it outside, so it can never be reached by URL`);
+  }
+}
+
+export async function openServices(config: ServerConfig, clock: () => number = Date.now): Promise<{ services: Services; db: StateDatabase }> {
+  const store = await FileStore.open(config.root);
+  assertStateOutsideRoot(store.root, config.stateDir);
+  const db = openStateDatabase(config.stateDir);
+  const locks = new LockManager(new SqliteLockStore(db), clock, config.lockTimeout);
+  const props = new DeadPropertyStore(db);
+  const versions = new VersionStore(db);
+  const tree = new TreeOperations(db, new IntentJournal(db), store, props, versions, locks);
+  await tree.recover();
+  const services: Services = { config, store, locks, props, versions, writes: new PathMutex(), tree };
+  return { services, db };
+}
+
+export async function startServer(config: ServerConfig, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<RunningServer> {
+  const { services, db } = await openServices(config);
+  const server: Server = createServer(
+    {
+      // Slow clients cannot pin a connection while sending headers; bodies may take as long as
+      // they keep moving (the idle timeout below), so multi-GiB uploads still succeed.
+      headersTimeout: config.headersTimeoutMs,
+      requestTimeout: 0,
+      keepAliveTimeout: 5000,
+    },
+    createRequestListener(METHOD_HANDLERS, services, log),
+  );
+  server.setTimeout(config.idleTimeoutMs, (socket) => socket.destroy());
+  server.on('clientError', (err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy(err);
+  });
+
+  await new Promise<void>((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolvePromise();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+
+  let closing: Promise<void> | null = null;
+  return {
+    url: `http://${host}:${port}/`,
+    port,
+    services,
+    close(graceMs = 10_000) {
+      closing ??= new Promise<void>((resolvePromise) => {
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        server.close(() => {
+          clearTimeout(timer);
+          db.close();
+          resolvePromise();
+        });
+        server.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,15 @@
+import { ROOT, type DavPath } from '../paths/davPath';
+
+/**
+ * Bounds for selecting a resource and everything below it in a TEXT column of DavPaths:
+ * `col = @path OR (col >= @lower AND col < @upper)`. '/' sorts right before '0', so every
+ * descendant "path/..." lies in [path + '/', path + '0').
+ */
+export function subtreeBounds(path: DavPath): { path: string; lower: string; upper: string } {
+  return path === ROOT ? { path, lower: '/', upper: '0' } : { path, lower: path + '/', upper: path + '0' };
+}
+
+/** The SQL condition for subtreeBounds on column `col` (named parameters @path, @lower, @upper). */
+export function subtreeCondition(col: string): string {
+  return `(${col} = @path OR (${col} >= @lower AND ${col} < @upper))`;
+}

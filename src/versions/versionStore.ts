@@ -1,0 +1,89 @@
+/**
+ * Resource versions: every file has a strong ETag that changes exactly when its content changes
+ * (RFC 4918 §8.6, RFC 9110 §8.8.3), not when only its mtime or dead properties change.
+ *
+ * A written file gets a fresh random version, remembered with the file's fingerprint (inode,
+ * size, mtime). A file whose fingerprint no longer matches the record (changed behind the
+ * server's back, or never written through it) gets an ETag derived from its fingerprint, so it
+ * still changes whenever the file does.
+ */
+import { randomBytes } from 'node:crypto';
+import type { StateDatabase } from '../state/database';
+import type { DavPath } from '../paths/davPath';
+import { subtreeBounds, subtreeCondition } from '../state/subtree';
+
+/** The parts of a stat the version depends on. */
+export interface FileFingerprint {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+interface VersionRow {
+  etag: string;
+  ino: number;
+  size: number;
+  mtime_ms: number;
+}
+
+function matches(row: VersionRow, f: FileFingerprint): boolean {
+  return row.ino === f.ino && row.size === f.size && row.mtime_ms === f.mtimeMs;
+}
+
+/** A quoted strong ETag computed from the fingerprint alone. */
+export function derivedEtag(f: FileFingerprint): string {
+  return `"${f.ino.toString(36)}-${f.size.toString(36)}-${Math.round(f.mtimeMs * 1000).toString(36)}"`;
+}
+
+export class VersionStore {
+  private readonly selectOne;
+  private readonly upsert;
+  private readonly deleteTree;
+  private readonly moveTree;
+
+  constructor(private readonly db: StateDatabase) {
+    db.exec(`CREATE TABLE IF NOT EXISTS versions (
+      path TEXT PRIMARY KEY, etag TEXT NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ms REAL NOT NULL)`);
+    this.selectOne = db.prepare<[string], VersionRow>('SELECT etag, ino, size, mtime_ms FROM versions WHERE path = ?');
+    this.upsert = db.prepare(
+      'INSERT INTO versions (path, etag, ino, size, mtime_ms) VALUES (@path, @etag, @ino, @size, @mtimeMs) ' +
+        'ON CONFLICT(path) DO UPDATE SET etag = excluded.etag, ino = excluded.ino, size = excluded.size, mtime_ms = excluded.mtime_ms',
+    );
+    this.deleteTree = db.prepare(`DELETE FROM versions WHERE ${subtreeCondition('path')}`);
+    this.moveTree = db.prepare(
+      `UPDATE versions SET path = @to || substr(path, length(@path) + 1) WHERE ${subtreeCondition('path')}`,
+    );
+  }
+
+  /** The current ETag of a file (quoted, strong). */
+  etagOf(path: DavPath, f: FileFingerprint): string {
+    const row = this.selectOne.get(path);
+    return row && matches(row, f) ? row.etag : derivedEtag(f);
+  }
+
+  /** Records new content at `path`; returns its new ETag. */
+  recordNewContent(path: DavPath, f: FileFingerprint): string {
+    const etag = `"${Date.now().toString(36)}-${randomBytes(8).toString('hex')}"`;
+    this.upsert.run({ path, etag, ...f });
+    return etag;
+  }
+
+  /**
+   * Records that only the modification time changed (X-OC-Mtime, PROPPATCH of a time): the
+   * ETag the client knew (from `before`) stays.
+   */
+  recordMetadataChange(path: DavPath, before: FileFingerprint, after: FileFingerprint): string {
+    const etag = this.etagOf(path, before);
+    this.upsert.run({ path, etag, ...after });
+    return etag;
+  }
+
+  /** MOVE keeps inode, size and mtime, so the versions move along. */
+  moveSubtree(from: DavPath, to: DavPath): void {
+    this.moveTree.run({ ...subtreeBounds(from), to });
+  }
+
+  forgetSubtree(path: DavPath): void {
+    this.deleteTree.run(subtreeBounds(path));
+  }
+}

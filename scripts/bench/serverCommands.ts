@@ -1,0 +1,79 @@
+/**
+ * The command lines that start each benchmarked server as a child process.
+ *
+ * Usage: `const command = serverCommand('keepdav', { root, state }, process.env);`
+ *
+ * keepdav: `node bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1`,
+ * or any command given in BENCH_KEEPDAV_CMD (split on whitespace; `{root}` and `{state}` are
+ * replaced). The command must print a stdout line containing `listening` and its http URL.
+ * To try keepdav's code path against the peer, for instance:
+ *   BENCH_KEEPDAV_CMD="node -r ts-node/register/transpile-only scripts/bench/webdavServerPeer.ts --root {root}"
+ * Peak RSS is read from the spawned pid: point BENCH_KEEPDAV_CMD at the server process itself,
+ * not at a wrapper (npm, sh) that forks it.
+ */
+import * as path from 'node:path';
+import type { ServerName } from './options';
+
+export const REPO_ROOT = path.resolve(__dirname, '..', '..');
+
+export interface ServerCommand {
+  name: ServerName;
+  /** What the report calls this server. */
+  label: string;
+  executable: string;
+  args: string[];
+  cwd: string;
+}
+
+export interface ServerDirs {
+  root: string;
+  state: string;
+}
+
+export const DEFAULT_KEEPDAV_CMD =
+  'node bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1';
+
+function fromTemplate(template: string, dirs: ServerDirs): string[] {
+  const words = template.trim().split(/\s+/).filter((w) => w.length > 0);
+  if (words.length === 0) throw new Error('empty server command');
+  return words.map((w) => w.replace(/\{root\}/g, dirs.root).replace(/\{state\}/g, dirs.state));
+}
+
+function keepdavCommand(dirs: ServerDirs, env: NodeJS.ProcessEnv): ServerCommand {
+  const [first, ...rest] = fromTemplate(env.BENCH_KEEPDAV_CMD || DEFAULT_KEEPDAV_CMD, dirs);
+  // `node` means this very Node binary, so both servers run on the same runtime.
+  const executable = first === 'node' ? process.execPath : first;
+  return { name: 'keepdav', label: 'keepdav', executable, args: rest, cwd: REPO_ROOT };
+}
+
+function peerCommand(dirs: ServerDirs): ServerCommand {
+  return {
+    name: 'peer',
+    label: 'webdav-server 2.6.3',
+    executable: process.execPath,
+    args: [
+      '-r',
+      require.resolve('ts-node/register/transpile-only'),
+      path.join(__dirname, 'webdavServerPeer.ts'),
+      '--root',
+      dirs.root,
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+    ],
+    cwd: REPO_ROOT,
+  };
+}
+
+export function serverCommand(name: ServerName, dirs: ServerDirs, env: NodeJS.ProcessEnv): ServerCommand {
+  return name === 'keepdav' ? keepdavCommand(dirs, env) : peerCommand(dirs);
+}
+
+/** The command as a short, readable line (paths inside the repo shown relative to it). */
+export function describeCommand(command: ServerCommand): string {
+  const shorten = (word: string): string =>
+    path.isAbsolute(word) && word.startsWith(REPO_ROOT + path.sep) ? path.relative(REPO_ROOT, word) : word;
+  const exe = command.executable === process.execPath ? 'node' : command.executable;
+  return [exe, ...command.args.map(shorten)].join(' ');
+}

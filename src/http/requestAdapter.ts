@@ -26,6 +26,8 @@ export function urlPathOf(target: string): string | null {
 
 export function adaptRequest(raw: IncomingMessage): DavRequest {
   const target = raw.url ?? '/';
+  // RFC 9112 §3.2: a request-target carries no fragment; acting on "/coll/#frag" as "/coll/" would be unsafe.
+  if (target.includes('#')) throw new BadRequestError('the request-target must not contain a fragment (#)');
   const urlPath = urlPathOf(target);
   if (urlPath === null) throw new BadRequestError(`cannot serve the request-target ${JSON.stringify(target.slice(0, 200))}`);
   const path = davPathFromUrlPath(urlPath);

@@ -13,6 +13,15 @@ export interface LockTimeoutSettings {
   defaultSeconds: number;
 }
 
+export interface RetentionSettings {
+  /** Newest replaced versions kept per path; 0 turns retention off. */
+  maxVersionsPerPath: number;
+  /** Replaced versions older than this are pruned, ms. */
+  maxAgeMs: number;
+  /** Total bytes of replaced versions kept; the oldest go first beyond it. */
+  maxBytes: number;
+}
+
 export interface ServerConfig {
   /** The served directory. */
   root: string;
@@ -33,6 +42,13 @@ export interface ServerConfig {
   idleTimeoutMs: number;
   /** Print one line per request on stderr. */
   accessLog: boolean;
+  /** Refuse PUTs that state an older modification time than the stored one (409 stale-version). */
+  staleUploadCheck: boolean;
+  /** How long after a stale-version refusal the same client's unconditional DELETE is refused, ms. */
+  staleDeleteWindowMs: number;
+  /** Names that differ only in case are the same name (409 duplicate-name on create). */
+  caseInsensitive: boolean;
+  retention: RetentionSettings;
 }
 
 export class ConfigError extends Error {
@@ -53,11 +69,16 @@ export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   headersTimeoutMs: 30_000,
   idleTimeoutMs: 120_000,
   accessLog: false,
+  staleUploadCheck: true,
+  staleDeleteWindowMs: 60_000,
+  caseInsensitive: false,
+  retention: { maxVersionsPerPath: 10, maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 10 * 1024 ** 3 },
 };
 
-export type ConfigInput = Partial<Omit<ServerConfig, 'lockTimeout'>> & {
+export type ConfigInput = Partial<Omit<ServerConfig, 'lockTimeout' | 'retention'>> & {
   root: string;
   lockTimeout?: Partial<LockTimeoutSettings>;
+  retention?: Partial<RetentionSettings>;
 };
 
 /** Fills defaults and validates; throws ConfigError naming the bad setting. */
@@ -69,12 +90,16 @@ export function resolveConfig(input: ConfigInput): ServerConfig {
     root,
     stateDir: resolve(input.stateDir ?? `${root}.keepdav-state`),
     lockTimeout: { ...DEFAULTS.lockTimeout, ...stripUndefined(input.lockTimeout ?? {}) },
+    retention: { ...DEFAULTS.retention, ...stripUndefined(input.retention ?? {}) },
   };
   const { minSeconds, maxSeconds, defaultSeconds } = config.lockTimeout;
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) throw new ConfigError(`port must be 0-65535, not ${config.port}`);
   if (!(minSeconds >= 1)) throw new ConfigError('lock timeout floor must be at least 1 second');
   if (!(maxSeconds >= minSeconds)) throw new ConfigError('lock timeout ceiling must not be below the floor');
   if (!(defaultSeconds >= minSeconds && defaultSeconds <= maxSeconds)) throw new ConfigError('default lock timeout must lie between floor and ceiling');
+  const { maxVersionsPerPath, maxAgeMs, maxBytes } = config.retention;
+  if (!Number.isInteger(maxVersionsPerPath) || maxVersionsPerPath < 0) throw new ConfigError('retained versions per path must be a whole number, 0 or more');
+  if (!(maxAgeMs > 0) || !(maxBytes >= 0)) throw new ConfigError('retention age must be positive and retention bytes 0 or more');
   for (const key of ['maxXmlBodyBytes', 'maxXmlElements', 'maxXmlDepth', 'headersTimeoutMs', 'idleTimeoutMs'] as const) {
     if (!Number.isFinite(config[key]) || config[key] <= 0) throw new ConfigError(`${key} must be a positive number`);
   }

@@ -17,6 +17,9 @@ import { DeadPropertyStore } from './props/deadPropertyStore';
 import { VersionStore } from './versions/versionStore';
 import { PathMutex } from './concurrency/pathMutex';
 import { TreeOperations } from './methods/support/treeOperations';
+import { RetentionStore } from './versions/retention';
+import { StaleRefusals } from './versions/staleRefusals';
+import { join } from 'node:path';
 import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
 import { createRequestListener } from './http/edge';
@@ -46,9 +49,11 @@ export async function openServices(config: ServerConfig, clock: () => number = D
   const locks = new LockManager(new SqliteLockStore(db), clock, config.lockTimeout);
   const props = new DeadPropertyStore(db);
   const versions = new VersionStore(db);
-  const tree = new TreeOperations(db, new IntentJournal(db), store, props, versions, locks);
+  const retention = new RetentionStore(db, join(config.stateDir, 'retained'), config.retention, clock);
+  const tree = new TreeOperations(db, new IntentJournal(db), store, props, versions, locks, retention);
   await tree.recover();
-  const services: Services = { config, store, locks, props, versions, writes: new PathMutex(), tree };
+  const staleRefusals = new StaleRefusals(config.staleDeleteWindowMs, clock);
+  const services: Services = { config, store, locks, props, versions, writes: new PathMutex(), tree, retention, staleRefusals };
   return { services, db };
 }
 

@@ -12,8 +12,25 @@ export interface PathClaim {
   tree: boolean;
 }
 
+/** A COPY, MOVE or DELETE that may run long; overlapping mutations are refused while it runs. */
+export interface RunningOperation {
+  id: string;
+  method: string;
+  path: DavPath;
+  startedAtMs: number;
+}
+
+/** Thrown by `run` when a claim overlaps a running operation (the edge answers 423 + Retry-After). */
+export class OperationInProgressError extends Error {
+  constructor(readonly operation: RunningOperation) {
+    super(`${operation.method} of ${operation.path} is in progress`);
+    this.name = 'OperationInProgressError';
+  }
+}
+
 interface Holder {
   claims: PathClaim[];
+  operation?: RunningOperation;
 }
 
 interface Waiter extends Holder {
@@ -29,20 +46,24 @@ export class PathMutex {
   private readonly held = new Set<Holder>();
   private readonly waiting: Waiter[] = [];
 
-  /** Runs `action` once no other holder overlaps `claims`; releases them however it ends. */
-  async run<T>(claims: PathClaim[], action: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `action` once no other holder overlaps `claims`; releases them however it ends.
+   * A claim overlapping a running `operation` is refused at once with OperationInProgressError
+   * instead of waiting behind it (semantics.md: 423 operation-in-progress).
+   */
+  async run<T>(claims: PathClaim[], action: () => Promise<T>, operation?: Omit<RunningOperation, 'startedAtMs'>): Promise<T> {
+    for (const other of this.held) {
+      if (other.operation && claims.some((mine) => other.claims.some((theirs) => overlaps(mine, theirs)))) {
+        throw new OperationInProgressError(other.operation);
+      }
+    }
     const holder = await this.acquire(claims);
+    if (operation) holder.operation = { ...operation, startedAtMs: Date.now() };
     try {
       return await action();
     } finally {
       this.release(holder);
     }
-  }
-
-  /** The holders whose claims overlap `claim` right now (for "operation in progress" answers). */
-  isBusy(claim: PathClaim): boolean {
-    for (const holder of this.held) if (holder.claims.some((c) => overlaps(c, claim))) return true;
-    return false;
   }
 
   private conflicts(claims: PathClaim[], others: Iterable<Holder>): boolean {

@@ -187,3 +187,53 @@ export class InsufficientStorageError extends DavError {
     super(`not enough space to store ${href}`, { facts: { href } });
   }
 }
+
+/**
+ * 409 stale-version: a PUT declaring (X-OC-Mtime) a modification time older than the stored one,
+ * without If-Match naming the current ETag (semantics.md, "Stale uploads"). Nothing is written.
+ */
+export class StaleVersionError extends DavError {
+  readonly status = 409;
+  readonly code = 'stale-version';
+  constructor(declaredMtimeMs: number, facts: Facts) {
+    super(
+      `the upload states a modification time (${new Date(declaredMtimeMs).toISOString()}) older than the stored version's; ` +
+        'fetch the current version, or send If-Match with its ETag to replace it anyway',
+      { facts: { ...facts, declaredmtime: Math.floor(declaredMtimeMs / 1000), version: facts.etag ? String(facts.etag).replace(/"/g, '') : null } },
+    );
+  }
+}
+
+/** 409 stale-delete: an unconditional DELETE right after the same client's upload was refused as stale (rclone's clean-up). */
+export class StaleDeleteError extends DavError {
+  readonly status = 409;
+  readonly code = 'stale-delete';
+  constructor(facts: Facts) {
+    super(
+      'this client\'s upload of the resource was just refused as stale, so its unconditional DELETE is refused too; ' +
+        'the newer version stays. Send If-Match with the current ETag to delete it anyway',
+      { facts },
+    );
+  }
+}
+
+/** 409 duplicate-name: a new member whose name equals an existing sibling's after NFC normalization (or case folding). */
+export class DuplicateNameError extends DavError {
+  readonly status = 409;
+  readonly code = 'duplicate-name';
+  constructor(existingHref: string) {
+    super(`a member with an equivalent name already exists: ${existingHref}`, { facts: { existing: existingHref } });
+  }
+}
+
+/** 423 operation-in-progress: a mutation overlapping a COPY, MOVE or DELETE that is still running. */
+export class OperationInProgressError extends DavError {
+  readonly status = 423;
+  readonly code = 'operation-in-progress';
+  constructor(operation: { id: string; method: string; href: string; startedAtMs: number }, retryAfterSeconds: number) {
+    super(`${operation.method} of ${operation.href} (started ${new Date(operation.startedAtMs).toISOString()}) is still running; retry shortly`, {
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+      facts: { operation: operation.id, method: operation.method, path: operation.href, started: new Date(operation.startedAtMs).toISOString() },
+    });
+  }
+}

@@ -10,6 +10,7 @@ import { XmlError } from '../xml/xmlError';
 import { BadPathError } from '../paths/davPath';
 import * as storage from '../storage/storageErrors';
 import { LockConflictError } from '../locks/lockErrors';
+import { OperationInProgressError } from '../concurrency/pathMutex';
 
 export function toDavError(err: unknown, hrefOf: (path: string) => string): DavError | null {
   if (err instanceof DavError) return err;
@@ -24,6 +25,10 @@ export function toDavError(err: unknown, hrefOf: (path: string) => string): DavE
       default:
         return new dav.BadRequestError(err.message);
     }
+  }
+  if (err instanceof OperationInProgressError) {
+    const op = err.operation;
+    return new dav.OperationInProgressError({ id: op.id, method: op.method, href: hrefOf(op.path), startedAtMs: op.startedAtMs }, 2);
   }
   if (err instanceof LockConflictError) return new dav.NoConflictingLockError(hrefOf(err.conflicting.root));
   if (err instanceof storage.StorageError) {

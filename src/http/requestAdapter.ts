@@ -46,6 +46,7 @@ export function adaptRequest(raw: IncomingMessage): DavRequest {
       const value = raw.headers[name];
       return Array.isArray(value) ? value.join(', ') : value;
     },
+    clientId: `${raw.socket.remoteAddress ?? ''} ${raw.headers['user-agent'] ?? ''}`,
     hasBody: chunked || (contentLength ?? 0) > 0,
     contentLength,
     body: raw,

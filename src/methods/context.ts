@@ -11,6 +11,8 @@ import type { DeadPropertyStore } from '../props/deadPropertyStore';
 import type { VersionStore } from '../versions/versionStore';
 import type { PathMutex } from '../concurrency/pathMutex';
 import type { TreeOperations } from './support/treeOperations';
+import type { RetentionStore } from '../versions/retention';
+import type { StaleRefusals } from '../versions/staleRefusals';
 
 export interface DavRequest {
   readonly method: string;
@@ -20,6 +22,8 @@ export interface DavRequest {
   readonly trailingSlash: boolean;
   /** One header's value (lower-case name); repeated headers joined with ", ". */
   header(name: string): string | undefined;
+  /** Who is asking: remote address and User-Agent (to recognise one client's follow-up requests). */
+  readonly clientId: string;
   /** Whether the request carries a body (Content-Length > 0 or chunked). */
   readonly hasBody: boolean;
   /** Content-Length when given. */
@@ -49,6 +53,8 @@ export interface Services {
   readonly versions: VersionStore;
   readonly writes: PathMutex;
   readonly tree: TreeOperations;
+  readonly retention: RetentionStore;
+  readonly staleRefusals: StaleRefusals;
 }
 
 export type MethodHandler = (req: DavRequest, services: Services) => Promise<DavResponse>;

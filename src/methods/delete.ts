@@ -1,7 +1,9 @@
 /** DELETE (RFC 4918 §9.6): removes a file or a whole collection, with its properties and locks. */
+import { randomUUID } from 'node:crypto';
 import type { MethodHandler } from './context';
 import { loadResource, checkPreconditions } from './support/resource';
-import { BadRequestError, ForbiddenError, NotFoundError } from '../conditions/davErrors';
+import { BadRequestError, ForbiddenError, NotFoundError, StaleDeleteError } from '../conditions/davErrors';
+import { factsOf } from './support/resource';
 import { parseDepth } from '../headers/depth';
 import { ROOT } from '../paths/davPath';
 
@@ -15,10 +17,15 @@ export const del: MethodHandler = async (req, services) => {
     const target = await loadResource(req, services, req.path);
     if (!target.stat) throw new NotFoundError(target.href);
     await checkPreconditions(req, services, target, {
-      writes: [{ path: req.path, depth: 'infinity' }],
+      writes: [{ path: req.path, depth: target.stat.isCollection ? 'infinity' : '0' }],
       membershipChanges: [req.path],
     });
+    // rclone deletes what it failed to upload (semantics.md): not the newer file a stale upload was refused for.
+    const unconditional = req.header('if-match') === undefined && req.header('if') === undefined;
+    if (unconditional && services.staleRefusals.recentlyRefused(req.path, req.clientId, target.etag)) {
+      throw new StaleDeleteError(factsOf(target));
+    }
     await services.tree.remove(req.path);
     return { status: 204 };
-  });
+  }, { id: randomUUID(), method: 'DELETE', path: req.path });
 };

@@ -3,12 +3,17 @@
  * target and renamed over it only when complete, so the old content stays whole until then.
  * 201 for a new resource, 204 for a replaced one, both with ETag and Last-Modified.
  */
-import type { MethodHandler } from './context';
 import { loadResource, checkPreconditions, requireParentCollection, versionHeaders } from './support/resource';
 import { BadRequestError, MethodNotAllowedError } from '../conditions/davErrors';
 import { hasContentRange } from '../headers/contentRange';
 import { parseOcMtime } from '../headers/ocMtime';
 import { ROOT } from '../paths/davPath';
+import { checkStaleUpload } from '../conditions/staleVersion';
+import { StaleVersionError } from '../conditions/davErrors';
+import { parseIfHeader, submittedLockTokens } from '../headers/ifHeader';
+import type { DavRequest, MethodHandler, Services } from './context';
+import type { Resource } from './support/resource';
+import { factsOf } from './support/resource';
 
 const COLLECTION_METHODS = 'OPTIONS, GET, HEAD, DELETE, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK';
 
@@ -32,7 +37,25 @@ export const put: MethodHandler = async (req, services) => {
       membershipChanges: target.stat ? [] : [req.path],
     });
 
-    const { stat, created } = await services.store.writeAtomic(req.path, req.body, { expectedLength, mtimeMs: declaredMtimeMs });
+    if (target.stat) refuseStaleUpload(req, services, target, declaredMtimeMs);
+
+    // Nothing is lost: the bytes being replaced stay in retention (a hard link, not a copy).
+    const retainedId = target.stat
+      ? await services.retention.retainFileByLink(
+          services.store.hostPathOf(req.path),
+          { path: req.path, etag: target.etag ?? '', size: target.stat.size, mtimeMs: target.stat.mtimeMs },
+          'overwrite',
+        )
+      : null;
+    let written;
+    try {
+      written = await services.store.writeAtomic(req.path, req.body, { expectedLength, mtimeMs: declaredMtimeMs });
+    } catch (err) {
+      if (retainedId) await services.retention.discard(retainedId);
+      throw err;
+    }
+    if (retainedId) await services.retention.prune([req.path]);
+    const { stat, created } = written;
     const etag = services.versions.recordNewContent(req.path, stat);
     const headers: Record<string, string> = { ...versionHeaders(etag, stat), 'OC-ETag': etag };
     if (declaredMtimeMs !== undefined) headers['X-OC-MTime'] = 'accepted';
@@ -46,4 +69,25 @@ function expectedEntityLength(value: string | undefined): number | undefined {
   const n = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n)) throw new BadRequestError('invalid X-Expected-Entity-Length');
   return n;
+}
+
+/** semantics.md "Stale uploads": 409 stale-version, remembered so rclone's clean-up DELETE cannot destroy the newer file. */
+function refuseStaleUpload(req: DavRequest, services: Services, target: Resource, declaredMtimeMs: number | undefined): void {
+  const stat = target.stat!;
+  const submitted = submittedLockTokens(parseIfHeader(req.header('if')));
+  try {
+    checkStaleUpload(
+      {
+        enabled: services.config.staleUploadCheck,
+        declaredMtimeMs,
+        current: { size: stat.size, mtimeMs: stat.mtimeMs, etag: target.etag },
+        ifMatch: req.header('if-match'),
+        holdsOwnLock: services.locks.covering(req.path).some((lock) => submitted.has(lock.token)),
+      },
+      factsOf(target),
+    );
+  } catch (err) {
+    if (err instanceof StaleVersionError) services.staleRefusals.record(req.path, req.clientId, target.etag);
+    throw err;
+  }
 }

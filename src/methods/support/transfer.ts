@@ -3,6 +3,7 @@
  * resource and into-itself checks, the destination's parent and existing resource, and the
  * answer (201 new, 204 replaced; a single-resource error is answered directly, never in a 207).
  */
+import { randomUUID } from 'node:crypto';
 import type { DavRequest, DavResponse, Services } from '../context';
 import { loadResource, checkPreconditions, requireParentCollection, type Resource } from './resource';
 import { BadGatewayError, BadRequestError, DestinationExistsError, ForbiddenError, NotFoundError } from '../../conditions/davErrors';
@@ -68,8 +69,9 @@ export async function transfer(
     await requireParentCollection(req, services, t.destination);
     const destination = await loadResource(req, services, t.destination);
 
-    const writes = [{ path: t.destination, depth: 'infinity' as const }];
-    if (kind === 'MOVE') writes.unshift({ path: t.source, depth: 'infinity' as const });
+    const depthOf = (isCollection: boolean) => (isCollection ? ('infinity' as const) : ('0' as const));
+    const writes = [{ path: t.destination, depth: depthOf(destination.stat?.isCollection ?? source.stat.isCollection) }];
+    if (kind === 'MOVE') writes.unshift({ path: t.source, depth: depthOf(source.stat.isCollection) });
     await checkPreconditions(req, services, source, {
       writes,
       membershipChanges: kind === 'MOVE' ? [t.source, t.destination] : [t.destination],
@@ -89,5 +91,5 @@ export async function transfer(
     const headers: Record<string, string> = { Location: req.hrefOf(t.destination, source.stat.isCollection) };
     if (t.declaredMtimeMs !== undefined) headers['X-OC-MTime'] = 'accepted';
     return { status: destination.stat ? 204 : 201, headers };
-  });
+  }, { id: randomUUID(), method: kind, path: t.source });
 }

@@ -10,6 +10,7 @@ import type { FileStore } from '../../storage/fileStore';
 import type { DeadPropertyStore } from '../../props/deadPropertyStore';
 import type { VersionStore } from '../../versions/versionStore';
 import type { LockManager } from '../../locks/lockManager';
+import type { RetentionStore, RetentionReason } from '../../versions/retention';
 import type { DavPath } from '../../paths/davPath';
 
 export class TreeOperations {
@@ -20,17 +21,25 @@ export class TreeOperations {
     private readonly props: DeadPropertyStore,
     private readonly versions: VersionStore,
     private readonly locks: LockManager,
+    private readonly retention: RetentionStore,
   ) {}
 
   /**
    * Removes a resource (a whole tree for a collection) with its properties and versions.
-   * Locks rooted inside go too (RFC 4918 §9.6.1), unless `keepLocks` (an overwrite that keeps
-   * the URL's locks, RFC 4918 §7). Throws the store's error when part of it could not be removed.
+   * What it held is moved into retention (one rename) unless retention is off, so it can be
+   * restored. Locks rooted inside go too (RFC 4918 §9.6.1), unless `keepLocks` (an overwrite
+   * that keeps the URL's locks, RFC 4918 §7). Throws the store's error when part of it could not be removed.
    */
-  async remove(path: DavPath, options: { keepLocks?: boolean } = {}): Promise<void> {
+  async remove(path: DavPath, options: { keepLocks?: boolean; reason?: RetentionReason } = {}): Promise<void> {
     const id = this.journal.record('delete', path, null);
     try {
-      await this.store.remove(path);
+      if (this.retention.enabled) {
+        const etagOf = (p: DavPath, size: number, mtimeMs: number, ino: number) => this.versions.etagOf(p, { ino, size, mtimeMs });
+        await this.retention.retainByMove(this.store.hostPathOf(path), path, etagOf, options.reason ?? 'delete');
+        await this.retention.prune([path]);
+      } else {
+        await this.store.remove(path);
+      }
     } finally {
       const gone = (await this.store.stat(path)) === null;
       this.db.transaction(() => {

@@ -1,0 +1,217 @@
+/**
+ * Atomic replacement of one file (architecture.md rule 8): the body streams into a temp file in
+ * the target's own directory, which is fsynced and renamed over the target; the directory is
+ * fsynced last. Until the rename the old content stays byte-identical, and on any failure the temp
+ * file is removed.
+ *
+ * The body is read with `pipe` (which honours backpressure: memory stays flat whatever the size)
+ * rather than `stream.pipeline`, because pipeline destroys its source on failure and destroying an
+ * http.IncomingMessage destroys its socket: a 507 for a full disk could then never be sent. So a
+ * failed write leaves the body unpiped and paused, and the caller decides what to do with the rest.
+ */
+import { randomBytes } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
+import { Writable } from 'node:stream';
+import type { DavPath } from '../paths/davPath';
+import { childHostPath, RESERVED_PREFIX } from './containment';
+import { errnoOf, IncompleteBodyError, storageErrorFromErrno } from './storageErrors';
+
+/** How many body bytes may wait for the disk before the body is paused. */
+const SINK_HIGH_WATER_MARK = 1 << 20;
+
+/** A fresh temp name (reserved, so never visible by URL): `.keepdav-tmp-<16 hex digits>`. */
+export function tempName(): string {
+  return `${RESERVED_PREFIX}tmp-${randomBytes(8).toString('hex')}`;
+}
+
+/**
+ * fsyncs a directory so a rename or create inside it survives a crash. Filesystems that cannot
+ * fsync a directory (EINVAL, ENOTSUP) are tolerated; other errors are thrown unchanged.
+ */
+export async function fsyncDirectory(dirHost: string | Buffer): Promise<void> {
+  const dir = await open(dirHost, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+  try {
+    await dir.sync();
+  } catch (err) {
+    const code = errnoOf(err);
+    if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
+  } finally {
+    await dir.close();
+  }
+}
+
+/** Writes every byte of `buffers` at the current position, looping over short writes. */
+async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
+  let pending = buffers.filter((b) => b.length > 0);
+  while (pending.length > 0) {
+    const { bytesWritten } = pending.length === 1 ? await fh.write(pending[0]) : await fh.writev(pending);
+    if (bytesWritten <= 0) throw new Error('short write: no progress');
+    let skip = bytesWritten;
+    const rest: Buffer[] = [];
+    for (const buffer of pending) {
+      if (skip >= buffer.length) skip -= buffer.length;
+      else {
+        rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
+        skip = 0;
+      }
+    }
+    pending = rest;
+  }
+}
+
+/** A Writable over an open FileHandle that counts bytes and refuses more than `limit`. */
+class FileSink extends Writable {
+  bytes = 0;
+  private inFlight: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly limit: number | undefined,
+    private readonly path: DavPath,
+  ) {
+    super({ highWaterMark: SINK_HIGH_WATER_MARK });
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
+    this.writeBuffers([chunk], done);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, done: (err?: Error | null) => void): void {
+    this.writeBuffers(chunks.map((c) => c.chunk), done);
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    if (this.limit !== undefined && this.bytes < this.limit) {
+      done(new IncompleteBodyError(this.path, `${this.path}: body ended after ${this.bytes} of ${this.limit} bytes`));
+    } else done();
+  }
+
+  /** Waits for a write still running, so the caller may close the file once 'close' is emitted. */
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    this.inFlight.then(() => done(err), () => done(err));
+  }
+
+  private writeBuffers(buffers: Buffer[], done: (err?: Error | null) => void): void {
+    for (const b of buffers) this.bytes += b.length;
+    if (this.limit !== undefined && this.bytes > this.limit) {
+      done(new IncompleteBodyError(this.path, `${this.path}: body longer than the expected ${this.limit} bytes`));
+      return;
+    }
+    this.inFlight = writeAll(this.fh, buffers);
+    this.inFlight.then(() => done(), done);
+  }
+}
+
+/**
+ * Pipes `body` into `sink` until the sink has finished. Rejects with IncompleteBodyError when
+ * the body fails, is aborted or closes before its end; with the sink's error otherwise. On
+ * rejection the body is unpiped and paused (not destroyed) and the sink is closed.
+ */
+function pumpBody(body: NodeJS.ReadableStream, sink: FileSink, path: DavPath): Promise<void> {
+  const readable = body as Partial<Readable> & NodeJS.ReadableStream;
+  if (readable.destroyed === true && readable.readableEnded !== true) {
+    return Promise.reject(new IncompleteBodyError(path, `${path}: the body was already closed`));
+  }
+  return new Promise<void>((resolve, reject) => {
+    let ended = false;
+    let settled = false;
+    const onEnd = () => { ended = true; };
+    const onBodyError = (err: unknown) =>
+      fail(new IncompleteBodyError(path, `${path}: upload failed: ${(err as Error)?.message ?? err}`, { cause: err }));
+    const onAborted = () => fail(new IncompleteBodyError(path, `${path}: upload aborted`));
+    const onBodyClose = () => {
+      if (!ended) fail(new IncompleteBodyError(path, `${path}: upload closed before its end`));
+    };
+    const onSinkError = (err: unknown) => fail(err);
+    const onFinish = () => {
+      if (settled) return;
+      settled = true;
+      detach();
+      resolve();
+    };
+    const detach = () => {
+      body.removeListener('end', onEnd);
+      body.removeListener('error', onBodyError);
+      body.removeListener('aborted', onAborted);
+      body.removeListener('close', onBodyClose);
+      sink.removeListener('finish', onFinish);
+      // Keep a listener on the sink so a late error cannot become an uncaught exception.
+      sink.removeListener('error', onSinkError);
+      sink.on('error', () => {});
+    };
+    const fail = (err: unknown) => {
+      if (settled) return;
+      settled = true;
+      detach();
+      body.unpipe(sink);
+      body.pause();
+      if (sink.closed) reject(err);
+      else {
+        sink.once('close', () => reject(err));
+        sink.destroy();
+      }
+    };
+    body.on('end', onEnd);
+    body.on('error', onBodyError);
+    body.on('aborted', onAborted);
+    body.on('close', onBodyClose);
+    sink.on('error', onSinkError);
+    sink.on('finish', onFinish);
+    body.pipe(sink);
+  });
+}
+
+export interface AtomicWriteRequest {
+  /** The resource being written (for errors). */
+  path: DavPath;
+  /** Real host path of the directory that holds the target. */
+  dirHost: string;
+  /** Host path to rename the temp file onto (inside `dirHost`). */
+  targetHost: string;
+  body: NodeJS.ReadableStream;
+  expectedLength?: number;
+  mtimeMs?: number;
+  /** Permission bits to give the new file (those of the file it replaces). */
+  mode?: number;
+}
+
+/**
+ * Streams `body` into a temp file next to the target, fsyncs it (after setting the mtime when
+ * given), renames it over the target and fsyncs the directory. Resolves once all is durable.
+ * Throws RangeError for a bad expectedLength/mtimeMs (before touching the disk);
+ * IncompleteBodyError when the body fails, aborts, or its length differs from expectedLength;
+ * NoSpaceError, AccessDeniedError, ParentMissingError, IsACollectionError (a collection appeared
+ * at the target) as mapped by storageErrorFromErrno. After any throw no temp file remains.
+ */
+export async function writeAtomically(request: AtomicWriteRequest): Promise<void> {
+  const { path, dirHost, targetHost, body, expectedLength, mtimeMs, mode } = request;
+  if (expectedLength !== undefined && !(Number.isSafeInteger(expectedLength) && expectedLength >= 0)) {
+    throw new RangeError(`expectedLength must be a non-negative integer, got ${expectedLength}`);
+  }
+  if (mtimeMs !== undefined && !Number.isFinite(mtimeMs)) throw new RangeError(`mtimeMs must be finite, got ${mtimeMs}`);
+  const tempHost = childHostPath(dirHost, tempName());
+  let fh: FileHandle | undefined;
+  let tempCreated = false;
+  try {
+    const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
+    fh = await open(tempHost, flags, 0o666);
+    tempCreated = true;
+    if (mode !== undefined) await fh.chmod(mode & 0o7777);
+    await pumpBody(body, new FileSink(fh, expectedLength, path), path);
+    // The mtime is set before the fsync so that the metadata is made durable with the data.
+    if (mtimeMs !== undefined) await fh.utimes(Date.now() / 1000, mtimeMs / 1000);
+    await fh.sync();
+    const closing = fh;
+    fh = undefined;
+    await closing.close();
+    await rename(tempHost, targetHost);
+    tempCreated = false;
+  } catch (err) {
+    if (fh !== undefined) await fh.close().catch(() => undefined);
+    if (tempCreated) await unlink(tempHost).catch(() => undefined);
+    throw storageErrorFromErrno(err, path, 'create');
+  }
+  await fsyncDirectory(dirHost);
+}

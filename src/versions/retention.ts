@@ -1,0 +1,236 @@
+/**
+ * Retained versions: what an overwrite, a DELETE, or a COPY/MOVE onto an existing target replaces
+ * is kept under the state directory (never reachable by URL), by hard link or rename rather than
+ * by copy, within a retention policy (count per path, age, total bytes). semantics.md, "Nothing is lost".
+ *
+ * Each retained file is one row: the DavPath it had, when and why it was retained, its size,
+ * ETag and mtime, and where its bytes are kept (relative to the retention directory).
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, link, rename, rm, copyFile, lstat, readdir, rmdir } from 'node:fs/promises';
+import { join, dirname, relative, sep } from 'node:path';
+import type { StateDatabase } from '../state/database';
+import type { DavPath } from '../paths/davPath';
+
+export type RetentionReason = 'overwrite' | 'delete' | 'restore';
+
+export interface RetainedVersion {
+  id: string;
+  path: DavPath;
+  retainedAtMs: number;
+  size: number;
+  etag: string;
+  mtimeMs: number;
+  reason: RetentionReason;
+}
+
+export interface RetentionPolicy {
+  /** Newest versions kept per path (0 disables retention). */
+  maxVersionsPerPath: number;
+  /** Versions older than this are pruned, ms. */
+  maxAgeMs: number;
+  /** Total bytes kept; the oldest versions go first beyond it. */
+  maxBytes: number;
+}
+
+interface Row {
+  id: string;
+  path: string;
+  retained_at: number;
+  size: number;
+  etag: string;
+  mtime_ms: number;
+  reason: RetentionReason;
+  storage: string;
+}
+
+const toVersion = (r: Row): RetainedVersion => ({
+  id: r.id, path: r.path, retainedAtMs: r.retained_at, size: r.size, etag: r.etag, mtimeMs: r.mtime_ms, reason: r.reason,
+});
+
+/** A file about to be retained, with the version facts the caller knows. */
+export interface RetainedFileFacts {
+  path: DavPath;
+  etag: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export class RetentionStore {
+  private readonly insert;
+  private readonly byPath;
+  private readonly byId;
+  private readonly deleteRow;
+  private lastGlobalPruneMs = 0;
+
+  constructor(
+    private readonly db: StateDatabase,
+    /** The retention directory (under the state directory). */
+    readonly dir: string,
+    private readonly policy: RetentionPolicy,
+    private readonly clock: () => number = Date.now,
+  ) {
+    db.exec(`CREATE TABLE IF NOT EXISTS retained_versions (
+      id TEXT PRIMARY KEY, path TEXT NOT NULL, retained_at INTEGER NOT NULL, size INTEGER NOT NULL,
+      etag TEXT NOT NULL, mtime_ms REAL NOT NULL, reason TEXT NOT NULL, storage TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS retained_versions_path ON retained_versions (path, retained_at)`);
+    this.insert = db.prepare(
+      'INSERT INTO retained_versions (id, path, retained_at, size, etag, mtime_ms, reason, storage) VALUES (@id, @path, @retained_at, @size, @etag, @mtime_ms, @reason, @storage)',
+    );
+    this.byPath = db.prepare<[string], Row>('SELECT * FROM retained_versions WHERE path = ? ORDER BY retained_at DESC, rowid DESC');
+    this.byId = db.prepare<[string], Row>('SELECT * FROM retained_versions WHERE id = ?');
+    this.deleteRow = db.prepare('DELETE FROM retained_versions WHERE id = ?');
+  }
+
+  get enabled(): boolean {
+    return this.policy.maxVersionsPerPath > 0;
+  }
+
+  /** Versions of `path` (also of a deleted file), newest first. */
+  list(path: DavPath): RetainedVersion[] {
+    return this.byPath.all(path).map(toVersion);
+  }
+
+  get(id: string): RetainedVersion | undefined {
+    const row = this.byId.get(id);
+    return row ? toVersion(row) : undefined;
+  }
+
+  /** Where the bytes of a retained version are, on the host. */
+  contentPath(id: string): string | undefined {
+    const row = this.byId.get(id);
+    return row ? join(this.dir, row.storage) : undefined;
+  }
+
+  /**
+   * Keeps the current bytes of a file that is about to be overwritten: a hard link, so the write
+   * that follows (a rename over the target) leaves them here (a copy only across filesystems).
+   * Returns the version id, to `discard` if the overwrite does not happen.
+   */
+  async retainFileByLink(hostPath: string, facts: RetainedFileFacts, reason: RetentionReason): Promise<string | null> {
+    if (!this.enabled) return null;
+    const id = newVersionId(this.clock());
+    const storage = join(id.slice(0, 8), id);
+    const target = join(this.dir, storage);
+    await mkdir(dirname(target), { recursive: true });
+    try {
+      await link(hostPath, target);
+    } catch (err) {
+      if (!isCode(err, 'EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP')) throw err;
+      await copyFile(hostPath, target);
+    }
+    this.insert.run({ id, path: facts.path, retained_at: this.clock(), size: facts.size, etag: facts.etag, mtime_ms: facts.mtimeMs, reason, storage });
+    return id;
+  }
+
+  /**
+   * Moves a whole resource (a file or a collection tree) out of the served tree into retention,
+   * by one rename. `factsOf` gives the version facts of each file found inside, by DavPath.
+   * Returns the retained versions recorded.
+   */
+  async retainByMove(hostPath: string, path: DavPath, factsOf: (path: DavPath, size: number, mtimeMs: number, ino: number) => string, reason: RetentionReason): Promise<RetainedVersion[]> {
+    const bundle = newVersionId(this.clock());
+    const bundleDir = join(bundle.slice(0, 8), bundle);
+    const target = join(this.dir, bundleDir);
+    await mkdir(dirname(target), { recursive: true });
+    try {
+      await rename(hostPath, target);
+    } catch (err) {
+      if (!isCode(err, 'EXDEV')) throw err;
+      await copyTreeAcross(hostPath, target);
+      await rm(hostPath, { recursive: true, force: true });
+    }
+    const rows: Row[] = [];
+    const now = this.clock();
+    const record = async (hostFile: string, davPath: DavPath): Promise<void> => {
+      const st = await lstat(hostFile);
+      if (st.isDirectory()) {
+        for (const name of await readdir(hostFile)) await record(join(hostFile, name), `${davPath}/${name}`);
+        return;
+      }
+      if (!st.isFile()) return;
+      rows.push({
+        id: rows.length === 0 ? bundle : `${bundle}-${rows.length}`,
+        path: davPath,
+        retained_at: now,
+        size: st.size,
+        etag: factsOf(davPath, st.size, st.mtimeMs, st.ino),
+        mtime_ms: st.mtimeMs,
+        reason,
+        storage: relative(this.dir, hostFile).split(sep).join('/'),
+      });
+    };
+    await record(target, path);
+    this.db.transaction(() => {
+      for (const row of rows) this.insert.run(row);
+    })();
+    if (rows.length === 0) await rm(target, { recursive: true, force: true });
+    return rows.map(toVersion);
+  }
+
+  /** Forgets a version and frees its bytes (an overwrite that did not happen, or pruning). */
+  async discard(id: string): Promise<void> {
+    const row = this.byId.get(id);
+    if (!row) return;
+    this.deleteRow.run(id);
+    const file = join(this.dir, row.storage);
+    await rm(file, { force: true });
+    // Remove directories the bundle no longer needs, up to the retention directory.
+    for (let dir = dirname(file); dir.startsWith(this.dir + sep) && dir !== this.dir; dir = dirname(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  /** Applies the retention policy: per-path count, age, then total bytes (oldest first). */
+  async prune(touchedPaths: readonly DavPath[] = []): Promise<number> {
+    const doomed = new Set<string>();
+    for (const path of touchedPaths) {
+      for (const row of this.byPath.all(path).slice(this.policy.maxVersionsPerPath)) doomed.add(row.id);
+    }
+    // Age and total size are checked at most once a minute; the per-path count on every call.
+    const now = this.clock();
+    if (now - this.lastGlobalPruneMs < 60_000) {
+      for (const id of doomed) await this.discard(id);
+      return doomed.size;
+    }
+    this.lastGlobalPruneMs = now;
+    const cutoff = now - this.policy.maxAgeMs;
+    for (const row of this.db.prepare<[number], { id: string }>('SELECT id FROM retained_versions WHERE retained_at < ?').all(cutoff)) doomed.add(row.id);
+    const total = (this.db.prepare('SELECT COALESCE(SUM(size), 0) AS total FROM retained_versions').get() as { total: number }).total;
+    if (total > this.policy.maxBytes) {
+      let excess = total - this.policy.maxBytes;
+      for (const row of this.db.prepare<[], { id: string; size: number }>('SELECT id, size FROM retained_versions ORDER BY retained_at, rowid').iterate()) {
+        if (excess <= 0) break;
+        if (!doomed.has(row.id)) {
+          doomed.add(row.id);
+          excess -= row.size;
+        }
+      }
+    }
+    for (const id of doomed) await this.discard(id);
+    return doomed.size;
+  }
+}
+
+/** Time-ordered, unguessable version ids: 8 hex digits of seconds, then 8 random bytes. */
+function newVersionId(nowMs: number): string {
+  return Math.floor(nowMs / 1000).toString(16).padStart(8, '0') + randomBytes(8).toString('hex');
+}
+
+function isCode(err: unknown, ...codes: string[]): boolean {
+  return codes.includes((err as NodeJS.ErrnoException)?.code ?? '');
+}
+
+async function copyTreeAcross(from: string, to: string): Promise<void> {
+  const st = await lstat(from);
+  if (st.isDirectory()) {
+    await mkdir(to, { recursive: true });
+    for (const name of await readdir(from)) await copyTreeAcross(join(from, name), join(to, name));
+  } else if (st.isFile()) {
+    await copyFile(from, to);
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * Seeded random operations against LockManager, checked after every step against a model kept
+ * here with brute-force rules (lockTestKit.ts), written without the index structures under test.
+ */
+import type { ActiveLock, LockDepth, LockScope } from '../../../src/locks/activeLock';
+import { ExpiryQueue } from '../../../src/locks/expiryQueue';
+import { LockConflictError, LockNotFoundError } from '../../../src/locks/lockErrors';
+import { LockManager, TimeoutPolicy } from '../../../src/locks/lockManager';
+import { LockStore, MemoryLockStore } from '../../../src/locks/lockStore';
+import { SqliteLockStore } from '../../../src/locks/sqliteLockStore';
+import { openMemoryDatabase } from '../../../src/state/database';
+import { ManualClock, bruteConflict, bruteCovers, bruteResourceSatisfied, isAtOrBelow, sortByToken } from './lockTestKit';
+
+/** mulberry32: a tiny deterministic PRNG; returns floats in [0, 1). */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const TREE = ['/', '/a', '/a/b', '/a/b/c', '/a/d', '/ab', '/e', '/e/f'];
+/** Paths that are never lock roots but are checked too: new members and a name-prefix sibling. */
+const PROBES = [...TREE, '/a/b/c/new', '/ab/x', '/e/f/g/h', '/zz', '/a/bb'];
+
+class Scenario {
+  readonly clock = new ManualClock(0);
+  readonly model = new Map<string, ActiveLock>();
+  readonly everSeen: string[] = ['urn:uuid:never-granted'];
+  readonly everSeenSet = new Set(this.everSeen);
+  /** How often each operation had each outcome, to prove the random walk reaches them all. */
+  readonly outcomes = new Map<string, number>();
+  manager: LockManager;
+  step = 0;
+
+  constructor(readonly random: () => number, readonly store: LockStore, readonly policy: TimeoutPolicy) {
+    this.manager = new LockManager(store, this.clock.read, policy);
+  }
+
+  count(outcome: string): void {
+    this.outcomes.set(outcome, (this.outcomes.get(outcome) ?? 0) + 1);
+  }
+
+  pick<T>(items: readonly T[]): T {
+    return items[Math.floor(this.random() * items.length)];
+  }
+
+  active(): ActiveLock[] {
+    return [...this.model.values()].filter((lock) => lock.expiresAtMs > this.clock.nowMs);
+  }
+
+  requestedTimeouts(): number[] {
+    const roll = this.random();
+    if (roll < 0.2) return [];
+    if (roll < 0.3) return [Infinity];
+    if (roll < 0.4) return [NaN, Math.floor(this.random() * 30)];
+    return [Math.floor(this.random() * 60), 5];
+  }
+
+  acquire(): void {
+    const root = this.pick(TREE);
+    const scope: LockScope = this.random() < 0.5 ? 'shared' : 'exclusive';
+    const depth: LockDepth = this.random() < 0.5 ? '0' : 'infinity';
+    const wanted = { root, scope, depth };
+    const conflicts = this.active().filter((lock) => bruteConflict(lock, wanted));
+    const requestedTimeouts = this.requestedTimeouts();
+    const owner = this.random() < 0.5 ? null : `<owner>${this.step}</owner>`;
+    try {
+      const lock = this.manager.acquire({ ...wanted, owner, requestedTimeouts });
+      expect(conflicts).toEqual([]);
+      const granted = this.manager.grantedTimeout(requestedTimeouts);
+      const expiresAtMs = Number.isFinite(granted) ? this.clock.nowMs + granted * 1000 : Infinity;
+      expect(lock).toEqual({ ...wanted, token: lock.token, owner, timeoutSeconds: granted, expiresAtMs, createdAtMs: this.clock.nowMs });
+      expect(this.everSeenSet.has(lock.token)).toBe(false);
+      this.model.set(lock.token, lock);
+      this.everSeen.push(lock.token);
+      this.everSeenSet.add(lock.token);
+      this.count(`acquire granted ${scope}`);
+    } catch (error) {
+      if (!(error instanceof LockConflictError)) throw error;
+      expect(conflicts).toContainEqual(error.conflicting);
+      this.count(`acquire conflict ${scope}`);
+    }
+  }
+
+  /** Refresh or release with a random (possibly stale or bogus) token and a random path. */
+  refreshOrRelease(release: boolean): void {
+    const token = this.random() < 0.8 && this.model.size > 0 ? this.pick([...this.model.keys()]) : this.pick(this.everSeen);
+    const lock = this.model.get(token);
+    const path = this.random() < 0.6 && lock ? lock.root : this.pick(PROBES);
+    const shouldWork = lock !== undefined && lock.expiresAtMs > this.clock.nowMs && bruteCovers(lock, path);
+    const requested = this.requestedTimeouts();
+    try {
+      const result = release ? this.manager.release(token, path) : this.manager.refresh(token, path, requested);
+      expect(shouldWork).toBe(true);
+      this.count(release ? 'release ok' : 'refresh ok');
+      if (release) {
+        expect(result).toEqual(lock);
+        this.model.delete(token);
+      } else {
+        const granted = this.manager.grantedTimeout(requested);
+        const expiresAtMs = Number.isFinite(granted) ? this.clock.nowMs + granted * 1000 : Infinity;
+        expect(result).toEqual({ ...lock, timeoutSeconds: granted, expiresAtMs });
+        this.model.set(token, result);
+      }
+    } catch (error) {
+      if (!(error instanceof LockNotFoundError)) throw error;
+      expect(shouldWork).toBe(false);
+      this.count(release ? 'release refused' : 'refresh refused');
+    }
+  }
+
+  advanceClock(): void {
+    const finite = this.active().filter((lock) => Number.isFinite(lock.expiresAtMs));
+    if (finite.length > 0 && this.random() < 0.3) {
+      // Land exactly on an expiry instant: the lock must be gone at that very millisecond.
+      this.clock.nowMs = this.pick(finite).expiresAtMs - (this.random() < 0.5 ? 1 : 0);
+    } else {
+      this.clock.nowMs += Math.floor(this.random() * 8000);
+    }
+  }
+
+  removeWithin(): void {
+    const path = this.pick(PROBES);
+    this.manager.removeWithin(path);
+    for (const [token, lock] of this.model) if (isAtOrBelow(lock.root, path)) this.model.delete(token);
+  }
+
+  checkBlocking(): void {
+    const active = this.active();
+    // Half the time aim at a locked path, where blocking is interesting.
+    const path = active.length > 0 && this.random() < 0.5 ? this.pick(active).root : this.pick(PROBES);
+    const depth: LockDepth = this.random() < 0.5 ? '0' : 'infinity';
+    const submitted = new Set(active.filter(() => this.random() < 0.4).map((lock) => lock.token));
+    // Resources touched: the path; with depth infinity also every tree path below it and a member
+    // of each that is no lock root (members are assumed to exist).
+    const resources = new Set([path]);
+    if (depth === 'infinity') {
+      for (const p of [path, ...PROBES.filter((q) => isAtOrBelow(q, path))]) {
+        resources.add(p);
+        resources.add(p === '/' ? '/~member' : `${p}/~member`);
+      }
+    }
+    const blocked = [...resources].some(
+      (resource) => !bruteResourceSatisfied(active.filter((lock) => bruteCovers(lock, resource)), submitted),
+    );
+    const blocking = this.manager.blockingLock(path, depth, submitted);
+    expect(blocking !== null).toBe(blocked);
+    this.count(`blocking ${depth} ${blocked}`);
+    if (blocking) {
+      expect(active).toContainEqual(blocking);
+      expect(bruteCovers(blocking, path) || (depth === 'infinity' && isAtOrBelow(blocking.root, path))).toBe(true);
+    }
+    if (path !== '/') {
+      const parent = path.slice(0, path.lastIndexOf('/')) || '/';
+      const parentBlocked = !bruteResourceSatisfied(active.filter((lock) => bruteCovers(lock, parent)), submitted);
+      expect(this.manager.blockingLockForMembershipChange(path, submitted) !== null).toBe(parentBlocked);
+    }
+  }
+
+  /** Compares token lists and plain facts, one expect per kind, so thousands of steps stay fast. */
+  checkInvariants(): void {
+    const now = this.clock.nowMs;
+    const expected = sortByToken(this.active());
+    expect(sortByToken(this.manager.within('/'))).toEqual(expected);
+    expect(sortByToken(this.store.loadAll())).toEqual(expected);
+    const conflicting: string[] = [];
+    for (const a of expected) for (const b of expected) if (a !== b && bruteConflict(a, b)) conflicting.push(`${a.root} ${b.root}`);
+    expect(conflicting).toEqual([]);
+    const tokens = [...this.model.keys(), this.pick(this.everSeen), this.pick(this.everSeen)];
+    const byTokenSeen = tokens.map((token) => this.manager.byToken(token)?.token ?? null);
+    const byTokenWanted = tokens.map((token) => expected.find((lock) => lock.token === token)?.token ?? null);
+    expect(byTokenSeen).toEqual(byTokenWanted);
+    const seen: Record<string, unknown> = {};
+    const wanted: Record<string, unknown> = {};
+    for (const path of PROBES) {
+      const covering = this.manager.covering(path);
+      const depths = covering.map((lock) => (lock.root === '/' ? 0 : lock.root.split('/').length - 1));
+      seen[path] = {
+        covering: covering.map((lock) => lock.token).sort(),
+        outermostFirst: depths.every((d, i) => i === 0 || depths[i - 1] <= d),
+        within: this.manager.within(path).map((lock) => lock.token).sort(),
+        expired: covering.filter((lock) => lock.expiresAtMs <= now).length,
+      };
+      wanted[path] = {
+        covering: expected.filter((lock) => bruteCovers(lock, path)).map((lock) => lock.token),
+        outermostFirst: true,
+        within: expected.filter((lock) => isAtOrBelow(lock.root, path)).map((lock) => lock.token),
+        expired: 0,
+      };
+    }
+    expect(seen).toEqual(wanted);
+    // Expired locks have been checked once gone; the model forgets them (everSeen keeps the tokens).
+    for (const [token, lock] of this.model) if (lock.expiresAtMs <= now) this.model.delete(token);
+  }
+
+  run(steps: number): void {
+    for (this.step = 0; this.step < steps; this.step++) {
+      const roll = this.random();
+      if (roll < 0.35) this.acquire();
+      else if (roll < 0.5) this.refreshOrRelease(false);
+      else if (roll < 0.62) this.refreshOrRelease(true);
+      else if (roll < 0.8) this.advanceClock();
+      else if (roll < 0.85) this.removeWithin();
+      else if (roll < 0.88) this.manager.purgeExpired();
+      else if (roll < 0.9) this.manager = new LockManager(this.store, this.clock.read, this.policy); // restart
+      else this.checkBlocking();
+      this.checkInvariants();
+    }
+  }
+}
+
+const FINITE: TimeoutPolicy = { minSeconds: 1, maxSeconds: 40, defaultSeconds: 10 };
+const UNBOUNDED: TimeoutPolicy = { minSeconds: 2, maxSeconds: Infinity, defaultSeconds: 15 };
+
+describe('LockManager under seeded random operations', () => {
+  const seeds = [1, 42, 0xdeadbeef];
+  test.each(seeds)('memory store, finite timeouts, seed %i', (seed) => {
+    new Scenario(mulberry32(seed), new MemoryLockStore(), FINITE).run(2500);
+  });
+  test.each(seeds)('sqlite store, unbounded timeouts, seed %i', (seed) => {
+    const db = openMemoryDatabase();
+    try {
+      new Scenario(mulberry32(seed), new SqliteLockStore(db), UNBOUNDED).run(2500);
+    } finally {
+      db.close();
+    }
+  });
+  test('the random walk reaches both outcomes of every operation', () => {
+    const scenario = new Scenario(mulberry32(7), new MemoryLockStore(), FINITE);
+    scenario.run(1500);
+    const wanted = [
+      'acquire granted shared', 'acquire granted exclusive', 'acquire conflict shared', 'acquire conflict exclusive',
+      'refresh ok', 'refresh refused', 'release ok', 'release refused',
+      'blocking 0 true', 'blocking 0 false', 'blocking infinity true', 'blocking infinity false',
+    ];
+    for (const outcome of wanted) expect([outcome, scenario.outcomes.get(outcome) ?? 0]).toEqual([outcome, expect.any(Number)]);
+    expect(Math.min(...wanted.map((outcome) => scenario.outcomes.get(outcome) ?? 0))).toBeGreaterThanOrEqual(10);
+  });
+});
+
+describe('ExpiryQueue', () => {
+  test.each([5, 9, 77])('pops due entries in time order, seed %i', (seed) => {
+    const random = mulberry32(seed);
+    const queue = new ExpiryQueue();
+    const pushed: number[] = [];
+    for (let i = 0; i < 500; i++) {
+      const at = random() < 0.1 ? Infinity : Math.floor(random() * 1000);
+      queue.push({ token: `t${i}`, expiresAtMs: at });
+      if (Number.isFinite(at)) pushed.push(at);
+    }
+    expect(queue.size).toBe(pushed.length);
+    const first = queue.popDue(499).map((e) => e.expiresAtMs);
+    expect(first).toEqual(pushed.filter((at) => at <= 499).sort((x, y) => x - y));
+    queue.rebuild([...Array(10).keys()].map((i) => ({ token: `r${i}`, expiresAtMs: 10 - i })).concat([{ token: 'inf', expiresAtMs: Infinity }]));
+    expect(queue.popDue(Number.MAX_VALUE).map((e) => e.expiresAtMs)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(queue.size).toBe(0);
+  });
+});

@@ -5,12 +5,22 @@
  */
 import { parseArgs } from 'node:util';
 import { resolveConfig, ConfigError, DEFAULTS, type ConfigInput } from './config';
-import { startServer } from './server';
+import { startServer, openServices } from './server';
+import { davPathFromUrlPath } from './paths/davPath';
+import { restoreVersion, UnknownVersionError } from './versions/restoreVersion';
+import { formatHttpDate } from './headers/httpDate';
 
 const HELP = `keepdav: a WebDAV server that never silently loses a write
 
 Usage:
   keepdav serve [options]
+  keepdav versions PATH --root DIR [--state DIR]
+      list the retained versions of PATH (also of a deleted file), newest first:
+      one a line: version id, time retained, size, ETag, why it was retained
+  keepdav restore PATH --version ID --root DIR [--state DIR]
+      bring version ID of PATH back (a restore is itself a new version, so it can be undone)
+
+PATH is the resource's path on the server, e.g. /docs/report.odt (percent-encoding allowed).
 
 Options for serve:
   --root DIR               directory to serve (default: ./storage)
@@ -25,6 +35,12 @@ Options for serve:
   --max-xml-body BYTES     largest XML request body (default: ${DEFAULTS.maxXmlBodyBytes})
   --idle-timeout S         close connections idle this long (default: ${DEFAULTS.idleTimeoutMs / 1000})
   --access-log             log one line per request on stderr
+  --no-stale-check         accept uploads that state an older modification time
+                           (default: refuse them with 409 stale-version)
+  --case-insensitive       names differing only in case are the same name (409 duplicate-name)
+  --retain-versions N      replaced versions kept per path, 0 turns retention off (default: ${DEFAULTS.retention.maxVersionsPerPath})
+  --retain-days D          replaced versions older than D days are pruned (default: ${DEFAULTS.retention.maxAgeMs / 86400000})
+  --retain-bytes BYTES     total bytes of replaced versions kept (default: ${DEFAULTS.retention.maxBytes})
   -h, --help               show this help
 `;
 
@@ -55,10 +71,16 @@ function serveConfig(args: string[]): ConfigInput {
       'max-xml-body': { type: 'string' },
       'idle-timeout': { type: 'string' },
       'access-log': { type: 'boolean' },
+      'no-stale-check': { type: 'boolean' },
+      'case-insensitive': { type: 'boolean' },
+      'retain-versions': { type: 'string' },
+      'retain-days': { type: 'string' },
+      'retain-bytes': { type: 'string' },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const idle = numberOption('idle-timeout', values['idle-timeout']);
+  const retainDays = numberOption('retain-days', values['retain-days']);
   return {
     root: values.root ?? 'storage',
     stateDir: values.state,
@@ -73,7 +95,51 @@ function serveConfig(args: string[]): ConfigInput {
     maxXmlBodyBytes: numberOption('max-xml-body', values['max-xml-body']),
     idleTimeoutMs: idle === undefined ? undefined : idle * 1000,
     accessLog: values['access-log'],
+    staleUploadCheck: values['no-stale-check'] ? false : undefined,
+    caseInsensitive: values['case-insensitive'],
+    retention: {
+      maxVersionsPerPath: numberOption('retain-versions', values['retain-versions']),
+      maxAgeMs: retainDays === undefined ? undefined : retainDays * 86400000,
+      maxBytes: numberOption('retain-bytes', values['retain-bytes']),
+    },
   };
+}
+
+/** `versions` and `restore`: the same store the server uses, opened directly. */
+async function versionCommand(command: 'versions' | 'restore', args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: true,
+    options: { root: { type: 'string' }, state: { type: 'string' }, version: { type: 'string' } },
+  });
+  if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one PATH`);
+  if (values.root === undefined) throw new UsageError(`${command} needs --root DIR`);
+  if (command === 'restore' && values.version === undefined) throw new UsageError('restore needs --version ID');
+  const path = davPathFromUrlPath(positionals[0].startsWith('/') ? positionals[0] : '/' + positionals[0]);
+  const { services, db } = await openServices(resolveConfig({ root: values.root, stateDir: values.state }));
+  try {
+    if (command === 'versions') {
+      for (const v of services.retention.list(path)) {
+        process.stdout.write(`${v.id}  ${new Date(v.retainedAtMs).toISOString()}  ${v.size}  ${v.etag}  ${v.reason}  modified ${formatHttpDate(v.mtimeMs)}\n`);
+      }
+      return 0;
+    }
+    try {
+      const result = await restoreVersion(services, path, values.version!);
+      const undo = result.replacedVersionId ? ` (what it replaced is version ${result.replacedVersionId})` : '';
+      process.stdout.write(`restored ${path} to version ${values.version}; new ETag ${result.etag}${undo}\n`);
+      return 0;
+    } catch (err) {
+      if (err instanceof UnknownVersionError) {
+        process.stderr.write(`keepdav: ${err.message}\n`);
+        return 1;
+      }
+      throw err;
+    }
+  } finally {
+    db.close();
+  }
 }
 
 async function serve(args: string[]): Promise<void> {
@@ -99,6 +165,7 @@ export async function main(argv: string[]): Promise<number> {
       await serve(rest);
       return -1; // keeps running
     }
+    if (command === 'versions' || command === 'restore') return await versionCommand(command, rest);
     throw new UsageError(`unknown command "${command}"`);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {

@@ -38,9 +38,11 @@ export function adaptRequest(raw: IncomingMessage): DavRequest {
   }
   const chunked = raw.headers['transfer-encoding'] !== undefined;
 
+  const queryStart = target.indexOf('?');
   return {
     method: raw.method ?? 'GET',
     path,
+    query: new URLSearchParams(queryStart >= 0 ? target.slice(queryStart + 1) : ''),
     trailingSlash: urlPath.length > 1 && urlPath.endsWith('/'),
     header(name: string): string | undefined {
       const value = raw.headers[name];

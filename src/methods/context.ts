@@ -20,6 +20,8 @@ export interface DavRequest {
   readonly path: DavPath;
   /** Whether the request URL ended in "/" (a collection was meant). */
   readonly trailingSlash: boolean;
+  /** The query string's parameters (keepdav's version access: ?versions, ?version=ID, ?restore=ID). */
+  readonly query: URLSearchParams;
   /** One header's value (lower-case name); repeated headers joined with ", ". */
   header(name: string): string | undefined;
   /** Who is asking: remote address and User-Agent (to recognise one client's follow-up requests). */

@@ -8,9 +8,12 @@ import { NotFoundError, RangeNotSatisfiableError } from '../conditions/davErrors
 import { parseRange, ifRangeAllows } from '../headers/range';
 import { contentTypeOf } from '../props/contentType';
 import { collectionIndexHtml } from './support/collectionIndex';
+import { isVersionRequest, versionAnswer } from './versionAccess';
+import { resolveEquivalentPath } from './support/equivalentNames';
 
 export const get: MethodHandler = async (req, services) => {
-  const resource = await loadResource(req, services, req.path);
+  if (isVersionRequest(req)) return versionAnswer(req, services);
+  const resource = await loadResource(req, services, await resolveEquivalentPath(services, req.path));
   const stat = resource.stat;
   if (!stat) throw new NotFoundError(resource.href);
   if ((await checkPreconditions(req, services, resource)) === 'not-modified') {

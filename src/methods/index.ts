@@ -11,6 +11,7 @@ import { propfind } from './propfind';
 import { proppatch } from './proppatch';
 import { lock } from './lock';
 import { unlock } from './unlock';
+import { post } from './versionAccess';
 
 export const METHOD_HANDLERS: Readonly<Record<string, MethodHandler>> = Object.freeze({
   OPTIONS: options,
@@ -25,4 +26,5 @@ export const METHOD_HANDLERS: Readonly<Record<string, MethodHandler>> = Object.f
   PROPPATCH: proppatch,
   LOCK: lock,
   UNLOCK: unlock,
+  POST: post,
 });

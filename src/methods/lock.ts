@@ -17,6 +17,7 @@ import { renderXmlDocument, el } from '../xml/build';
 import { DAV_NS } from '../xml/tree';
 import { lockDiscoveryElement } from '../props/lockDiscovery';
 import type { ActiveLock } from '../locks/activeLock';
+import { refuseDuplicateName } from './support/equivalentNames';
 
 export const lock: MethodHandler = async (req, services) => {
   const requestedTimeouts = parseTimeout(req.header('timeout'));
@@ -30,7 +31,10 @@ export const lock: MethodHandler = async (req, services) => {
 
   return services.writes.run([{ path: req.path, tree: depth === 'infinity' }], async () => {
     const target = await loadResource(req, services, req.path);
-    if (!target.stat) await requireParentCollection(req, services, req.path);
+    if (!target.stat) {
+      await requireParentCollection(req, services, req.path);
+      await refuseDuplicateName(req, services, req.path);
+    }
     await checkPreconditions(req, services, target);
 
     const granted = services.locks.acquire({

@@ -3,6 +3,7 @@ import type { MethodHandler } from './context';
 import { loadResource, checkPreconditions, requireParentCollection } from './support/resource';
 import { MethodNotAllowedError, UnsupportedMediaTypeError } from '../conditions/davErrors';
 import { ALLOWED_METHODS } from './allowedMethods';
+import { refuseDuplicateName } from './support/equivalentNames';
 
 export const mkcol: MethodHandler = async (req, services) => {
   // §9.3: a body we do not understand (we support no extended MKCOL) is 415.
@@ -13,6 +14,7 @@ export const mkcol: MethodHandler = async (req, services) => {
     // §9.3.1: MKCOL on an existing resource (mapped URL) is 405.
     if (target.stat) throw new MethodNotAllowedError('already-exists', `${target.href} already exists`, ALLOWED_METHODS.replace('MKCOL, ', ''));
     await requireParentCollection(req, services, req.path);
+    await refuseDuplicateName(req, services, req.path);
     await checkPreconditions(req, services, target, { membershipChanges: [req.path] });
     await services.store.makeCollection(req.path);
     return { status: 201, headers: { Location: req.hrefOf(req.path, true) } };

@@ -4,6 +4,7 @@ import { loadResource, checkPreconditions, type Resource } from './support/resou
 import { collectProperties, propResponse } from './support/propertyValues';
 import { NotFoundError, PropfindFiniteDepthError } from '../conditions/davErrors';
 import { parseDepth } from '../headers/depth';
+import { resolveEquivalentPath } from './support/equivalentNames';
 import { parseXmlDocument } from '../xml/parse';
 import { parsePropfind, type PropfindRequest } from '../xml/requests';
 import { renderXmlDocument, el, type OutElement } from '../xml/build';
@@ -17,7 +18,7 @@ export const propfind: MethodHandler = async (req, services) => {
   if (depth === 'infinity' && !services.config.allowPropfindInfinity) throw new PropfindFiniteDepthError();
   const request = await readPropfind(req, services);
 
-  const target = await loadResource(req, services, req.path);
+  const target = await loadResource(req, services, await resolveEquivalentPath(services, req.path));
   if (!target.stat) throw new NotFoundError(target.href);
   await checkPreconditions(req, services, target);
 

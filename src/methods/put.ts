@@ -14,6 +14,7 @@ import { parseIfHeader, submittedLockTokens } from '../headers/ifHeader';
 import type { DavRequest, MethodHandler, Services } from './context';
 import type { Resource } from './support/resource';
 import { factsOf } from './support/resource';
+import { refuseDuplicateName } from './support/equivalentNames';
 
 const COLLECTION_METHODS = 'OPTIONS, GET, HEAD, DELETE, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK';
 
@@ -32,6 +33,7 @@ export const put: MethodHandler = async (req, services) => {
       throw new MethodNotAllowedError('is-a-collection', `${target.href} is a collection`, COLLECTION_METHODS);
     }
     await requireParentCollection(req, services, req.path);
+    if (!target.stat) await refuseDuplicateName(req, services, req.path);
     await checkPreconditions(req, services, target, {
       writes: [{ path: req.path, depth: '0' }],
       membershipChanges: target.stat ? [] : [req.path],

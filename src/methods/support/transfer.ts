@@ -12,6 +12,7 @@ import { parseOverwrite } from '../../headers/overwrite';
 import { parseDepth } from '../../headers/depth';
 import { parseOcMtime } from '../../headers/ocMtime';
 import { isSameOrInside, ROOT, type DavPath } from '../../paths/davPath';
+import { refuseDuplicateName } from './equivalentNames';
 
 export type TransferKind = 'COPY' | 'MOVE';
 
@@ -68,6 +69,7 @@ export async function transfer(
     }
     await requireParentCollection(req, services, t.destination);
     const destination = await loadResource(req, services, t.destination);
+    if (!destination.stat) await refuseDuplicateName(req, services, t.destination);
 
     const depthOf = (isCollection: boolean) => (isCollection ? ('infinity' as const) : ('0' as const));
     const writes = [{ path: t.destination, depth: depthOf(destination.stat?.isCollection ?? source.stat.isCollection) }];

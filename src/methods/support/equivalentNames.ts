@@ -1,0 +1,53 @@
+/**
+ * Names that are the same to a person but not to the filesystem (semantics.md): "é" precomposed
+ * (NFC, Windows and Linux) and decomposed (NFD, macOS), and with --case-insensitive "A" and "a".
+ * A create whose name is equivalent to an existing sibling's is refused with 409 duplicate-name;
+ * a read by an NFD name finds the NFC member.
+ */
+import type { DavRequest, Services } from '../context';
+import type { ResourceStat } from '../../storage/fileStore';
+import { DuplicateNameError } from '../../conditions/davErrors';
+import { baseName, parentOf, joinPath, type DavPath } from '../../paths/davPath';
+
+const ASCII = /^[\x00-\x7f]*$/;
+
+function nameKey(name: string, caseInsensitive: boolean): string {
+  const nfc = name.normalize('NFC');
+  return caseInsensitive ? nfc.toLowerCase() : nfc;
+}
+
+/** The existing sibling of `path` whose name is equivalent to (but not the same as) its name, if any. */
+async function equivalentSibling(services: Services, path: DavPath): Promise<ResourceStat | null> {
+  const name = baseName(path);
+  const parent = parentOf(path);
+  const caseInsensitive = services.config.caseInsensitive;
+  // Only non-ASCII names have other Unicode forms; case folding concerns every name.
+  if (parent === null || (!caseInsensitive && ASCII.test(name))) return null;
+  const key = nameKey(name, caseInsensitive);
+  let members: ResourceStat[];
+  try {
+    members = await services.store.list(parent);
+  } catch {
+    return null;
+  }
+  return members.find((m) => {
+    const memberName = baseName(m.path);
+    return memberName !== name && nameKey(memberName, caseInsensitive) === key;
+  }) ?? null;
+}
+
+/** Throws 409 duplicate-name when creating `path` would add a name equivalent to an existing member's. */
+export async function refuseDuplicateName(req: DavRequest, services: Services, path: DavPath): Promise<void> {
+  const existing = await equivalentSibling(services, path);
+  if (existing) throw new DuplicateNameError(req.hrefOf(existing.path, existing.isCollection));
+}
+
+/** For reads: the path of the NFC member a non-NFC request path means, else the path itself. */
+export async function resolveEquivalentPath(services: Services, path: DavPath): Promise<DavPath> {
+  const name = baseName(path);
+  if (name === name.normalize('NFC')) return path;
+  if (await services.store.stat(path)) return path;
+  const parent = parentOf(path);
+  const nfc = name.normalize('NFC');
+  return parent !== null && (await services.store.stat(joinPath(parent, nfc))) ? joinPath(parent, nfc) : path;
+}

@@ -117,7 +117,7 @@ async function versionCommand(command: 'versions' | 'restore', args: string[]): 
   if (values.root === undefined) throw new UsageError(`${command} needs --root DIR`);
   if (command === 'restore' && values.version === undefined) throw new UsageError('restore needs --version ID');
   const path = davPathFromUrlPath(positionals[0].startsWith('/') ? positionals[0] : '/' + positionals[0]);
-  const { services, db } = await openServices(resolveConfig({ root: values.root, stateDir: values.state }));
+  const { services, db } = await openServices(resolveConfig({ root: values.root, stateDir: values.state }), { recover: false });
   try {
     if (command === 'versions') {
       for (const v of services.retention.list(path)) {

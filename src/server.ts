@@ -42,7 +42,12 @@ function assertStateOutsideRoot(root: string, stateDir: string): void {
   }
 }
 
-export async function openServices(config: ServerConfig, clock: () => number = Date.now): Promise<{ services: Services; db: StateDatabase }> {
+/**
+ * Opens the stores and wires the services. `recover` finishes what a crash interrupted; only the
+ * server does that at start-up (the CLI's versions/restore may run beside a live server).
+ */
+export async function openServices(config: ServerConfig, options: { recover: boolean; clock?: () => number } = { recover: true }): Promise<{ services: Services; db: StateDatabase }> {
+  const clock = options.clock ?? Date.now;
   const store = await FileStore.open(config.root);
   assertStateOutsideRoot(store.root, config.stateDir);
   const db = openStateDatabase(config.stateDir);
@@ -51,7 +56,7 @@ export async function openServices(config: ServerConfig, clock: () => number = D
   const versions = new VersionStore(db);
   const retention = new RetentionStore(db, join(config.stateDir, 'retained'), config.retention, clock);
   const tree = new TreeOperations(db, new IntentJournal(db), store, props, versions, locks, retention);
-  await tree.recover();
+  if (options.recover) await tree.recover();
   const staleRefusals = new StaleRefusals(config.staleDeleteWindowMs, clock);
   const services: Services = { config, store, locks, props, versions, writes: new PathMutex(), tree, retention, staleRefusals };
   return { services, db };

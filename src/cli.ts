@@ -35,6 +35,8 @@ Options for serve:
   --max-xml-body BYTES     largest XML request body (default: ${DEFAULTS.maxXmlBodyBytes})
   --idle-timeout S         close connections idle this long (default: ${DEFAULTS.idleTimeoutMs / 1000})
   --access-log             log one line per request on stderr
+  --lock-token-header      count a Lock-Token header on PUT etc. as a submitted token (Word 2016)
+  --hide-lockroot          leave DAV:lockroot out of lock answers (old Office versions)
   --no-stale-check         accept uploads that state an older modification time
                            (default: refuse them with 409 stale-version)
   --case-insensitive       names differing only in case are the same name (409 duplicate-name)
@@ -71,6 +73,8 @@ function serveConfig(args: string[]): ConfigInput {
       'max-xml-body': { type: 'string' },
       'idle-timeout': { type: 'string' },
       'access-log': { type: 'boolean' },
+      'lock-token-header': { type: 'boolean' },
+      'hide-lockroot': { type: 'boolean' },
       'no-stale-check': { type: 'boolean' },
       'case-insensitive': { type: 'boolean' },
       'retain-versions': { type: 'string' },
@@ -95,6 +99,8 @@ function serveConfig(args: string[]): ConfigInput {
     maxXmlBodyBytes: numberOption('max-xml-body', values['max-xml-body']),
     idleTimeoutMs: idle === undefined ? undefined : idle * 1000,
     accessLog: values['access-log'],
+    lockTokenHeaderSubmits: values['lock-token-header'],
+    hideLockRoot: values['hide-lockroot'],
     staleUploadCheck: values['no-stale-check'] ? false : undefined,
     caseInsensitive: values['case-insensitive'],
     retention: {

@@ -49,6 +49,10 @@ export interface ServerConfig {
   /** Names that differ only in case are the same name (409 duplicate-name on create). */
   caseInsensitive: boolean;
   retention: RetentionSettings;
+  /** Count a `Lock-Token` header on PUT/PROPPATCH/DELETE/... as a submitted lock token (Word 2016 sends it). */
+  lockTokenHeaderSubmits: boolean;
+  /** Leave DAV:lockroot out of lock answers (for old Office versions that trip over it). */
+  hideLockRoot: boolean;
 }
 
 export class ConfigError extends Error {
@@ -72,6 +76,8 @@ export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   staleUploadCheck: true,
   staleDeleteWindowMs: 60_000,
   caseInsensitive: false,
+  lockTokenHeaderSubmits: false,
+  hideLockRoot: false,
   retention: { maxVersionsPerPath: 10, maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 10 * 1024 ** 3 },
 };
 

@@ -44,6 +44,8 @@ export interface PreconditionInput {
   resolveTag(tag: string): DavPath | null;
   /** The current ETag (null when missing or a collection) of a resource named by a tagged If list. */
   etagOf(path: DavPath): Promise<{ exists: boolean; etag: string | null }>;
+  /** Tokens submitted outside the If header (a Lock-Token header, when so configured). */
+  alsoSubmitted: readonly string[];
   /** The href of a lock root, for the 423 body. */
   lockRootHref(path: DavPath): Promise<string>;
 }
@@ -93,6 +95,7 @@ export async function evaluatePreconditions(input: PreconditionInput): Promise<P
   // 3. RFC 4918 §7.5: every lock protecting what is written needs its token submitted.
   if (input.writes.length > 0 || input.membershipChanges.length > 0) {
     const submitted = submittedLockTokens(ifHeader);
+    for (const token of input.alsoSubmitted) submitted.add(token);
     for (const write of input.writes) {
       const lock = input.locks.blockingLock(write.path, write.depth, submitted);
       if (lock) throw new LockTokenSubmittedError(await input.lockRootHref(lock.root), target.facts);

@@ -54,7 +54,7 @@ export const lock: MethodHandler = async (req, services) => {
       }
       resource = await loadResource(req, services, req.path);
     }
-    return lockAnswer(target.stat ? 200 : 201, resource, granted, { 'Lock-Token': `<${granted.token}>` });
+    return lockAnswer(target.stat ? 200 : 201, resource, granted, services, { 'Lock-Token': `<${granted.token}>` });
   });
 };
 
@@ -68,11 +68,11 @@ async function refresh(req: DavRequest, services: Services, requestedTimeouts: n
   const token = [...submittedLockTokens(ifHeader)].find((t) => covering.has(t));
   if (!token) throw new PreconditionFailedError('If', { href: target.href });
   const refreshed = services.locks.refresh(token, req.path, requestedTimeouts);
-  return lockAnswer(200, target, refreshed, {});
+  return lockAnswer(200, target, refreshed, services, {});
 }
 
-function lockAnswer(status: number, resource: Resource, lock: ActiveLock, headers: Record<string, string>): DavResponse {
-  const discovery = lockDiscoveryElement([lock], lockRootHrefFor(resource), Date.now());
+function lockAnswer(status: number, resource: Resource, lock: ActiveLock, services: Services, headers: Record<string, string>): DavResponse {
+  const discovery = lockDiscoveryElement([lock], lockRootHrefFor(resource, services.config.hideLockRoot), Date.now());
   return {
     status,
     headers: { ...headers, 'Content-Type': 'application/xml; charset=utf-8' },

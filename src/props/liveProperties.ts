@@ -17,7 +17,7 @@ export interface PropertyContext {
   stat: ResourceStat;
   etag: string | null;
   locks: readonly ActiveLock[];
-  lockRootHref(lock: ActiveLock): string;
+  lockRootHref(lock: ActiveLock): string | null;
   nowMs: number;
   /** Present when the request asked for quota properties. */
   usage: { availableBytes: number; usedBytes: number } | null;
@@ -37,6 +37,10 @@ export interface LiveProperty {
 function rfc3339(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+/** macOS Finder asks these older quota properties besides RFC 4331's (values in 512-byte blocks, as Apple's servers sent them). */
+export const APPLE_WEBDAV_NS = 'http://www.apple.com/webdav_fs/props/';
+const blocks = (bytes: number) => String(Math.floor(bytes / 512));
 
 const fileOnly = (ctx: PropertyContext, value: () => OutNode[]): OutNode[] | null => (ctx.stat.isCollection ? null : value());
 
@@ -67,6 +71,14 @@ const LIVE: LiveProperty[] = [
     ns: DAV_NS, local: 'quota-used-bytes', protected: true, inAllprop: false,
     value: (ctx) => (ctx.usage ? [String(ctx.usage.usedBytes)] : null),
   },
+  {
+    ns: APPLE_WEBDAV_NS, local: 'quota', protected: true, inAllprop: false,
+    value: (ctx) => (ctx.usage ? [blocks(ctx.usage.availableBytes + ctx.usage.usedBytes)] : null),
+  },
+  {
+    ns: APPLE_WEBDAV_NS, local: 'quotaused', protected: true, inAllprop: false,
+    value: (ctx) => (ctx.usage ? [blocks(ctx.usage.usedBytes)] : null),
+  },
 ];
 
 const BY_NAME = new Map(LIVE.map((p) => [`${p.ns}\u0000${p.local}`, p]));
@@ -78,5 +90,6 @@ export function liveProperty(ns: string, local: string): LiveProperty | undefine
 export const ALL_LIVE_PROPERTIES: readonly LiveProperty[] = LIVE;
 
 export function isQuotaProperty(ns: string, local: string): boolean {
+  if (ns === APPLE_WEBDAV_NS) return local === 'quota' || local === 'quotaused';
   return ns === DAV_NS && (local === 'quota-available-bytes' || local === 'quota-used-bytes');
 }

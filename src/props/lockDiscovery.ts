@@ -11,8 +11,8 @@ export function timeoutValue(lock: ActiveLock, nowMs: number): string {
   return `Second-${Math.max(0, Math.ceil((lock.expiresAtMs - nowMs) / 1000))}`;
 }
 
-/** One DAV:activelock (RFC 4918 §14.1). `rootHref` is the href of the lock root. */
-export function activeLockElement(lock: ActiveLock, rootHref: string, nowMs: number): OutElement {
+/** One DAV:activelock (RFC 4918 §14.1). `rootHref` is the href of the lock root; null leaves DAV:lockroot out. */
+export function activeLockElement(lock: ActiveLock, rootHref: string | null, nowMs: number): OutElement {
   const children = [
     el(DAV_NS, 'locktype', el(DAV_NS, 'write')),
     el(DAV_NS, 'lockscope', el(DAV_NS, lock.scope)),
@@ -20,12 +20,12 @@ export function activeLockElement(lock: ActiveLock, rootHref: string, nowMs: num
     ...(lock.owner !== null ? [{ raw: lock.owner }] : []),
     el(DAV_NS, 'timeout', timeoutValue(lock, nowMs)),
     el(DAV_NS, 'locktoken', el(DAV_NS, 'href', lock.token)),
-    el(DAV_NS, 'lockroot', el(DAV_NS, 'href', rootHref)),
+    ...(rootHref !== null ? [el(DAV_NS, 'lockroot', el(DAV_NS, 'href', rootHref))] : []),
   ];
   return el(DAV_NS, 'activelock', ...children);
 }
 
-export function lockDiscoveryElement(locks: readonly ActiveLock[], rootHrefOf: (lock: ActiveLock) => string, nowMs: number): OutElement {
+export function lockDiscoveryElement(locks: readonly ActiveLock[], rootHrefOf: (lock: ActiveLock) => string | null, nowMs: number): OutElement {
   return el(DAV_NS, 'lockdiscovery', ...locks.map((lock) => activeLockElement(lock, rootHrefOf(lock), nowMs)));
 }
 

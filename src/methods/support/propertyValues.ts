@@ -17,8 +17,9 @@ export interface PropstatGroups {
   missing: OutElement[];
 }
 
-/** The href of a lock root: the resource itself, or one of its ancestors (always a collection). */
-export function lockRootHrefFor(resource: Resource): (lock: ActiveLock) => string {
+/** The href of a lock root: the resource itself, or one of its ancestors (always a collection); null when configured hidden. */
+export function lockRootHrefFor(resource: Resource, hidden: boolean): (lock: ActiveLock) => string | null {
+  if (hidden) return () => null;
   return (lock) => (lock.root === resource.path ? resource.href : hrefOf(lock.root, true));
 }
 
@@ -28,7 +29,7 @@ export function propertyContext(services: Services, resource: Resource, usage: P
     stat: resource.stat!,
     etag: resource.etag,
     locks: services.locks.covering(resource.path),
-    lockRootHref: lockRootHrefFor(resource),
+    lockRootHref: lockRootHrefFor(resource, services.config.hideLockRoot),
     nowMs: Date.now(),
     usage,
   };

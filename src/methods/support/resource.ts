@@ -10,6 +10,14 @@ import { ParentMissingError, ConflictError } from '../../conditions/davErrors';
 import { evaluatePreconditions, type PreconditionOutcome, type ProtectedWrite } from '../../conditions/preconditions';
 import { parentOf, type DavPath } from '../../paths/davPath';
 import { formatHttpDate } from '../../headers/httpDate';
+import { parseLockTokenHeader } from '../../headers/lockToken';
+
+/** Word 2016 names its lock in a Lock-Token header on PUT; counted only when configured. */
+function lockTokenHeaderTokens(req: DavRequest, services: Services): string[] {
+  const value = req.header('lock-token');
+  if (!services.config.lockTokenHeaderSubmits || value === undefined || req.method === 'UNLOCK') return [];
+  return [parseLockTokenHeader(value)];
+}
 
 export interface Resource {
   path: DavPath;
@@ -77,6 +85,7 @@ export function checkPreconditions(req: DavRequest, services: Services, target: 
     writes: scope.writes ?? [],
     membershipChanges: scope.membershipChanges ?? [],
     resolveTag: (tag) => req.pathOfUri(tag),
+    alsoSubmitted: lockTokenHeaderTokens(req, services),
     etagOf: async (path) => {
       const other = await loadResource(req, services, path);
       return { exists: other.stat !== null, etag: other.etag };

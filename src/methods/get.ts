@@ -11,6 +11,9 @@ import { collectionIndexHtml } from './support/collectionIndex';
 import { isVersionRequest, versionAnswer } from './versionAccess';
 import { resolveEquivalentPath } from './support/equivalentNames';
 
+/** Files up to this size are answered from one buffer instead of a stream. */
+const SMALL_FILE_BYTES = 64 * 1024;
+
 export const get: MethodHandler = async (req, services) => {
   if (isVersionRequest(req)) return versionAnswer(req, services);
   const resource = await loadResource(req, services, await resolveEquivalentPath(services, req.path));
@@ -41,8 +44,13 @@ async function fileAnswer(req: DavRequest, services: Services, resource: Resourc
     headers['Content-Length'] = range.end - range.start + 1;
     return { status: 206, headers, body: head ? undefined : await services.store.openRead(resource.path, range) };
   }
+  if (head || stat.size === 0) return { status: 200, headers: { ...headers, 'Content-Length': stat.size } };
+  if (stat.size <= SMALL_FILE_BYTES) {
+    // One read into a buffer beats a stream for small files; the length is what was read.
+    const bytes = await services.store.readSmall(resource.path, SMALL_FILE_BYTES);
+    return { status: 200, headers, body: bytes };
+  }
   headers['Content-Length'] = stat.size;
-  if (head || stat.size === 0) return { status: 200, headers };
   return { status: 200, headers, body: await services.store.openRead(resource.path) };
 }
 

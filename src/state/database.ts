@@ -13,8 +13,10 @@ export function openStateDatabase(stateDir: string): StateDatabase {
   mkdirSync(stateDir, { recursive: true });
   const db = new Database(join(stateDir, 'keepdav.sqlite'));
   db.pragma('journal_mode = WAL');
-  // FULL: a committed transaction survives power loss, not only a process crash.
-  db.pragma('synchronous = FULL');
+  // WAL + NORMAL: a commit survives a process crash (kill -9) without an fsync per commit; only
+  // a power loss can undo the last commits, never corrupt the store. File contents are fsynced
+  // by the storage layer regardless.
+  db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   return db;
 }

@@ -147,6 +147,8 @@ function pumpBody(body: NodeJS.ReadableStream, sink: FileSink, path: DavPath): P
       detach();
       body.unpipe(sink);
       body.pause();
+      // A body failing once may emit 'error' again later; with nobody listening that would crash.
+      body.on('error', () => {});
       if (sink.closed) reject(err);
       else {
         sink.once('close', () => reject(err));

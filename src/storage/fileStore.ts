@@ -14,7 +14,7 @@ import { assertDavPath, childHostPath, Containment, hasReservedSegment, type Wri
 import { copyResource } from './copyTree';
 import { UsageMeter, type Usage } from './diskUsage';
 import { listCollection } from './listCollection';
-import { openReadStream, type ByteRange } from './readStream';
+import { openReadStream, readSmallFile, type ByteRange } from './readStream';
 import { removeHostEntry } from './removeTree';
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import {
@@ -87,6 +87,11 @@ export class FileStore {
    */
   openRead(path: DavPath, range?: ByteRange): Promise<Readable> {
     return openReadStream(this.containment, path, range);
+  }
+
+  /** The whole content of a small file (at most `maxBytes`), for answers cheaper than a stream. */
+  readSmall(path: DavPath, maxBytes: number): Promise<Buffer> {
+    return readSmallFile(this.containment, path, maxBytes);
   }
 
   /**

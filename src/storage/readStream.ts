@@ -75,3 +75,31 @@ async function openNoEscape(containment: Containment, path: DavPath): Promise<Fi
     throw storageErrorFromErrno(err, path);
   }
 }
+
+/**
+ * The whole content of a small file in one buffer (no stream machinery: the common GET of a
+ * few KiB). Same checks and errors as openReadStream; a file larger than `maxBytes` when opened
+ * is read only up to `maxBytes`, so callers pass the size they saw plus a margin and compare.
+ */
+export async function readSmallFile(containment: Containment, path: DavPath, maxBytes: number): Promise<Buffer> {
+  assertDavPath(path);
+  if (path === ROOT) throw new IsACollectionError(path, '/: is a collection');
+  if (hasReservedSegment(path) || !(await containment.isReadableDir(parentOf(path)!))) throw notFound(path);
+  const fh = await openNoEscape(containment, path);
+  try {
+    const stats = await fh.stat();
+    if (!stats.isFile()) throw stats.isDirectory() ? new IsACollectionError(path, `${path}: is a collection`) : notFound(path);
+    const buffer = Buffer.allocUnsafe(Math.min(stats.size, maxBytes));
+    let filled = 0;
+    while (filled < buffer.length) {
+      const { bytesRead } = await fh.read(buffer, filled, buffer.length - filled, filled);
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+    }
+    return filled === buffer.length ? buffer : buffer.subarray(0, filled);
+  } catch (err) {
+    throw err instanceof Error && 'path' in err ? err : storageErrorFromErrno(err, path);
+  } finally {
+    await fh.close();
+  }
+}

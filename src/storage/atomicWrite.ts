@@ -29,8 +29,45 @@ export function tempName(): string {
 /**
  * fsyncs a directory so a rename or create inside it survives a crash. Filesystems that cannot
  * fsync a directory (EINVAL, ENOTSUP) are tolerated; other errors are thrown unchanged.
+ *
+ * Group commit: concurrent callers for one directory share fsyncs. A caller arriving while a
+ * sync of that directory runs waits for the next one, which starts after the running one ends
+ * and so covers every change made before the caller asked; all callers arriving meanwhile share it.
  */
-export async function fsyncDirectory(dirHost: string | Buffer): Promise<void> {
+export function fsyncDirectory(dirHost: string | Buffer): Promise<void> {
+  const key = dirHost.toString();
+  const state = directorySyncs.get(key);
+  if (!state) {
+    const running = syncDirectoryNow(dirHost).finally(() => settle(key));
+    directorySyncs.set(key, { running, next: null });
+    return running;
+  }
+  state.next ??= state.running.catch(() => undefined).then(() => {
+    const current = directorySyncs.get(key);
+    if (current) {
+      current.running = syncDirectoryNow(dirHost).finally(() => settle(key));
+      current.next = null;
+      return current.running;
+    }
+    return syncDirectoryNow(dirHost);
+  });
+  return state.next;
+}
+
+interface DirectorySyncState {
+  running: Promise<void>;
+  next: Promise<void> | null;
+}
+
+const directorySyncs = new Map<string, DirectorySyncState>();
+
+/** Forgets the directory once its last sync ended with nobody waiting for another. */
+function settle(key: string): void {
+  const state = directorySyncs.get(key);
+  if (state && state.next === null) directorySyncs.delete(key);
+}
+
+async function syncDirectoryNow(dirHost: string | Buffer): Promise<void> {
   const dir = await open(dirHost, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
   try {
     await dir.sync();

@@ -4,13 +4,14 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { relative, isAbsolute } from 'node:path';
-import { realpathSync, mkdirSync } from 'node:fs';
+import { relative, isAbsolute, resolve, dirname, basename, join } from 'node:path';
+import { realpathSync, mkdirSync, existsSync } from 'node:fs';
 import type { ServerConfig } from './config';
 import { ConfigError } from './config';
 import { openStateDatabase, type StateDatabase } from './state/database';
 import { IntentJournal } from './state/intentJournal';
 import { FileStore } from './storage/fileStore';
+import { StorageError, NotFoundError, NotACollectionError } from './storage/storageErrors';
 import { LockManager } from './locks/lockManager';
 import { SqliteLockStore } from './locks/sqliteLockStore';
 import { DeadPropertyStore } from './props/deadPropertyStore';
@@ -19,7 +20,6 @@ import { PathMutex } from './concurrency/pathMutex';
 import { TreeOperations } from './methods/support/treeOperations';
 import { RetentionStore } from './versions/retention';
 import { StaleRefusals } from './versions/staleRefusals';
-import { join } from 'node:path';
 import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
 import { createRequestListener } from './http/edge';
@@ -32,14 +32,24 @@ export interface RunningServer {
   close(graceMs?: number): Promise<void>;
 }
 
-/** Names under the served root that must never be served (the state directory when placed inside it). */
+/** The real path `dir` has or would have: its nearest existing ancestor resolved, the rest appended. */
+function realpathToBe(dir: string): string {
+  const missing: string[] = [];
+  for (let at = resolve(dir); ; at = dirname(at)) {
+    if (existsSync(at)) return join(realpathSync(at), ...missing.reverse());
+    missing.push(basename(at));
+    if (dirname(at) === at) return resolve(dir);
+  }
+}
+
+/** Refuses a state directory inside the served root (it must never be reachable by URL), before creating it. */
 function assertStateOutsideRoot(root: string, stateDir: string): void {
-  mkdirSync(stateDir, { recursive: true });
-  const rel = relative(root, realpathSync(stateDir));
+  const rel = relative(root, realpathToBe(stateDir));
   const inside = rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
   if (inside) {
     throw new ConfigError(`the state directory ${stateDir} lies inside the served root ${root}; put it outside, so it can never be reached by URL`);
   }
+  mkdirSync(stateDir, { recursive: true });
 }
 
 /**
@@ -48,7 +58,15 @@ function assertStateOutsideRoot(root: string, stateDir: string): void {
  */
 export async function openServices(config: ServerConfig, options: { recover: boolean; clock?: () => number } = { recover: true }): Promise<{ services: Services; db: StateDatabase }> {
   const clock = options.clock ?? Date.now;
-  const store = await FileStore.open(config.root);
+  let store: FileStore;
+  try {
+    store = await FileStore.open(config.root);
+  } catch (err) {
+    if (err instanceof NotFoundError) throw new ConfigError(`the root ${config.root} does not exist`);
+    if (err instanceof NotACollectionError) throw new ConfigError(`the root ${config.root} is not a directory`);
+    if (err instanceof StorageError) throw new ConfigError(`cannot serve ${config.root}: ${err.message}`);
+    throw err;
+  }
   assertStateOutsideRoot(store.root, config.stateDir);
   const db = openStateDatabase(config.stateDir);
   const locks = new LockManager(new SqliteLockStore(db), clock, config.lockTimeout);
@@ -75,9 +93,11 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     createRequestListener(METHOD_HANDLERS, services, log),
   );
   server.setTimeout(config.idleTimeoutMs, (socket) => socket.destroy());
-  server.on('clientError', (err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy(err);
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy(err);
+    // node's parser refuses methods it does not know before any handler runs: that is 501 (RFC 9110 §15.6.2).
+    const status = err.code === 'HPE_INVALID_METHOD' ? '501 Not Implemented' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nDAV: 1, 2\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
   await new Promise<void>((resolvePromise, reject) => {

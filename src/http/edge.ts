@@ -49,7 +49,8 @@ async function handle(
     if (!handler) throw new NotImplementedError(request.method);
     return await handler(request, services);
   } catch (err) {
-    const davError = toDavError(err, (path) => hrefOf(path, false));
+    const hrefOfExisting = async (path: string) => hrefOf(path, (await services.store.stat(path).catch(() => null))?.isCollection ?? false);
+    const davError = await toDavError(err, hrefOfExisting);
     if (davError) return renderDavError(davError, preferJson);
     log(`internal error on ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return INTERNAL_ERROR;

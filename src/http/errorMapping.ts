@@ -12,7 +12,8 @@ import * as storage from '../storage/storageErrors';
 import { LockConflictError } from '../locks/lockErrors';
 import { OperationInProgressError } from '../concurrency/pathMutex';
 
-export function toDavError(err: unknown, hrefOf: (path: string) => string): DavError | null {
+/** `hrefOf` gives a resource's href, with the trailing "/" when it is a collection. */
+export async function toDavError(err: unknown, hrefOf: (path: string) => Promise<string>): Promise<DavError | null> {
   if (err instanceof DavError) return err;
   if (err instanceof HeaderSyntaxError) return new dav.BadRequestError(`malformed ${err.header} header: ${err.detail}`);
   if (err instanceof BadPathError) return new dav.BadRequestError(err.message);
@@ -28,11 +29,11 @@ export function toDavError(err: unknown, hrefOf: (path: string) => string): DavE
   }
   if (err instanceof OperationInProgressError) {
     const op = err.operation;
-    return new dav.OperationInProgressError({ id: op.id, method: op.method, href: hrefOf(op.path), startedAtMs: op.startedAtMs }, 2);
+    return new dav.OperationInProgressError({ id: op.id, method: op.method, href: await hrefOf(op.path), startedAtMs: op.startedAtMs }, 2);
   }
-  if (err instanceof LockConflictError) return new dav.NoConflictingLockError(hrefOf(err.conflicting.root));
+  if (err instanceof LockConflictError) return new dav.NoConflictingLockError(await hrefOf(err.conflicting.root));
   if (err instanceof storage.StorageError) {
-    const href = hrefOf(err.path);
+    const href = await hrefOf(err.path);
     if (err instanceof storage.NotFoundError) return new dav.NotFoundError(href);
     if (err instanceof storage.ParentMissingError) return new dav.ParentMissingError(href);
     if (err instanceof storage.AlreadyExistsError) return new dav.ConflictError('already-exists', `${href} already exists`);

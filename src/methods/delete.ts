@@ -4,6 +4,7 @@ import type { MethodHandler } from './context';
 import { loadResource, checkPreconditions } from './support/resource';
 import { BadRequestError, ForbiddenError, NotFoundError, StaleDeleteError } from '../conditions/davErrors';
 import { factsOf } from './support/resource';
+import { resolveEquivalentPath } from './support/equivalentNames';
 import { parseDepth } from '../headers/depth';
 import { ROOT } from '../paths/davPath';
 
@@ -12,20 +13,21 @@ export const del: MethodHandler = async (req, services) => {
   const depth = parseDepth(req.header('depth'));
   if (depth !== undefined && depth !== 'infinity') throw new BadRequestError('DELETE takes no Depth other than infinity');
   if (req.path === ROOT) throw new ForbiddenError('root-not-deletable', 'the root collection cannot be deleted');
+  const path = await resolveEquivalentPath(services, req.path);
 
-  return services.writes.run([{ path: req.path, tree: true }], async () => {
-    const target = await loadResource(req, services, req.path);
+  return services.writes.run([{ path, tree: true }], async () => {
+    const target = await loadResource(req, services, path);
     if (!target.stat) throw new NotFoundError(target.href);
     await checkPreconditions(req, services, target, {
-      writes: [{ path: req.path, depth: target.stat.isCollection ? 'infinity' : '0' }],
-      membershipChanges: [req.path],
+      writes: [{ path: path, depth: target.stat.isCollection ? 'infinity' : '0' }],
+      membershipChanges: [path],
     });
     // rclone deletes what it failed to upload (semantics.md): not the newer file a stale upload was refused for.
     const unconditional = req.header('if-match') === undefined && req.header('if') === undefined;
-    if (unconditional && services.staleRefusals.recentlyRefused(req.path, req.clientId, target.etag)) {
+    if (unconditional && services.staleRefusals.recentlyRefused(path, req.clientId, target.etag)) {
       throw new StaleDeleteError(factsOf(target));
     }
-    await services.tree.remove(req.path);
+    await services.tree.remove(path);
     return { status: 204 };
-  }, { id: randomUUID(), method: 'DELETE', path: req.path });
+  }, { id: randomUUID(), method: 'DELETE', path: path });
 };

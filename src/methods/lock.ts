@@ -17,7 +17,7 @@ import { renderXmlDocument, el } from '../xml/build';
 import { DAV_NS } from '../xml/tree';
 import { lockDiscoveryElement } from '../props/lockDiscovery';
 import type { ActiveLock } from '../locks/activeLock';
-import { refuseDuplicateName } from './support/equivalentNames';
+import { refuseDuplicateName, creationClaims, resolveEquivalentPath } from './support/equivalentNames';
 
 export const lock: MethodHandler = async (req, services) => {
   const requestedTimeouts = parseTimeout(req.header('timeout'));
@@ -29,16 +29,17 @@ export const lock: MethodHandler = async (req, services) => {
   const depth = parseDepth(req.header('depth')) ?? 'infinity';
   if (depth === '1') throw new BadRequestError('LOCK takes Depth 0 or infinity');
 
-  return services.writes.run([{ path: req.path, tree: depth === 'infinity' }], async () => {
-    const target = await loadResource(req, services, req.path);
+  const path = await resolveEquivalentPath(services, req.path);
+  return services.writes.run(creationClaims(services, path, depth === 'infinity'), async () => {
+    const target = await loadResource(req, services, path);
     if (!target.stat) {
-      await requireParentCollection(req, services, req.path);
-      await refuseDuplicateName(req, services, req.path);
+      await requireParentCollection(req, services, path);
+      await refuseDuplicateName(req, services, path);
     }
     await checkPreconditions(req, services, target);
 
     const granted = services.locks.acquire({
-      root: req.path,
+      root: path,
       scope: info.scope,
       depth: target.stat?.isCollection ? depth : '0',
       owner: info.owner ? serializeElement(info.owner) : null,
@@ -47,12 +48,12 @@ export const lock: MethodHandler = async (req, services) => {
     let resource = target;
     if (!target.stat) {
       try {
-        await services.store.createEmpty(req.path);
+        await services.store.createEmpty(path);
       } catch (err) {
-        services.locks.release(granted.token, req.path);
+        services.locks.release(granted.token, path);
         throw err;
       }
-      resource = await loadResource(req, services, req.path);
+      resource = await loadResource(req, services, path);
     }
     return lockAnswer(target.stat ? 200 : 201, resource, granted, services, { 'Lock-Token': `<${granted.token}>` });
   });
@@ -62,12 +63,13 @@ export const lock: MethodHandler = async (req, services) => {
 async function refresh(req: DavRequest, services: Services, requestedTimeouts: number[]): Promise<DavResponse> {
   const ifHeader = parseIfHeader(req.header('if'));
   if (!ifHeader) throw new BadRequestError('a LOCK without a body refreshes a lock and needs an If header naming it');
-  const target = await loadResource(req, services, req.path);
+  const path = await resolveEquivalentPath(services, req.path);
+  const target = await loadResource(req, services, path);
   await checkPreconditions(req, services, target);
-  const covering = new Set(services.locks.covering(req.path).map((l) => l.token));
+  const covering = new Set(services.locks.covering(path).map((l) => l.token));
   const token = [...submittedLockTokens(ifHeader)].find((t) => covering.has(t));
   if (!token) throw new PreconditionFailedError('If', { href: target.href });
-  const refreshed = services.locks.refresh(token, req.path, requestedTimeouts);
+  const refreshed = services.locks.refresh(token, path, requestedTimeouts);
   return lockAnswer(200, target, refreshed, services, {});
 }
 

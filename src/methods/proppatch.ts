@@ -16,6 +16,7 @@ import { KEEPDAV_NS } from '../conditions/davError';
 import { liveProperty } from '../props/liveProperties';
 import { modificationTimeChannel } from '../props/modificationTime';
 import type { DeadPropertyChange } from '../props/deadPropertyStore';
+import { resolveEquivalentPath } from './support/equivalentNames';
 
 interface PlannedOperation {
   name: OutElement;
@@ -48,20 +49,21 @@ export const proppatch: MethodHandler = async (req, services) => {
   const body = await req.readBody(services.config.maxXmlBodyBytes);
   const operations = parseProppatch(parseXmlDocument(body, { maxElements: services.config.maxXmlElements, maxDepth: services.config.maxXmlDepth }));
 
-  return services.writes.run([{ path: req.path, tree: false }], async () => {
-    const target = await loadResource(req, services, req.path);
+  const path = await resolveEquivalentPath(services, req.path);
+  return services.writes.run([{ path, tree: false }], async () => {
+    const target = await loadResource(req, services, path);
     if (!target.stat) throw new NotFoundError(target.href);
-    await checkPreconditions(req, services, target, { writes: [{ path: req.path, depth: '0' }] });
+    await checkPreconditions(req, services, target, { writes: [{ path: path, depth: '0' }] });
 
     const planned = operations.map(plan);
     const failed = planned.some((p) => p.status !== 200);
     if (!failed) {
       const mtimeMs = planned.reduce<number | undefined>((last, p) => p.mtimeMs ?? last, undefined);
       if (mtimeMs !== undefined) {
-        const after = await services.store.setModifiedTime(req.path, mtimeMs);
-        if (!target.stat.isCollection) services.versions.recordMetadataChange(req.path, target.stat, after);
+        const after = await services.store.setModifiedTime(path, mtimeMs);
+        if (!target.stat.isCollection) services.versions.recordMetadataChange(path, target.stat, after);
       }
-      services.props.apply(req.path, planned.flatMap((p) => (p.dead ? [p.dead] : [])));
+      services.props.apply(path, planned.flatMap((p) => (p.dead ? [p.dead] : [])));
     }
 
     // One propstat per status, in document order within each (§9.2.1).

@@ -14,7 +14,7 @@ import { parseIfHeader, submittedLockTokens } from '../headers/ifHeader';
 import type { DavRequest, MethodHandler, Services } from './context';
 import type { Resource } from './support/resource';
 import { factsOf } from './support/resource';
-import { refuseDuplicateName } from './support/equivalentNames';
+import { refuseDuplicateName, creationClaims } from './support/equivalentNames';
 
 const COLLECTION_METHODS = 'OPTIONS, GET, HEAD, DELETE, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK';
 
@@ -27,7 +27,7 @@ export const put: MethodHandler = async (req, services) => {
   const expectedLength = req.contentLength ?? expectedEntityLength(req.header('x-expected-entity-length'));
   if (req.path === ROOT) throw new MethodNotAllowedError('is-a-collection', 'PUT on the root collection', COLLECTION_METHODS);
 
-  return services.writes.run([{ path: req.path, tree: false }], async () => {
+  return services.writes.run(creationClaims(services, req.path, false), async () => {
     const target = await loadResource(req, services, req.path);
     if (target.stat?.isCollection) {
       throw new MethodNotAllowedError('is-a-collection', `${target.href} is a collection`, COLLECTION_METHODS);
@@ -42,7 +42,7 @@ export const put: MethodHandler = async (req, services) => {
     if (target.stat) refuseStaleUpload(req, services, target, declaredMtimeMs);
 
     // Nothing is lost: the bytes being replaced stay in retention (a hard link, not a copy).
-    const retainedId = target.stat
+    const retained = target.stat
       ? await services.retention.retainFileByLink(
           services.store.hostPathOf(req.path),
           { path: req.path, etag: target.etag ?? '', size: target.stat.size, mtimeMs: target.stat.mtimeMs },
@@ -53,10 +53,10 @@ export const put: MethodHandler = async (req, services) => {
     try {
       written = await services.store.writeAtomic(req.path, req.body, { expectedLength, mtimeMs: declaredMtimeMs });
     } catch (err) {
-      if (retainedId) await services.retention.discard(retainedId);
+      if (retained) await services.retention.discard(retained.id);
       throw err;
     }
-    if (retainedId) await services.retention.prune([req.path]);
+    if (retained) await services.retention.commit(retained);
     const { stat, created } = written;
     const etag = services.versions.recordNewContent(req.path, stat);
     const headers: Record<string, string> = { ...versionHeaders(etag, stat), 'OC-ETag': etag };

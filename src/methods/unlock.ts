@@ -4,13 +4,15 @@ import { loadResource, checkPreconditions } from './support/resource';
 import { LockTokenMismatchError } from '../conditions/davErrors';
 import { parseLockTokenHeader } from '../headers/lockToken';
 import { LockNotFoundError } from '../locks/lockErrors';
+import { resolveEquivalentPath } from './support/equivalentNames';
 
 export const unlock: MethodHandler = async (req, services) => {
   const token = parseLockTokenHeader(req.header('lock-token'));
-  const target = await loadResource(req, services, req.path);
+  const path = await resolveEquivalentPath(services, req.path);
+  const target = await loadResource(req, services, path);
   await checkPreconditions(req, services, target);
   try {
-    services.locks.release(token, req.path);
+    services.locks.release(token, path);
   } catch (err) {
     // §9.11.1: a token that identifies no lock applying to the Request-URI is 409.
     if (err instanceof LockNotFoundError) throw new LockTokenMismatchError(token, target.href);

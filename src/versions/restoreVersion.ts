@@ -36,7 +36,7 @@ export async function restoreVersion(deps: RestoreDependencies, path: DavPath, i
   if (!version || version.path !== path || !source) throw new UnknownVersionError(path, id);
 
   const current = await deps.store.stat(path);
-  const replacedVersionId = current && !current.isCollection
+  const replaced = current && !current.isCollection
     ? await deps.retention.retainFileByLink(
         deps.store.hostPathOf(path),
         { path, etag: deps.versions.etagOf(path, current), size: current.size, mtimeMs: current.mtimeMs },
@@ -49,9 +49,10 @@ export async function restoreVersion(deps: RestoreDependencies, path: DavPath, i
       mtimeMs: version.mtimeMs,
     });
     const etag = deps.versions.recordNewContent(path, stat);
-    return { created, etag, mtimeMs: stat.mtimeMs, replacedVersionId };
+    if (replaced) await deps.retention.commit(replaced);
+    return { created, etag, mtimeMs: stat.mtimeMs, replacedVersionId: replaced?.id ?? null };
   } catch (err) {
-    if (replacedVersionId) await deps.retention.discard(replacedVersionId);
+    if (replaced) await deps.retention.discard(replaced.id);
     throw err;
   }
 }

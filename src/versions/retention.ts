@@ -14,6 +14,11 @@ import type { DavPath } from '../paths/davPath';
 
 export type RetentionReason = 'overwrite' | 'delete' | 'restore';
 
+/** A hard link taken before an overwrite; recorded as a version only once the overwrite is done. */
+export interface PendingVersion {
+  id: string;
+}
+
 export interface RetainedVersion {
   id: string;
   path: DavPath;
@@ -40,12 +45,12 @@ interface Row {
   size: number;
   etag: string;
   mtime_ms: number;
-  reason: RetentionReason;
+  reason: RetentionReason | 'pending';
   storage: string;
 }
 
 const toVersion = (r: Row): RetainedVersion => ({
-  id: r.id, path: r.path, retainedAtMs: r.retained_at, size: r.size, etag: r.etag, mtimeMs: r.mtime_ms, reason: r.reason,
+  id: r.id, path: r.path, retainedAtMs: r.retained_at, size: r.size, etag: r.etag, mtimeMs: r.mtime_ms, reason: r.reason as RetentionReason,
 });
 
 /** A file about to be retained, with the version facts the caller knows. */
@@ -61,7 +66,9 @@ export class RetentionStore {
   private readonly byPath;
   private readonly byId;
   private readonly deleteRow;
-  private lastGlobalPruneMs = 0;
+  private lastAgePruneMs = 0;
+  /** Bytes of all recorded versions, kept exactly so the byte budget is enforced on every prune. */
+  private totalBytes: number;
 
   constructor(
     private readonly db: StateDatabase,
@@ -77,9 +84,12 @@ export class RetentionStore {
     this.insert = db.prepare(
       'INSERT INTO retained_versions (id, path, retained_at, size, etag, mtime_ms, reason, storage) VALUES (@id, @path, @retained_at, @size, @etag, @mtime_ms, @reason, @storage)',
     );
-    this.byPath = db.prepare<[string], Row>('SELECT * FROM retained_versions WHERE path = ? ORDER BY retained_at DESC, rowid DESC');
+    this.byPath = db.prepare<[string], Row>(
+      "SELECT * FROM retained_versions WHERE path = ? AND reason != 'pending' ORDER BY retained_at DESC, rowid DESC",
+    );
     this.byId = db.prepare<[string], Row>('SELECT * FROM retained_versions WHERE id = ?');
     this.deleteRow = db.prepare('DELETE FROM retained_versions WHERE id = ?');
+    this.totalBytes = (db.prepare('SELECT COALESCE(SUM(size), 0) AS total FROM retained_versions').get() as { total: number }).total;
   }
 
   get enabled(): boolean {
@@ -93,7 +103,7 @@ export class RetentionStore {
 
   get(id: string): RetainedVersion | undefined {
     const row = this.byId.get(id);
-    return row ? toVersion(row) : undefined;
+    return row && row.reason !== 'pending' ? toVersion(row) : undefined;
   }
 
   /** Where the bytes of a retained version are, on the host. */
@@ -105,9 +115,10 @@ export class RetentionStore {
   /**
    * Keeps the current bytes of a file that is about to be overwritten: a hard link, so the write
    * that follows (a rename over the target) leaves them here (a copy only across filesystems).
-   * Returns the version id, to `discard` if the overwrite does not happen.
+   * The version is pending until `commit` (the overwrite happened) or `discard` (it did not); a
+   * crash in between leaves a pending row that start-up removes (`dropPending`).
    */
-  async retainFileByLink(hostPath: string, facts: RetainedFileFacts, reason: RetentionReason): Promise<string | null> {
+  async retainFileByLink(hostPath: string, facts: RetainedFileFacts, reason: RetentionReason): Promise<PendingVersion | null> {
     if (!this.enabled) return null;
     const id = newVersionId(this.clock());
     const storage = join(id.slice(0, 8), id);
@@ -119,8 +130,28 @@ export class RetentionStore {
       if (!isCode(err, 'EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP')) throw err;
       await copyFile(hostPath, target);
     }
-    this.insert.run({ id, path: facts.path, retained_at: this.clock(), size: facts.size, etag: facts.etag, mtime_ms: facts.mtimeMs, reason, storage });
-    return id;
+    this.insert.run({ id, path: facts.path, retained_at: this.clock(), size: facts.size, etag: facts.etag, mtime_ms: facts.mtimeMs, reason: 'pending', storage });
+    this.totalBytes += facts.size;
+    this.pendingReasons.set(id, reason);
+    return { id };
+  }
+
+  private readonly pendingReasons = new Map<string, RetentionReason>();
+
+  /** The overwrite happened: the pending version becomes a listed one; then the policy is applied. */
+  async commit(pending: PendingVersion): Promise<void> {
+    const reason = this.pendingReasons.get(pending.id) ?? 'overwrite';
+    this.pendingReasons.delete(pending.id);
+    this.db.prepare('UPDATE retained_versions SET reason = ? WHERE id = ?').run(reason, pending.id);
+    const row = this.byId.get(pending.id);
+    if (row) await this.prune([row.path]);
+  }
+
+  /** Removes what a crash left pending (start-up only). */
+  async dropPending(): Promise<void> {
+    for (const row of this.db.prepare<[], { id: string }>("SELECT id FROM retained_versions WHERE reason = 'pending'").all()) {
+      await this.discard(row.id);
+    }
   }
 
   /**
@@ -164,6 +195,7 @@ export class RetentionStore {
     this.db.transaction(() => {
       for (const row of rows) this.insert.run(row);
     })();
+    for (const row of rows) this.totalBytes += row.size;
     if (rows.length === 0) await rm(target, { recursive: true, force: true });
     return rows.map(toVersion);
   }
@@ -173,6 +205,8 @@ export class RetentionStore {
     const row = this.byId.get(id);
     if (!row) return;
     this.deleteRow.run(id);
+    this.totalBytes -= row.size;
+    this.pendingReasons.delete(id);
     const file = join(this.dir, row.storage);
     await rm(file, { force: true });
     // Remove directories the bundle no longer needs, up to the retention directory.
@@ -185,33 +219,30 @@ export class RetentionStore {
     }
   }
 
-  /** Applies the retention policy: per-path count, age, then total bytes (oldest first). */
+  /**
+   * Applies the retention policy: the per-path count for `touchedPaths`, then the total byte
+   * budget (oldest first, exact, on every call), and the age limit (checked at most once a minute).
+   */
   async prune(touchedPaths: readonly DavPath[] = []): Promise<number> {
     const doomed = new Set<string>();
-    for (const path of touchedPaths) {
+    for (const path of new Set(touchedPaths)) {
       for (const row of this.byPath.all(path).slice(this.policy.maxVersionsPerPath)) doomed.add(row.id);
     }
-    // Age and total size are checked at most once a minute; the per-path count on every call.
     const now = this.clock();
-    if (now - this.lastGlobalPruneMs < 60_000) {
-      for (const id of doomed) await this.discard(id);
-      return doomed.size;
-    }
-    this.lastGlobalPruneMs = now;
-    const cutoff = now - this.policy.maxAgeMs;
-    for (const row of this.db.prepare<[number], { id: string }>('SELECT id FROM retained_versions WHERE retained_at < ?').all(cutoff)) doomed.add(row.id);
-    const total = (this.db.prepare('SELECT COALESCE(SUM(size), 0) AS total FROM retained_versions').get() as { total: number }).total;
-    if (total > this.policy.maxBytes) {
-      let excess = total - this.policy.maxBytes;
-      for (const row of this.db.prepare<[], { id: string; size: number }>('SELECT id, size FROM retained_versions ORDER BY retained_at, rowid').iterate()) {
-        if (excess <= 0) break;
-        if (!doomed.has(row.id)) {
-          doomed.add(row.id);
-          excess -= row.size;
-        }
-      }
+    if (now - this.lastAgePruneMs >= 60_000) {
+      this.lastAgePruneMs = now;
+      const cutoff = now - this.policy.maxAgeMs;
+      for (const row of this.db.prepare<[number], { id: string }>("SELECT id FROM retained_versions WHERE retained_at < ? AND reason != 'pending'").all(cutoff)) doomed.add(row.id);
     }
     for (const id of doomed) await this.discard(id);
+    if (this.totalBytes > this.policy.maxBytes) {
+      const oldest = this.db.prepare<[], { id: string }>("SELECT id FROM retained_versions WHERE reason != 'pending' ORDER BY retained_at, rowid").all();
+      for (const row of oldest) {
+        if (this.totalBytes <= this.policy.maxBytes) break;
+        await this.discard(row.id);
+        doomed.add(row.id);
+      }
+    }
     return doomed.size;
   }
 }

@@ -7,7 +7,8 @@
 import type { DavRequest, Services } from '../context';
 import type { ResourceStat } from '../../storage/fileStore';
 import { DuplicateNameError } from '../../conditions/davErrors';
-import { baseName, parentOf, joinPath, type DavPath } from '../../paths/davPath';
+import { baseName, parentOf, type DavPath } from '../../paths/davPath';
+import type { PathClaim } from '../../concurrency/pathMutex';
 
 const ASCII = /^[\x00-\x7f]*$/;
 
@@ -42,12 +43,34 @@ export async function refuseDuplicateName(req: DavRequest, services: Services, p
   if (existing) throw new DuplicateNameError(req.hrefOf(existing.path, existing.isCollection));
 }
 
-/** For reads: the path of the NFC member a non-NFC request path means, else the path itself. */
+/**
+ * The write claims for a request that may create `path`: the path itself and, when its name has
+ * equivalent forms, the equivalence class of the name, so two requests creating "é" in its NFC
+ * and NFD forms at once are serialized and the second sees the first (409 duplicate-name).
+ */
+export function creationClaims(services: Services, path: DavPath, tree: boolean): PathClaim[] {
+  const claims: PathClaim[] = [{ path, tree }];
+  const parent = parentOf(path);
+  const name = baseName(path);
+  if (parent === null || (!services.config.caseInsensitive && ASCII.test(name))) return claims;
+  const key = nameKey(name, services.config.caseInsensitive);
+  if (key !== name) claims.push({ path: (parent === '/' ? '' : parent) + '/' + key, tree: false });
+  return claims;
+}
+
+/**
+ * For requests on an existing resource: the path of the member `path` means when no member
+ * has exactly its name but one has an equivalent name (an NFD name from macOS for an NFC member;
+ * any case with --case-insensitive). Otherwise `path` itself.
+ */
 export async function resolveEquivalentPath(services: Services, path: DavPath): Promise<DavPath> {
   const name = baseName(path);
-  if (name === name.normalize('NFC')) return path;
+  const caseInsensitive = services.config.caseInsensitive;
+  if (!caseInsensitive && name === name.normalize('NFC')) return path;
   if (await services.store.stat(path)) return path;
+  const key = nameKey(name, caseInsensitive);
   const parent = parentOf(path);
-  const nfc = name.normalize('NFC');
-  return parent !== null && (await services.store.stat(joinPath(parent, nfc))) ? joinPath(parent, nfc) : path;
+  if (parent === null) return path;
+  const members = await services.store.list(parent).catch(() => []);
+  return members.find((m) => nameKey(baseName(m.path), caseInsensitive) === key)?.path ?? path;
 }

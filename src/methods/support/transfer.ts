@@ -12,7 +12,7 @@ import { parseOverwrite } from '../../headers/overwrite';
 import { parseDepth } from '../../headers/depth';
 import { parseOcMtime } from '../../headers/ocMtime';
 import { isSameOrInside, ROOT, type DavPath } from '../../paths/davPath';
-import { refuseDuplicateName } from './equivalentNames';
+import { refuseDuplicateName, creationClaims, resolveEquivalentPath } from './equivalentNames';
 
 export type TransferKind = 'COPY' | 'MOVE';
 
@@ -36,7 +36,7 @@ function parseTransfer(req: DavRequest, kind: TransferKind): TransferRequest {
   // §9.8.3: COPY takes Depth 0 or infinity; §9.9.2: MOVE of a collection acts as infinity only.
   if (depth === '1' || (kind === 'MOVE' && depth !== 'infinity')) throw new BadRequestError(`${kind} does not take Depth: ${depth}`);
   return {
-    source: req.path,
+    source: req.path, // resolved to an equivalent member's name by `transfer`
     destination,
     overwrite: parseOverwrite(req.header('overwrite')),
     depth,
@@ -51,16 +51,14 @@ export async function transfer(
   kind: TransferKind,
   act: (t: TransferRequest, source: Resource) => Promise<void>,
 ): Promise<DavResponse> {
-  const t = parseTransfer(req, kind);
+  const parsed = parseTransfer(req, kind);
+  const t = { ...parsed, source: await resolveEquivalentPath(services, parsed.source) };
   // §9.8.5 / §9.9.4: source and destination the same resource is 403; so is a collection into itself.
   if (t.source === t.destination) throw new ForbiddenError('same-source-and-destination', 'the source and the destination are the same resource');
   if (t.destination === ROOT) throw new ForbiddenError('root-not-writable', 'the root collection cannot be replaced');
   if (kind === 'MOVE' && t.source === ROOT) throw new ForbiddenError('root-not-movable', 'the root collection cannot be moved');
 
-  const claims = [
-    { path: t.source, tree: true },
-    { path: t.destination, tree: true },
-  ];
+  const claims = [{ path: t.source, tree: true }, ...creationClaims(services, t.destination, true)];
   return services.writes.run(claims, async () => {
     const source = await loadResource(req, services, t.source);
     if (!source.stat) throw new NotFoundError(source.href);
@@ -85,10 +83,10 @@ export async function transfer(
       await services.tree.remove(t.destination, { keepLocks: true });
     }
     await act(t, source);
-    if (t.declaredMtimeMs !== undefined && !source.stat.isCollection) {
+    if (t.declaredMtimeMs !== undefined) {
       const before = await services.store.stat(t.destination);
       const after = await services.store.setModifiedTime(t.destination, t.declaredMtimeMs);
-      if (before) services.versions.recordMetadataChange(t.destination, before, after);
+      if (before && !before.isCollection) services.versions.recordMetadataChange(t.destination, before, after);
     }
     const headers: Record<string, string> = { Location: req.hrefOf(t.destination, source.stat.isCollection) };
     if (t.declaredMtimeMs !== undefined) headers['X-OC-MTime'] = 'accepted';

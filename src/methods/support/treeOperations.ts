@@ -35,8 +35,8 @@ export class TreeOperations {
     try {
       if (this.retention.enabled) {
         const etagOf = (p: DavPath, size: number, mtimeMs: number, ino: number) => this.versions.etagOf(p, { ino, size, mtimeMs });
-        await this.retention.retainByMove(this.store.hostPathOf(path), path, etagOf, options.reason ?? 'delete');
-        await this.retention.prune([path]);
+        const retained = await this.retention.retainByMove(this.store.hostPathOf(path), path, etagOf, options.reason ?? 'delete');
+        await this.retention.prune(retained.map((v) => v.path));
       } else {
         await this.store.remove(path);
       }
@@ -81,6 +81,7 @@ export class TreeOperations {
 
   /** Finishes or drops the intents a crash left behind, judging by what is on disk. */
   async recover(): Promise<Intent[]> {
+    await this.retention.dropPending();
     const pending = this.journal.pending();
     for (const intent of pending) {
       const srcExists = (await this.store.stat(intent.src)) !== null;

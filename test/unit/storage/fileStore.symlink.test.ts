@@ -188,10 +188,15 @@ describe('the containment cache', () => {
   });
 
   test('a root opened through a symlink is its realpath', async () => {
-    const alias = join(freshDir('symlink-alias'), 'root-alias');
-    symlinkSync(dir, alias);
-    const s = await FileStore.open(alias);
-    expect(s.root).toBe(store.root);
-    expect(statSync(s.hostPathOf('/docs')).isDirectory()).toBe(true);
+    const holder = freshDir('symlink-alias');
+    try {
+      const alias = join(holder, 'root-alias');
+      symlinkSync(dir, alias);
+      const s = await FileStore.open(alias);
+      expect(s.root).toBe(store.root);
+      expect(statSync(s.hostPathOf('/docs')).isDirectory()).toBe(true);
+    } finally {
+      removeDir(holder);
+    }
   });
 });

@@ -1,0 +1,228 @@
+/**
+ * Equivalent names (semantics.md "Status by situation": duplicate-name): a create whose name equals
+ * an existing sibling's after Unicode NFC normalization is 409 duplicate-name naming the existing
+ * member, and nothing is created; reads by the NFD name find the NFC member. With a
+ * case-insensitive share, names differing only in case are the same name.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startTestServer, type TestServer, type TestResponse } from '../support/testServer';
+import { DAV, findAll, text } from '../support/xmlQuery';
+import { codeOf, conflictFields, hdr, walk } from '../support/conflictKit';
+import { dest } from '../support/davHttpKit';
+
+const NFC_NAME = 'caf\u00e9.txt';
+const NFD_NAME = 'cafe\u0301.txt';
+const NFC = '/d/caf%C3%A9.txt';
+const NFD = '/d/cafe%CC%81.txt';
+
+let t: TestServer;
+
+beforeAll(async () => {
+  t = await startTestServer();
+  expect((await t.request('MKCOL', '/d')).status).toBe(201);
+  expect((await t.request('PUT', NFC, { body: 'precomposed' })).status).toBe(201);
+});
+afterAll(async () => {
+  await t.close();
+});
+
+/** The existing member's href as the duplicate-name answer names it (any leaf element text). */
+function namesHref(res: TestResponse, href: string): boolean {
+  const fields = conflictFields(res);
+  return Object.values(fields).some((v) => v === href || v.endsWith(href));
+}
+
+async function diskNames(dir: string): Promise<string[]> {
+  return (await readdir(join(t.root, dir))).sort();
+}
+
+describe('NFC / NFD', () => {
+  it('sanity: the two spellings are different names on disk but the same after NFC', () => {
+    expect(NFC_NAME).not.toBe(NFD_NAME);
+    expect(NFD_NAME.normalize('NFC')).toBe(NFC_NAME);
+  });
+
+  it('PUT of the NFD name is 409 duplicate-name naming the NFC member; nothing created', async () => {
+    const before = await walk(t.root);
+    const res = await t.request('PUT', NFD, { body: 'decomposed' });
+    expect(res.status).toBe(409);
+    expect(codeOf(res)).toBe('duplicate-name');
+    expect(namesHref(res, NFC)).toBe(true);
+    expect((text(res.xml(), 'http://sabredav.org/ns', 'message') ?? '')).toContain(NFC);
+    expect(await walk(t.root)).toEqual(before);
+    expect(await diskNames('d')).toEqual([NFC_NAME]);
+    expect(await readFile(join(t.root, 'd', NFC_NAME), 'utf8')).toBe('precomposed');
+  });
+
+  it('the problem+json answer names the member too', async () => {
+    const res = await t.request('PUT', NFD, { body: 'decomposed', headers: { Accept: 'application/problem+json' } });
+    expect(res.status).toBe(409);
+    const p = JSON.parse(res.text) as Record<string, unknown>;
+    expect(p.code).toBe('duplicate-name');
+    expect(Object.values(p)).toContain(NFC);
+  });
+
+  it('PUT of the NFC name itself replaces the member (204)', async () => {
+    const res = await t.request('PUT', NFC, { body: 'precomposed 2' });
+    expect(res.status).toBe(204);
+    expect(await readFile(join(t.root, 'd', NFC_NAME), 'utf8')).toBe('precomposed 2');
+    await t.request('PUT', NFC, { body: 'precomposed' });
+  });
+
+  it('MKCOL of an equivalent collection name is 409 duplicate-name', async () => {
+    expect((await t.request('MKCOL', '/d/r%C3%A9sum%C3%A9')).status).toBe(201);
+    const res = await t.request('MKCOL', '/d/re%CC%81sume%CC%81');
+    expect(res.status).toBe(409);
+    expect(codeOf(res)).toBe('duplicate-name');
+    expect(namesHref(res, '/d/r%C3%A9sum%C3%A9/')).toBe(true);
+    expect(await diskNames('d')).toEqual([NFC_NAME, 'r\u00e9sum\u00e9'].sort());
+  });
+
+  it('MKCOL of the NFD spelling of an existing file is 409 duplicate-name', async () => {
+    const res = await t.request('MKCOL', NFD);
+    expect(res.status).toBe(409);
+    expect(codeOf(res)).toBe('duplicate-name');
+    expect(await diskNames('d')).toEqual([NFC_NAME, 'r\u00e9sum\u00e9'].sort());
+  });
+
+  it('COPY to the NFD name is 409 duplicate-name and creates nothing', async () => {
+    expect((await t.request('PUT', '/src.txt', { body: 'source' })).status).toBe(201);
+    const before = await walk(t.root);
+    const res = await t.request('COPY', '/src.txt', { headers: { Destination: dest(t, NFD) } });
+    expect(res.status).toBe(409);
+    expect(codeOf(res)).toBe('duplicate-name');
+    expect(namesHref(res, NFC)).toBe(true);
+    expect(await walk(t.root)).toEqual(before);
+    expect(await readFile(join(t.root, 'd', NFC_NAME), 'utf8')).toBe('precomposed');
+  });
+
+  it('MOVE to the NFD name is 409 duplicate-name; the source stays', async () => {
+    const before = await walk(t.root);
+    const res = await t.request('MOVE', '/src.txt', { headers: { Destination: dest(t, NFD) } });
+    expect(res.status).toBe(409);
+    expect(codeOf(res)).toBe('duplicate-name');
+    expect(await walk(t.root)).toEqual(before);
+    expect(await readFile(join(t.root, 'src.txt'), 'utf8')).toBe('source');
+  });
+
+  it('COPY / MOVE of a collection to an NFD name equivalent to an existing collection is 409', async () => {
+    expect((await t.request('MKCOL', '/coll')).status).toBe(201);
+    const before = await walk(t.root);
+    for (const method of ['COPY', 'MOVE']) {
+      const res = await t.request(method, '/coll/', { headers: { Destination: dest(t, '/d/re%CC%81sume%CC%81/') } });
+      expect({ method, status: res.status, code: codeOf(res) }).toEqual({ method, status: 409, code: 'duplicate-name' });
+    }
+    expect(await walk(t.root)).toEqual(before);
+  });
+
+  it('LOCK of the NFD name locks the existing NFC member (a lookup, not a create): 200, nothing new on disk', async () => {
+    const before = await walk(t.root);
+    const res = await t.request('LOCK', NFD, {
+      headers: { 'Content-Type': 'application/xml; charset=utf-8', Depth: '0' },
+      body: '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+    });
+    expect(res.status).toBe(200);
+    const token = String(res.headers['lock-token']).replace(/[<>]/g, '');
+    expect(await walk(t.root)).toEqual(before);
+    // The lock is on the NFC member: a write to it without the token is refused.
+    const put = await t.request('PUT', NFC, { body: 'x' });
+    expect(put.status).toBe(423);
+    const unlock = await t.request('UNLOCK', NFC, { headers: { 'Lock-Token': `<${token}>` } });
+    expect(unlock.status).toBe(204);
+  });
+
+  it('GET of the NFD name finds the NFC member', async () => {
+    const get = await t.request('GET', NFD);
+    expect(get.status).toBe(200);
+    expect(get.text).toBe('precomposed');
+    const nfc = await t.request('GET', NFC);
+    expect(hdr(get, 'etag')).toBe(hdr(nfc, 'etag'));
+    const head = await t.request('HEAD', NFD);
+    expect(head.status).toBe(200);
+  });
+
+  it('PROPFIND Depth 0 of the NFD name finds the NFC member (207, its properties)', async () => {
+    const res = await t.request('PROPFIND', NFD, {
+      headers: { Depth: '0', 'Content-Type': 'application/xml; charset=utf-8' },
+      body: '<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop><D:getcontentlength/><D:getetag/></D:prop></D:propfind>',
+    });
+    expect(res.status).toBe(207);
+    const xml = res.xml();
+    expect(findAll(xml, DAV, 'response').length).toBe(1);
+    expect(text(xml, DAV, 'getcontentlength')).toBe('11');
+    expect(text(xml, DAV, 'getetag')).toBe(hdr(await t.request('HEAD', NFC), 'etag'));
+  });
+
+  it('a nonexistent NFD name with no NFC member is 404 for GET and creatable by PUT', async () => {
+    expect((await t.request('GET', '/d/nai%CC%88ve.txt')).status).toBe(404);
+    const put = await t.request('PUT', '/d/nai%CC%88ve.txt', { body: 'decomposed only' });
+    expect(put.status).toBe(201);
+    // and now its NFC spelling is the duplicate
+    const dup = await t.request('PUT', '/d/na%C3%AFve.txt', { body: 'precomposed' });
+    expect(dup.status).toBe(409);
+    expect(codeOf(dup)).toBe('duplicate-name');
+    expect(namesHref(dup, '/d/nai%CC%88ve.txt')).toBe(true);
+  });
+});
+
+describe('equivalent names created concurrently', () => {
+  it('two concurrent PUTs of the NFC and the NFD spelling never both create a file (20 rounds)', async () => {
+    for (let i = 0; i < 20; i++) {
+      const dir = `/race${i}`;
+      expect((await t.request('MKCOL', dir)).status).toBe(201);
+      const body = Buffer.alloc(256 * 1024, i);
+      const [a, b] = await Promise.all([
+        t.request('PUT', `${dir}/caf%C3%A9.txt`, { body }),
+        t.request('PUT', `${dir}/cafe%CC%81.txt`, { body }),
+      ]);
+      const names = await readdir(join(t.root, dir.slice(1)));
+      expect({ round: i, statuses: [a.status, b.status].sort(), files: names.length }).toEqual({ round: i, statuses: [201, 409], files: 1 });
+    }
+  });
+
+  it('two concurrent MKCOLs of the NFC and the NFD spelling never both create a collection (20 rounds)', async () => {
+    for (let i = 0; i < 20; i++) {
+      const dir = `/mkrace${i}`;
+      expect((await t.request('MKCOL', dir)).status).toBe(201);
+      const [a, b] = await Promise.all([t.request('MKCOL', `${dir}/r%C3%A9sum%C3%A9`), t.request('MKCOL', `${dir}/re%CC%81sume%CC%81`)]);
+      const names = await readdir(join(t.root, dir.slice(1)));
+      expect({ round: i, statuses: [a.status, b.status].sort(), entries: names.length }).toEqual({ round: i, statuses: [201, 409], entries: 1 });
+    }
+  });
+});
+
+describe('case-insensitive shares', () => {
+  it('with caseInsensitive: true, PUT /d/Readme.TXT after /d/readme.txt is 409 duplicate-name; nothing created', async () => {
+    const s = await startTestServer({ caseInsensitive: true });
+    try {
+      expect((await s.request('MKCOL', '/d')).status).toBe(201);
+      expect((await s.request('PUT', '/d/readme.txt', { body: 'lower' })).status).toBe(201);
+      const res = await s.request('PUT', '/d/Readme.TXT', { body: 'mixed' });
+      expect(res.status).toBe(409);
+      expect(codeOf(res)).toBe('duplicate-name');
+      expect(Object.values(conflictFields(res))).toContain('/d/readme.txt');
+      expect((await readdir(join(s.root, 'd'))).sort()).toEqual(['readme.txt']);
+      expect(await readFile(join(s.root, 'd', 'readme.txt'), 'utf8')).toBe('lower');
+      const mk = await s.request('MKCOL', '/d/README.txt');
+      expect(mk.status).toBe(409);
+      expect(codeOf(mk)).toBe('duplicate-name');
+      // the exact same name is a replacement, not a duplicate
+      expect((await s.request('PUT', '/d/readme.txt', { body: 'lower 2' })).status).toBe(204);
+      // case folding combines with NFC
+      expect((await s.request('PUT', '/d/%C3%89t%C3%A9.txt', { body: 'E' })).status).toBe(201);
+      const both = await s.request('PUT', '/d/e%CC%81TE%CC%81.txt', { body: 'e' });
+      expect(both.status).toBe(409);
+      expect(codeOf(both)).toBe('duplicate-name');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('without it, PUT /d/Readme.TXT after /d/readme.txt is 201 (two files)', async () => {
+    expect((await t.request('MKCOL', '/case')).status).toBe(201);
+    expect((await t.request('PUT', '/case/readme.txt', { body: 'lower' })).status).toBe(201);
+    expect((await t.request('PUT', '/case/Readme.TXT', { body: 'mixed' })).status).toBe(201);
+    expect((await readdir(join(t.root, 'case'))).sort()).toEqual(['Readme.TXT', 'readme.txt']);
+  });
+});

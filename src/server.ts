@@ -23,6 +23,10 @@ import { StaleRefusals } from './versions/staleRefusals';
 import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
 import { createRequestListener } from './http/edge';
+import { sweepStaleTemporaries } from './storage/sweepTemporaries';
+
+/** A temporary untouched this long belongs to no upload in progress (the idle timeout ends stalled ones). */
+const STALE_TEMPORARY_MS = 10 * 60 * 1000;
 
 export interface RunningServer {
   readonly url: string;
@@ -108,6 +112,11 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     });
   });
   const port = (server.address() as AddressInfo).port;
+  // In the background: temporaries a crash left behind (never reachable by URL, but they take space).
+  void sweepStaleTemporaries(services.store.root, STALE_TEMPORARY_MS).then(
+    (n) => n > 0 && log(`removed ${n} temporary file(s) left by an interrupted upload or copy`),
+    (err: Error) => log(`sweeping temporaries failed: ${err.message}`),
+  );
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
   let closing: Promise<void> | null = null;

@@ -3,18 +3,15 @@
  * target and renamed over it only when complete, so the old content stays whole until then.
  * 201 for a new resource, 204 for a replaced one, both with ETag and Last-Modified.
  */
-import { loadResource, checkPreconditions, requireParentCollection, versionHeaders } from './support/resource';
-import { BadRequestError, MethodNotAllowedError } from '../conditions/davErrors';
+import type { DavRequest, MethodHandler, Services } from './context';
+import { loadResource, checkPreconditions, requireParentCollection, versionHeaders, factsOf, type Resource } from './support/resource';
+import { refuseDuplicateName, creationClaims } from './support/equivalentNames';
+import { BadRequestError, MethodNotAllowedError, StaleVersionError } from '../conditions/davErrors';
+import { checkStaleUpload } from '../conditions/staleVersion';
 import { hasContentRange } from '../headers/contentRange';
 import { parseOcMtime } from '../headers/ocMtime';
-import { ROOT } from '../paths/davPath';
-import { checkStaleUpload } from '../conditions/staleVersion';
-import { StaleVersionError } from '../conditions/davErrors';
 import { parseIfHeader, submittedLockTokens } from '../headers/ifHeader';
-import type { DavRequest, MethodHandler, Services } from './context';
-import type { Resource } from './support/resource';
-import { factsOf } from './support/resource';
-import { refuseDuplicateName, creationClaims } from './support/equivalentNames';
+import { ROOT } from '../paths/davPath';
 
 const COLLECTION_METHODS = 'OPTIONS, GET, HEAD, DELETE, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK';
 

@@ -67,6 +67,8 @@ export class RetentionStore {
   private readonly byId;
   private readonly deleteRow;
   private lastAgePruneMs = 0;
+  /** Why each pending version (see retainFileByLink) will be retained once committed. */
+  private readonly pendingReasons = new Map<string, RetentionReason>();
   /** Bytes of all recorded versions, kept exactly so the byte budget is enforced on every prune. */
   private totalBytes: number;
 
@@ -135,8 +137,6 @@ export class RetentionStore {
     this.pendingReasons.set(id, reason);
     return { id };
   }
-
-  private readonly pendingReasons = new Map<string, RetentionReason>();
 
   /** The overwrite happened: the pending version becomes a listed one; then the policy is applied. */
   async commit(pending: PendingVersion): Promise<void> {

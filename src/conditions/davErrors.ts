@@ -162,11 +162,11 @@ export class NoConflictingLockError extends DavError {
 }
 
 /** 501: a method this server does not implement (RFC 9110 §15.6.2). */
-export class NotImplementedError extends DavError {
+export class UnsupportedMethodError extends DavError {
   readonly status = 501;
-  readonly code = 'not-implemented';
+  readonly code = 'unsupported-method';
   constructor(method: string) {
-    super(`${method} is not implemented`);
+    super(`${method} is not a method this server supports`);
   }
 }
 

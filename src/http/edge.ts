@@ -9,7 +9,7 @@ import { adaptRequest } from './requestAdapter';
 import { toDavError } from './errorMapping';
 import { renderDavError, INTERNAL_ERROR } from './errorResponse';
 import { prefersProblemJson } from '../headers/accept';
-import { NotImplementedError } from '../conditions/davErrors';
+import { UnsupportedMethodError } from '../conditions/davErrors';
 import { hrefOf } from '../paths/davPath';
 import { ALLOWED_METHODS } from '../methods/allowedMethods';
 
@@ -46,7 +46,7 @@ async function handle(
     if (req.url === '*' && req.method === 'OPTIONS') return { status: 200, headers: { Allow: ALLOWED_METHODS } };
     const request = adaptRequest(req);
     const handler = Object.prototype.hasOwnProperty.call(handlers, request.method) ? handlers[request.method] : undefined;
-    if (!handler) throw new NotImplementedError(request.method);
+    if (!handler) throw new UnsupportedMethodError(request.method);
     return await handler(request, services);
   } catch (err) {
     const hrefOfExisting = async (path: string) => hrefOf(path, (await services.store.stat(path).catch(() => null))?.isCollection ?? false);

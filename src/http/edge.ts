@@ -25,13 +25,24 @@ export function createRequestListener(
 ): RequestListener {
   return (req, res) => {
     const started = process.hrtime.bigint();
-    void handle(req, handlers, services, log).then((response) => {
-      write(req, res, response, log);
-      if (services.config.accessLog) {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        log(`${req.method} ${req.url} ${response.status} ${ms.toFixed(1)}ms`);
-      }
-    });
+    void handle(req, handlers, services, log)
+      .then((response) => {
+        write(req, res, response, log);
+        if (services.config.accessLog) {
+          const ms = Number(process.hrtime.bigint() - started) / 1e6;
+          log(`${req.method} ${req.url} ${response.status} ${ms.toFixed(1)}ms`);
+        }
+      })
+      .catch((err: unknown) => {
+        // Never let one request take the process down: answer a bare 500 if still possible.
+        log(`failed to answer ${req.method} ${req.url}: ${err instanceof Error ? err.message : String(err)}`);
+        if (!res.headersSent) {
+          res.writeHead(500, { 'Content-Length': 0, Connection: 'close' });
+          res.end();
+        } else {
+          res.destroy();
+        }
+      });
   };
 }
 
@@ -41,7 +52,6 @@ async function handle(
   services: Services,
   log: (line: string) => void,
 ): Promise<DavResponse> {
-  const preferJson = prefersProblemJson(req.headers.accept);
   try {
     if (req.url === '*' && req.method === 'OPTIONS') return { status: 200, headers: { Allow: ALLOWED_METHODS } };
     const request = adaptRequest(req);
@@ -51,7 +61,7 @@ async function handle(
   } catch (err) {
     const hrefOfExisting = async (path: string) => hrefOf(path, (await services.store.stat(path).catch(() => null))?.isCollection ?? false);
     const davError = await toDavError(err, hrefOfExisting);
-    if (davError) return renderDavError(davError, preferJson);
+    if (davError) return renderDavError(davError, prefersProblemJson(req.headers.accept));
     log(`internal error on ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return INTERNAL_ERROR;
   }

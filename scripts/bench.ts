@@ -1,11 +1,17 @@
 /**
- * keepdav benchmark: keepdav against the peer webdav-server 2.6.3, same run, same data.
+ * keepdav benchmark: keepdav against the peer webdav-server 2.6.3, same run, same data; on
+ * request also against Apache httpd with mod_dav_fs, the C server held as the bar.
  *
  * Usage:
- *   npm run bench                      # both servers, full sizes (512 MiB large file, 5 s rows)
+ *   npm run bench                      # keepdav and peer, full sizes (512 MiB large file, 5 s rows)
  *   npm run bench -- --quick           # smoke run (64 MiB, ~1.5 s rows)
  *   npm run bench -- --only=get-4k,lock-unlock
  *   BENCH_SERVERS=peer npm run bench -- --quick
+ *   BENCH_SERVERS=keepdav,peer,apache npm run bench   # also Apache httpd + mod_dav_fs
+ *     (Debian package apache2, not installed by CI; when missing, apache is skipped with a line
+ *     saying so, not an error. Config, port, process group: scripts/bench/apacheServer.ts.
+ *     Its RSS is the sum over its parent + worker children. With three servers the table has
+ *     a ratio and verdict column for keepdav / peer and for keepdav / apache.)
  *   BENCH_KEEPDAV_CMD="node dist/src/cli.js serve --root {root} --state {state} --port 0 --host 127.0.0.1" npm run bench
  *   (all options: npm run bench -- --help; details in scripts/bench/options.ts)
  *
@@ -22,7 +28,7 @@ import { parseBenchOptions, USAGE, type BenchOptions, type ServerName } from './
 import { formatProgress, formatReport, type ServerRun } from './bench/report';
 import { needsSeededLargeFile, selectRows } from './bench/rows';
 import { skippedRow, type RowDefinition } from './bench/rowTypes';
-import { describeCommand, serverCommand } from './bench/serverCommands';
+import { describeCommand, serverCommand, serverUnavailable } from './bench/serverCommands';
 import { ServerProcess, type ExitInfo } from './bench/serverProcess';
 
 function describeExit(exit: ExitInfo): string {
@@ -30,34 +36,45 @@ function describeExit(exit: ExitInfo): string {
 }
 
 async function benchServer(name: ServerName, rows: RowDefinition[], options: BenchOptions): Promise<ServerRun> {
+  const unavailable = serverUnavailable(name, process.env);
+  if (unavailable) {
+    console.log(`\n== ${name}: skipped: ${unavailable}`);
+    const reason = `${name} skipped: ${unavailable}`;
+    return { server: name, label: name, command: '-', rows: rows.map((row) => skippedRow(row, reason)), skipped: unavailable, uncaughtExceptions: 0 };
+  }
   const data = createBenchData(name, {
     seedLargeFileBytes: needsSeededLargeFile(options.rows) ? options.largeFileBytes : 0,
   });
-  const command = serverCommand(name, data, process.env);
-  const run: ServerRun = { server: name, label: command.label, command: describeCommand(command), rows: [], uncaughtExceptions: 0 };
-  console.log(`\n== ${name}: ${run.command}`);
+  const run: ServerRun = { server: name, label: name, command: '-', rows: [], uncaughtExceptions: 0 };
   let server: ServerProcess | null = null;
   try {
+    const command = await serverCommand(name, data, process.env);
+    run.label = command.label;
+    run.command = describeCommand(command);
+    console.log(`\n== ${name}: ${run.command}`);
     server = await ServerProcess.start(command, { verbose: options.verbose });
-    console.log(`   listening at ${server.url.href} (pid ${server.pid})`);
+    console.log(`   listening at ${server.url.href} (pid ${server.pid}${command.processGroup ? ', process group' : ''})`);
     const live = server;
+    const processGroup = command.processGroup === true;
     for (const row of rows) {
       const result = server.exitInfo
         ? skippedRow(row, `server not running (${describeExit(server.exitInfo)})`)
-        : await row.run({ baseUrl: server.url, pid: server.pid, options, serverAlive: () => !live.exitInfo });
+        : await row.run({ baseUrl: server.url, pid: server.pid, processGroup, options, serverAlive: () => !live.exitInfo });
       if (server.died && !run.died) run.died = `${describeExit(server.exitInfo!)} during or before ${row.name}`;
       run.rows.push(result);
       console.log(formatProgress(result));
     }
   } catch (error) {
     run.startError = (error as Error).message;
+    if (run.command === '-') console.log(`\n== ${name}`);
     console.log(`   could not start: ${run.startError}`);
     run.rows = rows.map((row) => skippedRow(row, 'server did not start'));
   } finally {
     if (server) {
       run.uncaughtExceptions = server.uncaughtExceptions;
-      run.outputTail = server.outputTail();
       await server.stop();
+      run.outputTail = server.outputTail();
+      if (server.logErrorLines().length > 0) run.logErrors = server.logErrorLines();
     }
     removeBenchData(data);
   }

@@ -93,7 +93,7 @@ export const putLargeFileRow: RowDefinition = {
   async run(ctx) {
     const size = ctx.options.largeFileBytes;
     flushDirtyPages();
-    const watch = startRssWatch(ctx.pid);
+    const watch = startRssWatch(ctx.pid, { processGroup: ctx.processGroup });
     return runRounds(
       putLargeFileRow,
       ctx,

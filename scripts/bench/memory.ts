@@ -8,6 +8,13 @@
  *
  * The peak is the larger of the sampled VmRSS maximum and VmHWM (the kernel's own high-water mark,
  * reset at start by writing 5 to /proc/PID/clear_refs so earlier rows do not count).
+ *
+ *   const watch = startRssWatch(pgid, { processGroup: true });   // a forking server (apache)
+ *
+ * For a process group the figure is the sum of VmRSS over every process of the group (parent +
+ * children; members re-listed from /proc every second), sampled every 25 ms: pages shared
+ * between the processes (binary, libraries) count once per process, so it is an upper bound.
+ * There is no VmHWM for a sum, so a spike shorter than the sampling interval can be missed.
  */
 import * as fs from 'node:fs';
 
@@ -45,7 +52,81 @@ export interface RssWatch {
   stop(): RssReport;
 }
 
-export function startRssWatch(pid: number, intervalMs = 25): RssWatch {
+export interface RssWatchOptions {
+  intervalMs?: number;
+  /** `pid` leads a process group: measure the sum over all its members. */
+  processGroup?: boolean;
+}
+
+/** The pids whose process group is `pgid` (from /proc/PID/stat; empty where /proc is missing). */
+export function processGroupMembers(pgid: number): number[] {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [];
+  }
+  const members: number[] = [];
+  for (const entry of entries) {
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the `(comm)`, which may itself hold spaces or parentheses: state ppid pgrp ...
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid) members.push(Number(entry));
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return members;
+}
+
+function startGroupRssWatch(pgid: number, intervalMs: number): RssWatch {
+  let members = processGroupMembers(pgid);
+  let maxMembers = members.length;
+  const sum = (): number | null => {
+    let total = 0;
+    let seen = 0;
+    for (const pid of members) {
+      const rss = readProcStatusKiB(pid, 'VmRSS');
+      if (rss !== null) {
+        total += rss;
+        seen++;
+      }
+    }
+    return seen > 0 ? total : null;
+  };
+  const baseline = sum();
+  let peak = baseline ?? 0;
+  let samples = 0;
+  let lastListing = performance.now();
+  const timer = setInterval(() => {
+    if (performance.now() - lastListing >= 1000) {
+      members = processGroupMembers(pgid);
+      maxMembers = Math.max(maxMembers, members.length);
+      lastListing = performance.now();
+    }
+    const total = sum();
+    if (total !== null) {
+      samples++;
+      peak = Math.max(peak, total);
+    }
+  }, intervalMs);
+  timer.unref();
+  return {
+    stop(): RssReport {
+      clearInterval(timer);
+      return {
+        baselineMiB: baseline === null ? null : baseline / KIB_PER_MIB,
+        peakMiB: baseline === null && samples === 0 ? null : peak / KIB_PER_MIB,
+        source: `sum of VmRSS over the process group: parent + ${Math.max(0, maxMembers - 1)} children, ${samples} samples`,
+      };
+    },
+  };
+}
+
+export function startRssWatch(pid: number, options: RssWatchOptions = {}): RssWatch {
+  const intervalMs = options.intervalMs ?? 25;
+  if (options.processGroup) return startGroupRssWatch(pid, intervalMs);
   const baseline = readProcStatusKiB(pid, 'VmRSS');
   const hwmReset = resetPeakRss(pid);
   let sampledPeak = baseline ?? 0;

@@ -10,15 +10,20 @@
  *   --json=FILE         also write the results as JSON
  *   --verbose           echo the servers' stdout/stderr
  *   --help              print the usage
- *   BENCH_SERVERS=keepdav,peer   which servers to run (default both, in that order)
+ *   BENCH_SERVERS=keepdav,peer   which servers to run (default keepdav,peer; they always run in
+ *                       the order keepdav, peer, apache). `apache` adds Apache httpd + mod_dav_fs
+ *                       (apacheServer.ts), skipped when apache2 is not installed.
  *   BENCH_KEEPDAV_CMD   keepdav's command line, see serverCommands.ts
+ *   BENCH_APACHE_BIN, BENCH_APACHE_MODULES   where apache lives, see apacheServer.ts
  */
 
 export const ROW_NAMES = ['get-4k', 'propfind-1000', 'put-4k', 'put-large', 'get-large', 'lock-unlock'] as const;
 export type RowName = (typeof ROW_NAMES)[number];
 
-export const SERVER_NAMES = ['keepdav', 'peer'] as const;
+export const SERVER_NAMES = ['keepdav', 'peer', 'apache'] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
+/** Without BENCH_SERVERS: apache only runs when asked for. */
+export const DEFAULT_SERVERS: readonly ServerName[] = ['keepdav', 'peer'];
 
 export interface BenchOptions {
   quick: boolean;
@@ -72,7 +77,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
   return {
     quick,
     rows: only ? parseList(only, ROW_NAMES, 'row') : [...ROW_NAMES],
-    servers: env.BENCH_SERVERS ? parseList(env.BENCH_SERVERS, SERVER_NAMES, 'server') : [...SERVER_NAMES],
+    servers: env.BENCH_SERVERS ? parseList(env.BENCH_SERVERS, SERVER_NAMES, 'server') : [...DEFAULT_SERVERS],
     rowMs,
     warmupMs: Math.min(500, rowMs / 5),
     largeFileBytes: Math.round((largeMib ? parsePositive(largeMib, '--large-mib') : quick ? 64 : 512) * MIB),
@@ -84,4 +89,4 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only=ROW[,ROW]] [--seconds=N] [--large-mib=N] [--json=FILE] [--verbose]
 rows: ${ROW_NAMES.join(', ')}
-env:  BENCH_SERVERS=keepdav,peer   BENCH_KEEPDAV_CMD="node bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1"`;
+env:  BENCH_SERVERS=keepdav,peer[,apache]   BENCH_KEEPDAV_CMD="node bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1"`;

@@ -1,14 +1,17 @@
 /**
  * Turns the bench results into text: a progress line per row while running, and the final table
- * of absolute figures and ratios (keepdav / peer throughput; > 1 means keepdav leads).
+ * of absolute figures and ratios (keepdav / peer throughput; > 1 means keepdav leads). With apache
+ * in the run too, the table has a ratio and a verdict column for each other server (keepdav / peer,
+ * keepdav / apache) and a tally line for each; a skipped server (apache not installed) is left
+ * out of the table and named in a note.
  *
  * Usage:
  *   console.log(formatProgress(result));
  *   console.log(formatReport(runs, rows, options));
  *
  * A side with errors in a row cannot win that row: the verdict is "keepdav leads" only if keepdav
- * had no error and the ratio is above 1, "peer leads" only if the peer had no error and the
- * ratio is below 1, and "no winner" otherwise.
+ * had no error and the ratio is above 1, "peer leads" (or "apache leads") only if that server had
+ * no error and the ratio is below 1, and "no winner" otherwise.
  */
 import type { BenchOptions, ServerName } from './options';
 import type { RowDefinition, RowResult } from './rowTypes';
@@ -20,6 +23,10 @@ export interface ServerRun {
   rows: RowResult[];
   /** Set when the server could not be started. */
   startError?: string;
+  /** Set when the server is not available here (apache not installed): not an error. */
+  skipped?: string;
+  /** Error lines from the server's own log (apache's error.log). */
+  logErrors?: string[];
   /** Set when the server exited on its own during the run. */
   died?: string;
   uncaughtExceptions: number;
@@ -27,7 +34,7 @@ export interface ServerRun {
   outputTail?: string[];
 }
 
-export type Verdict = 'keepdav leads' | 'peer leads' | 'no winner (errors)' | 'tie' | 'n/a';
+export type Verdict = `${ServerName} leads` | 'no winner (errors)' | 'tie' | 'n/a';
 
 function fmtNumber(value: number): string {
   if (value >= 100) return Math.round(value).toLocaleString('en-US');
@@ -55,11 +62,11 @@ export function ratioOf(keepdav: RowResult | undefined, peer: RowResult | undefi
   return keepdav.value / peer.value;
 }
 
-export function verdictOf(keepdav: RowResult | undefined, peer: RowResult | undefined): Verdict {
+export function verdictOf(keepdav: RowResult | undefined, peer: RowResult | undefined, other: ServerName = 'peer'): Verdict {
   if (!keepdav || !peer) return 'n/a';
   const ratio = ratioOf(keepdav, peer);
   if (clean(keepdav) && (ratio === null || ratio > 1)) return 'keepdav leads';
-  if (clean(peer) && (ratio === null || ratio < 1)) return 'peer leads';
+  if (clean(peer) && (ratio === null || ratio < 1)) return `${other} leads`;
   if (clean(keepdav) && clean(peer)) return 'tie';
   return 'no winner (errors)';
 }
@@ -88,39 +95,49 @@ function table(header: string[], lines: string[][]): string[] {
   return [render(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(render)];
 }
 
-export function formatReport(runs: ServerRun[], rows: RowDefinition[], options: BenchOptions): string {
+export function formatReport(allRuns: ServerRun[], rows: RowDefinition[], options: BenchOptions): string {
+  const runs = allRuns.filter((r) => !r.skipped);
   const find = (server: ServerName, row: RowDefinition): RowResult | undefined =>
     runs.find((r) => r.server === server)?.rows.find((r) => r.row === row.name);
   const servers = runs.map((r) => r.server);
-  const both = servers.includes('keepdav') && servers.includes('peer');
+  // keepdav is compared with every other server that ran; one comparison keeps the two-server layout.
+  const others = servers.includes('keepdav') ? servers.filter((s) => s !== 'keepdav') : [];
+  const several = others.length > 1;
   const mib = (options.largeFileBytes / 1024 / 1024).toFixed(0);
+  const ratioText = several
+    ? `ratios = ${others.map((o) => `keepdav / ${o}`).join(' and ')}`
+    : `ratio = keepdav / ${others[0] ?? servers.find((s) => s !== 'keepdav') ?? 'peer'}`;
   const out: string[] = [
     '',
     `Results (${options.quick ? 'quick' : 'full'} run: ${(options.rowMs / 1000).toFixed(1)} s per rate row, ` +
-      `large file ${mib} MiB; ratio = keepdav / peer, > 1 means keepdav leads)`,
+      `large file ${mib} MiB; ${ratioText}, > 1 means keepdav leads)`,
     '',
   ];
 
-  const header = ['row', 'unit', ...runs.map((r) => r.server === 'peer' ? 'peer' : 'keepdav')];
-  if (both) header.push('ratio', 'verdict');
-  const tally = new Map<Verdict, number>();
+  const header = ['row', 'unit', ...servers];
+  for (const other of others) header.push(several ? `vs ${other}` : 'ratio', 'verdict');
+  const tallies = new Map<ServerName, Map<Verdict, number>>(others.map((o) => [o, new Map()]));
   const lines = rows.map((row) => {
     const line = [row.label, row.unit, ...servers.map((s) => cell(find(s, row)))];
-    if (both) {
-      const ratio = ratioOf(find('keepdav', row), find('peer', row));
-      const verdict = verdictOf(find('keepdav', row), find('peer', row));
+    for (const other of others) {
+      const ratio = ratioOf(find('keepdav', row), find(other, row));
+      const verdict = verdictOf(find('keepdav', row), find(other, row), other);
+      const tally = tallies.get(other)!;
       tally.set(verdict, (tally.get(verdict) ?? 0) + 1);
       line.push(ratio === null ? '-' : ratio.toFixed(2), verdict);
     }
     return line;
   });
   out.push(...table(header, lines));
-  if (both) {
-    out.push('', `keepdav leads ${tally.get('keepdav leads') ?? 0} of ${rows.length} rows; ` +
-      `peer leads ${tally.get('peer leads') ?? 0}; no winner ${tally.get('no winner (errors)') ?? 0}.`);
+  if (others.length > 0) out.push('');
+  for (const other of others) {
+    const tally = tallies.get(other)!;
+    out.push(`${several ? `vs ${other}: ` : ''}keepdav leads ${tally.get('keepdav leads') ?? 0} of ${rows.length} rows; ` +
+      `${other} leads ${tally.get(`${other} leads`) ?? 0}; no winner ${tally.get('no winner (errors)') ?? 0}.`);
   }
 
   out.push('');
+  for (const run of allRuns.filter((r) => r.skipped)) out.push(`${run.server} SKIPPED: ${run.skipped}`);
   for (const run of runs) {
     const put = run.rows.find((r) => r.row === 'put-large');
     if (put?.memory) {
@@ -139,6 +156,10 @@ function serverNotes(run: ServerRun): string[] {
   if (run.startError) notes.push(`${name} DID NOT START: ${run.startError}`);
   if (run.died) notes.push(`${name} DIED during the run: ${run.died}`);
   if (run.uncaughtExceptions > 0) notes.push(`${name} logged ${run.uncaughtExceptions} uncaught exception(s)`);
+  if (run.logErrors?.length) {
+    notes.push(`${name} error log: ${run.logErrors.length} line(s) at level error or worse, the last ones:`,
+      ...run.logErrors.slice(-5).map((l) => `    ${l}`));
+  }
   for (const result of run.rows) {
     if (result.errors > 0) notes.push(`${run.server} ${result.row}: ${result.errors} error(s): ${formatReasons(result.errorReasons)}`);
   }

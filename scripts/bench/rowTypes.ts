@@ -14,6 +14,8 @@ export interface RowContext {
   baseUrl: URL;
   /** The server's process id, for memory readings. */
   pid: number;
+  /** `pid` leads a process group (apache): memory is the sum over the group. */
+  processGroup: boolean;
   options: BenchOptions;
   /** False once the server process has exited. */
   serverAlive: () => boolean;

@@ -10,8 +10,11 @@
  *   BENCH_KEEPDAV_CMD="node -r ts-node/register/transpile-only scripts/bench/webdavServerPeer.ts --root {root}"
  * Peak RSS is read from the spawned pid: point BENCH_KEEPDAV_CMD at the server process itself,
  * not at a wrapper (npm, sh) that forks it.
+ * apache (optional, BENCH_SERVERS=...,apache): see apacheServer.ts; check serverUnavailable()
+ * first, a missing apache2 is skipped, not an error.
  */
 import * as path from 'node:path';
+import { apacheCommand, apacheUnavailable } from './apacheServer';
 import type { ServerName } from './options';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -23,6 +26,12 @@ export interface ServerCommand {
   executable: string;
   args: string[];
   cwd: string;
+  /** Ready once this URL answers over HTTP (for servers that print no `listening <url>` line). */
+  readyUrl?: URL;
+  /** Runs in its own process group (a forking server): stopped and RSS-measured as a group. */
+  processGroup?: boolean;
+  /** The server's own error log, whose tail and error lines end up in the report. */
+  logFile?: string;
 }
 
 export interface ServerDirs {
@@ -66,8 +75,21 @@ function peerCommand(dirs: ServerDirs): ServerCommand {
   };
 }
 
-export function serverCommand(name: ServerName, dirs: ServerDirs, env: NodeJS.ProcessEnv): ServerCommand {
-  return name === 'keepdav' ? keepdavCommand(dirs, env) : peerCommand(dirs);
+/** Why this server cannot run on this machine (then it is skipped), or null. */
+export function serverUnavailable(name: ServerName, env: NodeJS.ProcessEnv): string | null {
+  return name === 'apache' ? apacheUnavailable(env) : null;
+}
+
+/** The command for `name` over these dirs (apache: also writes its config and picks its port). */
+export async function serverCommand(name: ServerName, dirs: ServerDirs, env: NodeJS.ProcessEnv): Promise<ServerCommand> {
+  switch (name) {
+    case 'keepdav':
+      return keepdavCommand(dirs, env);
+    case 'peer':
+      return peerCommand(dirs);
+    case 'apache':
+      return apacheCommand(dirs, env);
+  }
 }
 
 /** The command as a short, readable line (paths inside the repo shown relative to it). */

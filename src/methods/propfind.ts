@@ -10,7 +10,6 @@ import { parsePropfind, type PropfindRequest } from '../xml/requests';
 import { renderXmlDocument, el, type OutElement } from '../xml/build';
 import { DAV_NS } from '../xml/tree';
 import { isQuotaProperty } from '../props/liveProperties';
-import type { ResourceStat } from '../storage/fileStore';
 
 export const propfind: MethodHandler = async (req, services) => {
   // §9.1 / §10.2: no Depth header means infinity.
@@ -24,11 +23,17 @@ export const propfind: MethodHandler = async (req, services) => {
 
   const usage = wantsQuota(request) ? await services.store.usage() : null;
   const responses: OutElement[] = [];
-  const visit = async (resource: Resource, remaining: number): Promise<void> => {
-    responses.push(propResponse(resource.href, collectProperties(services, resource, request, usage)));
+  const visit = async (resource: Resource, remaining: number, dead = services.props.list(resource.path)): Promise<void> => {
+    responses.push(propResponse(resource.href, collectProperties(services, resource, request, usage, dead)));
     if (remaining === 0 || !resource.stat!.isCollection) return;
-    for (const member of await services.store.list(resource.path)) {
-      await visit(memberResource(req, services, member), remaining - 1);
+    // One query each for the members' dead properties and versions, not one per member.
+    const members = await services.store.list(resource.path);
+    const deadOfMembers = services.props.listMembers(resource.path);
+    const etagOf = services.versions.etagsOfMembers(resource.path);
+    for (const stat of members) {
+      const etag = stat.isCollection ? null : etagOf(stat.path, stat);
+      const member: Resource = { path: stat.path, stat, etag, href: req.hrefOf(stat.path, stat.isCollection) };
+      await visit(member, remaining - 1, deadOfMembers.get(stat.path) ?? []);
     }
   };
   await visit(target, depth === '0' ? 0 : depth === '1' ? 1 : Infinity);
@@ -42,11 +47,6 @@ async function readPropfind(req: DavRequest, services: Services): Promise<Propfi
   const body = await req.readBody(services.config.maxXmlBodyBytes);
   if (body.length === 0) return parsePropfind(null);
   return parsePropfind(parseXmlDocument(body, { maxElements: services.config.maxXmlElements, maxDepth: services.config.maxXmlDepth }));
-}
-
-function memberResource(req: DavRequest, services: Services, stat: ResourceStat): Resource {
-  const etag = stat.isCollection ? null : services.versions.etagOf(stat.path, stat);
-  return { path: stat.path, stat, etag, href: req.hrefOf(stat.path, stat.isCollection) };
 }
 
 function wantsQuota(request: PropfindRequest): request is PropfindRequest & { kind: 'prop' } {

@@ -5,7 +5,7 @@
  */
 import type { StateDatabase } from '../state/database';
 import type { DavPath } from '../paths/davPath';
-import { subtreeBounds, subtreeCondition } from '../state/subtree';
+import { subtreeBounds, subtreeCondition, membersCondition } from '../state/subtree';
 
 export interface DeadProperty {
   ns: string;
@@ -23,12 +23,16 @@ export class DeadPropertyStore {
   private readonly deleteTree;
   private readonly moveTree;
   private readonly copyTree;
+  private readonly selectMembers;
 
   constructor(private readonly db: StateDatabase) {
     db.exec(`CREATE TABLE IF NOT EXISTS dead_properties (
       path TEXT NOT NULL, ns TEXT NOT NULL, local TEXT NOT NULL, xml TEXT NOT NULL,
       PRIMARY KEY (path, ns, local))`);
     this.selectAll = db.prepare<[string], DeadProperty>('SELECT ns, local, xml FROM dead_properties WHERE path = ? ORDER BY rowid');
+    this.selectMembers = db.prepare<{ path: string; lower: string; upper: string }, DeadProperty & { path: string }>(
+      `SELECT path, ns, local, xml FROM dead_properties WHERE ${membersCondition('path')} ORDER BY rowid`,
+    );
     this.insert = db.prepare('INSERT OR REPLACE INTO dead_properties (path, ns, local, xml) VALUES (?, ?, ?, ?)');
     this.deleteOne = db.prepare('DELETE FROM dead_properties WHERE path = ? AND ns = ? AND local = ?');
     this.deleteTree = db.prepare(`DELETE FROM dead_properties WHERE ${subtreeCondition('path')}`);
@@ -43,6 +47,17 @@ export class DeadPropertyStore {
 
   list(path: DavPath): DeadProperty[] {
     return this.selectAll.all(path);
+  }
+
+  /** The dead properties of every direct member of `collection`, in one query (PROPFIND Depth 1). */
+  listMembers(collection: DavPath): Map<DavPath, DeadProperty[]> {
+    const byPath = new Map<DavPath, DeadProperty[]>();
+    for (const { path, ns, local, xml } of this.selectMembers.all(subtreeBounds(collection))) {
+      const list = byPath.get(path);
+      if (list) list.push({ ns, local, xml });
+      else byPath.set(path, [{ ns, local, xml }]);
+    }
+    return byPath;
   }
 
   /** Applies all changes in one transaction, in order (PROPPATCH is all-or-nothing, RFC 4918 §9.2). */

@@ -4,14 +4,32 @@
  * lead outside the root are all left out.
  */
 import type { Dirent } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { ROOT, type DavPath } from '../paths/davPath';
 import { addressableName, childHostPath, type Containment } from './containment';
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import { errnoOf, NotACollectionError, NotFoundError, storageErrorFromErrno } from './storageErrors';
 
-/** How many members are stat'ed concurrently (the libuv pool has 4 threads by default). */
+/** How many members needing the careful path (symlinks, errors) are resolved concurrently. */
 const BATCH = 64;
+
+/**
+ * A member's stats by a synchronous lstat, when it is a plain file or directory; undefined when
+ * it needs the careful, asynchronous path (a symlink, a special file, an error). Right after the
+ * readdir the inodes are cached, so this costs a microsecond or two, where a thread-pool round
+ * trip per member costs ~20 µs: a PROPFIND of 1,000 members spent most of its time there.
+ */
+function plainMemberStats(host: string): ResourceStatSource | undefined {
+  try {
+    const stats = lstatSync(host, { throwIfNoEntry: false });
+    return stats && (stats.isFile() || stats.isDirectory()) ? stats : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+type ResourceStatSource = Parameters<typeof toResourceStat>[1];
 
 /**
  * Lists the collection `path` whose (contained) host directory is `dirHost`, in directory order.
@@ -36,15 +54,24 @@ export async function listCollection(containment: Containment, path: DavPath, di
     if (name !== null) names.push(name);
   }
   const members: ResourceStat[] = [];
-  for (let i = 0; i < names.length; i += BATCH) {
+  const careful: string[] = [];
+  for (const name of names) {
+    const stats = plainMemberStats(childHostPath(dirHost, name));
+    if (stats) members.push(toResourceStat(memberPathOf(path, name), stats));
+    else careful.push(name);
+  }
+  for (let i = 0; i < careful.length; i += BATCH) {
     const found = await Promise.all(
-      names.slice(i, i + BATCH).map(async (name) => {
-        const memberPath = path === ROOT ? '/' + name : path + '/' + name;
-        const entry = await containment.resolveEntry(childHostPath(dirHost, name), memberPath);
-        return entry === null ? null : toResourceStat(memberPath, entry.stats);
+      careful.slice(i, i + BATCH).map(async (name) => {
+        const entry = await containment.resolveEntry(childHostPath(dirHost, name), memberPathOf(path, name));
+        return entry === null ? null : toResourceStat(memberPathOf(path, name), entry.stats);
       }),
     );
     for (const member of found) if (member !== null) members.push(member);
   }
   return members;
+}
+
+function memberPathOf(collection: DavPath, name: string): DavPath {
+  return collection === ROOT ? '/' + name : collection + '/' + name;
 }

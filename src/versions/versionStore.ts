@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import type { StateDatabase } from '../state/database';
 import type { DavPath } from '../paths/davPath';
-import { subtreeBounds, subtreeCondition } from '../state/subtree';
+import { subtreeBounds, subtreeCondition, membersCondition } from '../state/subtree';
 
 /** The parts of a stat the version depends on. */
 export interface FileFingerprint {
@@ -40,6 +40,7 @@ export class VersionStore {
   private readonly upsert;
   private readonly deleteTree;
   private readonly moveTree;
+  private readonly selectMembers;
 
   constructor(private readonly db: StateDatabase) {
     db.exec(`CREATE TABLE IF NOT EXISTS versions (
@@ -48,6 +49,9 @@ export class VersionStore {
     this.upsert = db.prepare(
       'INSERT INTO versions (path, etag, ino, size, mtime_ms) VALUES (@path, @etag, @ino, @size, @mtimeMs) ' +
         'ON CONFLICT(path) DO UPDATE SET etag = excluded.etag, ino = excluded.ino, size = excluded.size, mtime_ms = excluded.mtime_ms',
+    );
+    this.selectMembers = db.prepare<{ path: string; lower: string; upper: string }, VersionRow & { path: string }>(
+      `SELECT path, etag, ino, size, mtime_ms FROM versions WHERE ${membersCondition('path')}`,
     );
     this.deleteTree = db.prepare(`DELETE FROM versions WHERE ${subtreeCondition('path')}`);
     this.moveTree = db.prepare(
@@ -59,6 +63,19 @@ export class VersionStore {
   etagOf(path: DavPath, f: FileFingerprint): string {
     const row = this.selectOne.get(path);
     return row && matches(row, f) ? row.etag : derivedEtag(f);
+  }
+
+  /**
+   * The ETags of all direct members of `collection` at once (PROPFIND Depth 1): a function from a
+   * member's path and fingerprint to its ETag, answering as etagOf would.
+   */
+  etagsOfMembers(collection: DavPath): (path: DavPath, f: FileFingerprint) => string {
+    const rows = new Map<string, VersionRow>();
+    for (const row of this.selectMembers.all(subtreeBounds(collection))) rows.set(row.path, row);
+    return (path, f) => {
+      const row = rows.get(path);
+      return row && matches(row, f) ? row.etag : derivedEtag(f);
+    };
   }
 
   /** Records new content at `path`; returns its new ETag. */

@@ -11,6 +11,7 @@ import { hrefOf, type DavPath } from '../../paths/davPath';
 import { ALL_LIVE_PROPERTIES, liveProperty, type PropertyContext } from '../../props/liveProperties';
 import { el, type OutElement, type OutNode } from '../../xml/build';
 import { DAV_NS } from '../../xml/tree';
+import type { DeadProperty } from '../../props/deadPropertyStore';
 
 export interface PropstatGroups {
   found: OutNode[];
@@ -35,9 +36,12 @@ export function propertyContext(services: Services, resource: Resource, usage: P
   };
 }
 
-export function collectProperties(services: Services, resource: Resource, request: PropfindRequest, usage: PropertyContext['usage']): PropstatGroups {
+/** The values `request` asks for on `resource`; `dead` are its dead properties (looked up when not given). */
+export function collectProperties(
+  services: Services, resource: Resource, request: PropfindRequest, usage: PropertyContext['usage'],
+  dead: readonly DeadProperty[] = services.props.list(resource.path),
+): PropstatGroups {
   const ctx = propertyContext(services, resource, usage);
-  const dead = services.props.list(resource.path);
   const found: OutNode[] = [];
   const missing: OutElement[] = [];
 

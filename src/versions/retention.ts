@@ -66,6 +66,10 @@ export class RetentionStore {
   private readonly byPath;
   private readonly byId;
   private readonly deleteRow;
+  private readonly markCommitted;
+  private readonly selectPending;
+  private readonly selectOlderThan;
+  private readonly selectOldestFirst;
   private lastAgePruneMs = 0;
   /** Why each pending version (see retainFileByLink) will be retained once committed. */
   private readonly pendingReasons = new Map<string, RetentionReason>();
@@ -91,6 +95,10 @@ export class RetentionStore {
     );
     this.byId = db.prepare<[string], Row>('SELECT * FROM retained_versions WHERE id = ?');
     this.deleteRow = db.prepare('DELETE FROM retained_versions WHERE id = ?');
+    this.markCommitted = db.prepare('UPDATE retained_versions SET reason = ? WHERE id = ?');
+    this.selectPending = db.prepare<[], { id: string }>("SELECT id FROM retained_versions WHERE reason = 'pending'");
+    this.selectOlderThan = db.prepare<[number], { id: string }>("SELECT id FROM retained_versions WHERE retained_at < ? AND reason != 'pending'");
+    this.selectOldestFirst = db.prepare<[], { id: string }>("SELECT id FROM retained_versions WHERE reason != 'pending' ORDER BY retained_at, rowid");
     this.totalBytes = (db.prepare('SELECT COALESCE(SUM(size), 0) AS total FROM retained_versions').get() as { total: number }).total;
   }
 
@@ -142,14 +150,14 @@ export class RetentionStore {
   async commit(pending: PendingVersion): Promise<void> {
     const reason = this.pendingReasons.get(pending.id) ?? 'overwrite';
     this.pendingReasons.delete(pending.id);
-    this.db.prepare('UPDATE retained_versions SET reason = ? WHERE id = ?').run(reason, pending.id);
+    this.markCommitted.run(reason, pending.id);
     const row = this.byId.get(pending.id);
     if (row) await this.prune([row.path]);
   }
 
   /** Removes what a crash left pending (start-up only). */
   async dropPending(): Promise<void> {
-    for (const row of this.db.prepare<[], { id: string }>("SELECT id FROM retained_versions WHERE reason = 'pending'").all()) {
+    for (const row of this.selectPending.all()) {
       await this.discard(row.id);
     }
   }
@@ -232,12 +240,11 @@ export class RetentionStore {
     if (now - this.lastAgePruneMs >= 60_000) {
       this.lastAgePruneMs = now;
       const cutoff = now - this.policy.maxAgeMs;
-      for (const row of this.db.prepare<[number], { id: string }>("SELECT id FROM retained_versions WHERE retained_at < ? AND reason != 'pending'").all(cutoff)) doomed.add(row.id);
+      for (const row of this.selectOlderThan.all(cutoff)) doomed.add(row.id);
     }
     for (const id of doomed) await this.discard(id);
     if (this.totalBytes > this.policy.maxBytes) {
-      const oldest = this.db.prepare<[], { id: string }>("SELECT id FROM retained_versions WHERE reason != 'pending' ORDER BY retained_at, rowid").all();
-      for (const row of oldest) {
+      for (const row of this.selectOldestFirst.all()) {
         if (this.totalBytes <= this.policy.maxBytes) break;
         await this.discard(row.id);
         doomed.add(row.id);

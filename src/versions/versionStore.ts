@@ -42,7 +42,7 @@ export class VersionStore {
   private readonly moveTree;
   private readonly selectMembers;
 
-  constructor(private readonly db: StateDatabase) {
+  constructor(db: StateDatabase) {
     db.exec(`CREATE TABLE IF NOT EXISTS versions (
       path TEXT PRIMARY KEY, etag TEXT NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ms REAL NOT NULL)`);
     this.selectOne = db.prepare<[string], VersionRow>('SELECT etag, ino, size, mtime_ms FROM versions WHERE path = ?');

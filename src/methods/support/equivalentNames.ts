@@ -7,7 +7,7 @@
 import type { DavRequest, Services } from '../context';
 import type { ResourceStat } from '../../storage/fileStore';
 import { DuplicateNameError } from '../../conditions/davErrors';
-import { baseName, parentOf, type DavPath } from '../../paths/davPath';
+import { baseName, joinPath, parentOf, type DavPath } from '../../paths/davPath';
 import type { PathClaim } from '../../concurrency/pathMutex';
 
 const ASCII = /^[\x00-\x7f]*$/;
@@ -54,7 +54,7 @@ export function creationClaims(services: Services, path: DavPath, tree: boolean)
   const name = baseName(path);
   if (parent === null || (!services.config.caseInsensitive && ASCII.test(name))) return claims;
   const key = nameKey(name, services.config.caseInsensitive);
-  if (key !== name) claims.push({ path: (parent === '/' ? '' : parent) + '/' + key, tree: false });
+  if (key !== name) claims.push({ path: joinPath(parent, key), tree: false });
   return claims;
 }
 

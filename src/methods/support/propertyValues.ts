@@ -7,7 +7,7 @@ import type { Services } from '../context';
 import type { Resource } from './resource';
 import type { PropfindRequest } from '../../xml/requests';
 import type { ActiveLock } from '../../locks/activeLock';
-import { hrefOf, type DavPath } from '../../paths/davPath';
+import { hrefOf } from '../../paths/davPath';
 import { ALL_LIVE_PROPERTIES, liveProperty, type PropertyContext } from '../../props/liveProperties';
 import { el, type OutElement, type OutNode } from '../../xml/build';
 import { DAV_NS } from '../../xml/tree';

@@ -50,7 +50,7 @@ export function parseHtpasswd(text: string, file: string): Map<string, UserEntry
     const hash = line.slice(colon + 1);
     const kind = kindOf(hash);
     if (kind === null) {
-      throw new UsersFileError(file, at, `the hash of user "${name}" is in no accepted format (bcrypt from "htpasswd -B", or $apr1$ / {SHA}); crypt and plain-text passwords are refused`);
+      throw new UsersFileError(file, at, `the hash of user "${name}" is in no accepted format (bcrypt from "htpasswd -B", or Apache MD5 or SHA-1); crypt and plain-text passwords are refused`);
     }
     if (users.has(name)) throw new UsersFileError(file, at, `user "${name}" appears twice`);
     users.set(name, { name, hash, kind });

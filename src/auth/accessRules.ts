@@ -49,6 +49,7 @@ export function parseAccessRules(raw: unknown, source: string): AccessRule[] {
     for (const segment of segmentsOf(stripSlash(path))) {
       if (segment === USER_PLACEHOLDER) continue;
       try {
+        if (segment.includes(USER_PLACEHOLDER)) throw new Error('placeholder inside a segment');
         checkSegment(segment);
       } catch {
         throw new ConfigError(`${where}: path ${JSON.stringify(path)} has an unusable segment ${JSON.stringify(segment)} ("{user}" must be a whole segment)`);

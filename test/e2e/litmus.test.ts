@@ -4,6 +4,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { startTestServer, type TestServer } from '../support/testServer';
+import { startAuthServer, htpasswdLine } from '../support/authKit';
 
 const litmusAvailable = spawnSync('litmus', ['--version']).status === 0;
 
@@ -29,9 +30,10 @@ function summarize(output: string): { suites: SuiteSummary[]; warnings: string[]
   };
 }
 
-function runLitmus(url: string): Promise<string> {
+/** `credentials`: user and password, which litmus sends with Basic when challenged. */
+function runLitmus(url: string, credentials: [string, string] | [] = []): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('litmus', [url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('litmus', [url, ...credentials], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -67,5 +69,24 @@ describe('litmus', () => {
     expect({ ...report, failed: suites.reduce((n, s) => n + s.failed, 0) }).toEqual({ ...report, failed: 0, failures: [], warnings: [] });
     const passed = suites.reduce((n, s) => n + s.passed, 0);
     console.log(`litmus: ${passed} passed, 0 failed, ${warnings.length} warnings`);
+  }, 300_000);
+});
+
+describe('litmus with a users file and credentials', () => {
+  const runsHere = litmusAvailable || Boolean(process.env.CI) ? it : it.skip;
+
+  runsHere('passes every suite with no failure and no warning when signed in', async () => {
+    // Anonymous gets nothing (users exist), so every litmus request must carry the credentials.
+    const server = await startAuthServer([htpasswdLine('litmus-user', 'pässword')]);
+    try {
+      const { suites, warnings, failures } = summarize(await runLitmus(server.url, ['litmus-user', 'pässword']));
+      const report = { suites, warnings, failures };
+      expect(suites.map((s) => s.suite)).toEqual(['basic', 'copymove', 'props', 'locks', 'http']);
+      expect({ ...report, failed: suites.reduce((n, s) => n + s.failed, 0) }).toEqual({ ...report, failed: 0, failures: [], warnings: [] });
+      expect(suites.reduce((n, s) => n + s.passed, 0)).toBe(104);
+      expect((await server.request('GET', '/')).status).toBe(401);
+    } finally {
+      await server.close();
+    }
   }, 300_000);
 });

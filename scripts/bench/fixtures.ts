@@ -12,12 +12,14 @@
  *   put-4k/                      empty collection for new files    (PUT row)
  *   locks/lock-NNNN.txt          LOCK_FILE_COUNT small files       (LOCK+UNLOCK row)
  *   large-1.bin                  only when seeded (GET-large run without PUT-large)
+ * Beside the root: `htpasswd`, one bcrypt user (BENCH_USER) for the signed-in GET row.
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { onCleanup } from './cleanup';
+import bcrypt from 'bcryptjs';
 import { BLOCK_BYTES, blockByte } from './largeFilePattern';
 
 export const SMALL_FILE_BYTES = 4096;
@@ -36,10 +38,15 @@ export function largeFileName(round: number): string {
   return `large-${round}.bin`;
 }
 
+/** The user the signed-in GET row signs in as; bcrypt at cost 10, so only the credential cache keeps it fast. */
+export const BENCH_USER = { name: 'bench', password: 'bench password' } as const;
+
 export interface BenchData {
   baseDir: string;
   root: string;
   state: string;
+  /** An htpasswd file holding BENCH_USER. */
+  users: string;
   forgetCleanup: () => void;
 }
 
@@ -84,7 +91,9 @@ export function createBenchData(serverName: string, options: BenchDataOptions): 
   }
 
   if (options.seedLargeFileBytes > 0) seedLargeFile(path.join(root, largeFileName(1)), options.seedLargeFileBytes);
-  return { baseDir, root, state, forgetCleanup };
+  const users = path.join(baseDir, 'htpasswd');
+  fs.writeFileSync(users, `${BENCH_USER.name}:${bcrypt.hashSync(BENCH_USER.password, 10)}\n`);
+  return { baseDir, root, state, users, forgetCleanup };
 }
 
 function seedLargeFile(file: string, totalBytes: number): void {

@@ -17,7 +17,7 @@
  *   BENCH_APACHE_BIN, BENCH_APACHE_MODULES   where apache lives, see apacheServer.ts
  */
 
-export const ROW_NAMES = ['get-4k', 'propfind-1000', 'put-4k', 'put-large', 'get-large', 'lock-unlock'] as const;
+export const ROW_NAMES = ['get-4k', 'get-4k-auth', 'propfind-1000', 'put-4k', 'put-large', 'get-large', 'lock-unlock'] as const;
 export type RowName = (typeof ROW_NAMES)[number];
 
 export const SERVER_NAMES = ['keepdav', 'peer', 'apache'] as const;

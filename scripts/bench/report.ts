@@ -137,6 +137,8 @@ export function formatReport(allRuns: ServerRun[], rows: RowDefinition[], option
   }
 
   out.push('');
+  const signedIn = signedInRatio(runs.find((r) => r.server === 'keepdav'));
+  if (signedIn) out.push(signedIn);
   for (const run of allRuns.filter((r) => r.skipped)) out.push(`${run.server} SKIPPED: ${run.skipped}`);
   for (const run of runs) {
     const put = run.rows.find((r) => r.row === 'put-large');
@@ -148,6 +150,15 @@ export function formatReport(allRuns: ServerRun[], rows: RowDefinition[], option
   }
   for (const run of runs) out.push(...serverNotes(run));
   return out.join('\n');
+}
+
+/** keepdav's signed-in GET 4 KiB as a share of its anonymous one (the credential cache's aim: at least 80%). */
+function signedInRatio(run: ServerRun | undefined): string | null {
+  const plain = run?.rows.find((r) => r.row === 'get-4k');
+  const signedIn = run?.rows.find((r) => r.row === 'get-4k-auth');
+  const ratio = ratioOf(signedIn, plain);
+  if (ratio === null) return null;
+  return `keepdav GET 4 KiB signed in / anonymous: ${ratio.toFixed(2)} (${(ratio * 100).toFixed(0)}%; aim >= 80%)`;
 }
 
 function serverNotes(run: ServerRun): string[] {

@@ -7,11 +7,12 @@
  */
 import type { RowName } from './options';
 import type { RowDefinition } from './rowTypes';
-import { getSmallFileRow, lockUnlockRow, propfindListingRow, putSmallFileRow } from './throughputRows';
+import { getSmallFileRow, getSmallFileSignedInRow, lockUnlockRow, propfindListingRow, putSmallFileRow } from './throughputRows';
 import { getLargeFileRow, putLargeFileRow } from './largeFileRows';
 
 export const ALL_ROWS: readonly RowDefinition[] = [
   getSmallFileRow,
+  getSmallFileSignedInRow,
   propfindListingRow,
   putSmallFileRow,
   putLargeFileRow,

@@ -3,9 +3,10 @@
  *
  * Usage: `const command = serverCommand('keepdav', { root, state }, process.env);`
  *
- * keepdav: `node --max-semi-space-size=4 bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1`,
- * or any command given in BENCH_KEEPDAV_CMD (split on whitespace; `{root}` and `{state}` are
- * replaced). The command must print a stdout line containing `listening` and its http URL.
+ * keepdav: `node --max-semi-space-size=4 bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1
+ * --users {users} --anonymous write` (users for the signed-in row, anonymous for the others),
+ * or any command given in BENCH_KEEPDAV_CMD (split on whitespace; `{root}`, `{state}` and
+ * `{users}` are replaced). The command must print a stdout line containing `listening` and its http URL.
  * To try keepdav's code path against the peer, for instance:
  *   BENCH_KEEPDAV_CMD="node -r ts-node/register/transpile-only scripts/bench/webdavServerPeer.ts --root {root}"
  * Peak RSS is read from the spawned pid: point BENCH_KEEPDAV_CMD at the server process itself,
@@ -37,15 +38,17 @@ export interface ServerCommand {
 export interface ServerDirs {
   root: string;
   state: string;
+  /** The htpasswd file for keepdav's signed-in row. */
+  users?: string;
 }
 
 export const DEFAULT_KEEPDAV_CMD =
-  'node --max-semi-space-size=4 bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1';
+  'node --max-semi-space-size=4 bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1 --users {users} --anonymous write';
 
 function fromTemplate(template: string, dirs: ServerDirs): string[] {
   const words = template.trim().split(/\s+/).filter((w) => w.length > 0);
   if (words.length === 0) throw new Error('empty server command');
-  return words.map((w) => w.replace(/\{root\}/g, dirs.root).replace(/\{state\}/g, dirs.state));
+  return words.map((w) => w.replace(/\{root\}/g, dirs.root).replace(/\{state\}/g, dirs.state).replace(/\{users\}/g, dirs.users ?? ''));
 }
 
 function keepdavCommand(dirs: ServerDirs, env: NodeJS.ProcessEnv): ServerCommand {

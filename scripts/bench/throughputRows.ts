@@ -5,6 +5,8 @@
  * Usage: `await getSmallFileRow.run({ baseUrl, pid, options })` (see rows.ts for the list).
  *
  *   get-4k         GET of one 4 KiB file, 64 concurrent; 200 with 4096 bytes
+ *   get-4k-auth    the same, signed in with Basic as BENCH_USER (servers without users ignore it);
+ *                  the report gives its ratio to get-4k
  *   propfind-1000  PROPFIND Depth 1 (4 named props) of a 1,000-file collection, 4 concurrent;
  *                  207 with 1,001 <response> elements
  *   put-4k         PUT of 4 KiB to new names, 16 concurrent; 201
@@ -16,7 +18,7 @@ import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 import { sendRequest } from './httpClient';
 import { fail, OK, runLoad, type LoadResult, type Outcome } from './loadGenerator';
-import { FIXTURE, LISTING_FILE_COUNT, LOCK_FILE_COUNT, lockFileName, SMALL_FILE_BYTES } from './fixtures';
+import { BENCH_USER, FIXTURE, LISTING_FILE_COUNT, LOCK_FILE_COUNT, lockFileName, SMALL_FILE_BYTES } from './fixtures';
 import type { RowContext, RowDefinition, RowResult } from './rowTypes';
 
 type Operation = (agent: http.Agent, worker: number) => Promise<Outcome>;
@@ -76,6 +78,26 @@ export const getSmallFileRow: RowDefinition = {
       maxOps: 1_000_000,
       async operation(agent) {
         const res = await sendRequest({ agent, method: 'GET', url });
+        if (res.status !== 200) return statusFailure('GET', res.status);
+        return res.bytes === SMALL_FILE_BYTES ? OK : fail(`GET body ${res.bytes} bytes`);
+      },
+    });
+  },
+};
+
+const BENCH_AUTHORIZATION = 'Basic ' + Buffer.from(`${BENCH_USER.name}:${BENCH_USER.password}`, 'utf8').toString('base64');
+
+export const getSmallFileSignedInRow: RowDefinition = {
+  name: 'get-4k-auth',
+  label: 'GET 4 KiB signed in (64 conc.)',
+  unit: 'req/s',
+  run(ctx) {
+    const url = new URL(FIXTURE.smallFile, ctx.baseUrl);
+    return measure(getSmallFileSignedInRow, ctx, {
+      concurrency: 64,
+      maxOps: 1_000_000,
+      async operation(agent) {
+        const res = await sendRequest({ agent, method: 'GET', url, headers: { Authorization: BENCH_AUTHORIZATION } });
         if (res.status !== 200) return statusFailure('GET', res.status);
         return res.bytes === SMALL_FILE_BYTES ? OK : fail(`GET body ${res.bytes} bytes`);
       },

@@ -81,7 +81,8 @@ export class AccessControl {
     if (writes && this.policy.readOnly) throw new ReadOnlyServerError(req.method);
     // COPY only reads its request path; the handler checks the destination (and a whole source tree).
     const needed: AccessLevel = writes && req.method !== 'COPY' ? 'write' : 'read';
-    this.require(user, req.path, needed, req.hrefOf(req.path, false));
+    const decision = this.policy.rules.decide(user, req.path);
+    if (!levelAtLeast(decision.level, needed)) this.refuse(user, req.hrefOf(req.path, false), needed, decision.rulePath);
     return user;
   }
 

@@ -79,6 +79,8 @@ interface CompiledRule {
   rule: AccessRule;
   segments: readonly string[];
   order: number;
+  /** The comparable path when it holds no "{user}", computed once. */
+  fixedPath: DavPath | null;
 }
 
 /**
@@ -90,7 +92,11 @@ export class AccessRuleSet {
   private readonly compiled: CompiledRule[];
 
   constructor(readonly rules: readonly AccessRule[], private readonly comparable: (path: string) => string) {
-    this.compiled = rules.map((rule, order) => ({ rule, segments: segmentsOf(stripSlash(rule.path)), order }));
+    this.compiled = rules.map((rule, order) => {
+      const segments = segmentsOf(stripSlash(rule.path));
+      const fixedPath = segments.includes(USER_PLACEHOLDER) ? null : comparable(segments.length === 0 ? ROOT : '/' + segments.join('/'));
+      return { rule, segments, order, fixedPath };
+    });
   }
 
   decide(user: string | null, path: DavPath): AccessDecision {
@@ -127,6 +133,7 @@ export class AccessRuleSet {
 
   /** The rule's path for this principal in comparable form; null when "{user}" cannot stand for them. */
   private pathFor(compiled: CompiledRule, user: string | null): DavPath | null {
+    if (compiled.fixedPath !== null) return compiled.fixedPath;
     const segments: string[] = [];
     for (const segment of compiled.segments) {
       if (segment !== USER_PLACEHOLDER) {

@@ -3,6 +3,8 @@
  * decoded as UTF-8 (§2.1, the charset we announce). Pure: no I/O.
  */
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 export interface BasicCredentials {
   readonly user: string;
   readonly password: string;
@@ -24,7 +26,7 @@ export function parseBasicCredentials(header: string | undefined): BasicCredenti
   const bytes = Buffer.from(token, 'base64');
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = UTF8.decode(bytes);
   } catch {
     return 'malformed';
   }

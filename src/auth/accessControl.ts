@@ -48,18 +48,21 @@ export class AccessControl {
   private readonly cache = new CredentialCache();
   private readonly inFlight = new Map<string, Promise<boolean>>();
   private limiter: FailureLimiter;
+  private failLimit: number;
   private lastCheckMs = -Infinity;
 
   /** Throws ConfigError (one line naming the file and line) when the users file is unusable. */
   constructor(config: ServerConfig, private readonly clock: () => number, private readonly log: (line: string) => void) {
     this.policy = this.load(config);
     this.limiter = new FailureLimiter(config.authFailLimit, clock);
+    this.failLimit = config.authFailLimit;
   }
 
   /** Re-reads the users file and replaces users and rules together; on a ConfigError nothing changes. */
   reconfigure(config: ServerConfig): void {
     this.policy = this.load(config);
-    this.limiter = new FailureLimiter(config.authFailLimit, this.clock);
+    if (config.authFailLimit !== this.failLimit) this.limiter = new FailureLimiter(config.authFailLimit, this.clock);
+    this.failLimit = config.authFailLimit;
     this.cache.clear();
   }
 

@@ -53,6 +53,7 @@ export function parseHtpasswd(text: string, file: string): Map<string, UserEntry
       throw new UsersFileError(file, at, `the hash of user "${name}" is in no accepted format (bcrypt from "htpasswd -B", or Apache MD5 or SHA-1); crypt and plain-text passwords are refused`);
     }
     if (users.has(name)) throw new UsersFileError(file, at, `user "${name}" appears twice`);
+    if (name === 'anonymous' || name === '*') throw new UsersFileError(file, at, `"${name}" cannot be a user name: access rules use it for ${name === '*' ? 'anyone signed in' : 'requests without a login'}`);
     users.set(name, { name, hash, kind });
   });
   return users;

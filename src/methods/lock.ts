@@ -6,7 +6,7 @@
 import type { DavRequest, DavResponse, MethodHandler, Services } from './context';
 import { loadResource, checkPreconditions, requireParentCollection, type Resource } from './support/resource';
 import { lockRootHrefFor } from './support/propertyValues';
-import { BadRequestError, PreconditionFailedError } from '../conditions/davErrors';
+import { BadRequestError, LockNotOwnedError, PreconditionFailedError } from '../conditions/davErrors';
 import { parseDepth } from '../headers/depth';
 import { parseTimeout } from '../headers/timeout';
 import { parseIfHeader, submittedLockTokens } from '../headers/ifHeader';
@@ -67,12 +67,13 @@ async function refresh(req: DavRequest, services: Services, requestedTimeouts: n
   const path = await resolveEquivalentPath(services, req.path);
   const target = await loadResource(req, services, path);
   await checkPreconditions(req, services, target);
-  const covering = new Set(services.locks.covering(path).map((l) => l.token));
-  const token = [...submittedLockTokens(ifHeader)].find((t) => covering.has(t));
-  if (!token) throw new PreconditionFailedError('If', { href: target.href });
+  const covering = new Map(services.locks.covering(path).map((l) => [l.token, l]));
+  const named = [...submittedLockTokens(ifHeader)].flatMap((t) => covering.get(t) ?? []);
+  if (named.length === 0) throw new PreconditionFailedError('If', { href: target.href });
   // RFC 4918 §6.4: only the user who took the lock may refresh it, whoever else knows its token.
-  const lock = services.locks.byToken(token);
-  if (lock) services.access.requireLockOwner(req.user, lock, req.hrefOf(lock.root, false));
+  const own = named.find((l) => services.access.mayUseLock(req.user, l));
+  if (!own) throw new LockNotOwnedError(req.hrefOf(named[0].root, false));
+  const token = own.token;
   const refreshed = services.locks.refresh(token, path, requestedTimeouts);
   return lockAnswer(200, target, refreshed, services, {});
 }

@@ -47,6 +47,7 @@ describe('htpasswd files', () => {
     ['alice:$1$salt$qJH7.N4xYta3aEG/dfqo/0', /no accepted format/], // glibc MD5, not Apache's
     ['no colon here', /line 1: expected "name:hash"/],
     [`${htpasswdLine('a', 'x', 'bcryptjs')}\n${htpasswdLine('a', 'y', 'bcryptjs')}`, /line 2: user "a" appears twice/],
+    [htpasswdLine('anonymous', 'x', 'bcryptjs'), /line 1: "anonymous" cannot be a user name/],
   ])('refuses %s, naming the line and never the hash', (text, message) => {
     expect(() => parseHtpasswd(text, '/etc/keepdav/htpasswd')).toThrow(UsersFileError);
     try {

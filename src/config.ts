@@ -97,10 +97,12 @@ export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   retention: { maxVersionsPerPath: 10, maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 10 * 1024 ** 3 },
 };
 
-export type ConfigInput = Partial<Omit<ServerConfig, 'lockTimeout' | 'retention'>> & {
+export type ConfigInput = Partial<Omit<ServerConfig, 'lockTimeout' | 'retention' | 'access'>> & {
   root: string;
   lockTimeout?: Partial<LockTimeoutSettings>;
   retention?: Partial<RetentionSettings>;
+  /** Access rules as written (who may be one name or a list); validated by parseAccessRules. */
+  access?: ReadonlyArray<Omit<AccessRule, 'who'> & { who: string | readonly string[] }>;
 };
 
 /** Fills defaults and validates; throws ConfigError naming the bad setting. */
@@ -113,9 +115,9 @@ export function resolveConfig(input: ConfigInput): ServerConfig {
     stateDir: resolve(input.stateDir ?? `${root}.keepdav-state`),
     lockTimeout: { ...DEFAULTS.lockTimeout, ...stripUndefined(input.lockTimeout ?? {}) },
     retention: { ...DEFAULTS.retention, ...stripUndefined(input.retention ?? {}) },
+    access: parseAccessRules(input.access, 'the configuration'),
   };
   config.usersFile = config.usersFile === null ? null : resolve(config.usersFile);
-  config.access = parseAccessRules(config.access, 'the configuration');
   if (config.anonymous !== null && !['none', 'read', 'write'].includes(config.anonymous)) throw new ConfigError(`anonymous must be none, read or write, not ${String(config.anonymous)}`);
   if (!Number.isInteger(config.authFailLimit) || config.authFailLimit < 1) throw new ConfigError('auth-fail-limit must be a whole number, 1 or more');
   const { minSeconds, maxSeconds, defaultSeconds } = config.lockTimeout;

@@ -19,14 +19,14 @@ const ACCESS = [
   { path: '/', who: '*', allow: 'read' },
   { path: '/home/{user}/', who: '*', allow: 'write' },
   { path: '/home/', who: '*', allow: 'none' },
-];
+] as const;
 
 describe('real clients with credentials', () => {
   let t: AuthServer;
   let work: string;
 
   beforeAll(async () => {
-    t = await startAuthServer([htpasswdLine('alice', 'alice secret'), htpasswdLine('bob', 'bob-secret')], { access: ACCESS as never });
+    t = await startAuthServer([htpasswdLine('alice', 'alice secret'), htpasswdLine('bob', 'bob-secret')], { access: ACCESS });
     mkdirSync(join(t.root, 'home', 'alice'), { recursive: true });
     mkdirSync(join(t.root, 'home', 'bob'), { recursive: true });
     work = tempDir('auth-clients');

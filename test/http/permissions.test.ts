@@ -21,7 +21,7 @@ const ACCESS = [
   { path: '/shared/', who: ['alice', 'bob'], allow: 'write' },
   { path: '/shared/private/', who: 'bob', allow: 'write' },
   { path: '/shared/private/', who: '*', allow: 'none' },
-];
+] as const;
 
 describe('access rules', () => {
   let t: AuthServer;
@@ -32,7 +32,7 @@ describe('access rules', () => {
   };
 
   beforeAll(async () => {
-    t = await startAuthServer(Object.entries(USERS).map(([u, p]) => htpasswdLine(u, p, 'bcryptjs')), { access: ACCESS as never });
+    t = await startAuthServer(Object.entries(USERS).map(([u, p]) => htpasswdLine(u, p, 'bcryptjs')), { access: ACCESS });
     for (const dir of ['home/alice', 'home/bob', 'home/carol', 'shared/private', 'shared/sub']) await mkdir(`${t.root}/${dir}`, { recursive: true });
     await writeFile(`${t.root}/readme.txt`, 'read me\n');
     await writeFile(`${t.root}/home/bob/b.txt`, 'bob only\n');
@@ -172,8 +172,8 @@ describe('server-wide switches', () => {
   });
 
   it('--anonymous read with users: anonymous reads, writes ask for a login; an anonymous rule opens a corner', async () => {
-    const access = [{ path: '/drop/', who: 'anonymous', allow: 'write' }, { path: '/', who: '*', allow: 'write' }];
-    const t = await startAuthServer([htpasswdLine('alice', 'pw', 'bcryptjs')], { anonymous: 'read', access: access as never });
+    const access = [{ path: '/drop/', who: 'anonymous', allow: 'write' }, { path: '/', who: '*', allow: 'write' }] as const;
+    const t = await startAuthServer([htpasswdLine('alice', 'pw', 'bcryptjs')], { anonymous: 'read', access: access });
     try {
       await mkdir(`${t.root}/drop`);
       await writeFile(`${t.root}/f.txt`, 'f');

@@ -11,7 +11,6 @@
 import { statSync, readFileSync, type Stats } from 'node:fs';
 import type { ServerConfig } from '../config';
 import { ConfigError } from '../config';
-import type { DavRequest } from '../methods/context';
 import type { DavPath } from '../paths/davPath';
 import type { ActiveLock } from '../locks/activeLock';
 import { LockNotOwnedError, NoPermissionError, ReadOnlyServerError, TooManyAttemptsError, UnauthorizedError } from '../conditions/davErrors';
@@ -29,6 +28,15 @@ const READ_METHODS = new Set(['OPTIONS', 'GET', 'HEAD', 'PROPFIND']);
 
 /** The users file is stat'ed at most this often to notice a change under a running server. */
 const USERS_FILE_CHECK_MS = 1000;
+
+/** What admission reads of a request (a DavRequest is one); auth depends on no handler code. */
+export interface AccessRequest {
+  readonly method: string;
+  readonly path: DavPath;
+  readonly clientAddress: string;
+  header(name: string): string | undefined;
+  hrefOf(path: DavPath, isCollection: boolean): string;
+}
 
 interface UsersState {
   file: string;
@@ -78,7 +86,7 @@ export class AccessControl {
    * Authenticates the request and checks its method on its own path; returns the signed-in user's
    * name (null: anonymous). Throws 401, 403 (no-permission, read-only) or 429.
    */
-  async admit(req: DavRequest): Promise<string | null> {
+  async admit(req: AccessRequest): Promise<string | null> {
     const user = await this.authenticate(req);
     const writes = !READ_METHODS.has(req.method);
     if (writes && this.policy.readOnly) throw new ReadOnlyServerError(req.method);
@@ -130,7 +138,7 @@ export class AccessControl {
     throw new NoPermissionError(href, needed === 'none' ? 'read' : needed, rulePath);
   }
 
-  private async authenticate(req: DavRequest): Promise<string | null> {
+  private async authenticate(req: AccessRequest): Promise<string | null> {
     this.noticeUsersFileChange();
     const users = this.policy.users;
     if (users === null) return null; // nobody signs in: credentials are not looked at

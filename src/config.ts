@@ -3,6 +3,8 @@
  * `resolveConfig`, which fills defaults and throws ConfigError on a value that cannot work.
  */
 import { resolve } from 'node:path';
+import { normalizeBasePath } from './paths/basePath';
+import { checkTrustedProxies } from './http/proxyTrust';
 
 export interface LockTimeoutSettings {
   /** Floor for granted lock timeouts, seconds (Office asks 120 s but needs longer). */
@@ -53,6 +55,19 @@ export interface ServerConfig {
   lockTokenHeaderSubmits: boolean;
   /** Leave DAV:lockroot out of lock answers (for old Office versions that trip over it). */
   hideLockRoot: boolean;
+  /** Serve HTTPS with this PEM certificate (chain included) and key; plain HTTP when absent. */
+  tls?: TlsFiles;
+  /** The URL prefix keepdav answers under ("" for none, else "/dav": leading "/", no trailing "/"). */
+  basePath: string;
+  /** Peers (addresses or CIDR ranges) whose Forwarded / X-Forwarded-* headers are believed. */
+  trustProxy: string[];
+  /** The `access:` list of the configuration file, as read (the access-rule module interprets it). */
+  access?: unknown;
+}
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +93,8 @@ export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   caseInsensitive: false,
   lockTokenHeaderSubmits: false,
   hideLockRoot: false,
+  basePath: '',
+  trustProxy: [],
   retention: { maxVersionsPerPath: 10, maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 10 * 1024 ** 3 },
 };
 
@@ -106,6 +123,14 @@ export function resolveConfig(input: ConfigInput): ServerConfig {
   const { maxVersionsPerPath, maxAgeMs, maxBytes } = config.retention;
   if (!Number.isInteger(maxVersionsPerPath) || maxVersionsPerPath < 0) throw new ConfigError('retained versions per path must be a whole number, 0 or more');
   if (!(maxAgeMs > 0) || !(maxBytes >= 0)) throw new ConfigError('retention age must be positive and retention bytes 0 or more');
+  try {
+    config.basePath = normalizeBasePath(config.basePath);
+    checkTrustedProxies(config.trustProxy);
+  } catch (err) {
+    if (err instanceof RangeError) throw new ConfigError(err.message);
+    throw err;
+  }
+  if (config.tls) config.tls = { certFile: resolve(config.tls.certFile), keyFile: resolve(config.tls.keyFile) };
   for (const key of ['maxXmlBodyBytes', 'maxXmlElements', 'maxXmlDepth', 'headersTimeoutMs', 'idleTimeoutMs'] as const) {
     if (!Number.isFinite(config[key]) || config[key] <= 0) throw new ConfigError(`${key} must be a positive number`);
   }

@@ -3,6 +3,7 @@
  * serves HTTP. `startServer` is what the CLI and the tests call.
  */
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { relative, isAbsolute, resolve, dirname, basename, join } from 'node:path';
 import { realpathSync, mkdirSync, existsSync } from 'node:fs';
@@ -24,6 +25,7 @@ import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
 import { createRequestListener } from './http/edge';
 import { sweepStaleTemporaries } from './storage/sweepTemporaries';
+import { readTlsFiles } from './http/tlsFiles';
 
 /** A temporary untouched this long belongs to no upload in progress (the idle timeout ends stalled ones). */
 const STALE_TEMPORARY_MS = 10 * 60 * 1000;
@@ -32,6 +34,12 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly services: Services;
+  /**
+   * Applies what may change while running (SIGHUP): re-reads the TLS certificate and key (of `next`,
+   * default the current settings) for new connections; connections in flight are not touched.
+   * Throws ConfigError, keeping the old settings, when the new ones cannot be used.
+   */
+  reload(next?: ServerConfig): void;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the state store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -85,17 +93,17 @@ export async function openServices(config: ServerConfig, options: { recover: boo
 }
 
 export async function startServer(config: ServerConfig, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<RunningServer> {
+  const tls = config.tls ? readTlsFiles(config.tls) : null;
   const { services, db } = await openServices(config);
-  const server: Server = createServer(
-    {
-      // Slow clients cannot pin a connection while sending headers; bodies may take as long as
-      // they keep moving (the idle timeout below), so multi-GiB uploads still succeed.
-      headersTimeout: config.headersTimeoutMs,
-      requestTimeout: 0,
-      keepAliveTimeout: 5000,
-    },
-    createRequestListener(METHOD_HANDLERS, services, log),
-  );
+  const serverOptions = {
+    // Slow clients cannot pin a connection while sending headers; bodies may take as long as
+    // they keep moving (the idle timeout below), so multi-GiB uploads still succeed.
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: 0,
+    keepAliveTimeout: 5000,
+  };
+  const listener = createRequestListener(METHOD_HANDLERS, services, log);
+  const server: Server | HttpsServer = tls ? createHttpsServer({ ...serverOptions, ...tls }, listener) : createServer(serverOptions, listener);
   server.setTimeout(config.idleTimeoutMs, (socket) => socket.destroy());
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy(err);
@@ -121,9 +129,14 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
 
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${host}:${port}/`,
+    url: `${tls ? 'https' : 'http'}://${host}:${port}${config.basePath}/`,
     port,
     services,
+    reload(next = config) {
+      if (Boolean(next.tls) !== Boolean(config.tls)) throw new ConfigError('switching between HTTP and HTTPS takes a restart');
+      const material = next.tls ? readTlsFiles(next.tls) : null;
+      if (material) (server as HttpsServer).setSecureContext(material);
+    },
     close(graceMs = 10_000) {
       closing ??= new Promise<void>((resolvePromise) => {
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);

@@ -26,6 +26,10 @@ export interface DavRequest {
   header(name: string): string | undefined;
   /** Who is asking: remote address and User-Agent (to recognise one client's follow-up requests). */
   readonly clientId: string;
+  /** The client's address: the socket's peer, or what a trusted proxy names (--trust-proxy). */
+  readonly clientAddress: string;
+  /** The host[:port] names the client reached this server by: Host and, via a trusted proxy, the forwarded host. */
+  readonly hostsOfThisServer: readonly string[];
   /** Whether the request carries a body (Content-Length > 0 or chunked). */
   readonly hasBody: boolean;
   /** Content-Length when given. */

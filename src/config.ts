@@ -130,6 +130,7 @@ export function resolveConfig(input: ConfigInput): ServerConfig {
     if (err instanceof RangeError) throw new ConfigError(err.message);
     throw err;
   }
+  if (config.tls && (!config.tls.certFile || !config.tls.keyFile)) throw new ConfigError('--tls-cert and --tls-key go together: give both');
   if (config.tls) config.tls = { certFile: resolve(config.tls.certFile), keyFile: resolve(config.tls.keyFile) };
   for (const key of ['maxXmlBodyBytes', 'maxXmlElements', 'maxXmlDepth', 'headersTimeoutMs', 'idleTimeoutMs'] as const) {
     if (!Number.isFinite(config[key]) || config[key] <= 0) throw new ConfigError(`${key} must be a positive number`);

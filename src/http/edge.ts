@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable, pipeline } from 'node:stream';
 import type { DavResponse, MethodHandler, Services } from '../methods/context';
-import { adaptRequest, edgeSettingsOf, type EdgeSettings } from './requestAdapter';
+import { adaptRequest, clientOf, edgeSettingsOf, type EdgeSettings } from './requestAdapter';
 import { toDavError } from './errorMapping';
 import { renderDavError, INTERNAL_ERROR } from './errorResponse';
 import { prefersProblemJson } from '../headers/accept';
@@ -31,7 +31,7 @@ export function createRequestListener(
         write(req, res, response, log);
         if (services.config.accessLog) {
           const ms = Number(process.hrtime.bigint() - started) / 1e6;
-          log(`${req.method} ${req.url} ${response.status} ${ms.toFixed(1)}ms`);
+          log(`${clientOf(req, edge).address} ${req.method} ${req.url} ${response.status} ${ms.toFixed(1)}ms`);
         }
       })
       .catch((err: unknown) => {

@@ -7,7 +7,7 @@ import { davPathFromUrlPath, hrefOf, BadPathError, type DavPath } from '../paths
 import type { DavRequest } from '../methods/context';
 import { PayloadTooLargeError, BadRequestError, NotFoundError } from '../conditions/davErrors';
 import { stripBasePath } from '../paths/basePath';
-import { clientViewOf, compileTrust, type TrustTest } from './proxyTrust';
+import { clientViewOf, compileTrust, type TrustTest, type ClientView } from './proxyTrust';
 import type { TLSSocket } from 'node:tls';
 
 /** What the edge needs from the configuration to map a request: the base path and the trusted proxies. */
@@ -39,6 +39,15 @@ export function urlPathOf(target: string): string | null {
   return path.startsWith('/') ? path : null;
 }
 
+/** Who sent `raw`: its address, scheme and host, believing forwarding headers from trusted proxies only. */
+export function clientOf(raw: IncomingMessage, edge: EdgeSettings): ClientView {
+  const header = (name: string): string | undefined => {
+    const value = raw.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+  return clientViewOf(raw.socket.remoteAddress ?? '', (raw.socket as TLSSocket).encrypted === true, header, edge.trustsProxy);
+}
+
 /** A URL path below the base path as a DavPath; null when outside the base path or not a valid path. */
 function davPathBelow(urlPath: string, basePath: string): DavPath | null {
   const inner = stripBasePath(urlPath, basePath);
@@ -65,7 +74,7 @@ export function adaptRequest(raw: IncomingMessage, edge: EdgeSettings = DIRECT_E
     const value = raw.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
   };
-  const client = clientViewOf(raw.socket.remoteAddress ?? '', (raw.socket as TLSSocket).encrypted === true, header, edge.trustsProxy);
+  const client = clientOf(raw, edge);
   const ownHost = header('host');
   const lengthHeader = raw.headers['content-length'];
   const contentLength = lengthHeader === undefined ? undefined : Number(lengthHeader);

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveConfig, ConfigError } from './config';
 import { optionsHelp } from './settings/options';
-import { loadServeSettings } from './settings/loadSettings';
+import { loadServeSettings, changedSettings } from './settings/loadSettings';
 import { startServer, openServices } from './server';
 import { davPathFromUrlPath } from './paths/davPath';
 import { restoreVersion, UnknownVersionError } from './versions/restoreVersion';
@@ -80,8 +80,10 @@ async function serve(args: string[]): Promise<void> {
   // (TLS certificate and key); a reload that fails keeps the old settings.
   process.on('SIGHUP', () => {
     try {
-      server.reload(resolveConfig(loadServeSettings(args)));
-      process.stderr.write('keepdav: SIGHUP, settings reloaded\n');
+      const next = resolveConfig(loadServeSettings(args));
+      server.reload(next);
+      const later = changedSettings(config, next, ['tls', 'access']);
+      process.stderr.write(`keepdav: SIGHUP, settings reloaded${later.length ? `; ${later.join(', ')} changed and take effect at the next start` : ''}\n`);
     } catch (err) {
       process.stderr.write(`keepdav: SIGHUP, reload failed, keeping the old settings: ${(err as Error).message}\n`);
     }

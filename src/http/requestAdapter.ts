@@ -68,7 +68,7 @@ export function adaptRequest(raw: IncomingMessage, edge: EdgeSettings = DIRECT_E
   if (fullUrlPath === null) throw new BadRequestError(`cannot serve the request-target ${JSON.stringify(target.slice(0, 200))}`);
   // --base-path: keepdav answers only below it; the base path itself (with or without "/") is the root.
   const urlPath = stripBasePath(fullUrlPath, edge.basePath);
-  if (urlPath === null) throw new NotFoundError(`${fullUrlPath.slice(0, 200)} (outside ${edge.basePath}/)`);
+  if (urlPath === null) throw new NotFoundError(fullUrlPath.slice(0, 200));
   const path = davPathFromUrlPath(urlPath);
   const header = (name: string): string | undefined => {
     const value = raw.headers[name];

@@ -104,3 +104,10 @@ export function loadServeSettings(args: string[], env: NodeJS.ProcessEnv = proce
   if (file.access !== undefined) input.access = file.access;
   return input;
 }
+
+/** Top-level settings that differ between two configurations, e.g. ["port", "retention"] (for SIGHUP's report). */
+export function changedSettings(before: object, after: object, ignore: readonly string[] = []): string[] {
+  const a = before as Record<string, unknown>;
+  const b = after as Record<string, unknown>;
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((key) => !ignore.includes(key) && JSON.stringify(a[key]) !== JSON.stringify(b[key]));
+}

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadServeSettings, parseArgsOptions } from '../../../src/settings/loadSettings';
+import { loadServeSettings, parseArgsOptions, changedSettings } from '../../../src/settings/loadSettings';
 import { SERVE_OPTIONS, optionsHelp, environmentName } from '../../../src/settings/options';
 import { resolveConfig, ConfigError } from '../../../src/config';
 
@@ -87,5 +87,12 @@ describe('serve settings: flags > KEEPDAV_* > --config file > defaults', () => {
     for (const existing of ['root', 'state', 'port', 'host', 'lock-timeout-min', 'lock-timeout-max', 'lock-timeout-default', 'propfind-infinity', 'max-xml-body', 'idle-timeout', 'access-log', 'lock-token-header', 'hide-lockroot', 'no-stale-check', 'case-insensitive', 'retain-versions', 'retain-days', 'retain-bytes']) {
       expect(parse[existing]).toBeDefined();
     }
+  });
+
+  it('names the settings a reload changed (those other than TLS and access take effect at the next start)', () => {
+    const before = resolveConfig(loadServeSettings(['--port', '1', '--tls-cert', 'a', '--tls-key', 'b'], {}));
+    const after = resolveConfig(loadServeSettings(['--port', '2', '--tls-cert', 'c', '--tls-key', 'b', '--retain-days', '3'], {}));
+    expect(changedSettings(before, after, ['tls', 'access'])).toEqual(['port', 'retention']);
+    expect(changedSettings(before, before)).toEqual([]);
   });
 });

@@ -34,7 +34,7 @@ beforeAll(async () => {
   root = join(work, 'root');
   mkdirSync(root);
   keepdav = await startServer(resolveConfig({ root, stateDir: join(work, 'state'), port: 0, basePath: '/dav/', trustProxy: ['127.0.0.1'], accessLog: true }), (l) => accessLog.push(l));
-  nginx = await startNginx({ dir: join(work, 'nginx'), certFile: cert.certFile, keyFile: cert.keyFile, upstreamPort: keepdav.port, basePath: '/dav/' });
+  nginx = await startNginx({ dir: join(work, 'nginx'), certFile: cert.certFile, keyFile: cert.keyFile, upstreamPort: keepdav.port, basePath: '/dav/', ipv6: true });
 }, 60_000);
 afterAll(async () => {
   await nginx?.stop();
@@ -49,10 +49,10 @@ interface Answer {
 }
 
 /** A request to nginx over TLS (trusting the test CA), optionally from another loopback address. */
-function viaNginx(method: string, path: string, options: { headers?: Record<string, string>; body?: string; localAddress?: string } = {}): Promise<Answer> {
+function viaNginx(method: string, path: string, options: { headers?: Record<string, string>; body?: string; localAddress?: string; host?: string } = {}): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', servername: 'localhost', port: nginx.port, method, path, ca: readFileSync(pki.caFile), agent: false, headers: { Host: `localhost:${nginx.port}`, ...options.headers }, localAddress: options.localAddress },
+      { host: options.host ?? '127.0.0.1', servername: 'localhost', port: nginx.port, method, path, ca: readFileSync(pki.caFile), agent: false, headers: { Host: `localhost:${nginx.port}`, ...options.headers }, localAddress: options.localAddress },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -97,6 +97,10 @@ withNginx('the client address nginx reports is the one keepdav uses; forged forw
   expect(r.status).toBe(200);
   expect(accessLog.some((l) => /^127\.0\.0\.5 GET \/dav\/docs\/a\.txt 200 /.test(l))).toBe(true);
   expect(accessLog.some((l) => l.includes('203.0.113.9'))).toBe(false);
+  // An IPv6 client: nginx writes for="[::1]" (bracketed, quoted), keepdav reads ::1.
+  const v6 = await viaNginx('GET', '/dav/docs/a.txt', { host: '::1' });
+  expect(v6.status).toBe(200);
+  expect(accessLog.some((l) => /^::1 GET \/dav\/docs\/a\.txt 200 /.test(l))).toBe(true);
 });
 
 function runLitmus(url: string): Promise<string> {

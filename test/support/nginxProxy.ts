@@ -27,6 +27,8 @@ export interface NginxOptions {
   upstreamPort: number;
   /** "/dav/" */
   basePath: string;
+  /** Also listen on [::1] (the TLS port). */
+  ipv6?: boolean;
 }
 
 export function freePort(): Promise<number> {
@@ -41,13 +43,13 @@ export function freePort(): Promise<number> {
 }
 
 /** The server block of the README, with this test's ports and files. */
-export function nginxServerBlock(o: { listenPort: number; plainPort?: number; certFile: string; keyFile: string; upstreamPort: number; basePath: string }): string {
+export function nginxServerBlock(o: { listenPort: number; plainPort?: number; ipv6?: boolean; certFile: string; keyFile: string; upstreamPort: number; basePath: string }): string {
   return `map $remote_addr $forwarded_for_node {
     ~:      "\\"[$remote_addr]\\"";   # IPv6 in brackets, quoted (RFC 7239 §6)
     default $remote_addr;
 }
 server {
-    listen 127.0.0.1:${o.listenPort} ssl;${o.plainPort ? `\n    listen 127.0.0.1:${o.plainPort};` : ''}
+    listen 127.0.0.1:${o.listenPort} ssl;${o.ipv6 ? `\n    listen [::1]:${o.listenPort} ssl;` : ''}${o.plainPort ? `\n    listen 127.0.0.1:${o.plainPort};` : ''}
     server_name localhost;
     ssl_certificate     ${o.certFile};
     ssl_certificate_key ${o.keyFile};
@@ -109,7 +111,7 @@ http {
     fastcgi_temp_path ${join(o.dir, 'fastcgi')};
     uwsgi_temp_path ${join(o.dir, 'uwsgi')};
     scgi_temp_path ${join(o.dir, 'scgi')};
-${nginxServerBlock({ listenPort: port, plainPort, certFile: o.certFile, keyFile: o.keyFile, upstreamPort: o.upstreamPort, basePath: o.basePath })}
+${nginxServerBlock({ listenPort: port, plainPort, ipv6: o.ipv6, certFile: o.certFile, keyFile: o.keyFile, upstreamPort: o.upstreamPort, basePath: o.basePath })}
 }
 `;
   const confFile = join(o.dir, 'nginx.conf');

@@ -61,8 +61,8 @@ export interface ServerConfig {
   basePath: string;
   /** Peers (addresses or CIDR ranges) whose Forwarded / X-Forwarded-* headers are believed. */
   trustProxy: string[];
-  /** The `access:` list of the configuration file, as read (the access-rule module interprets it). */
-  access?: unknown;
+  /** The `access:` list of the configuration file as read, and the file (the access-rule module interprets it). */
+  access?: { raw: unknown; source: string };
 }
 
 export interface TlsFiles {

@@ -39,13 +39,17 @@ export function urlPathOf(target: string): string | null {
   return path.startsWith('/') ? path : null;
 }
 
-/** Who sent `raw`: its address, scheme and host, believing forwarding headers from trusted proxies only. */
-export function clientOf(raw: IncomingMessage, edge: EdgeSettings): ClientView {
-  const header = (name: string): string | undefined => {
+/** One header's value by lower-case name; repeated headers joined with ", ". */
+function headerReader(raw: IncomingMessage): (name: string) => string | undefined {
+  return (name) => {
     const value = raw.headers[name];
     return Array.isArray(value) ? value.join(', ') : value;
   };
-  return clientViewOf(raw.socket.remoteAddress ?? '', (raw.socket as TLSSocket).encrypted === true, header, edge.trustsProxy);
+}
+
+/** Who sent `raw`: its address, scheme and host, believing forwarding headers from trusted proxies only. */
+export function clientOf(raw: IncomingMessage, edge: EdgeSettings): ClientView {
+  return clientViewOf(raw.socket.remoteAddress ?? '', (raw.socket as TLSSocket).encrypted === true, headerReader(raw), edge.trustsProxy);
 }
 
 /** A URL path below the base path as a DavPath; null when outside the base path or not a valid path. */
@@ -70,10 +74,7 @@ export function adaptRequest(raw: IncomingMessage, edge: EdgeSettings = DIRECT_E
   const urlPath = stripBasePath(fullUrlPath, edge.basePath);
   if (urlPath === null) throw new NotFoundError(fullUrlPath.slice(0, 200));
   const path = davPathFromUrlPath(urlPath);
-  const header = (name: string): string | undefined => {
-    const value = raw.headers[name];
-    return Array.isArray(value) ? value.join(', ') : value;
-  };
+  const header = headerReader(raw);
   const client = clientOf(raw, edge);
   const ownHost = header('host');
   const lengthHeader = raw.headers['content-length'];

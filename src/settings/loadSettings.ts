@@ -101,7 +101,7 @@ export function loadServeSettings(args: string[], env: NodeJS.ProcessEnv = proce
       throw err;
     }
   }
-  if (file.access !== undefined) input.access = file.access;
+  if (file.access !== undefined) input.access = { raw: file.access, source: resolve(configFile as string) };
   return input;
 }
 

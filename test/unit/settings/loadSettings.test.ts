@@ -43,7 +43,7 @@ describe('serve settings: flags > KEEPDAV_* > --config file > defaults', () => {
 
   it('keeps the access list of the file as given, for the access rules', () => {
     const path = file('access:\n  - { path: /, who: "*", allow: read }\n');
-    expect(loadServeSettings(['--config', path], {}).access).toEqual([{ path: '/', who: '*', allow: 'read' }]);
+    expect(loadServeSettings(['--config', path], {}).access).toEqual({ raw: [{ path: '/', who: '*', allow: 'read' }], source: path });
   });
 
   it.each([

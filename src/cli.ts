@@ -4,12 +4,15 @@
  * gracefully with exit code 0. Unknown options or an unusable root exit non-zero with a message.
  */
 import { parseArgs } from 'node:util';
-import { resolveConfig, ConfigError, DEFAULTS, type ConfigInput } from './config';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveConfig, ConfigError } from './config';
+import { optionsHelp } from './settings/options';
+import { loadServeSettings, changedSettings } from './settings/loadSettings';
 import { startServer, openServices } from './server';
 import { davPathFromUrlPath } from './paths/davPath';
 import { restoreVersion, UnknownVersionError } from './versions/restoreVersion';
 import { formatHttpDate } from './headers/httpDate';
-import type { AccessLevel } from './auth/accessRules';
 
 const HELP = `keepdav: a WebDAV server that never silently loses a write
 
@@ -23,114 +26,14 @@ Usage:
 
 PATH is the resource's path on the server, e.g. /docs/report.odt (percent-encoding allowed).
 
-Options for serve:
-  --root DIR               directory to serve (default: ./storage)
-  --state DIR              where locks, dead properties and versions are kept
-                           (default: DIR.keepdav-state beside the root; never inside it)
-  --port N                 TCP port; 0 picks a free one (default: ${DEFAULTS.port})
-  --host ADDR              address to listen on (default: ${DEFAULTS.host})
-  --lock-timeout-min S     floor for granted lock timeouts, seconds (default: ${DEFAULTS.lockTimeout.minSeconds})
-  --lock-timeout-max S     ceiling for granted lock timeouts, seconds, or "infinite" (default: infinite)
-  --lock-timeout-default S timeout granted when the client asks none (default: ${DEFAULTS.lockTimeout.defaultSeconds})
-  --propfind-infinity      answer PROPFIND with Depth: infinity (default: 403 propfind-finite-depth)
-  --max-xml-body BYTES     largest XML request body (default: ${DEFAULTS.maxXmlBodyBytes})
-  --idle-timeout S         close connections idle this long (default: ${DEFAULTS.idleTimeoutMs / 1000})
-  --access-log             log one line per request on stderr
-  --lock-token-header      count a Lock-Token header on PUT etc. as a submitted token (Word 2016)
-  --hide-lockroot          leave DAV:lockroot out of lock answers (old Office versions)
-  --no-stale-check         accept uploads that state an older modification time
-                           (default: refuse them with 409 stale-version)
-  --case-insensitive       names differing only in case are the same name (409 duplicate-name)
-  --retain-versions N      replaced versions kept per path, 0 turns retention off (default: ${DEFAULTS.retention.maxVersionsPerPath})
-  --retain-days D          replaced versions older than D days are pruned (default: ${DEFAULTS.retention.maxAgeMs / 86400000})
-  --retain-bytes BYTES     total bytes of replaced versions kept (default: ${DEFAULTS.retention.maxBytes})
-  --users FILE             htpasswd file of the users who may sign in (make one: htpasswd -cB FILE alice)
-  --anonymous LEVEL        what requests without a login may do: none, read or write (default: write
-                           on loopback without users, none with users; required on other addresses
-                           when there is no --users)
-  --read-only              refuse every write (403 read-only)
-  --auth-fail-limit N      failed sign-ins per minute from one address before 429 (default: ${DEFAULTS.authFailLimit})
+Options for serve (each also a key of the --config file and a KEEPDAV_<NAME> variable;
+flags win over variables, variables over the file):
+${optionsHelp()}
   -h, --help               show this help
+  -V, --version            print the version
 `;
 
 class UsageError extends Error {}
-
-function numberOption(name: string, value: string | undefined, allowInfinite = false): number | undefined {
-  if (value === undefined) return undefined;
-  if (allowInfinite && /^infinite$/i.test(value)) return Infinity;
-  const n = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n)) throw new UsageError(`--${name} needs a number, not "${value}"`);
-  return n;
-}
-
-function anonymousOption(value: string | undefined): AccessLevel | undefined {
-  if (value === undefined) return undefined;
-  if (value !== 'none' && value !== 'read' && value !== 'write') throw new UsageError(`--anonymous takes none, read or write, not "${value}"`);
-  return value;
-}
-
-function serveConfig(args: string[]): ConfigInput {
-  const { values, positionals } = parseArgs({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      root: { type: 'string' },
-      state: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'lock-timeout-min': { type: 'string' },
-      'lock-timeout-max': { type: 'string' },
-      'lock-timeout-default': { type: 'string' },
-      'propfind-infinity': { type: 'boolean' },
-      'max-xml-body': { type: 'string' },
-      'idle-timeout': { type: 'string' },
-      'access-log': { type: 'boolean' },
-      'lock-token-header': { type: 'boolean' },
-      'hide-lockroot': { type: 'boolean' },
-      'no-stale-check': { type: 'boolean' },
-      'case-insensitive': { type: 'boolean' },
-      'retain-versions': { type: 'string' },
-      'retain-days': { type: 'string' },
-      'retain-bytes': { type: 'string' },
-      users: { type: 'string' },
-      anonymous: { type: 'string' },
-      'read-only': { type: 'boolean' },
-      'auth-fail-limit': { type: 'string' },
-    },
-  });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const idle = numberOption('idle-timeout', values['idle-timeout']);
-  const retainDays = numberOption('retain-days', values['retain-days']);
-  return {
-    root: values.root ?? 'storage',
-    stateDir: values.state,
-    port: numberOption('port', values.port),
-    host: values.host,
-    lockTimeout: {
-      minSeconds: numberOption('lock-timeout-min', values['lock-timeout-min']),
-      maxSeconds: numberOption('lock-timeout-max', values['lock-timeout-max'], true),
-      defaultSeconds: numberOption('lock-timeout-default', values['lock-timeout-default']),
-    },
-    allowPropfindInfinity: values['propfind-infinity'],
-    maxXmlBodyBytes: numberOption('max-xml-body', values['max-xml-body']),
-    idleTimeoutMs: idle === undefined ? undefined : idle * 1000,
-    accessLog: values['access-log'],
-    lockTokenHeaderSubmits: values['lock-token-header'],
-    hideLockRoot: values['hide-lockroot'],
-    staleUploadCheck: values['no-stale-check'] ? false : undefined,
-    caseInsensitive: values['case-insensitive'],
-    usersFile: values.users,
-    anonymous: anonymousOption(values.anonymous),
-    readOnly: values['read-only'],
-    authFailLimit: numberOption('auth-fail-limit', values['auth-fail-limit']),
-    retention: {
-      maxVersionsPerPath: numberOption('retain-versions', values['retain-versions']),
-      maxAgeMs: retainDays === undefined ? undefined : retainDays * 86400000,
-      maxBytes: numberOption('retain-bytes', values['retain-bytes']),
-    },
-  };
-}
 
 /** `versions` and `restore`: the same store the server uses, opened directly. */
 async function versionCommand(command: 'versions' | 'restore', args: string[]): Promise<number> {
@@ -170,9 +73,21 @@ async function versionCommand(command: 'versions' | 'restore', args: string[]): 
 }
 
 async function serve(args: string[]): Promise<void> {
-  const config = resolveConfig(serveConfig(args));
+  const config = resolveConfig(loadServeSettings(args));
   const server = await startServer(config);
   process.stdout.write(`keepdav listening on ${server.url} (root ${config.root}, state ${config.stateDir})\n`);
+  // SIGHUP: read flags, environment and configuration file again and apply what may change live
+  // (TLS certificate and key); a reload that fails keeps the old settings.
+  process.on('SIGHUP', () => {
+    try {
+      const next = resolveConfig(loadServeSettings(args));
+      server.reload(next);
+      const later = changedSettings(config, next, ['tls', 'access', 'usersFile', 'anonymous', 'readOnly', 'authFailLimit']);
+      process.stderr.write(`keepdav: SIGHUP, settings reloaded${later.length ? `; ${later.join(', ')} changed and take effect at the next start` : ''}\n`);
+    } catch (err) {
+      process.stderr.write(`keepdav: SIGHUP, reload failed, keeping the old settings: ${(err as Error).message}\n`);
+    }
+  });
   const stop = (signal: string) => {
     process.stderr.write(`keepdav: ${signal}, finishing in-flight requests\n`);
     void server.close().then(() => process.exit(0));
@@ -187,6 +102,11 @@ export async function main(argv: string[]): Promise<number> {
     if (command === undefined || command === '-h' || command === '--help' || command === 'help' || rest.includes('--help') || rest.includes('-h')) {
       process.stdout.write(HELP);
       return command === undefined ? 1 : 0;
+    }
+    if (command === '--version' || command === '-V') {
+      const { version } = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { version: string };
+      process.stdout.write(`keepdav ${version}\n`);
+      return 0;
     }
     if (command === 'serve') {
       await serve(rest);

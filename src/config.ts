@@ -4,6 +4,8 @@
  */
 import { resolve } from 'node:path';
 import { parseAccessRules, type AccessLevel, type AccessRule } from './auth/accessRules';
+import { normalizeBasePath } from './paths/basePath';
+import { checkTrustedProxies } from './http/proxyTrust';
 
 export interface LockTimeoutSettings {
   /** Floor for granted lock timeouts, seconds (Office asks 120 s but needs longer). */
@@ -64,6 +66,17 @@ export interface ServerConfig {
   readOnly: boolean;
   /** Failed sign-ins per minute from one address before it is answered 429 (`--auth-fail-limit`). */
   authFailLimit: number;
+  /** Serve HTTPS with this PEM certificate (chain included) and key; plain HTTP when absent. */
+  tls?: TlsFiles;
+  /** The URL prefix keepdav answers under ("" for none, else "/dav": leading "/", no trailing "/"). */
+  basePath: string;
+  /** Peers (addresses or CIDR ranges) whose Forwarded / X-Forwarded-* headers are believed. */
+  trustProxy: string[];
+}
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
 }
 
 export class ConfigError extends Error {
@@ -94,6 +107,8 @@ export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   anonymous: null,
   readOnly: false,
   authFailLimit: 10,
+  basePath: '',
+  trustProxy: [],
   retention: { maxVersionsPerPath: 10, maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 10 * 1024 ** 3 },
 };
 
@@ -128,6 +143,15 @@ export function resolveConfig(input: ConfigInput): ServerConfig {
   const { maxVersionsPerPath, maxAgeMs, maxBytes } = config.retention;
   if (!Number.isInteger(maxVersionsPerPath) || maxVersionsPerPath < 0) throw new ConfigError('retained versions per path must be a whole number, 0 or more');
   if (!(maxAgeMs > 0) || !(maxBytes >= 0)) throw new ConfigError('retention age must be positive and retention bytes 0 or more');
+  try {
+    config.basePath = normalizeBasePath(config.basePath);
+    checkTrustedProxies(config.trustProxy);
+  } catch (err) {
+    if (err instanceof RangeError) throw new ConfigError(err.message);
+    throw err;
+  }
+  if (config.tls && (!config.tls.certFile || !config.tls.keyFile)) throw new ConfigError('--tls-cert and --tls-key go together: give both');
+  if (config.tls) config.tls = { certFile: resolve(config.tls.certFile), keyFile: resolve(config.tls.keyFile) };
   for (const key of ['maxXmlBodyBytes', 'maxXmlElements', 'maxXmlDepth', 'headersTimeoutMs', 'idleTimeoutMs'] as const) {
     if (!Number.isFinite(config[key]) || config[key] <= 0) throw new ConfigError(`${key} must be a positive number`);
   }

@@ -3,6 +3,7 @@
  * serves HTTP. `startServer` is what the CLI and the tests call.
  */
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { relative, isAbsolute, resolve, dirname, basename, join } from 'node:path';
 import { realpathSync, mkdirSync, existsSync } from 'node:fs';
@@ -26,6 +27,7 @@ import { createRequestListener } from './http/edge';
 import { sweepStaleTemporaries } from './storage/sweepTemporaries';
 import { AccessControl } from './auth/accessControl';
 import { assertSafeToServe } from './auth/safeDefault';
+import { readTlsFiles } from './http/tlsFiles';
 
 /** A temporary untouched this long belongs to no upload in progress (the idle timeout ends stalled ones). */
 const STALE_TEMPORARY_MS = 10 * 60 * 1000;
@@ -34,6 +36,12 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly services: Services;
+  /**
+   * Applies what may change while running (SIGHUP): re-reads the TLS certificate and key (of `next`,
+   * default the current settings) for new connections; connections in flight are not touched.
+   * Throws ConfigError, keeping the old settings, when the new ones cannot be used.
+   */
+  reload(next?: ServerConfig): void;
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the state store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -96,19 +104,19 @@ export async function startServer(
   options: { clock?: () => number } = {},
 ): Promise<RunningServer> {
   assertSafeToServe(config);
+  const tls = config.tls ? readTlsFiles(config.tls) : null;
   const { services, db } = await openServices(config, { recover: true, clock: options.clock, log });
   const weak = services.access.weakHashWarning();
   if (weak) log(weak);
-  const server: Server = createServer(
-    {
-      // Slow clients cannot pin a connection while sending headers; bodies may take as long as
-      // they keep moving (the idle timeout below), so multi-GiB uploads still succeed.
-      headersTimeout: config.headersTimeoutMs,
-      requestTimeout: 0,
-      keepAliveTimeout: 5000,
-    },
-    createRequestListener(METHOD_HANDLERS, services, log),
-  );
+  const serverOptions = {
+    // Slow clients cannot pin a connection while sending headers; bodies may take as long as
+    // they keep moving (the idle timeout below), so multi-GiB uploads still succeed.
+    headersTimeout: config.headersTimeoutMs,
+    requestTimeout: 0,
+    keepAliveTimeout: 5000,
+  };
+  const listener = createRequestListener(METHOD_HANDLERS, services, log);
+  const server: Server | HttpsServer = tls ? createHttpsServer({ ...serverOptions, ...tls }, listener) : createServer(serverOptions, listener);
   server.setTimeout(config.idleTimeoutMs, (socket) => socket.destroy());
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy(err);
@@ -134,9 +142,15 @@ export async function startServer(
 
   let closing: Promise<void> | null = null;
   return {
-    url: `http://${host}:${port}/`,
+    url: `${tls ? 'https' : 'http'}://${host}:${port}${config.basePath}/`,
     port,
     services,
+    reload(next = config) {
+      if (Boolean(next.tls) !== Boolean(config.tls)) throw new ConfigError('switching between HTTP and HTTPS takes a restart');
+      const material = next.tls ? readTlsFiles(next.tls) : null;
+      services.access.reconfigure(next);
+      if (material) (server as HttpsServer).setSecureContext(material);
+    },
     close(graceMs = 10_000) {
       closing ??= new Promise<void>((resolvePromise) => {
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);

@@ -85,14 +85,15 @@ function normalizePathEncoding(rawPath: string): string {
  * an absolute URI or an absolute path). Returns the target's path (still percent-encoded,
  * query and fragment stripped) and whether it names this server: an absolute path always
  * does; an absolute URI does when its scheme is http or https and its host[:port] equals
- * `requestHost` (the request's Host header) case-insensitively, a port of 80 or 443 counting
- * as no port. Without a Host header an absolute URI is never the same host. The caller
- * answers 502 for another host (RFC 4918 §9.8.5/§9.9.4).
+ * one of `requestHosts` (the request's Host header and, through a trusted proxy, the public
+ * host the client used) case-insensitively, a port of 80 or 443 counting as no port. Without
+ * any host an absolute URI is never the same host. The caller answers 502 for another host
+ * (RFC 4918 §9.8.5/§9.9.4).
  * @throws HeaderSyntaxError when the header is missing, empty, a relative reference, a
  *   network-path ("//host/..."), a URI without "//authority", or has a bad host, port,
  *   percent-encoding or control character.
  */
-export function parseDestination(value: string | undefined, requestHost: string | undefined): DestinationTarget {
+export function parseDestination(value: string | undefined, requestHosts: string | undefined | readonly (string | undefined)[]): DestinationTarget {
   if (value === undefined) fail('missing');
   const text = value.trim();
   if (text === '') fail('empty');
@@ -110,9 +111,10 @@ export function parseDestination(value: string | undefined, requestHost: string 
   if (destinationHost === null || hostPort === '') fail(`bad host "${authority}"`);
 
   const servedScheme = /^https?$/i.test(scheme);
-  const requestKey = requestHost === undefined ? null : hostKey(requestHost.trim());
+  const hosts = Array.isArray(requestHosts) ? requestHosts : [requestHosts];
+  const isThisServer = hosts.some((h) => h !== undefined && hostKey(h.trim()) === destinationHost);
   return {
     urlPath: rawPath === '' ? '/' : normalizePathEncoding(rawPath),
-    sameHost: servedScheme && requestKey !== null && requestKey === destinationHost,
+    sameHost: servedScheme && isThisServer,
   };
 }

@@ -5,7 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable, pipeline } from 'node:stream';
 import type { DavResponse, MethodHandler, Services } from '../methods/context';
-import { adaptRequest } from './requestAdapter';
+import { adaptRequest, clientOf, edgeSettingsOf, type EdgeSettings } from './requestAdapter';
 import { toDavError } from './errorMapping';
 import { renderDavError, INTERNAL_ERROR } from './errorResponse';
 import { prefersProblemJson } from '../headers/accept';
@@ -23,14 +23,15 @@ export function createRequestListener(
   services: Services,
   log: (line: string) => void,
 ): RequestListener {
+  const edge = edgeSettingsOf(services.config);
   return (req, res) => {
     const started = process.hrtime.bigint();
-    void handle(req, handlers, services, log)
+    void handle(req, handlers, services, log, edge)
       .then((response) => {
         write(req, res, response, log);
         if (services.config.accessLog) {
           const ms = Number(process.hrtime.bigint() - started) / 1e6;
-          log(`${req.method} ${req.url} ${response.status} ${ms.toFixed(1)}ms`);
+          log(`${clientOf(req, edge).address} ${req.method} ${req.url} ${response.status} ${ms.toFixed(1)}ms`);
         }
       })
       .catch((err: unknown) => {
@@ -51,16 +52,17 @@ async function handle(
   handlers: Readonly<Record<string, MethodHandler>>,
   services: Services,
   log: (line: string) => void,
+  edge: EdgeSettings,
 ): Promise<DavResponse> {
   try {
     if (req.url === '*' && req.method === 'OPTIONS') return { status: 200, headers: { Allow: ALLOWED_METHODS } };
-    const request = adaptRequest(req);
+    const request = adaptRequest(req, edge);
     const handler = Object.prototype.hasOwnProperty.call(handlers, request.method) ? handlers[request.method] : undefined;
     if (!handler) throw new UnsupportedMethodError(request.method);
     request.user = await services.access.admit(request);
     return await handler(request, services);
   } catch (err) {
-    const hrefOfExisting = async (path: string) => hrefOf(path, (await services.store.stat(path).catch(() => null))?.isCollection ?? false);
+    const hrefOfExisting = async (path: string) => hrefOf(path, (await services.store.stat(path).catch(() => null))?.isCollection ?? false, edge.basePath);
     const davError = await toDavError(err, hrefOfExisting);
     if (davError) return renderDavError(davError, prefersProblemJson(req.headers.accept));
     log(`internal error on ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

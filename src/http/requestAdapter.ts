@@ -5,7 +5,22 @@
 import type { IncomingMessage } from 'node:http';
 import { davPathFromUrlPath, hrefOf, BadPathError, type DavPath } from '../paths/davPath';
 import type { DavRequest } from '../methods/context';
-import { PayloadTooLargeError, BadRequestError } from '../conditions/davErrors';
+import { PayloadTooLargeError, BadRequestError, NotFoundError } from '../conditions/davErrors';
+import { stripBasePath } from '../paths/basePath';
+import { clientViewOf, compileTrust, type TrustTest, type ClientView } from './proxyTrust';
+import type { TLSSocket } from 'node:tls';
+
+/** What the edge needs from the configuration to map a request: the base path and the trusted proxies. */
+export interface EdgeSettings {
+  basePath: string;
+  trustsProxy: TrustTest;
+}
+
+export const DIRECT_EDGE: EdgeSettings = { basePath: '', trustsProxy: () => false };
+
+export function edgeSettingsOf(config: { basePath: string; trustProxy: readonly string[] }): EdgeSettings {
+  return { basePath: config.basePath, trustsProxy: compileTrust(config.trustProxy) };
+}
 
 /** The path part of a request-target or URI, without query or fragment; null when not http(s) or not a path. */
 export function urlPathOf(target: string): string | null {
@@ -24,13 +39,44 @@ export function urlPathOf(target: string): string | null {
   return path.startsWith('/') ? path : null;
 }
 
-export function adaptRequest(raw: IncomingMessage): DavRequest {
+/** One header's value by lower-case name; repeated headers joined with ", ". */
+function headerReader(raw: IncomingMessage): (name: string) => string | undefined {
+  return (name) => {
+    const value = raw.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+}
+
+/** Who sent `raw`: its address, scheme and host, believing forwarding headers from trusted proxies only. */
+export function clientOf(raw: IncomingMessage, edge: EdgeSettings): ClientView {
+  return clientViewOf(raw.socket.remoteAddress ?? '', (raw.socket as TLSSocket).encrypted === true, headerReader(raw), edge.trustsProxy);
+}
+
+/** A URL path below the base path as a DavPath; null when outside the base path or not a valid path. */
+function davPathBelow(urlPath: string, basePath: string): DavPath | null {
+  const inner = stripBasePath(urlPath, basePath);
+  if (inner === null) return null;
+  try {
+    return davPathFromUrlPath(inner);
+  } catch (err) {
+    if (err instanceof BadPathError) return null;
+    throw err;
+  }
+}
+
+export function adaptRequest(raw: IncomingMessage, edge: EdgeSettings = DIRECT_EDGE): DavRequest {
   const target = raw.url ?? '/';
   // RFC 9112 §3.2: a request-target carries no fragment; acting on "/coll/#frag" as "/coll/" would be unsafe.
   if (target.includes('#')) throw new BadRequestError('the request-target must not contain a fragment (#)');
-  const urlPath = urlPathOf(target);
-  if (urlPath === null) throw new BadRequestError(`cannot serve the request-target ${JSON.stringify(target.slice(0, 200))}`);
+  const fullUrlPath = urlPathOf(target);
+  if (fullUrlPath === null) throw new BadRequestError(`cannot serve the request-target ${JSON.stringify(target.slice(0, 200))}`);
+  // --base-path: keepdav answers only below it; the base path itself (with or without "/") is the root.
+  const urlPath = stripBasePath(fullUrlPath, edge.basePath);
+  if (urlPath === null) throw new NotFoundError(fullUrlPath.slice(0, 200));
   const path = davPathFromUrlPath(urlPath);
+  const header = headerReader(raw);
+  const client = clientOf(raw, edge);
+  const ownHost = header('host');
   const lengthHeader = raw.headers['content-length'];
   const contentLength = lengthHeader === undefined ? undefined : Number(lengthHeader);
   if (contentLength !== undefined && !(Number.isSafeInteger(contentLength) && contentLength >= 0)) {
@@ -39,33 +85,24 @@ export function adaptRequest(raw: IncomingMessage): DavRequest {
   const chunked = raw.headers['transfer-encoding'] !== undefined;
 
   const queryStart = target.indexOf('?');
-  const clientAddress = raw.socket.remoteAddress ?? '';
   return {
     method: raw.method ?? 'GET',
     path,
     query: new URLSearchParams(queryStart >= 0 ? target.slice(queryStart + 1) : ''),
     trailingSlash: urlPath.length > 1 && urlPath.endsWith('/'),
-    header(name: string): string | undefined {
-      const value = raw.headers[name];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-    clientId: `${clientAddress} ${raw.headers['user-agent'] ?? ''}`,
-    clientAddress,
+    header,
+    clientId: `${client.address} ${raw.headers['user-agent'] ?? ''}`,
+    clientAddress: client.address,
+    hostsOfThisServer: [ownHost, client.host].filter((h): h is string => h !== undefined),
     user: null,
     hasBody: chunked || (contentLength ?? 0) > 0,
     contentLength,
     body: raw,
     readBody: (limit) => readBounded(raw, limit, contentLength),
-    hrefOf: (p: DavPath, isCollection: boolean) => hrefOf(p, isCollection),
+    hrefOf: (p: DavPath, isCollection: boolean) => hrefOf(p, isCollection, edge.basePath),
     pathOfUri(uri: string): DavPath | null {
       const p = urlPathOf(uri);
-      if (p === null) return null;
-      try {
-        return davPathFromUrlPath(p);
-      } catch (err) {
-        if (err instanceof BadPathError) return null;
-        throw err;
-      }
+      return p === null ? null : davPathBelow(p, edge.basePath);
     },
   };
 }

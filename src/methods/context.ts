@@ -27,8 +27,10 @@ export interface DavRequest {
   header(name: string): string | undefined;
   /** Who is asking: remote address and User-Agent (to recognise one client's follow-up requests). */
   readonly clientId: string;
-  /** The client's network address (the one place it is computed: src/http/requestAdapter.ts). */
+  /** The client's address: the socket's peer, or what a trusted proxy names (--trust-proxy). */
   readonly clientAddress: string;
+  /** The host[:port] names the client reached this server by: Host and, via a trusted proxy, the forwarded host. */
+  readonly hostsOfThisServer: readonly string[];
   /** The signed-in user's name, null for anonymous; set by the edge once access is admitted. */
   user: string | null;
   /** Whether the request carries a body (Content-Length > 0 or chunked). */

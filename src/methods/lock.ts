@@ -79,7 +79,7 @@ async function refresh(req: DavRequest, services: Services, requestedTimeouts: n
 }
 
 function lockAnswer(status: number, resource: Resource, lock: ActiveLock, services: Services, headers: Record<string, string>): DavResponse {
-  const discovery = lockDiscoveryElement([lock], lockRootHrefFor(resource, services.config.hideLockRoot), Date.now());
+  const discovery = lockDiscoveryElement([lock], lockRootHrefFor(resource, services.config.hideLockRoot, services.config.basePath), Date.now());
   return {
     status,
     headers: { ...headers, 'Content-Type': 'application/xml; charset=utf-8' },

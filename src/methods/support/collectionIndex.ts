@@ -13,7 +13,8 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
-export function collectionIndexHtml(href: string, entries: IndexEntry[]): string {
+/** `isRoot`: the served root (under a base path its href is not "/"), which has no "../" link. */
+export function collectionIndexHtml(href: string, entries: IndexEntry[], isRoot = href === '/'): string {
   const rows = entries
     .sort((a, b) => Number(b.isCollection) - Number(a.isCollection) || a.name.localeCompare(b.name))
     .map((e) => {
@@ -23,7 +24,7 @@ export function collectionIndexHtml(href: string, entries: IndexEntry[]): string
     })
     .join('\n');
   const title = escapeHtml(decodeURIComponentSafe(href));
-  const up = href === '/' ? '' : '<tr><td><a href="../">../</a></td><td></td><td></td></tr>\n';
+  const up = isRoot ? '' : '<tr><td><a href="../">../</a></td><td></td><td></td></tr>\n';
   return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Index of ${title}</title></head>\n<body><h1>Index of ${title}</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Modified</th></tr>\n${up}${rows}\n</table></body></html>\n`;
 }
 

@@ -19,9 +19,9 @@ export interface PropstatGroups {
 }
 
 /** The href of a lock root: the resource itself, or one of its ancestors (always a collection); null when configured hidden. */
-export function lockRootHrefFor(resource: Resource, hidden: boolean): (lock: ActiveLock) => string | null {
+export function lockRootHrefFor(resource: Resource, hidden: boolean, basePath = ''): (lock: ActiveLock) => string | null {
   if (hidden) return () => null;
-  return (lock) => (lock.root === resource.path ? resource.href : hrefOf(lock.root, true));
+  return (lock) => (lock.root === resource.path ? resource.href : hrefOf(lock.root, true, basePath));
 }
 
 export function propertyContext(services: Services, resource: Resource, usage: PropertyContext['usage']): PropertyContext {
@@ -30,7 +30,7 @@ export function propertyContext(services: Services, resource: Resource, usage: P
     stat: resource.stat!,
     etag: resource.etag,
     locks: services.locks.covering(resource.path),
-    lockRootHref: lockRootHrefFor(resource, services.config.hideLockRoot),
+    lockRootHref: lockRootHrefFor(resource, services.config.hideLockRoot, services.config.basePath),
     nowMs: Date.now(),
     usage,
   };

@@ -27,7 +27,7 @@ interface TransferRequest {
 function parseTransfer(req: DavRequest, kind: TransferKind): TransferRequest {
   const destinationHeader = req.header('destination');
   if (destinationHeader === undefined) throw new BadRequestError(`${kind} needs a Destination header`);
-  const { urlPath, sameHost } = parseDestination(destinationHeader, req.header('host'));
+  const { urlPath, sameHost } = parseDestination(destinationHeader, req.hostsOfThisServer);
   // §9.8.5: a destination on another server is 502.
   if (!sameHost) throw new BadGatewayError(destinationHeader);
   const destination = req.pathOfUri(urlPath);

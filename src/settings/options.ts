@@ -1,0 +1,111 @@
+/**
+ * The one table of `keepdav serve` options. Each row is a long option name, which is also its key
+ * in the configuration file (`--config`) and its environment variable (`KEEPDAV_<NAME>`, upper
+ * case, "-" as "_"); the CLI's parser and help text are generated from it, so a new option is one
+ * row here.
+ */
+import type { ConfigInput } from '../config';
+import type { AccessLevel } from '../auth/accessRules';
+
+/** A value as given: text from a flag or a variable, or whatever YAML made of it. */
+export type RawValue = unknown;
+
+/** Thrown by a row's parser; the loader adds where the value came from. */
+export class OptionValueError extends Error {}
+
+export interface OptionRow {
+  name: string;
+  /** Flags: a boolean takes no value on the command line; every other kind takes one. */
+  kind: 'boolean' | 'value';
+  /** The value's placeholder in the help ("DIR", "N"). */
+  placeholder?: string;
+  /** Help text; "\n" continues on the next help line. */
+  help: string;
+  /** A file path: relative values in a configuration file are taken from the file's directory. */
+  isPath?: boolean;
+  /** Not allowed in a configuration file (`config` itself). */
+  notInFile?: boolean;
+  /** Stores the parsed value into the server settings; throws OptionValueError on a bad value. */
+  apply(input: ConfigInput, value: RawValue): void;
+}
+
+function text(value: RawValue): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  throw new OptionValueError(`needs a text value, not ${JSON.stringify(value)}`);
+}
+
+function number(value: RawValue, allowInfinite = false): number {
+  if (allowInfinite && (value === Infinity || (typeof value === 'string' && /^infinite$/i.test(value.trim())))) return Infinity;
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  if (typeof value === 'string' && /^\d+(\.\d+)?$/.test(value.trim())) return Number(value.trim());
+  throw new OptionValueError(`needs a number${allowInfinite ? ' or "infinite"' : ''}, not ${JSON.stringify(value)}`);
+}
+
+export function boolean(value: RawValue): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(true|yes|1|on)$/i.test(value.trim())) return true;
+  if (typeof value === 'string' && /^(false|no|0|off)$/i.test(value.trim())) return false;
+  throw new OptionValueError(`needs true or false, not ${JSON.stringify(value)}`);
+}
+
+function list(value: RawValue): string[] {
+  const items = Array.isArray(value) ? value.map(text) : text(value).split(',');
+  return items.map((s) => s.trim()).filter((s) => s !== '');
+}
+
+function accessLevel(value: RawValue): AccessLevel {
+  const level = text(value);
+  if (level === 'none' || level === 'read' || level === 'write') return level;
+  throw new OptionValueError(`takes none, read or write, not ${JSON.stringify(level)}`);
+}
+
+const tlsOf = (input: ConfigInput) => (input.tls ??= { certFile: '', keyFile: '' });
+
+export const SERVE_OPTIONS: readonly OptionRow[] = [
+  { name: 'config', kind: 'value', placeholder: 'FILE', notInFile: true, help: 'read settings from this YAML file (keys are the long option names)', apply: () => {} },
+  { name: 'root', kind: 'value', placeholder: 'DIR', isPath: true, help: 'directory to serve (default: ./storage)', apply: (c, v) => (c.root = text(v)) },
+  { name: 'state', kind: 'value', placeholder: 'DIR', isPath: true, help: 'where locks, dead properties and versions are kept\n(default: DIR.keepdav-state beside the root; never inside it)', apply: (c, v) => (c.stateDir = text(v)) },
+  { name: 'port', kind: 'value', placeholder: 'N', help: 'TCP port; 0 picks a free one (default: 8080)', apply: (c, v) => (c.port = number(v)) },
+  { name: 'host', kind: 'value', placeholder: 'ADDR', help: 'address to listen on (default: 127.0.0.1)', apply: (c, v) => (c.host = text(v)) },
+  { name: 'tls-cert', kind: 'value', placeholder: 'FILE', isPath: true, help: 'serve HTTPS with this PEM certificate (intermediates after it)', apply: (c, v) => (tlsOf(c).certFile = text(v)) },
+  { name: 'tls-key', kind: 'value', placeholder: 'FILE', isPath: true, help: "the certificate's PEM private key (SIGHUP reloads both)", apply: (c, v) => (tlsOf(c).keyFile = text(v)) },
+  { name: 'base-path', kind: 'value', placeholder: 'PATH', help: 'answer under this URL prefix, e.g. /dav/ (default: /)', apply: (c, v) => (c.basePath = text(v)) },
+  { name: 'trust-proxy', kind: 'value', placeholder: 'ADDR,...', help: 'believe Forwarded / X-Forwarded-* from these addresses or CIDR ranges\n(e.g. 127.0.0.1,::1 or 10.0.0.0/8; "loopback" for both loopbacks)', apply: (c, v) => (c.trustProxy = list(v)) },
+  { name: 'users', kind: 'value', placeholder: 'FILE', isPath: true, help: 'htpasswd file of the users who may sign in (make one: htpasswd -cB FILE alice)', apply: (c, v) => (c.usersFile = text(v)) },
+  { name: 'anonymous', kind: 'value', placeholder: 'LEVEL', help: 'what requests without a login may do: none, read or write (default: write\non loopback without users, none with users; required on other addresses\nwhen there is no --users)', apply: (c, v) => (c.anonymous = accessLevel(v)) },
+  { name: 'read-only', kind: 'boolean', help: 'refuse every write (403 read-only)', apply: (c, v) => (c.readOnly = boolean(v)) },
+  { name: 'auth-fail-limit', kind: 'value', placeholder: 'N', help: 'failed sign-ins per minute from one address before 429 (default: 10)', apply: (c, v) => (c.authFailLimit = number(v)) },
+  { name: 'lock-timeout-min', kind: 'value', placeholder: 'S', help: 'floor for granted lock timeouts, seconds (default: 1)', apply: (c, v) => ((c.lockTimeout ??= {}).minSeconds = number(v)) },
+  { name: 'lock-timeout-max', kind: 'value', placeholder: 'S', help: 'ceiling for granted lock timeouts, seconds, or "infinite" (default: infinite)', apply: (c, v) => ((c.lockTimeout ??= {}).maxSeconds = number(v, true)) },
+  { name: 'lock-timeout-default', kind: 'value', placeholder: 'S', help: 'timeout granted when the client asks none (default: 3600)', apply: (c, v) => ((c.lockTimeout ??= {}).defaultSeconds = number(v)) },
+  { name: 'propfind-infinity', kind: 'boolean', help: 'answer PROPFIND with Depth: infinity (default: 403 propfind-finite-depth)', apply: (c, v) => (c.allowPropfindInfinity = boolean(v)) },
+  { name: 'max-xml-body', kind: 'value', placeholder: 'BYTES', help: 'largest XML request body (default: 1048576)', apply: (c, v) => (c.maxXmlBodyBytes = number(v)) },
+  { name: 'idle-timeout', kind: 'value', placeholder: 'S', help: 'close connections idle this long (default: 120)', apply: (c, v) => (c.idleTimeoutMs = number(v) * 1000) },
+  { name: 'access-log', kind: 'boolean', help: 'log one line per request on stderr', apply: (c, v) => (c.accessLog = boolean(v)) },
+  { name: 'lock-token-header', kind: 'boolean', help: 'count a Lock-Token header on PUT etc. as a submitted token (Word 2016)', apply: (c, v) => (c.lockTokenHeaderSubmits = boolean(v)) },
+  { name: 'hide-lockroot', kind: 'boolean', help: 'leave DAV:lockroot out of lock answers (old Office versions)', apply: (c, v) => (c.hideLockRoot = boolean(v)) },
+  { name: 'no-stale-check', kind: 'boolean', help: 'accept uploads that state an older modification time\n(default: refuse them with 409 stale-version)', apply: (c, v) => (c.staleUploadCheck = !boolean(v)) },
+  { name: 'case-insensitive', kind: 'boolean', help: 'names differing only in case are the same name (409 duplicate-name)', apply: (c, v) => (c.caseInsensitive = boolean(v)) },
+  { name: 'retain-versions', kind: 'value', placeholder: 'N', help: 'replaced versions kept per path, 0 turns retention off (default: 10)', apply: (c, v) => ((c.retention ??= {}).maxVersionsPerPath = number(v)) },
+  { name: 'retain-days', kind: 'value', placeholder: 'D', help: 'replaced versions older than D days are pruned (default: 30)', apply: (c, v) => ((c.retention ??= {}).maxAgeMs = number(v) * 86400000) },
+  { name: 'retain-bytes', kind: 'value', placeholder: 'BYTES', help: 'total bytes of replaced versions kept (default: 10737418240)', apply: (c, v) => ((c.retention ??= {}).maxBytes = number(v)) },
+];
+
+/** `KEEPDAV_TLS_CERT` for `tls-cert`. */
+export function environmentName(option: string): string {
+  return 'KEEPDAV_' + option.toUpperCase().replace(/-/g, '_');
+}
+
+/** The "Options for serve" part of the help, one row per option. */
+export function optionsHelp(rows: readonly OptionRow[] = SERVE_OPTIONS): string {
+  const width = 27;
+  return rows
+    .map((row) => {
+      const flag = `  --${row.name}${row.placeholder ? ' ' + row.placeholder : ''}`;
+      const [first, ...rest] = row.help.split('\n');
+      const lead = flag.length < width ? flag.padEnd(width) + first : flag + '\n' + ' '.repeat(width) + first;
+      return [lead, ...rest.map((line) => ' '.repeat(width) + line)].join('\n');
+    })
+    .join('\n');
+}

@@ -1,0 +1,171 @@
+/**
+ * keepdav's own HTTPS (--tls-cert / --tls-key): a chain served from the certificate file, clear
+ * start-up errors for a bad certificate or key, and reload (RunningServer.reload, SIGHUP in the CLI)
+ * that serves a new certificate to new connections without dropping a request in flight.
+ * Certificates are made with the real openssl at test time.
+ */
+import { spawn } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { request } from 'node:https';
+import { resolveConfig, ConfigError, type ServerConfig } from '../../src/config';
+import { startServer, type RunningServer } from '../../src/server';
+import { itWhenInstalled, programAvailable, removeDir, tempDir } from '../support/realClientKit';
+import { makePki, makeServerCertificate, type Pki, type ServerCertificate } from '../support/tlsKit';
+import { httpsRequest } from '../support/httpsProbe';
+
+const withOpenssl = itWhenInstalled('openssl', programAvailable('openssl'), 'apt-get install -y openssl');
+const REPO = join(__dirname, '..', '..');
+
+let work: string;
+let pki: Pki;
+let first: ServerCertificate;
+let second: ServerCertificate;
+beforeAll(async () => {
+  work = tempDir('https');
+  if (!programAvailable('openssl')) return;
+  pki = await makePki(work);
+  first = await makeServerCertificate(pki, 'first');
+  second = await makeServerCertificate(pki, 'second');
+}, 60_000);
+afterAll(() => removeDir(work));
+
+let n = 0;
+function configWith(certFile: string, keyFile: string): ServerConfig {
+  n += 1;
+  mkdirSync(join(work, `root${n}`));
+  return resolveConfig({ root: join(work, `root${n}`), stateDir: join(work, `state${n}`), port: 0, tls: { certFile, keyFile } });
+}
+
+describe('a bad certificate or key is one clear error naming the file', () => {
+  withOpenssl('missing, unreadable, not PEM, or not matching its key', async () => {
+    const notPem = join(work, 'not.pem');
+    writeFileSync(notPem, 'this is not a certificate\n');
+    const cases: Array<[string, string, RegExp]> = [
+      [join(work, 'missing.pem'), first.keyFile, /TLS certificate .*missing\.pem does not exist/],
+      [work, first.keyFile, /TLS certificate .* is a directory/],
+      [notPem, first.keyFile, /TLS certificate .*not\.pem is not a PEM certificate/],
+      [first.certFile, notPem, /TLS key .*not\.pem is not a PEM private key/],
+      [first.certFile, second.keyFile, /TLS certificate .*first\.pem does not match the key .*second\.key/],
+    ];
+    for (const [cert, key, message] of cases) {
+      const attempt = startServer(configWith(cert, key), () => undefined);
+      await expect(attempt).rejects.toBeInstanceOf(ConfigError);
+      await expect(attempt).rejects.toThrow(message);
+    }
+  });
+
+  withOpenssl('the command line prints one line naming the file and exits non-zero, no stack trace', async () => {
+    mkdirSync(join(work, 'cli-root'));
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'keepdav.js'), 'serve', '--root', join(work, 'cli-root'), '--port', '0', '--tls-cert', first.certFile, '--tls-key', second.keyFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let stdout = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const code = await new Promise<number | null>((r) => child.once('close', r));
+    expect(code).toBe(2);
+    expect(stdout).not.toMatch(/listening/);
+    expect(stderr.split('\n')[0]).toBe(`keepdav: the TLS certificate ${first.certFile} does not match the key ${second.keyFile}`);
+    expect(stderr).not.toMatch(/\n\s+at /);
+  }, 30_000);
+});
+
+describe('serving HTTPS', () => {
+  let server: RunningServer;
+  let certFile: string;
+  let keyFile: string;
+  beforeAll(async () => {
+    if (!pki) return;
+    certFile = join(work, 'live.pem');
+    keyFile = join(work, 'live.key');
+    copyFileSync(first.certFile, certFile);
+    copyFileSync(first.keyFile, keyFile);
+    server = await startServer(configWith(certFile, keyFile), () => undefined);
+  });
+  afterAll(() => server?.close(1000));
+
+  withOpenssl('answers over TLS with the chain from the certificate file; the URL says https', async () => {
+    expect(server.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/$/);
+    const put = await httpsRequest(server.port, pki.caFile, 'PUT', '/hello.txt', 'over TLS');
+    expect(put.status).toBe(201);
+    expect(put.fingerprint256).toBe(first.fingerprint256);
+    expect(readFileSync(join(server.services.store.root, 'hello.txt'), 'utf8')).toBe('over TLS');
+    expect((await httpsRequest(server.port, pki.caFile, 'GET', '/hello.txt')).text).toBe('over TLS');
+  });
+
+  withOpenssl('reload serves the new certificate to new connections; a request in flight finishes; a bad reload keeps the old', async () => {
+    // A slow upload: headers sent and acknowledged (100-continue), the body not yet.
+    const inFlight = new Promise<{ status: number; fingerprint: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', servername: 'localhost', port: server.port, method: 'PUT', path: '/slow.txt', ca: readFileSync(pki.caFile), agent: false, headers: { Expect: '100-continue', 'Content-Length': 10 } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, fingerprint: (res.socket as import('node:tls').TLSSocket).getPeerCertificate().fingerprint256 }));
+      });
+      req.on('error', reject);
+      req.on('continue', async () => {
+        try {
+          req.write('first');
+          copyFileSync(second.certFile, certFile);
+          copyFileSync(second.keyFile, keyFile);
+          server.reload();
+          expect((await httpsRequest(server.port, pki.caFile, 'GET', '/')).fingerprint256).toBe(second.fingerprint256);
+          req.end('-half');
+        } catch (err) {
+          req.destroy(err as Error);
+        }
+      });
+    });
+    const done = await inFlight;
+    expect(done).toEqual({ status: 201, fingerprint: first.fingerprint256 });
+    expect(readFileSync(join(server.services.store.root, 'slow.txt'), 'utf8')).toBe('first-half');
+
+    // A key that does not match: refused, and the certificate already served stays.
+    copyFileSync(first.keyFile, keyFile);
+    expect(() => server.reload()).toThrow(/does not match the key/);
+    expect((await httpsRequest(server.port, pki.caFile, 'GET', '/')).fingerprint256).toBe(second.fingerprint256);
+  });
+});
+
+describe('SIGHUP in the command line', () => {
+  withOpenssl('reloads the certificate files, and a failed reload says so and keeps serving the old one', async () => {
+    const certFile = join(work, 'hup.pem');
+    const keyFile = join(work, 'hup.key');
+    copyFileSync(first.certFile, certFile);
+    copyFileSync(first.keyFile, keyFile);
+    mkdirSync(join(work, 'hup-root'));
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'keepdav.js'), 'serve', '--root', join(work, 'hup-root'), '--port', '0', '--tls-cert', certFile, '--tls-key', keyFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    const stderrSays = (pattern: RegExp) =>
+      new Promise<void>((resolve) => {
+        const check = () => pattern.test(stderr) && (child.stderr.off('data', onData), resolve());
+        const onData = (c: Buffer) => ((stderr += c.toString()), check());
+        child.stderr.on('data', onData);
+        check();
+      });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout.on('data', () => {
+          const m = /listening on https:\/\/127\.0\.0\.1:(\d+)\//.exec(stdout);
+          if (m) resolve(Number(m[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+      });
+      expect((await httpsRequest(port, pki.caFile, 'GET', '/')).fingerprint256).toBe(first.fingerprint256);
+      copyFileSync(second.certFile, certFile);
+      copyFileSync(second.keyFile, keyFile);
+      const reloaded = stderrSays(/SIGHUP, settings reloaded/);
+      child.kill('SIGHUP');
+      await reloaded;
+      expect((await httpsRequest(port, pki.caFile, 'GET', '/')).fingerprint256).toBe(second.fingerprint256);
+      writeFileSync(keyFile, 'garbage\n');
+      const failed = stderrSays(/SIGHUP, reload failed, keeping the old settings: the TLS key .*hup\.key is not a PEM private key/);
+      child.kill('SIGHUP');
+      await failed;
+      expect((await httpsRequest(port, pki.caFile, 'GET', '/')).fingerprint256).toBe(second.fingerprint256);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('close', r));
+    }
+  }, 60_000);
+});

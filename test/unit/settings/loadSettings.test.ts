@@ -41,9 +41,11 @@ describe('serve settings: flags > KEEPDAV_* > --config file > defaults', () => {
     expect(resolveConfig(loadServeSettings([], {})).port).toBe(8080);
   });
 
-  it('keeps the access list of the file as given, for the access rules', () => {
+  it('reads the access rules of the file, and names the file for a bad rule', () => {
     const path = file('access:\n  - { path: /, who: "*", allow: read }\n');
-    expect(loadServeSettings(['--config', path], {}).access).toEqual({ raw: [{ path: '/', who: '*', allow: 'read' }], source: path });
+    expect(loadServeSettings(['--config', path], {}).access).toEqual([{ path: '/', who: ['*'], allow: 'read' }]);
+    const bad = file('access:\n  - { path: /, who: "*", allow: sometimes }\n');
+    expect(() => loadServeSettings(['--config', bad], {})).toThrow(bad);
   });
 
   it.each([

@@ -12,7 +12,7 @@ import { startChildServer } from '../support/childServer';
 import { basic, htpasswdLine, htpasswdAvailable } from '../support/authKit';
 
 const BIN = join(resolve(__dirname, '..', '..'), 'bin', 'keepdav.js');
-jest.setTimeout(60_000);
+jest.setTimeout(150_000);
 
 function runToExit(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res) => {
@@ -21,7 +21,7 @@ function runToExit(args: string[]): Promise<{ code: number | null; stdout: strin
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.on('exit', (code) => {
       clearTimeout(timer);
       res({ code, stdout, stderr });
@@ -79,7 +79,7 @@ describe('keepdav serve with users', () => {
     const weak = htpasswdAvailable ? htpasswdLine('dan', 'dan pw', 'htpasswd -m') : 'dan:{SHA}' + createHash('sha1').update('dan pw').digest('base64');
     await writeFile(file, [htpasswdLine('alice', 'alice pw'), weak].join('\n') + '\n');
     await writeFile(join(root, 'f.txt'), 'content');
-    const server = await startChildServer(root, state, ['--users', file]);
+    const server = await startChildServer(root, state, ['--users', file], 90_000);
     try {
       expect((await server.request('GET', '/f.txt')).status).toBe(401);
       expect((await server.request('GET', '/f.txt', { headers: basic('alice', 'alice pw') })).text).toBe('content');

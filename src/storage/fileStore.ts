@@ -230,6 +230,24 @@ export class FileStore {
   }
 
   /**
+   * Puts a resource `moveOut` took back at `path`, which must be absent (an operation that
+   * replaced it did not happen). Throws AlreadyExistsError, ParentMissingError.
+   */
+  async putBack(path: DavPath, kept: RetainedBytes, key: string): Promise<void> {
+    const dirReal = await this.containment.parentForWrite(path);
+    const target = await this.containment.inspectWriteTarget(path, dirReal);
+    if (target.kind !== 'missing') throw new AlreadyExistsError(path, `${path}: already exists`);
+    try {
+      await kept.moveBack(key, target.host);
+    } catch (err) {
+      throw storageErrorFromErrno(err, path, 'create');
+    } finally {
+      this.containment.invalidate();
+    }
+    await fsyncDirectory(dirReal);
+  }
+
+  /**
    * Copies `src` to the absent `dst` (RFC 4918 §9.8): a file atomically; a collection with all
    * its members (depth 'infinity') or empty (depth '0'), appearing at once when complete.
    * Modification times and permission bits are kept. Throws NotFoundError (src),

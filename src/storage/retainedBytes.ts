@@ -73,6 +73,12 @@ export class RetainedBytes {
     await rm(sourceHost, { recursive: true, force: true });
   }
 
+  /** Puts what `moveIn` took back at `targetHost` (absent), by one rename: an operation rolled back. */
+  async moveBack(key: string, targetHost: string): Promise<void> {
+    await rename(this.hostOf(key), targetHost);
+    await this.remove(key);
+  }
+
   /** The regular files kept under `key` (one for a file, all members of a tree). */
   async files(key: string): Promise<KeptFile[]> {
     const found: KeptFile[] = [];

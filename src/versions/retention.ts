@@ -60,6 +60,7 @@ interface Row {
   pending_reason: RetentionReason | null;
   source_ino: number | null;
   pending_kind: 'file' | 'tree' | null;
+  intent_id: number | null;
 }
 
 const toVersion = (r: Row): RetainedVersion => ({
@@ -82,7 +83,7 @@ export type EtagOf = (path: DavPath, size: number, mtimeMs: number, ino: number)
 /** The current fingerprint of a served file, or null when there is none (FileStore.stat). */
 export type CurrentFile = (path: DavPath) => Promise<{ ino: number; isCollection: boolean } | null>;
 
-const COLUMNS = 'id, path, retained_at, size, etag, mtime_ms, reason, storage, pending_reason, source_ino, pending_kind';
+const COLUMNS = 'id, path, retained_at, size, etag, mtime_ms, reason, storage, pending_reason, source_ino, pending_kind, intent_id';
 
 export class RetentionStore {
   private readonly insert;
@@ -93,6 +94,7 @@ export class RetentionStore {
   private readonly markCommitted;
   private readonly moveTree;
   private readonly selectPending;
+  private readonly selectPendingOfIntent;
   private readonly selectStorage;
   private readonly selectOlderThan;
   private readonly selectOldestFirst;
@@ -113,11 +115,11 @@ export class RetentionStore {
       CREATE INDEX IF NOT EXISTS retained_versions_path ON retained_versions (path, retained_at)`);
     // Columns of the pending step (added to stores created before crash-safe retention).
     const columns = new Set((db.prepare('PRAGMA table_info(retained_versions)').all() as { name: string }[]).map((c) => c.name));
-    for (const [name, type] of [['pending_reason', 'TEXT'], ['source_ino', 'INTEGER'], ['pending_kind', 'TEXT']]) {
+    for (const [name, type] of [['pending_reason', 'TEXT'], ['source_ino', 'INTEGER'], ['pending_kind', 'TEXT'], ['intent_id', 'INTEGER']]) {
       if (!columns.has(name)) db.exec(`ALTER TABLE retained_versions ADD COLUMN ${name} ${type}`);
     }
     this.insert = db.prepare(
-      `INSERT INTO retained_versions (${COLUMNS}) VALUES (@id, @path, @retained_at, @size, @etag, @mtime_ms, @reason, @storage, @pending_reason, @source_ino, @pending_kind)`,
+      `INSERT INTO retained_versions (${COLUMNS}) VALUES (@id, @path, @retained_at, @size, @etag, @mtime_ms, @reason, @storage, @pending_reason, @source_ino, @pending_kind, @intent_id)`,
     );
     this.byPath = db.prepare<[string], Row>(
       `SELECT ${COLUMNS} FROM retained_versions WHERE path = ? AND reason != 'pending' ORDER BY retained_at DESC, rowid DESC`,
@@ -130,6 +132,7 @@ export class RetentionStore {
     this.markCommitted = db.prepare('UPDATE retained_versions SET reason = ?, pending_reason = NULL, pending_kind = NULL WHERE id = ?');
     this.moveTree = db.prepare(`UPDATE retained_versions SET path = @to || substr(path, length(@path) + 1) WHERE ${subtreeCondition('path')}`);
     this.selectPending = db.prepare<[], Row>(`SELECT ${COLUMNS} FROM retained_versions WHERE reason = 'pending' ORDER BY rowid`);
+    this.selectPendingOfIntent = db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM retained_versions WHERE reason = 'pending' AND intent_id = ? ORDER BY rowid`);
     this.selectStorage = db.prepare<[], { storage: string }>('SELECT storage FROM retained_versions');
     this.selectOlderThan = db.prepare<[number], { id: string }>("SELECT id FROM retained_versions WHERE retained_at < ? AND reason != 'pending'");
     this.selectOldestFirst = db.prepare<[], { id: string }>("SELECT id FROM retained_versions WHERE reason != 'pending' ORDER BY retained_at, rowid");
@@ -172,7 +175,7 @@ export class RetentionStore {
     const key = this.bytes.keyOf(id);
     this.insert.run({
       id, path: facts.path, retained_at: this.clock(), size: facts.size, etag: facts.etag, mtime_ms: facts.mtimeMs,
-      reason: 'pending', storage: key, pending_reason: reason, source_ino: facts.ino, pending_kind: 'file',
+      reason: 'pending', storage: key, pending_reason: reason, source_ino: facts.ino, pending_kind: 'file', intent_id: null,
     });
     this.totalBytes += facts.size;
     return { id, key, path: facts.path };
@@ -189,12 +192,12 @@ export class RetentionStore {
    * replaced): the pending row of the tree, before the rename (FileStore.moveOut). Then
    * `scanTree` and, in the transaction that commits the removal, `recordTree`.
    */
-  beginTree(path: DavPath, reason: RetentionReason): PendingVersion {
+  beginTree(path: DavPath, reason: RetentionReason, intentId: number): PendingVersion {
     const id = newVersionId(this.clock());
     const key = this.bytes.keyOf(id);
     this.insert.run({
       id, path, retained_at: this.clock(), size: 0, etag: '', mtime_ms: 0,
-      reason: 'pending', storage: key, pending_reason: reason, source_ino: null, pending_kind: 'tree',
+      reason: 'pending', storage: key, pending_reason: reason, source_ino: null, pending_kind: 'tree', intent_id: intentId,
     });
     return { id, key, path };
   }
@@ -209,7 +212,7 @@ export class RetentionStore {
     return files.map((f, i) => ({
       id: i === 0 ? pending.id : `${pending.id}-${i}`, path: f.path, retained_at: now, size: f.size,
       etag: etagOf(f.path, f.size, f.mtimeMs, f.ino), mtime_ms: f.mtimeMs, reason, storage: f.key,
-      pending_reason: null, source_ino: null, pending_kind: null,
+      pending_reason: null, source_ino: null, pending_kind: null, intent_id: null,
     }));
   }
 
@@ -225,6 +228,11 @@ export class RetentionStore {
   /** A tree that was not moved after all (the rename failed): forgets its pending row. */
   dropTree(pending: PendingVersion): void {
     this.deleteRow.run(pending.id);
+  }
+
+  /** The trees the journaled operation `intentId` was moving out when the process stopped. */
+  pendingTreesOf(intentId: number): PendingVersion[] {
+    return this.selectPendingOfIntent.all(intentId).map((r) => ({ id: r.id, key: r.storage, path: r.path }));
   }
 
   /** MOVE: the history of `from` and below follows it to `to` (synchronous: inside the move's transaction). */

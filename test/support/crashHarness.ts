@@ -55,8 +55,23 @@ export class CrashLab {
     return Date.now() - started;
   }
 
+  private killAfterMs: number | null = null;
+  /** Whether the last armed kill has fired. */
+  killed: Promise<void> = Promise.resolve();
+
+  /** Makes the next request start a timer that SIGKILLs the server `ms` later (random kills at full speed). */
+  armKill(ms: number): void {
+    this.killAfterMs = ms;
+  }
+
   /** A request; null when the connection failed (the server died under it). */
   async request(method: string, path: string, options?: RequestOptions): Promise<TestResponse | null> {
+    if (this.killAfterMs !== null) {
+      const server = this.server!;
+      const ms = this.killAfterMs;
+      this.killAfterMs = null;
+      this.killed = new Promise((resolve) => setTimeout(() => void server.kill9().then(resolve), ms));
+    }
     try {
       return await this.server!.request(method, path, options);
     } catch {

@@ -112,18 +112,20 @@ export const restore: Scenario = {
   async run(lab, dir) {
     const tree = smallFixture(dir);
     await lab.writeTree(dir, tree);
-    const first = await lab.request('PUT', `/${dir}/f.txt`, { body: contentOf(`${dir}/f`, 1) });
-    if (first?.status !== 204) throw new Error(`restore: PUT answered ${first?.status}`);
+    const edited = { ...tree, 'f.txt': contentOf(`${dir}/f`, 1) };
+    const original = new Map([['f.txt', new Set([sha(tree['f.txt'])])]]);
+    const base = { dir, label: 'restore', before: stateOf(tree) };
+    const first = await lab.request('PUT', `/${dir}/f.txt`, { body: edited['f.txt'] });
+    // Killed before the restore itself (random kills): the PUT was the operation.
+    if (first === null) return { ...base, states: [stateOf(tree), stateOf(edited)], sent: new Map([['f.txt', new Set([sha(edited['f.txt'])])]]), acknowledged: new Map(), operationAcknowledged: false };
+    if (first.status !== 204) throw new Error(`restore: PUT answered ${first.status}`);
+    const acknowledged = new Map([['f.txt', new Set([sha(tree['f.txt']), sha(edited['f.txt'])])]]);
     const list = await lab.request('GET', `/${dir}/f.txt?versions`);
-    const [version] = (JSON.parse(list!.text) as { versions: Array<{ id: string }> }).versions;
-    const before = { ...tree, 'f.txt': contentOf(`${dir}/f`, 1) };
+    if (list === null) return { ...base, states: [stateOf(edited)], sent: new Map(), acknowledged, operationAcknowledged: true };
+    const [version] = (JSON.parse(list.text) as { versions: Array<{ id: string }> }).versions;
     const res = await lab.request('POST', `/${dir}/f.txt?restore=${version.id}`);
-    const done = res !== null && res.status === 204;
-    return {
-      dir, label: 'restore', states: [stateOf(before), stateOf(tree)], before: stateOf(before),
-      sent: new Map([['f.txt', new Set([sha(tree['f.txt'])])]]),
-      acknowledged: new Map([['f.txt', new Set([sha(tree['f.txt'])])]]), operationAcknowledged: done,
-    };
+    if (res !== null && res.status !== 204) throw new Error(`restore: POST answered ${res.status}`);
+    return { ...base, states: [stateOf(edited), stateOf(tree)], sent: original, acknowledged, operationAcknowledged: res !== null };
   },
 };
 

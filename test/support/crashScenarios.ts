@@ -46,6 +46,7 @@ function treeOperation(
     async run(lab, dir) {
       const tree = fixture(dir);
       await lab.writeTree(dir, tree);
+      const propped = await tagFiles(lab, dir, tree, ['d/a.txt', 'd/c0/f0.txt', 'x/old1.txt']);
       const res = await op(lab, dir);
       const done = res !== null && res.status >= 200 && res.status < 300;
       if (res !== null && !done) throw new Error(`${name}: ${res.status}`);
@@ -54,9 +55,38 @@ function treeOperation(
       return {
         dir, label: name, states: [stateOf(tree), stateOf(next)], before: stateOf(tree), sent,
         acknowledged: done ? sent : new Map(), operationAcknowledged: done,
+        afterRestart: (l) => expectTagsFollow(l, dir, propped),
       };
     },
   };
+}
+
+/**
+ * Gives the files of `tree` among `paths` a dead property (its own value) before the operation;
+ * returns content sha -> value for the files that got it (PROPPATCH passes no crash point).
+ */
+async function tagFiles(lab: CrashLab, dir: string, tree: Tree, paths: string[]): Promise<Map<string, string>> {
+  const tags = new Map<string, string>();
+  for (const p of paths.filter((q) => q in tree)) {
+    const value = `tag of ${p}`;
+    const res = await lab.request('PROPPATCH', `/${dir}/${p}`, {
+      headers: { 'Content-Type': 'application/xml' },
+      body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:z="urn:x-follow"><D:set><D:prop><z:tag>${value}</z:tag></D:prop></D:set></D:propertyupdate>`,
+    });
+    if (res?.status === 207) tags.set(sha(tree[p]), value);
+  }
+  return tags;
+}
+
+/** Dead properties follow their file: every served file with a tagged content carries that tag (moved or copied along). */
+async function expectTagsFollow(lab: CrashLab, dir: string, tags: Map<string, string>): Promise<void> {
+  if (tags.size === 0) return;
+  for (const [path, content] of await lab.snapshot(dir)) {
+    const value = tags.get(content);
+    if (value === undefined) continue;
+    const got = await propOf(lab.asTestServer(), `/${dir}/${path.split('/').map(encodeURIComponent).join('/')}`, 'urn:x-follow', 'tag');
+    expect({ path, tag: got.value }).toEqual({ path, tag: value });
+  }
 }
 
 const OVERWRITE = ['overwrite:intent', 'overwrite:kept', 'overwrite:written', 'overwrite:committed'];

@@ -111,15 +111,19 @@ export class TreeOperations {
     for (const intent of pending) {
       const srcExists = (await this.store.stat(intent.src)) !== null;
       const dstExists = intent.dst !== null && (await this.store.stat(intent.dst)) !== null;
+      const trees = [];
+      for (const tree of this.retention.pendingTreesOf(intent.id)) trees.push({ tree, kept: (await this.retention.bytes.fingerprint(tree.key)) !== null });
       // A delete happened when its source is gone; a move when the source went and the target is
-      // there; a copy when the target is there (a copy appears at once, when complete).
-      const happened = intent.op === 'delete' ? !srcExists : intent.op === 'move' ? !srcExists && dstExists : dstExists;
-      for (const tree of this.retention.pendingTreesOf(intent.id)) {
-        const kept = await this.retention.bytes.fingerprint(tree.key);
-        if (kept !== null && !happened && intent.op !== 'delete') {
+      // there; a copy when the target is there (a copy appears at once, when complete) and is not
+      // the old one it was to replace (still there when it was never moved aside).
+      const happened = intent.op === 'delete' ? !srcExists
+        : intent.op === 'move' ? !srcExists && dstExists
+        : dstExists && trees.every((t) => t.kept);
+      for (const { tree, kept } of trees) {
+        if (kept && !happened && intent.op !== 'delete') {
           await this.store.putBack(tree.path, this.retention.bytes, tree.key); // roll back: the target as it was
           this.retention.dropTree(tree);
-        } else if (kept !== null) {
+        } else if (kept) {
           const rows = await this.retention.scanTree(tree, this.etagOf);
           this.db.transaction(() => this.retention.recordTree(tree, rows))();
         } else {

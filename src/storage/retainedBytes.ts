@@ -6,7 +6,7 @@
  * filesystem; then they are copied under `<key>.partial` first and renamed into place, so a key
  * that exists is always whole. Host paths never leave storage/.
  */
-import { createReadStream, type Stats } from 'node:fs';
+import { createReadStream, readdirSync, rmdirSync, rmSync, type Dirent } from 'node:fs';
 import { copyFile, link, lstat, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -117,28 +117,40 @@ export class RetainedBytes {
 
   /**
    * Removes every file no key in `known` names (what a crash or an interrupted prune left
-   * behind), partial copies, and empty directories. Returns how many files went.
+   * behind), partial copies, and empty directories. Returns how many entries went. Runs at
+   * start-up, before anything is served: one blocking readdir per directory, no stat per file.
    */
   async sweep(known: ReadonlySet<string>): Promise<number> {
     let removed = 0;
-    const walk = async (rel: string): Promise<boolean> => {
+    const walk = (rel: string): boolean => {
       const host = rel === '' ? this.dir : this.hostOf(rel);
-      const st: Stats | null = await lstat(host).catch(() => null);
-      if (st === null) return true;
-      if (st.isDirectory() && !known.has(rel) && !rel.endsWith(PARTIAL)) {
-        let empty = true;
-        for (const name of await readdir(host)) {
-          if (!(await walk(rel === '' ? name : `${rel}/${name}`))) empty = false;
-        }
-        if (empty && rel !== '') await rmdir(host).catch(() => (empty = false));
-        return empty;
+      let entries: Dirent[];
+      try {
+        entries = readdirSync(host, { withFileTypes: true });
+      } catch (err) {
+        if (errnoOf(err) === 'ENOENT') return true;
+        throw err;
       }
-      if (known.has(rel) || isInside(rel, known)) return false;
-      await rm(host, { recursive: true, force: true });
-      removed += 1;
-      return true;
+      let empty = true;
+      for (const e of entries) {
+        const r = rel === '' ? e.name : `${rel}/${e.name}`;
+        if (known.has(r) || isInside(r, known)) empty = false;
+        else if (e.isDirectory() && !e.name.endsWith(PARTIAL)) {
+          if (walk(r)) {
+            try {
+              rmdirSync(this.hostOf(r));
+            } catch {
+              empty = false;
+            }
+          } else empty = false;
+        } else {
+          rmSync(this.hostOf(r), { recursive: true, force: true });
+          removed += 1;
+        }
+      }
+      return empty;
     };
-    await walk('');
+    walk('');
     return removed;
   }
 

@@ -5,6 +5,8 @@
  * says what checkTrial must find after the restart.
  */
 import { contentOf, stateOf, sha, type CrashLab, type Tree, type TrialExpectation } from './crashHarness';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { propOf } from './conflictKit';
 
 export interface Scenario {
@@ -118,12 +120,29 @@ export const copyTree = treeOperation('COPY tree', ['copy:intent', 'copy:copied'
 export const copyOnto = treeOperation('COPY onto a tree', ['copy:intent', 'replace:aside', 'copy:copied', 'copy:committed'], smallFixture,
   (t) => ({ ...without(t, 'x'), ...rename(only(t, 'd'), 'd', 'x') }), (lab, dir) => lab.request('COPY', `/${dir}/d`, { headers: dest(lab, `/${dir}/x`) }));
 
-export const proppatch = treeOperation('PROPPATCH with a time', ['proppatch:mtime-set'], smallFixture, (t) => t,
+const proppatchWithTime = treeOperation('PROPPATCH with a time', ['proppatch:properties-set', 'proppatch:mtime-set'], smallFixture, (t) => t,
   (lab, dir) => lab.request('PROPPATCH', `/${dir}/f.txt`, {
     headers: { 'Content-Type': 'application/xml' },
     body: '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:z="urn:x-crash"><D:set><D:prop>' +
       '<D:getlastmodified>Mon, 01 Jan 2024 00:00:00 GMT</D:getlastmodified><z:tag>t</z:tag></D:prop></D:set></D:propertyupdate>',
   }));
+
+/** A PROPPATCH of a dead property with a time is all or nothing across a crash: killed after its properties were stored, the time is set at the restart. */
+export const proppatch: Scenario = {
+  ...proppatchWithTime,
+  async run(lab, dir) {
+    const x = await proppatchWithTime.run(lab, dir);
+    return {
+      ...x,
+      async afterRestart(l) {
+        await x.afterRestart?.(l);
+        const tag = await propOf(l.asTestServer(), `/${dir}/f.txt`, 'urn:x-crash', 'tag');
+        const mtimeMs = (await stat(join(l.root, dir, 'f.txt'))).mtimeMs;
+        expect({ tag: tag.value ?? null, timeSet: mtimeMs === Date.UTC(2024, 0, 1) }).toEqual({ tag: 't', timeSet: true });
+      },
+    };
+  },
+};
 
 export function big(files: number): Scenario[] {
   return [

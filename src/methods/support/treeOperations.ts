@@ -8,7 +8,7 @@
  */
 import type { StateDatabase } from '../../state/database';
 import type { IntentJournal, Intent } from '../../state/intentJournal';
-import type { FileStore } from '../../storage/fileStore';
+import type { FileStore, ResourceStat } from '../../storage/fileStore';
 import type { DeadPropertyStore } from '../../props/deadPropertyStore';
 import type { VersionStore } from '../../versions/versionStore';
 import type { LockManager } from '../../locks/lockManager';
@@ -102,6 +102,27 @@ export class TreeOperations {
   }
 
   /**
+   * PROPPATCH of dead properties with a modification time (RFC 4918 §9.2: all or nothing, also
+   * across a crash): the intent and the properties in one transaction, then the time on disk,
+   * then the commit; recovery sets a time the crash left unset. Returns the file's new stat.
+   */
+  async setPropertiesAndTime(path: DavPath, mtimeMs: number, applyProperties: () => void): Promise<ResourceStat> {
+    const before = await this.store.stat(path);
+    const id = this.db.transaction(() => {
+      applyProperties();
+      return this.journal.record('touch', path, null, '0', mtimeMs);
+    })();
+    crashPoint('proppatch:properties-set');
+    const after = await this.store.setModifiedTime(path, mtimeMs);
+    crashPoint('proppatch:mtime-set');
+    this.db.transaction(() => {
+      if (before && !before.isCollection) this.versions.recordMetadataChange(path, before, after);
+      this.journal.complete(id);
+    })();
+    return after;
+  }
+
+  /**
    * Finishes or rolls back what a crash left behind, judging by what is on disk: every intent
    * (with the trees it was moving into retention, while their ETags are still recorded), then the
    * pending versions of overwrites, then the retained bytes no version names.
@@ -109,6 +130,10 @@ export class TreeOperations {
   async recover(): Promise<Intent[]> {
     const pending = this.journal.pending();
     for (const intent of pending) {
+      if (intent.op === 'touch') {
+        await this.recoverTouch(intent);
+        continue;
+      }
       const srcExists = (await this.store.stat(intent.src)) !== null;
       const dstExists = intent.dst !== null && (await this.store.stat(intent.dst)) !== null;
       const trees = [];
@@ -144,6 +169,16 @@ export class TreeOperations {
     await this.retention.recoverPending((p) => this.store.stat(p), this.etagOf);
     await this.retention.sweepOrphans();
     return pending;
+  }
+
+  /** A PROPPATCH whose properties were stored: its modification time is set too (the ETag stays when the content is the one recorded). */
+  private async recoverTouch(intent: Intent): Promise<void> {
+    const before = await this.store.stat(intent.src);
+    const after = before && intent.mtime_ms !== null ? await this.store.setModifiedTime(intent.src, intent.mtime_ms) : null;
+    this.db.transaction(() => {
+      if (before && after && !before.isCollection) this.versions.recordMetadataChange(intent.src, before, after);
+      this.journal.complete(intent.id);
+    })();
   }
 
   private readonly etagOf: EtagOf = (p, size, mtimeMs, ino) => this.versions.etagOf(p, { ino, size, mtimeMs });

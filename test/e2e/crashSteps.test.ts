@@ -2,7 +2,7 @@
  * kill -9 at every journaled step (issue 8, item 6; README "Nothing is lost"): keepdav, started
  * with KEEPDAV_CRASH_AT=<step>[:<n>], kills itself at that step of PUT, overwrite, restore,
  * DELETE, MOVE, COPY (also onto an existing tree), PROPPATCH, inside overwrite storms, and on
- * trees of thousands of files. Each trial's restart must listen within 3 s and find the tree in
+ * trees of thousands of files. Each trial's restart must be listening within 3 s (its CPU time) and find the tree in
  * its old or new state, every replaced or deleted byte listed as a version, and no orphans
  * (test/support/crashHarness.ts). One root and state serve all trials, so recoveries pile up.
  */

@@ -2,8 +2,8 @@
  * Random kill -9 at full speed (issue 8, item 6): each trial prepares its own directory, runs one
  * workload (overwrite storms, PUT, restore, DELETE, MOVE and COPY of trees, also onto a tree,
  * PROPPATCH bursts) and SIGKILLs the server a random 0-30 ms after the first request. The next
- * start must listen within 3 s and find nothing torn, nothing acknowledged lost, every replaced
- * or deleted byte listed, no orphans (test/support/crashHarness.ts). KEEPDAV_CRASH_TRIALS sets
+ * start must be listening within 3 s (its CPU time) and find nothing torn, nothing acknowledged
+ * lost, every replaced or deleted byte listed, no orphans (test/support/crashHarness.ts). KEEPDAV_CRASH_TRIALS sets
  * the number of trials (scripts/crashTrials.ts runs 1,000), KEEPDAV_CRASH_SEED replays a run.
  */
 import { CrashLab, checkTrial, ensureFreshBuild, type TrialExpectation } from '../support/crashHarness';

@@ -20,6 +20,7 @@ import { VersionStore } from './versions/versionStore';
 import { PathMutex } from './concurrency/pathMutex';
 import { TreeOperations } from './methods/support/treeOperations';
 import { RetentionStore } from './versions/retention';
+import { RetainedBytes } from './storage/retainedBytes';
 import { StaleRefusals } from './versions/staleRefusals';
 import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
@@ -90,7 +91,7 @@ export async function openServices(
   const locks = new LockManager(new SqliteLockStore(db), clock, config.lockTimeout);
   const props = new DeadPropertyStore(db);
   const versions = new VersionStore(db);
-  const retention = new RetentionStore(db, join(config.stateDir, 'retained'), config.retention, clock);
+  const retention = new RetentionStore(db, new RetainedBytes(join(config.stateDir, 'retained')), config.retention, clock);
   const tree = new TreeOperations(db, new IntentJournal(db), store, props, versions, locks, retention);
   if (options.recover) await tree.recover();
   const staleRefusals = new StaleRefusals(config.staleDeleteWindowMs, clock);

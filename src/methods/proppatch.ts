@@ -59,11 +59,10 @@ export const proppatch: MethodHandler = async (req, services) => {
     const failed = planned.some((p) => p.status !== 200);
     if (!failed) {
       const mtimeMs = planned.reduce<number | undefined>((last, p) => p.mtimeMs ?? last, undefined);
-      if (mtimeMs !== undefined) {
-        const after = await services.store.setModifiedTime(path, mtimeMs);
-        if (!target.stat.isCollection) services.versions.recordMetadataChange(path, target.stat, after);
-      }
-      services.props.apply(path, planned.flatMap((p) => (p.dead ? [p.dead] : [])));
+      const changes = planned.flatMap((p) => (p.dead ? [p.dead] : []));
+      // With a time, journaled so that a crash cannot leave the properties without the time.
+      if (mtimeMs !== undefined) await services.tree.setPropertiesAndTime(path, mtimeMs, () => services.props.apply(path, changes));
+      else services.props.apply(path, changes);
     }
 
     // One propstat per status, in document order within each (§9.2.1).

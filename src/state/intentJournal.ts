@@ -7,7 +7,8 @@
 import type { StateDatabase } from './database';
 import type { DavPath } from '../paths/davPath';
 
-export type IntentOperation = 'delete' | 'move' | 'copy';
+/** `touch`: a PROPPATCH that sets dead properties and the modification time together. */
+export type IntentOperation = 'delete' | 'move' | 'copy' | 'touch';
 
 export interface Intent {
   id: number;
@@ -15,6 +16,8 @@ export interface Intent {
   src: DavPath;
   dst: DavPath | null;
   depth: '0' | 'infinity';
+  /** The modification time a `touch` sets (ms), else null. */
+  mtime_ms: number | null;
 }
 
 export class IntentJournal {
@@ -25,13 +28,15 @@ export class IntentJournal {
   constructor(db: StateDatabase) {
     db.exec(`CREATE TABLE IF NOT EXISTS intents (
       id INTEGER PRIMARY KEY AUTOINCREMENT, op TEXT NOT NULL, src TEXT NOT NULL, dst TEXT, depth TEXT NOT NULL)`);
-    this.insert = db.prepare('INSERT INTO intents (op, src, dst, depth) VALUES (?, ?, ?, ?)');
+    const columns = (db.prepare('PRAGMA table_info(intents)').all() as { name: string }[]).map((c) => c.name);
+    if (!columns.includes('mtime_ms')) db.exec('ALTER TABLE intents ADD COLUMN mtime_ms REAL');
+    this.insert = db.prepare('INSERT INTO intents (op, src, dst, depth, mtime_ms) VALUES (?, ?, ?, ?, ?)');
     this.remove = db.prepare('DELETE FROM intents WHERE id = ?');
-    this.selectAll = db.prepare<[], Intent>('SELECT id, op, src, dst, depth FROM intents ORDER BY id');
+    this.selectAll = db.prepare<[], Intent>('SELECT id, op, src, dst, depth, mtime_ms FROM intents ORDER BY id');
   }
 
-  record(op: IntentOperation, src: DavPath, dst: DavPath | null, depth: '0' | 'infinity' = 'infinity'): number {
-    return Number(this.insert.run(op, src, dst, depth).lastInsertRowid);
+  record(op: IntentOperation, src: DavPath, dst: DavPath | null, depth: '0' | 'infinity' = 'infinity', mtimeMs: number | null = null): number {
+    return Number(this.insert.run(op, src, dst, depth, mtimeMs).lastInsertRowid);
   }
 
   complete(id: number): void {

@@ -23,10 +23,11 @@ export interface ChildServer {
   stop(): Promise<number | null>;
 }
 
-export function startChildServer(root: string, state: string, extraArgs: string[] = [], timeoutMs = 30_000): Promise<ChildServer> {
+export function startChildServer(root: string, state: string, extraArgs: string[] = [], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<ChildServer> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, 'serve', '--root', root, '--state', state, '--port', '0', '--host', '127.0.0.1', ...extraArgs], {
       cwd: REPO,
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';

@@ -9,6 +9,10 @@ import { startServer, openServices } from './server';
 import { davPathFromUrlPath } from './paths/davPath';
 import { restoreVersion, UnknownVersionError } from './versions/restoreVersion';
 import { formatHttpDate } from './headers/httpDate';
+import { StateInUseError } from './state/stateOwnership';
+import { ForeignStateError } from './state/rootIdentity';
+import { DamagedStateError } from './state/openCheckedDatabase';
+import { restoreThroughServer } from './remoteRestore';
 
 const HELP = `keepdav: a WebDAV server that never silently loses a write
 
@@ -18,7 +22,9 @@ Usage:
       list the retained versions of PATH (also of a deleted file), newest first:
       one a line: version id, time retained, size, ETag, why it was retained
   keepdav restore PATH --version ID --root DIR [--state DIR]
-      bring version ID of PATH back (a restore is itself a new version, so it can be undone)
+      bring version ID of PATH back (a restore is itself a new version, so it can be undone);
+      while a server owns the state, the restore is sent to it (KEEPDAV_USER / KEEPDAV_PASSWORD
+      give its credentials)
 
 PATH is the resource's path on the server, e.g. /docs/report.odt (percent-encoding allowed).
 
@@ -29,7 +35,7 @@ Options for serve:
   --port N                 TCP port; 0 picks a free one (default: ${DEFAULTS.port})
   --host ADDR              address to listen on (default: ${DEFAULTS.host})
   --lock-timeout-min S     floor for granted lock timeouts, seconds (default: ${DEFAULTS.lockTimeout.minSeconds})
-  --lock-timeout-max S     ceiling for granted lock timeouts, seconds, or "infinite" (default: infinite)
+  --lock-timeout-max S     ceiling for granted lock timeouts, seconds, or "infinite" (default: ${DEFAULTS.lockTimeout.maxSeconds}, 7 days)
   --lock-timeout-default S timeout granted when the client asks none (default: ${DEFAULTS.lockTimeout.defaultSeconds})
   --propfind-infinity      answer PROPFIND with Depth: infinity (default: 403 propfind-finite-depth)
   --max-xml-body BYTES     largest XML request body (default: ${DEFAULTS.maxXmlBodyBytes})
@@ -43,6 +49,8 @@ Options for serve:
   --retain-versions N      replaced versions kept per path, 0 turns retention off (default: ${DEFAULTS.retention.maxVersionsPerPath})
   --retain-days D          replaced versions older than D days are pruned (default: ${DEFAULTS.retention.maxAgeMs / 86400000})
   --retain-bytes BYTES     total bytes of replaced versions kept (default: ${DEFAULTS.retention.maxBytes})
+  --new-state              start afresh when the state database is missing or belongs to
+                           another root (the old state is moved aside; default: refuse)
   -h, --help               show this help
 `;
 
@@ -80,6 +88,7 @@ function serveConfig(args: string[]): ConfigInput {
       'retain-versions': { type: 'string' },
       'retain-days': { type: 'string' },
       'retain-bytes': { type: 'string' },
+      'new-state': { type: 'boolean' },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -103,6 +112,7 @@ function serveConfig(args: string[]): ConfigInput {
     hideLockRoot: values['hide-lockroot'],
     staleUploadCheck: values['no-stale-check'] ? false : undefined,
     caseInsensitive: values['case-insensitive'],
+    newState: values['new-state'],
     retention: {
       maxVersionsPerPath: numberOption('retain-versions', values['retain-versions']),
       maxAgeMs: retainDays === undefined ? undefined : retainDays * 86400000,
@@ -123,7 +133,19 @@ async function versionCommand(command: 'versions' | 'restore', args: string[]): 
   if (values.root === undefined) throw new UsageError(`${command} needs --root DIR`);
   if (command === 'restore' && values.version === undefined) throw new UsageError('restore needs --version ID');
   const path = davPathFromUrlPath(positionals[0].startsWith('/') ? positionals[0] : '/' + positionals[0]);
-  const { services, db } = await openServices(resolveConfig({ root: values.root, stateDir: values.state }), { recover: false });
+  const config = resolveConfig({ root: values.root, stateDir: values.state });
+  let opened;
+  try {
+    // versions only reads (SQLite WAL readers run beside a server); restore takes the state, or
+    // hands the restore to the server that holds it.
+    opened = await openServices(config, command === 'versions' ? { recover: false } : { recover: true, own: true });
+  } catch (err) {
+    if (!(err instanceof StateInUseError) || command !== 'restore' || !err.owner?.url) throw err;
+    const outcome = await restoreThroughServer(err.owner.url, path, values.version!);
+    (outcome.ok ? process.stdout : process.stderr).write(`${outcome.ok ? '' : 'keepdav: '}${outcome.message}\n`);
+    return outcome.ok ? 0 : 1;
+  }
+  const { services, db, ownership } = opened;
   try {
     if (command === 'versions') {
       for (const v of services.retention.list(path)) {
@@ -145,6 +167,7 @@ async function versionCommand(command: 'versions' | 'restore', args: string[]): 
     }
   } finally {
     db.close();
+    ownership?.release();
   }
 }
 
@@ -177,6 +200,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError || err instanceof ConfigError || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
       process.stderr.write(`keepdav: ${(err as Error).message}\nRun "keepdav --help" for the options.\n`);
       return 2;
+    }
+    if (err instanceof StateInUseError || err instanceof ForeignStateError || err instanceof DamagedStateError) {
+      process.stderr.write(`keepdav: ${err.message}\n`);
+      return 1;
     }
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' || e.code === 'ENOENT' || e.code === 'ENOTDIR') {

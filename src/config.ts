@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 export interface LockTimeoutSettings {
   /** Floor for granted lock timeouts, seconds (Office asks 120 s but needs longer). */
   minSeconds: number;
-  /** Ceiling for granted lock timeouts, seconds; Infinity grants "Infinite" when asked. */
+  /** Ceiling for granted lock timeouts, seconds (default 7 days); Infinity (opt-in) grants "Infinite" when asked. */
   maxSeconds: number;
   /** Granted when the client asks for none. */
   defaultSeconds: number;
@@ -53,6 +53,8 @@ export interface ServerConfig {
   lockTokenHeaderSubmits: boolean;
   /** Leave DAV:lockroot out of lock answers (for old Office versions that trip over it). */
   hideLockRoot: boolean;
+  /** Start afresh when the state database is missing or belongs to another root (src/state/rootIdentity.ts). */
+  newState: boolean;
 }
 
 export class ConfigError extends Error {
@@ -65,7 +67,8 @@ export class ConfigError extends Error {
 export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   host: '127.0.0.1',
   port: 8080,
-  lockTimeout: { minSeconds: 1, maxSeconds: Infinity, defaultSeconds: 3600 },
+  // A client that asks Infinite (WinSCP) and vanishes must not lock a file forever: 7 days by default.
+  lockTimeout: { minSeconds: 1, maxSeconds: 7 * 24 * 3600, defaultSeconds: 3600 },
   allowPropfindInfinity: false,
   maxXmlBodyBytes: 1024 * 1024,
   maxXmlElements: 10000,
@@ -78,6 +81,7 @@ export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   caseInsensitive: false,
   lockTokenHeaderSubmits: false,
   hideLockRoot: false,
+  newState: false,
   retention: { maxVersionsPerPath: 10, maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 10 * 1024 ** 3 },
 };
 

@@ -11,6 +11,7 @@ import { BadPathError } from '../paths/davPath';
 import * as storage from '../storage/storageErrors';
 import { LockConflictError } from '../locks/lockErrors';
 import { OperationInProgressError } from '../concurrency/pathMutex';
+import { MissingVersionContentError } from '../versions/restoreVersion';
 
 /** `hrefOf` gives a resource's href, with the trailing "/" when it is a collection. */
 export async function toDavError(err: unknown, hrefOf: (path: string) => Promise<string>): Promise<DavError | null> {
@@ -31,6 +32,7 @@ export async function toDavError(err: unknown, hrefOf: (path: string) => Promise
     const op = err.operation;
     return new dav.OperationInProgressError({ id: op.id, method: op.method, href: await hrefOf(op.path), startedAtMs: op.startedAtMs }, 2);
   }
+  if (err instanceof MissingVersionContentError) return new dav.VersionContentMissingError(await hrefOf(err.path), err.id);
   if (err instanceof LockConflictError) return new dav.NoConflictingLockError(await hrefOf(err.conflicting.root));
   if (err instanceof storage.StorageError) {
     const href = await hrefOf(err.path);

@@ -48,6 +48,11 @@ export function adaptRequest(raw: IncomingMessage): DavRequest {
       const value = raw.headers[name];
       return Array.isArray(value) ? value.join(', ') : value;
     },
+    headerCount(name: string): number {
+      let count = 0;
+      for (let i = 0; i < raw.rawHeaders.length; i += 2) if (raw.rawHeaders[i].toLowerCase() === name) count++;
+      return count;
+    },
     clientId: `${raw.socket.remoteAddress ?? ''} ${raw.headers['user-agent'] ?? ''}`,
     hasBody: chunked || (contentLength ?? 0) > 0,
     contentLength,

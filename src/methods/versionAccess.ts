@@ -9,7 +9,7 @@ import { createReadStream } from 'node:fs';
 import type { DavRequest, DavResponse, MethodHandler, Services } from './context';
 import { loadResource, checkPreconditions, requireParentCollection, versionHeaders } from './support/resource';
 import { BadRequestError, MethodNotAllowedError, NotFoundError } from '../conditions/davErrors';
-import { restoreVersion, UnknownVersionError } from '../versions/restoreVersion';
+import { restoreVersion, requireVersionContent, UnknownVersionError } from '../versions/restoreVersion';
 import { contentTypeOf } from '../props/contentType';
 import { formatHttpDate } from '../headers/httpDate';
 import { ALLOWED_METHODS } from './allowedMethods';
@@ -35,6 +35,7 @@ export async function versionAnswer(req: DavRequest, services: Services): Promis
   const version = services.retention.get(id);
   const file = services.retention.contentPath(id);
   if (!version || version.path !== req.path || !file) throw new NotFoundError(`${req.hrefOf(req.path, false)}?version=${id}`);
+  await requireVersionContent(file, req.path, id);
   const headers = { 'Content-Type': contentTypeOf(req.path), 'Content-Length': version.size, 'Last-Modified': formatHttpDate(version.mtimeMs), ETag: version.etag };
   return { status: 200, headers, body: req.method === 'HEAD' ? undefined : createReadStream(file) };
 }

@@ -3,6 +3,7 @@
  * PUT is), and what they replace is itself retained, so a restore can be undone (semantics.md).
  */
 import { createReadStream } from 'node:fs';
+import { access } from 'node:fs/promises';
 import type { FileStore } from '../storage/fileStore';
 import type { VersionStore } from './versionStore';
 import type { RetentionStore } from './retention';
@@ -22,6 +23,23 @@ export class UnknownVersionError extends Error {
   }
 }
 
+/** The version is listed but its retained bytes are gone from the state directory (damaged state). */
+export class MissingVersionContentError extends Error {
+  constructor(readonly path: DavPath, readonly id: string) {
+    super(`the retained bytes of version ${id} of ${path} are missing from the state directory`);
+    this.name = 'MissingVersionContentError';
+  }
+}
+
+/** Throws MissingVersionContentError when the bytes kept at `file` for version `id` are gone. */
+export async function requireVersionContent(file: string, path: DavPath, id: string): Promise<void> {
+  try {
+    await access(file);
+  } catch {
+    throw new MissingVersionContentError(path, id);
+  }
+}
+
 export interface RestoreResult {
   created: boolean;
   etag: string;
@@ -30,11 +48,12 @@ export interface RestoreResult {
   replacedVersionId: string | null;
 }
 
-/** Brings version `id` of `path` back; throws UnknownVersionError, or the store's errors (ParentMissing...). */
+/** Brings version `id` of `path` back; throws UnknownVersionError, MissingVersionContentError, or the store's errors (ParentMissing...). */
 export async function restoreVersion(deps: RestoreDependencies, path: DavPath, id: string): Promise<RestoreResult> {
   const version = deps.retention.get(id);
   const source = deps.retention.contentPath(id);
   if (!version || version.path !== path || !source) throw new UnknownVersionError(path, id);
+  await requireVersionContent(source, path, id);
 
   const current = await deps.store.stat(path);
   const replaced = current && !current.isCollection

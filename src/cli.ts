@@ -13,6 +13,7 @@ import { StateInUseError } from './state/stateOwnership';
 import { ForeignStateError } from './state/rootIdentity';
 import { DamagedStateError } from './state/openCheckedDatabase';
 import { restoreThroughServer } from './remoteRestore';
+import { parseFreeSpaceReserve, type FreeSpaceReserve } from './versions/freeSpaceReserve';
 
 const HELP = `keepdav: a WebDAV server that never silently loses a write
 
@@ -49,6 +50,8 @@ Options for serve:
   --retain-versions N      replaced versions kept per path, 0 turns retention off (default: ${DEFAULTS.retention.maxVersionsPerPath})
   --retain-days D          replaced versions older than D days are pruned (default: ${DEFAULTS.retention.maxAgeMs / 86400000})
   --retain-bytes BYTES     total bytes of replaced versions kept (default: ${DEFAULTS.retention.maxBytes})
+  --min-free SIZE          free space retention never takes: 512MiB, 2G, bytes, or 1% of the disk;
+                           below it the oldest versions are pruned (default: 1%, at most 256 MiB)
   --new-state              start afresh when the state database is missing or belongs to
                            another root (the old state is moved aside; default: refuse)
   -h, --help               show this help
@@ -62,6 +65,13 @@ function numberOption(name: string, value: string | undefined, allowInfinite = f
   const n = Number(value);
   if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n)) throw new UsageError(`--${name} needs a number, not "${value}"`);
   return n;
+}
+
+function freeSpaceOption(value: string | undefined): FreeSpaceReserve | undefined {
+  if (value === undefined) return undefined;
+  const reserve = parseFreeSpaceReserve(value);
+  if (reserve === null) throw new UsageError(`--min-free needs a size (512MiB, 2G, bytes) or a share (1%), not "${value}"`);
+  return reserve;
 }
 
 function serveConfig(args: string[]): ConfigInput {
@@ -89,6 +99,7 @@ function serveConfig(args: string[]): ConfigInput {
       'retain-days': { type: 'string' },
       'retain-bytes': { type: 'string' },
       'new-state': { type: 'boolean' },
+      'min-free': { type: 'string' },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -117,6 +128,7 @@ function serveConfig(args: string[]): ConfigInput {
       maxVersionsPerPath: numberOption('retain-versions', values['retain-versions']),
       maxAgeMs: retainDays === undefined ? undefined : retainDays * 86400000,
       maxBytes: numberOption('retain-bytes', values['retain-bytes']),
+      minFree: freeSpaceOption(values['min-free']),
     },
   };
 }

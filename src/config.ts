@@ -3,6 +3,7 @@
  * `resolveConfig`, which fills defaults and throws ConfigError on a value that cannot work.
  */
 import { resolve } from 'node:path';
+import { DEFAULT_RESERVE, type FreeSpaceReserve } from './versions/freeSpaceReserve';
 
 export interface LockTimeoutSettings {
   /** Floor for granted lock timeouts, seconds (Office asks 120 s but needs longer). */
@@ -20,6 +21,8 @@ export interface RetentionSettings {
   maxAgeMs: number;
   /** Total bytes of replaced versions kept; the oldest go first beyond it. */
   maxBytes: number;
+  /** Free space retention leaves on its filesystem (`--min-free`); the oldest versions go first below it. */
+  minFree: FreeSpaceReserve;
 }
 
 export interface ServerConfig {
@@ -82,7 +85,7 @@ export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   lockTokenHeaderSubmits: false,
   hideLockRoot: false,
   newState: false,
-  retention: { maxVersionsPerPath: 10, maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 10 * 1024 ** 3 },
+  retention: { maxVersionsPerPath: 10, maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 10 * 1024 ** 3, minFree: DEFAULT_RESERVE },
 };
 
 export type ConfigInput = Partial<Omit<ServerConfig, 'lockTimeout' | 'retention'>> & {

@@ -42,11 +42,13 @@ export const put: MethodHandler = async (req, services) => {
 
     // Nothing is lost: the bytes being replaced stay in retention (a hard link, not a copy).
     const replaced = target.stat ? { path, etag: target.etag ?? '', size: target.stat.size, mtimeMs: target.stat.mtimeMs } : null;
-    const { result: written } = await replaceKeepingOld(services.retention, services.store.hostPathOf(path), replaced, 'overwrite', () =>
-      services.store.writeAtomic(path, req.body, { expectedLength, mtimeMs: declaredMtimeMs }),
+    // The new ETag is recorded before the answer; if the state disk refuses it, the write is undone (507, nothing behind).
+    const { result: written, recorded: etag } = await replaceKeepingOld(
+      services.retention, services.store.hostPathOf(path), replaced, 'overwrite',
+      () => services.store.writeAtomic(path, req.body, { expectedLength, mtimeMs: declaredMtimeMs }),
+      (w) => services.versions.recordNewContent(path, w.stat),
     );
     const { stat, created } = written;
-    const etag = services.versions.recordNewContent(path, stat);
     const headers: Record<string, string> = { ...versionHeaders(etag, stat), 'OC-ETag': etag };
     if (declaredMtimeMs !== undefined) headers['X-OC-MTime'] = 'accepted';
     return { status: created ? 201 : 204, headers };

@@ -59,9 +59,10 @@ export async function restoreVersion(deps: RestoreDependencies, path: DavPath, i
   const replaced = current && !current.isCollection
     ? { path, etag: deps.versions.etagOf(path, current), size: current.size, mtimeMs: current.mtimeMs }
     : null;
-  const { result, retainedId } = await replaceKeepingOld(deps.retention, deps.store.hostPathOf(path), replaced, 'restore', () =>
-    deps.store.writeAtomic(path, createReadStream(source), { expectedLength: version.size, mtimeMs: version.mtimeMs }),
+  const { result, recorded: etag, retainedId } = await replaceKeepingOld(
+    deps.retention, deps.store.hostPathOf(path), replaced, 'restore',
+    () => deps.store.writeAtomic(path, createReadStream(source), { expectedLength: version.size, mtimeMs: version.mtimeMs }),
+    (written) => deps.versions.recordNewContent(path, written.stat),
   );
-  const etag = deps.versions.recordNewContent(path, result.stat);
   return { created: result.created, etag, mtimeMs: result.stat.mtimeMs, replacedVersionId: retainedId };
 }

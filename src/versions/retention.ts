@@ -11,6 +11,7 @@ import { mkdir, link, rename, rm, copyFile, lstat, readdir, rmdir } from 'node:f
 import { join, dirname, relative, sep } from 'node:path';
 import type { StateDatabase } from '../state/database';
 import type { DavPath } from '../paths/davPath';
+import { filesystemSpace, reserveBytes, type FreeSpaceReserve } from './freeSpaceReserve';
 
 export type RetentionReason = 'overwrite' | 'delete' | 'restore';
 
@@ -36,6 +37,8 @@ export interface RetentionPolicy {
   maxAgeMs: number;
   /** Total bytes kept; the oldest versions go first beyond it. */
   maxBytes: number;
+  /** Free space left alone on the retention filesystem; the oldest versions go first below it (freeSpaceReserve.ts). */
+  minFree?: FreeSpaceReserve;
 }
 
 interface Row {
@@ -250,7 +253,24 @@ export class RetentionStore {
         doomed.add(row.id);
       }
     }
+    for (const id of await this.keepFreeSpaceReserve()) doomed.add(id);
     return doomed.size;
+  }
+
+  /** Prunes the oldest versions while the retention filesystem has less free space than the reserve. */
+  private async keepFreeSpaceReserve(): Promise<string[]> {
+    if (this.policy.minFree === undefined || this.totalBytes === 0) return [];
+    let space = await filesystemSpace(this.dir);
+    const reserve = reserveBytes(this.policy.minFree, space.total);
+    const pruned: string[] = [];
+    if (space.free >= reserve) return pruned;
+    for (const row of this.selectOldestFirst.all()) {
+      await this.discard(row.id);
+      pruned.push(row.id);
+      space = await filesystemSpace(this.dir);
+      if (space.free >= reserve) break;
+    }
+    return pruned;
   }
 }
 

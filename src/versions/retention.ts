@@ -136,7 +136,7 @@ export class RetentionStore {
     const id = newVersionId(this.clock());
     const storage = join(id.slice(0, 8), id);
     const target = join(this.dir, storage);
-    await mkdir(dirname(target), { recursive: true });
+    await ensureDirectory(this.dir, dirname(target));
     try {
       await link(hostPath, target);
     } catch (err) {
@@ -174,7 +174,7 @@ export class RetentionStore {
     const bundle = newVersionId(this.clock());
     const bundleDir = join(bundle.slice(0, 8), bundle);
     const target = join(this.dir, bundleDir);
-    await mkdir(dirname(target), { recursive: true });
+    await ensureDirectory(this.dir, dirname(target));
     try {
       await rename(hostPath, target);
     } catch (err) {
@@ -277,6 +277,20 @@ export class RetentionStore {
 /** Time-ordered, unguessable version ids: 8 hex digits of seconds, then 8 random bytes. */
 function newVersionId(nowMs: number): string {
   return Math.floor(nowMs / 1000).toString(16).padStart(8, '0') + randomBytes(8).toString('hex');
+}
+
+/**
+ * Creates the retention directory and one bucket in it, one level at a time: a recursive mkdir
+ * reports ENOENT where the disk has no inode left, a single mkdir says ENOSPC (507, not 500).
+ */
+async function ensureDirectory(retentionDir: string, bucket: string): Promise<void> {
+  for (const dir of [retentionDir, bucket]) {
+    try {
+      await mkdir(dir);
+    } catch (err) {
+      if (!isCode(err, 'EEXIST')) throw err;
+    }
+  }
 }
 
 function isCode(err: unknown, ...codes: string[]): boolean {

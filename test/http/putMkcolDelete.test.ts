@@ -273,7 +273,7 @@ describe('PUT', () => {
     let temps: string[] = [];
     do {
       await new Promise((r) => setTimeout(r, 100));
-      temps = (await walk(t.root)).filter((n) => n.split('/').pop()!.startsWith('.keepdav-'));
+      temps = (await walk(t.root)).filter((n) => n.split('/').pop()!.startsWith('.keepdav-tmp-'));
     } while (temps.length > 0 && Date.now() < deadline);
     expect(temps).toEqual([]);
     expect((await readFile(join(t.root, 'abort', 'victim.bin'))).equals(old)).toBe(true);

@@ -9,7 +9,7 @@ import { realpathSync, mkdirSync, existsSync } from 'node:fs';
 import type { ServerConfig } from './config';
 import { ConfigError } from './config';
 import type { StateDatabase } from './state/database';
-import { openCheckedDatabase, withDamageCheck, STATE_DATABASE_FILE } from './state/openCheckedDatabase';
+import { openCheckedDatabase, withDamageCheck, isDamage, DamagedStateError, STATE_DATABASE_FILE } from './state/openCheckedDatabase';
 import { acquireStateOwnership, type StateOwnership } from './state/stateOwnership';
 import { rootStateMismatch, abandonState, bindStateToRoot, ForeignStateError } from './state/rootIdentity';
 import { IntentJournal } from './state/intentJournal';
@@ -89,12 +89,13 @@ export async function openServices(config: ServerConfig, options: OpenOptions = 
   let db: StateDatabase | null = null;
   try {
     db = openOwnedDatabase(config, store.root, ownership !== null, log);
-    const services = await withDamageCheck(config.stateDir, () => wireServices(config, store, db!, options.clock ?? Date.now));
+    const services = withDamageCheck(config.stateDir, () => wireServices(config, store, db!, clock));
     if (options.recover) await services.tree.recover();
     return { services, db, ownership };
   } catch (err) {
     db?.close();
     ownership?.release();
+    if (isDamage(err)) throw new DamagedStateError(join(config.stateDir, STATE_DATABASE_FILE), (err as Error).message);
     throw err;
   }
 }

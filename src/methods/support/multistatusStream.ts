@@ -19,6 +19,7 @@ import type { PropfindRequest } from '../../xml/requests';
 import type { PropertyContext } from '../../props/liveProperties';
 import type { DeadProperty } from '../../props/deadPropertyStore';
 import type { MemberBatches } from '../../storage/listCollection';
+import type { DavPath } from '../../paths/davPath';
 import { collectProperties, propResponse, propstat } from './propertyValues';
 import { StreamedXmlDocument, el } from '../../xml/build';
 import { DAV_NS } from '../../xml/tree';
@@ -44,12 +45,22 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
   const first = doc.open() + doc.fragment(propResponse(target.href, collectProperties(services, target, request, usage)));
   const listing = plan.depth > 0 && target.stat!.isCollection ? await services.store.listInBatches(target.path, LISTING_BATCH) : null;
 
+  const failedMember = (href: string): string => doc.fragment(el(DAV_NS, 'response', el(DAV_NS, 'href', href), propstat([], 500)));
   const renderMember = (member: Resource, dead: readonly DeadProperty[]): string => {
     try {
       return doc.fragment(propResponse(member.href, collectProperties(services, member, request, usage, dead)));
     } catch (err) {
       log(`PROPFIND ${member.href}: ${(err as Error).message}`);
-      return doc.fragment(el(DAV_NS, 'response', el(DAV_NS, 'href', member.href), propstat([], 500)));
+      return failedMember(member.href);
+    }
+  };
+  /** One query each for a batch's dead properties and ETags; null when the state store fails (each member then answers 500). */
+  const batchLookups = (paths: DavPath[], filePaths: DavPath[]) => {
+    try {
+      return { deadOf: services.props.listMany(paths), etagOf: services.versions.etagsOfMany(filePaths) };
+    } catch (err) {
+      log(`PROPFIND: looking up ${paths.length} members failed: ${(err as Error).message}`);
+      return null;
     }
   };
 
@@ -64,13 +75,16 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
           return;
         }
         if (batch === null) return;
-        const paths = batch.map((m) => m.path);
-        const deadOf = services.props.listMany(paths);
-        const etagOf = services.versions.etagsOfMany(batch.filter((m) => !m.isCollection).map((m) => m.path));
+        const lookups = batchLookups(batch.map((m) => m.path), batch.filter((m) => !m.isCollection).map((m) => m.path));
         let chunk = '';
         for (const stat of batch) {
-          const member: Resource = { path: stat.path, stat, etag: stat.isCollection ? null : etagOf(stat.path, stat), href: req.hrefOf(stat.path, stat.isCollection) };
-          chunk += renderMember(member, deadOf.get(stat.path) ?? []);
+          const href = req.hrefOf(stat.path, stat.isCollection);
+          if (lookups === null) {
+            chunk += failedMember(href);
+            continue;
+          }
+          const member: Resource = { path: stat.path, stat, etag: stat.isCollection ? null : lookups.etagOf(stat.path, stat), href };
+          chunk += renderMember(member, lookups.deadOf.get(stat.path) ?? []);
           if (below > 0 && stat.isCollection) {
             yield chunk;
             chunk = '';

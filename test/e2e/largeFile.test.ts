@@ -45,7 +45,7 @@ if (!enoughSpace && process.env.CI) {
 const describeWithSpace = enoughSpace ? describe : describe.skip;
 
 /** The root's entries but `.keepdav-state-id`, which ties the root to its state (README, "What is stored where"). */
-const servedNames = async () => (await readdir(root)).filter((n) => n !== '.keepdav-state-id');
+const servedNames = async (root: string) => (await readdir(root)).filter((n) => n !== '.keepdav-state-id');
 
 const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
 const log = (line: string) => process.stdout.write(`[largeFile] ${line}\n`);
@@ -105,7 +105,7 @@ describeWithSpace('PUT and GET of a file larger than 4 GiB', () => {
     const onDisk = await sha256OfFile(join(root, 'big.bin'));
     expect(onDisk.size).toBe(TOTAL);
     expect(onDisk.sha256).toBe(put.sha256);
-    expect(await servedNames()).toEqual(['big.bin']);
+    expect(await servedNames(root)).toEqual(['big.bin']);
 
     const head = await server.request('HEAD', '/big.bin');
     expect(head.status).toBe(200);
@@ -154,7 +154,7 @@ describeWithSpace('PUT and GET of a file larger than 4 GiB', () => {
 
     const del = await server.request('DELETE', '/big.bin');
     expect(del.status).toBe(204);
-    expect(await servedNames()).toEqual([]);
+    expect(await servedNames(root)).toEqual([]);
     // --retain-versions 0: neither the replaced nor the deleted file was kept in the state dir.
     expect(await treeBytes(state)).toBeLessThan(64 * MiB);
   }, 150_000);

@@ -43,7 +43,7 @@ beforeAll(async () => {
   mkdirSync(dir, { recursive: true });
   for (let i = 0; i < MEMBERS; i++) closeSync(openSync(join(dir, `file-${String(i).padStart(6, '0')}.txt`), 'w'));
   closeSync(openSync(join(base, 'root', 'other.txt'), 'w'));
-  server = await startChildServer(join(base, 'root'), join(base, 'state'));
+  server = await startChildServer(join(base, 'root'), join(base, 'state'), [], 120_000);
 });
 
 afterAll(async () => {

@@ -46,7 +46,7 @@ let base: string;
 const servers: ChildServer[] = [];
 
 async function serve(root: string, state: string, extra: string[] = []): Promise<ChildServer> {
-  const s = await startChildServer(root, state, extra);
+  const s = await startChildServer(root, state, extra, 120_000); // generous: under a loaded CI machine ts-node starts slowly
   servers.push(s);
   return s;
 }

@@ -15,6 +15,10 @@ import { restoreVersion, UnknownVersionError } from './versions/restoreVersion';
 import { listTrash } from './versions/trash';
 import { StorageError } from './storage/storageErrors';
 import { formatHttpDate } from './headers/httpDate';
+import { StateInUseError } from './state/stateOwnership';
+import { ForeignStateError } from './state/rootIdentity';
+import { DamagedStateError } from './state/openCheckedDatabase';
+import { restoreThroughServer } from './remoteRestore';
 
 const HELP = `keepdav: a WebDAV server that never silently loses a write
 
@@ -25,7 +29,8 @@ Usage:
       one a line: version id, time retained, size, ETag, why it was retained
   keepdav restore PATH --version ID --root DIR [--state DIR] [--to NEWPATH]
       bring version ID of PATH back (a restore is itself a new version, so it can be undone);
-      --to writes it at NEWPATH instead (what is there is retained too)
+      --to writes it at NEWPATH instead (what is there is retained too); while a server owns
+      the state, the restore is sent to it (KEEPDAV_USER / KEEPDAV_PASSWORD give its credentials)
   keepdav trash DIR --root DIR [--state DIR]
       list what was deleted at or below the collection DIR, newest deletion first: one a line:
       version id, time deleted, size, ETag, path, all version ids of that path
@@ -53,7 +58,20 @@ async function versionCommand(command: 'versions' | 'restore', args: string[]): 
   if (values.root === undefined) throw new UsageError(`${command} needs --root DIR`);
   if (command === 'restore' && values.version === undefined) throw new UsageError('restore needs --version ID');
   const path = davPathFromUrlPath(positionals[0].startsWith('/') ? positionals[0] : '/' + positionals[0]);
-  const { services, db } = await openServices(resolveConfig({ root: values.root, stateDir: values.state }), { recover: false });
+  const config = resolveConfig({ root: values.root, stateDir: values.state });
+  let opened;
+  try {
+    // versions only reads (SQLite WAL readers run beside a server); restore takes the state, or
+    // hands the restore to the server that holds it.
+    opened = await openServices(config, command === 'versions' ? { recover: false } : { recover: true, own: true });
+  } catch (err) {
+    if (!(err instanceof StateInUseError) || command !== 'restore' || !err.owner?.url) throw err;
+    const to = values.to === undefined ? path : davPathFromUrlPath(values.to.startsWith('/') ? values.to : '/' + values.to);
+    const outcome = await restoreThroughServer(err.owner.url, path, values.version!, to);
+    (outcome.ok ? process.stdout : process.stderr).write(`${outcome.ok ? '' : 'keepdav: '}${outcome.message}\n`);
+    return outcome.ok ? 0 : 1;
+  }
+  const { services, db, ownership } = opened;
   try {
     if (command === 'versions') {
       for (const v of services.retention.list(path)) {
@@ -77,6 +95,7 @@ async function versionCommand(command: 'versions' | 'restore', args: string[]): 
     }
   } finally {
     db.close();
+    ownership?.release();
   }
 }
 
@@ -145,6 +164,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError || err instanceof ConfigError || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
       process.stderr.write(`keepdav: ${(err as Error).message}\nRun "keepdav --help" for the options.\n`);
       return 2;
+    }
+    if (err instanceof StateInUseError || err instanceof ForeignStateError || err instanceof DamagedStateError) {
+      process.stderr.write(`keepdav: ${err.message}\n`);
+      return 1;
     }
     const e = err as NodeJS.ErrnoException;
     if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' || e.code === 'ENOENT' || e.code === 'ENOTDIR') {

@@ -6,11 +6,12 @@ import { resolve } from 'node:path';
 import { parseAccessRules, type AccessLevel, type AccessRule } from './auth/accessRules';
 import { normalizeBasePath } from './paths/basePath';
 import { checkTrustedProxies } from './http/proxyTrust';
+import { DEFAULT_RESERVE, type FreeSpaceReserve } from './versions/freeSpaceReserve';
 
 export interface LockTimeoutSettings {
   /** Floor for granted lock timeouts, seconds (Office asks 120 s but needs longer). */
   minSeconds: number;
-  /** Ceiling for granted lock timeouts, seconds; Infinity grants "Infinite" when asked. */
+  /** Ceiling for granted lock timeouts, seconds (default 7 days); Infinity (opt-in) grants "Infinite" when asked. */
   maxSeconds: number;
   /** Granted when the client asks for none. */
   defaultSeconds: number;
@@ -23,6 +24,8 @@ export interface RetentionSettings {
   maxAgeMs: number;
   /** Total bytes of replaced versions kept; the oldest go first beyond it. */
   maxBytes: number;
+  /** Free space retention leaves on its filesystem (`--min-free`); the oldest versions go first below it. */
+  minFree: FreeSpaceReserve;
 }
 
 export interface ServerConfig {
@@ -72,6 +75,8 @@ export interface ServerConfig {
   basePath: string;
   /** Peers (addresses or CIDR ranges) whose Forwarded / X-Forwarded-* headers are believed. */
   trustProxy: string[];
+  /** Start afresh when the state database is missing or belongs to another root (src/state/rootIdentity.ts). */
+  newState: boolean;
 }
 
 export interface TlsFiles {
@@ -89,7 +94,8 @@ export class ConfigError extends Error {
 export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   host: '127.0.0.1',
   port: 8080,
-  lockTimeout: { minSeconds: 1, maxSeconds: Infinity, defaultSeconds: 3600 },
+  // A client that asks Infinite (WinSCP) and vanishes must not lock a file forever: 7 days by default.
+  lockTimeout: { minSeconds: 1, maxSeconds: 7 * 24 * 3600, defaultSeconds: 3600 },
   allowPropfindInfinity: false,
   maxXmlBodyBytes: 1024 * 1024,
   maxXmlElements: 10000,
@@ -109,7 +115,8 @@ export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   authFailLimit: 10,
   basePath: '',
   trustProxy: [],
-  retention: { maxVersionsPerPath: 10, maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 10 * 1024 ** 3 },
+  newState: false,
+  retention: { maxVersionsPerPath: 10, maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 10 * 1024 ** 3, minFree: DEFAULT_RESERVE },
 };
 
 export type ConfigInput = Partial<Omit<ServerConfig, 'lockTimeout' | 'retention' | 'access'>> & {

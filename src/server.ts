@@ -9,7 +9,10 @@ import { relative, isAbsolute, resolve, dirname, basename, join } from 'node:pat
 import { realpathSync, mkdirSync, existsSync } from 'node:fs';
 import type { ServerConfig } from './config';
 import { ConfigError } from './config';
-import { openStateDatabase, type StateDatabase } from './state/database';
+import type { StateDatabase } from './state/database';
+import { openCheckedDatabase, withDamageCheck, isDamage, DamagedStateError, STATE_DATABASE_FILE } from './state/openCheckedDatabase';
+import { acquireStateOwnership, type StateOwnership } from './state/stateOwnership';
+import { rootStateMismatch, abandonState, bindStateToRoot, ForeignStateError } from './state/rootIdentity';
 import { IntentJournal } from './state/intentJournal';
 import { FileStore } from './storage/fileStore';
 import { StorageError, NotFoundError, NotACollectionError } from './storage/storageErrors';
@@ -30,8 +33,8 @@ import { AccessControl } from './auth/accessControl';
 import { assertSafeToServe } from './auth/safeDefault';
 import { readTlsFiles } from './http/tlsFiles';
 
-/** A temporary untouched this long belongs to no upload in progress (the idle timeout ends stalled ones). */
-const STALE_TEMPORARY_MS = 10 * 60 * 1000;
+/** With the single owner established, every temporary found at start is an orphan of a crash. */
+const EVERY_TEMPORARY = -Infinity;
 
 export interface RunningServer {
   readonly url: string;
@@ -67,14 +70,20 @@ function assertStateOutsideRoot(root: string, stateDir: string): void {
   mkdirSync(stateDir, { recursive: true });
 }
 
+export interface OpenOptions {
+  /** Finish what a crash interrupted (only the owner of the state may). */
+  recover: boolean;
+  /** Take the state directory (src/state/stateOwnership.ts) and check it belongs to the root; the server and the CLI's restore do. */
+  own?: boolean;
+  clock?: () => number;
+  log?: (line: string) => void;
+}
+
 /**
  * Opens the stores and wires the services. `recover` finishes what a crash interrupted; only the
- * server does that at start-up (the CLI's versions/restore may run beside a live server).
+ * owner of the state does that at start-up (the CLI's versions may run beside a live server).
  */
-export async function openServices(
-  config: ServerConfig,
-  options: { recover: boolean; clock?: () => number; log?: (line: string) => void } = { recover: true },
-): Promise<{ services: Services; db: StateDatabase }> {
+export async function openServices(config: ServerConfig, options: OpenOptions = { recover: true, own: true }): Promise<{ services: Services; db: StateDatabase; ownership: StateOwnership | null }> {
   const clock = options.clock ?? Date.now;
   const access = new AccessControl(config, clock, options.log ?? (() => undefined));
   let store: FileStore;
@@ -87,16 +96,50 @@ export async function openServices(
     throw err;
   }
   assertStateOutsideRoot(store.root, config.stateDir);
-  const db = openStateDatabase(config.stateDir);
+  const log = options.log ?? (() => undefined);
+  const ownership = options.own ? acquireStateOwnership(config.stateDir) : null;
+  let db: StateDatabase | null = null;
+  try {
+    db = openOwnedDatabase(config, store.root, ownership !== null, log);
+    const services = withDamageCheck(config.stateDir, () => wireServices(config, store, db!, clock, access));
+    if (options.recover) await services.tree.recover();
+    return { services, db, ownership };
+  } catch (err) {
+    db?.close();
+    ownership?.release();
+    if (isDamage(err)) throw new DamagedStateError(join(config.stateDir, STATE_DATABASE_FILE), (err as Error).message);
+    throw err;
+  }
+}
+
+/** Opens the state database; the owner also checks it belongs to the root (or starts afresh with --new-state). */
+function openOwnedDatabase(config: ServerConfig, rootHost: string, owner: boolean, log: (line: string) => void): StateDatabase {
+  const hadDatabase = existsSync(join(config.stateDir, STATE_DATABASE_FILE));
+  let db = openCheckedDatabase(config.stateDir);
+  if (!owner) return db;
+  const mismatch = withDamageCheck(config.stateDir, () => rootStateMismatch(rootHost, config.stateDir, db, hadDatabase));
+  if (mismatch !== null) {
+    if (!config.newState) {
+      db.close();
+      throw new ForeignStateError(mismatch);
+    }
+    db.close();
+    const aside = abandonState(config.stateDir);
+    log(`--new-state: ${mismatch}; starting afresh${aside ? ` (the old state is in ${aside})` : ''}`);
+    db = openCheckedDatabase(config.stateDir);
+  }
+  bindStateToRoot(rootHost, db, log);
+  return db;
+}
+
+function wireServices(config: ServerConfig, store: FileStore, db: StateDatabase, clock: () => number, access: AccessControl): Services {
   const locks = new LockManager(new SqliteLockStore(db), clock, config.lockTimeout);
   const props = new DeadPropertyStore(db);
   const versions = new VersionStore(db);
   const retention = new RetentionStore(db, new RetainedBytes(join(config.stateDir, 'retained')), config.retention, clock);
   const tree = new TreeOperations(db, new IntentJournal(db), store, props, versions, locks, retention);
-  if (options.recover) await tree.recover();
   const staleRefusals = new StaleRefusals(config.staleDeleteWindowMs, clock);
-  const services: Services = { config, store, locks, props, versions, writes: new PathMutex(), tree, retention, staleRefusals, access };
-  return { services, db };
+  return { config, store, locks, props, versions, writes: new PathMutex(), tree, retention, staleRefusals, access };
 }
 
 export async function startServer(
@@ -106,9 +149,18 @@ export async function startServer(
 ): Promise<RunningServer> {
   assertSafeToServe(config);
   const tls = config.tls ? readTlsFiles(config.tls) : null;
-  const { services, db } = await openServices(config, { recover: true, clock: options.clock, log });
+  const { services, db, ownership } = await openServices(config, { recover: true, own: true, clock: options.clock, log });
   const weak = services.access.weakHashWarning();
   if (weak) log(weak);
+  try {
+    // Temporaries a crash left in the served tree go before anyone can be served (never reachable by URL, but they take space).
+    const swept = await sweepStaleTemporaries(services.store.root, EVERY_TEMPORARY);
+    if (swept > 0) log(`removed ${swept} temporary file(s) left by an interrupted upload or copy`);
+  } catch (err) {
+    db.close();
+    ownership?.release();
+    throw err;
+  }
   const serverOptions = {
     // Slow clients cannot pin a connection while sending headers; bodies may take as long as
     // they keep moving (the idle timeout below), so multi-GiB uploads still succeed.
@@ -127,23 +179,24 @@ export async function startServer(
   });
 
   await new Promise<void>((resolvePromise, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => {
+      db.close();
+      ownership?.release();
+      reject(err);
+    });
     server.listen(config.port, config.host, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolvePromise();
     });
   });
   const port = (server.address() as AddressInfo).port;
-  // In the background: temporaries a crash left behind (never reachable by URL, but they take space).
-  void sweepStaleTemporaries(services.store.root, STALE_TEMPORARY_MS).then(
-    (n) => n > 0 && log(`removed ${n} temporary file(s) left by an interrupted upload or copy`),
-    (err: Error) => log(`sweeping temporaries failed: ${err.message}`),
-  );
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `${tls ? 'https' : 'http'}://${host}:${port}${config.basePath}/`;
+  ownership?.recordUrl(url);
 
   let closing: Promise<void> | null = null;
   return {
-    url: `${tls ? 'https' : 'http'}://${host}:${port}${config.basePath}/`,
+    url,
     port,
     services,
     reload(next = config) {
@@ -158,6 +211,7 @@ export async function startServer(
         server.close(() => {
           clearTimeout(timer);
           db.close();
+          ownership?.release();
           resolvePromise();
         });
         server.closeIdleConnections();

@@ -286,3 +286,28 @@ export class TooManyAttemptsError extends DavError {
     super(`too many failed sign-ins from this address; retry in ${retryAfterSeconds} s`, { headers: { 'Retry-After': String(retryAfterSeconds) } });
   }
 }
+
+/**
+ * 403 destination-is-ancestor: COPY or MOVE onto a collection that contains the source. With
+ * Overwrite: T the destination is deleted first (RFC 4918 §9.8.4, §9.9.3), which would destroy
+ * the source itself; like source and destination being the same resource (§9.8.5, §9.9.4) it is 403.
+ */
+export class DestinationIsAncestorError extends DavError {
+  readonly status = 403;
+  readonly code = 'destination-is-ancestor';
+  constructor(destinationHref: string, method: string) {
+    super(`cannot ${method} onto ${destinationHref}: it contains the source, which replacing it would destroy`, { facts: { destination: destinationHref } });
+  }
+}
+
+/**
+ * 410 version-content-missing: the version is listed but its retained bytes are gone from the
+ * state directory (deleted by hand, a damaged disk). The listing stays; the bytes cannot come back.
+ */
+export class VersionContentMissingError extends DavError {
+  readonly status = 410;
+  readonly code = 'version-content-missing';
+  constructor(href: string, versionId: string) {
+    super(`the retained bytes of version ${versionId} of ${href} are missing from the state directory`, { facts: { href, version: versionId } });
+  }
+}

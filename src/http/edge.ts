@@ -63,7 +63,9 @@ async function handle(
     return await handler(request, services);
   } catch (err) {
     const hrefOfExisting = async (path: string) => hrefOf(path, (await services.store.stat(path).catch(() => null))?.isCollection ?? false, edge.basePath);
-    const davError = await toDavError(err, hrefOfExisting);
+    const davError = await toDavError(err, hrefOfExisting, (req.url ?? '/').split('?')[0]);
+    // Damaged state and a full disk need an administrator: say so in the log, not only to the client.
+    if (davError && (davError.status === 410 || davError.status === 507)) log(`${req.method} ${req.url}: ${davError.status} ${davError.code}: ${davError.message}`);
     if (davError) return renderDavError(davError, prefersProblemJson(req.headers.accept));
     log(`internal error on ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
     return INTERNAL_ERROR;

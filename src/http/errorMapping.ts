@@ -11,9 +11,13 @@ import { BadPathError } from '../paths/davPath';
 import * as storage from '../storage/storageErrors';
 import { LockConflictError } from '../locks/lockErrors';
 import { OperationInProgressError } from '../concurrency/pathMutex';
+import { MissingVersionContentError } from '../versions/restoreVersion';
 
-/** `hrefOf` gives a resource's href, with the trailing "/" when it is a collection. */
-export async function toDavError(err: unknown, hrefOf: (path: string) => Promise<string>): Promise<DavError | null> {
+/**
+ * `hrefOf` gives a resource's href, with the trailing "/" when it is a collection; `requestHref`
+ * names the request's resource where the error itself names none (a full state disk).
+ */
+export async function toDavError(err: unknown, hrefOf: (path: string) => Promise<string>, requestHref = '/'): Promise<DavError | null> {
   if (err instanceof DavError) return err;
   if (err instanceof HeaderSyntaxError) return new dav.BadRequestError(`malformed ${err.header} header: ${err.detail}`);
   if (err instanceof BadPathError) return new dav.BadRequestError(err.message);
@@ -31,6 +35,7 @@ export async function toDavError(err: unknown, hrefOf: (path: string) => Promise
     const op = err.operation;
     return new dav.OperationInProgressError({ id: op.id, method: op.method, href: await hrefOf(op.path), startedAtMs: op.startedAtMs }, 2);
   }
+  if (err instanceof MissingVersionContentError) return new dav.VersionContentMissingError(await hrefOf(err.path), err.id);
   if (err instanceof LockConflictError) return new dav.NoConflictingLockError(await hrefOf(err.conflicting.root));
   if (err instanceof storage.StorageError) {
     const href = await hrefOf(err.path);
@@ -43,5 +48,7 @@ export async function toDavError(err: unknown, hrefOf: (path: string) => Promise
     if (err instanceof storage.AccessDeniedError) return new dav.ForbiddenError('access-denied', `access to ${href} is denied`);
     if (err instanceof storage.IncompleteBodyError) return new dav.BadRequestError('the request body ended before Content-Length bytes or ran past it');
   }
+  // No space on the state disk (SQLITE_FULL, or ENOSPC keeping a version) is the same 507.
+  if (storage.isNoSpace(err)) return new dav.InsufficientStorageError(requestHref);
   return null;
 }

@@ -91,6 +91,11 @@ export function adaptRequest(raw: IncomingMessage, edge: EdgeSettings = DIRECT_E
     query: new URLSearchParams(queryStart >= 0 ? target.slice(queryStart + 1) : ''),
     trailingSlash: urlPath.length > 1 && urlPath.endsWith('/'),
     header,
+    headerCount(name: string): number {
+      let count = 0;
+      for (let i = 0; i < raw.rawHeaders.length; i += 2) if (raw.rawHeaders[i].toLowerCase() === name) count++;
+      return count;
+    },
     clientId: `${client.address} ${raw.headers['user-agent'] ?? ''}`,
     clientAddress: client.address,
     hostsOfThisServer: [ownHost, client.host].filter((h): h is string => h !== undefined),

@@ -25,6 +25,8 @@ export interface DavRequest {
   readonly query: URLSearchParams;
   /** One header's value (lower-case name); repeated headers joined with ", ". */
   header(name: string): string | undefined;
+  /** How many times a header occurs (node joins repeated headers; some must occur once). */
+  headerCount(name: string): number;
   /** Who is asking: remote address and User-Agent (to recognise one client's follow-up requests). */
   readonly clientId: string;
   /** The client's address: the socket's peer, or what a trusted proxy names (--trust-proxy). */

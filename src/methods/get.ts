@@ -7,7 +7,10 @@ import { loadResource, checkPreconditions, versionHeaders, type Resource } from 
 import { NotFoundError, RangeNotSatisfiableError } from '../conditions/davErrors';
 import { parseRange, ifRangeAllows } from '../headers/range';
 import { contentTypeOf } from '../props/contentType';
-import { collectionIndexHtml } from './support/collectionIndex';
+import { indexHead, indexRow, INDEX_TAIL } from './support/collectionIndex';
+import { LISTING_BATCH } from './support/multistatusStream';
+import { Readable } from 'node:stream';
+import { setImmediate as turnOfEventLoop } from 'node:timers/promises';
 import { isVersionRequest, versionAnswer } from './versionAccess';
 import { isTrashRequest, trashAnswer } from './trashAccess';
 import { resolveEquivalentPath } from './support/equivalentNames';
@@ -57,12 +60,22 @@ async function fileAnswer(req: DavRequest, services: Services, resource: Resourc
   return { status: 200, headers, body: await services.store.openRead(resource.path) };
 }
 
+/** The HTML index, streamed a batch of members at a time in directory order (bounded memory for huge collections). */
 async function collectionAnswer(req: DavRequest, services: Services, resource: Resource): Promise<DavResponse> {
-  const members = (await services.store.list(resource.path)).filter((m) => services.access.mayRead(req.user, m.path));
-  const html = collectionIndexHtml(resource.href, members.map((m) => ({ name: baseName(m.path), href: req.hrefOf(m.path, m.isCollection), isCollection: m.isCollection, size: m.size, mtimeMs: m.mtimeMs })), resource.path === '/');
-  return {
-    status: 200,
-    headers: { ...versionHeaders(null, resource.stat!), 'Content-Type': 'text/html; charset=utf-8' },
-    body: req.method === 'HEAD' ? undefined : html,
-  };
+  const headers = { ...versionHeaders(null, resource.stat!), 'Content-Type': 'text/html; charset=utf-8' };
+  if (req.method === 'HEAD') return { status: 200, headers };
+  const batches = await services.store.listInBatches(resource.path, LISTING_BATCH);
+  async function* page(): AsyncGenerator<string> {
+    try {
+      yield indexHead(resource.href, resource.path === '/');
+      for (let batch = await batches.next(); batch !== null; batch = await batches.next()) {
+        yield batch.filter((m) => services.access.mayRead(req.user, m.path)).map((m) => indexRow({ name: baseName(m.path), href: req.hrefOf(m.path, m.isCollection), isCollection: m.isCollection, size: m.size, mtimeMs: m.mtimeMs })).join('');
+        await turnOfEventLoop();
+      }
+      yield INDEX_TAIL;
+    } finally {
+      await batches.close();
+    }
+  }
+  return { status: 200, headers, body: Readable.from(page(), { objectMode: false }) };
 }

@@ -3,18 +3,17 @@ import type { MethodHandler } from './context';
 import { loadResource, checkPreconditions, requireParentCollection } from './support/resource';
 import { MethodNotAllowedError, UnsupportedMediaTypeError } from '../conditions/davErrors';
 import { ALLOWED_METHODS } from './allowedMethods';
-import { refuseDuplicateName, creationClaims } from './support/equivalentNames';
+import { addressedMember, creationClaims } from './support/equivalentNames';
 
 export const mkcol: MethodHandler = async (req, services) => {
   // §9.3: a body we do not understand (we support no extended MKCOL) is 415.
   if (req.hasBody) throw new UnsupportedMediaTypeError('MKCOL with a request body is not supported');
 
   return services.writes.run(creationClaims(services, req.path, false), async () => {
-    const target = await loadResource(req, services, req.path);
-    // §9.3.1: MKCOL on an existing resource (mapped URL) is 405.
-    if (target.stat) throw new MethodNotAllowedError('already-exists', `${target.href} already exists`, ALLOWED_METHODS.replace('MKCOL, ', ''));
+    // §9.3.1: MKCOL on an existing resource (mapped URL) is 405; so is MKCOL by a name equivalent to an existing member's.
+    const target = await loadResource(req, services, await addressedMember(req, services, req.path));
+    if (target.stat) throw new MethodNotAllowedError('already-exists', `${target.href} already exists`, ALLOWED_METHODS.replace('MKCOL, ', ''), { href: target.href });
     await requireParentCollection(req, services, req.path);
-    await refuseDuplicateName(req, services, req.path);
     await checkPreconditions(req, services, target, { membershipChanges: [req.path] });
     await services.store.makeCollection(req.path);
     return { status: 201, headers: { Location: req.hrefOf(req.path, true) } };

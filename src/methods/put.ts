@@ -5,7 +5,7 @@
  */
 import type { DavRequest, MethodHandler, Services } from './context';
 import { loadResource, checkPreconditions, requireParentCollection, versionHeaders, factsOf, type Resource } from './support/resource';
-import { refuseDuplicateName, creationClaims } from './support/equivalentNames';
+import { addressedMember, creationClaims } from './support/equivalentNames';
 import { BadRequestError, MethodNotAllowedError, StaleVersionError } from '../conditions/davErrors';
 import { checkStaleUpload } from '../conditions/staleVersion';
 import { hasContentRange } from '../headers/contentRange';
@@ -26,26 +26,29 @@ export const put: MethodHandler = async (req, services) => {
   if (req.path === ROOT) throw new MethodNotAllowedError('is-a-collection', 'PUT on the root collection', COLLECTION_METHODS);
 
   return services.writes.run(creationClaims(services, req.path, false), async () => {
-    const target = await loadResource(req, services, req.path);
+    // An NFD (or, case-insensitive, other-case) name of an existing member addresses that member.
+    const path = await addressedMember(req, services, req.path);
+    const target = await loadResource(req, services, path);
     if (target.stat?.isCollection) {
       throw new MethodNotAllowedError('is-a-collection', `${target.href} is a collection`, COLLECTION_METHODS);
     }
-    await requireParentCollection(req, services, req.path);
-    if (!target.stat) await refuseDuplicateName(req, services, req.path);
+    await requireParentCollection(req, services, path);
     await checkPreconditions(req, services, target, {
-      writes: [{ path: req.path, depth: '0' }],
-      membershipChanges: target.stat ? [] : [req.path],
+      writes: [{ path, depth: '0' }],
+      membershipChanges: target.stat ? [] : [path],
     });
 
     if (target.stat) refuseStaleUpload(req, services, target, declaredMtimeMs);
 
     // Nothing is lost: the bytes being replaced stay in retention (a hard link, not a copy).
-    const replaced = target.stat ? { path: req.path, etag: target.etag ?? '', size: target.stat.size, mtimeMs: target.stat.mtimeMs, ino: target.stat.ino } : null;
-    const { result: written } = await replaceKeepingOld(services.retention, services.store, replaced, 'overwrite', () =>
-      services.store.writeAtomic(req.path, req.body, { expectedLength, mtimeMs: declaredMtimeMs }),
+    const replaced = target.stat ? { path, etag: target.etag ?? '', size: target.stat.size, mtimeMs: target.stat.mtimeMs, ino: target.stat.ino } : null;
+    // The new ETag is recorded before the answer; if the state disk refuses it, the write is undone (507, nothing behind).
+    const { result: written, recorded: etag } = await replaceKeepingOld(
+      services.retention, services.store, replaced, 'overwrite',
+      () => services.store.writeAtomic(path, req.body, { expectedLength, mtimeMs: declaredMtimeMs }),
+      (w) => services.versions.recordNewContent(path, w.stat),
     );
     const { stat, created } = written;
-    const etag = services.versions.recordNewContent(req.path, stat);
     const headers: Record<string, string> = { ...versionHeaders(etag, stat), 'OC-ETag': etag };
     if (declaredMtimeMs !== undefined) headers['X-OC-MTime'] = 'accepted';
     return { status: created ? 201 : 204, headers };

@@ -13,7 +13,7 @@ import type { DavRequest, DavResponse, MethodHandler, Services } from './context
 import { loadResource, checkPreconditions, requireParentCollection, versionHeaders } from './support/resource';
 import { refuseDuplicateName, creationClaims } from './support/equivalentNames';
 import { BadGatewayError, BadRequestError, DestinationExistsError, MethodNotAllowedError, NotFoundError } from '../conditions/davErrors';
-import { restoreVersion, UnknownVersionError } from '../versions/restoreVersion';
+import { restoreVersion, MissingVersionContentError, UnknownVersionError } from '../versions/restoreVersion';
 import { contentTypeOf } from '../props/contentType';
 import { formatHttpDate } from '../headers/httpDate';
 import { parseDestination } from '../headers/destination';
@@ -40,8 +40,10 @@ export async function versionAnswer(req: DavRequest, services: Services): Promis
     return { status: 200, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, body: JSON.stringify({ href: req.hrefOf(req.path, false), versions }, null, 1) };
   }
   const version = services.retention.get(id);
-  const bytes = version && version.path === req.path ? await services.retention.open(id) : null;
-  if (!version || !bytes) throw new NotFoundError(`${req.hrefOf(req.path, false)}?version=${id}`);
+  if (!version || version.path !== req.path) throw new NotFoundError(`${req.hrefOf(req.path, false)}?version=${id}`);
+  const bytes = await services.retention.open(id);
+  // Listed, but its bytes are gone from the state directory (damaged state): a clear 410, never a crash.
+  if (!bytes) throw new MissingVersionContentError(req.path, id);
   const headers = { 'Content-Type': contentTypeOf(req.path), 'Content-Length': version.size, 'Last-Modified': formatHttpDate(version.mtimeMs), ETag: version.etag };
   if (req.method === 'HEAD') bytes.destroy();
   return { status: 200, headers, body: req.method === 'HEAD' ? undefined : bytes };

@@ -3,6 +3,7 @@
  * compute. Each is kept as the serialized XML of the property element, so it comes back exactly
  * as sent. They follow their resource through COPY, MOVE and DELETE (see TreeOperations).
  */
+import type { Statement } from 'better-sqlite3';
 import type { StateDatabase } from '../state/database';
 import type { DavPath } from '../paths/davPath';
 import { subtreeBounds, subtreeCondition, membersCondition } from '../state/subtree';
@@ -82,5 +83,21 @@ export class DeadPropertyStore {
 
   forgetSubtree(path: DavPath): void {
     this.deleteTree.run(subtreeBounds(path));
+  }
+
+  private selectMany: Statement<[string], DeadProperty & { path: string }> | undefined;
+
+  /** The dead properties of the resources `paths` (a batch of a streamed PROPFIND), in one query. */
+  listMany(paths: readonly DavPath[]): Map<DavPath, DeadProperty[]> {
+    this.selectMany ??= this.db.prepare<[string], DeadProperty & { path: string }>(
+      'SELECT path, ns, local, xml FROM dead_properties WHERE path IN (SELECT value FROM json_each(?)) ORDER BY rowid',
+    );
+    const byPath = new Map<DavPath, DeadProperty[]>();
+    for (const { path, ns, local, xml } of this.selectMany.all(JSON.stringify(paths))) {
+      const list = byPath.get(path);
+      if (list) list.push({ ns, local, xml });
+      else byPath.set(path, [{ ns, local, xml }]);
+    }
+    return byPath;
   }
 }

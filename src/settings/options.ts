@@ -6,6 +6,7 @@
  */
 import type { ConfigInput } from '../config';
 import type { AccessLevel } from '../auth/accessRules';
+import { parseFreeSpaceReserve, type FreeSpaceReserve } from '../versions/freeSpaceReserve';
 
 /** A value as given: text from a flag or a variable, or whatever YAML made of it. */
 export type RawValue = unknown;
@@ -60,6 +61,12 @@ function accessLevel(value: RawValue): AccessLevel {
   throw new OptionValueError(`takes none, read or write, not ${JSON.stringify(level)}`);
 }
 
+function freeSpaceReserve(value: RawValue): FreeSpaceReserve {
+  const reserve = parseFreeSpaceReserve(text(value));
+  if (reserve === null) throw new OptionValueError(`needs a size (512MiB, 2G, bytes) or a share (1%), not ${JSON.stringify(value)}`);
+  return reserve;
+}
+
 const tlsOf = (input: ConfigInput) => (input.tls ??= { certFile: '', keyFile: '' });
 
 export const SERVE_OPTIONS: readonly OptionRow[] = [
@@ -77,7 +84,7 @@ export const SERVE_OPTIONS: readonly OptionRow[] = [
   { name: 'read-only', kind: 'boolean', help: 'refuse every write (403 read-only)', apply: (c, v) => (c.readOnly = boolean(v)) },
   { name: 'auth-fail-limit', kind: 'value', placeholder: 'N', help: 'failed sign-ins per minute from one address before 429 (default: 10)', apply: (c, v) => (c.authFailLimit = number(v)) },
   { name: 'lock-timeout-min', kind: 'value', placeholder: 'S', help: 'floor for granted lock timeouts, seconds (default: 1)', apply: (c, v) => ((c.lockTimeout ??= {}).minSeconds = number(v)) },
-  { name: 'lock-timeout-max', kind: 'value', placeholder: 'S', help: 'ceiling for granted lock timeouts, seconds, or "infinite" (default: infinite)', apply: (c, v) => ((c.lockTimeout ??= {}).maxSeconds = number(v, true)) },
+  { name: 'lock-timeout-max', kind: 'value', placeholder: 'S', help: 'ceiling for granted lock timeouts, seconds, or "infinite" (default: 604800, 7 days)', apply: (c, v) => ((c.lockTimeout ??= {}).maxSeconds = number(v, true)) },
   { name: 'lock-timeout-default', kind: 'value', placeholder: 'S', help: 'timeout granted when the client asks none (default: 3600)', apply: (c, v) => ((c.lockTimeout ??= {}).defaultSeconds = number(v)) },
   { name: 'propfind-infinity', kind: 'boolean', help: 'answer PROPFIND with Depth: infinity (default: 403 propfind-finite-depth)', apply: (c, v) => (c.allowPropfindInfinity = boolean(v)) },
   { name: 'max-xml-body', kind: 'value', placeholder: 'BYTES', help: 'largest XML request body (default: 1048576)', apply: (c, v) => (c.maxXmlBodyBytes = number(v)) },
@@ -90,6 +97,8 @@ export const SERVE_OPTIONS: readonly OptionRow[] = [
   { name: 'retain-versions', kind: 'value', placeholder: 'N', help: 'replaced versions kept per path, 0 turns retention off (default: 10)', apply: (c, v) => ((c.retention ??= {}).maxVersionsPerPath = number(v)) },
   { name: 'retain-days', kind: 'value', placeholder: 'D', help: 'replaced versions older than D days are pruned (default: 30)', apply: (c, v) => ((c.retention ??= {}).maxAgeMs = number(v) * 86400000) },
   { name: 'retain-bytes', kind: 'value', placeholder: 'BYTES', help: 'total bytes of replaced versions kept (default: 10737418240)', apply: (c, v) => ((c.retention ??= {}).maxBytes = number(v)) },
+  { name: 'min-free', kind: 'value', placeholder: 'SIZE', help: 'free space retention never takes: 512MiB, 2G, bytes, or 1% of the disk;\nbelow it the oldest versions are pruned (default: 1%, at most 256 MiB)', apply: (c, v) => ((c.retention ??= {}).minFree = freeSpaceReserve(v)) },
+  { name: 'new-state', kind: 'boolean', help: 'start afresh when the state database is missing or belongs to\nanother root (the old state is moved aside; default: refuse)', apply: (c, v) => (c.newState = boolean(v)) },
 ];
 
 /** `KEEPDAV_TLS_CERT` for `tls-cert`. */

@@ -13,7 +13,7 @@ import { fsyncDirectory, writeAtomically } from './atomicWrite';
 import { assertDavPath, childHostPath, Containment, hasReservedSegment, type WriteTarget } from './containment';
 import { copyResource } from './copyTree';
 import { UsageMeter, type Usage } from './diskUsage';
-import { listCollection } from './listCollection';
+import { listCollection, openMemberBatches, type MemberBatches } from './listCollection';
 import { openReadStream, readSmallFile, type ByteRange } from './readStream';
 import { removeHostEntry } from './removeTree';
 import type { RetainedBytes } from './retainedBytes';
@@ -79,6 +79,18 @@ export class FileStore {
       throw new NotFoundError(path, `${path}: not found`);
     }
     return listCollection(this.containment, path, this.hostPathOf(path));
+  }
+
+  /**
+   * The visible members of the collection at `path`, a batch at a time (PROPFIND and the HTML
+   * index of huge collections). Throws as `list` does, when opening.
+   */
+  async listInBatches(path: DavPath, batchSize: number): Promise<MemberBatches> {
+    assertDavPath(path);
+    if (hasReservedSegment(path) || !(await this.containment.isReadableDir(path))) {
+      throw new NotFoundError(path, `${path}: not found`);
+    }
+    return openMemberBatches(this.containment, path, this.hostPathOf(path), batchSize);
   }
 
   /**

@@ -5,7 +5,8 @@
  */
 import type { Dirent } from 'node:fs';
 import { lstatSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, opendir } from 'node:fs/promises';
+import type { Dir } from 'node:fs';
 import { joinPath, type DavPath } from '../paths/davPath';
 import { addressableName, childHostPath, type Containment } from './containment';
 import { toResourceStat, type ResourceStat } from './resourceStat';
@@ -53,6 +54,11 @@ export async function listCollection(containment: Containment, path: DavPath, di
     const name = addressableName(entry.name);
     if (name !== null) names.push(name);
   }
+  return statMembers(containment, path, dirHost, names);
+}
+
+/** The members named `names` of the collection `path` (host `dirHost`); vanished or hidden ones are left out. */
+async function statMembers(containment: Containment, path: DavPath, dirHost: string, names: readonly string[]): Promise<ResourceStat[]> {
   const members: ResourceStat[] = [];
   const careful: string[] = [];
   for (const name of names) {
@@ -72,3 +78,60 @@ export async function listCollection(containment: Containment, path: DavPath, di
   return members;
 }
 
+
+/** A collection's members read a batch at a time (a listing of 100,000 never sits in memory whole). */
+export interface MemberBatches {
+  /** The next batch of members (at most the batch size, possibly empty), or null at the end. */
+  next(): Promise<ResourceStat[] | null>;
+  /** Releases the directory handle (also done at the end). */
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the collection `path` for reading in batches of `batchSize` names: the directory is read
+ * incrementally (opendir), so memory stays bounded however large it is. Opening throws what
+ * `listCollection` throws, before anything is read; a batch that fails later throws StorageError.
+ */
+export async function openMemberBatches(containment: Containment, path: DavPath, dirHost: string, batchSize: number): Promise<MemberBatches> {
+  let dir: Dir;
+  try {
+    dir = await opendir(dirHost, { encoding: 'buffer', bufferSize: Math.min(batchSize, 1024) } as unknown as Parameters<typeof opendir>[1]);
+  } catch (err) {
+    if (errnoOf(err) === 'ENOTDIR') {
+      const found = await containment.resolveForRead(path);
+      throw found === null
+        ? new NotFoundError(path, `${path}: not found`)
+        : new NotACollectionError(path, `${path}: not a collection`);
+    }
+    throw storageErrorFromErrno(err, path);
+  }
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await dir.close().catch(() => undefined);
+  };
+  return {
+    async next() {
+      if (closed) return null;
+      const names: string[] = [];
+      try {
+        while (names.length < batchSize) {
+          const entry = (await dir.read()) as Dirent<Buffer> | null;
+          if (entry === null) break;
+          const name = addressableName(entry.name);
+          if (name !== null) names.push(name);
+        }
+      } catch (err) {
+        await close();
+        throw storageErrorFromErrno(err, path);
+      }
+      if (names.length === 0) {
+        await close();
+        return null;
+      }
+      return statMembers(containment, path, dirHost, names);
+    },
+    close,
+  };
+}

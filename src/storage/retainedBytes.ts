@@ -7,7 +7,7 @@
  * that exists is always whole. Host paths never leave storage/.
  */
 import { createReadStream, readdirSync, rmdirSync, rmSync, type Dirent } from 'node:fs';
-import { copyFile, link, lstat, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { copyFile, link, lstat, mkdir, readdir, rename, rm, rmdir, statfs } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { errnoOf } from './storageErrors';
@@ -45,10 +45,39 @@ export class RetainedBytes {
     return (await lstat(this.hostOf(key) + PARTIAL).catch(() => null)) !== null;
   }
 
+  /** Bytes free and in all on the filesystem holding the retained bytes (or its nearest existing ancestor). */
+  async filesystemSpace(): Promise<{ free: number; total: number }> {
+    for (let at = this.dir; ; at = dirname(at)) {
+      try {
+        const fs = await statfs(at);
+        return { free: fs.bavail * fs.bsize, total: fs.blocks * fs.bsize };
+      } catch (err) {
+        if (errnoOf(err) !== 'ENOENT' || dirname(at) === at) throw err;
+      }
+    }
+  }
+
+  /**
+   * Creates the directory of `target` one level at a time below `dir`: a recursive mkdir reports
+   * ENOENT where the disk has no inode left, a single mkdir says ENOSPC (507, not 500).
+   */
+  private async ensureParent(target: string): Promise<void> {
+    const parent = dirname(target);
+    const levels: string[] = [];
+    for (let at = parent; at !== this.dir && at.startsWith(this.dir + sep); at = dirname(at)) levels.unshift(at);
+    for (const dir of [this.dir, ...levels]) {
+      try {
+        await mkdir(dir);
+      } catch (err) {
+        if (errnoOf(err) !== 'EEXIST') throw err;
+      }
+    }
+  }
+
   /** Keeps the file at `sourceHost` (a real file, symlinks already resolved) under `key`, by hard link. */
   async linkIn(sourceHost: string, key: string): Promise<void> {
     const target = this.hostOf(key);
-    await mkdir(dirname(target), { recursive: true });
+    await this.ensureParent(target);
     try {
       await link(sourceHost, target);
     } catch (err) {
@@ -61,7 +90,7 @@ export class RetainedBytes {
   /** Moves the entry at `sourceHost` (a file or a directory tree) under `key`, by one rename. */
   async moveIn(sourceHost: string, key: string): Promise<void> {
     const target = this.hostOf(key);
-    await mkdir(dirname(target), { recursive: true });
+    await this.ensureParent(target);
     try {
       await rename(sourceHost, target);
       return;

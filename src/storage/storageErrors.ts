@@ -108,3 +108,16 @@ export function isMissingErrno(err: unknown): boolean {
 export function errnoOf(err: unknown): string | undefined {
   return errnoName(err);
 }
+
+/**
+ * True for every way "no space" reaches us, mapped once (RFC 4918 §11.5: 507): ENOSPC, EDQUOT and
+ * EFBIG from the filesystem (the served tree or the state directory), SQLITE_FULL from the state
+ * database. The caller has left nothing half-done; when space returns, the next write works.
+ */
+export function isNoSpace(err: unknown): boolean {
+  if (err instanceof NoSpaceError) return true;
+  const code = errnoName(err);
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') return true;
+  const sqliteCode = (err as { code?: unknown } | null)?.code;
+  return sqliteCode === 'SQLITE_FULL';
+}

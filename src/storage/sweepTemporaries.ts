@@ -4,7 +4,7 @@
  * into place, and nothing else would ever delete it. Only temporaries untouched for `olderThanMs`
  * go, so an upload still in progress (its file is written continually) is never disturbed.
  */
-import { readdir, lstat, rm } from 'node:fs/promises';
+import { opendir, lstat, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RESERVED_PREFIX } from './containment';
 
@@ -16,11 +16,12 @@ export async function sweepStaleTemporaries(rootHost: string, olderThanMs: numbe
   const walk = async (dir: string): Promise<void> => {
     let entries;
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      // Read incrementally: a directory of 100,000 files never sits in memory as one array.
+      entries = await opendir(dir, { bufferSize: 256 });
     } catch {
       return; // vanished or unreadable: nothing to sweep there
     }
-    for (const entry of entries) {
+    for await (const entry of entries) {
       const host = join(dir, entry.name);
       if (entry.name.startsWith(TEMP_PREFIX)) {
         const stats = await lstat(host).catch(() => null);

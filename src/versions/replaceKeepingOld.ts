@@ -5,22 +5,29 @@
  * A crash anywhere is settled at start-up by RetentionStore.recoverPending. PUT and restore both
  * replace files this way.
  */
-import type { RetentionStore, RetainedFileFacts, RetentionReason } from './retention';
+import type { RetentionStore, RetainedFileFacts, RetentionReason, PendingVersion } from './retention';
+import type { ResourceStat } from '../storage/resourceStat';
 import type { FileStore } from '../storage/fileStore';
 import { crashPoint } from '../faults/crashPoint';
 
 /**
  * Runs `write` keeping `replaced` (the file's current bytes, or null when there is none) as a
- * retained version. Returns the write's result and the retained version's id. Whatever `write`
- * throws is rethrown after the pending version is discarded.
+ * retained version, then `record` (the metadata of the new content, e.g. its ETag). Returns the
+ * write's result, what `record` returned and the retained version's id.
+ *
+ * Nothing is left half-done: whatever `write` throws is rethrown after the pending version is
+ * discarded; when `record` or committing the version throws (a full state disk), the write is
+ * undone first: a created file is removed, a replaced file's old bytes are put back from the
+ * pending version.
  */
-export async function replaceKeepingOld<T>(
+export async function replaceKeepingOld<T extends { created: boolean; stat: ResourceStat }, R = void>(
   retention: RetentionStore,
   store: FileStore,
   replaced: RetainedFileFacts | null,
   reason: RetentionReason,
   write: () => Promise<T>,
-): Promise<{ result: T; retainedId: string | null }> {
+  record: (result: T) => R = () => undefined as R,
+): Promise<{ result: T; recorded: R; retainedId: string | null }> {
   const pending = replaced ? retention.beginKeep(replaced, reason) : null;
   crashPoint('overwrite:intent');
   let result: T;
@@ -33,10 +40,29 @@ export async function replaceKeepingOld<T>(
     throw err;
   }
   crashPoint('overwrite:written');
+  let recorded: R;
+  try {
+    recorded = record(result);
+    if (pending) retention.commit(pending);
+  } catch (err) {
+    await undoWrite(retention, store, result, pending);
+    throw err;
+  }
   if (pending) {
-    retention.commit(pending);
     crashPoint('overwrite:committed');
     await retention.prune([pending.path]);
   }
-  return { result, retainedId: pending?.id ?? null };
+  return { result, recorded, retainedId: pending?.id ?? null };
+}
+
+/** Puts the old state back after a write whose metadata could not be recorded. */
+async function undoWrite(retention: RetentionStore, store: FileStore, written: { created: boolean; stat: ResourceStat }, pending: PendingVersion | null): Promise<void> {
+  if (pending) {
+    await store.remove(written.stat.path);
+    await store.putBack(written.stat.path, retention.bytes, pending.key);
+    // The row goes too; if the state disk refuses even that, start-up settles the pending row.
+    retention.forgetPending(pending.id);
+  } else if (written.created) {
+    await store.remove(written.stat.path);
+  }
 }

@@ -22,6 +22,14 @@ export class UnknownVersionError extends Error {
   }
 }
 
+/** The version is listed but its retained bytes are gone from the state directory (damaged state). */
+export class MissingVersionContentError extends Error {
+  constructor(readonly path: DavPath, readonly id: string) {
+    super(`the retained bytes of version ${id} of ${path} are missing from the state directory`);
+    this.name = 'MissingVersionContentError';
+  }
+}
+
 export interface RestoreResult {
   created: boolean;
   etag: string;
@@ -31,24 +39,27 @@ export interface RestoreResult {
 }
 
 /**
- * Brings version `id` of `path` back, at `path` or at `to`; throws UnknownVersionError, or the
- * store's errors (ParentMissing, IsACollection...).
+ * Brings version `id` of `path` back, at `path` or at `to`; throws UnknownVersionError,
+ * MissingVersionContentError (listed, but its bytes are gone: damaged state), or the store's
+ * errors (ParentMissing, IsACollection...). When the new ETag cannot be recorded (a full state
+ * disk) the write is undone.
  */
 export async function restoreVersion(deps: RestoreDependencies, path: DavPath, id: string, to: DavPath = path): Promise<RestoreResult> {
   const version = deps.retention.get(id);
   if (!version || version.path !== path) throw new UnknownVersionError(path, id);
   const source = await deps.retention.open(id);
-  if (!source) throw new UnknownVersionError(path, id);
+  if (!source) throw new MissingVersionContentError(path, id);
 
   try {
     const current = await deps.store.stat(to);
     const replaced = current && !current.isCollection
       ? { path: to, etag: deps.versions.etagOf(to, current), size: current.size, mtimeMs: current.mtimeMs, ino: current.ino }
       : null;
-    const { result, retainedId } = await replaceKeepingOld(deps.retention, deps.store, replaced, 'restore', () =>
-      deps.store.writeAtomic(to, source, { expectedLength: version.size, mtimeMs: version.mtimeMs }),
+    const { result, recorded: etag, retainedId } = await replaceKeepingOld(
+      deps.retention, deps.store, replaced, 'restore',
+      () => deps.store.writeAtomic(to, source, { expectedLength: version.size, mtimeMs: version.mtimeMs }),
+      (written) => deps.versions.recordNewContent(to, written.stat),
     );
-    const etag = deps.versions.recordNewContent(to, result.stat);
     return { created: result.created, etag, mtimeMs: result.stat.mtimeMs, replacedVersionId: retainedId };
   } finally {
     source.destroy();

@@ -18,6 +18,7 @@ import type { DavPath } from '../paths/davPath';
 import { subtreeBounds, subtreeCondition } from '../state/subtree';
 import type { RetainedBytes } from '../storage/retainedBytes';
 import { hasReservedSegment } from '../storage/containment';
+import { reserveBytes, type FreeSpaceReserve } from './freeSpaceReserve';
 
 export type RetentionReason = 'overwrite' | 'delete' | 'restore';
 
@@ -46,6 +47,8 @@ export interface RetentionPolicy {
   maxAgeMs: number;
   /** Total bytes kept; the oldest versions go first beyond it. */
   maxBytes: number;
+  /** Free space left alone on the retention filesystem; the oldest versions go first below it (freeSpaceReserve.ts). */
+  minFree?: FreeSpaceReserve;
 }
 
 interface Row {
@@ -284,6 +287,21 @@ export class RetentionStore {
     return this.bytes.sweep(new Set(this.selectStorage.all().map((r) => r.storage)));
   }
 
+  /**
+   * Forgets a pending version whose bytes were put back in the served tree (a write undone).
+   * Best effort: when the state disk refuses even this, start-up recovery settles the row.
+   */
+  forgetPending(id: string): void {
+    const row = this.byId.get(id);
+    if (!row) return;
+    try {
+      this.deleteRow.run(id);
+      this.totalBytes -= row.size;
+    } catch {
+      // recoverPending finds the bytes back at the target and rolls the row back.
+    }
+  }
+
   /** Forgets a version and frees its bytes (an overwrite that did not happen, or pruning). */
   async discard(id: string): Promise<void> {
     const row = this.byId.get(id);
@@ -316,7 +334,24 @@ export class RetentionStore {
         doomed.add(row.id);
       }
     }
+    for (const id of await this.keepFreeSpaceReserve()) doomed.add(id);
     return doomed.size;
+  }
+
+  /** Prunes the oldest versions while the retention filesystem has less free space than the reserve. */
+  private async keepFreeSpaceReserve(): Promise<string[]> {
+    if (this.policy.minFree === undefined || this.totalBytes === 0) return [];
+    let space = await this.bytes.filesystemSpace();
+    const reserve = reserveBytes(this.policy.minFree, space.total);
+    const pruned: string[] = [];
+    if (space.free >= reserve) return pruned;
+    for (const row of this.selectOldestFirst.all()) {
+      await this.discard(row.id);
+      pruned.push(row.id);
+      space = await this.bytes.filesystemSpace();
+      if (space.free >= reserve) break;
+    }
+    return pruned;
   }
 }
 

@@ -8,6 +8,7 @@
  * still changes whenever the file does.
  */
 import { randomBytes } from 'node:crypto';
+import type { Statement } from 'better-sqlite3';
 import type { StateDatabase } from '../state/database';
 import type { DavPath } from '../paths/davPath';
 import { subtreeBounds, subtreeCondition, membersCondition } from '../state/subtree';
@@ -42,7 +43,7 @@ export class VersionStore {
   private readonly moveTree;
   private readonly selectMembers;
 
-  constructor(db: StateDatabase) {
+  constructor(private readonly db: StateDatabase) {
     db.exec(`CREATE TABLE IF NOT EXISTS versions (
       path TEXT PRIMARY KEY, etag TEXT NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ms REAL NOT NULL)`);
     this.selectOne = db.prepare<[string], VersionRow>('SELECT etag, ino, size, mtime_ms FROM versions WHERE path = ?');
@@ -102,5 +103,20 @@ export class VersionStore {
 
   forgetSubtree(path: DavPath): void {
     this.deleteTree.run(subtreeBounds(path));
+  }
+
+  private selectMany: Statement<[string], VersionRow & { path: string }> | undefined;
+
+  /** etagsOfMembers for just the resources `paths` (a batch of a streamed PROPFIND), in one query. */
+  etagsOfMany(paths: readonly DavPath[]): (path: DavPath, f: FileFingerprint) => string {
+    this.selectMany ??= this.db.prepare<[string], VersionRow & { path: string }>(
+      'SELECT path, etag, ino, size, mtime_ms FROM versions WHERE path IN (SELECT value FROM json_each(?))',
+    );
+    const rows = new Map<string, VersionRow>();
+    for (const row of this.selectMany.all(JSON.stringify(paths))) rows.set(row.path, row);
+    return (path, f) => {
+      const row = rows.get(path);
+      return row && matches(row, f) ? row.etag : derivedEtag(f);
+    };
   }
 }

@@ -1,5 +1,6 @@
 import { escapeAttribute, escapeText, isNcName } from './chars';
 import { PrefixTable, qualify } from './prefixes';
+import { DAV_NS } from './tree';
 
 /**
  * The response builder: multistatus, prop, error bodies, lockdiscovery. Plain objects rendered
@@ -41,6 +42,38 @@ export function renderXmlDocument(root: OutElement, prefixes?: Record<string, st
   const parts: string[] = ['<?xml version="1.0" encoding="utf-8"?>\n'];
   writeElement(root, table, parts, table.declarations());
   return parts.join('');
+}
+
+/**
+ * A document written piece by piece (a streamed multistatus): `open` is the declaration and the
+ * root's start tag declaring DAV: as `D`; each `fragment(child)` is one child of the root with the
+ * other namespaces it uses declared on itself; `close` ends the root. Joined, the pieces are a
+ * document meaning what renderXmlDocument would make of the same tree.
+ */
+export class StreamedXmlDocument {
+  private static readonly INHERITED = new Set([DAV_NS]);
+  private readonly rootName: string;
+
+  constructor(private readonly root: { ns: typeof DAV_NS; local: string }) {
+    this.rootName = qualify('D', root.local);
+  }
+
+  open(): string {
+    return `<?xml version="1.0" encoding="utf-8"?>\n<${this.rootName} xmlns:D="${DAV_NS}">`;
+  }
+
+  fragment(child: OutElement): string {
+    const table = new PrefixTable();
+    table.prefixFor(DAV_NS);
+    assignPrefixes(child, table);
+    const parts: string[] = [];
+    writeElement(child, table, parts, table.declarations(StreamedXmlDocument.INHERITED));
+    return parts.join('');
+  }
+
+  close(): string {
+    return `</${this.rootName}>\n`;
+  }
 }
 
 function isOutElement(node: OutNode): node is OutElement {

@@ -52,10 +52,10 @@ export class PrefixTable {
     return prefix;
   }
 
-  /** Returns ` xmlns:p="ns"` for every namespace assigned so far, in order of first use. */
-  declarations(): string {
+  /** Returns ` xmlns:p="ns"` for every namespace assigned so far (but `except`), in order of first use. */
+  declarations(except?: ReadonlySet<string>): string {
     let out = '';
-    for (const [ns, prefix] of this.byNamespace) out += ` xmlns:${prefix}="${escapeAttribute(ns)}"`;
+    for (const [ns, prefix] of this.byNamespace) if (!except?.has(ns)) out += ` xmlns:${prefix}="${escapeAttribute(ns)}"`;
     return out;
   }
 }

@@ -325,16 +325,6 @@ describe('macOS Finder (WebDAVFS)', () => {
       expect((await t.request('PUT', '/dir/caf%C3%A9', { body: 'precomposed' })).status).toBe(201);
     });
 
-    test('PUT of cafe%CC%81 while caf%C3%A9 exists: 409 duplicate-name naming the existing member; nothing created', async () => {
-      const res = await finder.send('PUT', '/dir/cafe%CC%81', { 'Content-Length': 4 }, 'nfd!');
-      expectConflict(res, 409, 'duplicate-name');
-      expect(text(res.xml(), KEEPDAV, 'existing')?.trim()).toBe('/dir/caf%C3%A9');
-      const names = await disk(t).list('dir');
-      expect(names).toContain(NFC);
-      expect(names).not.toContain(NFD);
-      expect(await disk(t).text(`dir/${NFC}`)).toBe('precomposed');
-    });
-
     test('GET and PROPFIND of the NFD name find the NFC file', async () => {
       const res = await finder.send('GET', '/dir/cafe%CC%81');
       expect(res.status).toBe(200);
@@ -344,9 +334,19 @@ describe('macOS Finder (WebDAVFS)', () => {
       expect(prop200(onlyResponse(found), DAV, 'getcontentlength')).toBe('11');
     });
 
-    test('MKCOL of an NFD folder name next to the NFC one: 409 duplicate-name', async () => {
+    test('Finder saves over a file Windows or Linux created: PUT of cafe%CC%81 while caf%C3%A9 exists is 204; the stored name stays NFC', async () => {
+      const res = await finder.send('PUT', '/dir/cafe%CC%81', { 'Content-Length': 4 }, 'nfd!');
+      expect(res.status).toBe(204);
+      const names = await disk(t).list('dir');
+      expect(names).toContain(NFC);
+      expect(names).not.toContain(NFD);
+      expect(await disk(t).text(`dir/${NFC}`)).toBe('nfd!');
+    });
+
+    test('MKCOL of an NFD folder name next to the NFC one: 405 already-exists (no second look-alike folder)', async () => {
       expect((await t.request('MKCOL', '/dir/r%C3%A9sum%C3%A9')).status).toBe(201);
-      expectConflict(await finder.send('MKCOL', '/dir/re%CC%81sume%CC%81'), 409, 'duplicate-name');
+      expectConflict(await finder.send('MKCOL', '/dir/re%CC%81sume%CC%81'), 405, 'already-exists');
+      expect((await disk(t).list('dir')).filter((n) => n.normalize('NFC') === 'r\u00e9sum\u00e9')).toEqual(['r\u00e9sum\u00e9']);
     });
   });
 });

@@ -71,14 +71,14 @@ describe('WinSCP (neon)', () => {
   describe('explicit lock of a file (Depth: infinity, Timeout: Infinite)', () => {
     let token = '';
 
-    test('LOCK: 200, granted and reported Infinite; a file lock is reported with depth 0 (keepdav: Depth on a non-collection is 0)', async () => {
+    test('LOCK: 200, granted the 7-day default ceiling; a file lock is reported with depth 0 (keepdav: Depth on a non-collection is 0)', async () => {
       expect((await winscp.send('PUT', '/locked.txt', {}, 'v1')).status).toBe(201);
       const res = await explicitLock('/locked.txt');
       expect(res.status).toBe(200);
       token = lockToken(res);
       const facts = lockFacts(activeLocksIn(res.xml())[0]);
-      expect(facts).toMatchObject({ token, timeout: 'Infinite', scope: 'exclusive', depth: '0' });
-      expect((await discoverLocks(winscp, '/locked.txt')).map((l) => lockFacts(l).timeout)).toEqual(['Infinite']);
+      expect(facts).toMatchObject({ token, timeout: 'Second-604800', scope: 'exclusive', depth: '0' });
+      expect((await discoverLocks(winscp, '/locked.txt')).map((l) => lockFacts(l).timeout)).toEqual(['Second-604800']);
     });
 
     test('later requests carry the tagged If: PUT 204, PROPPATCH 207; without it: 423', async () => {
@@ -109,14 +109,14 @@ describe('WinSCP (neon)', () => {
       expect((await winscp.send('PUT', '/site/index.html', {}, '<html/>')).status).toBe(201);
     });
 
-    test('LOCK /site/: 200, depth infinity, timeout Infinite, lockroot /site/', async () => {
+    test('LOCK /site/: 200, depth infinity, timeout Second-604800 (the ceiling), lockroot /site/', async () => {
       const res = await explicitLock('/site/');
       expect(res.status).toBe(200);
       token = lockToken(res);
-      expect(lockFacts(activeLocksIn(res.xml())[0])).toMatchObject({ token, depth: 'infinity', timeout: 'Infinite', lockroot: '/site/' });
+      expect(lockFacts(activeLocksIn(res.xml())[0])).toMatchObject({ token, depth: 'infinity', timeout: 'Second-604800', lockroot: '/site/' });
       // Members show the inherited lock.
       const inherited = await discoverLocks(winscp, '/site/index.html');
-      expect(inherited.map((l) => lockFacts(l))).toMatchObject([{ token, lockroot: '/site/', timeout: 'Infinite' }]);
+      expect(inherited.map((l) => lockFacts(l))).toMatchObject([{ token, lockroot: '/site/', timeout: 'Second-604800' }]);
     });
 
     test('members are written with If tagged by the lock root (neon): 201 / 204; without it: 423 naming /site/', async () => {
@@ -158,14 +158,14 @@ describe('WinSCP (neon)', () => {
     });
   });
 
-  test('with a timeout ceiling { lockTimeout: { maxSeconds: 3600 } }, Timeout: Infinite is granted Second-3600', async () => {
-    const s = await startTestServer({ lockTimeout: { maxSeconds: 3600 } });
+  test('with the opt-in { lockTimeout: { maxSeconds: Infinity } }, Timeout: Infinite is granted Infinite', async () => {
+    const s = await startTestServer({ lockTimeout: { maxSeconds: Infinity } });
     try {
       const c = new ReplayClient(s, UA.winscp);
       expect((await c.send('PUT', '/f.txt', {}, 'x')).status).toBe(201);
       const res = await c.send('LOCK', '/f.txt', { ...NEON_XML, Depth: 'infinity', Timeout: 'Infinite' }, neonLockinfo('martin'));
       expect(res.status).toBe(200);
-      expect(lockFacts(activeLocksIn(res.xml())[0]).timeout).toBe('Second-3600');
+      expect(lockFacts(activeLocksIn(res.xml())[0]).timeout).toBe('Infinite');
     } finally {
       await s.close();
     }

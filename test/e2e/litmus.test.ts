@@ -3,6 +3,9 @@
  * (basic, copymove, props, locks, http) must pass with zero failures and zero warnings.
  */
 import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { startAuthServer, htpasswdLine } from '../support/authKit';
 
@@ -33,7 +36,9 @@ function summarize(output: string): { suites: SuiteSummary[]; warnings: string[]
 /** `credentials`: user and password, which litmus sends with Basic when challenged. */
 function runLitmus(url: string, credentials: [string, string] | [] = []): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('litmus', [url, ...credentials], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // litmus writes debug.log and child.log into its working directory: a temporary one, never the repository.
+    const cwd = mkdtempSync(join(tmpdir(), 'keepdav-litmus-'));
+    const child = spawn('litmus', [url, ...credentials], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (d: Buffer) => (output += d.toString()));
     child.stderr.on('data', (d: Buffer) => (output += d.toString()));
@@ -41,6 +46,7 @@ function runLitmus(url: string, credentials: [string, string] | [] = []): Promis
     child.on('error', reject);
     child.on('close', () => {
       clearTimeout(timer);
+      rmSync(cwd, { recursive: true, force: true });
       resolve(output);
     });
   });

@@ -5,7 +5,8 @@
  * is under /dav/, and the client address nginx reports in Forwarded is the one keepdav uses.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:https';
 import { resolveConfig } from '../../src/config';
@@ -105,7 +106,8 @@ withNginx('the client address nginx reports is the one keepdav uses; forged forw
 
 function runLitmus(url: string): Promise<string> {
   return new Promise<string>((resolve, reject) => {
-    const child = spawn('litmus', [url], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // litmus writes debug.log and child.log into its working directory: a temporary one, never the repository.
+    const child = spawn('litmus', [url], { cwd: mkdtempSync(join(tmpdir(), 'keepdav-litmus-')), stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));

@@ -215,7 +215,9 @@ describe('keepdav refuses what cannot work', () => {
     const r = run(['serve', '--root', root, '--state', state, '--port', '0', '--host', '127.0.0.1']);
     const { port } = await listening(r);
     try {
-      const second = await refused(['serve', '--root', root, '--state', join(base, 'state-2'), '--port', String(port), '--host', '127.0.0.1']);
+      // Another root and state (the same state would be refused as in use, this root with another state as foreign).
+      await mkdir(join(base, 'root-2'), { recursive: true });
+      const second = await refused(['serve', '--root', join(base, 'root-2'), '--state', join(base, 'state-2'), '--port', String(port), '--host', '127.0.0.1']);
       expect(second.code).not.toBe(0);
       expect(second.code).not.toBeNull();
       expect(second.stderr).toMatch(/EADDRINUSE|in use/i);

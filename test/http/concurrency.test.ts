@@ -45,7 +45,7 @@ describe('concurrent PUTs to one path', () => {
     expect(sha256(get.body)).toBe(hashes[winner]);
     // the last one to finish is the winner: its ETag is the current one
     expect(results.map((r) => hdr(r, 'etag'))).toContain(hdr(get, 'etag'));
-    expect((await readdir(t.root)).filter((n) => n.startsWith('.keepdav-'))).toEqual([]);
+    expect((await readdir(t.root)).filter((n) => n.startsWith('.keepdav-tmp-'))).toEqual([]);
   });
 
   it('a conditional PUT (If-Match E) racing a plain PUT: the plain body always ends up stored (20 rounds)', async () => {

@@ -157,14 +157,25 @@ describe('LOCK and UNLOCK', () => {
       expect(first(sh.xml(), DAV, 'no-conflicting-lock')).toBeDefined();
     });
 
-    test('Timeout: Infinite is granted and reported as Infinite', async () => {
+    test.each(['Infinite', 'Second-9007199254740991'])('Timeout: %s is granted the default ceiling, 7 days (a vanished client cannot lock forever)', async (timeout) => {
       const f = await freshFile();
-      const { res, token } = await lockPath(t, f.path, { depth: '0', timeout: 'Infinite' });
+      const { res, token } = await lockPath(t, f.path, { depth: '0', timeout });
       expect(res.status).toBe(200);
-      expect(text(res.xml(), DAV, 'timeout')?.trim()).toBe('Infinite');
+      expect(text(res.xml(), DAV, 'timeout')?.trim()).toBe('Second-604800');
       const seen = await discovery(f.path);
       expect(activeLockToken(seen[0])).toBe(token);
-      expect(text(seen[0], DAV, 'timeout')?.trim()).toBe('Infinite');
+      expect(text(seen[0], DAV, 'timeout')?.trim()).toBe('Second-604800');
+    });
+
+    test('with the opt-in ceiling Infinity, Timeout: Infinite is granted Infinite', async () => {
+      const s = await startTestServer({ lockTimeout: { maxSeconds: Infinity } });
+      try {
+        expect((await s.request('PUT', '/f.txt', { body: 'x' })).status).toBe(201);
+        const { res } = await lockPath(s, '/f.txt', { depth: '0', timeout: 'Infinite' });
+        expect(text(res.xml(), DAV, 'timeout')?.trim()).toBe('Infinite');
+      } finally {
+        await s.close();
+      }
     });
   });
 

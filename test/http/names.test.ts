@@ -1,10 +1,11 @@
 /**
- * Equivalent names (semantics.md "Status by situation": duplicate-name): a create whose name equals
- * an existing sibling's after Unicode NFC normalization is 409 duplicate-name naming the existing
- * member, and nothing is created; reads by the NFD name find the NFC member. With a
- * case-insensitive share, names differing only in case are the same name.
+ * Equivalent names (semantics.md "Status by situation"): a request by a name equal to an existing
+ * member's after Unicode NFC normalization addresses that member (PUT overwrites it, keeping the
+ * stored name; MKCOL onto it is 405), so no second look-alike name is ever created; 409
+ * duplicate-name is left for where two existing members already collide. With a case-insensitive
+ * share, names differing only in case are the same name.
  */
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestServer, type TestServer, type TestResponse } from '../support/testServer';
 import { DAV, findAll, text } from '../support/xmlQuery';
@@ -43,24 +44,21 @@ describe('NFC / NFD', () => {
     expect(NFD_NAME.normalize('NFC')).toBe(NFC_NAME);
   });
 
-  it('PUT of the NFD name is 409 duplicate-name naming the NFC member; nothing created', async () => {
-    const before = await walk(t.root);
+  it('PUT of the NFD name overwrites the NFC member (204); the stored name stays NFC, the old bytes are a version', async () => {
     const res = await t.request('PUT', NFD, { body: 'decomposed' });
-    expect(res.status).toBe(409);
-    expect(codeOf(res)).toBe('duplicate-name');
-    expect(namesHref(res, NFC)).toBe(true);
-    expect((text(res.xml(), 'http://sabredav.org/ns', 'message') ?? '')).toContain(NFC);
-    expect(await walk(t.root)).toEqual(before);
+    expect(res.status).toBe(204);
     expect(await diskNames('d')).toEqual([NFC_NAME]);
-    expect(await readFile(join(t.root, 'd', NFC_NAME), 'utf8')).toBe('precomposed');
+    expect(await readFile(join(t.root, 'd', NFC_NAME), 'utf8')).toBe('decomposed');
+    expect(hdr(res, 'etag')).toBe(hdr(await t.request('HEAD', NFC), 'etag'));
+    const versions = JSON.parse((await t.request('GET', `${NFC}?versions`)).text) as { versions: Array<{ size: number }> };
+    expect(versions.versions.map((v) => v.size)).toEqual([11]);
   });
 
-  it('the problem+json answer names the member too', async () => {
-    const res = await t.request('PUT', NFD, { body: 'decomposed', headers: { Accept: 'application/problem+json' } });
-    expect(res.status).toBe(409);
-    const p = JSON.parse(res.text) as Record<string, unknown>;
-    expect(p.code).toBe('duplicate-name');
-    expect(Object.values(p)).toContain(NFC);
+  it('PUT of the NFD name is subject to the member\'s conditions: If-Match with a stale ETag is 412, nothing written', async () => {
+    const res = await t.request('PUT', NFD, { body: 'nope', headers: { 'If-Match': '"not-the-etag"' } });
+    expect(res.status).toBe(412);
+    expect(await readFile(join(t.root, 'd', NFC_NAME), 'utf8')).toBe('decomposed');
+    expect((await t.request('PUT', NFC, { body: 'precomposed' })).status).toBe(204);
   });
 
   it('PUT of the NFC name itself replaces the member (204)', async () => {
@@ -70,20 +68,50 @@ describe('NFC / NFD', () => {
     await t.request('PUT', NFC, { body: 'precomposed' });
   });
 
-  it('MKCOL of an equivalent collection name is 409 duplicate-name', async () => {
+  it('MKCOL of an equivalent collection name is 405 already-exists naming the member', async () => {
     expect((await t.request('MKCOL', '/d/r%C3%A9sum%C3%A9')).status).toBe(201);
     const res = await t.request('MKCOL', '/d/re%CC%81sume%CC%81');
-    expect(res.status).toBe(409);
-    expect(codeOf(res)).toBe('duplicate-name');
+    expect(res.status).toBe(405);
+    expect(codeOf(res)).toBe('already-exists');
     expect(namesHref(res, '/d/r%C3%A9sum%C3%A9/')).toBe(true);
     expect(await diskNames('d')).toEqual([NFC_NAME, 'r\u00e9sum\u00e9'].sort());
   });
 
-  it('MKCOL of the NFD spelling of an existing file is 409 duplicate-name', async () => {
+  it('MKCOL of the NFD spelling of an existing file is 405', async () => {
     const res = await t.request('MKCOL', NFD);
-    expect(res.status).toBe(409);
-    expect(codeOf(res)).toBe('duplicate-name');
+    expect(res.status).toBe(405);
+    expect(codeOf(res)).toBe('already-exists');
     expect(await diskNames('d')).toEqual([NFC_NAME, 'r\u00e9sum\u00e9'].sort());
+  });
+
+  it('PUT of the NFD name onto an NFC collection is 405 is-a-collection', async () => {
+    const res = await t.request('PUT', '/d/re%CC%81sume%CC%81', { body: 'x' });
+    expect(res.status).toBe(405);
+    expect(codeOf(res)).toBe('is-a-collection');
+  });
+
+  it('where two existing members already collide, a third spelling is 409 duplicate-name naming one (no guess)', async () => {
+    await mkdir(join(t.root, 'both'));
+    await writeFile(join(t.root, 'both', 'na\u00efve.txt'), 'nfc');
+    await writeFile(join(t.root, 'both', 'nai\u0308ve.txt'), 'nfd');
+    const before = await walk(t.root);
+    // the exact names still address themselves
+    expect((await t.request('GET', '/both/na%C3%AFve.txt')).text).toBe('nfc');
+    const res = await t.request('MKCOL', '/both/NA%C3%AFVE.txt');
+    expect(res.status).toBe(201); // case matters without --case-insensitive
+    const s = await startTestServer({ caseInsensitive: true });
+    try {
+      await mkdir(join(s.root, 'both'));
+      await writeFile(join(s.root, 'both', 'readme.txt'), 'a');
+      await writeFile(join(s.root, 'both', 'README.txt'), 'b');
+      const dup = await s.request('PUT', '/both/Readme.txt', { body: 'c' });
+      expect(dup.status).toBe(409);
+      expect(codeOf(dup)).toBe('duplicate-name');
+      expect((await readdir(join(s.root, 'both'))).sort()).toEqual(['README.txt', 'readme.txt']);
+    } finally {
+      await s.close();
+    }
+    expect((await walk(t.root)).filter((e) => !e.includes('NA'))).toEqual(before);
   });
 
   it('COPY to the NFD name is 409 duplicate-name and creates nothing', async () => {
@@ -158,11 +186,11 @@ describe('NFC / NFD', () => {
     expect((await t.request('GET', '/d/nai%CC%88ve.txt')).status).toBe(404);
     const put = await t.request('PUT', '/d/nai%CC%88ve.txt', { body: 'decomposed only' });
     expect(put.status).toBe(201);
-    // and now its NFC spelling is the duplicate
-    const dup = await t.request('PUT', '/d/na%C3%AFve.txt', { body: 'precomposed' });
-    expect(dup.status).toBe(409);
-    expect(codeOf(dup)).toBe('duplicate-name');
-    expect(namesHref(dup, '/d/nai%CC%88ve.txt')).toBe(true);
+    // and now its NFC spelling addresses the NFD member: 204, still one name on disk (NFD)
+    const again = await t.request('PUT', '/d/na%C3%AFve.txt', { body: 'precomposed' });
+    expect(again.status).toBe(204);
+    expect((await diskNames('d')).filter((n) => n.normalize('NFC') === 'na\u00efve.txt')).toEqual(['nai\u0308ve.txt']);
+    expect(await readFile(join(t.root, 'd', 'nai\u0308ve.txt'), 'utf8')).toBe('precomposed');
   });
 });
 
@@ -177,7 +205,7 @@ describe('equivalent names created concurrently', () => {
         t.request('PUT', `${dir}/cafe%CC%81.txt`, { body }),
       ]);
       const names = await readdir(join(t.root, dir.slice(1)));
-      expect({ round: i, statuses: [a.status, b.status].sort(), files: names.length }).toEqual({ round: i, statuses: [201, 409], files: 1 });
+      expect({ round: i, statuses: [a.status, b.status].sort(), files: names.length }).toEqual({ round: i, statuses: [201, 204], files: 1 });
     }
   });
 
@@ -187,33 +215,39 @@ describe('equivalent names created concurrently', () => {
       expect((await t.request('MKCOL', dir)).status).toBe(201);
       const [a, b] = await Promise.all([t.request('MKCOL', `${dir}/r%C3%A9sum%C3%A9`), t.request('MKCOL', `${dir}/re%CC%81sume%CC%81`)]);
       const names = await readdir(join(t.root, dir.slice(1)));
-      expect({ round: i, statuses: [a.status, b.status].sort(), entries: names.length }).toEqual({ round: i, statuses: [201, 409], entries: 1 });
+      expect({ round: i, statuses: [a.status, b.status].sort(), entries: names.length }).toEqual({ round: i, statuses: [201, 405], entries: 1 });
     }
   });
 });
 
 describe('case-insensitive shares', () => {
-  it('with caseInsensitive: true, PUT /d/Readme.TXT after /d/readme.txt is 409 duplicate-name; nothing created', async () => {
+  it('with caseInsensitive: true, PUT /d/Readme.TXT after /d/readme.txt overwrites readme.txt (204); MKCOL onto it is 405', async () => {
     const s = await startTestServer({ caseInsensitive: true });
     try {
       expect((await s.request('MKCOL', '/d')).status).toBe(201);
       expect((await s.request('PUT', '/d/readme.txt', { body: 'lower' })).status).toBe(201);
       const res = await s.request('PUT', '/d/Readme.TXT', { body: 'mixed' });
-      expect(res.status).toBe(409);
-      expect(codeOf(res)).toBe('duplicate-name');
-      expect(Object.values(conflictFields(res))).toContain('/d/readme.txt');
+      expect(res.status).toBe(204);
       expect((await readdir(join(s.root, 'd'))).sort()).toEqual(['readme.txt']);
-      expect(await readFile(join(s.root, 'd', 'readme.txt'), 'utf8')).toBe('lower');
+      expect(await readFile(join(s.root, 'd', 'readme.txt'), 'utf8')).toBe('mixed');
       const mk = await s.request('MKCOL', '/d/README.txt');
-      expect(mk.status).toBe(409);
-      expect(codeOf(mk)).toBe('duplicate-name');
-      // the exact same name is a replacement, not a duplicate
-      expect((await s.request('PUT', '/d/readme.txt', { body: 'lower 2' })).status).toBe(204);
+      expect(mk.status).toBe(405);
+      expect(codeOf(mk)).toBe('already-exists');
+      // a lock on the member holds for every spelling
+      const lock = await s.request('LOCK', '/d/readme.txt', {
+        headers: { 'Content-Type': 'application/xml; charset=utf-8', Depth: '0' },
+        body: '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+      });
+      expect(lock.status).toBe(200);
+      const locked = await s.request('PUT', '/d/README.TXT', { body: 'no token' });
+      expect(locked.status).toBe(423);
+      expect(Object.values(conflictFields(locked)).some((v) => v.endsWith('/d/readme.txt'))).toBe(true);
+      expect(await readFile(join(s.root, 'd', 'readme.txt'), 'utf8')).toBe('mixed');
       // case folding combines with NFC
       expect((await s.request('PUT', '/d/%C3%89t%C3%A9.txt', { body: 'E' })).status).toBe(201);
       const both = await s.request('PUT', '/d/e%CC%81TE%CC%81.txt', { body: 'e' });
-      expect(both.status).toBe(409);
-      expect(codeOf(both)).toBe('duplicate-name');
+      expect(both.status).toBe(204);
+      expect((await readdir(join(s.root, 'd'))).sort()).toEqual(['readme.txt', '\u00c9t\u00e9.txt'].sort());
     } finally {
       await s.close();
     }

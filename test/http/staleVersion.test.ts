@@ -43,7 +43,7 @@ async function freshFile(path: string, body = `newer content of ${path}`): Promi
 
 async function noTempFiles(): Promise<void> {
   const names = await readdir(t.root);
-  expect(names.filter((n) => n.startsWith('.keepdav-'))).toEqual([]);
+  expect(names.filter((n) => n.startsWith('.keepdav-tmp-'))).toEqual([]);
 }
 
 describe('X-OC-Mtime on PUT', () => {

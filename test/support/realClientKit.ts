@@ -100,11 +100,15 @@ export interface TreeEntry {
   sha256: string;
 }
 
-/** Every file and directory under `root` (not following symlinks), sorted by path. */
+/**
+ * Every file and directory under `root` (not following symlinks), sorted by path; the root's
+ * `.keepdav-state-id` (which ties it to its state, never reachable by URL) is no client content.
+ */
 export function walkTree(root: string): TreeEntry[] {
   const out: TreeEntry[] = [];
   const visit = (dir: string, rel: string) => {
     for (const d of readdirSync(dir, { withFileTypes: true })) {
+      if (rel === '' && d.name === '.keepdav-state-id') continue;
       const abs = join(dir, d.name);
       const relPath = rel === '' ? d.name : `${rel}/${d.name}`;
       const st = statSync(abs);

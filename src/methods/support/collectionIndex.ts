@@ -13,20 +13,24 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
-/** `isRoot`: the served root (under a base path its href is not "/"), which has no "../" link. */
-export function collectionIndexHtml(href: string, entries: IndexEntry[], isRoot = href === '/'): string {
-  const rows = entries
-    .sort((a, b) => Number(b.isCollection) - Number(a.isCollection) || a.name.localeCompare(b.name))
-    .map((e) => {
-      const label = escapeHtml(e.name + (e.isCollection ? '/' : ''));
-      const size = e.isCollection ? '' : String(e.size);
-      return `<tr><td><a href="${escapeHtml(e.href)}">${label}</a></td><td>${size}</td><td>${new Date(e.mtimeMs).toISOString()}</td></tr>`;
-    })
-    .join('\n');
+/**
+ * The page up to the first member's row (streamed first; members follow in directory order).
+ * `isRoot`: the served root (under a base path its href is not "/"), which has no "../" link.
+ */
+export function indexHead(href: string, isRoot = href === '/'): string {
   const title = escapeHtml(decodeURIComponentSafe(href));
   const up = isRoot ? '' : '<tr><td><a href="../">../</a></td><td></td><td></td></tr>\n';
-  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Index of ${title}</title></head>\n<body><h1>Index of ${title}</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Modified</th></tr>\n${up}${rows}\n</table></body></html>\n`;
+  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Index of ${title}</title></head>\n<body><h1>Index of ${title}</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Modified</th></tr>\n${up}`;
 }
+
+/** One member's row, ending in a newline. */
+export function indexRow(e: IndexEntry): string {
+  const label = escapeHtml(e.name + (e.isCollection ? '/' : ''));
+  const size = e.isCollection ? '' : String(e.size);
+  return `<tr><td><a href="${escapeHtml(e.href)}">${label}</a></td><td>${size}</td><td>${new Date(e.mtimeMs).toISOString()}</td></tr>\n`;
+}
+
+export const INDEX_TAIL = '</table></body></html>\n';
 
 function decodeURIComponentSafe(text: string): string {
   try {

@@ -1,8 +1,9 @@
 /**
  * Names that are the same to a person but not to the filesystem (semantics.md): "é" precomposed
  * (NFC, Windows and Linux) and decomposed (NFD, macOS), and with --case-insensitive "A" and "a".
- * A create whose name is equivalent to an existing sibling's is refused with 409 duplicate-name;
- * a read by an NFD name finds the NFC member.
+ * A request by a name equivalent to an existing member's addresses that member (a read by an NFD
+ * name finds the NFC member; a PUT overwrites it, MKCOL onto it is 405), so a second look-alike
+ * name is never created; 409 duplicate-name is left for where two existing members already collide.
  */
 import type { DavRequest, Services } from '../context';
 import type { ResourceStat } from '../../storage/fileStore';
@@ -41,6 +42,31 @@ async function equivalentSibling(services: Services, path: DavPath): Promise<Res
 export async function refuseDuplicateName(req: DavRequest, services: Services, path: DavPath): Promise<void> {
   const existing = await equivalentSibling(services, path);
   if (existing) throw new DuplicateNameError(req.hrefOf(existing.path, existing.isCollection));
+}
+
+/**
+ * For a write that may create `path` (PUT, MKCOL), called inside its critical section: `path`
+ * itself when it exists or no member has an equivalent name; the one existing member with an
+ * equivalent name otherwise (so Finder's NFD name saves over the NFC file, keeping the stored name).
+ * Throws 409 duplicate-name when two or more existing members are equivalent to it: no guess.
+ */
+export async function addressedMember(req: DavRequest, services: Services, path: DavPath): Promise<DavPath> {
+  const name = baseName(path);
+  const parent = parentOf(path);
+  const caseInsensitive = services.config.caseInsensitive;
+  if (parent === null || (!caseInsensitive && ASCII.test(name))) return path;
+  if (await services.store.stat(path)) return path;
+  const key = nameKey(name, caseInsensitive);
+  let members: ResourceStat[];
+  try {
+    members = await services.store.list(parent);
+  } catch {
+    return path;
+  }
+  const equivalent = members.filter((m) => nameKey(baseName(m.path), caseInsensitive) === key);
+  if (equivalent.length === 1) return equivalent[0].path;
+  if (equivalent.length > 1) throw new DuplicateNameError(req.hrefOf(equivalent[0].path, equivalent[0].isCollection));
+  return path;
 }
 
 /**

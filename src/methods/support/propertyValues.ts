@@ -106,7 +106,7 @@ export function propstat(props: OutNode[], status: number): OutElement {
   return el(DAV_NS, 'propstat', el(DAV_NS, 'prop', ...props), el(DAV_NS, 'status', statusLine(status)));
 }
 
-const REASONS: Record<number, string> = { 200: 'OK', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 424: 'Failed Dependency', 423: 'Locked' };
+const REASONS: Record<number, string> = { 200: 'OK', 403: 'Forbidden', 404: 'Not Found', 409: 'Conflict', 424: 'Failed Dependency', 423: 'Locked', 500: 'Internal Server Error' };
 
 export function statusLine(status: number): string {
   return `HTTP/1.1 ${status} ${REASONS[status] ?? ''}`.trimEnd();

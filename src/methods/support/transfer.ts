@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DavRequest, DavResponse, Services } from '../context';
 import { loadResource, checkPreconditions, requireParentCollection, type Resource } from './resource';
-import { BadGatewayError, BadRequestError, DestinationExistsError, ForbiddenError, NotFoundError } from '../../conditions/davErrors';
+import { BadGatewayError, BadRequestError, DestinationExistsError, DestinationIsAncestorError, ForbiddenError, NotFoundError } from '../../conditions/davErrors';
 import { parseDestination } from '../../headers/destination';
 import { parseOverwrite } from '../../headers/overwrite';
 import { parseDepth } from '../../headers/depth';
@@ -27,6 +27,8 @@ interface TransferRequest {
 function parseTransfer(req: DavRequest, kind: TransferKind): TransferRequest {
   const destinationHeader = req.header('destination');
   if (destinationHeader === undefined) throw new BadRequestError(`${kind} needs a Destination header`);
+  // RFC 4918 §10.3: Destination = "Destination" ":" Simple-ref, one URI; several are no guess to make.
+  if (req.headerCount('destination') > 1) throw new BadRequestError(`${kind} needs exactly one Destination header`);
   const { urlPath, sameHost } = parseDestination(destinationHeader, req.hostsOfThisServer);
   // §9.8.5: a destination on another server is 502.
   if (!sameHost) throw new BadGatewayError(destinationHeader);
@@ -69,6 +71,9 @@ export async function transfer(
     if (source.stat.isCollection && t.depth === 'infinity' && isSameOrInside(t.destination, t.source)) {
       throw new ForbiddenError('into-itself', `cannot ${kind} a collection into itself`);
     }
+    // §9.8.4 / §9.9.3: Overwrite: T deletes the destination first, which here holds the source:
+    // the request would destroy what it moves. Refused like a same-resource request (§9.8.5, §9.9.4: 403).
+    if (isSameOrInside(t.source, t.destination)) throw new DestinationIsAncestorError(req.hrefOf(t.destination, true), kind);
     await requireParentCollection(req, services, t.destination);
     const destination = await loadResource(req, services, t.destination);
     if (!destination.stat) await refuseDuplicateName(req, services, t.destination);

@@ -1,0 +1,111 @@
+/**
+ * A PROPFIND multistatus (RFC 4918 §9.1, §14.16) written as it is computed, so a collection of
+ * 100,000 members never sits in memory as one document and no other client waits for it: the
+ * directory is read a batch at a time (opendir), each batch's dead properties and ETags come from
+ * one query each, every member is rendered straight into the body, and the event loop gets a turn
+ * between batches. Backpressure comes from the response: a batch is read only when the previous
+ * one was taken.
+ *
+ * What fails before the first byte (the target, its preconditions, opening its listing) is thrown
+ * as usual and answered as an error; after the first byte, a member whose properties cannot be
+ * computed gets a 500 propstat (§9.1: a response per member with its own status) and the document
+ * is still completed.
+ */
+import { Readable } from 'node:stream';
+import { setImmediate as turnOfEventLoop } from 'node:timers/promises';
+import type { DavRequest, Services } from '../context';
+import type { Resource } from './resource';
+import type { PropfindRequest } from '../../xml/requests';
+import type { PropertyContext } from '../../props/liveProperties';
+import type { DeadProperty } from '../../props/deadPropertyStore';
+import type { MemberBatches } from '../../storage/listCollection';
+import type { DavPath } from '../../paths/davPath';
+import { collectProperties, propResponse, propstat } from './propertyValues';
+import { StreamedXmlDocument, el } from '../../xml/build';
+import { DAV_NS } from '../../xml/tree';
+
+/** Members per batch: one directory read, two queries, then a turn for everyone else. */
+export const LISTING_BATCH = 256;
+
+export interface MultistatusPlan {
+  target: Resource;
+  /** How deep below the target to go: 0, 1 or Infinity. */
+  depth: number;
+  request: PropfindRequest;
+  usage: PropertyContext['usage'];
+}
+
+/**
+ * Renders the target's own response and opens its listing now (so their errors are ordinary
+ * error answers), and returns the body that streams the rest.
+ */
+export async function streamMultistatus(req: DavRequest, services: Services, plan: MultistatusPlan, log: (line: string) => void = () => undefined): Promise<Readable> {
+  const doc = new StreamedXmlDocument({ ns: DAV_NS, local: 'multistatus' });
+  const { target, request, usage } = plan;
+  const first = doc.open() + doc.fragment(propResponse(target.href, collectProperties(services, target, request, usage)));
+  const listing = plan.depth > 0 && target.stat!.isCollection ? await services.store.listInBatches(target.path, LISTING_BATCH) : null;
+
+  const failedMember = (href: string): string => doc.fragment(el(DAV_NS, 'response', el(DAV_NS, 'href', href), propstat([], 500)));
+  const renderMember = (member: Resource, dead: readonly DeadProperty[]): string => {
+    try {
+      return doc.fragment(propResponse(member.href, collectProperties(services, member, request, usage, dead)));
+    } catch (err) {
+      log(`PROPFIND ${member.href}: ${(err as Error).message}`);
+      return failedMember(member.href);
+    }
+  };
+  /** One query each for a batch's dead properties and ETags; null when the state store fails (each member then answers 500). */
+  const batchLookups = (paths: DavPath[], filePaths: DavPath[]) => {
+    try {
+      return { deadOf: services.props.listMany(paths), etagOf: services.versions.etagsOfMany(filePaths) };
+    } catch (err) {
+      log(`PROPFIND: looking up ${paths.length} members failed: ${(err as Error).message}`);
+      return null;
+    }
+  };
+
+  async function* members(batches: MemberBatches, below: number): AsyncGenerator<string> {
+    try {
+      for (;;) {
+        let batch;
+        try {
+          batch = await batches.next();
+        } catch (err) {
+          log(`PROPFIND listing stopped early: ${(err as Error).message}`);
+          return;
+        }
+        if (batch === null) return;
+        batch = batch.filter((m) => services.access.mayRead(req.user, m.path)); // what the user may not read is not listed
+        const lookups = batchLookups(batch.map((m) => m.path), batch.filter((m) => !m.isCollection).map((m) => m.path));
+        let chunk = '';
+        for (const stat of batch) {
+          const href = req.hrefOf(stat.path, stat.isCollection);
+          if (lookups === null) {
+            chunk += failedMember(href);
+            continue;
+          }
+          const member: Resource = { path: stat.path, stat, etag: stat.isCollection ? null : lookups.etagOf(stat.path, stat), href };
+          chunk += renderMember(member, lookups.deadOf.get(stat.path) ?? []);
+          if (below > 0 && stat.isCollection) {
+            yield chunk;
+            chunk = '';
+            const inner = await services.store.listInBatches(stat.path, LISTING_BATCH).catch(() => null); // vanished meanwhile: nothing below
+            if (inner) yield* members(inner, below - 1);
+          }
+        }
+        if (chunk !== '') yield chunk;
+        await turnOfEventLoop();
+      }
+    } finally {
+      await batches.close();
+    }
+  }
+
+  async function* body(): AsyncGenerator<string> {
+    yield first;
+    if (listing) yield* members(listing, plan.depth - 1);
+    yield doc.close();
+  }
+
+  return Readable.from(body(), { objectMode: false, highWaterMark: 64 * 1024 });
+}

@@ -1,0 +1,123 @@
+/**
+ * One owner of the state directory. Two servers (or a server and the CLI's `restore`) on one
+ * state would grant two exclusive locks on one file and discard each other's in-flight versions
+ * at start-up, so the owner holds an exclusive lock that the operating system releases when the
+ * process ends, however it ends (kill -9 included): nothing stale to clean up, nothing to steal.
+ *
+ * The lock is SQLite's own: a dedicated, always-empty database file (`owner.lock`) on which the
+ * owner keeps a `BEGIN EXCLUSIVE` transaction open. SQLite takes it with POSIX advisory locks
+ * (fcntl) across processes and tracks it per file within one process, so a second owner in the
+ * same process is refused too. No mkdir-and-mtime heuristic (proper-lockfile) that could let a
+ * slow live owner be declared stale, and no extra native dependency.
+ *
+ * Beside the lock, `owner.json` names the owner (pid, URL once listening) so that a second server
+ * can say who holds the state and the CLI can send a restore to the running server.
+ */
+import Database from 'better-sqlite3';
+import { readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+const LOCK_FILE = 'owner.lock';
+const OWNER_FILE = 'owner.json';
+
+/** Who holds a state directory, as it recorded itself. */
+export interface StateOwnerRecord {
+  pid: number;
+  /** The URL it serves, once listening; null for the CLI or before listening. */
+  url: string | null;
+  startedAt: string;
+}
+
+/** The state directory is held by another live process. */
+export class StateInUseError extends Error {
+  constructor(readonly stateDir: string, readonly owner: StateOwnerRecord | null) {
+    super(
+      `the state directory ${stateDir} is in use by ` +
+        (owner ? `keepdav pid ${owner.pid}${owner.url ? ` serving ${owner.url}` : ''}` : 'another keepdav process') +
+        '; stop it first, or give this one another --state',
+    );
+    this.name = 'StateInUseError';
+  }
+}
+
+export interface StateOwnership {
+  /** Records the URL the owner serves (for a second server's message and the CLI's restore). */
+  recordUrl(url: string): void;
+  /** Gives the state up (also done by the OS when the process dies). */
+  release(): void;
+}
+
+/** What `owner.json` says, or null when there is none or it cannot be read. */
+export function readStateOwner(stateDir: string): StateOwnerRecord | null {
+  try {
+    const parsed = JSON.parse(readFileSync(join(stateDir, OWNER_FILE), 'utf8')) as StateOwnerRecord;
+    return typeof parsed.pid === 'number' ? parsed : null;
+  } catch {
+    return null;
+  }
+}
+
+function writeOwnerRecord(stateDir: string, record: StateOwnerRecord): void {
+  const file = join(stateDir, OWNER_FILE);
+  writeFileSync(file + '.tmp', JSON.stringify(record) + '\n');
+  renameSync(file + '.tmp', file);
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+}
+
+/**
+ * Takes the state directory (creating it) or throws StateInUseError naming its current owner.
+ * Never waits: a live owner is never stolen from, a dead one holds nothing.
+ */
+export function acquireStateOwnership(stateDir: string): StateOwnership {
+  mkdirSync(stateDir, { recursive: true });
+  const lock = new Database(join(stateDir, LOCK_FILE), { timeout: 0 });
+  try {
+    lock.exec('BEGIN EXCLUSIVE');
+  } catch (err) {
+    lock.close();
+    if (isBusy(err)) throw new StateInUseError(stateDir, readStateOwner(stateDir));
+    throw err;
+  }
+  const record: StateOwnerRecord = { pid: process.pid, url: null, startedAt: new Date().toISOString() };
+  try {
+    writeOwnerRecord(stateDir, record);
+  } catch (err) {
+    lock.close();
+    throw err;
+  }
+  let held = true;
+  return {
+    recordUrl(url: string) {
+      if (held) writeOwnerRecord(stateDir, { ...record, url });
+    },
+    release() {
+      if (!held) return;
+      held = false;
+      lock.close(); // ends the open transaction and with it the lock
+    },
+  };
+}
+
+/** True when some process holds the state directory now (the CLI's read-only commands ask). */
+export function isStateOwned(stateDir: string): boolean {
+  let probe: Database.Database;
+  try {
+    probe = new Database(join(stateDir, LOCK_FILE), { timeout: 0, fileMustExist: true });
+  } catch {
+    return false; // no lock file: never owned
+  }
+  try {
+    probe.exec('BEGIN EXCLUSIVE');
+    probe.exec('ROLLBACK');
+    return false;
+  } catch (err) {
+    if (isBusy(err)) return true;
+    throw err;
+  } finally {
+    probe.close();
+  }
+}

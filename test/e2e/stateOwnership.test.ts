@@ -1,0 +1,185 @@
+/**
+ * One owner per state, and a state that belongs to its root (README, "What is stored where"):
+ * real server processes on one state directory; the CLI's restore beside a running server;
+ * damaged state (deleted, foreign, corrupt database; retained bytes gone).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile, unlink } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startChildServer, type ChildServer } from '../support/childServer';
+import { codeOf } from '../support/conflictKit';
+
+jest.setTimeout(180_000);
+
+const REPO = join(__dirname, '..', '..');
+const BIN = join(REPO, 'bin', 'keepdav.js');
+
+interface Exit {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `keepdav ARGS` to its end (a serve that starts is killed and reported as code -1). */
+function keepdav(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Exit> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString('utf8');
+      if (/listening/.test(stdout)) child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: /listening/.test(stdout) ? -1 : code, stdout, stderr });
+    });
+  });
+}
+
+let base: string;
+const servers: ChildServer[] = [];
+
+async function serve(root: string, state: string, extra: string[] = []): Promise<ChildServer> {
+  const s = await startChildServer(root, state, extra, 120_000); // generous: under a loaded CI machine ts-node starts slowly
+  servers.push(s);
+  return s;
+}
+
+async function freshPair(name: string): Promise<{ root: string; state: string }> {
+  const root = join(base, name, 'root');
+  const state = join(base, name, 'state');
+  await mkdir(root, { recursive: true });
+  return { root, state };
+}
+
+beforeAll(async () => {
+  base = await mkdtemp(join(tmpdir(), 'keepdav-owner-'));
+});
+
+afterAll(async () => {
+  for (const s of servers) await s.kill9();
+  await rm(base, { recursive: true, force: true });
+});
+
+describe('one owner per state directory', () => {
+  it('a second server on the same state refuses with one line naming the first (pid and URL); after kill -9 of the first it starts at once', async () => {
+    const { root, state } = await freshPair('two');
+    const first = await serve(root, state);
+    const second = await keepdav(['serve', '--root', root, '--state', state, '--port', '0']);
+    expect(second.code).toBe(1);
+    const lines = second.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`pid ${first.child.pid}`);
+    expect(lines[0]).toContain(first.url);
+    expect(second.stderr).not.toMatch(/\n\s+at /);
+    // the first one is untouched and still serves
+    expect((await first.request('PUT', '/still.txt', { body: 'here' })).status).toBe(201);
+
+    await first.kill9();
+    const third = await serve(root, state);
+    expect((await third.request('GET', '/still.txt')).text).toBe('here');
+    await third.stop();
+  });
+
+  it('the CLI restore while a server runs is sent to that server (its access log shows the POST); versions reads beside it', async () => {
+    const { root, state } = await freshPair('restore');
+    const s = await serve(root, state, ['--access-log']);
+    expect((await s.request('PUT', '/f.txt', { body: 'one' })).status).toBe(201);
+    expect((await s.request('PUT', '/f.txt', { body: 'two' })).status).toBe(204);
+    const listed = await keepdav(['versions', '/f.txt', '--root', root, '--state', state]);
+    expect(listed.code).toBe(0);
+    const id = listed.stdout.trim().split(/\s+/)[0];
+    expect(id).toMatch(/^[0-9a-f]{24}$/);
+
+    const restored = await keepdav(['restore', '/f.txt', '--version', id, '--root', root, '--state', state], { KEEPDAV_USER: 'alice', KEEPDAV_PASSWORD: 'secret' });
+    expect(restored.stderr).toBe('');
+    expect(restored.code).toBe(0);
+    expect(restored.stdout).toContain(s.url);
+    expect(await readFile(join(root, 'f.txt'), 'utf8')).toBe('one');
+    expect(s.stderr()).toMatch(new RegExp(`POST /f.txt\\?restore=${id} 204`));
+
+    const unknown = await keepdav(['restore', '/f.txt', '--version', 'ffffffff0000000000000000', '--root', root, '--state', state]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/no retained version ffffffff0000000000000000/);
+    await s.stop();
+
+    // with no server running, restore takes the state itself
+    const alone = await keepdav(['restore', '/f.txt', '--version', id, '--root', root, '--state', state]);
+    expect(alone.code).toBe(0);
+    expect(alone.stdout).toMatch(/^restored \/f.txt/);
+  });
+});
+
+describe('a state that belongs to its root', () => {
+  it('a deleted state database beside a root that had one: refused (the lock would be silently gone) until --new-state, which moves the old state aside', async () => {
+    const { root, state } = await freshPair('deleted');
+    const s = await serve(root, state);
+    expect((await s.request('PUT', '/locked.txt', { body: 'x' })).status).toBe(201);
+    await s.stop();
+    for (const f of ['keepdav.sqlite', 'keepdav.sqlite-wal', 'keepdav.sqlite-shm']) await unlink(join(state, f)).catch(() => undefined);
+
+    const refused = await keepdav(['serve', '--root', root, '--state', state, '--port', '0']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/--new-state/);
+    expect(refused.stderr).toContain(root);
+
+    const afresh = await serve(root, state, ['--new-state']);
+    expect((await afresh.request('GET', '/locked.txt')).text).toBe('x');
+    expect((await readdir(state)).some((n) => n.startsWith('abandoned-'))).toBe(true);
+    await afresh.stop();
+    // and from now on the pair belongs together again
+    const again = await serve(root, state);
+    await again.stop();
+  });
+
+  it('another root\'s state database is refused', async () => {
+    const a = await freshPair('rootA');
+    const b = await freshPair('rootB');
+    await (await serve(a.root, a.state)).stop();
+    await (await serve(b.root, b.state)).stop();
+    const crossed = await keepdav(['serve', '--root', a.root, '--state', b.state, '--port', '0']);
+    expect(crossed.code).toBe(1);
+    expect(crossed.stderr).toMatch(/belongs to another root/);
+    expect(crossed.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a corrupt state database is one line naming the file, no stack trace', async () => {
+    const { root, state } = await freshPair('corrupt');
+    await mkdir(state, { recursive: true });
+    await writeFile(join(state, 'keepdav.sqlite'), Buffer.alloc(8192, 'garbage! '));
+    const r = await keepdav(['serve', '--root', root, '--state', state, '--port', '0']);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(join(state, 'keepdav.sqlite'));
+    expect(lines[0]).toMatch(/damaged/);
+  });
+
+  it('missing retained bytes: ?version= and a restore answer 410 version-content-missing, logged; the server lives on', async () => {
+    const { root, state } = await freshPair('bytes');
+    const s = await serve(root, state);
+    expect((await s.request('PUT', '/v.txt', { body: 'old' })).status).toBe(201);
+    expect((await s.request('PUT', '/v.txt', { body: 'new' })).status).toBe(204);
+    const [version] = (JSON.parse((await s.request('GET', '/v.txt?versions')).text) as { versions: Array<{ id: string }> }).versions;
+    const retained = join(state, 'retained', version.id.slice(0, 8), version.id);
+    expect(existsSync(retained)).toBe(true);
+    await unlink(retained);
+
+    const get = await s.request('GET', `/v.txt?version=${version.id}`);
+    expect(get.status).toBe(410);
+    expect(codeOf(get)).toBe('version-content-missing');
+    const post = await s.request('POST', `/v.txt?restore=${version.id}`);
+    expect(post.status).toBe(410);
+    expect(await readFile(join(root, 'v.txt'), 'utf8')).toBe('new');
+    expect((await s.request('GET', '/v.txt')).text).toBe('new');
+    expect(s.stderr()).toMatch(/410 version-content-missing/);
+    await s.stop();
+  });
+});

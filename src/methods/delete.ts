@@ -9,15 +9,18 @@ import { parseDepth } from '../headers/depth';
 import { ROOT } from '../paths/davPath';
 
 export const del: MethodHandler = async (req, services) => {
-  // §9.6.1: DELETE on a collection acts as Depth: infinity; any other Depth is an error.
   const depth = parseDepth(req.header('depth'));
-  if (depth !== undefined && depth !== 'infinity') throw new BadRequestError('DELETE takes no Depth other than infinity');
   if (req.path === ROOT) throw new ForbiddenError('root-not-deletable', 'the root collection cannot be deleted');
   const path = await resolveEquivalentPath(services, req.path);
 
   return services.writes.run([{ path, tree: true }], async () => {
     const target = await loadResource(req, services, path);
     if (!target.stat) throw new NotFoundError(target.href);
+    // §9.6.1: DELETE on a collection acts as Depth: infinity, and no other Depth may be sent for it.
+    // The rule is about collections only: on a file any Depth changes nothing (lftp sends Depth: 0).
+    if (target.stat.isCollection && depth !== undefined && depth !== 'infinity') {
+      throw new BadRequestError('DELETE of a collection takes no Depth other than infinity');
+    }
     await checkPreconditions(req, services, target, {
       writes: [{ path: path, depth: target.stat.isCollection ? 'infinity' : '0' }],
       membershipChanges: [path],

@@ -19,7 +19,7 @@ import { VersionStore } from './versions/versionStore';
 import { PathMutex } from './concurrency/pathMutex';
 import { TreeOperations } from './methods/support/treeOperations';
 import { RetentionStore } from './versions/retention';
-import { StaleRefusals } from './versions/staleRefusals';
+import { CleanupGuard } from './versions/cleanupGuard';
 import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
 import { createRequestListener } from './http/edge';
@@ -79,8 +79,8 @@ export async function openServices(config: ServerConfig, options: { recover: boo
   const retention = new RetentionStore(db, join(config.stateDir, 'retained'), config.retention, clock);
   const tree = new TreeOperations(db, new IntentJournal(db), store, props, versions, locks, retention);
   if (options.recover) await tree.recover();
-  const staleRefusals = new StaleRefusals(config.staleDeleteWindowMs, clock);
-  const services: Services = { config, store, locks, props, versions, writes: new PathMutex(), tree, retention, staleRefusals };
+  const cleanupGuard = new CleanupGuard(config.staleDeleteWindowMs, clock);
+  const services: Services = { config, store, locks, props, versions, writes: new PathMutex(), tree, retention, cleanupGuard };
   return { services, db };
 }
 

@@ -12,7 +12,7 @@ import type { VersionStore } from '../versions/versionStore';
 import type { PathMutex } from '../concurrency/pathMutex';
 import type { TreeOperations } from './support/treeOperations';
 import type { RetentionStore } from '../versions/retention';
-import type { StaleRefusals } from '../versions/staleRefusals';
+import type { CleanupGuard } from '../versions/cleanupGuard';
 
 export interface DavRequest {
   readonly method: string;
@@ -56,7 +56,7 @@ export interface Services {
   readonly writes: PathMutex;
   readonly tree: TreeOperations;
   readonly retention: RetentionStore;
-  readonly staleRefusals: StaleRefusals;
+  readonly cleanupGuard: CleanupGuard;
 }
 
 export type MethodHandler = (req: DavRequest, services: Services) => Promise<DavResponse>;

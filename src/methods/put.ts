@@ -6,7 +6,11 @@
 import type { DavRequest, MethodHandler, Services } from './context';
 import { loadResource, checkPreconditions, requireParentCollection, versionHeaders, factsOf, type Resource } from './support/resource';
 import { refuseDuplicateName, creationClaims } from './support/equivalentNames';
-import { BadRequestError, MethodNotAllowedError, StaleVersionError } from '../conditions/davErrors';
+import { BadRequestError, MethodNotAllowedError, StaleRecreationError } from '../conditions/davErrors';
+import { DavError } from '../conditions/davError';
+import { IncompleteBodyError, NoSpaceError } from '../storage/storageErrors';
+import { HeaderSyntaxError } from '../headers/headerSyntaxError';
+import { OperationInProgressError as TreeOperationRunning } from '../concurrency/pathMutex';
 import { checkStaleUpload } from '../conditions/staleVersion';
 import { hasContentRange } from '../headers/contentRange';
 import { parseOcMtime } from '../headers/ocMtime';
@@ -25,6 +29,19 @@ export const put: MethodHandler = async (req, services) => {
   const expectedLength = req.contentLength ?? expectedEntityLength(req.header('x-expected-entity-length'));
   if (req.path === ROOT) throw new MethodNotAllowedError('is-a-collection', 'PUT on the root collection', COLLECTION_METHODS);
 
+  try {
+    const response = await writeFile(req, services, declaredMtimeMs, expectedLength);
+    services.cleanupGuard.settled(req.path, req.clientId);
+    return response;
+  } catch (err) {
+    // Remembered so this client's clean-up DELETE cannot destroy what its upload was refused for.
+    const refusal = refusalOf(err);
+    if (refusal) services.cleanupGuard.recordRefusal(req.path, req.clientId, refusal.code, refusal.status);
+    throw err;
+  }
+};
+
+async function writeFile(req: DavRequest, services: Services, declaredMtimeMs: number | undefined, expectedLength: number | undefined) {
   return services.writes.run(creationClaims(services, req.path, false), async () => {
     const target = await loadResource(req, services, req.path);
     if (target.stat?.isCollection) {
@@ -38,6 +55,7 @@ export const put: MethodHandler = async (req, services) => {
     });
 
     if (target.stat) refuseStaleUpload(req, services, target, declaredMtimeMs);
+    else refuseStaleRecreation(req, services, target, declaredMtimeMs);
 
     // Nothing is lost: the bytes being replaced stay in retention (a hard link, not a copy).
     const replaced = target.stat ? { path: req.path, etag: target.etag ?? '', size: target.stat.size, mtimeMs: target.stat.mtimeMs } : null;
@@ -50,7 +68,33 @@ export const put: MethodHandler = async (req, services) => {
     if (declaredMtimeMs !== undefined) headers['X-OC-MTime'] = 'accepted';
     return { status: created ? 201 : 204, headers };
   });
-};
+}
+
+/**
+ * The code and status a refused upload is remembered by: refusals because of the resource's or the
+ * server's state (409, 412, 423, 5xx such as 507). A malformed or cut-off request (400, 405, 413,
+ * 415) is the client's own mistake and arms nothing.
+ */
+function refusalOf(err: unknown): { code: string; status: number } | null {
+  if (err instanceof DavError) return err.status === 409 || err.status === 412 || err.status === 423 || err.status >= 500 ? { code: err.code, status: err.status } : null;
+  if (err instanceof NoSpaceError) return { code: 'insufficient-storage', status: 507 };
+  if (err instanceof TreeOperationRunning) return { code: 'operation-in-progress', status: 423 };
+  if (err instanceof IncompleteBodyError || err instanceof HeaderSyntaxError) return null;
+  return { code: 'internal-error', status: 500 };
+}
+
+/**
+ * semantics.md "Stale uploads", for a path this client emptied moments ago: rclone deletes what it
+ * failed to upload and then retries the upload, which would create the file anew and skip the age
+ * check. A creation stating an older time than the content this client just deleted is judged
+ * against that content (409 stale-version); the deleted content stays among the versions.
+ */
+function refuseStaleRecreation(req: DavRequest, services: Services, target: Resource, declaredMtimeMs: number | undefined): void {
+  if (!services.config.staleUploadCheck || declaredMtimeMs === undefined) return;
+  const deleted = services.cleanupGuard.deletionOf(req.path, req.clientId);
+  if (!deleted || Math.floor(declaredMtimeMs / 1000) >= Math.floor(deleted.mtimeMs / 1000)) return;
+  throw new StaleRecreationError(declaredMtimeMs, deleted, factsOf(target));
+}
 
 /** macOS Finder sends chunked bodies with their length in X-Expected-Entity-Length. */
 function expectedEntityLength(value: string | undefined): number | undefined {
@@ -60,7 +104,7 @@ function expectedEntityLength(value: string | undefined): number | undefined {
   return n;
 }
 
-/** semantics.md "Stale uploads": 409 stale-version, remembered so rclone's clean-up DELETE cannot destroy the newer file. */
+/** semantics.md "Stale uploads": 409 stale-version (remembered by the caller, like every refusal, for rclone's clean-up DELETE). */
 function refuseStaleUpload(req: DavRequest, services: Services, target: Resource, declaredMtimeMs: number | undefined): void {
   const stat = target.stat!;
   const submitted = submittedLockTokens(parseIfHeader(req.header('if')));
@@ -76,7 +120,6 @@ function refuseStaleUpload(req: DavRequest, services: Services, target: Resource
       factsOf(target),
     );
   } catch (err) {
-    if (err instanceof StaleVersionError) services.staleRefusals.record(req.path, req.clientId, target.etag);
     throw err;
   }
 }

@@ -257,6 +257,22 @@ export class StaleRecreationError extends DavError {
   }
 }
 
+/**
+ * 400 checksum-mismatch: the uploaded content does not have the checksum the client stated in
+ * OC-Checksum; nothing is stored. ownCloud answers this case with 400 and the same meaning
+ * (apps/dav/lib/Connector/Sabre/File.php: "The computed checksum does not match the one received
+ * from the client."), and RFC 9110 §15.5.1 fits: the request content is not what it claims.
+ */
+export class ChecksumMismatchError extends DavError {
+  readonly status = 400;
+  readonly code = 'checksum-mismatch';
+  constructor(type: string, stated: string, computed: string, facts?: Facts) {
+    super(`the computed checksum does not match the one received from the client (${type}: stated ${stated}, computed ${computed}); nothing was stored`, {
+      facts: { ...facts, checksumtype: type, stated, computed },
+    });
+  }
+}
+
 /** 409 duplicate-name: a new member whose name equals an existing sibling's after NFC normalization (or case folding). */
 export class DuplicateNameError extends DavError {
   readonly status = 409;

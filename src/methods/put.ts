@@ -6,7 +6,8 @@
 import type { DavRequest, MethodHandler, Services } from './context';
 import { loadResource, checkPreconditions, requireParentCollection, versionHeaders, factsOf, type Resource } from './support/resource';
 import { refuseDuplicateName, creationClaims } from './support/equivalentNames';
-import { BadRequestError, MethodNotAllowedError, StaleRecreationError } from '../conditions/davErrors';
+import { BadRequestError, ChecksumMismatchError, MethodNotAllowedError, StaleRecreationError } from '../conditions/davErrors';
+import { checksumHeader, contradictedClaim, parseOcChecksum, type ChecksumClaim } from '../headers/ocChecksum';
 import { DavError } from '../conditions/davError';
 import { IncompleteBodyError, NoSpaceError } from '../storage/storageErrors';
 import { HeaderSyntaxError } from '../headers/headerSyntaxError';
@@ -26,11 +27,12 @@ export const put: MethodHandler = async (req, services) => {
     throw new BadRequestError('Content-Range on PUT (partial upload) is not supported; send the whole file');
   }
   const declaredMtimeMs = parseOcMtime(req.header('x-oc-mtime'));
+  const checksumClaims = parseOcChecksum(req.header('oc-checksum'));
   const expectedLength = req.contentLength ?? expectedEntityLength(req.header('x-expected-entity-length'));
   if (req.path === ROOT) throw new MethodNotAllowedError('is-a-collection', 'PUT on the root collection', COLLECTION_METHODS);
 
   try {
-    const response = await writeFile(req, services, declaredMtimeMs, expectedLength);
+    const response = await writeFile(req, services, declaredMtimeMs, expectedLength, checksumClaims);
     services.cleanupGuard.settled(req.path, req.clientId);
     return response;
   } catch (err) {
@@ -41,7 +43,9 @@ export const put: MethodHandler = async (req, services) => {
   }
 };
 
-async function writeFile(req: DavRequest, services: Services, declaredMtimeMs: number | undefined, expectedLength: number | undefined) {
+async function writeFile(
+  req: DavRequest, services: Services, declaredMtimeMs: number | undefined, expectedLength: number | undefined, checksumClaims: ChecksumClaim[],
+) {
   return services.writes.run(creationClaims(services, req.path, false), async () => {
     const target = await loadResource(req, services, req.path);
     if (target.stat?.isCollection) {
@@ -60,11 +64,19 @@ async function writeFile(req: DavRequest, services: Services, declaredMtimeMs: n
     // Nothing is lost: the bytes being replaced stay in retention (a hard link, not a copy).
     const replaced = target.stat ? { path: req.path, etag: target.etag ?? '', size: target.stat.size, mtimeMs: target.stat.mtimeMs } : null;
     const { result: written } = await replaceKeepingOld(services.retention, services.store.hostPathOf(req.path), replaced, 'overwrite', () =>
-      services.store.writeAtomic(req.path, req.body, { expectedLength, mtimeMs: declaredMtimeMs }),
+      services.store.writeAtomic(req.path, req.body, {
+        expectedLength,
+        mtimeMs: declaredMtimeMs,
+        // Checked before the rename: a content that is not what the client computed is never stored.
+        verify: (digests) => {
+          const contradicted = contradictedClaim(checksumClaims, digests);
+          if (contradicted) throw new ChecksumMismatchError(contradicted.claim.type, contradicted.claim.hex, contradicted.computed, factsOf(target));
+        },
+      }),
     );
-    const { stat, created } = written;
-    const etag = services.versions.recordNewContent(req.path, stat);
-    const headers: Record<string, string> = { ...versionHeaders(etag, stat), 'OC-ETag': etag };
+    const { stat, created, digests } = written;
+    const etag = services.versions.recordNewContent(req.path, stat, digests);
+    const headers: Record<string, string> = { ...versionHeaders(etag, stat), 'OC-ETag': etag, 'OC-Checksum': checksumHeader(digests) };
     if (declaredMtimeMs !== undefined) headers['X-OC-MTime'] = 'accepted';
     return { status: created ? 201 : 204, headers };
   });
@@ -72,11 +84,14 @@ async function writeFile(req: DavRequest, services: Services, declaredMtimeMs: n
 
 /**
  * The code and status a refused upload is remembered by: refusals because of the resource's or the
- * server's state (409, 412, 423, 5xx such as 507). A malformed or cut-off request (400, 405, 413,
+ * server's state (409, 412, 423, 5xx such as 507) and a checksum mismatch (400). A malformed or cut-off request (400, 405, 413,
  * 415) is the client's own mistake and arms nothing.
  */
 function refusalOf(err: unknown): { code: string; status: number } | null {
-  if (err instanceof DavError) return err.status === 409 || err.status === 412 || err.status === 423 || err.status >= 500 ? { code: err.code, status: err.status } : null;
+  if (err instanceof DavError) {
+    const armed = err.status === 409 || err.status === 412 || err.status === 423 || err.status >= 500 || err instanceof ChecksumMismatchError;
+    return armed ? { code: err.code, status: err.status } : null;
+  }
   if (err instanceof NoSpaceError) return { code: 'insufficient-storage', status: 507 };
   if (err instanceof TreeOperationRunning) return { code: 'operation-in-progress', status: 423 };
   if (err instanceof IncompleteBodyError || err instanceof HeaderSyntaxError) return null;

@@ -43,6 +43,6 @@ export async function restoreVersion(deps: RestoreDependencies, path: DavPath, i
   const { result, retainedId } = await replaceKeepingOld(deps.retention, deps.store.hostPathOf(path), replaced, 'restore', () =>
     deps.store.writeAtomic(path, createReadStream(source), { expectedLength: version.size, mtimeMs: version.mtimeMs }),
   );
-  const etag = deps.versions.recordNewContent(path, result.stat);
+  const etag = deps.versions.recordNewContent(path, result.stat, result.digests);
   return { created: result.created, etag, mtimeMs: result.stat.mtimeMs, replacedVersionId: retainedId };
 }

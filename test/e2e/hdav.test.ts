@@ -33,7 +33,7 @@ describe('hdav', () => {
     removeDir(work);
   });
 
-  const url = (rel: string) => `${t.url}/${encodePath(rel)}`;
+  const url = (rel: string) => `${t.url.replace(/\/$/, "")}/${encodePath(rel)}`;
   const hdav = (args: string[]): Promise<RunResult> => run('hdav', args, { timeoutMs: 30_000, env: cleanEnv({ HOME: work }) });
   const ok = (r: RunResult) => expect(r.status === 0 ? '' : `hdav ${r.status}\n${r.output}`).toBe('');
 

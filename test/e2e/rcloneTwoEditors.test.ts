@@ -15,13 +15,12 @@
  * the hashes keepdav computed while the uploads streamed, and `rclone check` compares by hash (it
  * finds a local change that kept the file's size and mtime).
  */
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, utimesSync, writeFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { lockPath } from '../support/davHttpKit';
-import { cleanEnv, itWhenInstalled, programAvailable, programRuns, pseudoRandomBytes, removeDir, run, tempDir, type RunResult } from '../support/realClientKit';
+import { cleanEnv, itWhenInstalled, programAvailable, programRuns, pseudoRandomBytes, removeDir, run, runWatching, tempDir, type RunResult } from '../support/realClientKit';
 
 const rcloneAvailable = programAvailable('rclone') && programRuns('rclone', ['version']);
 const runsHere = itWhenInstalled('rclone', rcloneAvailable, 'apt-get install -y rclone');
@@ -42,31 +41,9 @@ function rclone(args: string[], home: string, timeoutMs = 120_000): Promise<RunR
   return run('rclone', ['--config', '/dev/null', ...args], { timeoutMs, env: rcloneEnv(home) });
 }
 
-/**
- * Runs rclone and calls `onLine` with every line of its (debug) output as it comes, so a test can
- * act at a precise point of rclone's exchange (release the lock after rclone's first refused DELETE).
- */
-function rcloneWatching(args: string[], home: string, onLine: (line: string) => void, timeoutMs = 120_000): Promise<RunResult> {
-  return new Promise((resolve) => {
-    const child = spawn('rclone', ['--config', '/dev/null', ...args], { env: rcloneEnv(home), stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks: string[] = [];
-    let partial = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    const feed = (data: Buffer) => {
-      const text = data.toString('utf8');
-      chunks.push(text);
-      const lines = (partial + text).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) onLine(line);
-    };
-    child.stdout.on('data', feed);
-    child.stderr.on('data', feed);
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      const output = chunks.join('');
-      resolve({ status, signal, stdout: output, stderr: '', output });
-    });
-  });
+/** rclone, with each line of its output passed to `onLine` as it comes. */
+function rcloneWatching(args: string[], home: string, onLine: (line: string) => void): Promise<RunResult> {
+  return runWatching('rclone', ['--config', '/dev/null', ...args], onLine, { env: rcloneEnv(home) });
 }
 
 function writeLocal(root: string, rel: string, content: Buffer | string, mtimeSec: number): string {

@@ -3,7 +3,7 @@
  * target and renamed over it only when complete, so the old content stays whole until then.
  * 201 for a new resource, 204 for a replaced one, both with ETag and Last-Modified.
  */
-import type { DavRequest, MethodHandler, Services } from './context';
+import type { DavRequest, DavResponse, MethodHandler, Services } from './context';
 import { loadResource, checkPreconditions, requireParentCollection, versionHeaders, factsOf, type Resource } from './support/resource';
 import { refuseDuplicateName, creationClaims } from './support/equivalentNames';
 import { BadRequestError, ChecksumMismatchError, MethodNotAllowedError, StaleRecreationError } from '../conditions/davErrors';
@@ -45,7 +45,7 @@ export const put: MethodHandler = async (req, services) => {
 
 async function writeFile(
   req: DavRequest, services: Services, declaredMtimeMs: number | undefined, expectedLength: number | undefined, checksumClaims: ChecksumClaim[],
-) {
+): Promise<DavResponse> {
   return services.writes.run(creationClaims(services, req.path, false), async () => {
     const target = await loadResource(req, services, req.path);
     if (target.stat?.isCollection) {

@@ -4,7 +4,9 @@
  * --depth 1 as the listing, copy (hdav copies data and properties: GET, PUT, then a PROPPATCH that
  * is empty when there are no dead properties), move (rename and move), put over an existing file,
  * delete. hdav has no download command: its copy is the read path here (it GETs the source), and the
- * bytes and dead properties are compared on the server.
+ * bytes and dead properties are compared on the server. The test's own requests close their
+ * connection: between them hdav runs for seconds, past the server's keep-alive timeout, and a pooled
+ * socket the server has just closed would be reused (ECONNRESET).
  */
 import { readFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,13 +57,13 @@ describe('hdav', () => {
 
     // copy: GET + PUT + PROPPATCH of the source's dead properties (one set here, none on the second).
     const note = '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:N="urn:example:notes"><D:set><D:prop><N:note>relu</N:note></D:prop></D:set></D:propertyupdate>';
-    expect((await t.request('PROPPATCH', `/h/${encodePath('été/naïve – 日本語.txt')}`, { headers: { 'Content-Type': 'application/xml' }, body: note })).status).toBe(207);
+    expect((await t.request('PROPPATCH', `/h/${encodePath('été/naïve – 日本語.txt')}`, { headers: { 'Content-Type': 'application/xml', Connection: 'close' }, body: note })).status).toBe(207);
     ok(await hdav(['copy', url('h/été/naïve – 日本語.txt'), url('h/Ünïcødé/copie – 日本語.txt')]));
     ok(await hdav(['copy', url('h/plain/bigger.bin'), url('h/plain/bigger copy.bin')]));
     expect(readFileSync(join(t.root, 'h/Ünïcødé/copie – 日本語.txt'))).toEqual(readFileSync(join(local, 'été/naïve – 日本語.txt')));
     expect(readFileSync(join(t.root, 'h/plain/bigger copy.bin'))).toEqual(readFileSync(join(local, 'plain/bigger.bin')));
     const copied = await t.request('PROPFIND', `/h/${encodePath('Ünïcødé/copie – 日本語.txt')}`, {
-      headers: { Depth: '0', 'Content-Type': 'application/xml' },
+      headers: { Depth: '0', 'Content-Type': 'application/xml', Connection: 'close' },
       body: '<D:propfind xmlns:D="DAV:"><D:prop><N:note xmlns:N="urn:example:notes"/></D:prop></D:propfind>',
     });
     expect(copied.text).toMatch(/note[^>]*>relu</);

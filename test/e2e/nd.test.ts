@@ -63,14 +63,14 @@ describe('nd', () => {
     expect(token).toMatch(/^urn:uuid:/);
     expect(lock.stdout).toContain('timeout="Second-3600"');
     // Someone else's PUT is refused; the holder's PUT and PROPPATCH with the token go through.
-    expect((await t.request('PUT', `/n/${encodePath("it's here.txt")}`, { body: 'intruder' })).status).toBe(423);
+    expect((await t.request('PUT', `/n/${encodePath("it's here.txt")}`, { body: 'intruder', headers: { Connection: 'close' } })).status).toBe(423);
     await ok(['-p', join(local, 'plain/bigger.bin'), '-t', token!, url("n/it's here.txt")]);
     await ok(['-e', 'note=relu par nd', '-N', 'urn:example:notes', '-t', token!, url("n/it's here.txt")]);
     expect(readFileSync(join(t.root, "n/it's here.txt"))).toEqual(readFileSync(join(local, 'plain/bigger.bin')));
     const note = await ok(['-v', '-g', 'note', '-N', 'urn:example:notes', url("n/it's here.txt")]);
     expect(note.stdout).toContain('relu par nd');
     await ok(['-u', '-t', token!, url("n/it's here.txt")]);
-    expect((await t.request('PUT', `/n/${encodePath("it's here.txt")}`, { body: 'after unlock' })).status).toBe(204);
+    expect((await t.request('PUT', `/n/${encodePath("it's here.txt")}`, { body: 'after unlock', headers: { Connection: 'close' } })).status).toBe(204);
 
     // `-c DEST URL` / `-m DEST URL`: the option takes the destination, the source comes last.
     await ok(['-c', url('n/Ünïcødé/copie – 日本語.txt'), url('n/été/naïve – 日本語.txt')]);

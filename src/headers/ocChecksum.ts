@@ -1,5 +1,10 @@
 import { HeaderSyntaxError } from './headerSyntaxError';
-import type { ContentDigests } from '../storage/atomicWrite';
+
+/** A content's SHA-1 and MD5, lower-case hex (the same shape as storage's ContentDigests; headers import nothing of storage). */
+export interface Digests {
+  sha1: string;
+  md5: string;
+}
 
 /** The checksum types keepdav computes while an upload streams, with their hex length. */
 const VERIFIABLE = { SHA1: { key: 'sha1', hexLength: 40 }, MD5: { key: 'md5', hexLength: 32 } } as const;
@@ -41,7 +46,7 @@ export function parseOcChecksum(value: string | undefined): ChecksumClaim[] {
 }
 
 /** The first claim the content's digests contradict, or null when all hold. */
-export function contradictedClaim(claims: readonly ChecksumClaim[], digests: ContentDigests): { claim: ChecksumClaim; computed: string } | null {
+export function contradictedClaim(claims: readonly ChecksumClaim[], digests: Digests): { claim: ChecksumClaim; computed: string } | null {
   for (const claim of claims) {
     const computed = digests[VERIFIABLE[claim.type].key];
     if (computed !== claim.hex) return { claim, computed };
@@ -50,11 +55,11 @@ export function contradictedClaim(claims: readonly ChecksumClaim[], digests: Con
 }
 
 /** The `oc:checksum` value and OC-Checksum answer for known digests: `SHA1:… MD5:…` (as ownCloud writes it). */
-export function formatChecksums(digests: ContentDigests): string {
+export function formatChecksums(digests: Digests): string {
   return `SHA1:${digests.sha1} MD5:${digests.md5}`;
 }
 
 /** The OC-Checksum response header (GET, HEAD, PUT): one checksum, SHA-1, as ownCloud answers it. */
-export function checksumHeader(digests: ContentDigests): string {
+export function checksumHeader(digests: Digests): string {
   return `SHA1:${digests.sha1}`;
 }

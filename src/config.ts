@@ -50,7 +50,7 @@ export interface ServerConfig {
   accessLog: boolean;
   /** Refuse PUTs that state an older modification time than the stored one (409 stale-version). */
   staleUploadCheck: boolean;
-  /** How long after a stale-version refusal the same client's unconditional DELETE is refused, ms. */
+  /** How long after a refused upload the same client's unconditional DELETE is refused (and its re-creation judged against what it deleted), ms. */
   staleDeleteWindowMs: number;
   /** Names that differ only in case are the same name (409 duplicate-name on create). */
   caseInsensitive: boolean;

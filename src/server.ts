@@ -24,7 +24,7 @@ import { PathMutex } from './concurrency/pathMutex';
 import { TreeOperations } from './methods/support/treeOperations';
 import { RetentionStore } from './versions/retention';
 import { RetainedBytes } from './storage/retainedBytes';
-import { StaleRefusals } from './versions/staleRefusals';
+import { CleanupGuard } from './versions/cleanupGuard';
 import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
 import { createRequestListener } from './http/edge';
@@ -138,8 +138,8 @@ function wireServices(config: ServerConfig, store: FileStore, db: StateDatabase,
   const versions = new VersionStore(db);
   const retention = new RetentionStore(db, new RetainedBytes(join(config.stateDir, 'retained')), config.retention, clock);
   const tree = new TreeOperations(db, new IntentJournal(db), store, props, versions, locks, retention);
-  const staleRefusals = new StaleRefusals(config.staleDeleteWindowMs, clock);
-  return { config, store, locks, props, versions, writes: new PathMutex(), tree, retention, staleRefusals, access };
+  const cleanupGuard = new CleanupGuard(config.staleDeleteWindowMs, clock);
+  return { config, store, locks, props, versions, writes: new PathMutex(), tree, retention, cleanupGuard, access };
 }
 
 export async function startServer(

@@ -217,6 +217,62 @@ export class StaleDeleteError extends DavError {
   }
 }
 
+/**
+ * 409 refused-upload-delete: an unconditional DELETE right after the same client's upload of the
+ * resource was refused for another reason than age (423 locked, 412, 507...). rclone deletes what it
+ * failed to upload, retrying through 423 until a lock is released; the holder's save must survive.
+ */
+export class RefusedUploadDeleteError extends DavError {
+  readonly status = 409;
+  readonly code = 'refused-upload-delete';
+  constructor(refusal: { code: string; status: number }, facts: Facts) {
+    super(
+      `this client's upload of the resource was just refused (${refusal.status} ${refusal.code}), so its unconditional DELETE is refused too; ` +
+        'the current version stays. Send If-Match with the current ETag to delete it anyway',
+      { facts: { ...facts, refusal: refusal.code } },
+    );
+  }
+}
+
+/**
+ * 409 stale-version for a re-creation: a PUT creating a file this client deleted moments ago, stating
+ * an older modification time than the deleted content had. That content is kept among the versions.
+ */
+export class StaleRecreationError extends DavError {
+  readonly status = 409;
+  readonly code = 'stale-version';
+  constructor(declaredMtimeMs: number, deleted: { etag: string | null; mtimeMs: number }, facts: Facts) {
+    super(
+      `this client deleted the resource moments ago, and the upload states a modification time (${new Date(declaredMtimeMs).toISOString()}) ` +
+        'older than the deleted version\'s; that version is kept (?versions lists it): restore it, or upload without X-OC-Mtime',
+      {
+        facts: {
+          ...facts,
+          declaredmtime: Math.floor(declaredMtimeMs / 1000),
+          deletedetag: deleted.etag,
+          deletedmtime: Math.floor(deleted.mtimeMs / 1000),
+        },
+      },
+    );
+  }
+}
+
+/**
+ * 400 checksum-mismatch: the uploaded content does not have the checksum the client stated in
+ * OC-Checksum; nothing is stored. ownCloud answers this case with 400 and the same meaning
+ * (apps/dav/lib/Connector/Sabre/File.php: "The computed checksum does not match the one received
+ * from the client."), and RFC 9110 §15.5.1 fits: the request content is not what it claims.
+ */
+export class ChecksumMismatchError extends DavError {
+  readonly status = 400;
+  readonly code = 'checksum-mismatch';
+  constructor(type: string, stated: string, computed: string, facts?: Facts) {
+    super(`the computed checksum does not match the one received from the client (${type}: stated ${stated}, computed ${computed}); nothing was stored`, {
+      facts: { ...facts, checksumtype: type, stated, computed },
+    });
+  }
+}
+
 /** 409 duplicate-name: a new member whose name equals an existing sibling's after NFC normalization (or case folding). */
 export class DuplicateNameError extends DavError {
   readonly status = 409;

@@ -7,7 +7,8 @@
  *   asctime-date = day-name SP date3 SP time-of-day SP year         ; Sun Nov  6 08:49:37 1994
  *
  * We send only IMF-fixdate and accept all three, plus an IMF-fixdate with an unpadded day
- * ("Fri, 5 Sep 2025 10:00:00 GMT", as WinSCP writes getlastmodified). Names are matched
+ * ("Fri, 5 Sep 2025 10:00:00 GMT", as WinSCP writes getlastmodified) or a space-padded one
+ * ("Mon,  2 Jan 2023 10:00:00 GMT", as lftp writes it). Names are matched
  * without regard to case; the weekday must be a real day name but is not checked against the
  * date. `Date.parse` is never used: it accepts far too much.
  */
@@ -21,7 +22,7 @@ const MONTH = '(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)';
 const TIME = '(\\d{2}):(\\d{2}):(\\d{2})';
 
 /** Capture groups in every pattern: day, month, year, hour, minute, second (named below). */
-const IMF_FIXDATE = new RegExp(`^${DAY}, (\\d{1,2}) ${MONTH} (\\d{4}) ${TIME} GMT$`, 'i');
+const IMF_FIXDATE = new RegExp(`^${DAY}, ( ?\\d|\\d{2}) ${MONTH} (\\d{4}) ${TIME} GMT$`, 'i');
 const RFC850_DATE = new RegExp(`^${DAY_LONG}, (\\d{2})-${MONTH}-(\\d{2}) ${TIME} GMT$`, 'i');
 const ASCTIME_DATE = new RegExp(`^${DAY} ${MONTH} {1,2}(\\d{1,2}) ${TIME} (\\d{4})$`, 'i');
 

@@ -31,3 +31,21 @@ function parseTimeType(entry: string): number {
   if (!match) throw new HeaderSyntaxError('Timeout', `unknown entry "${entry}"`);
   return Math.min(Number(match[1]), Number.MAX_SAFE_INTEGER);
 }
+
+/**
+ * The Timeout wishes a LOCK can use: like parseTimeout, but an entry that is not valid syntax
+ * (nd sends `Timeout: 60`) is ignored rather than refused, so the server picks its default.
+ * RFC 4918 §10.7: the Timeout header is a request the server need not honour.
+ */
+export function usableTimeouts(value: string | undefined): number[] {
+  if (value === undefined) return [];
+  return value.split(',').flatMap((raw) => {
+    const entry = raw.trim();
+    if (entry === '') return [];
+    try {
+      return [parseTimeType(entry)];
+    } catch {
+      return [];
+    }
+  });
+}

@@ -12,6 +12,7 @@ import { prefersProblemJson } from '../headers/accept';
 import { UnsupportedMethodError } from '../conditions/davErrors';
 import { hrefOf } from '../paths/davPath';
 import { ALLOWED_METHODS } from '../methods/allowedMethods';
+import { xmlContentTypeFor } from './xmlMediaType';
 
 /** Headers on every answer: WebDAV compliance classes (RFC 4918 §10.1) and Windows' authoring hint. */
 const COMMON_HEADERS = { DAV: '1, 2', 'MS-Author-Via': 'DAV' };
@@ -75,6 +76,7 @@ async function handle(
 function write(req: IncomingMessage, res: ServerResponse, response: DavResponse, log: (line: string) => void): void {
   if (res.headersSent || res.destroyed) return;
   const headers: Record<string, string | number | string[]> = { ...COMMON_HEADERS, ...response.headers };
+  if (typeof headers['Content-Type'] === 'string') headers['Content-Type'] = xmlContentTypeFor(req.headers['content-type'], headers['Content-Type']);
   // A body we never read would be drained before the connection can be reused: for a large one,
   // close the connection instead (RFC 9112 §9.6).
   if (!req.complete && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 65536)) {

@@ -12,7 +12,7 @@ import type { VersionStore } from '../versions/versionStore';
 import type { PathMutex } from '../concurrency/pathMutex';
 import type { TreeOperations } from './support/treeOperations';
 import type { RetentionStore } from '../versions/retention';
-import type { StaleRefusals } from '../versions/staleRefusals';
+import type { CleanupGuard } from '../versions/cleanupGuard';
 import type { AccessControl } from '../auth/accessControl';
 
 export interface DavRequest {
@@ -65,7 +65,7 @@ export interface Services {
   readonly writes: PathMutex;
   readonly tree: TreeOperations;
   readonly retention: RetentionStore;
-  readonly staleRefusals: StaleRefusals;
+  readonly cleanupGuard: CleanupGuard;
   /** Users, access rules and lock ownership: the one place access is decided (src/auth). */
   readonly access: AccessControl;
 }

@@ -6,6 +6,7 @@ import type { DavRequest, DavResponse, MethodHandler, Services } from './context
 import { loadResource, checkPreconditions, versionHeaders, type Resource } from './support/resource';
 import { NotFoundError, RangeNotSatisfiableError } from '../conditions/davErrors';
 import { parseRange, ifRangeAllows } from '../headers/range';
+import { checksumHeader } from '../headers/ocChecksum';
 import { contentTypeOf } from '../props/contentType';
 import { indexHead, indexRow, INDEX_TAIL } from './support/collectionIndex';
 import { LISTING_BATCH } from './support/multistatusStream';
@@ -39,6 +40,9 @@ async function fileAnswer(req: DavRequest, services: Services, resource: Resourc
     'Content-Type': contentTypeOf(resource.path),
     'Accept-Ranges': 'bytes',
   };
+  // The whole file's checksum, also on a range (ownCloud's checksum extension); known when written through keepdav.
+  const digests = services.versions.digestsOf(resource.path, stat);
+  if (digests) headers['OC-Checksum'] = checksumHeader(digests);
   const rangeHeader = req.header('range');
   const range = rangeHeader !== undefined && ifRangeAllows(req.header('if-range'), resource.etag, stat.mtimeMs)
     ? parseRange(rangeHeader, stat.size)

@@ -8,7 +8,7 @@ import { loadResource, checkPreconditions, requireParentCollection, type Resourc
 import { lockRootHrefFor } from './support/propertyValues';
 import { BadRequestError, LockNotOwnedError, PreconditionFailedError } from '../conditions/davErrors';
 import { parseDepth } from '../headers/depth';
-import { parseTimeout } from '../headers/timeout';
+import { usableTimeouts } from '../headers/timeout';
 import { parseIfHeader, submittedLockTokens } from '../headers/ifHeader';
 import { parseXmlDocument } from '../xml/parse';
 import { parseLockinfo } from '../xml/requests';
@@ -20,7 +20,7 @@ import type { ActiveLock } from '../locks/activeLock';
 import { refuseDuplicateName, creationClaims, resolveEquivalentPath } from './support/equivalentNames';
 
 export const lock: MethodHandler = async (req, services) => {
-  const requestedTimeouts = parseTimeout(req.header('timeout'));
+  const requestedTimeouts = usableTimeouts(req.header('timeout'));
   const body = req.hasBody ? await req.readBody(services.config.maxXmlBodyBytes) : Buffer.alloc(0);
   if (body.length === 0) return refresh(req, services, requestedTimeouts);
 

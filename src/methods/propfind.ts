@@ -16,11 +16,12 @@ import { isQuotaProperty } from '../props/liveProperties';
 export const propfind: MethodHandler = async (req, services) => {
   // §9.1 / §10.2: no Depth header means infinity.
   const depth = parseDepth(req.header('depth')) ?? 'infinity';
-  if (depth === 'infinity' && !services.config.allowPropfindInfinity) throw new PropfindFiniteDepthError();
   const request = await readPropfind(req, services);
 
   const target = await loadResource(req, services, await resolveEquivalentPath(services, req.path));
   if (!target.stat) throw new NotFoundError(target.href);
+  // §9.1: infinity may be refused for collections; on a file depth changes nothing, so answer it (hdav).
+  if (depth === 'infinity' && target.stat.isCollection && !services.config.allowPropfindInfinity) throw new PropfindFiniteDepthError();
   await checkPreconditions(req, services, target);
 
   const usage = wantsQuota(request) ? await services.store.usage() : null;

@@ -80,7 +80,9 @@ export const proppatch: MethodHandler = async (req, services) => {
       }
       return ps;
     });
-    const response = el(DAV_NS, 'response', el(DAV_NS, 'href', target.href), ...propstats);
+    // An empty propertyupdate changed nothing: §14.24 lets a response carry a status instead of propstats.
+    const outcome = propstats.length > 0 ? propstats : [el(DAV_NS, 'status', 'HTTP/1.1 200 OK')];
+    const response = el(DAV_NS, 'response', el(DAV_NS, 'href', target.href), ...outcome);
     return {
       status: 207,
       headers: { 'Content-Type': 'application/xml; charset=utf-8' },

@@ -3,10 +3,15 @@
  * target and renamed over it only when complete, so the old content stays whole until then.
  * 201 for a new resource, 204 for a replaced one, both with ETag and Last-Modified.
  */
-import type { DavRequest, MethodHandler, Services } from './context';
+import type { DavRequest, DavResponse, MethodHandler, Services } from './context';
 import { loadResource, checkPreconditions, requireParentCollection, versionHeaders, factsOf, type Resource } from './support/resource';
 import { addressedMember, creationClaims } from './support/equivalentNames';
-import { BadRequestError, MethodNotAllowedError, StaleVersionError } from '../conditions/davErrors';
+import { BadRequestError, ChecksumMismatchError, MethodNotAllowedError, StaleRecreationError } from '../conditions/davErrors';
+import { checksumHeader, contradictedClaim, parseOcChecksum, type ChecksumClaim } from '../headers/ocChecksum';
+import { DavError } from '../conditions/davError';
+import { IncompleteBodyError, NoSpaceError } from '../storage/storageErrors';
+import { HeaderSyntaxError } from '../headers/headerSyntaxError';
+import { OperationInProgressError as TreeOperationRunning } from '../concurrency/pathMutex';
 import { checkStaleUpload } from '../conditions/staleVersion';
 import { hasContentRange } from '../headers/contentRange';
 import { parseOcMtime } from '../headers/ocMtime';
@@ -22,9 +27,25 @@ export const put: MethodHandler = async (req, services) => {
     throw new BadRequestError('Content-Range on PUT (partial upload) is not supported; send the whole file');
   }
   const declaredMtimeMs = parseOcMtime(req.header('x-oc-mtime'));
+  const checksumClaims = parseOcChecksum(req.header('oc-checksum'));
   const expectedLength = req.contentLength ?? expectedEntityLength(req.header('x-expected-entity-length'));
   if (req.path === ROOT) throw new MethodNotAllowedError('is-a-collection', 'PUT on the root collection', COLLECTION_METHODS);
 
+  try {
+    const response = await writeFile(req, services, declaredMtimeMs, expectedLength, checksumClaims);
+    services.cleanupGuard.settled(req.path, req.clientId);
+    return response;
+  } catch (err) {
+    // Remembered so this client's clean-up DELETE cannot destroy what its upload was refused for.
+    const refusal = refusalOf(err);
+    if (refusal) services.cleanupGuard.recordRefusal(req.path, req.clientId, refusal.code, refusal.status);
+    throw err;
+  }
+};
+
+async function writeFile(
+  req: DavRequest, services: Services, declaredMtimeMs: number | undefined, expectedLength: number | undefined, checksumClaims: ChecksumClaim[],
+): Promise<DavResponse> {
   return services.writes.run(creationClaims(services, req.path, false), async () => {
     // An NFD (or, case-insensitive, other-case) name of an existing member addresses that member.
     const path = await addressedMember(req, services, req.path);
@@ -39,21 +60,59 @@ export const put: MethodHandler = async (req, services) => {
     });
 
     if (target.stat) refuseStaleUpload(req, services, target, declaredMtimeMs);
+    else refuseStaleRecreation(req, services, target, declaredMtimeMs);
 
     // Nothing is lost: the bytes being replaced stay in retention (a hard link, not a copy).
     const replaced = target.stat ? { path, etag: target.etag ?? '', size: target.stat.size, mtimeMs: target.stat.mtimeMs, ino: target.stat.ino } : null;
     // The new ETag is recorded before the answer; if the state disk refuses it, the write is undone (507, nothing behind).
     const { result: written, recorded: etag } = await replaceKeepingOld(
       services.retention, services.store, replaced, 'overwrite',
-      () => services.store.writeAtomic(path, req.body, { expectedLength, mtimeMs: declaredMtimeMs }),
-      (w) => services.versions.recordNewContent(path, w.stat),
+      () => services.store.writeAtomic(path, req.body, {
+        expectedLength,
+        mtimeMs: declaredMtimeMs,
+        // Checked before the rename: a content that is not what the client computed is never stored.
+        verify: (digests) => {
+          const contradicted = contradictedClaim(checksumClaims, digests);
+          if (contradicted) throw new ChecksumMismatchError(contradicted.claim.type, contradicted.claim.hex, contradicted.computed, factsOf(target));
+        },
+      }),
+      (w) => services.versions.recordNewContent(path, w.stat, w.digests),
     );
-    const { stat, created } = written;
-    const headers: Record<string, string> = { ...versionHeaders(etag, stat), 'OC-ETag': etag };
+    const { stat, created, digests } = written;
+    const headers: Record<string, string> = { ...versionHeaders(etag, stat), 'OC-ETag': etag, 'OC-Checksum': checksumHeader(digests) };
     if (declaredMtimeMs !== undefined) headers['X-OC-MTime'] = 'accepted';
     return { status: created ? 201 : 204, headers };
   });
-};
+}
+
+/**
+ * The code and status a refused upload is remembered by: refusals because of the resource's or the
+ * server's state (409, 412, 423, 5xx such as 507) and a checksum mismatch (400). A malformed or cut-off request (400, 405, 413,
+ * 415) is the client's own mistake and arms nothing.
+ */
+function refusalOf(err: unknown): { code: string; status: number } | null {
+  if (err instanceof DavError) {
+    const armed = err.status === 409 || err.status === 412 || err.status === 423 || err.status >= 500 || err instanceof ChecksumMismatchError;
+    return armed ? { code: err.code, status: err.status } : null;
+  }
+  if (err instanceof NoSpaceError) return { code: 'insufficient-storage', status: 507 };
+  if (err instanceof TreeOperationRunning) return { code: 'operation-in-progress', status: 423 };
+  if (err instanceof IncompleteBodyError || err instanceof HeaderSyntaxError) return null;
+  return { code: 'internal-error', status: 500 };
+}
+
+/**
+ * semantics.md "Stale uploads", for a path this client emptied moments ago: rclone deletes what it
+ * failed to upload and then retries the upload, which would create the file anew and skip the age
+ * check. A creation stating an older time than the content this client just deleted is judged
+ * against that content (409 stale-version); the deleted content stays among the versions.
+ */
+function refuseStaleRecreation(req: DavRequest, services: Services, target: Resource, declaredMtimeMs: number | undefined): void {
+  if (!services.config.staleUploadCheck || declaredMtimeMs === undefined) return;
+  const deleted = services.cleanupGuard.deletionOf(req.path, req.clientId);
+  if (!deleted || Math.floor(declaredMtimeMs / 1000) >= Math.floor(deleted.mtimeMs / 1000)) return;
+  throw new StaleRecreationError(declaredMtimeMs, deleted, factsOf(target));
+}
 
 /** macOS Finder sends chunked bodies with their length in X-Expected-Entity-Length. */
 function expectedEntityLength(value: string | undefined): number | undefined {
@@ -63,7 +122,7 @@ function expectedEntityLength(value: string | undefined): number | undefined {
   return n;
 }
 
-/** semantics.md "Stale uploads": 409 stale-version, remembered so rclone's clean-up DELETE cannot destroy the newer file. */
+/** semantics.md "Stale uploads": 409 stale-version (remembered by the caller, like every refusal, for rclone's clean-up DELETE). */
 function refuseStaleUpload(req: DavRequest, services: Services, target: Resource, declaredMtimeMs: number | undefined): void {
   const stat = target.stat!;
   const submitted = submittedLockTokens(parseIfHeader(req.header('if')));
@@ -79,7 +138,6 @@ function refuseStaleUpload(req: DavRequest, services: Services, target: Resource
       factsOf(target),
     );
   } catch (err) {
-    if (err instanceof StaleVersionError) services.staleRefusals.record(req.path, req.clientId, target.etag);
     throw err;
   }
 }

@@ -21,6 +21,8 @@ export interface PropertyContext {
   nowMs: number;
   /** Present when the request asked for quota properties. */
   usage: { availableBytes: number; usedBytes: number } | null;
+  /** The recorded checksums of a file's current content (`SHA1:… MD5:…`), or null; looked up only when asked. */
+  checksums(): string | null;
 }
 
 export interface LiveProperty {
@@ -41,6 +43,9 @@ function rfc3339(ms: number): string {
 /** macOS Finder asks these older quota properties besides RFC 4331's (values in 512-byte blocks, as Apple's servers sent them). */
 export const APPLE_WEBDAV_NS = 'http://www.apple.com/webdav_fs/props/';
 const blocks = (bytes: number) => String(Math.floor(bytes / 512));
+
+/** ownCloud's namespace: `oc:checksums` is how ownCloud/Nextcloud clients and rclone read a file's checksums. */
+export const OWNCLOUD_NS = 'http://owncloud.org/ns';
 
 const fileOnly = (ctx: PropertyContext, value: () => OutNode[]): OutNode[] | null => (ctx.stat.isCollection ? null : value());
 
@@ -70,6 +75,14 @@ const LIVE: LiveProperty[] = [
   {
     ns: DAV_NS, local: 'quota-used-bytes', protected: true, inAllprop: false,
     value: (ctx) => (ctx.usage ? [String(ctx.usage.usedBytes)] : null),
+  },
+  {
+    // <oc:checksums><oc:checksum>SHA1:… MD5:…</oc:checksum></oc:checksums>, as ownCloud answers it.
+    ns: OWNCLOUD_NS, local: 'checksums', protected: true, inAllprop: false,
+    value: (ctx) => {
+      const value = ctx.stat.isCollection ? null : ctx.checksums();
+      return value === null ? null : [el(OWNCLOUD_NS, 'checksum', value)];
+    },
   },
   {
     ns: APPLE_WEBDAV_NS, local: 'quota', protected: true, inAllprop: false,

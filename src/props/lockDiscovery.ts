@@ -19,7 +19,9 @@ export function activeLockElement(lock: ActiveLock, rootHref: string | null, now
     el(DAV_NS, 'depth', lock.depth === 'infinity' ? 'infinity' : '0'),
     ...(lock.owner !== null ? [{ raw: lock.owner }] : []),
     el(DAV_NS, 'timeout', timeoutValue(lock, nowMs)),
-    el(DAV_NS, 'locktoken', el(DAV_NS, 'href', lock.token)),
+    // The newline after the href is whitespace XML readers ignore; nd (0.8.2) scans the locktoken's
+    // text for a space after the token and runs past the string's end without one (README, "Tolerances").
+    el(DAV_NS, 'locktoken', el(DAV_NS, 'href', lock.token), '\n'),
     ...(rootHref !== null ? [el(DAV_NS, 'lockroot', el(DAV_NS, 'href', rootHref))] : []),
   ];
   return el(DAV_NS, 'activelock', ...children);

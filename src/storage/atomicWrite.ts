@@ -9,7 +9,7 @@
  * http.IncomingMessage destroys its socket: a 507 for a full disk could then never be sent. So a
  * failed write leaves the body unpiped and paused, and the caller decides what to do with the rest.
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -98,10 +98,21 @@ async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
   }
 }
 
-/** A Writable over an open FileHandle that counts bytes and refuses more than `limit`. */
+/** The SHA-1 and MD5 of a file's content, lower-case hex (what ownCloud clients and rclone compare). */
+export interface ContentDigests {
+  sha1: string;
+  md5: string;
+}
+
+/**
+ * A Writable over an open FileHandle that counts bytes, refuses more than `limit`, and hashes the
+ * bytes as they pass (SHA-1 and MD5), so a checksum never needs a second read of the file.
+ */
 class FileSink extends Writable {
   bytes = 0;
   private inFlight: Promise<void> = Promise.resolve();
+  private readonly sha1: Hash = createHash('sha1');
+  private readonly md5: Hash = createHash('md5');
 
   constructor(
     private readonly fh: FileHandle,
@@ -125,6 +136,11 @@ class FileSink extends Writable {
     } else done();
   }
 
+  /** The digests of every byte written; call once, after 'finish'. */
+  digests(): ContentDigests {
+    return { sha1: this.sha1.digest('hex'), md5: this.md5.digest('hex') };
+  }
+
   /** Waits for a write still running, so the caller may close the file once 'close' is emitted. */
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
     this.inFlight.then(() => done(err), () => done(err));
@@ -135,6 +151,10 @@ class FileSink extends Writable {
     if (this.limit !== undefined && this.bytes > this.limit) {
       done(new IncompleteBodyError(this.path, `${this.path}: body longer than the expected ${this.limit} bytes`));
       return;
+    }
+    for (const b of buffers) {
+      this.sha1.update(b);
+      this.md5.update(b);
     }
     this.inFlight = writeAll(this.fh, buffers);
     this.inFlight.then(() => done(), done);
@@ -214,6 +234,11 @@ export interface AtomicWriteRequest {
   mtimeMs?: number;
   /** Permission bits to give the new file (those of the file it replaces). */
   mode?: number;
+  /**
+   * Called with the content's digests once the body is complete, before the rename: a throw
+   * (a client-sent checksum that does not match) leaves the target untouched and is rethrown as is.
+   */
+  verify?: (digests: ContentDigests) => void;
 }
 
 /**
@@ -222,9 +247,10 @@ export interface AtomicWriteRequest {
  * Throws RangeError for a bad expectedLength/mtimeMs (before touching the disk);
  * IncompleteBodyError when the body fails, aborts, or its length differs from expectedLength;
  * NoSpaceError, AccessDeniedError, ParentMissingError, IsACollectionError (a collection appeared
- * at the target) as mapped by storageErrorFromErrno. After any throw no temp file remains.
+ * at the target) as mapped by storageErrorFromErrno; whatever `verify` throws. After any throw no
+ * temp file remains. Resolves with the digests of the content written.
  */
-export async function writeAtomically(request: AtomicWriteRequest): Promise<void> {
+export async function writeAtomically(request: AtomicWriteRequest): Promise<ContentDigests> {
   const { path, dirHost, targetHost, body, expectedLength, mtimeMs, mode } = request;
   if (expectedLength !== undefined && !(Number.isSafeInteger(expectedLength) && expectedLength >= 0)) {
     throw new RangeError(`expectedLength must be a non-negative integer, got ${expectedLength}`);
@@ -233,12 +259,16 @@ export async function writeAtomically(request: AtomicWriteRequest): Promise<void
   const tempHost = childHostPath(dirHost, tempName());
   let fh: FileHandle | undefined;
   let tempCreated = false;
+  let digests: ContentDigests;
   try {
     const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
     fh = await open(tempHost, flags, 0o666);
     tempCreated = true;
     if (mode !== undefined) await fh.chmod(mode & 0o7777);
-    await pumpBody(body, new FileSink(fh, expectedLength, path), path);
+    const sink = new FileSink(fh, expectedLength, path);
+    await pumpBody(body, sink, path);
+    digests = sink.digests();
+    request.verify?.(digests);
     // The mtime is set before the fsync so that the metadata is made durable with the data.
     if (mtimeMs !== undefined) await fh.utimes(Date.now() / 1000, mtimeMs / 1000);
     await fh.sync();
@@ -253,4 +283,5 @@ export async function writeAtomically(request: AtomicWriteRequest): Promise<void
     throw storageErrorFromErrno(err, path, 'create');
   }
   await fsyncDirectory(dirHost);
+  return digests;
 }

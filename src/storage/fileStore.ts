@@ -9,7 +9,7 @@ import { lstat, mkdir, open, realpath, rename, stat, unlink, utimes } from 'node
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { baseName, ROOT, type DavPath } from '../paths/davPath';
-import { fsyncDirectory, writeAtomically } from './atomicWrite';
+import { fsyncDirectory, writeAtomically, type ContentDigests } from './atomicWrite';
 import { assertDavPath, childHostPath, Containment, hasReservedSegment, type WriteTarget } from './containment';
 import { copyResource } from './copyTree';
 import { UsageMeter, type Usage } from './diskUsage';
@@ -115,21 +115,21 @@ export class FileStore {
    * and paused (never destroyed), so the caller can still answer.
    */
   async writeAtomic(
-    path: DavPath, body: NodeJS.ReadableStream, opts: { expectedLength?: number; mtimeMs?: number } = {},
-  ): Promise<{ stat: ResourceStat; created: boolean }> {
+    path: DavPath, body: NodeJS.ReadableStream, opts: { expectedLength?: number; mtimeMs?: number; verify?: (d: ContentDigests) => void } = {},
+  ): Promise<{ stat: ResourceStat; created: boolean; digests: ContentDigests }> {
     assertDavPath(path);
     if (path === ROOT) throw new IsACollectionError(path, '/: is a collection');
     const dirReal = await this.containment.parentForWrite(path);
     const target = await this.containment.inspectWriteTarget(path, dirReal);
     if (target.kind === 'collection') throw new IsACollectionError(path, `${path}: is a collection`);
     const existing = target.kind === 'file' ? target : null;
-    await writeAtomically({
-      path, body, expectedLength: opts.expectedLength, mtimeMs: opts.mtimeMs,
+    const digests = await writeAtomically({
+      path, body, expectedLength: opts.expectedLength, mtimeMs: opts.mtimeMs, verify: opts.verify,
       dirHost: existing?.viaLink ? dirname(existing.host) : dirReal,
       targetHost: target.host,
       mode: existing?.stats.mode,
     });
-    return { stat: await this.statHost(target.host, path), created: existing === null };
+    return { stat: await this.statHost(target.host, path), created: existing === null, digests };
   }
 
   /**

@@ -58,7 +58,7 @@ export async function restoreVersion(deps: RestoreDependencies, path: DavPath, i
     const { result, recorded: etag, retainedId } = await replaceKeepingOld(
       deps.retention, deps.store, replaced, 'restore',
       () => deps.store.writeAtomic(to, source, { expectedLength: version.size, mtimeMs: version.mtimeMs }),
-      (written) => deps.versions.recordNewContent(to, written.stat),
+      (written) => deps.versions.recordNewContent(to, written.stat, written.digests),
     );
     return { created: result.created, etag, mtimeMs: result.stat.mtimeMs, replacedVersionId: retainedId };
   } finally {

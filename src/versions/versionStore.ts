@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
+import type { ContentDigests } from '../storage/atomicWrite';
 import type { StateDatabase } from '../state/database';
 import type { DavPath } from '../paths/davPath';
 import { subtreeBounds, subtreeCondition, membersCondition } from '../state/subtree';
@@ -27,6 +28,11 @@ interface VersionRow {
   mtime_ms: number;
 }
 
+interface DigestRow extends VersionRow {
+  sha1: string | null;
+  md5: string | null;
+}
+
 function matches(row: VersionRow, f: FileFingerprint): boolean {
   return row.ino === f.ino && row.size === f.size && row.mtime_ms === f.mtimeMs;
 }
@@ -42,15 +48,25 @@ export class VersionStore {
   private readonly deleteTree;
   private readonly moveTree;
   private readonly selectMembers;
+  private readonly insertContent;
+  private readonly selectDigests;
 
   constructor(private readonly db: StateDatabase) {
     db.exec(`CREATE TABLE IF NOT EXISTS versions (
       path TEXT PRIMARY KEY, etag TEXT NOT NULL, ino INTEGER NOT NULL, size INTEGER NOT NULL, mtime_ms REAL NOT NULL)`);
+    addDigestColumns(db);
     this.selectOne = db.prepare<[string], VersionRow>('SELECT etag, ino, size, mtime_ms FROM versions WHERE path = ?');
     this.upsert = db.prepare(
       'INSERT INTO versions (path, etag, ino, size, mtime_ms) VALUES (@path, @etag, @ino, @size, @mtimeMs) ' +
         'ON CONFLICT(path) DO UPDATE SET etag = excluded.etag, ino = excluded.ino, size = excluded.size, mtime_ms = excluded.mtime_ms',
     );
+    // New content replaces the digests too (NULL when unknown); a metadata change (upsert above) keeps them.
+    this.insertContent = db.prepare(
+      'INSERT INTO versions (path, etag, ino, size, mtime_ms, sha1, md5) VALUES (@path, @etag, @ino, @size, @mtimeMs, @sha1, @md5) ' +
+        'ON CONFLICT(path) DO UPDATE SET etag = excluded.etag, ino = excluded.ino, size = excluded.size, mtime_ms = excluded.mtime_ms, ' +
+        'sha1 = excluded.sha1, md5 = excluded.md5',
+    );
+    this.selectDigests = db.prepare<[string], DigestRow>('SELECT etag, ino, size, mtime_ms, sha1, md5 FROM versions WHERE path = ?');
     this.selectMembers = db.prepare<{ path: string; lower: string; upper: string }, VersionRow & { path: string }>(
       `SELECT path, etag, ino, size, mtime_ms FROM versions WHERE ${membersCondition('path')}`,
     );
@@ -79,11 +95,21 @@ export class VersionStore {
     };
   }
 
-  /** Records new content at `path`; returns its new ETag. */
-  recordNewContent(path: DavPath, f: FileFingerprint): string {
+  /** Records new content at `path`, with its digests when they were computed on the way in; returns its new ETag. */
+  recordNewContent(path: DavPath, f: FileFingerprint, digests?: ContentDigests): string {
     const etag = `"${Date.now().toString(36)}-${randomBytes(8).toString('hex')}"`;
-    this.upsert.run({ path, etag, ...f });
+    this.insertContent.run({ path, etag, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, sha1: digests?.sha1 ?? null, md5: digests?.md5 ?? null });
     return etag;
+  }
+
+  /**
+   * The SHA-1 and MD5 recorded for the file's current content, or null when unknown (written
+   * before checksums were kept, copied, or changed behind the server's back since).
+   */
+  digestsOf(path: DavPath, f: FileFingerprint): ContentDigests | null {
+    const row = this.selectDigests.get(path);
+    if (!row || !matches(row, f) || row.sha1 === null || row.md5 === null) return null;
+    return { sha1: row.sha1, md5: row.md5 };
   }
 
   /**
@@ -119,4 +145,11 @@ export class VersionStore {
       return row && matches(row, f) ? row.etag : derivedEtag(f);
     };
   }
+}
+
+/** Schema migration: the digest columns, added to a store created before them; existing rows keep NULL. */
+function addDigestColumns(db: StateDatabase): void {
+  const columns = new Set(db.prepare<[], { name: string }>('PRAGMA table_info(versions)').all().map((c) => c.name));
+  if (!columns.has('sha1')) db.exec('ALTER TABLE versions ADD COLUMN sha1 TEXT');
+  if (!columns.has('md5')) db.exec('ALTER TABLE versions ADD COLUMN md5 TEXT');
 }

@@ -50,17 +50,17 @@ export type PropPatchOperation =
  * property element with its attributes and children; when it has no xml:lang of its own, the
  * xml:lang in scope (on prop, set or propertyupdate) is copied onto it, since RFC 4918 §4.3
  * requires the language in scope to be kept with the value.
- * Throws XmlError('unprocessable') for another root element, no set or remove at all, a set or
- * remove without a DAV:prop, or a DAV:prop that names no property.
+ * An empty propertyupdate (no set or remove; hdav's COPY sends one) is no operation at all and
+ * returns [], as Apache answers it with 207 (README, "Tolerances").
+ * Throws XmlError('unprocessable') for another root element, a set or remove without a DAV:prop,
+ * or a DAV:prop that names no property.
  */
 export function parseProppatch(root: XmlElement): PropPatchOperation[] {
   expectRoot(root, 'propertyupdate');
   const rootLang = langOf(root, undefined);
   const operations: PropPatchOperation[] = [];
-  let instructions = 0;
   for (const instruction of childElements(root)) {
     if (instruction.ns !== DAV_NS || (instruction.local !== 'set' && instruction.local !== 'remove')) continue;
-    instructions++;
     const op = instruction.local;
     const props = findChildren(instruction, DAV_NS, 'prop');
     if (props.length === 0) throw new XmlError('unprocessable', `${op} without prop`);
@@ -76,7 +76,6 @@ export function parseProppatch(root: XmlElement): PropPatchOperation[] {
       }
     }
   }
-  if (instructions === 0) throw new XmlError('unprocessable', 'propertyupdate holds no set or remove');
   return operations;
 }
 

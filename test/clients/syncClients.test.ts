@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { startTestServer, type TestServer } from '../support/testServer';
-import { findAll } from '../support/xmlQuery';
+import { findAll, text } from '../support/xmlQuery';
 import {
   DAV,
   ReplayClient,
@@ -58,7 +58,7 @@ describe('sync clients', () => {
     const upload = (path: string, body: Buffer, mtime: number, extra: Record<string, string> = {}) =>
       rclone.send('PUT', path, { 'Content-Length': body.length, 'Content-Type': 'application/octet-stream', 'X-OC-Mtime': String(mtime), 'OC-Checksum': `SHA1:${sha1(body)}`, ...extra }, body);
 
-    test('1. PROPFIND /dir/ Depth 1: 207, every href under /dir/, the asked DAV: properties 200, oc: ones 404', async () => {
+    test('1. PROPFIND /dir/ Depth 1: 207, every href under /dir/, the asked DAV: properties 200, oc:checksums too (issue 13)', async () => {
       expect((await t.request('MKCOL', '/dir/')).status).toBe(201);
       expect((await t.request('MKCOL', '/dir/sub/')).status).toBe(201);
       expect((await t.request('PUT', '/dir/x.txt', { body: 'xx' })).status).toBe(201);
@@ -70,7 +70,9 @@ describe('sync clients', () => {
       expect(prop200(x, DAV, 'displayname')).toBe('x.txt');
       expect(prop200(x, DAV, 'getcontentlength')).toBe('2');
       expect(prop200(x, DAV, 'getlastmodified')).toMatch(/GMT$/);
-      expect(propOf(x, 'http://owncloud.org/ns', 'checksums')?.status).toBe(404);
+      const checksums = propOf(x, 'http://owncloud.org/ns', 'checksums');
+      expect(checksums?.status).toBe(200);
+      expect(text(checksums!.el, 'http://owncloud.org/ns', 'checksum')).toBe(`SHA1:${createHash('sha1').update('xx').digest('hex')} MD5:${createHash('md5').update('xx').digest('hex')}`);
       expect(findAll(propOf(byHref.get('/dir/sub/')!, DAV, 'resourcetype')!.el, DAV, 'collection')).toHaveLength(1);
     });
 

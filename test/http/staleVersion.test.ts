@@ -308,10 +308,18 @@ describe('rclone\'s clean-up DELETE after a stale-version refusal', () => {
     expect(res.status).toBe(204);
   });
 
-  it('once the file changed since the refusal, the same client\'s DELETE is 204', async () => {
+  it('once another client saved since the refusal, the same client\'s unconditional DELETE is still 409: it never saw that save either', async () => {
     await refused('/rc5.txt');
     expect((await putWithMtime('/rc5.txt', 'changed meanwhile', T_NEW + 10)).status).toBe(204);
     const res = await t.request('DELETE', '/rc5.txt', { headers: { 'User-Agent': RCLONE } });
+    expect(res.status).toBe(409);
+    expect(await readFile(join(t.root, 'rc5.txt'), 'utf8')).toBe('changed meanwhile');
+  });
+
+  it('once the same client saved successfully since the refusal, its DELETE is 204', async () => {
+    await refused('/rc6.txt');
+    expect((await putWithMtime('/rc6.txt', 'its own newer save', T_NEW + 10, { 'User-Agent': RCLONE })).status).toBe(204);
+    const res = await t.request('DELETE', '/rc6.txt', { headers: { 'User-Agent': RCLONE } });
     expect(res.status).toBe(204);
   });
 });

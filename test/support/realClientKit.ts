@@ -90,6 +90,41 @@ export function run(program: string, args: string[], options: SpawnOptions & { t
   });
 }
 
+/**
+ * Runs a program like `run`, calling `onLine` with each line of its output (stdout and stderr) as
+ * it comes, so a test can act at a precise point of the program's exchange with the server.
+ */
+export function runWatching(program: string, args: string[], onLine: (line: string) => void, options: SpawnOptions & { timeoutMs?: number } = {}): Promise<RunResult> {
+  const { timeoutMs = 120_000, ...rest } = options;
+  return new Promise((resolve) => {
+    const child = spawn(program, args, { ...rest, stdio: ['ignore', 'pipe', 'pipe'] });
+    const chunks: string[] = [];
+    let partial = '';
+    let error: Error | undefined;
+    const timer = setTimeout(() => {
+      error = new Error(`${program} timed out after ${timeoutMs} ms`);
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    const feed = (data: Buffer) => {
+      const text = data.toString('utf8');
+      chunks.push(text);
+      const lines = (partial + text).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    };
+    child.stdout?.on('data', feed);
+    child.stderr?.on('data', feed);
+    child.on('error', (e) => {
+      error = e;
+    });
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      const output = chunks.join('');
+      resolve({ status, signal, stdout: output, stderr: '', output, error });
+    });
+  });
+}
+
 export interface TreeEntry {
   /** Path relative to the tree root, with `/` separators. */
   path: string;

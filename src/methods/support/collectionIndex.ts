@@ -27,10 +27,19 @@ export function indexHead(href: string, isRoot = href === '/'): string {
 export function indexRow(e: IndexEntry): string {
   const label = escapeHtml(e.name + (e.isCollection ? '/' : ''));
   const size = e.isCollection ? '' : String(e.size);
-  return `<tr><td><a href="${escapeHtml(e.href)}">${label}</a></td><td>${size}</td><td>${new Date(e.mtimeMs).toISOString()}</td></tr>\n`;
+  return `<tr><td><a href="${attributeSafeHref(e.href)}">${label}</a></td><td>${size}</td><td>${new Date(e.mtimeMs).toISOString()}</td></tr>\n`;
 }
 
 export const INDEX_TAIL = '</table></body></html>\n';
+
+/**
+ * An href written into an attribute with every HTML-special character percent-encoded, so it needs
+ * no entity (lftp's index parser reads `&#39;` literally and loses names with an apostrophe).
+ * `%XX` of a path character names the same resource (RFC 3986 §2.2, §6.2.2.2).
+ */
+export function attributeSafeHref(href: string): string {
+  return href.replace(/[&<>"']/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase());
+}
 
 function decodeURIComponentSafe(text: string): string {
   try {

@@ -11,6 +11,7 @@ import { hrefOf } from '../../paths/davPath';
 import { ALL_LIVE_PROPERTIES, liveProperty, type PropertyContext } from '../../props/liveProperties';
 import { el, type OutElement, type OutNode } from '../../xml/build';
 import { DAV_NS } from '../../xml/tree';
+import { formatChecksums } from '../../headers/ocChecksum';
 import type { DeadProperty } from '../../props/deadPropertyStore';
 
 export interface PropstatGroups {
@@ -33,6 +34,10 @@ export function propertyContext(services: Services, resource: Resource, usage: P
     lockRootHref: lockRootHrefFor(resource, services.config.hideLockRoot, services.config.basePath),
     nowMs: Date.now(),
     usage,
+    checksums: () => {
+      const digests = resource.stat && !resource.stat.isCollection ? services.versions.digestsOf(resource.path, resource.stat) : null;
+      return digests ? formatChecksums(digests) : null;
+    },
   };
 }
 

@@ -10,6 +10,7 @@ describe('parseHttpDate (RFC 9110 §5.6.7)', () => {
     ['asctime, two-digit day', 'Wed Nov 16 08:49:37 1994', Date.UTC(1994, 10, 16, 8, 49, 37)],
     ['asctime, single space before one-digit day', 'Sun Nov 6 08:49:37 1994', NOV_6_1994],
     ['IMF-fixdate, unpadded day (WinSCP)', 'Fri, 5 Sep 2025 10:00:00 GMT', Date.UTC(2025, 8, 5, 10, 0, 0)],
+    ['IMF-fixdate, space-padded day (lftp)', 'Mon,  2 Jan 2023 10:20:30 GMT', Date.UTC(2023, 0, 2, 10, 20, 30)],
     ['rclone X-OC-Mtime round trip', 'Tue, 14 Nov 2023 22:13:20 GMT', 1700000000000],
     ['names in other letter cases', 'tue, 14 NOV 2023 22:13:20 gmt', 1700000000000],
     ['surrounding whitespace', '  Tue, 14 Nov 2023 22:13:20 GMT ', 1700000000000],

@@ -1,4 +1,4 @@
-import { parseTimeout } from '../../../src/headers/timeout';
+import { parseTimeout, usableTimeouts } from '../../../src/headers/timeout';
 import { HeaderSyntaxError } from '../../../src/headers/headerSyntaxError';
 
 describe('parseTimeout (RFC 4918 §10.7)', () => {
@@ -37,5 +37,19 @@ describe('parseTimeout (RFC 4918 §10.7)', () => {
     'Extend',
   ])('%p throws', (value) => {
     expect(() => parseTimeout(value)).toThrow(HeaderSyntaxError);
+  });
+});
+
+describe('usableTimeouts (RFC 4918 §10.7: a Timeout the server cannot use is ignored)', () => {
+  test.each<[string | undefined, number[]]>([
+    [undefined, []],
+    ['60', []], // nd
+    ['Second-60, Forever', [60]],
+    ['Infinite, Second-4100000000', [Infinity, 4100000000]],
+    ['Extend', []],
+    ['Forever', []],
+    ['Second-abc', []],
+  ])('%p gives %p', (value, expected) => {
+    expect(usableTimeouts(value)).toEqual(expected);
   });
 });

@@ -141,9 +141,14 @@ describe('parseProppatch', () => {
   });
 
   test.each([
-    ['wrong root element', `<D:propfind ${D}><D:set><D:prop><a/></D:prop></D:set></D:propfind>`],
     ['no set or remove', `<D:propertyupdate ${D}/>`],
     ['only unknown children', `<D:propertyupdate ${D}><D:frobnicate/></D:propertyupdate>`],
+  ])('%s is an empty update (hdav sends one; Apache answers 207)', (_name, body) => {
+    expect(parseProppatch(parseXmlDocument(body))).toEqual([]);
+  });
+
+  test.each([
+    ['wrong root element', `<D:propfind ${D}><D:set><D:prop><a/></D:prop></D:set></D:propfind>`],
     ['set without prop', `<D:propertyupdate ${D}><D:set/></D:propertyupdate>`],
     ['remove without prop', `<D:propertyupdate ${D}><D:remove><a/></D:remove></D:propertyupdate>`],
     ['empty prop in set', `<D:propertyupdate ${D}><D:set><D:prop/></D:set></D:propertyupdate>`],

@@ -1,0 +1,105 @@
+/**
+ * Checksums (README, "Checksums"): SHA-1 and MD5 computed while the upload streams, kept with the
+ * version record, a client's OC-Checksum verified before the rename (400 checksum-mismatch, nothing
+ * stored), published as oc:checksums and answered in OC-Checksum on PUT, GET and HEAD.
+ */
+import { createHash } from 'node:crypto';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startTestServer, type TestServer } from '../support/testServer';
+import { codeOf, hdr } from '../support/conflictKit';
+import { DAV, first, text } from '../support/xmlQuery';
+
+const OC = 'http://owncloud.org/ns';
+const sha1 = (b: string) => createHash('sha1').update(b).digest('hex');
+const md5 = (b: string) => createHash('md5').update(b).digest('hex');
+const PROPFIND_CHECKSUMS = '<?xml version="1.0"?><d:propfind xmlns:d="DAV:" xmlns:oc="http://owncloud.org/ns"><d:prop><oc:checksums/><d:getetag/></d:prop></d:propfind>';
+
+let t: TestServer;
+beforeAll(async () => {
+  t = await startTestServer();
+});
+afterAll(() => t.close());
+
+async function checksumsProperty(path: string, depth = '0'): Promise<string | undefined> {
+  const res = await t.request('PROPFIND', path, { headers: { Depth: depth, 'Content-Type': 'application/xml' }, body: PROPFIND_CHECKSUMS });
+  expect(res.status).toBe(207);
+  const checksums = first(res.xml(), OC, 'checksums');
+  return checksums ? text(checksums, OC, 'checksum') : undefined;
+}
+
+describe('checksums computed on the way in', () => {
+  const body = 'hello checksums\n';
+
+  it('a PUT answers OC-Checksum; GET and HEAD answer it too; PROPFIND publishes oc:checksums', async () => {
+    const put = await t.request('PUT', '/a.txt', { body });
+    expect(put.status).toBe(201);
+    expect(hdr(put, 'oc-checksum')).toBe(`SHA1:${sha1(body)}`);
+    expect(hdr(await t.request('GET', '/a.txt'), 'oc-checksum')).toBe(`SHA1:${sha1(body)}`);
+    expect(hdr(await t.request('HEAD', '/a.txt'), 'oc-checksum')).toBe(`SHA1:${sha1(body)}`);
+    expect(hdr(await t.request('GET', '/a.txt', { headers: { Range: 'bytes=0-3' } }), 'oc-checksum')).toBe(`SHA1:${sha1(body)}`);
+    expect(await checksumsProperty('/a.txt')).toBe(`SHA1:${sha1(body)} MD5:${md5(body)}`);
+  });
+
+  it('a Depth 1 listing has each file\'s checksums, none on collections', async () => {
+    expect((await t.request('MKCOL', '/dir/')).status).toBe(201);
+    expect((await t.request('PUT', '/dir/one', { body: '1' })).status).toBe(201);
+    const res = await t.request('PROPFIND', '/dir/', { headers: { Depth: '1', 'Content-Type': 'application/xml' }, body: PROPFIND_CHECKSUMS });
+    expect(res.text).toContain(`SHA1:${sha1('1')} MD5:${md5('1')}`);
+    expect(res.text.match(/SHA1:/g)).toHaveLength(1);
+  });
+
+  it('an mtime-only change and a MOVE keep them; a change behind the server\'s back drops them', async () => {
+    expect((await t.request('PUT', '/m.txt', { body })).status).toBe(201);
+    expect((await t.request('PROPPATCH', '/m.txt', {
+      headers: { 'Content-Type': 'application/xml' },
+      body: '<D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:lastmodified>1600000000</D:lastmodified></D:prop></D:set></D:propertyupdate>',
+    })).status).toBe(207);
+    expect(await checksumsProperty('/m.txt')).toBe(`SHA1:${sha1(body)} MD5:${md5(body)}`);
+    expect((await t.request('MOVE', '/m.txt', { headers: { Destination: `${t.url}/moved.txt` } })).status).toBe(201);
+    expect(await checksumsProperty('/moved.txt')).toBe(`SHA1:${sha1(body)} MD5:${md5(body)}`);
+    await writeFile(join(t.root, 'moved.txt'), 'edited on the host');
+    expect(await checksumsProperty('/moved.txt')).toBeUndefined();
+    expect(hdr(await t.request('GET', '/moved.txt'), 'oc-checksum')).toBeUndefined();
+  });
+});
+
+describe('OC-Checksum sent by the client', () => {
+  it.each([
+    ['SHA1', (b: string) => `SHA1:${sha1(b)}`],
+    ['MD5 in other letter cases', (b: string) => `md5:${md5(b).toUpperCase()}`],
+    ['both', (b: string) => `SHA1:${sha1(b)} MD5:${md5(b)}`],
+    ['Adler32 (not computed here: accepted unverified)', () => 'ADLER32:0badc0de'],
+  ])('%s that matches is stored (201)', async (label, header) => {
+    const body = `content for ${label}`;
+    const path = `/ok-${label.split(' ')[0]}.txt`;
+    const res = await t.request('PUT', path, { body, headers: { 'OC-Checksum': header(body) } });
+    expect(res.status).toBe(201);
+    expect(await readFile(join(t.root, path.slice(1)), 'utf8')).toBe(body);
+  });
+
+  it('a mismatch is 400 checksum-mismatch and the old content, ETag and directory stay as they were', async () => {
+    const put = await t.request('PUT', '/keep.txt', { body: 'good' });
+    const etag = hdr(put, 'etag');
+    const res = await t.request('PUT', '/keep.txt', { body: 'corrupted in transit', headers: { 'OC-Checksum': `SHA1:${sha1('what the client had')}` } });
+    expect(res.status).toBe(400);
+    expect(codeOf(res)).toBe('checksum-mismatch');
+    expect(res.text).toContain(sha1('corrupted in transit'));
+    expect(await readFile(join(t.root, 'keep.txt'), 'utf8')).toBe('good');
+    expect(hdr(await t.request('HEAD', '/keep.txt'), 'etag')).toBe(etag);
+    expect((await readdir(t.root)).filter((n) => n.startsWith('.keepdav-'))).toEqual([]);
+  });
+
+  it('a mismatch on a new file creates nothing', async () => {
+    const res = await t.request('PUT', '/never.txt', { body: 'x', headers: { 'OC-Checksum': `MD5:${md5('y')}` } });
+    expect(res.status).toBe(400);
+    expect(codeOf(res)).toBe('checksum-mismatch');
+    expect((await t.request('GET', '/never.txt')).status).toBe(404);
+  });
+
+  it.each(['SHA1:xyz', 'SHA1:' + 'a'.repeat(39), 'no-colon'])('a malformed OC-Checksum %p is 400 bad-request', async (value) => {
+    const res = await t.request('PUT', '/bad.txt', { body: 'x', headers: { 'OC-Checksum': value } });
+    expect(res.status).toBe(400);
+    expect(codeOf(res)).toBe('bad-request');
+  });
+});

@@ -10,7 +10,7 @@ import { startTestServer, type TestServer } from '../support/testServer';
 import { hdr } from '../support/conflictKit';
 
 const REPO = join(__dirname, '..', '..');
-const BIN = join(REPO, 'bin', 'keepdav.js');
+const BIN = join(REPO, 'bin', 'keepdav-dev.js');
 
 interface CliResult {
   code: number | null;

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { send } from '../support/testServer';
 
 const REPO = resolve(__dirname, '..', '..');
-const BIN = join(REPO, 'bin', 'keepdav.js');
+const BIN = join(REPO, 'bin', 'keepdav-dev.js');
 const START_TIMEOUT = 30_000;
 
 jest.setTimeout(90_000);

@@ -8,7 +8,7 @@ import { Agent } from 'node:http';
 import { send, type RequestOptions, type TestResponse } from './testServer';
 
 const REPO = join(__dirname, '..', '..');
-const BIN = join(REPO, 'bin', 'keepdav.js');
+const BIN = join(REPO, 'bin', 'keepdav-dev.js');
 
 export interface ChildServer {
   child: ChildProcess;

@@ -3,6 +3,8 @@
  * `resolveConfig`, which fills defaults and throws ConfigError on a value that cannot work.
  */
 import { resolve } from 'node:path';
+import { LOG_FORMATS, LOG_LEVELS, type LogSettings } from './logging/logger';
+import { parseListenAddress } from './admin/listenAddress';
 
 export interface LockTimeoutSettings {
   /** Floor for granted lock timeouts, seconds (Office asks 120 s but needs longer). */
@@ -53,6 +55,10 @@ export interface ServerConfig {
   lockTokenHeaderSubmits: boolean;
   /** Leave DAV:lockroot out of lock answers (for old Office versions that trip over it). */
   hideLockRoot: boolean;
+  /** Log format, level and file (src/logging/logger.ts). */
+  log: LogSettings;
+  /** The admin listener (metrics, health, maintenance tasks) as "ADDR:PORT", loopback only; null: off. */
+  adminListen: string | null;
 }
 
 export class ConfigError extends Error {
@@ -79,10 +85,13 @@ export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   lockTokenHeaderSubmits: false,
   hideLockRoot: false,
   retention: { maxVersionsPerPath: 10, maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 10 * 1024 ** 3 },
+  log: { format: 'json', level: 'info', file: null },
+  adminListen: null,
 };
 
-export type ConfigInput = Partial<Omit<ServerConfig, 'lockTimeout' | 'retention'>> & {
+export type ConfigInput = Partial<Omit<ServerConfig, 'lockTimeout' | 'retention' | 'log'>> & {
   root: string;
+  log?: Partial<LogSettings>;
   lockTimeout?: Partial<LockTimeoutSettings>;
   retention?: Partial<RetentionSettings>;
 };
@@ -97,6 +106,7 @@ export function resolveConfig(input: ConfigInput): ServerConfig {
     stateDir: resolve(input.stateDir ?? `${root}.keepdav-state`),
     lockTimeout: { ...DEFAULTS.lockTimeout, ...stripUndefined(input.lockTimeout ?? {}) },
     retention: { ...DEFAULTS.retention, ...stripUndefined(input.retention ?? {}) },
+    log: { ...DEFAULTS.log, ...stripUndefined(input.log ?? {}) },
   };
   const { minSeconds, maxSeconds, defaultSeconds } = config.lockTimeout;
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) throw new ConfigError(`port must be 0-65535, not ${config.port}`);
@@ -108,6 +118,13 @@ export function resolveConfig(input: ConfigInput): ServerConfig {
   if (!(maxAgeMs > 0) || !(maxBytes >= 0)) throw new ConfigError('retention age must be positive and retention bytes 0 or more');
   for (const key of ['maxXmlBodyBytes', 'maxXmlElements', 'maxXmlDepth', 'headersTimeoutMs', 'idleTimeoutMs'] as const) {
     if (!Number.isFinite(config[key]) || config[key] <= 0) throw new ConfigError(`${key} must be a positive number`);
+  }
+  if (!(LOG_FORMATS as readonly string[]).includes(config.log.format)) throw new ConfigError(`--log-format must be ${LOG_FORMATS.join(' or ')}, not "${config.log.format}"`);
+  if (!(LOG_LEVELS as readonly string[]).includes(config.log.level)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not "${config.log.level}"`);
+  if (config.log.file !== null) config.log.file = resolve(config.log.file);
+  if (config.adminListen !== null) {
+    const parsed = parseListenAddress(config.adminListen);
+    if (typeof parsed === 'string') throw new ConfigError(`--admin-listen ${config.adminListen}: ${parsed}`);
   }
   return config;
 }

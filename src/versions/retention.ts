@@ -12,7 +12,8 @@ import { join, dirname, relative, sep } from 'node:path';
 import type { StateDatabase } from '../state/database';
 import type { DavPath } from '../paths/davPath';
 
-export type RetentionReason = 'overwrite' | 'delete' | 'restore';
+/** `recovered`: bytes a crash left in the retention directory without a record, re-indexed by a scrub. */
+export type RetentionReason = 'overwrite' | 'delete' | 'restore' | 'recovered';
 
 /** A hard link taken before an overwrite; recorded as a version only once the overwrite is done. */
 export interface PendingVersion {
@@ -75,6 +76,10 @@ export class RetentionStore {
   private readonly pendingReasons = new Map<string, RetentionReason>();
   /** Bytes of all recorded versions, kept exactly so the byte budget is enforced on every prune. */
   private totalBytes: number;
+  /** Storage paths being moved or linked in whose rows are not written yet (a scrub must not adopt them). */
+  private readonly arriving = new Set<string>();
+  private readonly countRows;
+  private readonly selectAll;
 
   constructor(
     private readonly db: StateDatabase,
@@ -99,6 +104,8 @@ export class RetentionStore {
     this.selectPending = db.prepare<[], { id: string }>("SELECT id FROM retained_versions WHERE reason = 'pending'");
     this.selectOlderThan = db.prepare<[number], { id: string }>("SELECT id FROM retained_versions WHERE retained_at < ? AND reason != 'pending'");
     this.selectOldestFirst = db.prepare<[], { id: string }>("SELECT id FROM retained_versions WHERE reason != 'pending' ORDER BY retained_at, rowid");
+    this.countRows = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM retained_versions WHERE reason != 'pending'");
+    this.selectAll = db.prepare<[], Row>("SELECT * FROM retained_versions WHERE reason != 'pending' ORDER BY rowid");
     this.totalBytes = (db.prepare('SELECT COALESCE(SUM(size), 0) AS total FROM retained_versions').get() as { total: number }).total;
   }
 
@@ -134,13 +141,18 @@ export class RetentionStore {
     const storage = join(id.slice(0, 8), id);
     const target = join(this.dir, storage);
     await mkdir(dirname(target), { recursive: true });
+    this.arriving.add(storage);
     try {
-      await link(hostPath, target);
-    } catch (err) {
-      if (!isCode(err, 'EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP')) throw err;
-      await copyFile(hostPath, target);
+      try {
+        await link(hostPath, target);
+      } catch (err) {
+        if (!isCode(err, 'EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP')) throw err;
+        await copyFile(hostPath, target);
+      }
+      this.insert.run({ id, path: facts.path, retained_at: this.clock(), size: facts.size, etag: facts.etag, mtime_ms: facts.mtimeMs, reason: 'pending', storage });
+    } finally {
+      this.arriving.delete(storage);
     }
-    this.insert.run({ id, path: facts.path, retained_at: this.clock(), size: facts.size, etag: facts.etag, mtime_ms: facts.mtimeMs, reason: 'pending', storage });
     this.totalBytes += facts.size;
     this.pendingReasons.set(id, reason);
     return { id };
@@ -172,6 +184,15 @@ export class RetentionStore {
     const bundleDir = join(bundle.slice(0, 8), bundle);
     const target = join(this.dir, bundleDir);
     await mkdir(dirname(target), { recursive: true });
+    this.arriving.add(bundleDir);
+    try {
+      return await this.moveIn(hostPath, path, target, bundle, factsOf, reason);
+    } finally {
+      this.arriving.delete(bundleDir);
+    }
+  }
+
+  private async moveIn(hostPath: string, path: DavPath, target: string, bundle: string, factsOf: (path: DavPath, size: number, mtimeMs: number, ino: number) => string, reason: RetentionReason): Promise<RetainedVersion[]> {
     try {
       await rename(hostPath, target);
     } catch (err) {
@@ -206,6 +227,44 @@ export class RetentionStore {
     for (const row of rows) this.totalBytes += row.size;
     if (rows.length === 0) await rm(target, { recursive: true, force: true });
     return rows.map(toVersion);
+  }
+
+  /** How many versions are listed, and the bytes of all kept (pending ones included). */
+  totals(): { count: number; bytes: number } {
+    return { count: this.countRows.get()!.n, bytes: this.totalBytes };
+  }
+
+  /** Every listed version with where its bytes are (relative to the retention directory), oldest first. */
+  *records(): IterableIterator<RetainedVersion & { storage: string }> {
+    for (const row of this.selectAll.iterate()) yield { ...toVersion(row), storage: row.storage };
+  }
+
+  /** Whether bytes at `storage` (relative, "/"-separated) have a row, or are being retained right now. */
+  isKnownStorage(storage: string, rowIds: ReadonlySet<string>): boolean {
+    for (const arriving of this.arriving) if (storage === arriving || storage.startsWith(arriving + '/')) return true;
+    return rowIds.has(storage);
+  }
+
+  /** Records bytes found in the retention directory without a row (a scrub's re-index) as a listed version. */
+  adopt(version: RetainedVersion, storage: string): void {
+    this.insert.run({ id: version.id, path: version.path, retained_at: version.retainedAtMs, size: version.size, etag: version.etag, mtime_ms: version.mtimeMs, reason: version.reason, storage });
+    this.totalBytes += version.size;
+  }
+
+  /** Every storage path that has a row (pending ones included). */
+  storagePaths(): Set<string> {
+    return new Set(this.db.prepare<[], { storage: string }>('SELECT storage FROM retained_versions').all().map((r) => r.storage));
+  }
+
+  /** Applies the whole policy now, to every path, the age limit included (the prune task). */
+  async pruneAll(paths: readonly DavPath[]): Promise<number> {
+    this.lastAgePruneMs = -Infinity;
+    return this.prune(paths);
+  }
+
+  /** Every path that has listed versions. */
+  versionedPaths(): DavPath[] {
+    return this.db.prepare<[], { path: string }>("SELECT DISTINCT path FROM retained_versions WHERE reason != 'pending'").all().map((r) => r.path);
   }
 
   /** Forgets a version and frees its bytes (an overwrite that did not happen, or pruning). */

@@ -24,6 +24,10 @@ import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
 import { createRequestListener } from './http/edge';
 import { sweepStaleTemporaries } from './storage/sweepTemporaries';
+import { silentLogger, lineLogger, type Logger } from './logging/logger';
+import { accessLog } from './logging/accessLog';
+import { listenOrExplain } from './http/listen';
+import { startServices, type ServiceExtras } from './admin/serviceExtras';
 
 /** A temporary untouched this long belongs to no upload in progress (the idle timeout ends stalled ones). */
 const STALE_TEMPORARY_MS = 10 * 60 * 1000;
@@ -32,6 +36,10 @@ export interface RunningServer {
   readonly url: string;
   readonly port: number;
   readonly services: Services;
+  /** The admin listener's URL (metrics, health, tasks), or null when off. */
+  readonly adminUrl: string | null;
+  /** The maintenance tasks (scrub, prune, reindex): one at a time. */
+  readonly tasks: ServiceExtras['tasks'];
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the state store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -53,7 +61,19 @@ function assertStateOutsideRoot(root: string, stateDir: string): void {
   if (inside) {
     throw new ConfigError(`the state directory ${stateDir} lies inside the served root ${root}; put it outside, so it can never be reached by URL`);
   }
-  mkdirSync(stateDir, { recursive: true });
+  try {
+    mkdirSync(stateDir, { recursive: true });
+  } catch (err) {
+    throw new ConfigError(`--state ${stateDir}: cannot create the state directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+function openStateOrExplain(stateDir: string): StateDatabase {
+  try {
+    return openStateDatabase(stateDir);
+  } catch (err) {
+    throw new ConfigError(`--state ${stateDir}: cannot open the state store (${(err as NodeJS.ErrnoException).code ?? ''} ${(err as Error).message})`.replace('( ', '('));
+  }
 }
 
 /**
@@ -72,7 +92,7 @@ export async function openServices(config: ServerConfig, options: { recover: boo
     throw err;
   }
   assertStateOutsideRoot(store.root, config.stateDir);
-  const db = openStateDatabase(config.stateDir);
+  const db = openStateOrExplain(config.stateDir);
   const locks = new LockManager(new SqliteLockStore(db), clock, config.lockTimeout);
   const props = new DeadPropertyStore(db);
   const versions = new VersionStore(db);
@@ -84,8 +104,13 @@ export async function openServices(config: ServerConfig, options: { recover: boo
   return { services, db };
 }
 
-export async function startServer(config: ServerConfig, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<RunningServer> {
+/**
+ * Serves `config`. Logs go to `logger` (tests pass a silent one; a function receives JSON lines).
+ */
+export async function startServer(config: ServerConfig, logger: Logger | ((line: string) => void) = silentLogger()): Promise<RunningServer> {
+  const log = typeof logger === 'function' ? lineLogger(logger) : logger;
   const { services, db } = await openServices(config);
+  const extras = startServices(services, db, log);
   const server: Server = createServer(
     {
       // Slow clients cannot pin a connection while sending headers; bodies may take as long as
@@ -94,7 +119,7 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
       requestTimeout: 0,
       keepAliveTimeout: 5000,
     },
-    createRequestListener(METHOD_HANDLERS, services, log),
+    createRequestListener(METHOD_HANDLERS, services, log, [accessLog(log), ...extras.observers]),
   );
   server.setTimeout(config.idleTimeoutMs, (socket) => socket.destroy());
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
@@ -104,18 +129,21 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     socket.end(`HTTP/1.1 ${status}\r\nDAV: 1, 2\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
-  await new Promise<void>((resolvePromise, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => {
-      server.off('error', reject);
-      resolvePromise();
-    });
-  });
+  let adminUrl: string | null = null;
+  try {
+    await listenOrExplain(server, config.host, config.port, { host: '--host', port: '--port' });
+    adminUrl = await extras.listen();
+  } catch (err) {
+    server.close();
+    await extras.close();
+    db.close();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   // In the background: temporaries a crash left behind (never reachable by URL, but they take space).
   void sweepStaleTemporaries(services.store.root, STALE_TEMPORARY_MS).then(
-    (n) => n > 0 && log(`removed ${n} temporary file(s) left by an interrupted upload or copy`),
-    (err: Error) => log(`sweeping temporaries failed: ${err.message}`),
+    (n) => n > 0 && log.info({ removed: n }, `removed ${n} temporary file(s) left by an interrupted upload or copy`),
+    (err: Error) => log.warn({ err }, 'sweeping temporaries failed'),
   );
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
 
@@ -124,13 +152,17 @@ export async function startServer(config: ServerConfig, log: (line: string) => v
     url: `http://${host}:${port}/`,
     port,
     services,
+    adminUrl,
+    tasks: extras.tasks,
     close(graceMs = 10_000) {
       closing ??= new Promise<void>((resolvePromise) => {
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {
           clearTimeout(timer);
-          db.close();
-          resolvePromise();
+          void extras.close().finally(() => {
+            db.close();
+            resolvePromise();
+          });
         });
         server.closeIdleConnections();
       });

@@ -93,6 +93,12 @@ export class TaskRunner {
     return record;
   }
 
+  /** Waits for task `id` to end; its record. */
+  async finished(id: string): Promise<TaskRecord | undefined> {
+    if (this.current?.record.id === id) await this.current.done;
+    return this.tasks.get(id);
+  }
+
   /** Cancels what runs and waits for it to stop (server shutdown). */
   async stop(): Promise<void> {
     const current = this.current;

@@ -15,7 +15,7 @@ const PLAIN_NUMBER = /^\d+(\.\d+)?$/;
 export function parseSize(option: string, value: string): number {
   const text = value.trim().replace(/^(\d+(?:\.\d+)?)\s*([kmgtp])$/i, '$1$2iB');
   const n = PLAIN_NUMBER.test(text) ? Number(text) : bytes.parse(text);
-  if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
+  if (text === '' || typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
     throw new UnitError(`--${option} needs a size such as 1048576, 512MB or 10GiB, not "${value}"`);
   }
   return Math.floor(n);

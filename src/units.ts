@@ -24,7 +24,7 @@ export function parseSize(option: string, value: string): number {
 /** Milliseconds from "30d", "90s", "1.5h" or a plain number of `plainUnitMs` each. Throws UnitError naming the option. */
 export function parseDuration(option: string, value: string, plainUnitMs: number): number {
   const text = value.trim();
-  const n = PLAIN_NUMBER.test(text) ? Number(text) * plainUnitMs : (ms(text as ms.StringValue) as number | undefined);
+  const n = PLAIN_NUMBER.test(text) ? Number(text) * plainUnitMs : text === '' ? undefined : (ms(text as ms.StringValue) as number | undefined);
   if (typeof n !== 'number' || !Number.isFinite(n) || n < 0) {
     throw new UnitError(`--${option} needs a duration such as 90s, 12h or 30d, not "${value}"`);
   }

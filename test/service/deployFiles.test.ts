@@ -74,7 +74,7 @@ describe('Dockerfile', () => {
     const args = cmd.map((a) => (a === '/data' ? join(tmpdir(), 'keepdav-no-such-root') : a === '/state' ? join(tmpdir(), 'keepdav-no-such-state') : a));
     const errors: string[] = [];
     const write = process.stderr.write;
-    process.stderr.write = ((chunk: string) => errors.push(String(chunk))) as typeof process.stderr.write;
+    process.stderr.write = ((chunk: string) => errors.push(String(chunk)) > 0) as typeof process.stderr.write;
     try {
       expect(await main(args)).toBe(2);
     } finally {

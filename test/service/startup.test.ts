@@ -35,8 +35,8 @@ async function keepdavHere(args: string[]): Promise<{ code: number; stdout: stri
   const out: string[] = [];
   const err: string[] = [];
   const [writeOut, writeErr] = [process.stdout.write, process.stderr.write];
-  process.stdout.write = ((c: string) => out.push(String(c))) as typeof process.stdout.write;
-  process.stderr.write = ((c: string) => err.push(String(c))) as typeof process.stderr.write;
+  process.stdout.write = ((c: string) => out.push(String(c)) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((c: string) => err.push(String(c)) > 0) as typeof process.stderr.write;
   try {
     const code = await main(args);
     return { code, stdout: out.join(''), stderr: err.join('') };

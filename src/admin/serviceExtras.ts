@@ -9,7 +9,6 @@ import type { Logger } from '../logging/logger';
 import type { RequestObserver } from '../http/edge';
 import { TaskRunner } from '../maintenance/taskRunner';
 import { taskBodies } from '../maintenance/treeTasks';
-import { createMetrics } from './metrics';
 import { createReadinessCheck } from './readiness';
 import { startAdminServer, type AdminServer } from './adminServer';
 import { parseListenAddress } from './listenAddress';
@@ -29,7 +28,8 @@ export interface ServiceExtras {
 export function startServices(services: Services, db: StateDatabase, logger: Logger): ServiceExtras {
   const tasks = new TaskRunner(taskBodies(services));
   const { adminListen, stateDir } = services.config;
-  const metrics = adminListen === null ? null : createMetrics(services);
+  // prom-client is loaded only when the admin listener is on.
+  const metrics = adminListen === null ? null : (require('./metrics') as typeof import('./metrics')).createMetrics(services);
   let admin: AdminServer | null = null;
   return {
     tasks,

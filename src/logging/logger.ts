@@ -5,7 +5,6 @@
  * which SIGHUP triggers). Header values that carry secrets are redacted wherever they appear.
  */
 import pino, { type Logger, type DestinationStream } from 'pino';
-import pretty from 'pino-pretty';
 
 export type { Logger };
 
@@ -31,8 +30,9 @@ export interface Logging {
 }
 
 function build(settings: Pick<LogSettings, 'format' | 'level'>, destination: DestinationStream): Logger {
+  // Loaded only when asked for: most runs log JSON, and start-up stays lean.
   const stream = settings.format === 'pretty'
-    ? pretty({ destination, colorize: false, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o', ignore: 'pid,hostname', singleLine: true, sync: true })
+    ? (require('pino-pretty') as typeof import('pino-pretty')).build({ destination, colorize: false, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o', ignore: 'pid,hostname', singleLine: true, sync: true })
     : destination;
   return pino(
     {

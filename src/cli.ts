@@ -54,10 +54,10 @@ Options for serve:
   --retain-versions N      replaced versions kept per path, 0 turns retention off (default: ${DEFAULTS.retention.maxVersionsPerPath})
   --retain-days D          replaced versions older than D days are pruned, or a duration such as 12h (default: ${DEFAULTS.retention.maxAgeMs / 86400000})
   --retain-bytes BYTES     total bytes of replaced versions kept, or a size such as 10GiB (default: 10GiB)
+  -h, --help               show this help
 
 Sizes take units (512MB, 10GiB, 10G = 10GiB); durations too (90s, 12h, 30d; a plain number keeps
 the option's unit).
-  -h, --help               show this help
 `;
 
 class UsageError extends Error {}

@@ -8,9 +8,10 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { hdr } from '../support/conflictKit';
+import { KEEPDAV_BIN } from '../support/keepdavBin';
 
 const REPO = join(__dirname, '..', '..');
-const BIN = join(REPO, 'bin', 'keepdav-dev.js');
+const BIN = KEEPDAV_BIN;
 
 interface CliResult {
   code: number | null;

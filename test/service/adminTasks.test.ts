@@ -10,9 +10,10 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { admin, taskWhenDone } from '../support/adminKit';
+import { KEEPDAV_BIN } from '../support/keepdavBin';
 
 const CONFLICT_MESSAGE = 'Task locked. Cannot start a new automation since job is already running.';
-const DEV_BIN = join(__dirname, '..', '..', 'bin', 'keepdav-dev.js');
+const BIN = KEEPDAV_BIN;
 
 let t: TestServer;
 let adminUrl: string;
@@ -114,7 +115,7 @@ describe('maintenance tasks on the admin listener', () => {
     await rm(join(t.root, 'b.txt'));
     // Not spawnSync: the server answering the command runs in this process.
     const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [DEV_BIN, 'scrub', '--root', t.root, '--state', t.stateDir], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
+      execFile(process.execPath, [BIN, 'scrub', '--root', t.root, '--state', t.stateDir], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
         resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
       );
     });

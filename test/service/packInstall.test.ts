@@ -6,10 +6,12 @@
  * The install skips install scripts: better-sqlite3 would otherwise compile its native addon
  * from source (its prebuilt download is unreachable here), which takes minutes on a shared
  * machine; the addon the checkout built (same package version, same Node) is copied in instead.
- * Everything else comes from the npm registry (through the cache `npm ci` warmed).
+ * Everything else comes from the npm registry (through the cache `npm ci` warmed). The pack runs
+ * in a copy of the checkout (sharing its node_modules), so its clean rebuild of dist/ never races
+ * the other tests that run this checkout's dist/.
  */
 import { execFile, spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, cpSync } from 'node:fs';
+import { symlinkSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { send } from '../support/testServer';
@@ -35,7 +37,10 @@ afterAll(() => {
 
 describe('production install from the packed tarball', () => {
   it('installs into a prefix and serves from another directory, without TypeScript', async () => {
-    const packed = await run(NPM, ['pack', '--json', '--pack-destination', work], REPO);
+    const checkout = join(work, 'checkout');
+    cpSync(REPO, checkout, { recursive: true, filter: (from) => !/\/(node_modules|dist|\.git|coverage)$/.test(from.slice(REPO.length)) });
+    symlinkSync(join(REPO, 'node_modules'), join(checkout, 'node_modules'));
+    const packed = await run(NPM, ['pack', '--json', '--pack-destination', work], checkout);
     expect(packed.code).toBe(0);
     const [info] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
     const files = info.files.map((f) => f.path);

@@ -8,13 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { main } from '../../src/cli';
+import { KEEPDAV_BIN } from '../support/keepdavBin';
 
 const REPO = join(__dirname, '..', '..');
-const DEV_BIN = join(REPO, 'bin', 'keepdav-dev.js');
+const BIN = KEEPDAV_BIN;
 
 function keepdav(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [DEV_BIN, ...args], { cwd, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? Number((err as { code?: unknown }).code ?? 1) : 0, stdout, stderr }),
     );
   });

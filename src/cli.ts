@@ -19,29 +19,40 @@ import { StateInUseError } from './state/stateOwnership';
 import { ForeignStateError } from './state/rootIdentity';
 import { DamagedStateError } from './state/openCheckedDatabase';
 import { restoreThroughServer } from './remoteRestore';
+import { UnitError } from './units';
+import { createLogging } from './logging/logger';
+import { maintenanceCommand } from './maintenance/maintenanceCommand';
+import { TASK_NAMES, type TaskName } from './maintenance/taskRunner';
 
 const HELP = `keepdav: a WebDAV server that never silently loses a write
 
 Usage:
   keepdav serve [options]
-  keepdav versions PATH --root DIR [--state DIR]
+  keepdav versions PATH [--root DIR] [--state DIR]
       list the retained versions of PATH (also of a deleted file), newest first:
       one a line: version id, time retained, size, ETag, why it was retained
-  keepdav restore PATH --version ID --root DIR [--state DIR] [--to NEWPATH]
+  keepdav restore PATH --version ID [--root DIR] [--state DIR] [--to NEWPATH]
       bring version ID of PATH back (a restore is itself a new version, so it can be undone);
       --to writes it at NEWPATH instead (what is there is retained too); while a server owns
       the state, the restore is sent to it (KEEPDAV_USER / KEEPDAV_PASSWORD give its credentials)
-  keepdav trash DIR --root DIR [--state DIR]
+  keepdav trash DIR [--root DIR] [--state DIR]
       list what was deleted at or below the collection DIR, newest deletion first: one a line:
       version id, time deleted, size, ETag, path, all version ids of that path
+  keepdav scrub|prune|reindex [--root DIR] [--state DIR]
+      maintenance: check and repair the index / apply retention now / rebuild version records;
+      runs in the server when one with --admin-listen owns the state, else directly
 
 PATH is the resource's path on the server, e.g. /docs/report.odt (percent-encoding allowed).
+--root defaults to ./storage and --state to the root's sibling DIR.keepdav-state, as for serve.
 
 Options for serve (each also a key of the --config file and a KEEPDAV_<NAME> variable;
 flags win over variables, variables over the file):
 ${optionsHelp()}
   -h, --help               show this help
   -V, --version            print the version
+
+Sizes take units (512MB, 10GiB, 10G = 10GiB); durations too (90s, 12h, 30d; a plain number keeps
+the option's unit).
 `;
 
 class UsageError extends Error {}
@@ -55,10 +66,9 @@ async function versionCommand(command: 'versions' | 'restore', args: string[]): 
     options: { root: { type: 'string' }, state: { type: 'string' }, version: { type: 'string' }, to: { type: 'string' } },
   });
   if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one PATH`);
-  if (values.root === undefined) throw new UsageError(`${command} needs --root DIR`);
   if (command === 'restore' && values.version === undefined) throw new UsageError('restore needs --version ID');
   const path = davPathFromUrlPath(positionals[0].startsWith('/') ? positionals[0] : '/' + positionals[0]);
-  const config = resolveConfig({ root: values.root, stateDir: values.state });
+  const config = resolveConfig({ root: values.root ?? 'storage', stateDir: values.state });
   let opened;
   try {
     // versions only reads (SQLite WAL readers run beside a server); restore takes the state, or
@@ -103,9 +113,8 @@ async function versionCommand(command: 'versions' | 'restore', args: string[]): 
 async function trash(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { root: { type: 'string' }, state: { type: 'string' } } });
   if (positionals.length !== 1) throw new UsageError('trash takes exactly one DIR');
-  if (values.root === undefined) throw new UsageError('trash needs --root DIR');
   const dir = davPathFromUrlPath(positionals[0].startsWith('/') ? positionals[0] : '/' + positionals[0]);
-  const { services, db } = await openServices(resolveConfig({ root: values.root, stateDir: values.state }), { recover: false });
+  const { services, db } = await openServices(resolveConfig({ root: values.root ?? 'storage', stateDir: values.state }), { recover: false });
   try {
     for (const e of await listTrash(services.retention, dir, async (p) => (await services.store.stat(p)) !== null)) {
       const v = e.newest;
@@ -117,24 +126,42 @@ async function trash(args: string[]): Promise<number> {
   }
 }
 
+/** `scrub`, `prune`, `reindex`: in the running server when it has an admin listener, else directly. */
+async function maintenance(task: TaskName, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { root: { type: 'string' }, state: { type: 'string' } } });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const config = resolveConfig({ root: values.root ?? 'storage', stateDir: values.state });
+  return maintenanceCommand(task, config, (line) => process.stdout.write(line + '\n'));
+}
+
 async function serve(args: string[]): Promise<void> {
   const config = resolveConfig(loadServeSettings(args));
-  const server = await startServer(config);
+  let logging;
+  try {
+    logging = createLogging(config.log);
+  } catch (err) {
+    throw new UsageError(`--log-file ${config.log.file}: cannot open it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  const { logger } = logging;
+  const server = await startServer(config, logger);
+  logger.info({ url: server.url, root: config.root, state: config.stateDir, adminUrl: server.adminUrl }, `listening on ${server.url}`);
   process.stdout.write(`keepdav listening on ${server.url} (root ${config.root}, state ${config.stateDir})\n`);
-  // SIGHUP: read flags, environment and configuration file again and apply what may change live
-  // (TLS certificate and key); a reload that fails keeps the old settings.
+  // SIGHUP (systemctl reload, logrotate): reopen the log file; read flags, environment and
+  // configuration file again and apply what may change live (TLS certificate and key, users and
+  // access rules); a reload that fails keeps the old settings.
   process.on('SIGHUP', () => {
+    logging.reopenLogFile();
     try {
       const next = resolveConfig(loadServeSettings(args));
       server.reload(next);
       const later = changedSettings(config, next, ['tls', 'access', 'usersFile', 'anonymous', 'readOnly', 'authFailLimit']);
-      process.stderr.write(`keepdav: SIGHUP, settings reloaded${later.length ? `; ${later.join(', ')} changed and take effect at the next start` : ''}\n`);
+      logger.info({ signal: 'SIGHUP', later }, `settings reloaded${later.length ? `; ${later.join(', ')} changed and take effect at the next start` : ''}`);
     } catch (err) {
-      process.stderr.write(`keepdav: SIGHUP, reload failed, keeping the old settings: ${(err as Error).message}\n`);
+      logger.error({ signal: 'SIGHUP' }, `reload failed, keeping the old settings: ${(err as Error).message}`);
     }
   });
   const stop = (signal: string) => {
-    process.stderr.write(`keepdav: ${signal}, finishing in-flight requests\n`);
+    logger.info({ signal }, `${signal}, finishing in-flight requests`);
     void server.close().then(() => process.exit(0));
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
@@ -159,9 +186,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'versions' || command === 'restore') return await versionCommand(command, rest);
     if (command === 'trash') return await trash(rest);
+    if ((TASK_NAMES as readonly string[]).includes(command)) return await maintenance(command as TaskName, rest);
     throw new UsageError(`unknown command "${command}"`);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof ConfigError || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    if (err instanceof UsageError || err instanceof ConfigError || err instanceof UnitError || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
       process.stderr.write(`keepdav: ${(err as Error).message}\nRun "keepdav --help" for the options.\n`);
       return 2;
     }
@@ -170,11 +198,9 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' || e.code === 'ENOENT' || e.code === 'ENOTDIR') {
-      process.stderr.write(`keepdav: ${e.message}\n`);
-      return 1;
-    }
-    throw err;
+    // Never a stack trace: one line (the log, when it is up, has the stack of internal errors).
+    process.stderr.write(`keepdav: ${e.message}\n`);
+    return 1;
   }
 }
 

@@ -7,6 +7,8 @@ import { parseAccessRules, type AccessLevel, type AccessRule } from './auth/acce
 import { normalizeBasePath } from './paths/basePath';
 import { checkTrustedProxies } from './http/proxyTrust';
 import { DEFAULT_RESERVE, type FreeSpaceReserve } from './versions/freeSpaceReserve';
+import { LOG_FORMATS, LOG_LEVELS, type LogSettings } from './logging/logger';
+import { parseListenAddress } from './admin/listenAddress';
 
 export interface LockTimeoutSettings {
   /** Floor for granted lock timeouts, seconds (Office asks 120 s but needs longer). */
@@ -77,6 +79,10 @@ export interface ServerConfig {
   trustProxy: string[];
   /** Start afresh when the state database is missing or belongs to another root (src/state/rootIdentity.ts). */
   newState: boolean;
+  /** Log format, level and file (src/logging/logger.ts). */
+  log: LogSettings;
+  /** The admin listener (metrics, health, maintenance tasks) as "ADDR:PORT", loopback only; null: off. */
+  adminListen: string | null;
 }
 
 export interface TlsFiles {
@@ -117,10 +123,13 @@ export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   trustProxy: [],
   newState: false,
   retention: { maxVersionsPerPath: 10, maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 10 * 1024 ** 3, minFree: DEFAULT_RESERVE },
+  log: { format: 'json', level: 'info', file: null },
+  adminListen: null,
 };
 
-export type ConfigInput = Partial<Omit<ServerConfig, 'lockTimeout' | 'retention' | 'access'>> & {
+export type ConfigInput = Partial<Omit<ServerConfig, 'lockTimeout' | 'retention' | 'access' | 'log'>> & {
   root: string;
+  log?: Partial<LogSettings>;
   lockTimeout?: Partial<LockTimeoutSettings>;
   retention?: Partial<RetentionSettings>;
   /** Access rules as written (who may be one name or a list); validated by parseAccessRules. */
@@ -138,6 +147,7 @@ export function resolveConfig(input: ConfigInput): ServerConfig {
     lockTimeout: { ...DEFAULTS.lockTimeout, ...stripUndefined(input.lockTimeout ?? {}) },
     retention: { ...DEFAULTS.retention, ...stripUndefined(input.retention ?? {}) },
     access: parseAccessRules(input.access, 'the configuration'),
+    log: { ...DEFAULTS.log, ...stripUndefined(input.log ?? {}) },
   };
   config.usersFile = config.usersFile === null ? null : resolve(config.usersFile);
   if (config.anonymous !== null && !['none', 'read', 'write'].includes(config.anonymous)) throw new ConfigError(`anonymous must be none, read or write, not ${String(config.anonymous)}`);
@@ -161,6 +171,13 @@ export function resolveConfig(input: ConfigInput): ServerConfig {
   if (config.tls) config.tls = { certFile: resolve(config.tls.certFile), keyFile: resolve(config.tls.keyFile) };
   for (const key of ['maxXmlBodyBytes', 'maxXmlElements', 'maxXmlDepth', 'headersTimeoutMs', 'idleTimeoutMs'] as const) {
     if (!Number.isFinite(config[key]) || config[key] <= 0) throw new ConfigError(`${key} must be a positive number`);
+  }
+  if (!(LOG_FORMATS as readonly string[]).includes(config.log.format)) throw new ConfigError(`--log-format must be ${LOG_FORMATS.join(' or ')}, not "${config.log.format}"`);
+  if (!(LOG_LEVELS as readonly string[]).includes(config.log.level)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not "${config.log.level}"`);
+  if (config.log.file !== null) config.log.file = resolve(config.log.file);
+  if (config.adminListen !== null) {
+    const parsed = parseListenAddress(config.adminListen);
+    if (typeof parsed === 'string') throw new ConfigError(`--admin-listen ${config.adminListen}: ${parsed}`);
   }
   return config;
 }

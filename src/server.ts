@@ -32,6 +32,10 @@ import { sweepStaleTemporaries } from './storage/sweepTemporaries';
 import { AccessControl } from './auth/accessControl';
 import { assertSafeToServe } from './auth/safeDefault';
 import { readTlsFiles } from './http/tlsFiles';
+import { silentLogger, lineLogger, type Logger } from './logging/logger';
+import { accessLog } from './logging/accessLog';
+import { listenOrExplain } from './http/listen';
+import { startServices, type ServiceExtras } from './admin/serviceExtras';
 
 /** With the single owner established, every temporary found at start is an orphan of a crash. */
 const EVERY_TEMPORARY = -Infinity;
@@ -46,6 +50,10 @@ export interface RunningServer {
    * Throws ConfigError, keeping the old settings, when the new ones cannot be used.
    */
   reload(next?: ServerConfig): void;
+  /** The admin listener's URL (metrics, health, tasks), or null when off. */
+  readonly adminUrl: string | null;
+  /** The maintenance tasks (scrub, prune, reindex): one at a time. */
+  readonly tasks: ServiceExtras['tasks'];
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the state store. */
   close(graceMs?: number): Promise<void>;
 }
@@ -67,8 +75,13 @@ function assertStateOutsideRoot(root: string, stateDir: string): void {
   if (inside) {
     throw new ConfigError(`the state directory ${stateDir} lies inside the served root ${root}; put it outside, so it can never be reached by URL`);
   }
-  mkdirSync(stateDir, { recursive: true });
+  try {
+    mkdirSync(stateDir, { recursive: true });
+  } catch (err) {
+    throw new ConfigError(`--state ${stateDir}: cannot create the state directory (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
 }
+
 
 export interface OpenOptions {
   /** Finish what a crash interrupted (only the owner of the state may). */
@@ -142,25 +155,31 @@ function wireServices(config: ServerConfig, store: FileStore, db: StateDatabase,
   return { config, store, locks, props, versions, writes: new PathMutex(), tree, retention, cleanupGuard, access };
 }
 
+/**
+ * Serves `config`. Logs go to `logger` (tests pass a silent one; a function receives JSON lines).
+ */
 export async function startServer(
   config: ServerConfig,
-  log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+  logger: Logger | ((line: string) => void) = silentLogger(),
   options: { clock?: () => number } = {},
 ): Promise<RunningServer> {
+  const log = typeof logger === 'function' ? lineLogger(logger) : logger;
+  const logLine = (line: string) => log.info(line);
   assertSafeToServe(config);
   const tls = config.tls ? readTlsFiles(config.tls) : null;
-  const { services, db, ownership } = await openServices(config, { recover: true, own: true, clock: options.clock, log });
+  const { services, db, ownership } = await openServices(config, { recover: true, own: true, clock: options.clock, log: logLine });
   const weak = services.access.weakHashWarning();
-  if (weak) log(weak);
+  if (weak) log.warn(weak);
   try {
     // Temporaries a crash left in the served tree go before anyone can be served (never reachable by URL, but they take space).
     const swept = await sweepStaleTemporaries(services.store.root, EVERY_TEMPORARY);
-    if (swept > 0) log(`removed ${swept} temporary file(s) left by an interrupted upload or copy`);
+    if (swept > 0) log.info({ removed: swept }, `removed ${swept} temporary file(s) left by an interrupted upload or copy`);
   } catch (err) {
     db.close();
     ownership?.release();
     throw err;
   }
+  const extras = startServices(services, db, log);
   const serverOptions = {
     // Slow clients cannot pin a connection while sending headers; bodies may take as long as
     // they keep moving (the idle timeout below), so multi-GiB uploads still succeed.
@@ -168,7 +187,7 @@ export async function startServer(
     requestTimeout: 0,
     keepAliveTimeout: 5000,
   };
-  const listener = createRequestListener(METHOD_HANDLERS, services, log);
+  const listener = createRequestListener(METHOD_HANDLERS, services, log, [accessLog(log), ...extras.observers]);
   const server: Server | HttpsServer = tls ? createHttpsServer({ ...serverOptions, ...tls }, listener) : createServer(serverOptions, listener);
   server.setTimeout(config.idleTimeoutMs, (socket) => socket.destroy());
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
@@ -178,17 +197,17 @@ export async function startServer(
     socket.end(`HTTP/1.1 ${status}\r\nDAV: 1, 2\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
   });
 
-  await new Promise<void>((resolvePromise, reject) => {
-    server.once('error', (err) => {
-      db.close();
-      ownership?.release();
-      reject(err);
-    });
-    server.listen(config.port, config.host, () => {
-      server.removeAllListeners('error');
-      resolvePromise();
-    });
-  });
+  let adminUrl: string | null = null;
+  try {
+    await listenOrExplain(server, config.host, config.port, { host: '--host', port: '--port' });
+    adminUrl = await extras.listen();
+  } catch (err) {
+    server.close();
+    await extras.close();
+    db.close();
+    ownership?.release();
+    throw err;
+  }
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `${tls ? 'https' : 'http'}://${host}:${port}${config.basePath}/`;
@@ -205,14 +224,18 @@ export async function startServer(
       services.access.reconfigure(next);
       if (material) (server as HttpsServer).setSecureContext(material);
     },
+    adminUrl,
+    tasks: extras.tasks,
     close(graceMs = 10_000) {
       closing ??= new Promise<void>((resolvePromise) => {
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {
           clearTimeout(timer);
-          db.close();
-          ownership?.release();
-          resolvePromise();
+          void extras.close().finally(() => {
+            db.close();
+            ownership?.release();
+            resolvePromise();
+          });
         });
         server.closeIdleConnections();
       });

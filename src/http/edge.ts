@@ -4,7 +4,9 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable, pipeline } from 'node:stream';
-import type { DavResponse, MethodHandler, Services } from '../methods/context';
+import type { DavRequest, DavResponse, MethodHandler, Services } from '../methods/context';
+import type { Logger } from '../logging/logger';
+import { requestIdOf, bytesOfExchange, type AccessEntry } from './accessEntry';
 import { adaptRequest, clientOf, edgeSettingsOf, type EdgeSettings } from './requestAdapter';
 import { toDavError } from './errorMapping';
 import { renderDavError, INTERNAL_ERROR } from './errorResponse';
@@ -19,27 +21,60 @@ const COMMON_HEADERS = { DAV: '1, 2', 'MS-Author-Via': 'DAV' };
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** Told of every request: when it starts and, once its connection is done with it, what it did. */
+export interface RequestObserver {
+  requestStarted(): void;
+  requestFinished(entry: AccessEntry): void;
+}
+
+/** What handling produced: the answer, the stable code of an error answer, and the adapted request. */
+interface Outcome {
+  response: DavResponse;
+  code?: string;
+  request?: DavRequest;
+}
+
 export function createRequestListener(
   handlers: Readonly<Record<string, MethodHandler>>,
   services: Services,
-  log: (line: string) => void,
+  logger: Logger,
+  observers: readonly RequestObserver[] = [],
 ): RequestListener {
   const edge = edgeSettingsOf(services.config);
   return (req, res) => {
     const started = process.hrtime.bigint();
-    void handle(req, handlers, services, log, edge)
-      .then((response) => {
-        write(req, res, response, log);
-        if (services.config.accessLog) {
-          const ms = Number(process.hrtime.bigint() - started) / 1e6;
-          log(`${clientOf(req, edge).address} ${req.method} ${req.url} ${response.status} ${ms.toFixed(1)}ms`);
-        }
+    const reqId = requestIdOf(req);
+    let outcome: Outcome | undefined;
+    for (const observer of observers) observer.requestStarted();
+    res.once('close', () => {
+      const { bytesIn, bytesOut } = bytesOfExchange(req.socket);
+      const entry: AccessEntry = {
+        reqId,
+        // Proxy-aware (--trust-proxy) even when the request never became a DavRequest.
+        client: outcome?.request?.clientAddress ?? clientOf(req, edge).address,
+        user: outcome?.request?.user ?? undefined,
+        method: req.method ?? '',
+        path: (req.url ?? '').slice(0, 1024),
+        status: res.statusCode,
+        bytesIn,
+        bytesOut,
+        durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e3) / 1e3,
+        userAgent: req.headers['user-agent'],
+        code: outcome?.code,
+        aborted: res.writableFinished ? undefined : true,
+      };
+      for (const observer of observers) observer.requestFinished(entry);
+    });
+    void handle(req, handlers, services, logger, reqId, edge)
+      .then((result) => {
+        outcome = result;
+        write(req, res, { ...result.response, headers: { ...result.response.headers, 'X-Request-Id': reqId } }, logger);
       })
       .catch((err: unknown) => {
         // Never let one request take the process down: answer a bare 500 if still possible.
-        log(`failed to answer ${req.method} ${req.url}: ${err instanceof Error ? err.message : String(err)}`);
+        logger.error({ err, reqId, method: req.method, path: req.url }, 'failed to answer');
         if (!res.headersSent) {
-          res.writeHead(500, { 'Content-Length': 0, Connection: 'close' });
+          res.writeHead(500, { 'Content-Length': 0, Connection: 'close', 'X-Request-Id': reqId });
           res.end();
         } else {
           res.destroy();
@@ -52,28 +87,30 @@ async function handle(
   req: IncomingMessage,
   handlers: Readonly<Record<string, MethodHandler>>,
   services: Services,
-  log: (line: string) => void,
+  logger: Logger,
+  reqId: string,
   edge: EdgeSettings,
-): Promise<DavResponse> {
+): Promise<Outcome> {
+  let request: DavRequest | undefined;
   try {
-    if (req.url === '*' && req.method === 'OPTIONS') return { status: 200, headers: { Allow: ALLOWED_METHODS } };
-    const request = adaptRequest(req, edge);
+    if (req.url === '*' && req.method === 'OPTIONS') return { response: { status: 200, headers: { Allow: ALLOWED_METHODS } } };
+    request = adaptRequest(req, edge);
     const handler = Object.prototype.hasOwnProperty.call(handlers, request.method) ? handlers[request.method] : undefined;
     if (!handler) throw new UnsupportedMethodError(request.method);
     request.user = await services.access.admit(request);
-    return await handler(request, services);
+    return { response: await handler(request, services), request };
   } catch (err) {
     const hrefOfExisting = async (path: string) => hrefOf(path, (await services.store.stat(path).catch(() => null))?.isCollection ?? false, edge.basePath);
     const davError = await toDavError(err, hrefOfExisting, (req.url ?? '/').split('?')[0]);
     // Damaged state and a full disk need an administrator: say so in the log, not only to the client.
-    if (davError && (davError.status === 410 || davError.status === 507)) log(`${req.method} ${req.url}: ${davError.status} ${davError.code}: ${davError.message}`);
-    if (davError) return renderDavError(davError, prefersProblemJson(req.headers.accept));
-    log(`internal error on ${req.method} ${req.url}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    return INTERNAL_ERROR;
+    if (davError && (davError.status === 410 || davError.status === 507)) logger.warn({ reqId, method: req.method, path: req.url, status: davError.status, code: davError.code }, davError.message);
+    if (davError) return { response: renderDavError(davError, prefersProblemJson(req.headers.accept)), code: davError.code, request };
+    logger.error({ err, reqId, method: req.method, path: req.url }, 'internal error');
+    return { response: INTERNAL_ERROR, code: 'internal-error', request };
   }
 }
 
-function write(req: IncomingMessage, res: ServerResponse, response: DavResponse, log: (line: string) => void): void {
+function write(req: IncomingMessage, res: ServerResponse, response: DavResponse, logger: Logger): void {
   if (res.headersSent || res.destroyed) return;
   const headers: Record<string, string | number | string[]> = { ...COMMON_HEADERS, ...response.headers };
   if (typeof headers['Content-Type'] === 'string') headers['Content-Type'] = xmlContentTypeFor(req.headers['content-type'], headers['Content-Type']);
@@ -98,6 +135,6 @@ function write(req: IncomingMessage, res: ServerResponse, response: DavResponse,
     return;
   }
   pipeline(body as Readable, res, (err) => {
-    if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') log(`response stream failed: ${err.message}`);
+    if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') logger.warn({ err, path: req.url }, 'response stream failed');
   });
 }

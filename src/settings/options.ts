@@ -6,6 +6,8 @@
  */
 import type { ConfigInput } from '../config';
 import type { AccessLevel } from '../auth/accessRules';
+import type { LogFormat, LogLevel } from '../logging/logger';
+import { parseSize, parseDuration, UnitError } from '../units';
 import { parseFreeSpaceReserve, type FreeSpaceReserve } from '../versions/freeSpaceReserve';
 
 /** A value as given: text from a flag or a variable, or whatever YAML made of it. */
@@ -67,6 +69,29 @@ function freeSpaceReserve(value: RawValue): FreeSpaceReserve {
   return reserve;
 }
 
+/** A size with an optional unit (512MB, 10GiB; a plain number is bytes). */
+function size(value: RawValue): number {
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value;
+  try {
+    return parseSize('', text(value));
+  } catch (err) {
+    if (err instanceof UnitError) throw new OptionValueError(`needs a size such as 1048576, 512MB or 10GiB, not ${JSON.stringify(value)}`);
+    throw err;
+  }
+}
+
+/** A duration in ms with an optional unit (90s, 12h, 30d); a plain number counts in `plainUnitMs`. */
+function duration(value: RawValue, plainUnitMs: number, allowInfinite = false): number {
+  if (allowInfinite && (value === Infinity || (typeof value === 'string' && /^infinite$/i.test(value.trim())))) return Infinity;
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return value * plainUnitMs;
+  try {
+    return parseDuration('', text(value), plainUnitMs);
+  } catch (err) {
+    if (err instanceof UnitError) throw new OptionValueError(`needs a duration such as 90s, 12h or 30d${allowInfinite ? ' or "infinite"' : ''}, not ${JSON.stringify(value)}`);
+    throw err;
+  }
+}
+
 const tlsOf = (input: ConfigInput) => (input.tls ??= { certFile: '', keyFile: '' });
 
 export const SERVE_OPTIONS: readonly OptionRow[] = [
@@ -83,20 +108,24 @@ export const SERVE_OPTIONS: readonly OptionRow[] = [
   { name: 'anonymous', kind: 'value', placeholder: 'LEVEL', help: 'what requests without a login may do: none, read or write (default: write\non loopback without users, none with users; required on other addresses\nwhen there is no --users)', apply: (c, v) => (c.anonymous = accessLevel(v)) },
   { name: 'read-only', kind: 'boolean', help: 'refuse every write (403 read-only)', apply: (c, v) => (c.readOnly = boolean(v)) },
   { name: 'auth-fail-limit', kind: 'value', placeholder: 'N', help: 'failed sign-ins per minute from one address before 429 (default: 10)', apply: (c, v) => (c.authFailLimit = number(v)) },
-  { name: 'lock-timeout-min', kind: 'value', placeholder: 'S', help: 'floor for granted lock timeouts, seconds (default: 1)', apply: (c, v) => ((c.lockTimeout ??= {}).minSeconds = number(v)) },
-  { name: 'lock-timeout-max', kind: 'value', placeholder: 'S', help: 'ceiling for granted lock timeouts, seconds, or "infinite" (default: 604800, 7 days)', apply: (c, v) => ((c.lockTimeout ??= {}).maxSeconds = number(v, true)) },
-  { name: 'lock-timeout-default', kind: 'value', placeholder: 'S', help: 'timeout granted when the client asks none (default: 3600)', apply: (c, v) => ((c.lockTimeout ??= {}).defaultSeconds = number(v)) },
+  { name: 'lock-timeout-min', kind: 'value', placeholder: 'S', help: 'floor for granted lock timeouts, seconds or a duration (default: 1)', apply: (c, v) => ((c.lockTimeout ??= {}).minSeconds = duration(v, 1000) / 1000) },
+  { name: 'lock-timeout-max', kind: 'value', placeholder: 'S', help: 'ceiling for granted lock timeouts, seconds, or "infinite" (default: 604800, 7 days)', apply: (c, v) => ((c.lockTimeout ??= {}).maxSeconds = duration(v, 1000, true) / 1000) },
+  { name: 'lock-timeout-default', kind: 'value', placeholder: 'S', help: 'timeout granted when the client asks none (default: 3600)', apply: (c, v) => ((c.lockTimeout ??= {}).defaultSeconds = duration(v, 1000) / 1000) },
   { name: 'propfind-infinity', kind: 'boolean', help: 'answer PROPFIND with Depth: infinity (default: 403 propfind-finite-depth)', apply: (c, v) => (c.allowPropfindInfinity = boolean(v)) },
-  { name: 'max-xml-body', kind: 'value', placeholder: 'BYTES', help: 'largest XML request body (default: 1048576)', apply: (c, v) => (c.maxXmlBodyBytes = number(v)) },
-  { name: 'idle-timeout', kind: 'value', placeholder: 'S', help: 'close connections idle this long (default: 120)', apply: (c, v) => (c.idleTimeoutMs = number(v) * 1000) },
-  { name: 'access-log', kind: 'boolean', help: 'log one line per request on stderr', apply: (c, v) => (c.accessLog = boolean(v)) },
+  { name: 'max-xml-body', kind: 'value', placeholder: 'BYTES', help: 'largest XML request body (default: 1048576)', apply: (c, v) => (c.maxXmlBodyBytes = size(v)) },
+  { name: 'idle-timeout', kind: 'value', placeholder: 'S', help: 'close connections idle this long (default: 120)', apply: (c, v) => (c.idleTimeoutMs = duration(v, 1000)) },
+  { name: 'access-log', kind: 'boolean', help: 'accepted for compatibility: the access log is always on', apply: (c, v) => (c.accessLog = boolean(v)) },
+  { name: 'log-format', kind: 'value', placeholder: 'FORMAT', help: 'json (default: one JSON object a line) or pretty', apply: (c, v) => ((c.log ??= {}).format = text(v) as LogFormat) },
+  { name: 'log-level', kind: 'value', placeholder: 'LEVEL', help: 'fatal, error, warn, info (default), debug, trace or silent', apply: (c, v) => ((c.log ??= {}).level = text(v) as LogLevel) },
+  { name: 'log-file', kind: 'value', placeholder: 'FILE', isPath: true, help: 'append the log to FILE instead of stderr (SIGHUP reopens it)', apply: (c, v) => ((c.log ??= {}).file = text(v)) },
+  { name: 'admin-listen', kind: 'value', placeholder: 'ADDR:PORT', help: 'metrics, /healthz, /readyz and /tasks on a loopback address (default: off)', apply: (c, v) => (c.adminListen = text(v)) },
   { name: 'lock-token-header', kind: 'boolean', help: 'count a Lock-Token header on PUT etc. as a submitted token (Word 2016)', apply: (c, v) => (c.lockTokenHeaderSubmits = boolean(v)) },
   { name: 'hide-lockroot', kind: 'boolean', help: 'leave DAV:lockroot out of lock answers (old Office versions)', apply: (c, v) => (c.hideLockRoot = boolean(v)) },
   { name: 'no-stale-check', kind: 'boolean', help: 'accept uploads that state an older modification time\n(default: refuse them with 409 stale-version)', apply: (c, v) => (c.staleUploadCheck = !boolean(v)) },
   { name: 'case-insensitive', kind: 'boolean', help: 'names differing only in case are the same name (409 duplicate-name)', apply: (c, v) => (c.caseInsensitive = boolean(v)) },
   { name: 'retain-versions', kind: 'value', placeholder: 'N', help: 'replaced versions kept per path, 0 turns retention off (default: 10)', apply: (c, v) => ((c.retention ??= {}).maxVersionsPerPath = number(v)) },
-  { name: 'retain-days', kind: 'value', placeholder: 'D', help: 'replaced versions older than D days are pruned (default: 30)', apply: (c, v) => ((c.retention ??= {}).maxAgeMs = number(v) * 86400000) },
-  { name: 'retain-bytes', kind: 'value', placeholder: 'BYTES', help: 'total bytes of replaced versions kept (default: 10737418240)', apply: (c, v) => ((c.retention ??= {}).maxBytes = number(v)) },
+  { name: 'retain-days', kind: 'value', placeholder: 'D', help: 'replaced versions older than D days are pruned, or a duration such as 12h (default: 30)', apply: (c, v) => ((c.retention ??= {}).maxAgeMs = duration(v, 86400000)) },
+  { name: 'retain-bytes', kind: 'value', placeholder: 'BYTES', help: 'total bytes of replaced versions kept, or a size such as 10GiB (default: 10GiB)', apply: (c, v) => ((c.retention ??= {}).maxBytes = size(v)) },
   { name: 'min-free', kind: 'value', placeholder: 'SIZE', help: 'free space retention never takes: 512MiB, 2G, bytes, or 1% of the disk;\nbelow it the oldest versions are pruned (default: 1%, at most 256 MiB)', apply: (c, v) => ((c.retention ??= {}).minFree = freeSpaceReserve(v)) },
   { name: 'new-state', kind: 'boolean', help: 'start afresh when the state database is missing or belongs to\nanother root (the old state is moved aside; default: refuse)', apply: (c, v) => (c.newState = boolean(v)) },
 ];

@@ -17,6 +17,7 @@ import { Writable } from 'node:stream';
 import type { DavPath } from '../paths/davPath';
 import { childHostPath, RESERVED_PREFIX } from './containment';
 import { errnoOf, IncompleteBodyError, storageErrorFromErrno } from './storageErrors';
+import { timedFsync } from './fsyncTiming';
 
 /** How many body bytes may wait for the disk before the body is paused. */
 const SINK_HIGH_WATER_MARK = 1 << 20;
@@ -70,7 +71,7 @@ function settle(key: string): void {
 async function syncDirectoryNow(dirHost: string | Buffer): Promise<void> {
   const dir = await open(dirHost, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
   try {
-    await dir.sync();
+    await timedFsync('directory', () => dir.sync());
   } catch (err) {
     const code = errnoOf(err);
     if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
@@ -271,7 +272,8 @@ export async function writeAtomically(request: AtomicWriteRequest): Promise<Cont
     request.verify?.(digests);
     // The mtime is set before the fsync so that the metadata is made durable with the data.
     if (mtimeMs !== undefined) await fh.utimes(Date.now() / 1000, mtimeMs / 1000);
-    await fh.sync();
+    const synced = fh;
+    await timedFsync('file', () => synced.sync());
     const closing = fh;
     fh = undefined;
     await closing.close();

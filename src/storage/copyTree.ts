@@ -14,6 +14,7 @@ import type { DavPath } from '../paths/davPath';
 import { fsyncDirectory, tempName } from './atomicWrite';
 import { addressableName, childHostBytes, childHostPath } from './containment';
 import { memberPath, removeTree } from './removeTree';
+import { timedFsync } from './fsyncTiming';
 import { isMissingErrno, storageErrorFromErrno } from './storageErrors';
 
 /** How many members of one directory are copied concurrently. */
@@ -95,7 +96,7 @@ async function copyFileDurably(src: string | Buffer, dst: string | Buffer, stats
   const fh = await open(dst, fsConstants.O_RDONLY);
   try {
     await fh.utimes(stats.atimeMs / 1000, stats.mtimeMs / 1000);
-    await fh.sync();
+    await timedFsync('file', () => fh.sync());
   } finally {
     await fh.close();
   }

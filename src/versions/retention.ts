@@ -20,7 +20,8 @@ import type { RetainedBytes } from '../storage/retainedBytes';
 import { hasReservedSegment } from '../storage/containment';
 import { reserveBytes, type FreeSpaceReserve } from './freeSpaceReserve';
 
-export type RetentionReason = 'overwrite' | 'delete' | 'restore';
+/** `recovered`: bytes a crash left in the retention directory without a record, re-indexed by a scrub. */
+export type RetentionReason = 'overwrite' | 'delete' | 'restore' | 'recovered';
 
 /** A version (or a deleted tree) whose row is written but whose step is not committed yet. */
 export interface PendingVersion {
@@ -104,6 +105,8 @@ export class RetentionStore {
   private lastAgePruneMs = 0;
   /** Bytes of all recorded versions, kept exactly so the byte budget is enforced on every prune. */
   private totalBytes: number;
+  private readonly countRows;
+  private readonly selectAll;
 
   constructor(
     private readonly db: StateDatabase,
@@ -139,6 +142,8 @@ export class RetentionStore {
     this.selectStorage = db.prepare<[], { storage: string }>('SELECT storage FROM retained_versions');
     this.selectOlderThan = db.prepare<[number], { id: string }>("SELECT id FROM retained_versions WHERE retained_at < ? AND reason != 'pending'");
     this.selectOldestFirst = db.prepare<[], { id: string }>("SELECT id FROM retained_versions WHERE reason != 'pending' ORDER BY retained_at, rowid");
+    this.countRows = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM retained_versions WHERE reason != 'pending'");
+    this.selectAll = db.prepare<[], Row>("SELECT * FROM retained_versions WHERE reason != 'pending' ORDER BY rowid");
     this.totalBytes = (db.prepare('SELECT COALESCE(SUM(size), 0) AS total FROM retained_versions').get() as { total: number }).total;
   }
 
@@ -300,6 +305,54 @@ export class RetentionStore {
     } catch {
       // recoverPending finds the bytes back at the target and rolls the row back.
     }
+  }
+
+  /** How many versions are listed, and the bytes of all kept (pending ones included). */
+  totals(): { count: number; bytes: number } {
+    return { count: this.countRows.get()!.n, bytes: this.totalBytes };
+  }
+
+  /** Every listed version with where its bytes are (relative to the retention directory), oldest first. */
+  *records(): IterableIterator<RetainedVersion & { storage: string }> {
+    for (const row of this.selectAll.iterate()) yield { ...toVersion(row), storage: row.storage };
+  }
+
+  /**
+   * Whether bytes at `storage` (relative, "/"-separated) have a row: their own, or the row of the
+   * bundle they lie in (a deleted tree, also one still pending: rows are written before bytes move).
+   */
+  isKnownStorage(storage: string, rowIds: ReadonlySet<string>): boolean {
+    for (let at = storage; at !== ''; at = at.includes('/') ? at.slice(0, at.lastIndexOf('/')) : '') {
+      if (rowIds.has(at)) return true;
+    }
+    return false;
+  }
+
+  /** The directory holding the retained bytes (the scrub walks it). */
+  get dir(): string {
+    return this.bytes.dir;
+  }
+
+  /** Records bytes found in the retention directory without a row (a scrub's re-index) as a listed version. */
+  adopt(version: RetainedVersion, storage: string): void {
+    this.insert.run({ id: version.id, path: version.path, retained_at: version.retainedAtMs, size: version.size, etag: version.etag, mtime_ms: version.mtimeMs, reason: version.reason, storage });
+    this.totalBytes += version.size;
+  }
+
+  /** Every storage path that has a row (pending ones included). */
+  storagePaths(): Set<string> {
+    return new Set(this.db.prepare<[], { storage: string }>('SELECT storage FROM retained_versions').all().map((r) => r.storage));
+  }
+
+  /** Applies the whole policy now, to every path, the age limit included (the prune task). */
+  async pruneAll(paths: readonly DavPath[]): Promise<number> {
+    this.lastAgePruneMs = -Infinity;
+    return this.prune(paths);
+  }
+
+  /** Every path that has listed versions. */
+  versionedPaths(): DavPath[] {
+    return this.db.prepare<[], { path: string }>("SELECT DISTINCT path FROM retained_versions WHERE reason != 'pending'").all().map((r) => r.path);
   }
 
   /** Forgets a version and frees its bytes (an overwrite that did not happen, or pruning). */

@@ -50,6 +50,7 @@ export class VersionStore {
   private readonly selectMembers;
   private readonly insertContent;
   private readonly selectDigests;
+  private readonly selectPaths;
 
   constructor(private readonly db: StateDatabase) {
     db.exec(`CREATE TABLE IF NOT EXISTS versions (
@@ -70,6 +71,7 @@ export class VersionStore {
     this.selectMembers = db.prepare<{ path: string; lower: string; upper: string }, VersionRow & { path: string }>(
       `SELECT path, etag, ino, size, mtime_ms FROM versions WHERE ${membersCondition('path')}`,
     );
+    this.selectPaths = db.prepare<[], { path: string }>('SELECT path FROM versions');
     this.deleteTree = db.prepare(`DELETE FROM versions WHERE ${subtreeCondition('path')}`);
     this.moveTree = db.prepare(
       `UPDATE versions SET path = @to || substr(path, length(@path) + 1) WHERE ${subtreeCondition('path')}`,
@@ -120,6 +122,17 @@ export class VersionStore {
     const etag = this.etagOf(path, before);
     this.upsert.run({ path, etag, ...after });
     return etag;
+  }
+
+  /** The stored record of `path` (ETag and the fingerprint it was given for), if any. */
+  recordOf(path: DavPath): (FileFingerprint & { etag: string }) | undefined {
+    const row = this.selectOne.get(path);
+    return row && { etag: row.etag, ino: row.ino, size: row.size, mtimeMs: row.mtime_ms };
+  }
+
+  /** Every path that has a record (a scrub and a reindex compare them with the tree). */
+  recordedPaths(): DavPath[] {
+    return this.selectPaths.all().map((r) => r.path);
   }
 
   /** MOVE keeps inode, size and mtime, so the versions move along. */

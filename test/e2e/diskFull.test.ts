@@ -87,7 +87,7 @@ interface Setup {
 
 async function serve(root: string, state: string, overrides: Partial<ConfigInput> = {}): Promise<Setup> {
   mkdirSync(root, { recursive: true });
-  const server = await startServer(resolveConfig({ root, stateDir: state, port: 0, ...overrides }), (l) => process.env.KEEPDAV_TEST_LOG && process.stderr.write(l + "\n"));
+  const server = await startServer(resolveConfig({ root, stateDir: state, port: 0, ...overrides }), (l: string) => process.env.KEEPDAV_TEST_LOG && process.stderr.write(l + "\n"));
   return { server, root, state, req: (method, path, options = {}) => send(server.port, undefined, method, path, options) };
 }
 

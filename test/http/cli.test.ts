@@ -8,9 +8,10 @@ import { mkdtemp, mkdir, readFile, rm, writeFile, readdir } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { send } from '../support/testServer';
+import { KEEPDAV_BIN } from '../support/keepdavBin';
 
 const REPO = resolve(__dirname, '..', '..');
-const BIN = join(REPO, 'bin', 'keepdav.js');
+const BIN = KEEPDAV_BIN;
 const START_TIMEOUT = 30_000;
 
 jest.setTimeout(90_000);

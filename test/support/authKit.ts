@@ -59,7 +59,7 @@ export async function startAuthServer(lines: string[], overrides: Partial<Config
   const clock = new ManualClock();
   const logs: string[] = [];
   const boot = (o: Partial<ConfigInput>) =>
-    startServer(resolveConfig({ root, stateDir, port: 0, usersFile, ...overrides, ...o }), (l) => logs.push(l), { clock: clock.now });
+    startServer(resolveConfig({ root, stateDir, port: 0, usersFile, ...overrides, ...o }), (l: string) => logs.push(l), { clock: clock.now });
   let server: RunningServer = await boot({});
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
   return {

@@ -6,9 +6,10 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Agent } from 'node:http';
 import { send, type RequestOptions, type TestResponse } from './testServer';
+import { KEEPDAV_BIN } from './keepdavBin';
 
 const REPO = join(__dirname, '..', '..');
-const BIN = join(REPO, 'bin', 'keepdav.js');
+const BIN = KEEPDAV_BIN;
 
 export interface ChildServer {
   child: ChildProcess;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { request as httpRequest, Agent } from 'node:http';
 import { resolveConfig, type ConfigInput } from '../../src/config';
 import { startServer, type RunningServer } from '../../src/server';
+import { silentLogger } from '../../src/logging/logger';
 import { parseXmlDocument } from '../../src/xml/parse';
 import type { XmlElement } from '../../src/xml/tree';
 
@@ -45,7 +46,7 @@ export async function startTestServer(overrides: Partial<ConfigInput> = {}): Pro
   const root = join(base, 'root');
   const stateDir = join(base, 'state');
   await (await import('node:fs/promises')).mkdir(root);
-  const boot = (o: Partial<ConfigInput>) => startServer(resolveConfig({ root, stateDir, port: 0, ...overrides, ...o }), () => undefined);
+  const boot = (o: Partial<ConfigInput>) => startServer(resolveConfig({ root, stateDir, port: 0, ...overrides, ...o }), silentLogger());
   let server = await boot({});
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 

@@ -1,0 +1,58 @@
+/**
+ * What runs beside the WebDAV server: the maintenance task runner, and, with `--admin-listen`,
+ * the metrics, the readiness check and the admin listener (whose address is recorded in the
+ * state directory for the command line).
+ */
+import type { StateDatabase } from '../state/database';
+import type { Services } from '../methods/context';
+import type { Logger } from '../logging/logger';
+import type { RequestObserver } from '../http/edge';
+import { TaskRunner } from '../maintenance/taskRunner';
+import { taskBodies } from '../maintenance/treeTasks';
+import { createReadinessCheck } from './readiness';
+import { startAdminServer, type AdminServer } from './adminServer';
+import { parseListenAddress } from './listenAddress';
+import { recordAdminAddress, forgetAdminAddress } from './adminAddressFile';
+import { listenOrExplain } from '../http/listen';
+
+export interface ServiceExtras {
+  readonly tasks: TaskRunner;
+  /** Request observers to add to the edge (the metrics, when the admin listener is on). */
+  readonly observers: RequestObserver[];
+  /** Starts the admin listener when configured; its URL, or null. */
+  listen(): Promise<string | null>;
+  /** Cancels a running task, stops the admin listener, forgets its recorded address. */
+  close(): Promise<void>;
+}
+
+export function startServices(services: Services, db: StateDatabase, logger: Logger): ServiceExtras {
+  const tasks = new TaskRunner(taskBodies(services));
+  const { adminListen, stateDir } = services.config;
+  // prom-client is loaded only when the admin listener is on.
+  const metrics = adminListen === null ? null : (require('./metrics') as typeof import('./metrics')).createMetrics(services);
+  let admin: AdminServer | null = null;
+  return {
+    tasks,
+    observers: metrics ? [metrics] : [],
+    async listen() {
+      if (adminListen === null || metrics === null) return null;
+      const address = parseListenAddress(adminListen);
+      if (typeof address === 'string') throw new Error(address); // resolveConfig refused it already
+      const readiness = createReadinessCheck(services, db);
+      admin = await startAdminServer({ metrics, readiness, tasks, logger }, (server) =>
+        listenOrExplain(server, address.host, address.port, { host: '--admin-listen', port: '--admin-listen' }),
+      );
+      recordAdminAddress(stateDir, { url: admin.url, pid: process.pid });
+      logger.info({ adminUrl: admin.url }, `admin listener on ${admin.url}`);
+      return admin.url;
+    },
+    async close() {
+      await tasks.stop();
+      metrics?.close();
+      if (admin) {
+        await admin.close();
+        forgetAdminAddress(stateDir, process.pid);
+      }
+    },
+  };
+}

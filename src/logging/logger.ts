@@ -1,0 +1,68 @@
+/**
+ * The process's logger: pino, JSON lines by default (one object a line, ISO time), human-readable
+ * with `--log-format pretty` (pino-pretty, in process: nothing is spawned or downloaded). Lines
+ * go to stderr, or to `--log-file` (appended; `reopenLogFile` reopens it after logrotate moved it,
+ * which SIGHUP triggers). Header values that carry secrets are redacted wherever they appear.
+ */
+import pino, { type Logger, type DestinationStream } from 'pino';
+
+export type { Logger };
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const LOG_FORMATS = ['json', 'pretty'] as const;
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export interface LogSettings {
+  format: LogFormat;
+  level: LogLevel;
+  /** Append to this file instead of stderr. */
+  file: string | null;
+}
+
+/** Paths pino censors wherever a caller logs headers: credentials and lock tokens never reach a log. */
+const REDACTED = ['authorization', 'cookie', 'password', 'headers.authorization', 'headers.cookie', 'headers.if', 'headers["lock-token"]', 'headers["proxy-authorization"]'];
+
+export interface Logging {
+  readonly logger: Logger;
+  /** Reopens the log file (after rotation); nothing to do when logging to stderr. */
+  reopenLogFile(): void;
+}
+
+function build(settings: Pick<LogSettings, 'format' | 'level'>, destination: DestinationStream): Logger {
+  // Loaded only when asked for: most runs log JSON, and start-up stays lean.
+  const stream = settings.format === 'pretty'
+    ? (require('pino-pretty') as typeof import('pino-pretty')).build({ destination, colorize: false, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o', ignore: 'pid,hostname', singleLine: true, sync: true })
+    : destination;
+  return pino(
+    {
+      level: settings.level,
+      base: { pid: process.pid },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACTED, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    stream,
+  );
+}
+
+/** The logger the command line asks for. Throws (with the path) when the log file cannot be opened. */
+export function createLogging(settings: LogSettings): Logging {
+  const destination = pino.destination({ dest: settings.file ?? 2, sync: true, append: true, mkdir: false });
+  return {
+    logger: build(settings, destination),
+    reopenLogFile: () => {
+      if (settings.file !== null) destination.reopen();
+    },
+  };
+}
+
+/** A logger that writes nothing (tests). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}
+
+/** A logger whose JSON lines go to `write` (tests that read the log, and callers of the old line-based API). */
+export function lineLogger(write: (line: string) => void, level: LogLevel = 'info'): Logger {
+  return build({ format: 'json', level }, { write: (chunk: string) => write(chunk.replace(/\n$/, '')) });
+}

@@ -1,0 +1,50 @@
+/**
+ * `keepdav scrub|prune|reindex [--root DIR] [--state DIR]`: when a server owning that state
+ * directory runs with an admin listener (its address is recorded there), the task runs in it
+ * through POST /tasks and this command follows its progress; otherwise it runs here, directly on
+ * the state. Prints the task's result as JSON; exit 0 when it succeeded, 1 otherwise.
+ */
+import type { ServerConfig } from '../config';
+import { openServices } from '../server';
+import { readAdminAddress } from '../admin/adminAddressFile';
+import { TaskRunner, type TaskName, type TaskRecord } from './taskRunner';
+import { taskBodies } from './treeTasks';
+
+/** How often the command asks the server how its task is doing, ms. */
+const POLL_MS = 250;
+
+async function viaServer(url: string, task: TaskName, out: (line: string) => void): Promise<TaskRecord | null> {
+  let started: Response;
+  try {
+    started = await fetch(new URL('/tasks', url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ task }) });
+  } catch {
+    return null; // recorded but not answering: work directly
+  }
+  const body = (await started.json()) as { id?: string; runningTaskId?: string; message?: string };
+  if (started.status === 409) throw new Error(`${body.message} (running task ${body.runningTaskId})`);
+  if (started.status !== 202 || !body.id) throw new Error(`the server refused the task: ${started.status} ${JSON.stringify(body)}`);
+  out(`keepdav: ${task} runs in the server at ${url} as task ${body.id}`);
+  for (;;) {
+    const record = (await (await fetch(new URL(`/tasks/${body.id}`, url))).json()) as TaskRecord;
+    if (record.state !== 'running') return record;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+async function directly(config: ServerConfig, task: TaskName): Promise<TaskRecord> {
+  const { services, db } = await openServices(config, { recover: false });
+  try {
+    const runner = new TaskRunner(taskBodies(services));
+    const { id } = runner.start(task);
+    return (await runner.finished(id))!;
+  } finally {
+    db.close();
+  }
+}
+
+export async function maintenanceCommand(task: TaskName, config: ServerConfig, out: (line: string) => void): Promise<number> {
+  const admin = readAdminAddress(config.stateDir);
+  const record = (admin && (await viaServer(admin.url, task, out))) ?? (await directly(config, task));
+  out(JSON.stringify(record, null, 2));
+  return record.state === 'succeeded' ? 0 : 1;
+}

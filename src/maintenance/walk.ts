@@ -1,0 +1,48 @@
+/**
+ * Walks for the maintenance tasks: every file of the served tree (as the server sees it: hidden
+ * `.keepdav-` names and unaddressable names left out, symlinks followed only inside the root), and every file of
+ * the retention directory (by its storage path, "/"-separated, relative to that directory).
+ */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FileStore, ResourceStat } from '../storage/fileStore';
+import { ROOT, type DavPath } from '../paths/davPath';
+import { NotFoundError, NotACollectionError } from '../storage/storageErrors';
+
+/** The files under the root, depth first; collections that vanish meanwhile are skipped. */
+export async function* filesOfTree(store: FileStore, at: DavPath = ROOT, seen = new Set<string>()): AsyncGenerator<ResourceStat> {
+  let members: ResourceStat[];
+  try {
+    members = await store.list(at);
+  } catch (err) {
+    if (err instanceof NotFoundError || err instanceof NotACollectionError) return;
+    throw err;
+  }
+  for (const member of members) {
+    if (!member.isCollection) {
+      yield member;
+      continue;
+    }
+    // A symlinked collection (followed inside the root) is walked once, so a link to an ancestor cannot loop.
+    const identity = `${member.dev}:${member.ino}`;
+    if (seen.has(identity)) continue;
+    seen.add(identity);
+    yield* filesOfTree(store, member.path, seen);
+  }
+}
+
+/** Storage paths of the regular files under the retention directory (none when it does not exist). */
+export async function* filesOfRetention(dir: string, prefix = ''): AsyncGenerator<string> {
+  let entries;
+  try {
+    entries = await readdir(join(dir, prefix), { withFileTypes: true });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  for (const entry of entries) {
+    const storage = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+    if (entry.isDirectory()) yield* filesOfRetention(dir, storage);
+    else if (entry.isFile()) yield storage;
+  }
+}

@@ -105,8 +105,9 @@ withNginx('the client address nginx reports is the one keepdav uses; forged forw
 });
 
 /** The access log's entries (JSON lines of kind "access"). */
-function accessEntries(): { client?: string; method?: string; path?: string; status?: number }[] {
-  return accessLog.map((l) => JSON.parse(l) as { kind?: string }).filter((e) => e.kind === 'access');
+type AccessLine = { kind?: string; client?: string; method?: string; path?: string; status?: number };
+function accessEntries(): AccessLine[] {
+  return accessLog.map((l) => JSON.parse(l) as AccessLine).filter((e) => e.kind === 'access');
 }
 
 function runLitmus(url: string): Promise<string> {

@@ -246,3 +246,23 @@ describe('the command line', () => {
     expect(missing.code).toBe(1);
   });
 });
+
+describe('with retention off', () => {
+  it('COPY and MOVE onto an existing tree still replace it whole, and keep no bytes', async () => {
+    const s = await startTestServer({ retention: { maxVersionsPerPath: 0 } });
+    try {
+      for (const p of ['/a', '/b', '/c']) expect((await s.request('MKCOL', p)).status).toBe(201);
+      expect((await s.request('PUT', '/a/1.txt', { body: 'one' })).status).toBe(201);
+      expect((await s.request('PUT', '/b/old.txt', { body: 'old' })).status).toBe(201);
+      expect((await s.request('PUT', '/c/other.txt', { body: 'other' })).status).toBe(201);
+      expect((await s.request('COPY', '/a', { headers: { Destination: dest(s, '/b') } })).status).toBe(204);
+      expect((await readdir(join(s.root, 'b'))).sort()).toEqual(['1.txt']);
+      expect((await s.request('MOVE', '/c', { headers: { Destination: dest(s, '/a') } })).status).toBe(204);
+      expect((await readdir(join(s.root, 'a'))).sort()).toEqual(['other.txt']);
+      expect(await readdir(join(s.stateDir, 'retained')).catch(() => [])).toEqual([]);
+      expect((JSON.parse((await s.request('GET', '/?trash')).text) as { deleted: unknown[] }).deleted).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+});

@@ -43,7 +43,7 @@ export class TreeOperations {
    */
   async remove(path: DavPath, options: { reason?: RetentionReason } = {}): Promise<void> {
     const id = this.journal.record('delete', path, null);
-    const pending = this.retention.enabled ? this.retention.beginTree(path, options.reason ?? 'delete', id) : null;
+    const pending = this.retention.beginTree(path, options.reason ?? 'delete', id);
     crashPoint('delete:intent');
     let aside: MovedAside = { pending: null, rows: [] };
     try {
@@ -68,7 +68,7 @@ export class TreeOperations {
    */
   async move(src: DavPath, dst: DavPath, options: { replace?: boolean } = {}): Promise<void> {
     const id = this.journal.record('move', src, dst);
-    const pending = options.replace && this.retention.enabled ? this.retention.beginTree(dst, 'delete', id) : null;
+    const pending = options.replace ? this.retention.beginTree(dst, 'delete', id) : null;
     crashPoint('move:intent');
     const aside = await this.replaceStep(id, dst, options.replace ?? false, pending, () => this.store.move(src, dst));
     crashPoint('move:renamed');
@@ -87,7 +87,7 @@ export class TreeOperations {
    */
   async copy(src: DavPath, dst: DavPath, depth: '0' | 'infinity', options: { replace?: boolean } = {}): Promise<void> {
     const id = this.journal.record('copy', src, dst, depth);
-    const pending = options.replace && this.retention.enabled ? this.retention.beginTree(dst, 'delete', id) : null;
+    const pending = options.replace ? this.retention.beginTree(dst, 'delete', id) : null;
     crashPoint('copy:intent');
     const aside = await this.replaceStep(id, dst, options.replace ?? false, pending, () => this.store.copy(src, dst, depth));
     crashPoint('copy:copied');
@@ -148,11 +148,12 @@ export class TreeOperations {
         if (kept && !happened && intent.op !== 'delete') {
           await this.store.putBack(tree.path, this.retention.bytes, tree.key); // roll back: the target as it was
           this.retention.dropTree(tree);
-        } else if (kept) {
+        } else if (kept && this.retention.enabled) {
           const rows = await this.retention.scanTree(tree, this.etagOf);
           this.db.transaction(() => this.retention.recordTree(tree, rows))();
         } else {
-          await this.retention.bytes.remove(tree.key); // a partial cross-filesystem copy: the source is whole
+          // Never moved (a partial cross-filesystem copy: the source is whole), or retention is off.
+          await this.retention.bytes.remove(tree.key);
           this.retention.dropTree(tree);
         }
       }
@@ -189,8 +190,10 @@ export class TreeOperations {
       await this.store.remove(path);
       return { pending: null, rows: [] };
     }
+    // With retention off the tree still leaves by one rename (so the step is atomic), and its bytes go after the commit.
     const moved = await this.store.moveOut(path, this.retention.bytes, pending.key);
-    return { pending: moved ? pending : null, rows: moved ? await this.retention.scanTree(pending, this.etagOf) : [] };
+    const keep = moved && this.retention.enabled;
+    return { pending: moved ? pending : null, rows: keep ? await this.retention.scanTree(pending, this.etagOf) : [] };
   }
 
   /**
@@ -216,7 +219,7 @@ export class TreeOperations {
 
   /** Inside the commit's transaction: the moved-aside tree's files become versions (or its row goes). */
   private settleAside(pending: PendingVersion | null, aside: MovedAside): void {
-    if (aside.pending) this.retention.recordTree(aside.pending, aside.rows);
+    if (aside.pending && this.retention.enabled) this.retention.recordTree(aside.pending, aside.rows);
     else if (pending) this.retention.dropTree(pending);
   }
 

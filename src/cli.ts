@@ -218,7 +218,7 @@ export async function main(argv: string[]): Promise<number> {
       return 1;
     }
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' || e.code === 'ENOENT' || e.code === 'ENOTDIR') {
+    if (e.code === 'EADDRINUSE' || e.code === 'ENOSPC' || e.code === 'EACCES' || e.code === 'EADDRNOTAVAIL' || e.code === 'ENOENT' || e.code === 'ENOTDIR') {
       process.stderr.write(`keepdav: ${e.message}\n`);
       return 1;
     }

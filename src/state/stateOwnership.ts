@@ -101,23 +101,3 @@ export function acquireStateOwnership(stateDir: string): StateOwnership {
     },
   };
 }
-
-/** True when some process holds the state directory now (the CLI's read-only commands ask). */
-export function isStateOwned(stateDir: string): boolean {
-  let probe: Database.Database;
-  try {
-    probe = new Database(join(stateDir, LOCK_FILE), { timeout: 0, fileMustExist: true });
-  } catch {
-    return false; // no lock file: never owned
-  }
-  try {
-    probe.exec('BEGIN EXCLUSIVE');
-    probe.exec('ROLLBACK');
-    return false;
-  } catch (err) {
-    if (isBusy(err)) return true;
-    throw err;
-  } finally {
-    probe.close();
-  }
-}

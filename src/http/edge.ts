@@ -12,9 +12,11 @@ import { prefersProblemJson } from '../headers/accept';
 import { UnsupportedMethodError } from '../conditions/davErrors';
 import { hrefOf } from '../paths/davPath';
 import { ALLOWED_METHODS } from '../methods/allowedMethods';
+import { isUiRequest, uiAnswer } from '../web/uiRoutes';
+import { BROWSER_HEADERS } from '../web/pageSecurity';
 
 /** Headers on every answer: WebDAV compliance classes (RFC 4918 §10.1) and Windows' authoring hint. */
-const COMMON_HEADERS = { DAV: '1, 2', 'MS-Author-Via': 'DAV' };
+const COMMON_HEADERS = { DAV: '1, 2', 'MS-Author-Via': 'DAV', ...BROWSER_HEADERS };
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -55,6 +57,7 @@ async function handle(
   try {
     if (req.url === '*' && req.method === 'OPTIONS') return { status: 200, headers: { Allow: ALLOWED_METHODS } };
     const request = adaptRequest(req);
+    if (isUiRequest(request)) return await uiAnswer(request, services);
     const handler = Object.prototype.hasOwnProperty.call(handlers, request.method) ? handlers[request.method] : undefined;
     if (!handler) throw new UnsupportedMethodError(request.method);
     return await handler(request, services);

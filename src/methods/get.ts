@@ -11,6 +11,8 @@ import { collectionIndexHtml } from './support/collectionIndex';
 import { isVersionRequest, versionAnswer } from './versionAccess';
 import { resolveEquivalentPath } from './support/equivalentNames';
 import { baseName } from '../paths/davPath';
+import { storedContentHeaders, PAGE_HEADERS } from '../web/pageSecurity';
+import { pageHead } from '../web/uiRoutes';
 
 /** Files up to this size are answered from one buffer instead of a stream. */
 const SMALL_FILE_BYTES = 64 * 1024;
@@ -33,6 +35,7 @@ async function fileAnswer(req: DavRequest, services: Services, resource: Resourc
     ...versionHeaders(resource.etag, stat),
     'Content-Type': contentTypeOf(resource.path),
     'Accept-Ranges': 'bytes',
+    ...storedContentHeaders(contentTypeOf(resource.path)),
   };
   const rangeHeader = req.header('range');
   const range = rangeHeader !== undefined && ifRangeAllows(req.header('if-range'), resource.etag, stat.mtimeMs)
@@ -57,10 +60,10 @@ async function fileAnswer(req: DavRequest, services: Services, resource: Resourc
 
 async function collectionAnswer(req: DavRequest, services: Services, resource: Resource): Promise<DavResponse> {
   const members = await services.store.list(resource.path);
-  const html = collectionIndexHtml(resource.href, members.map((m) => ({ name: baseName(m.path), href: req.hrefOf(m.path, m.isCollection), isCollection: m.isCollection, size: m.size, mtimeMs: m.mtimeMs })));
+  const html = collectionIndexHtml(resource.href, members.map((m) => ({ name: baseName(m.path), href: req.hrefOf(m.path, m.isCollection), isCollection: m.isCollection, size: m.size, mtimeMs: m.mtimeMs })), pageHead(req));
   return {
     status: 200,
-    headers: { ...versionHeaders(null, resource.stat!), 'Content-Type': 'text/html; charset=utf-8' },
+    headers: { ...versionHeaders(null, resource.stat!), 'Content-Type': 'text/html; charset=utf-8', ...PAGE_HEADERS },
     body: req.method === 'HEAD' ? undefined : html,
   };
 }

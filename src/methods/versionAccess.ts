@@ -13,6 +13,7 @@ import { restoreVersion, UnknownVersionError } from '../versions/restoreVersion'
 import { contentTypeOf } from '../props/contentType';
 import { formatHttpDate } from '../headers/httpDate';
 import { ALLOWED_METHODS } from './allowedMethods';
+import { assertNotCrossSite, storedContentHeaders } from '../web/pageSecurity';
 
 export function isVersionRequest(req: DavRequest): boolean {
   return req.query.has('versions') || req.query.has('version');
@@ -35,12 +36,13 @@ export async function versionAnswer(req: DavRequest, services: Services): Promis
   const version = services.retention.get(id);
   const file = services.retention.contentPath(id);
   if (!version || version.path !== req.path || !file) throw new NotFoundError(`${req.hrefOf(req.path, false)}?version=${id}`);
-  const headers = { 'Content-Type': contentTypeOf(req.path), 'Content-Length': version.size, 'Last-Modified': formatHttpDate(version.mtimeMs), ETag: version.etag };
+  const headers = { ...storedContentHeaders(contentTypeOf(req.path)), 'Content-Type': contentTypeOf(req.path), 'Content-Length': version.size, 'Last-Modified': formatHttpDate(version.mtimeMs), ETag: version.etag };
   return { status: 200, headers, body: req.method === 'HEAD' ? undefined : createReadStream(file) };
 }
 
 /** POST ?restore=ID (the only POST keepdav answers). */
 export const post: MethodHandler = async (req, services) => {
+  assertNotCrossSite(req);
   const id = req.query.get('restore');
   if (id === null) throw new MethodNotAllowedError('method-not-allowed', 'POST is only used for ?restore=VERSION', ALLOWED_METHODS);
   if (id === '') throw new BadRequestError('?restore needs a version id');

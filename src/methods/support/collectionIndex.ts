@@ -13,7 +13,8 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
-export function collectionIndexHtml(href: string, entries: IndexEntry[]): string {
+/** `head`: what the browser page adds to the head (stylesheet, script; src/web/uiRoutes.ts). */
+export function collectionIndexHtml(href: string, entries: IndexEntry[], head = ''): string {
   const rows = entries
     .sort((a, b) => Number(b.isCollection) - Number(a.isCollection) || a.name.localeCompare(b.name))
     .map((e) => {
@@ -24,7 +25,7 @@ export function collectionIndexHtml(href: string, entries: IndexEntry[]): string
     .join('\n');
   const title = escapeHtml(decodeURIComponentSafe(href));
   const up = href === '/' ? '' : '<tr><td><a href="../">../</a></td><td></td><td></td></tr>\n';
-  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Index of ${title}</title></head>\n<body><h1>Index of ${title}</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Modified</th></tr>\n${up}${rows}\n</table></body></html>\n`;
+  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8">${head}<title>Index of ${title}</title></head>\n<body><h1>Index of ${title}</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Modified</th></tr>\n${up}${rows}\n</table></body></html>\n`;
 }
 
 function decodeURIComponentSafe(text: string): string {

@@ -48,10 +48,10 @@ export function choose<T>(title: string, body: Array<Node | string>, choices: Ch
 export function ask(title: string, label: string, initial: string, confirm: string, name = 'ask'): Promise<string | null> {
   const input = h('input', { type: 'text', class: 'kd-input', value: initial, 'aria-label': label, spellcheck: 'false', autocomplete: 'off' });
   const form = h('form', { method: 'dialog', class: 'kd-ask' }, h('label', {}, h('span', {}, label), input));
-  const answer = choose<string | null>(title, [form], [{ label: 'Cancel', value: null }, { label: confirm, value: '\u0000ok', primary: true }], null, name);
+  const answer = choose<string | null>(title, [form], [{ label: 'Cancel', value: null }, { label: confirm, value: 'ok', primary: true }], null, name);
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    (form.closest('dialog')?.querySelector('[data-choice="\u0000ok"]') as HTMLButtonElement | null)?.click();
+    (form.closest('dialog')?.querySelector('[data-choice="ok"]') as HTMLButtonElement | null)?.click();
   });
   setTimeout(() => {
     input.focus();

@@ -1,0 +1,236 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+/**
+ * The page in a real browser (Debian's chromium through puppeteer-core), checking both what the
+ * page shows and what is on disk afterwards (issue 10, "Tests in a real browser"). One browser and
+ * one server for the file; each test opens a page on its own folder.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync, utimesSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page, Dialog } from 'puppeteer-core';
+import { startTestServer, type TestServer } from '../support/testServer';
+import { itWhenInstalled, tempDir, removeDir } from '../support/realClientKit';
+import { chromiumInstalled, launchChromium, waitForRow, rowAction, chooseInDialog, dialogText, type BrowserSession } from '../support/browserKit';
+
+const itBrowser = itWhenInstalled('chromium', chromiumInstalled(), 'apt-get install -y chromium');
+jest.setTimeout(60_000);
+
+let server: TestServer;
+let chromium: BrowserSession | undefined;
+let local: string;
+const alerts: string[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer();
+  local = tempDir('browser');
+  if (chromiumInstalled()) chromium = await launchChromium();
+});
+afterAll(async () => {
+  await chromium?.close();
+  await server.close();
+  removeDir(local);
+});
+
+/** A page on a fresh folder `/dir/` of the server; every JavaScript dialog (alert...) is recorded and dismissed. */
+async function openFolder(dir: string): Promise<Page> {
+  mkdirSync(join(server.root, dir), { recursive: true });
+  const page = await chromium!.browser.newPage();
+  page.on('dialog', (d: Dialog) => {
+    alerts.push(`${d.type()}: ${d.message()}`);
+    void d.dismiss();
+  });
+  await page.setViewport({ width: 1200, height: 800 });
+  await page.goto(`${server.url}${dir}/`, { waitUntil: 'networkidle0' });
+  await page.waitForSelector('.kd-app');
+  return page;
+}
+
+function localFile(name: string, content: string | Buffer, mtime?: Date): string {
+  const path = join(local, name);
+  writeFileSync(path, content);
+  if (mtime) utimesSync(path, mtime, mtime);
+  return path;
+}
+
+async function pick(page: Page, ...paths: string[]): Promise<void> {
+  const input = await page.$('input[data-upload="files"]');
+  await input!.uploadFile(...paths);
+}
+
+async function waitForUploadsDone(page: Page, count: number): Promise<void> {
+  await page.waitForFunction((n: number) => document.querySelectorAll('.kd-upload.kd-done').length >= n, { timeout: 30_000 }, count);
+}
+
+describe('the page in chromium', () => {
+  itBrowser('uploads by the file picker with a progress bar per file and overall', async () => {
+    const page = await openFolder('picker');
+    const big = Buffer.alloc(6 * 1024 * 1024, 7);
+    await pick(page, localFile('big.bin', big), localFile('small.txt', 'hello'));
+    await waitForUploadsDone(page, 2);
+    const bars = await page.$$eval('.kd-upload progress', (els) => els.map((e) => [(e as HTMLProgressElement).value, (e as HTMLProgressElement).max]));
+    expect(bars).toEqual([[big.length, big.length], [5, 5]]);
+    const overall = await page.$eval('.kd-overall', (e) => [(e as HTMLProgressElement).value, (e as HTMLProgressElement).max]);
+    expect(overall).toEqual([big.length + 5, big.length + 5]);
+    expect(await page.$eval('.kd-upload-summary', (e) => e.textContent)).toBe('2 uploaded');
+    await waitForRow(page, 'big.bin');
+    expect(readFileSync(join(server.root, 'picker', 'big.bin')).equals(big)).toBe(true);
+    expect(readFileSync(join(server.root, 'picker', 'small.txt'), 'utf8')).toBe('hello');
+    await page.close();
+  });
+
+  itBrowser('uploads files dropped on the page', async () => {
+    const page = await openFolder('dropped');
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File(['dropped bytes'], 'drop one.txt', { type: 'text/plain' }));
+      dt.items.add(new File(['second'], 'drop-two.txt'));
+      const target = document.querySelector('.kd-list')!;
+      target.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      target.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await waitForUploadsDone(page, 2);
+    await waitForRow(page, 'drop one.txt');
+    expect(readFileSync(join(server.root, 'dropped', 'drop one.txt'), 'utf8')).toBe('dropped bytes');
+    expect(readFileSync(join(server.root, 'dropped', 'drop-two.txt'), 'utf8')).toBe('second');
+    await page.close();
+  });
+
+  describe('a stale upload (409 stale-version) is explained and resolved', () => {
+    const old = new Date('2020-01-02T03:04:05Z');
+    async function staleUpload(dir: string): Promise<{ page: Page; text: string }> {
+      mkdirSync(join(server.root, dir), { recursive: true });
+      writeFileSync(join(server.root, dir, 'report.txt'), 'newer on the server');
+      const page = await openFolder(dir);
+      await pick(page, localFile('report.txt', 'older local copy', old));
+      return { page, text: await dialogText(page, 'stale-version') };
+    }
+
+    itBrowser('replace anyway: PUT with If-Match on the version shown', async () => {
+      const { page, text } = await staleUpload('stale-replace');
+      expect(text).toContain('newer than the one you are uploading');
+      expect(text).toContain('On the server');
+      expect(text).toMatch(/version [0-9a-f]/);
+      await chooseInDialog(page, 'stale-version', 'replace');
+      await waitForUploadsDone(page, 1);
+      expect(readFileSync(join(server.root, 'stale-replace', 'report.txt'), 'utf8')).toBe('older local copy');
+      const versions = JSON.parse((await server.request('GET', '/stale-replace/report.txt?versions')).text).versions as Array<{ reason: string }>;
+      expect(versions.map((v) => v.reason)).toEqual(['overwrite']);
+      await page.close();
+    });
+
+    itBrowser('keep both: the upload goes under a new name, the newer file stays', async () => {
+      const { page } = await staleUpload('stale-keep');
+      await chooseInDialog(page, 'stale-version', 'keep');
+      await waitForUploadsDone(page, 1);
+      await waitForRow(page, 'report (2).txt');
+      expect(readFileSync(join(server.root, 'stale-keep', 'report.txt'), 'utf8')).toBe('newer on the server');
+      expect(readFileSync(join(server.root, 'stale-keep', 'report (2).txt'), 'utf8')).toBe('older local copy');
+      await page.close();
+    });
+
+    itBrowser('cancel: nothing is written and the upload says why', async () => {
+      const { page } = await staleUpload('stale-cancel');
+      await chooseInDialog(page, 'stale-version', 'cancel');
+      await page.waitForSelector('.kd-upload.kd-cancelled');
+      expect(await page.$eval('.kd-upload-status', (e) => e.textContent)).toContain('newer file on the server was kept');
+      expect(readdirSync(join(server.root, 'stale-cancel'))).toEqual(['report.txt']);
+      expect(readFileSync(join(server.root, 'stale-cancel', 'report.txt'), 'utf8')).toBe('newer on the server');
+      await page.close();
+    });
+  });
+
+  itBrowser('lists the versions of a file and restores one', async () => {
+    await server.request('PUT', '/versions/plan.txt', { body: 'first draft' }).catch(() => undefined);
+    mkdirSync(join(server.root, 'versions'), { recursive: true });
+    await server.request('PUT', '/versions/plan.txt', { body: 'first draft' });
+    await server.request('PUT', '/versions/plan.txt', { body: 'second draft, longer' });
+    await server.request('PUT', '/versions/plan.txt', { body: 'third' });
+    const page = await openFolder('versions');
+    await rowAction(page, 'plan.txt', 'versions');
+    const text = await dialogText(page, 'versions');
+    expect(text).toContain('replaced by an upload');
+    expect(text).toContain('20 bytes');
+    const restoreButtons = await page.$$('dialog[data-dialog="versions"] [data-version]');
+    expect(restoreButtons).toHaveLength(2);
+    await restoreButtons[1].click();
+    await page.waitForFunction(() => document.querySelector('.kd-toast.kd-show')?.textContent?.includes('Restored the version'));
+    expect(readFileSync(join(server.root, 'versions', 'plan.txt'), 'utf8')).toBe('first draft');
+    await page.close();
+  });
+
+  itBrowser('deletes a file and brings it back with Undo', async () => {
+    mkdirSync(join(server.root, 'undo'), { recursive: true });
+    writeFileSync(join(server.root, 'undo', 'keep me.txt'), 'precious');
+    const page = await openFolder('undo');
+    await rowAction(page, 'keep me.txt', 'delete');
+    await waitForRow(page, 'keep me.txt', false);
+    expect(existsSync(join(server.root, 'undo', 'keep me.txt'))).toBe(false);
+    const undo = await page.waitForSelector('.kd-toast.kd-show .kd-toast-action');
+    await undo!.click();
+    await waitForRow(page, 'keep me.txt');
+    expect(readFileSync(join(server.root, 'undo', 'keep me.txt'), 'utf8')).toBe('precious');
+    await page.close();
+  });
+
+  itBrowser('renames, and moves by dragging onto a folder and onto a breadcrumb', async () => {
+    mkdirSync(join(server.root, 'moves', 'inbox'), { recursive: true });
+    writeFileSync(join(server.root, 'moves', 'a.txt'), 'A');
+    const page = await openFolder('moves');
+    await rowAction(page, 'a.txt', 'rename');
+    await page.waitForSelector('dialog[data-dialog="rename"][open] input');
+    await page.$eval('dialog[data-dialog="rename"] input', (i) => ((i as HTMLInputElement).value = ''));
+    await page.type('dialog[data-dialog="rename"] input', 'b.txt');
+    await page.keyboard.press('Enter');
+    await waitForRow(page, 'b.txt');
+    expect(readFileSync(join(server.root, 'moves', 'b.txt'), 'utf8')).toBe('A');
+    expect(existsSync(join(server.root, 'moves', 'a.txt'))).toBe(false);
+
+    const drag = (from: string, toSelector: string, toName: string | null) => page.evaluate((f: string, sel: string, n: string | null) => {
+      const rowOf = (x: string) => [...document.querySelectorAll<HTMLElement>('.kd-row')].find((r) => r.dataset.name === x)!;
+      const source = rowOf(f);
+      const target = n === null ? document.querySelector<HTMLElement>(sel)! : rowOf(n);
+      const dt = new DataTransfer();
+      source.dispatchEvent(new DragEvent('dragstart', { dataTransfer: dt, bubbles: true }));
+      target.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      target.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, from, toSelector, toName);
+    await drag('b.txt', '', 'inbox');
+    await waitForRow(page, 'b.txt', false);
+    expect(readFileSync(join(server.root, 'moves', 'inbox', 'b.txt'), 'utf8')).toBe('A');
+
+    await page.click('.kd-row.kd-dir a.kd-name');
+    await waitForRow(page, 'b.txt');
+    expect(await page.$$eval('.kd-crumb', (els) => els.map((e) => e.textContent))).toEqual(['All files', 'moves', 'inbox']);
+    await drag('b.txt', '.kd-crumb:first-of-type', null);
+    await waitForRow(page, 'b.txt', false);
+    expect(readFileSync(join(server.root, 'b.txt'), 'utf8')).toBe('A');
+    await page.close();
+  });
+
+  itBrowser('shows a file named with markup as text, and opening it runs nothing', async () => {
+    const name = '<img src=x onerror=alert(1)>.html';
+    const page = await openFolder('xss');
+    await pick(page, localFile(name, '<script>alert("stored")</script><img src=x onerror="alert(2)">'));
+    await waitForUploadsDone(page, 1);
+    await waitForRow(page, name);
+    expect(readFileSync(join(server.root, 'xss', name), 'utf8')).toContain('<script>');
+    expect(await page.$$('.kd-row img')).toHaveLength(0);
+    const shown = await page.$$eval('.kd-row a.kd-name', (els) => els.map((e) => e.textContent));
+    expect(shown).toContain(name);
+    await page.click('.kd-row a.kd-name');
+    await page.waitForFunction(() => location.pathname.endsWith('.html'));
+    await page.goto(`${server.url}xss/`, { waitUntil: 'networkidle0' });
+    expect(alerts).toEqual([]);
+    await page.close();
+  });
+
+  itBrowser('shows control characters and right-to-left marks in names as visible codes', async () => {
+    mkdirSync(join(server.root, 'bidi'), { recursive: true });
+    writeFileSync(join(server.root, 'bidi', 'invoice\u202Etxt.exe'), 'x');
+    const page = await openFolder('bidi');
+    await waitForRow(page, 'invoice\u202Etxt.exe');
+    const shown = await page.$$eval('.kd-row a.kd-name', (els) => els.map((e) => e.textContent));
+    expect(shown).toEqual(['invoice\u2039U+202E\u203Atxt.exe']);
+    await page.close();
+  });
+});

@@ -8,6 +8,8 @@ import { resolveConfig, ConfigError, DEFAULTS, type ConfigInput } from './config
 import { startServer, openServices } from './server';
 import { davPathFromUrlPath } from './paths/davPath';
 import { restoreVersion, UnknownVersionError } from './versions/restoreVersion';
+import { listTrash } from './versions/trash';
+import { StorageError } from './storage/storageErrors';
 import { formatHttpDate } from './headers/httpDate';
 
 const HELP = `keepdav: a WebDAV server that never silently loses a write
@@ -17,8 +19,12 @@ Usage:
   keepdav versions PATH --root DIR [--state DIR]
       list the retained versions of PATH (also of a deleted file), newest first:
       one a line: version id, time retained, size, ETag, why it was retained
-  keepdav restore PATH --version ID --root DIR [--state DIR]
-      bring version ID of PATH back (a restore is itself a new version, so it can be undone)
+  keepdav restore PATH --version ID --root DIR [--state DIR] [--to NEWPATH]
+      bring version ID of PATH back (a restore is itself a new version, so it can be undone);
+      --to writes it at NEWPATH instead (what is there is retained too)
+  keepdav trash DIR --root DIR [--state DIR]
+      list what was deleted at or below the collection DIR, newest deletion first: one a line:
+      version id, time deleted, size, ETag, path, all version ids of that path
 
 PATH is the resource's path on the server, e.g. /docs/report.odt (percent-encoding allowed).
 
@@ -117,7 +123,7 @@ async function versionCommand(command: 'versions' | 'restore', args: string[]): 
     args,
     strict: true,
     allowPositionals: true,
-    options: { root: { type: 'string' }, state: { type: 'string' }, version: { type: 'string' } },
+    options: { root: { type: 'string' }, state: { type: 'string' }, version: { type: 'string' }, to: { type: 'string' } },
   });
   if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one PATH`);
   if (values.root === undefined) throw new UsageError(`${command} needs --root DIR`);
@@ -132,17 +138,37 @@ async function versionCommand(command: 'versions' | 'restore', args: string[]): 
       return 0;
     }
     try {
-      const result = await restoreVersion(services, path, values.version!);
+      const to = values.to === undefined ? path : davPathFromUrlPath(values.to.startsWith('/') ? values.to : '/' + values.to);
+      const result = await restoreVersion(services, path, values.version!, to);
       const undo = result.replacedVersionId ? ` (what it replaced is version ${result.replacedVersionId})` : '';
-      process.stdout.write(`restored ${path} to version ${values.version}; new ETag ${result.etag}${undo}\n`);
+      const where = to === path ? '' : ` at ${to}`;
+      process.stdout.write(`restored ${path} to version ${values.version}${where}; new ETag ${result.etag}${undo}\n`);
       return 0;
     } catch (err) {
-      if (err instanceof UnknownVersionError) {
+      if (err instanceof UnknownVersionError || err instanceof StorageError) {
         process.stderr.write(`keepdav: ${err.message}\n`);
         return 1;
       }
       throw err;
     }
+  } finally {
+    db.close();
+  }
+}
+
+/** `trash DIR`: what was deleted at or below DIR, as GET DIR?trash lists it (newest deletion first). */
+async function trash(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { root: { type: 'string' }, state: { type: 'string' } } });
+  if (positionals.length !== 1) throw new UsageError('trash takes exactly one DIR');
+  if (values.root === undefined) throw new UsageError('trash needs --root DIR');
+  const dir = davPathFromUrlPath(positionals[0].startsWith('/') ? positionals[0] : '/' + positionals[0]);
+  const { services, db } = await openServices(resolveConfig({ root: values.root, stateDir: values.state }), { recover: false });
+  try {
+    for (const e of await listTrash(services.retention, dir, async (p) => (await services.store.stat(p)) !== null)) {
+      const v = e.newest;
+      process.stdout.write(`${v.id}  ${new Date(v.retainedAtMs).toISOString()}  ${v.size}  ${v.etag}  ${e.path}  versions ${e.versionIds.join(',')}\n`);
+    }
+    return 0;
   } finally {
     db.close();
   }
@@ -172,6 +198,7 @@ export async function main(argv: string[]): Promise<number> {
       return -1; // keeps running
     }
     if (command === 'versions' || command === 'restore') return await versionCommand(command, rest);
+    if (command === 'trash') return await trash(rest);
     throw new UsageError(`unknown command "${command}"`);
   } catch (err) {
     if (err instanceof UsageError || err instanceof ConfigError || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' || (err as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {

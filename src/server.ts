@@ -19,6 +19,7 @@ import { VersionStore } from './versions/versionStore';
 import { PathMutex } from './concurrency/pathMutex';
 import { TreeOperations } from './methods/support/treeOperations';
 import { RetentionStore } from './versions/retention';
+import { RetainedBytes } from './storage/retainedBytes';
 import { StaleRefusals } from './versions/staleRefusals';
 import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
@@ -76,7 +77,7 @@ export async function openServices(config: ServerConfig, options: { recover: boo
   const locks = new LockManager(new SqliteLockStore(db), clock, config.lockTimeout);
   const props = new DeadPropertyStore(db);
   const versions = new VersionStore(db);
-  const retention = new RetentionStore(db, join(config.stateDir, 'retained'), config.retention, clock);
+  const retention = new RetentionStore(db, new RetainedBytes(join(config.stateDir, 'retained')), config.retention, clock);
   const tree = new TreeOperations(db, new IntentJournal(db), store, props, versions, locks, retention);
   if (options.recover) await tree.recover();
   const staleRefusals = new StaleRefusals(config.staleDeleteWindowMs, clock);

@@ -3,4 +3,4 @@ import type { MethodHandler } from './context';
 import { transfer } from './support/transfer';
 
 export const copy: MethodHandler = (req, services) =>
-  transfer(req, services, 'COPY', (t) => services.tree.copy(t.source, t.destination, t.depth));
+  transfer(req, services, 'COPY', (t) => services.tree.copy(t.source, t.destination, t.depth, { replace: t.replace }));

@@ -9,6 +9,7 @@ import { parseRange, ifRangeAllows } from '../headers/range';
 import { contentTypeOf } from '../props/contentType';
 import { collectionIndexHtml } from './support/collectionIndex';
 import { isVersionRequest, versionAnswer } from './versionAccess';
+import { isTrashRequest, trashAnswer } from './trashAccess';
 import { resolveEquivalentPath } from './support/equivalentNames';
 import { baseName } from '../paths/davPath';
 import { storedContentHeaders, PAGE_HEADERS } from '../web/pageSecurity';
@@ -19,6 +20,7 @@ const SMALL_FILE_BYTES = 64 * 1024;
 
 export const get: MethodHandler = async (req, services) => {
   if (isVersionRequest(req)) return versionAnswer(req, services);
+  if (isTrashRequest(req)) return trashAnswer(req, services);
   const resource = await loadResource(req, services, await resolveEquivalentPath(services, req.path));
   const stat = resource.stat;
   if (!stat) throw new NotFoundError(resource.href);

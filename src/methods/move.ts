@@ -3,4 +3,4 @@ import type { MethodHandler } from './context';
 import { transfer } from './support/transfer';
 
 export const move: MethodHandler = (req, services) =>
-  transfer(req, services, 'MOVE', (t) => services.tree.move(t.source, t.destination));
+  transfer(req, services, 'MOVE', (t) => services.tree.move(t.source, t.destination, { replace: t.replace }));

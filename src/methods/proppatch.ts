@@ -16,6 +16,7 @@ import { KEEPDAV_NS } from '../conditions/davError';
 import { liveProperty } from '../props/liveProperties';
 import { modificationTimeChannel } from '../props/modificationTime';
 import type { DeadPropertyChange } from '../props/deadPropertyStore';
+import { crashPoint } from '../faults/crashPoint';
 import { resolveEquivalentPath } from './support/equivalentNames';
 
 interface PlannedOperation {
@@ -62,6 +63,7 @@ export const proppatch: MethodHandler = async (req, services) => {
       if (mtimeMs !== undefined) {
         const after = await services.store.setModifiedTime(path, mtimeMs);
         if (!target.stat.isCollection) services.versions.recordMetadataChange(path, target.stat, after);
+        crashPoint('proppatch:mtime-set');
       }
       services.props.apply(path, planned.flatMap((p) => (p.dead ? [p.dead] : [])));
     }

@@ -40,8 +40,8 @@ export const put: MethodHandler = async (req, services) => {
     if (target.stat) refuseStaleUpload(req, services, target, declaredMtimeMs);
 
     // Nothing is lost: the bytes being replaced stay in retention (a hard link, not a copy).
-    const replaced = target.stat ? { path: req.path, etag: target.etag ?? '', size: target.stat.size, mtimeMs: target.stat.mtimeMs } : null;
-    const { result: written } = await replaceKeepingOld(services.retention, services.store.hostPathOf(req.path), replaced, 'overwrite', () =>
+    const replaced = target.stat ? { path: req.path, etag: target.etag ?? '', size: target.stat.size, mtimeMs: target.stat.mtimeMs, ino: target.stat.ino } : null;
+    const { result: written } = await replaceKeepingOld(services.retention, services.store, replaced, 'overwrite', () =>
       services.store.writeAtomic(req.path, req.body, { expectedLength, mtimeMs: declaredMtimeMs }),
     );
     const { stat, created } = written;

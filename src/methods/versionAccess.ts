@@ -3,15 +3,22 @@
  *   GET  /path?versions       the retained versions of /path, newest first (JSON)
  *   GET  /path?version=ID     the bytes of one retained version
  *   POST /path?restore=ID     bring that version back (a new version; what it replaces is retained)
- * A restore is a write: it is serialized with other writes and needs the lock token when /path is locked.
+ *   POST /path?restore=ID with `Destination: /other` (or `&to=/other`): bring it back at /other,
+ *        honouring `Overwrite` as COPY does (RFC 4918 §10.6: absent means T; F onto an existing
+ *        resource is 412 destination-exists).
+ * A restore is a write: it is serialized with other writes and needs the lock token when the
+ * restored path is locked (423); a missing parent is 409 parent-missing.
  */
-import { createReadStream } from 'node:fs';
 import type { DavRequest, DavResponse, MethodHandler, Services } from './context';
 import { loadResource, checkPreconditions, requireParentCollection, versionHeaders } from './support/resource';
-import { BadRequestError, MethodNotAllowedError, NotFoundError } from '../conditions/davErrors';
+import { refuseDuplicateName, creationClaims } from './support/equivalentNames';
+import { BadGatewayError, BadRequestError, DestinationExistsError, MethodNotAllowedError, NotFoundError } from '../conditions/davErrors';
 import { restoreVersion, UnknownVersionError } from '../versions/restoreVersion';
 import { contentTypeOf } from '../props/contentType';
 import { formatHttpDate } from '../headers/httpDate';
+import { parseDestination } from '../headers/destination';
+import { parseOverwrite } from '../headers/overwrite';
+import { ROOT, type DavPath } from '../paths/davPath';
 import { ALLOWED_METHODS } from './allowedMethods';
 import { assertNotCrossSite, storedContentHeaders } from '../web/pageSecurity';
 
@@ -34,34 +41,56 @@ export async function versionAnswer(req: DavRequest, services: Services): Promis
     return { status: 200, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, body: JSON.stringify({ href: req.hrefOf(req.path, false), versions }, null, 1) };
   }
   const version = services.retention.get(id);
-  const file = services.retention.contentPath(id);
-  if (!version || version.path !== req.path || !file) throw new NotFoundError(`${req.hrefOf(req.path, false)}?version=${id}`);
+  const bytes = version && version.path === req.path ? await services.retention.open(id) : null;
+  if (!version || !bytes) throw new NotFoundError(`${req.hrefOf(req.path, false)}?version=${id}`);
   const headers = { ...storedContentHeaders(contentTypeOf(req.path)), 'Content-Type': contentTypeOf(req.path), 'Content-Length': version.size, 'Last-Modified': formatHttpDate(version.mtimeMs), ETag: version.etag };
-  return { status: 200, headers, body: req.method === 'HEAD' ? undefined : createReadStream(file) };
+  if (req.method === 'HEAD') bytes.destroy();
+  return { status: 200, headers, body: req.method === 'HEAD' ? undefined : bytes };
 }
 
-/** POST ?restore=ID (the only POST keepdav answers). */
+/** POST ?restore=ID (the only POST keepdav answers), to the version's own path or to another. */
 export const post: MethodHandler = async (req, services) => {
   assertNotCrossSite(req);
   const id = req.query.get('restore');
   if (id === null) throw new MethodNotAllowedError('method-not-allowed', 'POST is only used for ?restore=VERSION', ALLOWED_METHODS);
   if (id === '') throw new BadRequestError('?restore needs a version id');
-  return services.writes.run([{ path: req.path, tree: false }], async () => {
-    const target = await loadResource(req, services, req.path);
+  const to = restoreTarget(req);
+  const overwrite = parseOverwrite(req.header('overwrite'));
+  return services.writes.run(creationClaims(services, to, false), async () => {
+    const target = await loadResource(req, services, to);
     if (target.stat?.isCollection) throw new MethodNotAllowedError('is-a-collection', `${target.href} is a collection`, ALLOWED_METHODS);
-    await requireParentCollection(req, services, req.path);
+    await requireParentCollection(req, services, to);
+    if (!target.stat) await refuseDuplicateName(req, services, to);
     await checkPreconditions(req, services, target, {
-      writes: [{ path: req.path, depth: '0' }],
-      membershipChanges: target.stat ? [] : [req.path],
+      writes: [{ path: to, depth: '0' }],
+      membershipChanges: target.stat ? [] : [to],
     });
+    // RFC 4918 §10.6 as for COPY: Overwrite: F onto an existing resource is 412.
+    if (to !== req.path && target.stat && !overwrite) throw new DestinationExistsError(target.href);
     try {
-      const restored = await restoreVersion(services, req.path, id);
-      const stat = await services.store.stat(req.path);
-      const headers = stat ? versionHeaders(restored.etag, stat) : {};
+      const restored = await restoreVersion(services, req.path, id, to);
+      const stat = await services.store.stat(to);
+      const headers: Record<string, string> = stat ? versionHeaders(restored.etag, stat) : {};
+      if (to !== req.path) headers.Location = req.hrefOf(to, false);
       return { status: restored.created ? 201 : 204, headers };
     } catch (err) {
-      if (err instanceof UnknownVersionError) throw new NotFoundError(`${target.href}?version=${id}`);
+      if (err instanceof UnknownVersionError) throw new NotFoundError(`${req.hrefOf(req.path, false)}?version=${id}`);
       throw err;
     }
   });
 };
+
+/** Where a restore writes: the Destination header or `?to=` (either an absolute path or a URL of this server), else the version's own path. */
+function restoreTarget(req: DavRequest): DavPath {
+  const header = req.header('destination');
+  const query = req.query.get('to');
+  if (header !== undefined && query !== null) throw new BadRequestError('a restore takes Destination or ?to=, not both');
+  const value = header ?? query;
+  if (value === null || value === undefined) return req.path;
+  const { urlPath, sameHost } = parseDestination(value, req.header('host'));
+  if (!sameHost) throw new BadGatewayError(value);
+  const to = req.pathOfUri(urlPath);
+  if (to === null) throw new BadRequestError('the restore target names no resource on this server');
+  if (to === ROOT) throw new MethodNotAllowedError('is-a-collection', 'the root is a collection', ALLOWED_METHODS);
+  return to;
+}

@@ -16,6 +16,7 @@ import { UsageMeter, type Usage } from './diskUsage';
 import { listCollection } from './listCollection';
 import { openReadStream, readSmallFile, type ByteRange } from './readStream';
 import { removeHostEntry } from './removeTree';
+import type { RetainedBytes } from './retainedBytes';
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import {
   AccessDeniedError, AlreadyExistsError, errnoOf, IsACollectionError, NotACollectionError, NotFoundError, storageErrorFromErrno,
@@ -186,6 +187,60 @@ export class FileStore {
     }
     try {
       await removeHostEntry(host, path, stats.isDirectory());
+    } finally {
+      this.containment.invalidate();
+    }
+    await fsyncDirectory(dirReal);
+  }
+
+  /**
+   * Keeps the current bytes of the file at `path` under `key` in `kept` (a hard link to the real
+   * file, so a symlink's target is kept, never the link). Throws NotFoundError when it is gone.
+   */
+  async keepFile(path: DavPath, kept: RetainedBytes, key: string): Promise<void> {
+    const found = await this.containment.resolveForRead(path);
+    if (found === null || !found.stats.isFile()) throw new NotFoundError(path, `${path}: not found`);
+    await kept.linkIn(found.host, key).catch((err: unknown) => { throw storageErrorFromErrno(err, path); });
+  }
+
+  /**
+   * Moves the resource at `path` (a file or a whole tree) under `key` in `kept`, by one rename,
+   * so it leaves the served tree at once. A symlink is only unlinked (what it points to stays
+   * served): returns false then. Throws as remove does.
+   */
+  async moveOut(path: DavPath, kept: RetainedBytes, key: string): Promise<boolean> {
+    assertDavPath(path);
+    if (path === ROOT) throw new AccessDeniedError(path, '/: the root cannot be removed');
+    const dirReal = await this.containment.parentForWrite(path, 'NotFound');
+    const host = childHostPath(dirReal, baseName(path));
+    const stats = await this.lstatExisting(host, path);
+    if (stats.isSymbolicLink() || (!stats.isFile() && !stats.isDirectory())) {
+      await this.remove(path);
+      return false;
+    }
+    try {
+      await kept.moveIn(host, key);
+    } catch (err) {
+      throw storageErrorFromErrno(err, path);
+    } finally {
+      this.containment.invalidate();
+    }
+    await fsyncDirectory(dirReal);
+    return true;
+  }
+
+  /**
+   * Puts a resource `moveOut` took back at `path`, which must be absent (an operation that
+   * replaced it did not happen). Throws AlreadyExistsError, ParentMissingError.
+   */
+  async putBack(path: DavPath, kept: RetainedBytes, key: string): Promise<void> {
+    const dirReal = await this.containment.parentForWrite(path);
+    const target = await this.containment.inspectWriteTarget(path, dirReal);
+    if (target.kind !== 'missing') throw new AlreadyExistsError(path, `${path}: already exists`);
+    try {
+      await kept.moveBack(key, target.host);
+    } catch (err) {
+      throw storageErrorFromErrno(err, path, 'create');
     } finally {
       this.containment.invalidate();
     }

@@ -1,8 +1,8 @@
 /**
  * Restoring a retained version: its bytes are written back atomically (temp file and rename, as a
  * PUT is), and what they replace is itself retained, so a restore can be undone (semantics.md).
+ * A version is restored to the path it had (also when that file was deleted) or to another path.
  */
-import { createReadStream } from 'node:fs';
 import type { FileStore } from '../storage/fileStore';
 import type { VersionStore } from './versionStore';
 import type { RetentionStore } from './retention';
@@ -30,19 +30,27 @@ export interface RestoreResult {
   replacedVersionId: string | null;
 }
 
-/** Brings version `id` of `path` back; throws UnknownVersionError, or the store's errors (ParentMissing...). */
-export async function restoreVersion(deps: RestoreDependencies, path: DavPath, id: string): Promise<RestoreResult> {
+/**
+ * Brings version `id` of `path` back, at `path` or at `to`; throws UnknownVersionError, or the
+ * store's errors (ParentMissing, IsACollection...).
+ */
+export async function restoreVersion(deps: RestoreDependencies, path: DavPath, id: string, to: DavPath = path): Promise<RestoreResult> {
   const version = deps.retention.get(id);
-  const source = deps.retention.contentPath(id);
-  if (!version || version.path !== path || !source) throw new UnknownVersionError(path, id);
+  if (!version || version.path !== path) throw new UnknownVersionError(path, id);
+  const source = await deps.retention.open(id);
+  if (!source) throw new UnknownVersionError(path, id);
 
-  const current = await deps.store.stat(path);
-  const replaced = current && !current.isCollection
-    ? { path, etag: deps.versions.etagOf(path, current), size: current.size, mtimeMs: current.mtimeMs }
-    : null;
-  const { result, retainedId } = await replaceKeepingOld(deps.retention, deps.store.hostPathOf(path), replaced, 'restore', () =>
-    deps.store.writeAtomic(path, createReadStream(source), { expectedLength: version.size, mtimeMs: version.mtimeMs }),
-  );
-  const etag = deps.versions.recordNewContent(path, result.stat);
-  return { created: result.created, etag, mtimeMs: result.stat.mtimeMs, replacedVersionId: retainedId };
+  try {
+    const current = await deps.store.stat(to);
+    const replaced = current && !current.isCollection
+      ? { path: to, etag: deps.versions.etagOf(to, current), size: current.size, mtimeMs: current.mtimeMs, ino: current.ino }
+      : null;
+    const { result, retainedId } = await replaceKeepingOld(deps.retention, deps.store, replaced, 'restore', () =>
+      deps.store.writeAtomic(to, source, { expectedLength: version.size, mtimeMs: version.mtimeMs }),
+    );
+    const etag = deps.versions.recordNewContent(to, result.stat);
+    return { created: result.created, etag, mtimeMs: result.stat.mtimeMs, replacedVersionId: retainedId };
+  } finally {
+    source.destroy();
+  }
 }

@@ -4,19 +4,29 @@
  * by copy, within a retention policy (count per path, age, total bytes). semantics.md, "Nothing is lost".
  *
  * Each retained file is one row: the DavPath it had, when and why it was retained, its size,
- * ETag and mtime, and where its bytes are kept (relative to the retention directory).
+ * ETag and mtime, and the key of its bytes in RetainedBytes (storage/).
+ *
+ * Crash safety: the row is written first, as *pending* (with the inode of the bytes it will keep
+ * and why), then the bytes are linked or moved, then the replacing step runs, then one commit
+ * marks the row kept. `recoverPending` at start-up judges every pending row by the disk: bytes
+ * never kept, or a target that still holds them, roll back; otherwise the version is committed.
+ * `sweepOrphans` then frees every byte no row names.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, link, rename, rm, copyFile, lstat, readdir, rmdir } from 'node:fs/promises';
-import { join, dirname, relative, sep } from 'node:path';
 import type { StateDatabase } from '../state/database';
 import type { DavPath } from '../paths/davPath';
+import { subtreeBounds, subtreeCondition } from '../state/subtree';
+import type { RetainedBytes } from '../storage/retainedBytes';
+import { hasReservedSegment } from '../storage/containment';
 
 export type RetentionReason = 'overwrite' | 'delete' | 'restore';
 
-/** A hard link taken before an overwrite; recorded as a version only once the overwrite is done. */
+/** A version (or a deleted tree) whose row is written but whose step is not committed yet. */
 export interface PendingVersion {
   id: string;
+  /** Where its bytes go in RetainedBytes. */
+  key: string;
+  path: DavPath;
 }
 
 export interface RetainedVersion {
@@ -47,6 +57,10 @@ interface Row {
   mtime_ms: number;
   reason: RetentionReason | 'pending';
   storage: string;
+  pending_reason: RetentionReason | null;
+  source_ino: number | null;
+  pending_kind: 'file' | 'tree' | null;
+  intent_id: number | null;
 }
 
 const toVersion = (r: Row): RetainedVersion => ({
@@ -59,27 +73,39 @@ export interface RetainedFileFacts {
   etag: string;
   size: number;
   mtimeMs: number;
+  /** The inode holding these bytes now (an overwrite gives the file a new one). */
+  ino: number;
 }
+
+/** The ETag a retained file had, from its path and fingerprint (VersionStore.etagOf). */
+export type EtagOf = (path: DavPath, size: number, mtimeMs: number, ino: number) => string;
+
+/** The current fingerprint of a served file, or null when there is none (FileStore.stat). */
+export type CurrentFile = (path: DavPath) => Promise<{ ino: number; isCollection: boolean } | null>;
+
+const COLUMNS = 'id, path, retained_at, size, etag, mtime_ms, reason, storage, pending_reason, source_ino, pending_kind, intent_id';
 
 export class RetentionStore {
   private readonly insert;
   private readonly byPath;
   private readonly byId;
+  private readonly underPath;
   private readonly deleteRow;
   private readonly markCommitted;
+  private readonly moveTree;
   private readonly selectPending;
+  private readonly selectPendingOfIntent;
+  private readonly selectStorage;
   private readonly selectOlderThan;
   private readonly selectOldestFirst;
   private lastAgePruneMs = 0;
-  /** Why each pending version (see retainFileByLink) will be retained once committed. */
-  private readonly pendingReasons = new Map<string, RetentionReason>();
   /** Bytes of all recorded versions, kept exactly so the byte budget is enforced on every prune. */
   private totalBytes: number;
 
   constructor(
     private readonly db: StateDatabase,
-    /** The retention directory (under the state directory). */
-    readonly dir: string,
+    /** Where the bytes are kept (under the state directory). */
+    readonly bytes: RetainedBytes,
     private readonly policy: RetentionPolicy,
     private readonly clock: () => number = Date.now,
   ) {
@@ -87,16 +113,27 @@ export class RetentionStore {
       id TEXT PRIMARY KEY, path TEXT NOT NULL, retained_at INTEGER NOT NULL, size INTEGER NOT NULL,
       etag TEXT NOT NULL, mtime_ms REAL NOT NULL, reason TEXT NOT NULL, storage TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS retained_versions_path ON retained_versions (path, retained_at)`);
+    // Columns of the pending step (added to stores created before crash-safe retention).
+    const columns = new Set((db.prepare('PRAGMA table_info(retained_versions)').all() as { name: string }[]).map((c) => c.name));
+    for (const [name, type] of [['pending_reason', 'TEXT'], ['source_ino', 'INTEGER'], ['pending_kind', 'TEXT'], ['intent_id', 'INTEGER']]) {
+      if (!columns.has(name)) db.exec(`ALTER TABLE retained_versions ADD COLUMN ${name} ${type}`);
+    }
     this.insert = db.prepare(
-      'INSERT INTO retained_versions (id, path, retained_at, size, etag, mtime_ms, reason, storage) VALUES (@id, @path, @retained_at, @size, @etag, @mtime_ms, @reason, @storage)',
+      `INSERT INTO retained_versions (${COLUMNS}) VALUES (@id, @path, @retained_at, @size, @etag, @mtime_ms, @reason, @storage, @pending_reason, @source_ino, @pending_kind, @intent_id)`,
     );
     this.byPath = db.prepare<[string], Row>(
-      "SELECT * FROM retained_versions WHERE path = ? AND reason != 'pending' ORDER BY retained_at DESC, rowid DESC",
+      `SELECT ${COLUMNS} FROM retained_versions WHERE path = ? AND reason != 'pending' ORDER BY retained_at DESC, rowid DESC`,
     );
-    this.byId = db.prepare<[string], Row>('SELECT * FROM retained_versions WHERE id = ?');
+    this.byId = db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM retained_versions WHERE id = ?`);
+    this.underPath = db.prepare<{ path: string; lower: string; upper: string }, Row>(
+      `SELECT ${COLUMNS} FROM retained_versions WHERE ${subtreeCondition('path')} AND reason != 'pending' ORDER BY path, retained_at DESC, rowid DESC`,
+    );
     this.deleteRow = db.prepare('DELETE FROM retained_versions WHERE id = ?');
-    this.markCommitted = db.prepare('UPDATE retained_versions SET reason = ? WHERE id = ?');
-    this.selectPending = db.prepare<[], { id: string }>("SELECT id FROM retained_versions WHERE reason = 'pending'");
+    this.markCommitted = db.prepare('UPDATE retained_versions SET reason = ?, pending_reason = NULL, pending_kind = NULL WHERE id = ?');
+    this.moveTree = db.prepare(`UPDATE retained_versions SET path = @to || substr(path, length(@path) + 1) WHERE ${subtreeCondition('path')}`);
+    this.selectPending = db.prepare<[], Row>(`SELECT ${COLUMNS} FROM retained_versions WHERE reason = 'pending' ORDER BY rowid`);
+    this.selectPendingOfIntent = db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM retained_versions WHERE reason = 'pending' AND intent_id = ? ORDER BY rowid`);
+    this.selectStorage = db.prepare<[], { storage: string }>('SELECT storage FROM retained_versions');
     this.selectOlderThan = db.prepare<[number], { id: string }>("SELECT id FROM retained_versions WHERE retained_at < ? AND reason != 'pending'");
     this.selectOldestFirst = db.prepare<[], { id: string }>("SELECT id FROM retained_versions WHERE reason != 'pending' ORDER BY retained_at, rowid");
     this.totalBytes = (db.prepare('SELECT COALESCE(SUM(size), 0) AS total FROM retained_versions').get() as { total: number }).total;
@@ -111,101 +148,140 @@ export class RetentionStore {
     return this.byPath.all(path).map(toVersion);
   }
 
+  /** Versions of `path` and of everything ever retained below it, by path, newest first within a path. */
+  listUnder(path: DavPath): RetainedVersion[] {
+    return this.underPath.all(subtreeBounds(path)).map(toVersion);
+  }
+
   get(id: string): RetainedVersion | undefined {
     const row = this.byId.get(id);
     return row && row.reason !== 'pending' ? toVersion(row) : undefined;
   }
 
-  /** Where the bytes of a retained version are, on the host. */
-  contentPath(id: string): string | undefined {
+  /** The bytes of a retained version; null when it is unknown or its bytes are missing. */
+  async open(id: string): Promise<import('node:stream').Readable | null> {
     const row = this.byId.get(id);
-    return row ? join(this.dir, row.storage) : undefined;
+    return row && row.reason !== 'pending' ? this.bytes.open(row.storage) : null;
   }
 
   /**
-   * Keeps the current bytes of a file that is about to be overwritten: a hard link, so the write
-   * that follows (a rename over the target) leaves them here (a copy only across filesystems).
-   * The version is pending until `commit` (the overwrite happened) or `discard` (it did not); a
-   * crash in between leaves a pending row that start-up removes (`dropPending`).
+   * Step 1 of keeping the bytes an overwrite replaces: the pending row, before anything is
+   * linked. The caller then has the bytes linked under `key` (FileStore.keepFile), writes, and
+   * calls `commit` (or `discard` when the write failed).
    */
-  async retainFileByLink(hostPath: string, facts: RetainedFileFacts, reason: RetentionReason): Promise<PendingVersion | null> {
+  beginKeep(facts: RetainedFileFacts, reason: RetentionReason): PendingVersion | null {
     if (!this.enabled) return null;
     const id = newVersionId(this.clock());
-    const storage = join(id.slice(0, 8), id);
-    const target = join(this.dir, storage);
-    await mkdir(dirname(target), { recursive: true });
-    try {
-      await link(hostPath, target);
-    } catch (err) {
-      if (!isCode(err, 'EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP')) throw err;
-      await copyFile(hostPath, target);
-    }
-    this.insert.run({ id, path: facts.path, retained_at: this.clock(), size: facts.size, etag: facts.etag, mtime_ms: facts.mtimeMs, reason: 'pending', storage });
+    const key = this.bytes.keyOf(id);
+    this.insert.run({
+      id, path: facts.path, retained_at: this.clock(), size: facts.size, etag: facts.etag, mtime_ms: facts.mtimeMs,
+      reason: 'pending', storage: key, pending_reason: reason, source_ino: facts.ino, pending_kind: 'file', intent_id: null,
+    });
     this.totalBytes += facts.size;
-    this.pendingReasons.set(id, reason);
-    return { id };
+    return { id, key, path: facts.path };
   }
 
-  /** The overwrite happened: the pending version becomes a listed one; then the policy is applied. */
-  async commit(pending: PendingVersion): Promise<void> {
-    const reason = this.pendingReasons.get(pending.id) ?? 'overwrite';
-    this.pendingReasons.delete(pending.id);
-    this.markCommitted.run(reason, pending.id);
+  /** The overwrite happened: the pending version becomes a listed one (synchronous, so it fits in a transaction). */
+  commit(pending: PendingVersion): void {
     const row = this.byId.get(pending.id);
-    if (row) await this.prune([row.path]);
-  }
-
-  /** Removes what a crash left pending (start-up only). */
-  async dropPending(): Promise<void> {
-    for (const row of this.selectPending.all()) {
-      await this.discard(row.id);
-    }
+    if (row) this.markCommitted.run(row.pending_reason ?? 'overwrite', pending.id);
   }
 
   /**
-   * Moves a whole resource (a file or a collection tree) out of the served tree into retention,
-   * by one rename. `factsOf` gives the version facts of each file found inside, by DavPath.
-   * Returns the retained versions recorded.
+   * Step 1 of moving a whole resource out of the served tree (DELETE, or a COPY/MOVE target
+   * replaced): the pending row of the tree, before the rename (FileStore.moveOut). Then
+   * `scanTree` and, in the transaction that commits the removal, `recordTree`.
    */
-  async retainByMove(hostPath: string, path: DavPath, factsOf: (path: DavPath, size: number, mtimeMs: number, ino: number) => string, reason: RetentionReason): Promise<RetainedVersion[]> {
-    const bundle = newVersionId(this.clock());
-    const bundleDir = join(bundle.slice(0, 8), bundle);
-    const target = join(this.dir, bundleDir);
-    await mkdir(dirname(target), { recursive: true });
-    try {
-      await rename(hostPath, target);
-    } catch (err) {
-      if (!isCode(err, 'EXDEV')) throw err;
-      await copyTreeAcross(hostPath, target);
-      await rm(hostPath, { recursive: true, force: true });
-    }
-    const rows: Row[] = [];
+  beginTree(path: DavPath, reason: RetentionReason, intentId: number): PendingVersion {
+    const id = newVersionId(this.clock());
+    const key = this.bytes.keyOf(id);
+    this.insert.run({
+      id, path, retained_at: this.clock(), size: 0, etag: '', mtime_ms: 0,
+      reason: 'pending', storage: key, pending_reason: reason, source_ino: null, pending_kind: 'tree', intent_id: intentId,
+    });
+    return { id, key, path };
+  }
+
+  /** The rows of every file the tree `pending` holds, once moved; no row is written yet. */
+  async scanTree(pending: PendingVersion, etagOf: EtagOf): Promise<Row[]> {
+    const reason = this.byId.get(pending.id)?.pending_reason ?? 'delete';
     const now = this.clock();
-    const record = async (hostFile: string, davPath: DavPath): Promise<void> => {
-      const st = await lstat(hostFile);
-      if (st.isDirectory()) {
-        for (const name of await readdir(hostFile)) await record(join(hostFile, name), `${davPath}/${name}`);
-        return;
+    const files = (await this.bytes.files(pending.key))
+      .map((f) => ({ ...f, path: f.below === '' ? pending.path : `${pending.path}/${f.below}` }))
+      .filter((f) => !hasReservedSegment(f.path));
+    return files.map((f, i) => ({
+      id: i === 0 ? pending.id : `${pending.id}-${i}`, path: f.path, retained_at: now, size: f.size,
+      etag: etagOf(f.path, f.size, f.mtimeMs, f.ino), mtime_ms: f.mtimeMs, reason, storage: f.key,
+      pending_reason: null, source_ino: null, pending_kind: null, intent_id: null,
+    }));
+  }
+
+  /** Replaces the pending row of a tree with its files' versions (synchronous: call inside the commit's transaction). */
+  recordTree(pending: PendingVersion, rows: readonly Row[]): void {
+    this.deleteRow.run(pending.id);
+    for (const row of rows) {
+      this.insert.run(row);
+      this.totalBytes += row.size;
+    }
+  }
+
+  /** A tree that was not moved after all (the rename failed): forgets its pending row. */
+  dropTree(pending: PendingVersion): void {
+    this.deleteRow.run(pending.id);
+  }
+
+  /** The trees the journaled operation `intentId` was moving out when the process stopped. */
+  pendingTreesOf(intentId: number): PendingVersion[] {
+    return this.selectPendingOfIntent.all(intentId).map((r) => ({ id: r.id, key: r.storage, path: r.path }));
+  }
+
+  /** MOVE: the history of `from` and below follows it to `to` (synchronous: inside the move's transaction). */
+  moveSubtree(from: DavPath, to: DavPath): void {
+    this.moveTree.run({ ...subtreeBounds(from), to });
+  }
+
+  /**
+   * Start-up: completes or rolls back every pending row by what the disk says (see the header).
+   * Runs before the intent journal is replayed, while the ETags of removed files are still known.
+   * Returns how many versions were completed and how many rolled back.
+   */
+  async recoverPending(current: CurrentFile, etagOf: EtagOf): Promise<{ completed: number; rolledBack: number }> {
+    let completed = 0;
+    let rolledBack = 0;
+    for (const row of this.selectPending.all()) {
+      const pending = { id: row.id, key: row.storage, path: row.path };
+      const kept = await this.bytes.fingerprint(row.storage);
+      if (row.pending_kind === 'tree') {
+        if (kept === null) {
+          await this.bytes.remove(row.storage); // a partial cross-filesystem copy: the source is whole
+          this.dropTree(pending);
+          rolledBack += 1;
+        } else {
+          const rows = await this.scanTree(pending, etagOf);
+          this.db.transaction(() => this.recordTree(pending, rows))();
+          if (rows.length === 0) await this.bytes.remove(row.storage);
+          completed += 1;
+        }
+        continue;
       }
-      if (!st.isFile()) return;
-      rows.push({
-        id: rows.length === 0 ? bundle : `${bundle}-${rows.length}`,
-        path: davPath,
-        retained_at: now,
-        size: st.size,
-        etag: factsOf(davPath, st.size, st.mtimeMs, st.ino),
-        mtime_ms: st.mtimeMs,
-        reason,
-        storage: relative(this.dir, hostFile).split(sep).join('/'),
-      });
-    };
-    await record(target, path);
-    this.db.transaction(() => {
-      for (const row of rows) this.insert.run(row);
-    })();
-    for (const row of rows) this.totalBytes += row.size;
-    if (rows.length === 0) await rm(target, { recursive: true, force: true });
-    return rows.map(toVersion);
+      const now = await current(row.path);
+      const sourceIno = row.source_ino ?? kept?.ino;
+      // The write renames a new file over the target: the target still on the kept inode means it never landed.
+      const landed = kept !== null && !(now && !now.isCollection && now.ino === sourceIno);
+      if (landed) {
+        this.commit(pending);
+        completed += 1;
+      } else {
+        await this.discard(row.id);
+        rolledBack += 1;
+      }
+    }
+    return { completed, rolledBack };
+  }
+
+  /** Start-up, after recovery: frees every kept byte that no row names. Returns how many files went. */
+  sweepOrphans(): Promise<number> {
+    return this.bytes.sweep(new Set(this.selectStorage.all().map((r) => r.storage)));
   }
 
   /** Forgets a version and frees its bytes (an overwrite that did not happen, or pruning). */
@@ -214,17 +290,7 @@ export class RetentionStore {
     if (!row) return;
     this.deleteRow.run(id);
     this.totalBytes -= row.size;
-    this.pendingReasons.delete(id);
-    const file = join(this.dir, row.storage);
-    await rm(file, { force: true });
-    // Remove directories the bundle no longer needs, up to the retention directory.
-    for (let dir = dirname(file); dir.startsWith(this.dir + sep) && dir !== this.dir; dir = dirname(dir)) {
-      try {
-        await rmdir(dir);
-      } catch {
-        break;
-      }
-    }
+    await this.bytes.remove(row.storage);
   }
 
   /**
@@ -257,18 +323,4 @@ export class RetentionStore {
 /** Time-ordered, unguessable version ids: 8 hex digits of seconds, then 8 random bytes. */
 function newVersionId(nowMs: number): string {
   return Math.floor(nowMs / 1000).toString(16).padStart(8, '0') + randomBytes(8).toString('hex');
-}
-
-function isCode(err: unknown, ...codes: string[]): boolean {
-  return codes.includes((err as NodeJS.ErrnoException)?.code ?? '');
-}
-
-async function copyTreeAcross(from: string, to: string): Promise<void> {
-  const st = await lstat(from);
-  if (st.isDirectory()) {
-    await mkdir(to, { recursive: true });
-    for (const name of await readdir(from)) await copyTreeAcross(join(from, name), join(to, name));
-  } else if (st.isFile()) {
-    await copyFile(from, to);
-  }
 }

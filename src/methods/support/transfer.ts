@@ -49,7 +49,7 @@ export async function transfer(
   req: DavRequest,
   services: Services,
   kind: TransferKind,
-  act: (t: TransferRequest, source: Resource) => Promise<void>,
+  act: (t: TransferRequest & { replace: boolean }, source: Resource) => Promise<void>,
 ): Promise<DavResponse> {
   const parsed = parseTransfer(req, kind);
   const t = { ...parsed, source: await resolveEquivalentPath(services, parsed.source) };
@@ -80,9 +80,9 @@ export async function transfer(
     if (destination.stat) {
       // §9.8.4 / §9.9.3: Overwrite: F onto an existing resource is 412.
       if (!t.overwrite) throw new DestinationExistsError(destination.href);
-      await services.tree.remove(t.destination, { keepLocks: true });
     }
-    await act(t, source);
+    // The replaced destination is moved into retention by the tree operation itself, in its journal.
+    await act({ ...t, replace: destination.stat !== null }, source);
     if (t.declaredMtimeMs !== undefined) {
       const before = await services.store.stat(t.destination);
       const after = await services.store.setModifiedTime(t.destination, t.declaredMtimeMs);

@@ -1,0 +1,166 @@
+/**
+ * The bytes of retained versions (semantics.md, "Nothing is lost"), in a directory under the
+ * state directory that no URL reaches. Each version (or each deleted tree, a "bundle") is kept
+ * under a key `xxxxxxxx/<id>`; a file inside a bundle under `xxxxxxxx/<id>/<member path>`.
+ * Bytes come in by hard link or rename, never by copy unless the state lies on another
+ * filesystem; then they are copied under `<key>.partial` first and renamed into place, so a key
+ * that exists is always whole. Host paths never leave storage/.
+ */
+import { createReadStream, type Stats } from 'node:fs';
+import { copyFile, link, lstat, mkdir, readdir, rename, rm, rmdir } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { errnoOf } from './storageErrors';
+
+const PARTIAL = '.partial';
+
+/** A file kept inside a bundle: its path below the bundle ("" for a bundle that is one file). */
+export interface KeptFile {
+  key: string;
+  below: string;
+  size: number;
+  mtimeMs: number;
+  ino: number;
+}
+
+export class RetainedBytes {
+  constructor(readonly dir: string) {}
+
+  /** The key for a new version id (ids start with 8 hex digits of time). */
+  keyOf(id: string): string {
+    return `${id.slice(0, 8)}/${id}`;
+  }
+
+  /** Size, mtime and inode of what is kept under `key`, or null when nothing is. */
+  async fingerprint(key: string): Promise<{ size: number; mtimeMs: number; ino: number; isDirectory: boolean } | null> {
+    const st = await lstat(this.hostOf(key)).catch((err: unknown) => {
+      if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return null;
+      throw err;
+    });
+    return st && { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, isDirectory: st.isDirectory() };
+  }
+
+  /** Whether an interrupted cross-filesystem copy left `<key>.partial`. */
+  async hasPartial(key: string): Promise<boolean> {
+    return (await lstat(this.hostOf(key) + PARTIAL).catch(() => null)) !== null;
+  }
+
+  /** Keeps the file at `sourceHost` (a real file, symlinks already resolved) under `key`, by hard link. */
+  async linkIn(sourceHost: string, key: string): Promise<void> {
+    const target = this.hostOf(key);
+    await mkdir(dirname(target), { recursive: true });
+    try {
+      await link(sourceHost, target);
+    } catch (err) {
+      if (!['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP'].includes(errnoOf(err) ?? '')) throw err;
+      await copyFile(sourceHost, target + PARTIAL);
+      await rename(target + PARTIAL, target);
+    }
+  }
+
+  /** Moves the entry at `sourceHost` (a file or a directory tree) under `key`, by one rename. */
+  async moveIn(sourceHost: string, key: string): Promise<void> {
+    const target = this.hostOf(key);
+    await mkdir(dirname(target), { recursive: true });
+    try {
+      await rename(sourceHost, target);
+      return;
+    } catch (err) {
+      if (errnoOf(err) !== 'EXDEV') throw err;
+    }
+    await copyTreeAcross(sourceHost, target + PARTIAL);
+    await rename(target + PARTIAL, target);
+    await rm(sourceHost, { recursive: true, force: true });
+  }
+
+  /** Puts what `moveIn` took back at `targetHost` (absent), by one rename: an operation rolled back. */
+  async moveBack(key: string, targetHost: string): Promise<void> {
+    await rename(this.hostOf(key), targetHost);
+    await this.remove(key);
+  }
+
+  /** The regular files kept under `key` (one for a file, all members of a tree). */
+  async files(key: string): Promise<KeptFile[]> {
+    const found: KeptFile[] = [];
+    const walk = async (below: string): Promise<void> => {
+      const sub = below === '' ? key : `${key}/${below}`;
+      const st = await lstat(this.hostOf(sub)).catch(() => null);
+      if (st?.isDirectory()) {
+        for (const name of await readdir(this.hostOf(sub))) await walk(below === '' ? name : `${below}/${name}`);
+      } else if (st?.isFile()) {
+        found.push({ key: sub, below, size: st.size, mtimeMs: st.mtimeMs, ino: st.ino });
+      }
+    };
+    await walk('');
+    return found;
+  }
+
+  /** A stream of the bytes kept under `key`; null when they are missing. */
+  async open(key: string): Promise<Readable | null> {
+    const st = await lstat(this.hostOf(key)).catch(() => null);
+    return st?.isFile() ? createReadStream(this.hostOf(key)) : null;
+  }
+
+  /** Frees what is kept under `key` (and a partial copy), then the directories it no longer needs. */
+  async remove(key: string): Promise<void> {
+    const host = this.hostOf(key);
+    await rm(host, { recursive: true, force: true });
+    await rm(host + PARTIAL, { recursive: true, force: true });
+    for (let dir = dirname(host); dir.startsWith(this.dir + sep) && dir !== this.dir; dir = dirname(dir)) {
+      try {
+        await rmdir(dir);
+      } catch {
+        break;
+      }
+    }
+  }
+
+  /**
+   * Removes every file no key in `known` names (what a crash or an interrupted prune left
+   * behind), partial copies, and empty directories. Returns how many files went.
+   */
+  async sweep(known: ReadonlySet<string>): Promise<number> {
+    let removed = 0;
+    const walk = async (rel: string): Promise<boolean> => {
+      const host = rel === '' ? this.dir : this.hostOf(rel);
+      const st: Stats | null = await lstat(host).catch(() => null);
+      if (st === null) return true;
+      if (st.isDirectory() && !known.has(rel) && !rel.endsWith(PARTIAL)) {
+        let empty = true;
+        for (const name of await readdir(host)) {
+          if (!(await walk(rel === '' ? name : `${rel}/${name}`))) empty = false;
+        }
+        if (empty && rel !== '') await rmdir(host).catch(() => (empty = false));
+        return empty;
+      }
+      if (known.has(rel) || isInside(rel, known)) return false;
+      await rm(host, { recursive: true, force: true });
+      removed += 1;
+      return true;
+    };
+    await walk('');
+    return removed;
+  }
+
+  private hostOf(key: string): string {
+    return join(this.dir, ...key.split('/'));
+  }
+}
+
+/** Whether `rel` lies inside a kept directory (never true for files; cheap prefix checks). */
+function isInside(rel: string, known: ReadonlySet<string>): boolean {
+  for (let at = rel.lastIndexOf('/'); at > 0; at = rel.lastIndexOf('/', at - 1)) {
+    if (known.has(rel.slice(0, at))) return true;
+  }
+  return false;
+}
+
+async function copyTreeAcross(from: string, to: string): Promise<void> {
+  const st = await lstat(from);
+  if (st.isDirectory()) {
+    await mkdir(to, { recursive: true });
+    for (const name of await readdir(from)) await copyTreeAcross(join(from, name), join(to, name));
+  } else if (st.isFile()) {
+    await copyFile(from, to);
+  }
+}

@@ -11,6 +11,7 @@ import { restoreVersion, UnknownVersionError } from './versions/restoreVersion';
 import { listTrash } from './versions/trash';
 import { StorageError } from './storage/storageErrors';
 import { formatHttpDate } from './headers/httpDate';
+import type { AccessLevel } from './auth/accessRules';
 
 const HELP = `keepdav: a WebDAV server that never silently loses a write
 
@@ -49,6 +50,12 @@ Options for serve:
   --retain-versions N      replaced versions kept per path, 0 turns retention off (default: ${DEFAULTS.retention.maxVersionsPerPath})
   --retain-days D          replaced versions older than D days are pruned (default: ${DEFAULTS.retention.maxAgeMs / 86400000})
   --retain-bytes BYTES     total bytes of replaced versions kept (default: ${DEFAULTS.retention.maxBytes})
+  --users FILE             htpasswd file of the users who may sign in (make one: htpasswd -cB FILE alice)
+  --anonymous LEVEL        what requests without a login may do: none, read or write (default: write
+                           on loopback without users, none with users; required on other addresses
+                           when there is no --users)
+  --read-only              refuse every write (403 read-only)
+  --auth-fail-limit N      failed sign-ins per minute from one address before 429 (default: ${DEFAULTS.authFailLimit})
   -h, --help               show this help
 `;
 
@@ -60,6 +67,12 @@ function numberOption(name: string, value: string | undefined, allowInfinite = f
   const n = Number(value);
   if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(n)) throw new UsageError(`--${name} needs a number, not "${value}"`);
   return n;
+}
+
+function anonymousOption(value: string | undefined): AccessLevel | undefined {
+  if (value === undefined) return undefined;
+  if (value !== 'none' && value !== 'read' && value !== 'write') throw new UsageError(`--anonymous takes none, read or write, not "${value}"`);
+  return value;
 }
 
 function serveConfig(args: string[]): ConfigInput {
@@ -86,6 +99,10 @@ function serveConfig(args: string[]): ConfigInput {
       'retain-versions': { type: 'string' },
       'retain-days': { type: 'string' },
       'retain-bytes': { type: 'string' },
+      users: { type: 'string' },
+      anonymous: { type: 'string' },
+      'read-only': { type: 'boolean' },
+      'auth-fail-limit': { type: 'string' },
     },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
@@ -109,6 +126,10 @@ function serveConfig(args: string[]): ConfigInput {
     hideLockRoot: values['hide-lockroot'],
     staleUploadCheck: values['no-stale-check'] ? false : undefined,
     caseInsensitive: values['case-insensitive'],
+    usersFile: values.users,
+    anonymous: anonymousOption(values.anonymous),
+    readOnly: values['read-only'],
+    authFailLimit: numberOption('auth-fail-limit', values['auth-fail-limit']),
     retention: {
       maxVersionsPerPath: numberOption('retain-versions', values['retain-versions']),
       maxAgeMs: retainDays === undefined ? undefined : retainDays * 86400000,

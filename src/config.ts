@@ -3,6 +3,7 @@
  * `resolveConfig`, which fills defaults and throws ConfigError on a value that cannot work.
  */
 import { resolve } from 'node:path';
+import { parseAccessRules, type AccessLevel, type AccessRule } from './auth/accessRules';
 
 export interface LockTimeoutSettings {
   /** Floor for granted lock timeouts, seconds (Office asks 120 s but needs longer). */
@@ -53,6 +54,16 @@ export interface ServerConfig {
   lockTokenHeaderSubmits: boolean;
   /** Leave DAV:lockroot out of lock answers (for old Office versions that trip over it). */
   hideLockRoot: boolean;
+  /** The htpasswd file users sign in from (`--users`, config key `users`); null: nobody signs in. */
+  usersFile: string | null;
+  /** Who may do what where (config key `access`); see src/auth/accessRules.ts. */
+  access: AccessRule[];
+  /** What anonymous requests may do (`--anonymous`); null: write without users on loopback, none with users. */
+  anonymous: AccessLevel | null;
+  /** Refuse every write method (`--read-only`). */
+  readOnly: boolean;
+  /** Failed sign-ins per minute from one address before it is answered 429 (`--auth-fail-limit`). */
+  authFailLimit: number;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +89,11 @@ export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   caseInsensitive: false,
   lockTokenHeaderSubmits: false,
   hideLockRoot: false,
+  usersFile: null,
+  access: [],
+  anonymous: null,
+  readOnly: false,
+  authFailLimit: 10,
   retention: { maxVersionsPerPath: 10, maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 10 * 1024 ** 3 },
 };
 
@@ -98,6 +114,10 @@ export function resolveConfig(input: ConfigInput): ServerConfig {
     lockTimeout: { ...DEFAULTS.lockTimeout, ...stripUndefined(input.lockTimeout ?? {}) },
     retention: { ...DEFAULTS.retention, ...stripUndefined(input.retention ?? {}) },
   };
+  config.usersFile = config.usersFile === null ? null : resolve(config.usersFile);
+  config.access = parseAccessRules(config.access, 'the configuration');
+  if (config.anonymous !== null && !['none', 'read', 'write'].includes(config.anonymous)) throw new ConfigError(`anonymous must be none, read or write, not ${String(config.anonymous)}`);
+  if (!Number.isInteger(config.authFailLimit) || config.authFailLimit < 1) throw new ConfigError('auth-fail-limit must be a whole number, 1 or more');
   const { minSeconds, maxSeconds, defaultSeconds } = config.lockTimeout;
   if (!Number.isInteger(config.port) || config.port < 0 || config.port > 65535) throw new ConfigError(`port must be 0-65535, not ${config.port}`);
   if (!(minSeconds >= 1)) throw new ConfigError('lock timeout floor must be at least 1 second');

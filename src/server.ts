@@ -25,6 +25,8 @@ import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
 import { createRequestListener } from './http/edge';
 import { sweepStaleTemporaries } from './storage/sweepTemporaries';
+import { AccessControl } from './auth/accessControl';
+import { assertSafeToServe } from './auth/safeDefault';
 
 /** A temporary untouched this long belongs to no upload in progress (the idle timeout ends stalled ones). */
 const STALE_TEMPORARY_MS = 10 * 60 * 1000;
@@ -61,8 +63,12 @@ function assertStateOutsideRoot(root: string, stateDir: string): void {
  * Opens the stores and wires the services. `recover` finishes what a crash interrupted; only the
  * server does that at start-up (the CLI's versions/restore may run beside a live server).
  */
-export async function openServices(config: ServerConfig, options: { recover: boolean; clock?: () => number } = { recover: true }): Promise<{ services: Services; db: StateDatabase }> {
+export async function openServices(
+  config: ServerConfig,
+  options: { recover: boolean; clock?: () => number; log?: (line: string) => void } = { recover: true },
+): Promise<{ services: Services; db: StateDatabase }> {
   const clock = options.clock ?? Date.now;
+  const access = new AccessControl(config, clock, options.log ?? (() => undefined));
   let store: FileStore;
   try {
     store = await FileStore.open(config.root);
@@ -81,12 +87,19 @@ export async function openServices(config: ServerConfig, options: { recover: boo
   const tree = new TreeOperations(db, new IntentJournal(db), store, props, versions, locks, retention);
   if (options.recover) await tree.recover();
   const staleRefusals = new StaleRefusals(config.staleDeleteWindowMs, clock);
-  const services: Services = { config, store, locks, props, versions, writes: new PathMutex(), tree, retention, staleRefusals };
+  const services: Services = { config, store, locks, props, versions, writes: new PathMutex(), tree, retention, staleRefusals, access };
   return { services, db };
 }
 
-export async function startServer(config: ServerConfig, log: (line: string) => void = (l) => process.stderr.write(l + '\n')): Promise<RunningServer> {
-  const { services, db } = await openServices(config);
+export async function startServer(
+  config: ServerConfig,
+  log: (line: string) => void = (l) => process.stderr.write(l + '\n'),
+  options: { clock?: () => number } = {},
+): Promise<RunningServer> {
+  assertSafeToServe(config);
+  const { services, db } = await openServices(config, { recover: true, clock: options.clock, log });
+  const weak = services.access.weakHashWarning();
+  if (weak) log(weak);
   const server: Server = createServer(
     {
       // Slow clients cannot pin a connection while sending headers; bodies may take as long as

@@ -237,3 +237,52 @@ export class OperationInProgressError extends DavError {
     });
   }
 }
+
+/**
+ * 401: no credentials, or credentials that do not verify, where the resource needs a signed-in
+ * user (RFC 9110 §11.6.1, §15.5.2); the challenge names the realm and UTF-8 (RFC 7617 §2, §2.1).
+ */
+export class UnauthorizedError extends DavError {
+  readonly status = 401;
+  readonly code = 'unauthorized';
+  constructor(detail: string, challenge: string) {
+    super(detail, { headers: { 'WWW-Authenticate': challenge } });
+  }
+}
+
+/** 403 no-permission: a signed-in user whose access rules do not allow this; names the deciding rule's path. */
+export class NoPermissionError extends DavError {
+  readonly status = 403;
+  readonly code = 'no-permission';
+  constructor(href: string, needed: 'read' | 'write', rulePath: string | null) {
+    const why = rulePath === null ? 'no access rule grants it' : `the access rule for ${rulePath} decides`;
+    super(`no ${needed} access to ${href}: ${why}`, { facts: { href, needed, rule: rulePath } });
+  }
+}
+
+/** 403 read-only: the server was started with --read-only, so every write method is refused. */
+export class ReadOnlyServerError extends DavError {
+  readonly status = 403;
+  readonly code = 'read-only';
+  constructor(method: string) {
+    super(`this server is read-only; ${method} is refused`);
+  }
+}
+
+/** 403 lock-not-owned: UNLOCK or a refresh of a lock another user took (RFC 4918 §6.4: locks belong to a principal). */
+export class LockNotOwnedError extends DavError {
+  readonly status = 403;
+  readonly code = 'lock-not-owned';
+  constructor(lockRootHref: string) {
+    super(`the lock on ${lockRootHref} belongs to another user`, { facts: { lockroot: lockRootHref } });
+  }
+}
+
+/** 429 too-many-attempts: too many failed sign-ins from this address (RFC 6585 §4), with Retry-After. */
+export class TooManyAttemptsError extends DavError {
+  readonly status = 429;
+  readonly code = 'too-many-attempts';
+  constructor(retryAfterSeconds: number) {
+    super(`too many failed sign-ins from this address; retry in ${retryAfterSeconds} s`, { headers: { 'Retry-After': String(retryAfterSeconds) } });
+  }
+}

@@ -46,6 +46,8 @@ export interface PreconditionInput {
   etagOf(path: DavPath): Promise<{ exists: boolean; etag: string | null }>;
   /** Tokens submitted outside the If header (a Lock-Token header, when so configured). */
   alsoSubmitted: readonly string[];
+  /** Whether a submitted token may count for this requester: another user's token does not (RFC 4918 §6.4). */
+  mayUseToken(token: string): boolean;
   /** The href of a lock root, for the 423 body. */
   lockRootHref(path: DavPath): Promise<string>;
 }
@@ -96,6 +98,7 @@ export async function evaluatePreconditions(input: PreconditionInput): Promise<P
   if (input.writes.length > 0 || input.membershipChanges.length > 0) {
     const submitted = submittedLockTokens(ifHeader);
     for (const token of input.alsoSubmitted) submitted.add(token);
+    for (const token of submitted) if (!input.mayUseToken(token)) submitted.delete(token);
     for (const write of input.writes) {
       const lock = input.locks.blockingLock(write.path, write.depth, submitted);
       if (lock) throw new LockTokenSubmittedError(await input.lockRootHref(lock.root), target.facts);

@@ -60,6 +60,7 @@ async function handle(
     if (isUiRequest(request)) return await uiAnswer(request, services);
     const handler = Object.prototype.hasOwnProperty.call(handlers, request.method) ? handlers[request.method] : undefined;
     if (!handler) throw new UnsupportedMethodError(request.method);
+    request.user = await services.access.admit(request);
     return await handler(request, services);
   } catch (err) {
     const hrefOfExisting = async (path: string) => hrefOf(path, (await services.store.stat(path).catch(() => null))?.isCollection ?? false);

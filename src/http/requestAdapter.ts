@@ -39,6 +39,7 @@ export function adaptRequest(raw: IncomingMessage): DavRequest {
   const chunked = raw.headers['transfer-encoding'] !== undefined;
 
   const queryStart = target.indexOf('?');
+  const clientAddress = raw.socket.remoteAddress ?? '';
   return {
     method: raw.method ?? 'GET',
     path,
@@ -48,7 +49,9 @@ export function adaptRequest(raw: IncomingMessage): DavRequest {
       const value = raw.headers[name];
       return Array.isArray(value) ? value.join(', ') : value;
     },
-    clientId: `${raw.socket.remoteAddress ?? ''} ${raw.headers['user-agent'] ?? ''}`,
+    clientId: `${clientAddress} ${raw.headers['user-agent'] ?? ''}`,
+    clientAddress,
+    user: null,
     hasBody: chunked || (contentLength ?? 0) > 0,
     contentLength,
     body: raw,

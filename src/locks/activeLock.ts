@@ -17,6 +17,8 @@ export interface ActiveLock {
   readonly depth: LockDepth;
   /** The <D:owner> element as serialized by the XML layer, stored opaquely (RFC 4918 §14.17). */
   readonly owner: string | null;
+  /** The signed-in user who took the lock (RFC 4918 §6.4); absent when it was taken anonymously. */
+  readonly principal?: string;
   /** The timeout as granted, in seconds; Infinity for "Infinite". */
   readonly timeoutSeconds: number;
   /** clock() at grant or refresh + timeoutSeconds * 1000, or Infinity. */

@@ -37,6 +37,8 @@ export interface LockRequest {
   scope: LockScope;
   depth: LockDepth;
   owner: string | null;
+  /** The signed-in user taking the lock; null or absent when anonymous (RFC 4918 §6.4). */
+  principal?: string | null;
   /** The Timeout header's values in seconds, in the client's order (Infinity for Infinite). */
   requestedTimeouts: readonly number[];
 }
@@ -94,6 +96,7 @@ export class LockManager {
       scope: req.scope,
       depth: req.depth,
       owner: req.owner ?? null,
+      ...(typeof req.principal === 'string' ? { principal: req.principal } : {}),
       timeoutSeconds,
       expiresAtMs: expiryOf(now, timeoutSeconds),
       createdAtMs: now,

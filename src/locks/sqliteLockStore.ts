@@ -16,8 +16,15 @@ CREATE TABLE IF NOT EXISTS locks (
   owner           TEXT,
   timeout_seconds REAL,          -- NULL means Infinite
   expires_at_ms   REAL,          -- NULL means never
-  created_at_ms   REAL NOT NULL
+  created_at_ms   REAL NOT NULL,
+  principal       TEXT           -- the signed-in user who took it; NULL: anonymous
 )`;
+
+/** Databases made before users existed lack the principal column: add it, keeping every row (their locks stay anonymous). */
+function migrate(db: StateDatabase): void {
+  const columns = db.prepare('PRAGMA table_info(locks)').all() as Array<{ name: string }>;
+  if (!columns.some((c) => c.name === 'principal')) db.exec('ALTER TABLE locks ADD COLUMN principal TEXT');
+}
 
 interface LockRow {
   token: unknown;
@@ -28,6 +35,7 @@ interface LockRow {
   timeout_seconds: unknown;
   expires_at_ms: unknown;
   created_at_ms: unknown;
+  principal: unknown;
 }
 
 /** Thrown by loadAll when a stored row cannot be a lock: better to refuse to start than to drop a lock. */
@@ -47,14 +55,15 @@ export class SqliteLockStore implements LockStore {
   /** Creates the table `locks` if it is missing; throws the driver's error when the database is unusable. */
   constructor(db: StateDatabase) {
     db.exec(SCHEMA);
+    migrate(db);
     this.selectAll = db.prepare('SELECT * FROM locks ORDER BY created_at_ms, token');
     this.upsert = db.prepare(`
-      INSERT INTO locks (token, root, scope, depth, owner, timeout_seconds, expires_at_ms, created_at_ms)
-      VALUES (@token, @root, @scope, @depth, @owner, @timeoutSeconds, @expiresAtMs, @createdAtMs)
+      INSERT INTO locks (token, root, scope, depth, owner, timeout_seconds, expires_at_ms, created_at_ms, principal)
+      VALUES (@token, @root, @scope, @depth, @owner, @timeoutSeconds, @expiresAtMs, @createdAtMs, @principal)
       ON CONFLICT (token) DO UPDATE SET
         root = excluded.root, scope = excluded.scope, depth = excluded.depth, owner = excluded.owner,
         timeout_seconds = excluded.timeout_seconds, expires_at_ms = excluded.expires_at_ms,
-        created_at_ms = excluded.created_at_ms`);
+        created_at_ms = excluded.created_at_ms, principal = excluded.principal`);
     this.deleteOne = db.prepare('DELETE FROM locks WHERE token = ?');
     this.removeMany = db.transaction((tokens: readonly string[]) => {
       for (const token of tokens) this.deleteOne.run(token);
@@ -76,6 +85,7 @@ export class SqliteLockStore implements LockStore {
       timeoutSeconds: finiteOrNull(lock.timeoutSeconds),
       expiresAtMs: finiteOrNull(lock.expiresAtMs),
       createdAtMs: lock.createdAtMs,
+      principal: lock.principal ?? null,
     });
   }
 
@@ -107,6 +117,7 @@ function rowToLock(row: LockRow): ActiveLock {
   if (!isLockDepth(depth)) throw new CorruptLockRowError(token, 'bad depth');
   if (owner !== null && typeof owner !== 'string') throw new CorruptLockRowError(token, 'owner is not text');
   if (typeof row.created_at_ms !== 'number') throw new CorruptLockRowError(token, 'created_at_ms is not a number');
+  if (row.principal !== null && typeof row.principal !== 'string') throw new CorruptLockRowError(token, 'principal is not text');
   return {
     token,
     root,
@@ -116,5 +127,6 @@ function rowToLock(row: LockRow): ActiveLock {
     timeoutSeconds: numberOrInfinity(row.timeout_seconds, token, 'timeout_seconds'),
     expiresAtMs: numberOrInfinity(row.expires_at_ms, token, 'expires_at_ms'),
     createdAtMs: row.created_at_ms,
+    ...(typeof row.principal === 'string' ? { principal: row.principal } : {}),
   };
 }

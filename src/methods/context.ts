@@ -13,6 +13,7 @@ import type { PathMutex } from '../concurrency/pathMutex';
 import type { TreeOperations } from './support/treeOperations';
 import type { RetentionStore } from '../versions/retention';
 import type { StaleRefusals } from '../versions/staleRefusals';
+import type { AccessControl } from '../auth/accessControl';
 
 export interface DavRequest {
   readonly method: string;
@@ -26,6 +27,10 @@ export interface DavRequest {
   header(name: string): string | undefined;
   /** Who is asking: remote address and User-Agent (to recognise one client's follow-up requests). */
   readonly clientId: string;
+  /** The client's network address (the one place it is computed: src/http/requestAdapter.ts). */
+  readonly clientAddress: string;
+  /** The signed-in user's name, null for anonymous; set by the edge once access is admitted. */
+  user: string | null;
   /** Whether the request carries a body (Content-Length > 0 or chunked). */
   readonly hasBody: boolean;
   /** Content-Length when given. */
@@ -57,6 +62,8 @@ export interface Services {
   readonly tree: TreeOperations;
   readonly retention: RetentionStore;
   readonly staleRefusals: StaleRefusals;
+  /** Users, access rules and lock ownership: the one place access is decided (src/auth). */
+  readonly access: AccessControl;
 }
 
 export type MethodHandler = (req: DavRequest, services: Services) => Promise<DavResponse>;

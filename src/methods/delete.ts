@@ -14,6 +14,8 @@ export const del: MethodHandler = async (req, services) => {
   if (depth !== undefined && depth !== 'infinity') throw new BadRequestError('DELETE takes no Depth other than infinity');
   if (req.path === ROOT) throw new ForbiddenError('root-not-deletable', 'the root collection cannot be deleted');
   const path = await resolveEquivalentPath(services, req.path);
+  // Nothing is removed unless the user may write everything it would remove.
+  services.access.requireSubtree(req.user, path, 'write', req.hrefOf(path, false));
 
   return services.writes.run([{ path, tree: true }], async () => {
     const target = await loadResource(req, services, path);

@@ -61,7 +61,7 @@ async function fileAnswer(req: DavRequest, services: Services, resource: Resourc
 }
 
 async function collectionAnswer(req: DavRequest, services: Services, resource: Resource): Promise<DavResponse> {
-  const members = await services.store.list(resource.path);
+  const members = (await services.store.list(resource.path)).filter((m) => services.access.mayRead(req.user, m.path));
   const html = collectionIndexHtml(resource.href, members.map((m) => ({ name: baseName(m.path), href: req.hrefOf(m.path, m.isCollection), isCollection: m.isCollection, size: m.size, mtimeMs: m.mtimeMs })), pageHead(req));
   return {
     status: 200,

@@ -43,6 +43,7 @@ export const lock: MethodHandler = async (req, services) => {
       scope: info.scope,
       depth: target.stat?.isCollection ? depth : '0',
       owner: info.owner ? serializeElement(info.owner) : null,
+      principal: req.user,
       requestedTimeouts,
     });
     let resource = target;
@@ -69,6 +70,9 @@ async function refresh(req: DavRequest, services: Services, requestedTimeouts: n
   const covering = new Set(services.locks.covering(path).map((l) => l.token));
   const token = [...submittedLockTokens(ifHeader)].find((t) => covering.has(t));
   if (!token) throw new PreconditionFailedError('If', { href: target.href });
+  // RFC 4918 §6.4: only the user who took the lock may refresh it, whoever else knows its token.
+  const lock = services.locks.byToken(token);
+  if (lock) services.access.requireLockOwner(req.user, lock, req.hrefOf(lock.root, false));
   const refreshed = services.locks.refresh(token, path, requestedTimeouts);
   return lockAnswer(200, target, refreshed, services, {});
 }

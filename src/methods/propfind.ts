@@ -31,6 +31,7 @@ export const propfind: MethodHandler = async (req, services) => {
     const deadOfMembers = services.props.listMembers(resource.path);
     const etagOf = services.versions.etagsOfMembers(resource.path);
     for (const stat of members) {
+      if (!services.access.mayRead(req.user, stat.path)) continue; // what the user may not read is not listed
       const etag = stat.isCollection ? null : etagOf(stat.path, stat);
       const member: Resource = { path: stat.path, stat, etag, href: req.hrefOf(stat.path, stat.isCollection) };
       await visit(member, remaining - 1, deadOfMembers.get(stat.path) ?? []);

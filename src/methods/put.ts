@@ -71,7 +71,7 @@ function refuseStaleUpload(req: DavRequest, services: Services, target: Resource
         declaredMtimeMs,
         current: { size: stat.size, mtimeMs: stat.mtimeMs, etag: target.etag },
         ifMatch: req.header('if-match'),
-        holdsOwnLock: services.locks.covering(req.path).some((lock) => submitted.has(lock.token)),
+        holdsOwnLock: services.locks.covering(req.path).some((lock) => submitted.has(lock.token) && services.access.mayUseLock(req.user, lock)),
       },
       factsOf(target),
     );

@@ -11,6 +11,9 @@ export const unlock: MethodHandler = async (req, services) => {
   const path = await resolveEquivalentPath(services, req.path);
   const target = await loadResource(req, services, path);
   await checkPreconditions(req, services, target);
+  // RFC 4918 §6.4: a lock belongs to the user who took it; another user's UNLOCK is refused.
+  const lock = services.locks.byToken(token);
+  if (lock) services.access.requireLockOwner(req.user, lock, req.hrefOf(lock.root, false));
   try {
     services.locks.release(token, path);
   } catch (err) {

@@ -86,6 +86,10 @@ export function checkPreconditions(req: DavRequest, services: Services, target: 
     membershipChanges: scope.membershipChanges ?? [],
     resolveTag: (tag) => req.pathOfUri(tag),
     alsoSubmitted: lockTokenHeaderTokens(req, services),
+    mayUseToken: (token) => {
+      const lock = services.locks.byToken(token);
+      return lock === undefined || services.access.mayUseLock(req.user, lock);
+    },
     etagOf: async (path) => {
       const other = await loadResource(req, services, path);
       return { exists: other.stat !== null, etag: other.etag };

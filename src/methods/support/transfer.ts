@@ -58,6 +58,10 @@ export async function transfer(
   if (t.destination === ROOT) throw new ForbiddenError('root-not-writable', 'the root collection cannot be replaced');
   if (kind === 'MOVE' && t.source === ROOT) throw new ForbiddenError('root-not-movable', 'the root collection cannot be moved');
 
+  // Access, before anything changes: read on all of the source (write for MOVE), write on all the destination replaces.
+  services.access.requireSubtree(req.user, t.source, kind === 'MOVE' ? 'write' : 'read', req.hrefOf(t.source, false));
+  services.access.requireSubtree(req.user, t.destination, 'write', req.hrefOf(t.destination, false));
+
   const claims = [{ path: t.source, tree: true }, ...creationClaims(services, t.destination, true)];
   return services.writes.run(claims, async () => {
     const source = await loadResource(req, services, t.source);

@@ -35,6 +35,7 @@ describe.each(stores)('%s', (_name, makeStore) => {
     ['an empty owner string stays a string', sample('t4', { owner: '' })],
     ['unicode and odd characters in the root', sample('t5', { root: "/dé jà/100%/a'b\"c" })],
     ['fractional clock values', sample('t6', { expiresAtMs: 1.5, createdAtMs: 0.25 })],
+    ['the principal who took it', sample('t7', { principal: 'Zoë' })],
   ];
   test.each(variants)('round-trips %s', (_label, lock) => {
     const store = makeStore();
@@ -85,6 +86,19 @@ describe('SqliteLockStore on disk', () => {
     expect(db.prepare('SELECT timeout_seconds, expires_at_ms FROM locks').get()).toEqual({ timeout_seconds: null, expires_at_ms: null });
   });
 
+  test('a database from before users existed gains the principal column and keeps its locks', () => {
+    db = openStateDatabase(dir);
+    db.exec(`CREATE TABLE locks (token TEXT PRIMARY KEY NOT NULL, root TEXT NOT NULL,
+      scope TEXT NOT NULL CHECK (scope IN ('exclusive', 'shared')), depth TEXT NOT NULL CHECK (depth IN ('0', 'infinity')),
+      owner TEXT, timeout_seconds REAL, expires_at_ms REAL, created_at_ms REAL NOT NULL)`);
+    db.exec("INSERT INTO locks VALUES ('old', '/a/b', 'exclusive', 'infinity', NULL, 600, 1600000, 1000000)");
+    const store = new SqliteLockStore(db);
+    expect(store.loadAll()).toEqual([sample('old', { owner: null })]);
+    expect(store.loadAll()[0]).not.toHaveProperty('principal');
+    store.save(sample('new', { principal: 'alice' }));
+    expect(new SqliteLockStore(db).loadAll().map((l) => [l.token, l.principal])).toEqual([['new', 'alice'], ['old', undefined]]);
+  });
+
   test('a second store over the same database reuses the table', () => {
     db = openStateDatabase(dir);
     new SqliteLockStore(db).save(sample('t1'));
@@ -92,11 +106,11 @@ describe('SqliteLockStore on disk', () => {
   });
 
   test.each<[string, string]>([
-    ['a root that is no path', "INSERT INTO locks VALUES ('t', 'relative', 'shared', '0', NULL, 60, 1, 0)"],
-    ['a root with a trailing slash', "INSERT INTO locks VALUES ('t', '/a/', 'shared', '0', NULL, 60, 1, 0)"],
-    ['an empty token', "INSERT INTO locks VALUES ('', '/a', 'shared', '0', NULL, 60, 1, 0)"],
-    ['a text expiry', "INSERT INTO locks VALUES ('t', '/a', 'shared', '0', NULL, 60, 'soon', 0)"],
-    ['a binary owner', "INSERT INTO locks VALUES ('t', '/a', 'shared', '0', x'00ff', 60, 1, 0)"],
+    ['a root that is no path', "INSERT INTO locks (token, root, scope, depth, owner, timeout_seconds, expires_at_ms, created_at_ms) VALUES ('t', 'relative', 'shared', '0', NULL, 60, 1, 0)"],
+    ['a root with a trailing slash', "INSERT INTO locks (token, root, scope, depth, owner, timeout_seconds, expires_at_ms, created_at_ms) VALUES ('t', '/a/', 'shared', '0', NULL, 60, 1, 0)"],
+    ['an empty token', "INSERT INTO locks (token, root, scope, depth, owner, timeout_seconds, expires_at_ms, created_at_ms) VALUES ('', '/a', 'shared', '0', NULL, 60, 1, 0)"],
+    ['a text expiry', "INSERT INTO locks (token, root, scope, depth, owner, timeout_seconds, expires_at_ms, created_at_ms) VALUES ('t', '/a', 'shared', '0', NULL, 60, 'soon', 0)"],
+    ['a binary owner', "INSERT INTO locks (token, root, scope, depth, owner, timeout_seconds, expires_at_ms, created_at_ms) VALUES ('t', '/a', 'shared', '0', x'00ff', 60, 1, 0)"],
   ])('loadAll refuses %s rather than drop a lock', (_name, insert) => {
     db = openStateDatabase(dir);
     const store = new SqliteLockStore(db);
@@ -107,8 +121,8 @@ describe('SqliteLockStore on disk', () => {
   test('the table refuses an unknown scope or depth', () => {
     db = openStateDatabase(dir);
     new SqliteLockStore(db);
-    expect(() => db?.exec("INSERT INTO locks VALUES ('t', '/a', 'write', '0', NULL, 60, 1, 0)")).toThrow(/CHECK/);
-    expect(() => db?.exec("INSERT INTO locks VALUES ('t', '/a', 'shared', '1', NULL, 60, 1, 0)")).toThrow(/CHECK/);
+    expect(() => db?.exec("INSERT INTO locks (token, root, scope, depth, owner, timeout_seconds, expires_at_ms, created_at_ms) VALUES ('t', '/a', 'write', '0', NULL, 60, 1, 0)")).toThrow(/CHECK/);
+    expect(() => db?.exec("INSERT INTO locks (token, root, scope, depth, owner, timeout_seconds, expires_at_ms, created_at_ms) VALUES ('t', '/a', 'shared', '1', NULL, 60, 1, 0)")).toThrow(/CHECK/);
   });
 
   test('a new LockManager over the reopened database sees the same locks; expired ones are gone', () => {

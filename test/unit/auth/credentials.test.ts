@@ -1,0 +1,135 @@
+/** Basic credentials, htpasswd parsing and verification, the failure limiter, loopback detection. */
+import bcrypt from 'bcryptjs';
+import { parseBasicCredentials } from '../../../src/auth/basicCredentials';
+import { parseHtpasswd, verifyPassword, weakUsers, dummyEntryFor, UsersFileError } from '../../../src/auth/htpasswd';
+import { FailureLimiter } from '../../../src/auth/failureLimiter';
+import { CredentialCache } from '../../../src/auth/credentialCache';
+import { isLoopbackHost } from '../../../src/auth/safeDefault';
+import { htpasswdLine, htpasswdAvailable, ManualClock } from '../../support/authKit';
+import { itWhenInstalled } from '../../support/realClientKit';
+
+const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
+const withHtpasswd = itWhenInstalled('htpasswd', htpasswdAvailable, 'apt-get install -y apache2-utils');
+
+describe('parseBasicCredentials (RFC 7617)', () => {
+  it.each<[string | undefined, unknown]>([
+    [undefined, null],
+    ['Bearer abc', null],
+    [`Basic ${b64('alice:secret')}`, { user: 'alice', password: 'secret' }],
+    [`basic   ${b64('alice:a:b:c')}`, { user: 'alice', password: 'a:b:c' }],
+    [`Basic ${b64('alice:')}`, { user: 'alice', password: '' }],
+    [`Basic ${b64('Zoë:pässwörd')}`, { user: 'Zoë', password: 'pässwörd' }],
+    [`Basic ${b64('Zoe\u0308:x')}`, { user: 'Zoë', password: 'x' }],
+    [`Basic ${b64('alice:secret').replace(/=+$/, '')}`, { user: 'alice', password: 'secret' }],
+    ['Basic', 'malformed'],
+    ['Basic @@@', 'malformed'],
+    [`Basic ${b64('nocolon')}`, 'malformed'],
+    [`Basic ${b64(':pw')}`, 'malformed'],
+    [`Basic ${b64(Buffer.from([0xc3, 0x28, 0x3a, 0x41]))}`, 'malformed'],
+    [`Basic ${b64('a\u0000b:pw')}`, 'malformed'],
+    ['', 'malformed'],
+  ])('%s', (header, expected) => {
+    expect(parseBasicCredentials(header)).toEqual(expected);
+  });
+});
+
+describe('htpasswd files', () => {
+  it('reads bcrypt entries and skips blank lines and comments', async () => {
+    const users = parseHtpasswd(`# users\n\n${htpasswdLine('alice', 'pw', 'bcryptjs')}\r\n`, 'f');
+    expect([...users.keys()]).toEqual(['alice']);
+    expect(await verifyPassword('pw', users.get('alice')!)).toBe(true);
+    expect(await verifyPassword('pW', users.get('alice')!)).toBe(false);
+  });
+
+  it.each<[string, RegExp]>([
+    ['alice:plaintext', /line 1: the hash of user "alice" is in no accepted format/],
+    ['alice:abJnggxhB/yWI', /line 1: .*no accepted format/], // crypt(3)
+    ['alice:$1$salt$qJH7.N4xYta3aEG/dfqo/0', /no accepted format/], // glibc MD5, not Apache's
+    ['no colon here', /line 1: expected "name:hash"/],
+    [`${htpasswdLine('a', 'x', 'bcryptjs')}\n${htpasswdLine('a', 'y', 'bcryptjs')}`, /line 2: user "a" appears twice/],
+  ])('refuses %s, naming the line and never the hash', (text, message) => {
+    expect(() => parseHtpasswd(text, '/etc/keepdav/htpasswd')).toThrow(UsersFileError);
+    try {
+      parseHtpasswd(text, '/etc/keepdav/htpasswd');
+    } catch (err) {
+      expect((err as Error).message).toMatch(/^users file \/etc\/keepdav\/htpasswd, line \d+: /);
+      expect((err as Error).message).toMatch(message);
+      expect((err as Error).message).not.toMatch(/plaintext|abJngg|qJH7|\$2/);
+    }
+  });
+
+  withHtpasswd('verifies every kind htpasswd writes, UTF-8 passwords included, and names the weak ones', async () => {
+    const password = 'grüße: 日本';
+    const text = [
+      htpasswdLine('b', password, 'htpasswd -B'),
+      htpasswdLine('m', password, 'htpasswd -m'),
+      htpasswdLine('s', password, 'htpasswd -s'),
+    ].join('\n');
+    const users = parseHtpasswd(text, 'f');
+    expect([...users.values()].map((u) => u.kind)).toEqual(['bcrypt', 'apr1', 'sha1']);
+    for (const entry of users.values()) {
+      expect(await verifyPassword(password, entry)).toBe(true);
+      expect(await verifyPassword(password + ' ', entry)).toBe(false);
+    }
+    expect(weakUsers(users)).toEqual(['m', 's']);
+  });
+
+  it('makes a dummy hash at the cost most users have, that no password matches', async () => {
+    const users = parseHtpasswd([htpasswdLine('a', 'x', 'bcryptjs'), `b:${bcrypt.hashSync('y', 6)}`, `c:${bcrypt.hashSync('z', 6)}`].join('\n'), 'f');
+    const dummy = dummyEntryFor(users);
+    expect(bcrypt.getRounds(dummy.hash)).toBe(6);
+    expect(await verifyPassword('x', dummy)).toBe(false);
+    expect(bcrypt.getRounds(dummyEntryFor(new Map()).hash)).toBe(5);
+  });
+});
+
+describe('CredentialCache', () => {
+  it('keys on user, password and stored hash, and stays within its capacity', () => {
+    const cache = new CredentialCache(2);
+    const k1 = cache.keyOf('alice', 'pw', 'hash1');
+    expect(cache.keyOf('alice', 'pw', 'hash2')).not.toBe(k1);
+    expect(cache.keyOf('alice', 'pw2', 'hash1')).not.toBe(k1);
+    expect(cache.keyOf('alic', 'epw', 'hash1')).not.toBe(k1); // the parts are separated, not just concatenated
+    expect(new CredentialCache().keyOf('alice', 'pw', 'hash1')).not.toBe(k1); // a secret per process
+    expect(k1).not.toContain('pw');
+    cache.remember(k1);
+    cache.remember(cache.keyOf('b', 'pw', 'h'));
+    cache.remember(cache.keyOf('c', 'pw', 'h'));
+    expect(cache.has(k1)).toBe(false);
+    expect(cache.has(cache.keyOf('c', 'pw', 'h'))).toBe(true);
+  });
+});
+
+describe('FailureLimiter', () => {
+  it('limits one address after N failures in a minute, until the oldest ages out', () => {
+    const clock = new ManualClock(0);
+    const limiter = new FailureLimiter(3, clock.now);
+    for (let i = 0; i < 3; i++) {
+      expect(limiter.retryAfterSeconds('10.0.0.1')).toBeNull();
+      limiter.recordFailure('10.0.0.1');
+      clock.advance(10_000);
+    }
+    expect(limiter.retryAfterSeconds('10.0.0.1')).toBe(30);
+    expect(limiter.retryAfterSeconds('10.0.0.2')).toBeNull();
+    clock.advance(30_000);
+    expect(limiter.retryAfterSeconds('10.0.0.1')).toBeNull();
+  });
+});
+
+describe('isLoopbackHost', () => {
+  it.each<[string, boolean]>([
+    ['127.0.0.1', true],
+    ['127.1.2.3', true],
+    ['::1', true],
+    ['[::1]', true],
+    ['localhost', true],
+    ['::ffff:127.0.0.1', true],
+    ['0.0.0.0', false],
+    ['::', false],
+    ['192.168.1.5', false],
+    ['example.org', false],
+    ['', false],
+  ])('%s: %s', (host, loopback) => {
+    expect(isLoopbackHost(host)).toBe(loopback);
+  });
+});

@@ -3,12 +3,23 @@ import type { DavRequest, Services } from '../methods/context';
 import type { DavPath } from '../paths/davPath';
 
 export interface Identity {
-  /** The signed-in user's name; null when the server has no authentication. */
+  /** The signed-in user's name; null when anonymous. */
   user: string | null;
-  /** Whether PUT, MKCOL, MOVE, DELETE and restores are allowed at the path. */
+  /** Whether PUT, MKCOL, MOVE, DELETE and restores are allowed at the path (the page hides them otherwise). */
   canWrite: boolean;
 }
 
-export function identityOf(_req: DavRequest, _services: Services, _path: DavPath): Identity {
-  return { user: null, canWrite: true };
+/**
+ * Signs the request in as any request to `path` would be (401 without credentials where users are
+ * required, 403 when the user may not read `path`), then asks the access rules about writing there.
+ */
+export async function identityOf(req: DavRequest, services: Services, path: DavPath): Promise<Identity> {
+  const user = await services.access.admit(Object.assign(Object.create(req) as DavRequest, { method: 'PROPFIND', path }));
+  if (services.access.readOnly) return { user, canWrite: false };
+  try {
+    services.access.require(user, path, 'write', req.hrefOf(path, true));
+    return { user, canWrite: true };
+  } catch {
+    return { user, canWrite: false };
+  }
 }

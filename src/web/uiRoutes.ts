@@ -52,7 +52,7 @@ export async function uiAnswer(req: DavRequest, services: Services): Promise<Dav
 async function whoami(req: DavRequest, services: Services): Promise<DavResponse> {
   const asked = req.query.get('path');
   const path: DavPath = asked && asked.startsWith('/') ? req.pathOfUri(asked) ?? ROOT : ROOT;
-  const identity = identityOf(req, services, path);
+  const identity = await identityOf(req, services, path);
   return {
     status: 200,
     headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },

@@ -172,6 +172,50 @@ describe('the page in chromium', () => {
     await page.close();
   });
 
+  itBrowser('deletes a folder and brings it back, with its files, with Undo', async () => {
+    mkdirSync(join(server.root, 'undo-dir', 'album', 'inner'), { recursive: true });
+    writeFileSync(join(server.root, 'undo-dir', 'album', 'one.jpg'), 'one');
+    writeFileSync(join(server.root, 'undo-dir', 'album', 'inner', 'two.jpg'), 'two');
+    const page = await openFolder('undo-dir');
+    await rowAction(page, 'album', 'delete');
+    await waitForRow(page, 'album', false);
+    expect(existsSync(join(server.root, 'undo-dir', 'album'))).toBe(false);
+    await (await page.waitForSelector('.kd-toast.kd-show .kd-toast-action'))!.click();
+    await page.waitForFunction(() => document.querySelector('.kd-toast.kd-show')?.textContent?.includes('Restored'));
+    expect(readFileSync(join(server.root, 'undo-dir', 'album', 'one.jpg'), 'utf8')).toBe('one');
+    expect(readFileSync(join(server.root, 'undo-dir', 'album', 'inner', 'two.jpg'), 'utf8')).toBe('two');
+    await page.close();
+  });
+
+  itBrowser('lists the trash of a folder and restores to the old place and under a new name', async () => {
+    mkdirSync(join(server.root, 'bin'), { recursive: true });
+    for (const n of ['gone.txt', 'renamed.txt']) {
+      await server.request('PUT', `/bin/${n}`, { body: `content of ${n}` });
+      await server.request('DELETE', `/bin/${n}`);
+    }
+    const page = await openFolder('bin');
+    await page.click('[data-action="trash"]');
+    const text = await dialogText(page, 'trash');
+    expect(text).toContain('gone.txt');
+    expect(text).toContain('renamed.txt');
+    await page.click('dialog[data-dialog="trash"] li[data-trash="/bin/gone.txt"] [data-restore="here"]');
+    await waitForRow(page, 'gone.txt');
+    expect(readFileSync(join(server.root, 'bin', 'gone.txt'), 'utf8')).toBe('content of gone.txt');
+
+    await page.click('[data-action="trash"]');
+    await page.waitForSelector('dialog[data-dialog="trash"][open] li[data-trash="/bin/renamed.txt"]');
+    expect(await page.$('dialog[data-dialog="trash"] li[data-trash="/bin/gone.txt"]')).toBeNull();
+    await page.click('dialog[data-dialog="trash"] li[data-trash="/bin/renamed.txt"] [data-restore="as"]');
+    await page.waitForSelector('dialog[data-dialog="restore-as"][open] input');
+    await page.$eval('dialog[data-dialog="restore-as"] input', (i) => ((i as HTMLInputElement).value = ''));
+    await page.type('dialog[data-dialog="restore-as"] input', 'back again.txt');
+    await page.keyboard.press('Enter');
+    await waitForRow(page, 'back again.txt');
+    expect(readFileSync(join(server.root, 'bin', 'back again.txt'), 'utf8')).toBe('content of renamed.txt');
+    expect(existsSync(join(server.root, 'bin', 'renamed.txt'))).toBe(false);
+    await page.close();
+  });
+
   itBrowser('renames, and moves by dragging onto a folder and onto a breadcrumb', async () => {
     mkdirSync(join(server.root, 'moves', 'inbox'), { recursive: true });
     writeFileSync(join(server.root, 'moves', 'a.txt'), 'A');

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Page, Dialog } from 'puppeteer-core';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { itWhenInstalled, tempDir, removeDir } from '../support/realClientKit';
+import { startAuthServer, htpasswdLine, basic, type AuthServer } from '../support/authKit';
 import { chromiumInstalled, launchChromium, waitForRow, rowAction, chooseInDialog, dialogText, type BrowserSession } from '../support/browserKit';
 
 const itBrowser = itWhenInstalled('chromium', chromiumInstalled(), 'apt-get install -y chromium');
@@ -275,6 +276,67 @@ describe('the page in chromium', () => {
     await waitForRow(page, 'invoice\u202Etxt.exe');
     const shown = await page.$$eval('.kd-row a.kd-name', (els) => els.map((e) => e.textContent));
     expect(shown).toEqual(['invoice\u2039U+202E\u203Atxt.exe']);
+    await page.close();
+  });
+});
+
+describe('the page with users', () => {
+  let auth: AuthServer;
+  beforeAll(async () => {
+    auth = await startAuthServer([htpasswdLine('alice', 'alice-pw', 'bcryptjs'), htpasswdLine('bob', 'bob-pw', 'bcryptjs')], {
+      access: [{ path: '/', who: ['alice'], allow: 'write' }, { path: '/', who: ['bob'], allow: 'read' }] as never,
+    });
+    mkdirSync(join(auth.root, 'docs'));
+    await auth.request('PUT', '/docs/plan.txt', { body: 'one', headers: basic('alice', 'alice-pw') });
+    await auth.request('PUT', '/docs/plan.txt', { body: 'two', headers: basic('alice', 'alice-pw') });
+    await auth.request('PUT', '/docs/old.txt', { body: 'old', headers: basic('alice', 'alice-pw') });
+    await auth.request('DELETE', '/docs/old.txt', { headers: basic('alice', 'alice-pw') });
+  });
+  afterAll(() => auth.close());
+
+  async function signedIn(user: string, password: string): Promise<Page> {
+    // A context of its own: Chromium caches Basic credentials per profile, not per page.
+    const context = await chromium!.browser.createBrowserContext();
+    const page = await context.newPage();
+    page.once('close', () => void context.close());
+    await page.authenticate({ username: user, password });
+    await page.setViewport({ width: 1200, height: 800 });
+    await page.goto(`${auth.url}docs/`, { waitUntil: 'networkidle0' });
+    await waitForRow(page, 'plan.txt');
+    return page;
+  }
+
+  itBrowser('a user without write access sees who they are and no write actions', async () => {
+    const page = await signedIn('bob', 'bob-pw');
+    expect(await page.$eval('.kd-user', (e) => (e as HTMLElement).innerText)).toMatch(/bob\s*read-only/);
+    expect(await page.$eval('.kd-write-tools', (e) => (e as HTMLElement).hidden)).toBe(true);
+    expect(await page.$eval('.kd-row', (e) => (e as HTMLElement).draggable)).toBe(false);
+    await rowAction(page, 'plan.txt', 'versions');
+    await page.waitForSelector('dialog[data-dialog="versions"][open] .kd-version-row');
+    expect(await page.$$('dialog[data-dialog="versions"] [data-version]')).toHaveLength(0);
+    expect(await page.$$('dialog[data-dialog="versions"] a[download]')).toHaveLength(1);
+    await page.keyboard.press('Escape');
+    await page.click('.kd-row .kd-more');
+    await page.waitForSelector('.kd-menu');
+    expect(await page.$$eval('.kd-menu [data-action]', (els) => els.map((e) => (e as HTMLElement).dataset.action))).toEqual(['download', 'versions']);
+    await page.keyboard.press('Escape');
+    await page.click('[data-action="trash"]');
+    await page.waitForSelector('dialog[data-dialog="trash"][open] li[data-trash]');
+    expect(await page.$$('dialog[data-dialog="trash"] [data-restore]')).toHaveLength(0);
+    await page.close();
+  });
+
+  itBrowser('a user with write access gets the write actions and their requests pass the access rules', async () => {
+    const page = await signedIn('alice', 'alice-pw');
+    expect((await page.$eval('.kd-user', (e) => (e as HTMLElement).innerText)).trim()).toBe('alice');
+    expect(await page.$eval('.kd-write-tools', (e) => (e as HTMLElement).hidden)).toBe(false);
+    await page.click('[data-action="new-folder"]');
+    await page.waitForSelector('dialog[data-dialog="new-folder"][open] input');
+    await page.$eval('dialog[data-dialog="new-folder"] input', (i) => ((i as HTMLInputElement).value = ''));
+    await page.type('dialog[data-dialog="new-folder"] input', 'made by alice');
+    await page.keyboard.press('Enter');
+    await waitForRow(page, 'made by alice');
+    expect(existsSync(join(auth.root, 'docs', 'made by alice'))).toBe(true);
     await page.close();
   });
 });

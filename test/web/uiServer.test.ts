@@ -6,6 +6,7 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/testServer';
+import { startAuthServer, htpasswdLine, basic } from '../support/authKit';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -138,5 +139,27 @@ describe('cross-site POST', () => {
     const id3 = await retainedPair('curl.txt');
     expect((await server.request('POST', `/curl.txt?restore=${id3}`)).status).toBe(204);
     expect(readFileSync(join(server.root, 'curl.txt'), 'utf8')).toBe('old');
+  });
+});
+
+describe('whoami with users', () => {
+  it('names the signed-in user, says whether they may write, and asks anonymous callers to sign in', async () => {
+    const auth = await startAuthServer([htpasswdLine('alice', 'a', 'bcryptjs'), htpasswdLine('bob', 'b', 'bcryptjs')], {
+      access: [{ path: '/', who: ['alice'], allow: 'write' }, { path: '/', who: ['bob'], allow: 'read' }] as never,
+    });
+    try {
+      const bob = await auth.request('GET', '/.keepdav-ui/whoami?path=%2F', { headers: basic('bob', 'b') });
+      expect(JSON.parse(bob.text)).toMatchObject({ user: 'bob', canWrite: false });
+      const alice = await auth.request('GET', '/.keepdav-ui/whoami?path=%2F', { headers: basic('alice', 'a') });
+      expect(JSON.parse(alice.text)).toMatchObject({ user: 'alice', canWrite: true });
+      const anonymous = await auth.request('GET', '/.keepdav-ui/whoami?path=%2F');
+      expect(anonymous.status).toBe(401);
+      expect(anonymous.headers['www-authenticate']).toMatch(/^Basic /);
+      // The assets themselves hold no data: they load before the sign-in.
+      const page = await auth.request('GET', '/', { headers: basic('bob', 'b') });
+      expect((await auth.request('GET', `${assetPrefix(page.text)}app.js`)).status).toBe(200);
+    } finally {
+      await auth.close();
+    }
   });
 });

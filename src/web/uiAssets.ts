@@ -55,8 +55,16 @@ function scriptModules(): Map<string, Buffer> {
     for (const n of sources) modules.set(n.replace(/\.ts$/, '.js'), readFileSync(join(BUILT_DIR, n.replace(/\.ts$/, '.js'))));
     return modules;
   }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const ts = require('typescript') as typeof import('typescript');
+  let ts: typeof import('typescript');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    ts = require('typescript') as typeof import('typescript');
+  } catch {
+    // An installation without the compiler serves what `npm run build` made, if anything.
+    if (!sources.every((n) => existsSync(join(BUILT_DIR, n.replace(/\.ts$/, '.js'))))) throw new Error('the page script is not built (run npm run build)');
+    for (const n of sources) modules.set(n.replace(/\.ts$/, '.js'), readFileSync(join(BUILT_DIR, n.replace(/\.ts$/, '.js'))));
+    return modules;
+  }
   for (const n of sources) {
     const out = ts.transpileModule(readFileSync(join(SOURCE_DIR, n), 'utf8'), {
       compilerOptions: { target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.ES2020, removeComments: true },

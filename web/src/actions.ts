@@ -1,6 +1,6 @@
 /** What the user can do to entries: new folder, rename and move, delete with undo, versions, trash. */
 import { h, button } from './dom.js';
-import { displayName, humanSize, localTime, fullTime } from './format.js';
+import { displayName, humanSize, localTime, fullTime, preciseTime } from './format.js';
 import { ask, choose, inform, toast } from './dialogs.js';
 import { send, move, versions, restore, childHref, parentHref, absolute, HttpProblem, type Entry, type VersionInfo } from './dav.js';
 import { lockText } from './uploads.js';
@@ -158,7 +158,7 @@ export async function showVersions(host: ActionHost, e: Entry): Promise<void> {
     const restoreButton = canWrite ? button('Restore', 'history', () => void doRestore(v), { class: 'kd-small', 'data-version': v.id }) : null;
     return h('li', { class: 'kd-version-row' },
       h('div', { class: 'kd-version-main' },
-        h('span', { class: 'kd-version-time', title: fullTime(when) }, localTime(when)),
+        h('span', { class: 'kd-version-time', title: fullTime(when) }, preciseTime(when)),
         h('span', { class: 'kd-version-meta' }, `${humanSize(v.size)} \u00b7 ${reasons[v.reason] ?? v.reason} \u00b7 modified ${localTime(Date.parse(v.lastModified))}`)),
       h('div', { class: 'kd-version-actions' },
         h('a', { class: 'kd-btn kd-small', href: `${e.href}?version=${encodeURIComponent(v.id)}`, download: e.name }, 'Download'),

@@ -37,6 +37,13 @@ export function localTime(ms: number): string {
   return today ? timeOnly.format(d) : dateTime.format(d);
 }
 
+const withSeconds = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
+/** A time to the second (versions made minutes apart must be told apart). */
+export function preciseTime(ms: number): string {
+  return Number.isFinite(ms) ? withSeconds.format(new Date(ms)) : '';
+}
+
 export function fullTime(ms: number): string {
   return Number.isFinite(ms) ? full.format(new Date(ms)) : '';
 }

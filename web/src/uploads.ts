@@ -259,7 +259,7 @@ export class Uploads {
     let failed = 0;
     for (const u of this.items) {
       u.row.className = `kd-upload kd-${u.state}`;
-      u.bar.value = u.state === 'done' ? Math.max(u.file.size, 1) : u.loaded;
+      u.bar.value = u.state === 'done' ? Math.max(u.file.size, 1) : u.state === 'cancelled' ? 0 : u.loaded;
       const percent = u.file.size > 0 ? Math.floor((100 * u.loaded) / u.file.size) : 0;
       clear(u.status);
       u.status.append(u.state === 'running' ? `${percent}% of ${humanSize(u.file.size)}` : u.state === 'queued' ? 'waiting' : u.message);

@@ -217,6 +217,59 @@ describe('the page in chromium', () => {
     await page.close();
   });
 
+  itBrowser('shows a lock on the file (owner, expiry) and explains a 423 on upload with who holds the lock', async () => {
+    mkdirSync(join(server.root, 'locked'), { recursive: true });
+    writeFileSync(join(server.root, 'locked', 'doc.odt'), 'in use');
+    const lock = await server.request('LOCK', '/locked/doc.odt', {
+      headers: { Timeout: 'Second-3600', 'Content-Type': 'application/xml' },
+      body: '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>Carol on her laptop</D:owner></D:lockinfo>',
+    });
+    expect(lock.status).toBe(200);
+    const page = await openFolder('locked');
+    await waitForRow(page, 'doc.odt');
+    expect(await page.$eval('.kd-row [data-lock]', (e) => (e as HTMLElement).dataset.lock)).toMatch(/^Locked by Carol on her laptop until /);
+    await pick(page, localFile('doc.odt', 'my edit'));
+    const text = await dialogText(page, 'error');
+    expect(text).toMatch(/locked by Carol on her laptop until/);
+    await chooseInDialog(page, 'error', 'OK');
+    await page.waitForSelector('.kd-upload.kd-failed');
+    expect(readFileSync(join(server.root, 'locked', 'doc.odt'), 'utf8')).toBe('in use');
+    await page.close();
+  });
+
+  itBrowser('shows the server\'s message when an upload fails (409 parent-missing)', async () => {
+    const page = await openFolder('vanishing');
+    await server.request('DELETE', '/vanishing/');
+    await pick(page, localFile('late.txt', 'too late'));
+    await page.waitForSelector('.kd-upload.kd-failed');
+    expect(await page.$eval('.kd-upload.kd-failed .kd-upload-status', (e) => e.textContent)).toMatch(/parent collection \/vanishing\/ does not exist/);
+    expect(existsSync(join(server.root, 'vanishing'))).toBe(false);
+    await page.close();
+  });
+
+  itBrowser('keeps 10,000 entries to a few rows in the page, scrolls to the last and filters', async () => {
+    mkdirSync(join(server.root, 'many'), { recursive: true });
+    for (let i = 0; i < 10_000; i++) writeFileSync(join(server.root, 'many', `file-${String(i).padStart(5, '0')}.txt`), '');
+    const page = await openFolder('many');
+    await waitForRow(page, 'file-00000.txt');
+    expect(await page.$eval('.kd-foot', (e) => e.textContent)).toContain('10000 files');
+    expect((await page.$$('.kd-row')).length).toBeLessThan(100);
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await waitForRow(page, 'file-09999.txt');
+    expect((await page.$$('.kd-row')).length).toBeLessThan(100);
+    await page.type('.kd-filter input', '00424');
+    await page.waitForFunction(() => document.querySelectorAll('.kd-row').length === 1);
+    await waitForRow(page, 'file-00424.txt');
+    await page.$eval('.kd-filter input', (i) => {
+      (i as HTMLInputElement).value = '';
+      i.dispatchEvent(new Event('input'));
+    });
+    await page.click('.kd-sort[data-sort="name"]');
+    await page.waitForFunction(() => (document.querySelector('.kd-row') as HTMLElement | null)?.dataset.name === 'file-09999.txt');
+    expect(await page.$eval('.kd-sort[data-sort="name"]', (e) => e.getAttribute('aria-sort'))).toBe('descending');
+    await page.close();
+  });
+
   itBrowser('renames, and moves by dragging onto a folder and onto a breadcrumb', async () => {
     mkdirSync(join(server.root, 'moves', 'inbox'), { recursive: true });
     writeFileSync(join(server.root, 'moves', 'a.txt'), 'A');

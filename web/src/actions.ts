@@ -218,7 +218,7 @@ export async function showTrash(host: ActionHost): Promise<void> {
         button('Restore as\u2026', null, () => void elsewhere(t), { class: 'kd-small', 'data-restore': 'as' })) : null);
   });
   const body = items.length ? [h('ul', { class: 'kd-versions' }, ...rows)] : [h('p', {}, 'Nothing deleted in this folder can be brought back.')];
-  await choose(`Deleted from ${displayName(decodeURIComponent(base))}`, body, [{ label: 'Close', value: undefined, primary: true }], undefined, 'trash');
+  await choose(`Deleted from ${base === document.querySelector<HTMLMetaElement>('meta[name="keepdav-base"]')?.content ? 'All files' : displayName(decodeURIComponent(base))}`, body, [{ label: 'Close', value: undefined, primary: true }], undefined, 'trash');
 }
 
 /** The line shown for a locked entry: owner and expiry. */

@@ -14,7 +14,7 @@ const PARALLEL = 3;
 /** Stands for an empty folder in a drop: the folder is created (MKCOL), nothing is uploaded. */
 export const EMPTY_FOLDER = '.keepdav-empty-folder';
 
-type State = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+type State = 'queued' | 'running' | 'deciding' | 'done' | 'failed' | 'cancelled';
 
 interface Upload {
   file: File;
@@ -140,7 +140,11 @@ export class Uploads {
       }
       const p = result.problem!;
       if ((result.status === 409 && p.code === 'stale-version') || (result.status === 412 && headers['If-Match'])) {
+        u.state = 'deciding';
+        this.render();
         const choice = await this.serial(() => this.askStale(u, p));
+        if ((u.state as State) === 'cancelled') return;
+        u.state = 'running';
         if (choice === 'replace') headers = { 'If-Match': String(p.etag) };
         else if (choice === 'keep') {
           u.name = await this.freeName(u.dirHref, u.name);
@@ -237,10 +241,6 @@ export class Uploads {
     this.render();
   }
 
-  cancelAll(): void {
-    for (const u of this.items) if (u.state === 'queued' || u.state === 'running') this.cancel(u);
-  }
-
   private remove(u: Upload): void {
     this.items.splice(this.items.indexOf(u), 1);
     u.row.remove();
@@ -248,7 +248,7 @@ export class Uploads {
   }
 
   private clearFinished(): void {
-    for (const u of [...this.items]) if (u.state !== 'queued' && u.state !== 'running') this.remove(u);
+    for (const u of [...this.items]) if (u.state !== 'queued' && u.state !== 'running' && u.state !== 'deciding') this.remove(u);
     if (this.items.length === 0) this.panel.hidden = true;
   }
 
@@ -262,11 +262,11 @@ export class Uploads {
       u.bar.value = u.state === 'done' ? Math.max(u.file.size, 1) : u.state === 'cancelled' ? 0 : u.loaded;
       const percent = u.file.size > 0 ? Math.floor((100 * u.loaded) / u.file.size) : 0;
       clear(u.status);
-      u.status.append(u.state === 'running' ? `${percent}% of ${humanSize(u.file.size)}` : u.state === 'queued' ? 'waiting' : u.message);
+      u.status.append(u.state === 'running' ? `${percent}% of ${humanSize(u.file.size)}` : u.state === 'queued' ? 'waiting' : u.state === 'deciding' ? 'newer version on the server: waiting for your choice' : u.message);
       if (u.state === 'cancelled') continue;
       total += u.file.size;
       loaded += u.state === 'done' || u.state === 'failed' ? u.file.size : u.loaded;
-      if (u.state === 'queued' || u.state === 'running') active++;
+      if (u.state === 'queued' || u.state === 'running' || u.state === 'deciding') active++;
       if (u.state === 'failed') failed++;
     }
     this.overall.max = Math.max(total, 1);

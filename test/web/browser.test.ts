@@ -302,6 +302,16 @@ describe('the page in chromium', () => {
     await drag('b.txt', '.kd-crumb:first-of-type', null);
     await waitForRow(page, 'b.txt', false);
     expect(readFileSync(join(server.root, 'b.txt'), 'utf8')).toBe('A');
+
+    // "Move to…" (for touch screens, where nothing is dragged): back into /moves/inbox/, by its path.
+    await page.click('.kd-crumb:first-of-type');
+    await rowAction(page, 'b.txt', 'move');
+    await page.waitForSelector('dialog[data-dialog="move"][open] input');
+    await page.$eval('dialog[data-dialog="move"] input', (i) => ((i as HTMLInputElement).value = ''));
+    await page.type('dialog[data-dialog="move"] input', '/moves/inbox/');
+    await page.keyboard.press('Enter');
+    await waitForRow(page, 'b.txt', false);
+    expect(readFileSync(join(server.root, 'moves', 'inbox', 'b.txt'), 'utf8')).toBe('A');
     await page.close();
   });
 

@@ -54,7 +54,7 @@ export async function newFolder(host: ActionHost): Promise<void> {
   await host.reload();
 }
 
-/** Rename in place, or move when the new name contains a path ("../x", "/docs/x"). */
+/** Rename in place (MOVE to a sibling). */
 export async function rename(host: ActionHost, e: Entry): Promise<void> {
   const name = await ask(`Rename ${displayName(e.name)}`, 'New name', e.name, 'Rename', 'rename');
   if (!name || name === e.name) return;
@@ -73,6 +73,17 @@ export async function moveTo(host: ActionHost, e: Entry, to: string, done: strin
     await explain(`move ${displayName(e.name)}`, err);
   }
   await host.reload();
+}
+
+/** Asks for a folder (a path below the served root, as the breadcrumbs show it) and moves the entry there. */
+export async function moveAsk(host: ActionHost, e: Entry, base: string): Promise<void> {
+  const here = decodeURIComponent(host.dirHref().slice(base.length - 1));
+  const answer = await ask(`Move ${displayName(e.name)} to`, 'Folder (e.g. /Documents/2026/)', here, 'Move', 'move');
+  if (!answer) return;
+  const segments = answer.split('/').filter(Boolean);
+  const bad = segments.map(checkName).find((x) => x !== null);
+  if (bad) return inform('Could not move', [bad], 'error');
+  await moveInto(host, e, base + segments.map((x) => `${encodeURIComponent(x)}/`).join(''));
 }
 
 export async function moveInto(host: ActionHost, e: Entry, folderHref: string): Promise<void> {

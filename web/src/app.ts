@@ -6,10 +6,10 @@
  */
 import { h, icon, button, clear, setSpriteUrl } from './dom.js';
 import { displayName, humanSize, localTime, fullTime, iconFor } from './format.js';
-import { propfind, whoami, parentHref, type Entry, type Whoami } from './dav.js';
+import { propfind, whoami, type Entry, type Whoami } from './dav.js';
 import { ListView } from './listView.js';
 import { Uploads, EMPTY_FOLDER, type PickedFile } from './uploads.js';
-import { newFolder, rename, remove, moveInto, showVersions, showTrash, lockSummary, explain, type ActionHost } from './actions.js';
+import { newFolder, rename, remove, moveInto, moveAsk, showVersions, showTrash, lockSummary, explain, type ActionHost } from './actions.js';
 
 type SortKey = 'name' | 'size' | 'modified';
 
@@ -236,9 +236,8 @@ function openMenu(e: Entry, anchor: HTMLElement): void {
     e.isCollection ? item('Open', 'folder', () => navigate(e.href), 'open') : h('a', { class: 'kd-menu-item', role: 'menuitem', href: e.href, download: e.name, 'data-action': 'download' }, icon('download'), h('span', { class: 'kd-label' }, 'Download')),
     e.isCollection ? null : item('Versions', 'history', () => void showVersions(host, e), 'versions'),
     write ? item('Rename', 'edit', () => void rename(host, e), 'rename') : null,
-    write ? item('Move to parent folder', 'folder-up', () => void moveInto(host, e, parentHref(state.dir)), 'move-up') : null,
+    write ? item('Move to\u2026', 'folder-up', () => void moveAsk(host, e, base), 'move') : null,
     write ? item('Delete', 'trash', () => void remove(host, e), 'delete') : null);
-  if (state.dir === base) menu.querySelector('[data-action="move-up"]')?.remove();
   document.body.appendChild(menu);
   const r = anchor.getBoundingClientRect();
   const m = menu.getBoundingClientRect();

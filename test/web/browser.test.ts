@@ -79,6 +79,21 @@ describe('the page in chromium', () => {
     await page.close();
   });
 
+  itBrowser('uploads a whole folder picked with the folder picker, creating its folders', async () => {
+    const page = await openFolder('folder-pick');
+    const tree = join(local, 'album');
+    mkdirSync(join(tree, 'day 1'), { recursive: true });
+    writeFileSync(join(tree, 'cover.jpg'), 'cover');
+    writeFileSync(join(tree, 'day 1', 'beach.jpg'), 'beach');
+    const input = await page.$('input[data-upload="folder"]');
+    await input!.uploadFile(tree);
+    await waitForUploadsDone(page, 2);
+    await waitForRow(page, 'album');
+    expect(readFileSync(join(server.root, 'folder-pick', 'album', 'cover.jpg'), 'utf8')).toBe('cover');
+    expect(readFileSync(join(server.root, 'folder-pick', 'album', 'day 1', 'beach.jpg'), 'utf8')).toBe('beach');
+    await page.close();
+  });
+
   itBrowser('uploads files dropped on the page', async () => {
     const page = await openFolder('dropped');
     await page.evaluate(() => {

@@ -14,6 +14,7 @@ export interface Identity {
  * required, 403 when the user may not read `path`), then asks the access rules about writing there.
  */
 export async function identityOf(req: DavRequest, services: Services, path: DavPath): Promise<Identity> {
+  // The same sign-in and read check as a PROPFIND of `path` (a view of the request with that method and path).
   const user = await services.access.admit(Object.assign(Object.create(req) as DavRequest, { method: 'PROPFIND', path }));
   if (services.access.readOnly) return { user, canWrite: false };
   try {

@@ -8,7 +8,6 @@ import type { DavRequest, DavResponse, Services } from '../methods/context';
 import { ROOT, type DavPath } from '../paths/davPath';
 import { NotFoundError, MethodNotAllowedError } from '../conditions/davErrors';
 import { uiAssets } from './uiAssets';
-import { PAGE_HEADERS } from './pageSecurity';
 import { identityOf } from './identity';
 
 export const UI_SEGMENT = '.keepdav-ui';
@@ -24,11 +23,15 @@ export function uiAssetPrefix(req: DavRequest): string {
 
 /** What the collection page adds to its head: viewport, the stylesheet, the script module. */
 export function pageHead(req: DavRequest): string {
-  const prefix = uiAssetPrefix(req);
-  return `<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="keepdav-ui" content="${prefix}"><meta name="keepdav-base" content="${req.hrefOf(ROOT, true)}"><link rel="icon" href="${prefix}favicon.svg"><link rel="stylesheet" href="${prefix}app.css"><script type="module" src="${prefix}app.js"></script>`;
+  const prefix = attribute(uiAssetPrefix(req));
+  const base = attribute(req.hrefOf(ROOT, true));
+  return `<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="keepdav-ui" content="${prefix}"><meta name="keepdav-base" content="${base}"><link rel="icon" href="${prefix}favicon.svg"><link rel="stylesheet" href="${prefix}app.css"><script type="module" src="${prefix}app.js"></script>`;
 }
 
-export { PAGE_HEADERS };
+/** Hrefs are percent-encoded already; this keeps a configured base path from ever leaving the attribute. */
+function attribute(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
 
 export async function uiAnswer(req: DavRequest, services: Services): Promise<DavResponse> {
   if (req.method !== 'GET' && req.method !== 'HEAD') throw new MethodNotAllowedError('method-not-allowed', `${req.path} is part of keepdav's page and is read-only`, 'GET, HEAD');

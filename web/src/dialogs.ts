@@ -8,11 +8,12 @@ export interface Choice<T> {
   danger?: boolean;
 }
 
-let open: HTMLDialogElement | null = null;
+/** Dismisses the dialog on screen, if any (its promise resolves with its dismiss value). */
+let dismissOpen: (() => void) | null = null;
 
 /** Shows a dialog and resolves with the chosen value (the `dismiss` value on Escape or close). */
 export function choose<T>(title: string, body: Array<Node | string>, choices: Choice<T>[], dismiss: T, name = 'dialog'): Promise<T> {
-  open?.close();
+  dismissOpen?.();
   const dialog = h('dialog', { class: 'kd-dialog', 'data-dialog': name, 'aria-label': title });
   return new Promise<T>((resolve) => {
     let settled = false;
@@ -21,7 +22,7 @@ export function choose<T>(title: string, body: Array<Node | string>, choices: Ch
       settled = true;
       dialog.close();
       dialog.remove();
-      if (open === dialog) open = null;
+      if (dismissOpen === dismissThis) dismissOpen = null;
       resolve(value);
     };
     const actions = h('div', { class: 'kd-dialog-actions' });
@@ -37,8 +38,9 @@ export function choose<T>(title: string, body: Array<Node | string>, choices: Ch
       ev.preventDefault();
       finish(dismiss);
     });
+    const dismissThis = () => finish(dismiss);
     document.body.appendChild(dialog);
-    open = dialog;
+    dismissOpen = dismissThis;
     dialog.showModal();
     (actions.querySelector('.kd-primary') as HTMLElement | null)?.focus();
   });

@@ -18,6 +18,7 @@ export class ListView {
     const schedule = () => this.schedule();
     window.addEventListener('scroll', schedule, { passive: true });
     window.addEventListener('resize', () => {
+      this.container.style.height = `${this.items.length * this.rowHeight()}px`;
       this.first = -1;
       this.schedule();
     });

@@ -145,7 +145,8 @@ export class Uploads {
         const choice = await this.serial(() => this.askStale(u, p));
         if ((u.state as State) === 'cancelled') return;
         u.state = 'running';
-        if (choice === 'replace') headers = { 'If-Match': String(p.etag) };
+        // RFC 9110 §13.1.1: replace exactly the version the user was shown; a newer one asks again (412).
+        if (choice === 'replace') headers = { 'X-OC-Mtime': String(Math.floor(u.file.lastModified / 1000)), 'If-Match': String(p.etag) };
         else if (choice === 'keep') {
           u.name = await this.freeName(u.dirHref, u.name);
           headers = { 'X-OC-Mtime': String(Math.floor(u.file.lastModified / 1000)), 'If-None-Match': '*' };

@@ -42,29 +42,41 @@ function asset(body: Buffer, contentType: string): UiAsset {
   return { body, contentType, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"` };
 }
 
-/** The script modules: dist/ui when it is at least as new as every source, else transpiled now. */
+/** The .js files `npm run build` made (dist/ui), by name. */
+function builtModules(): Map<string, Buffer> {
+  const modules = new Map<string, Buffer>();
+  if (!existsSync(BUILT_DIR)) return modules;
+  for (const n of readdirSync(BUILT_DIR)) if (n.endsWith('.js')) modules.set(n, readFileSync(join(BUILT_DIR, n)));
+  return modules;
+}
+
+/**
+ * The script modules: dist/ui when it is at least as new as every source in web/src, else the
+ * sources transpiled now. An installed package without web/src, or without the compiler, serves
+ * dist/ui as it is.
+ */
 function scriptModules(): Map<string, Buffer> {
-  const sources = readdirSync(SOURCE_DIR).filter((n) => n.endsWith('.ts') && !n.endsWith('.d.ts'));
+  const sources = existsSync(SOURCE_DIR) ? readdirSync(SOURCE_DIR).filter((n) => n.endsWith('.ts') && !n.endsWith('.d.ts')) : [];
+  const builtOrFail = () => {
+    const built = builtModules();
+    if (!built.has('app.js') || sources.some((n) => !built.has(n.replace(/\.ts$/, '.js')))) throw new Error('the page script is not built (run npm run build)');
+    return built;
+  };
+  if (sources.length === 0) return builtOrFail();
   const newestSource = Math.max(...sources.map((n) => statSync(join(SOURCE_DIR, n)).mtimeMs));
   const builtFresh = sources.every((n) => {
     const built = join(BUILT_DIR, n.replace(/\.ts$/, '.js'));
     return existsSync(built) && statSync(built).mtimeMs >= newestSource;
   });
-  const modules = new Map<string, Buffer>();
-  if (builtFresh) {
-    for (const n of sources) modules.set(n.replace(/\.ts$/, '.js'), readFileSync(join(BUILT_DIR, n.replace(/\.ts$/, '.js'))));
-    return modules;
-  }
+  if (builtFresh) return builtOrFail();
   let ts: typeof import('typescript');
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     ts = require('typescript') as typeof import('typescript');
   } catch {
-    // An installation without the compiler serves what `npm run build` made, if anything.
-    if (!sources.every((n) => existsSync(join(BUILT_DIR, n.replace(/\.ts$/, '.js'))))) throw new Error('the page script is not built (run npm run build)');
-    for (const n of sources) modules.set(n.replace(/\.ts$/, '.js'), readFileSync(join(BUILT_DIR, n.replace(/\.ts$/, '.js'))));
-    return modules;
+    return builtOrFail();
   }
+  const modules = new Map<string, Buffer>();
   for (const n of sources) {
     const out = ts.transpileModule(readFileSync(join(SOURCE_DIR, n), 'utf8'), {
       compilerOptions: { target: ts.ScriptTarget.ES2020, module: ts.ModuleKind.ES2020, removeComments: true },
@@ -78,7 +90,7 @@ function scriptModules(): Map<string, Buffer> {
 function loadAssets(): UiAssets {
   const byName = new Map<string, UiAsset>();
   for (const [name, body] of scriptModules()) byName.set(name, asset(body, 'text/javascript; charset=utf-8'));
-  for (const n of readdirSync(STATIC_DIR)) {
+  for (const n of existsSync(STATIC_DIR) ? readdirSync(STATIC_DIR) : []) {
     const type = STATIC_TYPES[n.slice(n.lastIndexOf('.'))];
     if (type) byName.set(n, asset(readFileSync(join(STATIC_DIR, n)), type));
   }

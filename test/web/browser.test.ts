@@ -79,6 +79,28 @@ describe('the page in chromium', () => {
     await page.close();
   });
 
+  itBrowser('shows progress while a file is on its way, and cancelling it leaves nothing on disk', async () => {
+    const page = await openFolder('cancel');
+    const cdp = await page.createCDPSession();
+    // Slow the upload down (Chromium's own network emulation) so that it is seen half-way.
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 512 * 1024 });
+    await pick(page, localFile('slow.bin', Buffer.alloc(32 * 1024 * 1024, 1)));
+    await page.waitForFunction(() => {
+      const bar = document.querySelector('.kd-upload progress') as HTMLProgressElement | null;
+      return bar !== null && bar.value > 0 && bar.value < bar.max;
+    }, { timeout: 30_000 });
+    expect(await page.$eval('.kd-upload-status', (e) => e.textContent)).toMatch(/^\d+% of 34 MB$/);
+    expect(await page.$eval('.kd-upload-summary', (e) => e.textContent)).toMatch(/^Uploading 1 file \u00b7 \d+%$/);
+    await page.click('.kd-upload .kd-cancel');
+    await page.waitForSelector('.kd-upload.kd-cancelled');
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    // The server drops the temporary of an aborted PUT; nothing is ever visible under its name.
+    await waitForRow(page, 'slow.bin', false);
+    expect(readdirSync(join(server.root, 'cancel')).filter((n) => !n.startsWith('.keepdav-tmp-'))).toEqual([]);
+    expect((await server.request('HEAD', '/cancel/slow.bin')).status).toBe(404);
+    await page.close();
+  });
+
   itBrowser('uploads a whole folder picked with the folder picker, creating its folders', async () => {
     const page = await openFolder('folder-pick');
     const tree = join(local, 'album');

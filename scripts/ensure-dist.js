@@ -19,5 +19,8 @@ try {
   );
   process.exit(process.argv.includes('--quiet-without-typescript') ? 0 : 1);
 }
-const built = spawnSync(process.execPath, [tsc, '-p', join(top, 'tsconfig.build.json')], { cwd: top, stdio: 'inherit' });
-process.exit(built.status ?? 1);
+// The server, then the browser page's script (web/tsconfig.json, into dist/ui).
+for (const project of ['tsconfig.build.json', join('web', 'tsconfig.json')]) {
+  const built = spawnSync(process.execPath, [tsc, '-p', join(top, project)], { cwd: top, stdio: 'inherit' });
+  if (built.status !== 0) process.exit(built.status ?? 1);
+}

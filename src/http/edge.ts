@@ -15,9 +15,11 @@ import { UnsupportedMethodError } from '../conditions/davErrors';
 import { hrefOf } from '../paths/davPath';
 import { ALLOWED_METHODS } from '../methods/allowedMethods';
 import { xmlContentTypeFor } from './xmlMediaType';
+import { isUiRequest, uiAnswer } from '../web/uiRoutes';
+import { BROWSER_HEADERS } from '../web/pageSecurity';
 
 /** Headers on every answer: WebDAV compliance classes (RFC 4918 §10.1) and Windows' authoring hint. */
-const COMMON_HEADERS = { DAV: '1, 2', 'MS-Author-Via': 'DAV' };
+const COMMON_HEADERS = { DAV: '1, 2', 'MS-Author-Via': 'DAV', ...BROWSER_HEADERS };
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -95,6 +97,7 @@ async function handle(
   try {
     if (req.url === '*' && req.method === 'OPTIONS') return { response: { status: 200, headers: { Allow: ALLOWED_METHODS } } };
     request = adaptRequest(req, edge);
+    if (isUiRequest(request)) return { response: await uiAnswer(request, services), request };
     const handler = Object.prototype.hasOwnProperty.call(handlers, request.method) ? handlers[request.method] : undefined;
     if (!handler) throw new UnsupportedMethodError(request.method);
     request.user = await services.access.admit(request);

@@ -16,6 +16,8 @@ import { isVersionRequest, versionAnswer } from './versionAccess';
 import { isTrashRequest, trashAnswer } from './trashAccess';
 import { resolveEquivalentPath } from './support/equivalentNames';
 import { baseName } from '../paths/davPath';
+import { storedContentHeaders, PAGE_HEADERS } from '../web/pageSecurity';
+import { pageHead } from '../web/uiRoutes';
 
 /** Files up to this size are answered from one buffer instead of a stream. */
 const SMALL_FILE_BYTES = 64 * 1024;
@@ -39,6 +41,7 @@ async function fileAnswer(req: DavRequest, services: Services, resource: Resourc
     ...versionHeaders(resource.etag, stat),
     'Content-Type': contentTypeOf(resource.path),
     'Accept-Ranges': 'bytes',
+    ...storedContentHeaders(contentTypeOf(resource.path)),
   };
   // The whole file's checksum, also on a range (ownCloud's checksum extension); known when written through keepdav.
   const digests = services.versions.digestsOf(resource.path, stat);
@@ -66,12 +69,12 @@ async function fileAnswer(req: DavRequest, services: Services, resource: Resourc
 
 /** The HTML index, streamed a batch of members at a time in directory order (bounded memory for huge collections). */
 async function collectionAnswer(req: DavRequest, services: Services, resource: Resource): Promise<DavResponse> {
-  const headers = { ...versionHeaders(null, resource.stat!), 'Content-Type': 'text/html; charset=utf-8' };
+  const headers = { ...versionHeaders(null, resource.stat!), 'Content-Type': 'text/html; charset=utf-8', ...PAGE_HEADERS };
   if (req.method === 'HEAD') return { status: 200, headers };
   const batches = await services.store.listInBatches(resource.path, LISTING_BATCH);
   async function* page(): AsyncGenerator<string> {
     try {
-      yield indexHead(resource.href, resource.path === '/');
+      yield indexHead(resource.href, resource.path === '/', pageHead(req));
       for (let batch = await batches.next(); batch !== null; batch = await batches.next()) {
         yield batch.filter((m) => services.access.mayRead(req.user, m.path)).map((m) => indexRow({ name: baseName(m.path), href: req.hrefOf(m.path, m.isCollection), isCollection: m.isCollection, size: m.size, mtimeMs: m.mtimeMs })).join('');
         await turnOfEventLoop();

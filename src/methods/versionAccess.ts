@@ -20,6 +20,7 @@ import { parseDestination } from '../headers/destination';
 import { parseOverwrite } from '../headers/overwrite';
 import { ROOT, type DavPath } from '../paths/davPath';
 import { ALLOWED_METHODS } from './allowedMethods';
+import { assertNotCrossSite, storedContentHeaders } from '../web/pageSecurity';
 
 export function isVersionRequest(req: DavRequest): boolean {
   return req.query.has('versions') || req.query.has('version');
@@ -44,13 +45,14 @@ export async function versionAnswer(req: DavRequest, services: Services): Promis
   const bytes = await services.retention.open(id);
   // Listed, but its bytes are gone from the state directory (damaged state): a clear 410, never a crash.
   if (!bytes) throw new MissingVersionContentError(req.path, id);
-  const headers = { 'Content-Type': contentTypeOf(req.path), 'Content-Length': version.size, 'Last-Modified': formatHttpDate(version.mtimeMs), ETag: version.etag };
+  const headers = { ...storedContentHeaders(contentTypeOf(req.path)), 'Content-Type': contentTypeOf(req.path), 'Content-Length': version.size, 'Last-Modified': formatHttpDate(version.mtimeMs), ETag: version.etag };
   if (req.method === 'HEAD') bytes.destroy();
   return { status: 200, headers, body: req.method === 'HEAD' ? undefined : bytes };
 }
 
 /** POST ?restore=ID (the only POST keepdav answers), to the version's own path or to another. */
 export const post: MethodHandler = async (req, services) => {
+  assertNotCrossSite(req);
   const id = req.query.get('restore');
   if (id === null) throw new MethodNotAllowedError('method-not-allowed', 'POST is only used for ?restore=VERSION', ALLOWED_METHODS);
   if (id === '') throw new BadRequestError('?restore needs a version id');

@@ -16,11 +16,12 @@ export function escapeHtml(text: string): string {
 /**
  * The page up to the first member's row (streamed first; members follow in directory order).
  * `isRoot`: the served root (under a base path its href is not "/"), which has no "../" link.
+ * `head`: what the browser page adds to the head (stylesheet, script; src/web/uiRoutes.ts).
  */
-export function indexHead(href: string, isRoot = href === '/'): string {
+export function indexHead(href: string, isRoot = href === '/', head = ''): string {
   const title = escapeHtml(decodeURIComponentSafe(href));
   const up = isRoot ? '' : '<tr><td><a href="../">../</a></td><td></td><td></td></tr>\n';
-  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>Index of ${title}</title></head>\n<body><h1>Index of ${title}</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Modified</th></tr>\n${up}`;
+  return `<!DOCTYPE html>\n<html><head><meta charset="utf-8">${head}<title>Index of ${title}</title></head>\n<body><h1>Index of ${title}</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Modified</th></tr>\n${up}`;
 }
 
 /** One member's row, ending in a newline. */

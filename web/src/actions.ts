@@ -1,0 +1,240 @@
+/** What the user can do to entries: new folder, rename and move, delete with undo, versions, trash. */
+import { h, button } from './dom.js';
+import { displayName, humanSize, localTime, fullTime, preciseTime } from './format.js';
+import { ask, choose, inform, toast } from './dialogs.js';
+import { send, move, versions, restore, childHref, parentHref, absolute, HttpProblem, type Entry, type VersionInfo } from './dav.js';
+import { lockText } from './uploads.js';
+
+export interface ActionHost {
+  dirHref(): string;
+  reload(): Promise<void>;
+  /** Marks an entry as being worked on (greyed) until the next reload. */
+  busy(href: string): void;
+}
+
+/** Explains a failed request in plain words, with the server's own message. */
+export async function explain(what: string, err: unknown): Promise<void> {
+  if (!(err instanceof HttpProblem)) {
+    await inform(`Could not ${what}`, [String((err as Error)?.message ?? err)], 'error');
+    return;
+  }
+  const p = err.problem;
+  if (p.status === 423) {
+    const text = await lockText(String(p.lockroot ?? ''));
+    await inform(`Could not ${what}`, [`It is ${text}.`, 'Try again when the lock is released or has expired.'], 'error');
+    return;
+  }
+  const plain: Record<string, string> = {
+    'destination-exists': 'Something with that name is already there.',
+    'parent-missing': 'The folder it would go into does not exist (any more).',
+    'duplicate-name': 'A name that looks the same is already taken.',
+    'access-denied': 'You may not do this here.',
+    'into-itself': 'A folder cannot be moved into itself.',
+  };
+  await inform(`Could not ${what}`, [plain[p.code] ?? '', `The server said: ${p.detail}`].filter(Boolean), 'error');
+}
+
+function checkName(name: string): string | null {
+  if (name === '.' || name === '..' || /[/\\\u0000]/.test(name)) return 'A name cannot contain / or \\ and cannot be . or ..';
+  if (name.startsWith('.keepdav-')) return 'Names starting with .keepdav- are reserved.';
+  return null;
+}
+
+export async function newFolder(host: ActionHost): Promise<void> {
+  const name = await ask('New folder', 'Name', 'New folder', 'Create', 'new-folder');
+  if (!name) return;
+  const bad = checkName(name);
+  if (bad) return inform('Could not create the folder', [bad], 'error');
+  try {
+    await send('MKCOL', childHref(host.dirHref(), name, true), {}, [201]);
+    toast(`Created ${displayName(name)}`);
+  } catch (err) {
+    await explain('create the folder', err);
+  }
+  await host.reload();
+}
+
+/** Rename in place (MOVE to a sibling). */
+export async function rename(host: ActionHost, e: Entry): Promise<void> {
+  const name = await ask(`Rename ${displayName(e.name)}`, 'New name', e.name, 'Rename', 'rename');
+  if (!name || name === e.name) return;
+  const bad = checkName(name);
+  if (bad) return inform('Could not rename', [bad], 'error');
+  await moveTo(host, e, childHref(parentHref(e.href), name, e.isCollection), `renamed to ${displayName(name)}`);
+}
+
+/** MOVE (RFC 4918 §9.9) without overwriting: an existing target is shown, never silently replaced. */
+export async function moveTo(host: ActionHost, e: Entry, to: string, done: string): Promise<void> {
+  host.busy(e.href);
+  try {
+    await move(e.href, to, false);
+    toast(`${displayName(e.name)} ${done}`);
+  } catch (err) {
+    await explain(`move ${displayName(e.name)}`, err);
+  }
+  await host.reload();
+}
+
+/** Asks for a folder (a path below the served root, as the breadcrumbs show it) and moves the entry there. */
+export async function moveAsk(host: ActionHost, e: Entry, base: string): Promise<void> {
+  const here = decodeURIComponent(host.dirHref().slice(base.length - 1));
+  const answer = await ask(`Move ${displayName(e.name)} to`, 'Folder (e.g. /Documents/2026/)', here, 'Move', 'move');
+  if (!answer) return;
+  const segments = answer.split('/').filter(Boolean);
+  const bad = segments.map(checkName).find((x) => x !== null);
+  if (bad) return inform('Could not move', [bad], 'error');
+  await moveInto(host, e, base + segments.map((x) => `${encodeURIComponent(x)}/`).join(''));
+}
+
+export async function moveInto(host: ActionHost, e: Entry, folderHref: string): Promise<void> {
+  const to = childHref(folderHref, e.name, e.isCollection);
+  if (to === e.href || folderHref.startsWith(e.href)) return;
+  await moveTo(host, e, to, `moved to ${displayName(decodeURIComponent(folderHref))}`);
+}
+
+/** DELETE, with an Undo that brings the deleted files back from the trash (their retained versions). */
+export async function remove(host: ActionHost, e: Entry): Promise<void> {
+  host.busy(e.href);
+  const at = Date.now();
+  try {
+    await send('DELETE', e.href, {}, [200, 204]);
+  } catch (err) {
+    await explain(`delete ${displayName(e.name)}`, err);
+    return host.reload();
+  }
+  await host.reload();
+  toast(`Deleted ${displayName(e.name)}`, { label: 'Undo', run: () => void undoDelete(host, e, at) }, 12000);
+}
+
+async function undoDelete(host: ActionHost, e: Entry, at: number): Promise<void> {
+  try {
+    if (e.isCollection) {
+      await send('MKCOL', e.href, {}, [201, 405]);
+      const items = (await trashOf(e.href)).filter((t) => Date.parse(t.deletedAt) >= at - 60_000);
+      for (const t of items) await restoreDeleted(t.href, t.versionId);
+    } else {
+      const v = (await versions(e.href)).find((x) => x.reason === 'delete');
+      if (!v) throw new Error('the deleted file was not kept (retention is off or full)');
+      await restore(e.href, v.id);
+    }
+    toast(`Restored ${displayName(e.name)}`);
+  } catch (err) {
+    await explain(`restore ${displayName(e.name)}`, err);
+  }
+  await host.reload();
+}
+
+export interface TrashItem {
+  href: string;
+  path: string;
+  name: string;
+  deletedAt: string;
+  size: number;
+  lastModified: string;
+  versionId: string;
+}
+
+export async function trashOf(dirHref: string): Promise<TrashItem[]> {
+  const res = await send('GET', `${dirHref}?trash`, { Accept: 'application/json' }, [200]);
+  return ((await res.json()) as { deleted: TrashItem[] }).deleted;
+}
+
+/** POST ?restore=ID, to the old place or (Destination) to another; missing folders on the way are created. */
+async function restoreDeleted(href: string, id: string, to?: string): Promise<void> {
+  const headers: Record<string, string> = to ? { Destination: absolute(to), Overwrite: 'F' } : { Overwrite: 'F' };
+  const url = `${href}?restore=${encodeURIComponent(id)}`;
+  try {
+    await send('POST', url, headers, [201, 204]);
+  } catch (err) {
+    if (!(err instanceof HttpProblem) || err.problem.code !== 'parent-missing') throw err;
+    const target = to ?? href;
+    const missing: string[] = [];
+    for (let dir = parentHref(target); dir.length > 1; dir = parentHref(dir)) missing.unshift(dir);
+    for (const dir of missing) await send('MKCOL', dir, {}, [201, 405]);
+    await send('POST', url, headers, [201, 204]);
+  }
+}
+
+export async function showVersions(host: ActionHost, e: Entry): Promise<void> {
+  let list: VersionInfo[];
+  try {
+    list = await versions(e.href);
+  } catch (err) {
+    return explain(`list the versions of ${displayName(e.name)}`, err);
+  }
+  const reasons: Record<string, string> = { overwrite: 'replaced by an upload', delete: 'deleted', restore: 'replaced by a restore' };
+  const canWrite = document.documentElement.classList.contains('kd-can-write');
+  const rows = list.map((v) => {
+    const when = Date.parse(v.retained);
+    const restoreButton = canWrite ? button('Restore', 'history', () => void doRestore(v), { class: 'kd-small', 'data-version': v.id }) : null;
+    return h('li', { class: 'kd-version-row' },
+      h('div', { class: 'kd-version-main' },
+        h('span', { class: 'kd-version-time', title: fullTime(when) }, preciseTime(when)),
+        h('span', { class: 'kd-version-meta' }, `${humanSize(v.size)} \u00b7 ${reasons[v.reason] ?? v.reason} \u00b7 modified ${localTime(Date.parse(v.lastModified))}`)),
+      h('div', { class: 'kd-version-actions' },
+        h('a', { class: 'kd-btn kd-small', href: `${e.href}?version=${encodeURIComponent(v.id)}`, download: e.name }, 'Download'),
+        restoreButton));
+  });
+  const current = h('p', { class: 'kd-hint' }, `Current: ${humanSize(e.size)}, modified ${localTime(e.mtimeMs)}. Restoring keeps the current content as a version too.`);
+  const body = list.length ? [current, h('ul', { class: 'kd-versions' }, ...rows)] : [h('p', {}, 'No earlier versions are kept of this file yet. Every overwrite, restore or delete keeps one.')];
+  const doRestore = async (v: VersionInfo) => {
+    document.querySelector('dialog[data-dialog="versions"]')?.querySelector<HTMLButtonElement>('.kd-close')?.click();
+    try {
+      await restore(e.href, v.id);
+      await host.reload();
+      toast(`Restored the version of ${displayName(e.name)} from ${localTime(Date.parse(v.lastModified))}`);
+    } catch (err) {
+      await explain(`restore ${displayName(e.name)}`, err);
+    }
+  };
+  await choose(`Versions of ${displayName(e.name)}`, body, [{ label: 'Close', value: undefined, primary: true }], undefined, 'versions');
+}
+
+export async function showTrash(host: ActionHost): Promise<void> {
+  let items: TrashItem[];
+  try {
+    items = await trashOf(host.dirHref());
+  } catch (err) {
+    return explain('list the trash', err);
+  }
+  const canWrite = document.documentElement.classList.contains('kd-can-write');
+  const base = host.dirHref();
+  const close = () => document.querySelector('dialog[data-dialog="trash"]')?.querySelector<HTMLButtonElement>('.kd-close')?.click();
+  const bring = async (t: TrashItem, to?: string) => {
+    close();
+    try {
+      await restoreDeleted(t.href, t.versionId, to);
+      toast(`Restored ${displayName(to ? decodeURIComponent(to.slice(to.lastIndexOf('/') + 1)) : t.name)}`);
+    } catch (err) {
+      await explain(`restore ${displayName(t.name)}`, err);
+    }
+    await host.reload();
+  };
+  const elsewhere = async (t: TrashItem) => {
+    close();
+    const name = await ask(`Restore ${displayName(t.name)} as`, 'New name (in the same folder)', t.name, 'Restore', 'restore-as');
+    if (!name) return;
+    const bad = checkName(name);
+    if (bad) return inform('Could not restore', [bad], 'error');
+    await bring(t, childHref(parentHref(t.href), name, false));
+  };
+  const rows = items.map((t) => {
+    const rel = decodeURIComponent(t.href.startsWith(base) ? t.href.slice(base.length) : t.href);
+    return h('li', { class: 'kd-version-row', 'data-trash': t.href },
+      h('div', { class: 'kd-version-main' },
+        h('span', { class: 'kd-name' }, displayName(rel)),
+        h('span', { class: 'kd-version-meta' }, `${humanSize(t.size)} \u00b7 deleted ${localTime(Date.parse(t.deletedAt))}`)),
+      canWrite ? h('div', { class: 'kd-version-actions' },
+        button('Restore', 'history', () => void bring(t), { class: 'kd-small', 'data-restore': 'here' }),
+        button('Restore as\u2026', null, () => void elsewhere(t), { class: 'kd-small', 'data-restore': 'as' })) : null);
+  });
+  const body = items.length ? [h('ul', { class: 'kd-versions' }, ...rows)] : [h('p', {}, 'Nothing deleted in this folder can be brought back.')];
+  await choose(`Deleted from ${base === document.querySelector<HTMLMetaElement>('meta[name="keepdav-base"]')?.content ? 'All files' : displayName(decodeURIComponent(base))}`, body, [{ label: 'Close', value: undefined, primary: true }], undefined, 'trash');
+}
+
+/** The line shown for a locked entry: owner and expiry. */
+export function lockSummary(e: Entry): string {
+  const l = e.locks[0];
+  if (!l) return '';
+  return `Locked by ${displayName(l.owner)}${Number.isFinite(l.expiresMs) ? ` until ${localTime(l.expiresMs)}` : ''}`;
+}

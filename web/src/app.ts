@@ -1,0 +1,345 @@
+/**
+ * keepdav's page for a collection. The server sends a plain index (a table of <a href> links,
+ * which simple clients and browsers without script use) with this module; the module replaces it
+ * with the page: breadcrumbs, a sortable, filterable list rendered virtually, uploads, versions,
+ * trash, conflicts. It uses only the WebDAV and version/trash HTTP API every client uses.
+ */
+import { h, icon, button, clear, setSpriteUrl } from './dom.js';
+import { displayName, humanSize, localTime, fullTime, iconFor } from './format.js';
+import { propfind, whoami, type Entry, type Whoami } from './dav.js';
+import { ListView } from './listView.js';
+import { Uploads, EMPTY_FOLDER, type PickedFile } from './uploads.js';
+import { newFolder, rename, remove, moveInto, moveAsk, showVersions, showTrash, lockSummary, explain, type ActionHost } from './actions.js';
+
+type SortKey = 'name' | 'size' | 'modified';
+
+const root = document.documentElement;
+root.classList.add('kd-js');
+const uiPrefix = document.querySelector<HTMLMetaElement>('meta[name="keepdav-ui"]')?.content ?? '/.keepdav-ui/';
+const base = document.querySelector<HTMLMetaElement>('meta[name="keepdav-base"]')?.content ?? '/';
+setSpriteUrl(`${uiPrefix}icons.svg`);
+
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+const state = {
+  dir: location.pathname.endsWith('/') ? location.pathname : `${location.pathname}/`,
+  entries: [] as Entry[],
+  shown: [] as Entry[],
+  sort: 'name' as SortKey,
+  descending: false,
+  filter: '',
+  who: { user: null, canWrite: false } as Whoami,
+  busy: new Set<string>(),
+  loading: 0,
+};
+
+const crumbs = h('nav', { class: 'kd-crumbs', 'aria-label': 'Folders' });
+const userBadge = h('div', { class: 'kd-user' });
+const filesInput = h('input', { type: 'file', multiple: true, class: 'kd-hidden-input', 'data-upload': 'files', tabindex: '-1' });
+const folderInput = h('input', { type: 'file', multiple: true, webkitdirectory: true, class: 'kd-hidden-input', 'data-upload': 'folder', tabindex: '-1' });
+const filterInput = h('input', { type: 'search', class: 'kd-input', placeholder: 'Filter this folder', 'aria-label': 'Filter by name', autocomplete: 'off', spellcheck: 'false' });
+const writeTools = h('div', { class: 'kd-write-tools' },
+  h('label', { class: 'kd-btn kd-primary', title: 'Upload files' }, icon('upload'), h('span', { class: 'kd-label' }, 'Upload'), filesInput),
+  h('label', { class: 'kd-btn', title: 'Upload a folder' }, icon('folder-up'), h('span', { class: 'kd-label' }, 'Folder'), folderInput),
+  button('New folder', 'folder-plus', () => void newFolder(host), { 'data-action': 'new-folder', title: 'New folder' }));
+const trashButton = button('Trash', 'trash', () => void showTrash(host), { 'data-action': 'trash', title: 'Deleted files in this folder' });
+const headCells: Record<SortKey, HTMLButtonElement> = {
+  name: button('Name', null, () => sortBy('name'), { class: 'kd-sort', 'data-sort': 'name' }),
+  size: button('Size', null, () => sortBy('size'), { class: 'kd-sort', 'data-sort': 'size' }),
+  modified: button('Modified', null, () => sortBy('modified'), { class: 'kd-sort', 'data-sort': 'modified' }),
+};
+const rows = h('div', { class: 'kd-rows', role: 'list', 'aria-label': 'Files and folders' });
+const empty = h('div', { class: 'kd-empty', hidden: true });
+const footer = h('footer', { class: 'kd-foot' });
+const dropHint = h('div', { class: 'kd-drop-hint', hidden: true }, icon('upload', 'kd-big'), h('p', {}, 'Drop to upload here'));
+
+const app = h('div', { class: 'kd-app' },
+  h('header', { class: 'kd-top' },
+    h('a', { class: 'kd-brand', href: base, 'data-nav': base }, icon('logo'), h('span', {}, 'keepdav')),
+    crumbs, userBadge),
+  h('div', { class: 'kd-toolbar' }, writeTools, trashButton,
+    h('div', { class: 'kd-filter' }, icon('search'), filterInput)),
+  h('main', { class: 'kd-list' },
+    h('div', { class: 'kd-list-head', role: 'presentation' }, h('span', { class: 'kd-col-icon' }), headCells.name, headCells.size, headCells.modified, h('span', { class: 'kd-col-menu' })),
+    rows, empty),
+  footer, dropHint);
+document.body.prepend(app);
+
+const host: ActionHost = {
+  dirHref: () => state.dir,
+  reload: () => load(),
+  busy: (href) => {
+    state.busy.add(href);
+    list.refresh();
+  },
+};
+const uploads = new Uploads(() => scheduleReload());
+const rowHeight = () => (matchMedia('(max-width: 640px)').matches ? 60 : 48);
+const list = new ListView(rows, rowHeight, renderRow);
+
+let reloadTimer = 0;
+function scheduleReload(): void {
+  clearTimeout(reloadTimer);
+  reloadTimer = window.setTimeout(() => void load(), 250);
+}
+
+async function load(): Promise<void> {
+  const ticket = ++state.loading;
+  const dir = state.dir;
+  app.classList.add('kd-loading');
+  try {
+    const [listing, who] = await Promise.all([propfind(dir, '1'), whoami(`${base}.keepdav-ui/`, dir)]);
+    if (ticket !== state.loading) return;
+    state.entries = listing.members;
+    state.who = who;
+    state.busy.clear();
+    document.title = `${dir === base ? 'keepdav' : displayName(nameOf(dir))} \u2014 keepdav`;
+    renderChrome();
+    applyView();
+  } catch (err) {
+    if (ticket === state.loading) await explain('open this folder', err);
+  } finally {
+    if (ticket === state.loading) app.classList.remove('kd-loading');
+  }
+}
+
+function nameOf(href: string): string {
+  const t = href.endsWith('/') ? href.slice(0, -1) : href;
+  try {
+    return decodeURIComponent(t.slice(t.lastIndexOf('/') + 1));
+  } catch {
+    return t.slice(t.lastIndexOf('/') + 1);
+  }
+}
+
+function navigate(href: string, push = true): void {
+  if (push) history.pushState(null, '', href);
+  state.dir = href;
+  state.filter = '';
+  filterInput.value = '';
+  window.scrollTo(0, 0);
+  void load();
+}
+
+window.addEventListener('popstate', () => navigate(location.pathname, false));
+
+function renderChrome(): void {
+  root.classList.toggle('kd-can-write', state.who.canWrite);
+  writeTools.hidden = !state.who.canWrite;
+  clear(userBadge);
+  if (state.who.user !== null) userBadge.append(icon('user'), h('span', { class: 'kd-user-name' }, displayName(state.who.user)));
+  if (!state.who.canWrite) userBadge.append(h('span', { class: 'kd-badge', 'data-readonly': '' }, 'read-only'));
+  clear(crumbs);
+  const parts = state.dir.slice(base.length).split('/').filter(Boolean);
+  let href = base;
+  const trail: HTMLElement[] = [crumb('All files', base, parts.length === 0)];
+  parts.forEach((p, i) => {
+    href = `${href}${p}/`;
+    trail.push(crumb(nameOf(href), href, i === parts.length - 1));
+  });
+  trail.forEach((c, i) => {
+    if (i > 0) crumbs.append(icon('chevron-right', 'kd-sep'));
+    crumbs.append(c);
+  });
+}
+
+function crumb(label: string, href: string, current: boolean): HTMLElement {
+  const a = h('a', { href, class: 'kd-crumb', 'data-nav': href, 'aria-current': current ? 'page' : undefined }, displayName(label));
+  dropTarget(a, href);
+  return a;
+}
+
+function sortBy(key: SortKey): void {
+  state.descending = state.sort === key ? !state.descending : key !== 'name';
+  state.sort = key;
+  applyView();
+}
+
+function compare(a: Entry, b: Entry): number {
+  if (a.isCollection !== b.isCollection) return a.isCollection ? -1 : 1;
+  let r = 0;
+  if (state.sort === 'size') r = a.size - b.size;
+  else if (state.sort === 'modified') r = a.mtimeMs - b.mtimeMs;
+  if (r === 0) r = collator.compare(a.name, b.name);
+  return state.descending ? -r : r;
+}
+
+function applyView(): void {
+  const needle = state.filter.trim().toLocaleLowerCase();
+  state.shown = (needle ? state.entries.filter((e) => e.name.toLocaleLowerCase().includes(needle)) : [...state.entries]).sort(compare);
+  for (const [key, cell] of Object.entries(headCells)) {
+    const active = key === state.sort;
+    cell.classList.toggle('kd-active', active);
+    cell.setAttribute('aria-sort', active ? (state.descending ? 'descending' : 'ascending') : 'none');
+    cell.dataset.dir = active ? (state.descending ? 'desc' : 'asc') : '';
+  }
+  list.setItems(state.shown);
+  empty.hidden = state.shown.length > 0;
+  clear(empty);
+  if (state.entries.length === 0) {
+    empty.append(icon('folder', 'kd-big'), h('p', {}, 'This folder is empty.'));
+    if (state.who.canWrite) empty.append(h('p', { class: 'kd-hint' }, 'Drop files or folders here, or use Upload.'));
+  } else if (state.shown.length === 0) {
+    empty.append(icon('search', 'kd-big'), h('p', {}, 'Nothing here matches \u201c', displayName(state.filter), '\u201d.'));
+  }
+  const folders = state.entries.filter((e) => e.isCollection).length;
+  const files = state.entries.length - folders;
+  const bytes = state.entries.reduce((n, e) => n + Math.max(e.size, 0), 0);
+  clear(footer);
+  footer.append(`${folders} folder${folders === 1 ? '' : 's'}, ${files} file${files === 1 ? '' : 's'} \u00b7 ${humanSize(bytes)}${state.shown.length !== state.entries.length ? ` \u00b7 ${state.shown.length} shown` : ''}`);
+}
+
+function renderRow(e: Entry): HTMLElement {
+  const name = displayName(e.name);
+  const link = h('a', { class: 'kd-name', href: e.href, 'data-focus-key': e.href, title: name, draggable: 'false' }, h('bdi', {}, name));
+  if (e.isCollection) link.dataset.nav = e.href;
+  const lock = e.locks.length ? h('span', { class: 'kd-lock', title: lockSummary(e), 'data-lock': lockSummary(e) }, icon('lock'), h('span', { class: 'kd-lock-text' }, lockSummary(e))) : null;
+  const size = e.isCollection ? '' : humanSize(e.size);
+  const when = localTime(e.mtimeMs);
+  const row = h('div', { class: `kd-row${e.isCollection ? ' kd-dir' : ''}${state.busy.has(e.href) ? ' kd-busy' : ''}`, role: 'listitem', 'data-href': e.href, 'data-name': e.name },
+    h('span', { class: 'kd-col-icon' }, icon(iconFor(e.name, e.isCollection), `kd-type-${iconFor(e.name, e.isCollection)}`)),
+    h('span', { class: 'kd-col-name' }, link, lock, h('span', { class: 'kd-sub' }, [size, when].filter(Boolean).join(' \u00b7 '))),
+    h('span', { class: 'kd-col-size' }, size),
+    h('span', { class: 'kd-col-modified', title: fullTime(e.mtimeMs) }, when),
+    h('span', { class: 'kd-col-menu' }, button('', 'more', (ev) => openMenu(e, ev.currentTarget as HTMLElement), { class: 'kd-ghost kd-more', 'aria-label': `Actions for ${name}`, title: 'Actions', 'data-menu': e.name })));
+  if (state.who.canWrite) {
+    row.draggable = true;
+    row.addEventListener('dragstart', (ev) => {
+      ev.dataTransfer?.setData('application/x-keepdav-href', e.href);
+      ev.dataTransfer?.setData('text/uri-list', new URL(e.href, location.href).href);
+      if (ev.dataTransfer) ev.dataTransfer.effectAllowed = 'move';
+    });
+  }
+  if (e.isCollection) dropTarget(row, e.href);
+  return row;
+}
+
+let menu: HTMLElement | null = null;
+function closeMenu(): void {
+  menu?.remove();
+  menu = null;
+}
+document.addEventListener('click', (ev) => {
+  if (menu && !menu.contains(ev.target as Node)) closeMenu();
+}, true);
+document.addEventListener('keydown', (ev) => {
+  if (ev.key === 'Escape') closeMenu();
+});
+
+function openMenu(e: Entry, anchor: HTMLElement): void {
+  closeMenu();
+  const item = (label: string, iconName: string, run: () => void, action: string) => button(label, iconName, () => {
+    closeMenu();
+    run();
+  }, { class: 'kd-menu-item', role: 'menuitem', 'data-action': action });
+  const write = state.who.canWrite;
+  menu = h('div', { class: 'kd-menu', role: 'menu', 'aria-label': `Actions for ${displayName(e.name)}` },
+    e.isCollection ? item('Open', 'folder', () => navigate(e.href), 'open') : h('a', { class: 'kd-menu-item', role: 'menuitem', href: e.href, download: e.name, 'data-action': 'download' }, icon('download'), h('span', { class: 'kd-label' }, 'Download')),
+    e.isCollection ? null : item('Versions', 'history', () => void showVersions(host, e), 'versions'),
+    write ? item('Rename', 'edit', () => void rename(host, e), 'rename') : null,
+    write ? item('Move to\u2026', 'folder-up', () => void moveAsk(host, e, base), 'move') : null,
+    write ? item('Delete', 'trash', () => void remove(host, e), 'delete') : null);
+  document.body.appendChild(menu);
+  const r = anchor.getBoundingClientRect();
+  const m = menu.getBoundingClientRect();
+  menu.style.top = `${Math.min(r.bottom + 4, window.innerHeight - m.height - 8) + window.scrollY}px`;
+  menu.style.left = `${Math.max(8, r.right - m.width) + window.scrollX}px`;
+  (menu.querySelector('.kd-menu-item') as HTMLElement | null)?.focus();
+}
+
+/** Folders and breadcrumbs accept dragged entries (MOVE) and dropped files (upload into them). */
+function dropTarget(el: HTMLElement, folderHref: string): void {
+  el.addEventListener('dragover', (ev) => {
+    if (!state.who.canWrite) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    el.classList.add('kd-drop');
+    dropHint.hidden = true;
+  });
+  el.addEventListener('dragleave', () => el.classList.remove('kd-drop'));
+  el.addEventListener('drop', (ev) => {
+    el.classList.remove('kd-drop');
+    if (!state.who.canWrite || !ev.dataTransfer) return;
+    ev.preventDefault();
+    ev.stopPropagation();
+    dropHint.hidden = true;
+    const dragged = ev.dataTransfer.getData('application/x-keepdav-href');
+    if (dragged) {
+      const entry = state.entries.find((x) => x.href === dragged);
+      if (entry && entry.href !== folderHref) void moveInto(host, entry, folderHref);
+      return;
+    }
+    void droppedFiles(ev.dataTransfer).then((files) => uploads.add(files, folderHref));
+  });
+}
+
+/** The files of a drop, with whole folders walked (File System entries, also in Chromium and Firefox). */
+async function droppedFiles(dt: DataTransfer): Promise<PickedFile[]> {
+  const entries = Array.from(dt.items ?? []).map((i) => (i.kind === 'file' && 'webkitGetAsEntry' in i ? i.webkitGetAsEntry() : null));
+  if (entries.length === 0 || entries.some((e) => e === null)) return Array.from(dt.files).map((file) => ({ file, dirs: [] }));
+  const out: PickedFile[] = [];
+  const walk = async (entry: FileSystemEntry, dirs: string[]): Promise<void> => {
+    if (entry.isFile) {
+      const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+      out.push({ file, dirs });
+      return;
+    }
+    const reader = (entry as FileSystemDirectoryEntry).createReader();
+    const children: FileSystemEntry[] = [];
+    for (;;) {
+      const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+      if (batch.length === 0) break;
+      children.push(...batch);
+    }
+    if (children.length === 0) out.push({ file: new File([], EMPTY_FOLDER), dirs: [...dirs, entry.name] });
+    for (const c of children) await walk(c, [...dirs, entry.name]);
+  };
+  for (const e of entries) await walk(e!, []);
+  return out;
+}
+
+function pickedFiles(input: HTMLInputElement): PickedFile[] {
+  return Array.from(input.files ?? []).map((file) => {
+    const rel = (file as File & { webkitRelativePath?: string }).webkitRelativePath ?? '';
+    return { file, dirs: rel ? rel.split('/').slice(0, -1) : [] };
+  });
+}
+
+filesInput.addEventListener('change', () => {
+  uploads.add(pickedFiles(filesInput), state.dir);
+  filesInput.value = '';
+});
+folderInput.addEventListener('change', () => {
+  uploads.add(pickedFiles(folderInput), state.dir);
+  folderInput.value = '';
+});
+filterInput.addEventListener('input', () => {
+  state.filter = filterInput.value;
+  window.scrollTo(0, 0);
+  applyView();
+});
+
+// Drops anywhere else on the page upload into the folder shown.
+document.addEventListener('dragover', (ev) => {
+  if (!state.who.canWrite || !ev.dataTransfer?.types.includes('Files')) return;
+  ev.preventDefault();
+  dropHint.hidden = false;
+});
+document.addEventListener('dragleave', (ev) => {
+  if (ev.relatedTarget === null) dropHint.hidden = true;
+});
+document.addEventListener('drop', (ev) => {
+  dropHint.hidden = true;
+  if (!state.who.canWrite || !ev.dataTransfer || ev.dataTransfer.getData('application/x-keepdav-href')) return;
+  ev.preventDefault();
+  void droppedFiles(ev.dataTransfer).then((files) => uploads.add(files, state.dir));
+});
+
+// Folder links and breadcrumbs navigate without reloading the page (the listing is one PROPFIND).
+document.addEventListener('click', (ev) => {
+  const a = (ev.target as Element).closest?.('a[data-nav]') as HTMLAnchorElement | null;
+  if (!a || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
+  ev.preventDefault();
+  navigate(a.dataset.nav!);
+});
+
+void load();

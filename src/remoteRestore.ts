@@ -28,7 +28,7 @@ export async function restoreThroughServer(serverUrl: string, path: DavPath, id:
   }
   const text = await res.text();
   if (res.status === 201 || res.status === 204) {
-    return { ok: true, message: `restored ${path} to version ${id} through the running server at ${serverUrl}; new ETag ${res.headers.get('etag') ?? '(none)'}` };
+    return { ok: true, message: `restored ${path} to version ${id}${to === path ? '' : ` at ${to}`} through the running server at ${serverUrl}; new ETag ${res.headers.get('etag') ?? '(none)'}` };
   }
   let detail = text.trim().slice(0, 300);
   try {

@@ -35,11 +35,17 @@ function fromFlags(args: string[]): Map<string, Given> {
   return given;
 }
 
+/**
+ * KEEPDAV_ variables that are not options: credentials the CLI's restore sends to a running server,
+ * and the test-only crash injection (src/faults/crashPoint.ts) with its trial knobs.
+ */
+const OTHER_VARIABLES = new Set(['KEEPDAV_USER', 'KEEPDAV_PASSWORD', 'KEEPDAV_CRASH_AT', 'KEEPDAV_CRASH_SEED', 'KEEPDAV_CRASH_TRIALS', 'KEEPDAV_TEST_LOG']);
+
 function fromEnvironment(env: NodeJS.ProcessEnv): Map<string, Given> {
   const byVariable = new Map(SERVE_OPTIONS.map((row) => [environmentName(row.name), row]));
   const given = new Map<string, Given>();
   for (const [variable, value] of Object.entries(env)) {
-    if (!variable.startsWith('KEEPDAV_') || value === undefined) continue;
+    if (!variable.startsWith('KEEPDAV_') || value === undefined || OTHER_VARIABLES.has(variable)) continue;
     const row = byVariable.get(variable);
     if (!row) throw new ConfigError(`unknown environment variable ${variable} (each option --NAME is KEEPDAV_NAME, e.g. KEEPDAV_PORT)`);
     given.set(row.name, { value, source: variable });

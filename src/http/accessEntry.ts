@@ -38,9 +38,9 @@ export function requestIdOf(req: IncomingMessage): string {
  * The client's address: the request's own `clientAddress` when the edge computed one (behind a
  * trusted reverse proxy it is the forwarded address), else the socket's peer.
  */
-export function clientAddressOf(req: IncomingMessage, request: DavRequest | undefined): string {
+export function clientAddressOf(peer: string, request: DavRequest | undefined): string {
   const forwarded = (request as { clientAddress?: unknown } | undefined)?.clientAddress;
-  return typeof forwarded === 'string' ? forwarded : (req.socket.remoteAddress ?? '');
+  return typeof forwarded === 'string' ? forwarded : peer;
 }
 
 /** The authenticated user name a request carries, when authentication set one. */
@@ -55,9 +55,10 @@ export function userOf(request: DavRequest | undefined): string | undefined {
 const counted = new WeakMap<Socket, { read: number; written: number }>();
 
 /** Bytes read and written on the request's connection since the previous answer on it ended. */
-export function bytesOfExchange(socket: Socket): { bytesIn: number; bytesOut: number } {
+export function bytesOfExchange(socket: Socket | null | undefined): { bytesIn: number; bytesOut: number } {
+  if (!socket) return { bytesIn: 0, bytesOut: 0 };
   const before = counted.get(socket) ?? { read: 0, written: 0 };
-  const now = { read: socket.bytesRead, written: socket.bytesWritten };
+  const now = { read: socket.bytesRead ?? 0, written: socket.bytesWritten ?? 0 };
   counted.set(socket, now);
   return { bytesIn: Math.max(0, now.read - before.read), bytesOut: Math.max(0, now.written - before.written) };
 }

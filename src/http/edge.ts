@@ -42,13 +42,16 @@ export function createRequestListener(
   return (req, res) => {
     const started = process.hrtime.bigint();
     const reqId = requestIdOf(req);
+    // Taken now: node detaches the socket from the request once the answer is done.
+    const socket = req.socket;
+    const peer = socket?.remoteAddress ?? '';
     let outcome: Outcome | undefined;
     for (const observer of observers) observer.requestStarted();
     res.once('close', () => {
-      const { bytesIn, bytesOut } = bytesOfExchange(req.socket);
+      const { bytesIn, bytesOut } = bytesOfExchange(socket);
       const entry: AccessEntry = {
         reqId,
-        client: clientAddressOf(req, outcome?.request),
+        client: clientAddressOf(peer, outcome?.request),
         user: userOf(outcome?.request),
         method: req.method ?? '',
         path: (req.url ?? '').slice(0, 1024),
@@ -60,7 +63,13 @@ export function createRequestListener(
         code: outcome?.code,
         aborted: res.writableFinished ? undefined : true,
       };
-      for (const observer of observers) observer.requestFinished(entry);
+      for (const observer of observers) {
+        try {
+          observer.requestFinished(entry);
+        } catch (err) {
+          logger.error({ err, reqId }, 'recording a finished request failed');
+        }
+      }
     });
     void handle(req, handlers, services, logger, reqId)
       .then((result) => {

@@ -37,9 +37,10 @@ export function requestIdOf(req: IncomingMessage): string {
 const counted = new WeakMap<Socket, { read: number; written: number }>();
 
 /** Bytes read and written on the request's connection since the previous answer on it ended. */
-export function bytesOfExchange(socket: Socket): { bytesIn: number; bytesOut: number } {
+export function bytesOfExchange(socket: Socket | null | undefined): { bytesIn: number; bytesOut: number } {
+  if (!socket) return { bytesIn: 0, bytesOut: 0 };
   const before = counted.get(socket) ?? { read: 0, written: 0 };
-  const now = { read: socket.bytesRead, written: socket.bytesWritten };
+  const now = { read: socket.bytesRead ?? 0, written: socket.bytesWritten ?? 0 };
   counted.set(socket, now);
   return { bytesIn: Math.max(0, now.read - before.read), bytesOut: Math.max(0, now.written - before.written) };
 }

@@ -46,14 +46,17 @@ export function createRequestListener(
   return (req, res) => {
     const started = process.hrtime.bigint();
     const reqId = requestIdOf(req);
+    // Taken now: node detaches the socket from the request once the answer is done.
+    const socket = req.socket;
+    const peer = socket?.remoteAddress ?? '';
     let outcome: Outcome | undefined;
     for (const observer of observers) observer.requestStarted();
     res.once('close', () => {
-      const { bytesIn, bytesOut } = bytesOfExchange(req.socket);
+      const { bytesIn, bytesOut } = bytesOfExchange(socket);
       const entry: AccessEntry = {
         reqId,
-        // Proxy-aware (--trust-proxy) even when the request never became a DavRequest.
-        client: outcome?.request?.clientAddress ?? clientOf(req, edge).address,
+        // Proxy-aware (--trust-proxy) once the request was adapted; the socket's peer before that.
+        client: outcome?.request?.clientAddress ?? peer,
         user: outcome?.request?.user ?? undefined,
         method: req.method ?? '',
         path: (req.url ?? '').slice(0, 1024),
@@ -65,7 +68,13 @@ export function createRequestListener(
         code: outcome?.code,
         aborted: res.writableFinished ? undefined : true,
       };
-      for (const observer of observers) observer.requestFinished(entry);
+      for (const observer of observers) {
+        try {
+          observer.requestFinished(entry);
+        } catch (err) {
+          logger.error({ err, reqId }, 'recording a finished request failed');
+        }
+      }
     });
     void handle(req, handlers, services, logger, reqId, edge)
       .then((result) => {

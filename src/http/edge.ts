@@ -7,7 +7,7 @@ import { Readable, pipeline } from 'node:stream';
 import type { DavRequest, DavResponse, MethodHandler, Services } from '../methods/context';
 import type { Logger } from '../logging/logger';
 import { requestIdOf, bytesOfExchange, type AccessEntry } from './accessEntry';
-import { adaptRequest, clientOf, edgeSettingsOf, type EdgeSettings } from './requestAdapter';
+import { adaptRequest, edgeSettingsOf, type EdgeSettings } from './requestAdapter';
 import { toDavError } from './errorMapping';
 import { renderDavError, INTERNAL_ERROR } from './errorResponse';
 import { prefersProblemJson } from '../headers/accept';

@@ -335,7 +335,10 @@ export class RetentionStore {
 
   /** Records bytes found in the retention directory without a row (a scrub's re-index) as a listed version. */
   adopt(version: RetainedVersion, storage: string): void {
-    this.insert.run({ id: version.id, path: version.path, retained_at: version.retainedAtMs, size: version.size, etag: version.etag, mtime_ms: version.mtimeMs, reason: version.reason, storage });
+    this.insert.run({
+      id: version.id, path: version.path, retained_at: version.retainedAtMs, size: version.size, etag: version.etag, mtime_ms: version.mtimeMs,
+      reason: version.reason, storage, pending_reason: null, source_ino: null, pending_kind: null, intent_id: null,
+    });
     this.totalBytes += version.size;
   }
 

@@ -93,12 +93,13 @@ describe('the client address recognises one client behind the proxy (stale-delet
 
 it('the access log names the forwarded client only when the peer is trusted', async () => {
   const base = await mkdtemp(join(tmpdir(), 'keepdav-trust-log-'));
-  await mkdir(join(base, 'root'));
   const lines: string[] = [];
   const servers = [];
   try {
     for (const trustProxy of [['127.0.0.1'], []]) {
-      const server = await startServer(resolveConfig({ root: join(base, 'root'), stateDir: join(base, `state-${trustProxy.length}`), port: 0, accessLog: true, trustProxy }), (l: string) => lines.push(l));
+      // One root per server: a root belongs to one state (a second state beside it is refused).
+      await mkdir(join(base, `root-${trustProxy.length}`));
+      const server = await startServer(resolveConfig({ root: join(base, `root-${trustProxy.length}`), stateDir: join(base, `state-${trustProxy.length}`), port: 0, accessLog: true, trustProxy }), (l: string) => lines.push(l));
       servers.push(server);
       await send(server.port, undefined, 'GET', '/', { headers: { 'X-Forwarded-For': '192.0.2.44' } });
     }

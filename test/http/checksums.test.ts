@@ -87,7 +87,7 @@ describe('OC-Checksum sent by the client', () => {
     expect(res.text).toContain(sha1('corrupted in transit'));
     expect(await readFile(join(t.root, 'keep.txt'), 'utf8')).toBe('good');
     expect(hdr(await t.request('HEAD', '/keep.txt'), 'etag')).toBe(etag);
-    expect((await readdir(t.root)).filter((n) => n.startsWith('.keepdav-'))).toEqual([]);
+    expect((await readdir(t.root)).filter((n) => n.startsWith('.keepdav-tmp'))).toEqual([]);
   });
 
   it('a mismatch on a new file creates nothing', async () => {

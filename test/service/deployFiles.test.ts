@@ -76,7 +76,12 @@ describe('Dockerfile', () => {
     const write = process.stderr.write;
     process.stderr.write = ((chunk: string) => errors.push(String(chunk)) > 0) as typeof process.stderr.write;
     try {
+      // Listening on 0.0.0.0, the image refuses to serve until it is given users or an explicit
+      // anonymous level (README, "Running it as a service": KEEPDAV_USERS or KEEPDAV_ANONYMOUS).
       expect(await main(args)).toBe(2);
+      expect(errors.join('')).toMatch(/refusing to serve 0\.0\.0\.0 to anyone without a login/);
+      errors.length = 0;
+      expect(await main([...args, '--anonymous', 'read'])).toBe(2);
     } finally {
       process.stderr.write = write;
     }

@@ -57,7 +57,7 @@ function expectOneLine(stderr: string, pattern: RegExp): void {
 
 describe('start-up refusals', () => {
   it.each([
-    [['--host', 'no-such-host.invalid'], /--host no-such-host\.invalid: the name cannot be resolved/],
+    [['--host', 'no-such-host.invalid', '--anonymous', 'write'], /--host no-such-host\.invalid: the name cannot be resolved/],
     [['--state', join('STATE_UNDER_FILE', 'state')], /--state .*a-file.*: cannot create the state directory \(ENOTDIR\)/],
     [['--retain-bytes', '10 bananas'], /--retain-bytes needs a size/],
     [['--idle-timeout', 'soon'], /--idle-timeout needs a duration/],

@@ -155,9 +155,9 @@ async function serve(args: string[]): Promise<void> {
       const next = resolveConfig(loadServeSettings(args));
       server.reload(next);
       const later = changedSettings(config, next, ['tls', 'access', 'usersFile', 'anonymous', 'readOnly', 'authFailLimit']);
-      logger.info({ signal: 'SIGHUP', later }, `settings reloaded${later.length ? `; ${later.join(', ')} changed and take effect at the next start` : ''}`);
+      logger.info({ signal: 'SIGHUP', later }, `SIGHUP, settings reloaded${later.length ? `; ${later.join(', ')} changed and take effect at the next start` : ''}`);
     } catch (err) {
-      logger.error({ signal: 'SIGHUP' }, `reload failed, keeping the old settings: ${(err as Error).message}`);
+      logger.error({ signal: 'SIGHUP' }, `SIGHUP, reload failed, keeping the old settings: ${(err as Error).message}`);
     }
   });
   const stop = (signal: string) => {

@@ -179,7 +179,7 @@ describe('a state that belongs to its root', () => {
     expect(post.status).toBe(410);
     expect(await readFile(join(root, 'v.txt'), 'utf8')).toBe('new');
     expect((await s.request('GET', '/v.txt')).text).toBe('new');
-    expect(s.stderr()).toMatch(/410 version-content-missing/);
+    expect(s.stderr()).toMatch(/"status":410,"code":"version-content-missing"/);
     await s.stop();
   });
 });

@@ -86,7 +86,7 @@ it('a file sets the settings (paths next to it); a variable beats the file; a fl
 
 it.each([
   ['an unknown key', 'root: share\nlisten: 8080\n', /keepdav: .*bad\.yaml: unknown key "listen"/],
-  ['a bad value', 'root: share\nlock-timeout-max: forever\n', /keepdav: .*bad\.yaml: lock-timeout-max needs a number or "infinite", not "forever"/],
+  ['a bad value', 'root: share\nlock-timeout-max: forever\n', /keepdav: .*bad\.yaml: lock-timeout-max needs a duration such as 90s, 12h or 30d or "infinite", not "forever"/],
   ['a boolean that is not true/false', 'root: share\naccess-log: sometimes\n', /keepdav: .*bad\.yaml: access-log needs true or false/],
 ])('%s in the file is one clear message naming the key and the file, exit 2', async (_what, yaml, message) => {
   const file = join(base, 'bad.yaml');
@@ -101,5 +101,5 @@ it.each([
 it('a bad variable is named', async () => {
   const r = await keepdav(['serve', '--root', join(base, 'share'), '--port', '0'], { KEEPDAV_RETAIN_DAYS: 'a week' });
   expect(r.code).toBe(2);
-  expect(r.stderr).toMatch(/KEEPDAV_RETAIN_DAYS needs a number, not "a week"/);
+  expect(r.stderr).toMatch(/KEEPDAV_RETAIN_DAYS needs a duration such as 90s, 12h or 30d, not "a week"/);
 });

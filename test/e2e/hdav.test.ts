@@ -8,32 +8,20 @@
  * connection: between them hdav runs for seconds, past the server's keep-alive timeout, and a pooled
  * socket the server has just closed would be reused (ECONNRESET).
  */
-import { readFileSync, existsSync, mkdirSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '../support/testServer';
-import { cleanEnv, itWhenInstalled, programAvailable, removeDir, run, tempDir, type RunResult } from '../support/realClientKit';
-import { AWKWARD_FILES, writeAwkwardTree } from '../support/awkwardTree';
+import type { TestServer } from '../support/testServer';
+import { cleanEnv, itWhenInstalled, programAvailable, run, type RunResult } from '../support/realClientKit';
+import { AWKWARD_FILES, encodePath, endAwkwardSession, startAwkwardSession } from '../support/awkwardTree';
 
 const runsHere = itWhenInstalled('hdav', programAvailable('hdav'), 'apt-get install -y hdav');
-
-const encodePath = (rel: string) => rel.split('/').map(encodeURIComponent).join('/').replace(/'/g, '%27');
 
 describe('hdav', () => {
   let t: TestServer;
   let work: string;
   let local: string;
-
-  beforeAll(async () => {
-    t = await startTestServer();
-    work = tempDir('hdav');
-    local = join(work, 'local');
-    mkdirSync(local);
-    writeAwkwardTree(local);
-  });
-  afterAll(async () => {
-    await t?.close();
-    removeDir(work);
-  });
+  beforeAll(async () => ({ t, work, local } = await startAwkwardSession('hdav')));
+  afterAll(() => endAwkwardSession({ t, work }));
 
   const url = (rel: string) => `${t.url.replace(/\/$/, "")}/${encodePath(rel)}`;
   const hdav = (args: string[]): Promise<RunResult> => run('hdav', args, { timeoutMs: 30_000, env: cleanEnv({ HOME: work }) });

@@ -5,11 +5,11 @@
  * as `it&`), mv, put over an existing file, rm (lftp sends DELETE with Depth: 0), rmdir, and a mirror
  * back that must give the same bytes and modification times.
  */
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '../support/testServer';
-import { cleanEnv, fileDigests, fileMtimes, itWhenInstalled, programAvailable, removeDir, run, tempDir, type RunResult } from '../support/realClientKit';
-import { writeAwkwardTree } from '../support/awkwardTree';
+import type { TestServer } from '../support/testServer';
+import { cleanEnv, fileDigests, fileMtimes, itWhenInstalled, programAvailable, run, type RunResult } from '../support/realClientKit';
+import { endAwkwardSession, startAwkwardSession } from '../support/awkwardTree';
 
 const runsHere = itWhenInstalled('lftp', programAvailable('lftp'), 'apt-get install -y lftp');
 
@@ -20,18 +20,8 @@ describe('lftp', () => {
   let t: TestServer;
   let work: string;
   let local: string;
-
-  beforeAll(async () => {
-    t = await startTestServer();
-    work = tempDir('lftp');
-    local = join(work, 'local');
-    mkdirSync(local);
-    writeAwkwardTree(local);
-  });
-  afterAll(async () => {
-    await t?.close();
-    removeDir(work);
-  });
+  beforeAll(async () => ({ t, work, local } = await startAwkwardSession('lftp')));
+  afterAll(() => endAwkwardSession({ t, work }));
 
   function lftp(commands: string[]): Promise<RunResult> {
     const script = ['set cmd:fail-exit yes', 'set net:max-retries 1', 'set net:timeout 10', 'set xfer:clobber yes', `open ${t.url}`, ...commands].join('; ');

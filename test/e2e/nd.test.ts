@@ -5,32 +5,20 @@
  * back (bytes compared), DELETE. nd reads an XML answer only when it is labelled text/xml, as its own
  * requests are: keepdav answers XML in the media type the request used.
  */
-import { mkdirSync, readFileSync, existsSync } from 'node:fs';
+import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '../support/testServer';
-import { cleanEnv, itWhenInstalled, programAvailable, removeDir, run, tempDir, type RunResult } from '../support/realClientKit';
-import { AWKWARD_FILES, writeAwkwardTree } from '../support/awkwardTree';
+import type { TestServer } from '../support/testServer';
+import { cleanEnv, itWhenInstalled, programAvailable, run, type RunResult } from '../support/realClientKit';
+import { AWKWARD_FILES, encodePath, endAwkwardSession, startAwkwardSession } from '../support/awkwardTree';
 
 const runsHere = itWhenInstalled('nd', programAvailable('nd'), 'apt-get install -y nd');
-
-const encodePath = (rel: string) => rel.split('/').map(encodeURIComponent).join('/').replace(/'/g, '%27');
 
 describe('nd', () => {
   let t: TestServer;
   let work: string;
   let local: string;
-
-  beforeAll(async () => {
-    t = await startTestServer();
-    work = tempDir('nd');
-    local = join(work, 'local');
-    mkdirSync(local);
-    writeAwkwardTree(local);
-  });
-  afterAll(async () => {
-    await t?.close();
-    removeDir(work);
-  });
+  beforeAll(async () => ({ t, work, local } = await startAwkwardSession('nd')));
+  afterAll(() => endAwkwardSession({ t, work }));
 
   const url = (rel: string) => `${t.url.replace(/\/$/, "")}/${encodePath(rel)}`;
   /** nd 0.8.2 frees the USER string it took from getenv() after a LOCK (free(): invalid pointer): run it without USER (owner "unknown"). */

@@ -4,7 +4,8 @@
  */
 import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pseudoRandomBytes } from './realClientKit';
+import { pseudoRandomBytes, removeDir, tempDir } from './realClientKit';
+import { startTestServer, type TestServer } from './testServer';
 
 export const AWKWARD_BASE_MTIME = 1_600_000_000; // 2020-09-13
 
@@ -37,4 +38,30 @@ export function writeAwkwardTree(root: string, files: readonly string[] = AWKWAR
     utimesSync(abs, AWKWARD_BASE_MTIME + i * 3601, AWKWARD_BASE_MTIME + i * 3601);
   });
   return [...files];
+}
+
+/** A real client's session: a server over a fresh root, a work folder, and the tree in work/local. */
+export interface AwkwardSession {
+  t: TestServer;
+  work: string;
+  local: string;
+}
+
+export async function startAwkwardSession(name: string): Promise<AwkwardSession> {
+  const t = await startTestServer();
+  const work = tempDir(name);
+  const local = join(work, 'local');
+  mkdirSync(local);
+  writeAwkwardTree(local);
+  return { t, work, local };
+}
+
+export async function endAwkwardSession(session: Partial<AwkwardSession>): Promise<void> {
+  await session.t?.close();
+  removeDir(session.work);
+}
+
+/** A relative path's segments percent-encoded, the apostrophe too (some clients' parsers stop at it). */
+export function encodePath(rel: string): string {
+  return rel.split('/').map(encodeURIComponent).join('/').replace(/'/g, '%27');
 }

@@ -83,6 +83,8 @@ export interface ServerConfig {
   log: LogSettings;
   /** The admin listener (metrics, health, maintenance tasks) as "ADDR:PORT", loopback only; null: off. */
   adminListen: string | null;
+  /** htpasswd file of who may read metrics and run tasks on the admin listener; null: no login (loopback only). */
+  adminUsersFile: string | null;
 }
 
 export interface TlsFiles {
@@ -125,6 +127,7 @@ export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   retention: { maxVersionsPerPath: 10, maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 10 * 1024 ** 3, minFree: DEFAULT_RESERVE },
   log: { format: 'json', level: 'info', file: null },
   adminListen: null,
+  adminUsersFile: null,
 };
 
 export type ConfigInput = Partial<Omit<ServerConfig, 'lockTimeout' | 'retention' | 'access' | 'log'>> & {
@@ -176,7 +179,7 @@ export function resolveConfig(input: ConfigInput): ServerConfig {
   if (!(LOG_LEVELS as readonly string[]).includes(config.log.level)) throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not "${config.log.level}"`);
   if (config.log.file !== null) config.log.file = resolve(config.log.file);
   if (config.adminListen !== null) {
-    const parsed = parseListenAddress(config.adminListen);
+    const parsed = parseListenAddress(config.adminListen, config.adminUsersFile !== null);
     if (typeof parsed === 'string') throw new ConfigError(`--admin-listen ${config.adminListen}: ${parsed}`);
   }
   return config;

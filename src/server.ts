@@ -170,16 +170,17 @@ export async function startServer(
   const { services, db, ownership } = await openServices(config, { recover: true, own: true, clock: options.clock, log: logLine });
   const weak = services.access.weakHashWarning();
   if (weak) log.warn(weak);
+  let extras: ServiceExtras;
   try {
     // Temporaries a crash left in the served tree go before anyone can be served (never reachable by URL, but they take space).
     const swept = await sweepStaleTemporaries(services.store.root, EVERY_TEMPORARY);
     if (swept > 0) log.info({ removed: swept }, `removed ${swept} temporary file(s) left by an interrupted upload or copy`);
+    extras = startServices(services, db, log);
   } catch (err) {
     db.close();
     ownership?.release();
     throw err;
   }
-  const extras = startServices(services, db, log);
   const serverOptions = {
     // Slow clients cannot pin a connection while sending headers; bodies may take as long as
     // they keep moving (the idle timeout below), so multi-GiB uploads still succeed.

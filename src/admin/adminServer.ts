@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logging/logger';
 import type { ServerMetrics } from './metrics';
 import type { Readiness } from './readiness';
+import type { AdminUsers } from '../auth/adminUsers';
 import { TASK_NAMES, TaskConflictError, type TaskName, type TaskRunner } from '../maintenance/taskRunner';
 
 /** A task request body is tiny; anything longer is refused. */
@@ -25,6 +26,8 @@ export interface AdminDeps {
   readiness: () => Promise<Readiness>;
   tasks: TaskRunner;
   logger: Logger;
+  /** Who may read /metrics and use /tasks (`--admin-users`); null: no login (the listener is on loopback). */
+  adminUsers: AdminUsers | null;
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -55,6 +58,11 @@ async function route(req: IncomingMessage, res: ServerResponse, deps: AdminDeps)
     if (method !== 'GET' && method !== 'HEAD') return only('GET, HEAD');
     const r = await deps.readiness();
     return json(res, r.ready ? 200 : 503, r.ready ? { status: 'ready', checks: r.checks } : { status: 'not ready', reason: r.reason, checks: r.checks });
+  }
+  // Liveness and readiness stay open (load balancers and container health checks ask them);
+  // metrics and tasks need an admin's login when --admin-users is set (RFC 7617).
+  if (deps.adminUsers && (await deps.adminUsers.admit(req.headers.authorization)) === null) {
+    return json(res, 401, { code: 'Unauthorized', message: 'sign in as one of the --admin-users' }, { 'WWW-Authenticate': 'Basic realm="keepdav admin", charset="UTF-8"' });
   }
   if (path === '/metrics') {
     if (method !== 'GET' && method !== 'HEAD') return only('GET, HEAD');

@@ -14,6 +14,8 @@ import { startAdminServer, type AdminServer } from './adminServer';
 import { parseListenAddress } from './listenAddress';
 import { recordAdminAddress, forgetAdminAddress } from './adminAddressFile';
 import { listenOrExplain } from '../http/listen';
+import { AdminUsers } from '../auth/adminUsers';
+import { ConfigError } from '../config';
 
 export interface ServiceExtras {
   readonly tasks: TaskRunner;
@@ -25,21 +27,31 @@ export interface ServiceExtras {
   close(): Promise<void>;
 }
 
+/** The admin users, or one clear ConfigError naming the option and the file. */
+function openAdminUsers(file: string): AdminUsers {
+  try {
+    return new AdminUsers(file);
+  } catch (err) {
+    throw new ConfigError(`--admin-users ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+}
+
 export function startServices(services: Services, db: StateDatabase, logger: Logger): ServiceExtras {
   const tasks = new TaskRunner(taskBodies(services));
   const { adminListen, stateDir } = services.config;
   // prom-client is loaded only when the admin listener is on.
   const metrics = adminListen === null ? null : (require('./metrics') as typeof import('./metrics')).createMetrics(services);
   let admin: AdminServer | null = null;
+  const adminUsers = services.config.adminUsersFile === null ? null : openAdminUsers(services.config.adminUsersFile);
   return {
     tasks,
     observers: metrics ? [metrics] : [],
     async listen() {
       if (adminListen === null || metrics === null) return null;
-      const address = parseListenAddress(adminListen);
+      const address = parseListenAddress(adminListen, adminUsers !== null);
       if (typeof address === 'string') throw new Error(address); // resolveConfig refused it already
       const readiness = createReadinessCheck(services, db);
-      admin = await startAdminServer({ metrics, readiness, tasks, logger }, (server) =>
+      admin = await startAdminServer({ metrics, readiness, tasks, logger, adminUsers }, (server) =>
         listenOrExplain(server, address.host, address.port, { host: '--admin-listen', port: '--admin-listen' }),
       );
       recordAdminAddress(stateDir, { url: admin.url, pid: process.pid });

@@ -13,10 +13,16 @@ import { taskBodies } from './treeTasks';
 /** How often the command asks the server how its task is doing, ms. */
 const POLL_MS = 250;
 
+/** Basic credentials for an admin listener with --admin-users, from KEEPDAV_USER / KEEPDAV_PASSWORD. */
+function adminAuthorization(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  if (env.KEEPDAV_USER === undefined) return {};
+  return { Authorization: 'Basic ' + Buffer.from(`${env.KEEPDAV_USER}:${env.KEEPDAV_PASSWORD ?? ''}`, 'utf8').toString('base64') };
+}
+
 async function viaServer(url: string, task: TaskName, out: (line: string) => void): Promise<TaskRecord | null> {
   let started: Response;
   try {
-    started = await fetch(new URL('/tasks', url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ task }) });
+    started = await fetch(new URL('/tasks', url), { method: 'POST', headers: { 'Content-Type': 'application/json', ...adminAuthorization() }, body: JSON.stringify({ task }) });
   } catch {
     return null; // recorded but not answering: work directly
   }
@@ -25,7 +31,7 @@ async function viaServer(url: string, task: TaskName, out: (line: string) => voi
   if (started.status !== 202 || !body.id) throw new Error(`the server refused the task: ${started.status} ${JSON.stringify(body)}`);
   out(`keepdav: ${task} runs in the server at ${url} as task ${body.id}`);
   for (;;) {
-    const record = (await (await fetch(new URL(`/tasks/${body.id}`, url))).json()) as TaskRecord;
+    const record = (await (await fetch(new URL(`/tasks/${body.id}`, url), { headers: adminAuthorization() })).json()) as TaskRecord;
     if (record.state !== 'running') return record;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }

@@ -118,6 +118,7 @@ export const SERVE_OPTIONS: readonly OptionRow[] = [
   { name: 'log-format', kind: 'value', placeholder: 'FORMAT', help: 'json (default: one JSON object a line) or pretty', apply: (c, v) => ((c.log ??= {}).format = text(v) as LogFormat) },
   { name: 'log-level', kind: 'value', placeholder: 'LEVEL', help: 'fatal, error, warn, info (default), debug, trace or silent', apply: (c, v) => ((c.log ??= {}).level = text(v) as LogLevel) },
   { name: 'log-file', kind: 'value', placeholder: 'FILE', isPath: true, help: 'append the log to FILE instead of stderr (SIGHUP reopens it)', apply: (c, v) => ((c.log ??= {}).file = text(v)) },
+  { name: 'admin-users', kind: 'value', placeholder: 'FILE', isPath: true, help: 'htpasswd file of who may read /metrics and run /tasks on the admin listener\n(with it, the admin listener may listen on any address)', apply: (c, v) => (c.adminUsersFile = text(v)) },
   { name: 'admin-listen', kind: 'value', placeholder: 'ADDR:PORT', help: 'metrics, /healthz, /readyz and /tasks on a loopback address (default: off)', apply: (c, v) => (c.adminListen = text(v)) },
   { name: 'lock-token-header', kind: 'boolean', help: 'count a Lock-Token header on PUT etc. as a submitted token (Word 2016)', apply: (c, v) => (c.lockTokenHeaderSubmits = boolean(v)) },
   { name: 'hide-lockroot', kind: 'boolean', help: 'leave DAV:lockroot out of lock answers (old Office versions)', apply: (c, v) => (c.hideLockRoot = boolean(v)) },

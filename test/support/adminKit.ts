@@ -8,11 +8,12 @@ export interface AdminAnswer {
   json(): any; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-export function admin(baseUrl: string, method: string, path: string, body?: unknown): Promise<AdminAnswer> {
+/** `extraHeaders`: e.g. an Authorization for an admin listener with --admin-users. */
+export function admin(baseUrl: string, method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<AdminAnswer> {
   return new Promise((resolve, reject) => {
     const url = new URL(path, baseUrl);
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
-    const headers: Record<string, string | number> = payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) };
+    const headers: Record<string, string | number> = { ...extraHeaders, ...(payload === undefined ? {} : { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) }) };
     const req = httpRequest({ host: url.hostname, port: url.port, method, path: url.pathname, headers, agent: false }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));

@@ -85,6 +85,16 @@ export class VersionStore {
   }
 
   /**
+   * The current ETag and, when recorded for this very content, its SHA-1 and MD5: one query for
+   * both (a GET answers ETag and OC-Checksum).
+   */
+  currentOf(path: DavPath, f: FileFingerprint): { etag: string; digests: ContentDigests | null } {
+    const row = this.selectDigests.get(path);
+    if (!row || !matches(row, f)) return { etag: derivedEtag(f), digests: null };
+    return { etag: row.etag, digests: row.sha1 !== null && row.md5 !== null ? { sha1: row.sha1, md5: row.md5 } : null };
+  }
+
+  /**
    * The ETags of all direct members of `collection` at once (PROPFIND Depth 1): a function from a
    * member's path and fingerprint to its ETag, answering as etagOf would.
    */

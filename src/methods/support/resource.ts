@@ -6,6 +6,7 @@
 import type { DavRequest, Services } from '../context';
 import type { ResourceStat } from '../../storage/fileStore';
 import type { ResourceFacts } from '../../conditions/davError';
+import type { ContentDigests } from '../../storage/atomicWrite';
 import { ParentMissingError, ConflictError } from '../../conditions/davErrors';
 import { evaluatePreconditions, type PreconditionOutcome, type ProtectedWrite } from '../../conditions/preconditions';
 import { parentOf, type DavPath } from '../../paths/davPath';
@@ -25,12 +26,14 @@ export interface Resource {
   /** Strong quoted ETag for files; null for collections and missing resources. */
   etag: string | null;
   href: string;
+  /** SHA-1 and MD5 of a file's current content when recorded (null: unknown); absent when not looked up. */
+  digests?: ContentDigests | null;
 }
 
 export async function loadResource(req: DavRequest, services: Services, path: DavPath): Promise<Resource> {
   const stat = await services.store.stat(path);
-  const etag = stat && !stat.isCollection ? services.versions.etagOf(path, stat) : null;
-  return { path, stat, etag, href: req.hrefOf(path, stat?.isCollection ?? false) };
+  const current = stat && !stat.isCollection ? services.versions.currentOf(path, stat) : null;
+  return { path, stat, etag: current?.etag ?? null, digests: current?.digests ?? null, href: req.hrefOf(path, stat?.isCollection ?? false) };
 }
 
 /** What a conflict answer says about the current resource. */

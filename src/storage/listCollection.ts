@@ -41,13 +41,7 @@ export async function listCollection(containment: Containment, path: DavPath, di
   try {
     entries = await readdir(dirHost, { withFileTypes: true, encoding: 'buffer' });
   } catch (err) {
-    if (errnoOf(err) === 'ENOTDIR') {
-      const found = await containment.resolveForRead(path);
-      throw found === null
-        ? new NotFoundError(path, `${path}: not found`)
-        : new NotACollectionError(path, `${path}: not a collection`);
-    }
-    throw storageErrorFromErrno(err, path);
+    throw await listingError(err, containment, path);
   }
   const names: string[] = [];
   for (const entry of entries) {
@@ -97,13 +91,7 @@ export async function openMemberBatches(containment: Containment, path: DavPath,
   try {
     dir = await opendir(dirHost, { encoding: 'buffer', bufferSize: Math.min(batchSize, 1024) } as unknown as Parameters<typeof opendir>[1]);
   } catch (err) {
-    if (errnoOf(err) === 'ENOTDIR') {
-      const found = await containment.resolveForRead(path);
-      throw found === null
-        ? new NotFoundError(path, `${path}: not found`)
-        : new NotACollectionError(path, `${path}: not a collection`);
-    }
-    throw storageErrorFromErrno(err, path);
+    throw await listingError(err, containment, path);
   }
   let closed = false;
   const close = async () => {
@@ -134,4 +122,11 @@ export async function openMemberBatches(containment: Containment, path: DavPath,
     },
     close,
   };
+}
+
+/** Why a collection could not be read: NotACollection for a file (NotFound when it vanished), else the errno's domain error. */
+async function listingError(err: unknown, containment: Containment, path: DavPath): Promise<Error> {
+  if (errnoOf(err) !== 'ENOTDIR') return storageErrorFromErrno(err, path);
+  const found = await containment.resolveForRead(path);
+  return found === null ? new NotFoundError(path, `${path}: not found`) : new NotACollectionError(path, `${path}: not a collection`);
 }

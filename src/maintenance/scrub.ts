@@ -14,7 +14,7 @@ import type { Services } from '../methods/context';
 import { derivedEtag } from '../versions/versionStore';
 import { OperationInProgressError } from '../concurrency/pathMutex';
 import type { TaskContext } from './taskRunner';
-import { filesOfTree, filesOfRetention } from './walk';
+import { eachFileClaimed, filesOfRetention } from './walk';
 
 /** Where re-indexed orphans are listed: `keepdav versions /recovered/...` or `?versions` there. */
 export const RECOVERED_PREFIX = '/recovered/';
@@ -44,29 +44,17 @@ export async function scrub(services: Services, ctx: TaskContext): Promise<Recor
   };
 
   ctx.phase('files');
-  const seen = new Set<string>();
-  for await (const file of filesOfTree(store)) {
-    seen.add(file.path);
-    report.filesChecked += 1;
-    try {
-      // Under the path's write claim, so a PUT in progress is not mistaken for a change outside.
-      await writes.run([{ path: file.path, tree: false }], async () => {
-        const now = await store.stat(file.path);
-        if (now === null || now.isCollection) return;
-        const record = versions.recordOf(file.path);
-        if (!record) report.filesUnrecorded += 1;
-        else if (record.ino === now.ino && record.size === now.size && record.mtimeMs === now.mtimeMs) report.filesMatching += 1;
-        else {
-          report.filesChangedOutside += 1;
-          named(report.changedOutside, file.path);
-        }
-      });
-    } catch (err) {
-      if (!(err instanceof OperationInProgressError)) throw err;
-      report.filesBusy += 1;
+  const { seen, busy } = await eachFileClaimed(store, writes, ctx, (now) => {
+    const record = versions.recordOf(now.path);
+    if (!record) report.filesUnrecorded += 1;
+    else if (record.ino === now.ino && record.size === now.size && record.mtimeMs === now.mtimeMs) report.filesMatching += 1;
+    else {
+      report.filesChangedOutside += 1;
+      named(report.changedOutside, now.path);
     }
-    await ctx.step();
-  }
+  });
+  report.filesChecked = seen.size;
+  report.filesBusy = busy;
 
   ctx.phase('records');
   for (const path of versions.recordedPaths()) {

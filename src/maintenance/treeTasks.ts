@@ -3,9 +3,8 @@
  * now, to every path, the age limit included), and the table of all task bodies.
  */
 import type { Services } from '../methods/context';
-import { OperationInProgressError } from '../concurrency/pathMutex';
 import type { TaskBody, TaskContext, TaskName } from './taskRunner';
-import { filesOfTree } from './walk';
+import { eachFileClaimed } from './walk';
 import { scrub } from './scrub';
 
 /**
@@ -17,22 +16,11 @@ export async function reindex(services: Services, ctx: TaskContext): Promise<Rec
   const { store, versions, writes } = services;
   const report = { filesIndexed: 0, filesBusy: 0, recordsRemoved: 0 };
   ctx.phase('files');
-  const seen = new Set<string>();
-  for await (const file of filesOfTree(store)) {
-    seen.add(file.path);
-    try {
-      await writes.run([{ path: file.path, tree: false }], async () => {
-        const now = await store.stat(file.path);
-        if (now === null || now.isCollection) return;
-        versions.recordMetadataChange(file.path, now, now);
-        report.filesIndexed += 1;
-      });
-    } catch (err) {
-      if (!(err instanceof OperationInProgressError)) throw err;
-      report.filesBusy += 1;
-    }
-    await ctx.step();
-  }
+  const { seen, busy } = await eachFileClaimed(store, writes, ctx, (now) => {
+    versions.recordMetadataChange(now.path, now, now);
+    report.filesIndexed += 1;
+  });
+  report.filesBusy = busy;
   ctx.phase('records');
   for (const path of versions.recordedPaths()) {
     if (!seen.has(path) && (await store.stat(path).catch(() => null)) === null) {

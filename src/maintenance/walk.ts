@@ -6,6 +6,9 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileStore, ResourceStat } from '../storage/fileStore';
+import type { PathMutex } from '../concurrency/pathMutex';
+import { OperationInProgressError } from '../concurrency/pathMutex';
+import type { TaskContext } from './taskRunner';
 import { ROOT, type DavPath } from '../paths/davPath';
 import { NotFoundError, NotACollectionError } from '../storage/storageErrors';
 
@@ -45,4 +48,34 @@ export async function* filesOfRetention(dir: string, prefix = ''): AsyncGenerato
     if (entry.isDirectory()) yield* filesOfRetention(dir, storage);
     else if (entry.isFile()) yield storage;
   }
+}
+
+/**
+ * Visits every file of the tree under its write claim (so an upload in progress is not taken for
+ * a change made outside), with the file as it is now (skipped when it vanished or became a
+ * collection). A file held by a running tree operation is counted busy and passed over. Returns
+ * the paths walked and how many were busy.
+ */
+export async function eachFileClaimed(
+  store: FileStore,
+  writes: PathMutex,
+  ctx: TaskContext,
+  visit: (now: ResourceStat) => void,
+): Promise<{ seen: Set<string>; busy: number }> {
+  const seen = new Set<string>();
+  let busy = 0;
+  for await (const file of filesOfTree(store)) {
+    seen.add(file.path);
+    try {
+      await writes.run([{ path: file.path, tree: false }], async () => {
+        const now = await store.stat(file.path);
+        if (now !== null && !now.isCollection) visit(now);
+      });
+    } catch (err) {
+      if (!(err instanceof OperationInProgressError)) throw err;
+      busy += 1;
+    }
+    await ctx.step();
+  }
+  return { seen, busy };
 }

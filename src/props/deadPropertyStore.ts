@@ -3,10 +3,9 @@
  * compute. Each is kept as the serialized XML of the property element, so it comes back exactly
  * as sent. They follow their resource through COPY, MOVE and DELETE (see TreeOperations).
  */
-import type { Statement } from 'better-sqlite3';
 import type { StateDatabase } from '../state/database';
 import type { DavPath } from '../paths/davPath';
-import { subtreeBounds, subtreeCondition, membersCondition } from '../state/subtree';
+import { subtreeBounds, subtreeCondition } from '../state/subtree';
 
 export interface DeadProperty {
   ns: string;
@@ -24,15 +23,15 @@ export class DeadPropertyStore {
   private readonly deleteTree;
   private readonly moveTree;
   private readonly copyTree;
-  private readonly selectMembers;
+  private readonly selectMany;
 
   constructor(private readonly db: StateDatabase) {
     db.exec(`CREATE TABLE IF NOT EXISTS dead_properties (
       path TEXT NOT NULL, ns TEXT NOT NULL, local TEXT NOT NULL, xml TEXT NOT NULL,
       PRIMARY KEY (path, ns, local))`);
     this.selectAll = db.prepare<[string], DeadProperty>('SELECT ns, local, xml FROM dead_properties WHERE path = ? ORDER BY rowid');
-    this.selectMembers = db.prepare<{ path: string; lower: string; upper: string }, DeadProperty & { path: string }>(
-      `SELECT path, ns, local, xml FROM dead_properties WHERE ${membersCondition('path')} ORDER BY rowid`,
+    this.selectMany = db.prepare<[string], DeadProperty & { path: string }>(
+      'SELECT path, ns, local, xml FROM dead_properties WHERE path IN (SELECT value FROM json_each(?)) ORDER BY rowid',
     );
     this.insert = db.prepare('INSERT OR REPLACE INTO dead_properties (path, ns, local, xml) VALUES (?, ?, ?, ?)');
     this.deleteOne = db.prepare('DELETE FROM dead_properties WHERE path = ? AND ns = ? AND local = ?');
@@ -48,17 +47,6 @@ export class DeadPropertyStore {
 
   list(path: DavPath): DeadProperty[] {
     return this.selectAll.all(path);
-  }
-
-  /** The dead properties of every direct member of `collection`, in one query (PROPFIND Depth 1). */
-  listMembers(collection: DavPath): Map<DavPath, DeadProperty[]> {
-    const byPath = new Map<DavPath, DeadProperty[]>();
-    for (const { path, ns, local, xml } of this.selectMembers.all(subtreeBounds(collection))) {
-      const list = byPath.get(path);
-      if (list) list.push({ ns, local, xml });
-      else byPath.set(path, [{ ns, local, xml }]);
-    }
-    return byPath;
   }
 
   /** Applies all changes in one transaction, in order (PROPPATCH is all-or-nothing, RFC 4918 §9.2). */
@@ -85,13 +73,8 @@ export class DeadPropertyStore {
     this.deleteTree.run(subtreeBounds(path));
   }
 
-  private selectMany: Statement<[string], DeadProperty & { path: string }> | undefined;
-
   /** The dead properties of the resources `paths` (a batch of a streamed PROPFIND), in one query. */
   listMany(paths: readonly DavPath[]): Map<DavPath, DeadProperty[]> {
-    this.selectMany ??= this.db.prepare<[string], DeadProperty & { path: string }>(
-      'SELECT path, ns, local, xml FROM dead_properties WHERE path IN (SELECT value FROM json_each(?)) ORDER BY rowid',
-    );
     const byPath = new Map<DavPath, DeadProperty[]>();
     for (const { path, ns, local, xml } of this.selectMany.all(JSON.stringify(paths))) {
       const list = byPath.get(path);

@@ -9,14 +9,6 @@ export function subtreeBounds(path: DavPath): { path: string; lower: string; upp
   return path === ROOT ? { path, lower: '/', upper: '0' } : { path, lower: path + '/', upper: path + '0' };
 }
 
-/**
- * The SQL condition selecting the direct members of a collection in column `col` (named
- * parameters @lower, @upper from subtreeBounds): below it, with no further "/".
- */
-export function membersCondition(col: string): string {
-  return `(${col} >= @lower AND ${col} < @upper AND instr(substr(${col}, length(@lower) + 1), '/') = 0 AND ${col} != @path)`;
-}
-
 /** The SQL condition for subtreeBounds on column `col` (named parameters @path, @lower, @upper). */
 export function subtreeCondition(col: string): string {
   return `(${col} = @path OR (${col} >= @lower AND ${col} < @upper))`;

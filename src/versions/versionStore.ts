@@ -8,11 +8,10 @@
  * still changes whenever the file does.
  */
 import { randomBytes } from 'node:crypto';
-import type { Statement } from 'better-sqlite3';
 import type { ContentDigests } from '../storage/atomicWrite';
 import type { StateDatabase } from '../state/database';
 import type { DavPath } from '../paths/davPath';
-import { subtreeBounds, subtreeCondition, membersCondition } from '../state/subtree';
+import { subtreeBounds, subtreeCondition } from '../state/subtree';
 
 /** The parts of a stat the version depends on. */
 export interface FileFingerprint {
@@ -47,7 +46,7 @@ export class VersionStore {
   private readonly upsert;
   private readonly deleteTree;
   private readonly moveTree;
-  private readonly selectMembers;
+  private readonly selectMany;
   private readonly insertContent;
   private readonly selectDigests;
   private readonly selectPaths;
@@ -68,8 +67,8 @@ export class VersionStore {
         'sha1 = excluded.sha1, md5 = excluded.md5',
     );
     this.selectDigests = db.prepare<[string], DigestRow>('SELECT etag, ino, size, mtime_ms, sha1, md5 FROM versions WHERE path = ?');
-    this.selectMembers = db.prepare<{ path: string; lower: string; upper: string }, VersionRow & { path: string }>(
-      `SELECT path, etag, ino, size, mtime_ms FROM versions WHERE ${membersCondition('path')}`,
+    this.selectMany = db.prepare<[string], VersionRow & { path: string }>(
+      'SELECT path, etag, ino, size, mtime_ms FROM versions WHERE path IN (SELECT value FROM json_each(?))',
     );
     this.selectPaths = db.prepare<[], { path: string }>('SELECT path FROM versions');
     this.deleteTree = db.prepare(`DELETE FROM versions WHERE ${subtreeCondition('path')}`);
@@ -92,19 +91,6 @@ export class VersionStore {
     const row = this.selectDigests.get(path);
     if (!row || !matches(row, f)) return { etag: derivedEtag(f), digests: null };
     return { etag: row.etag, digests: row.sha1 !== null && row.md5 !== null ? { sha1: row.sha1, md5: row.md5 } : null };
-  }
-
-  /**
-   * The ETags of all direct members of `collection` at once (PROPFIND Depth 1): a function from a
-   * member's path and fingerprint to its ETag, answering as etagOf would.
-   */
-  etagsOfMembers(collection: DavPath): (path: DavPath, f: FileFingerprint) => string {
-    const rows = new Map<string, VersionRow>();
-    for (const row of this.selectMembers.all(subtreeBounds(collection))) rows.set(row.path, row);
-    return (path, f) => {
-      const row = rows.get(path);
-      return row && matches(row, f) ? row.etag : derivedEtag(f);
-    };
   }
 
   /** Records new content at `path`, with its digests when they were computed on the way in; returns its new ETag. */
@@ -154,13 +140,11 @@ export class VersionStore {
     this.deleteTree.run(subtreeBounds(path));
   }
 
-  private selectMany: Statement<[string], VersionRow & { path: string }> | undefined;
-
-  /** etagsOfMembers for just the resources `paths` (a batch of a streamed PROPFIND), in one query. */
+  /**
+   * The ETags of the files `paths` at once (a batch of a streamed PROPFIND), in one query: a
+   * function from a file's path and fingerprint to its ETag, answering as etagOf would.
+   */
   etagsOfMany(paths: readonly DavPath[]): (path: DavPath, f: FileFingerprint) => string {
-    this.selectMany ??= this.db.prepare<[string], VersionRow & { path: string }>(
-      'SELECT path, etag, ino, size, mtime_ms FROM versions WHERE path IN (SELECT value FROM json_each(?))',
-    );
     const rows = new Map<string, VersionRow>();
     for (const row of this.selectMany.all(JSON.stringify(paths))) rows.set(row.path, row);
     return (path, f) => {

@@ -8,7 +8,9 @@ import { NotFoundError, RangeNotSatisfiableError } from '../conditions/davErrors
 import { parseRange, ifRangeAllows } from '../headers/range';
 import { checksumHeader } from '../headers/ocChecksum';
 import { contentTypeOf } from '../props/contentType';
-import { indexHead, indexRow, INDEX_TAIL } from './support/collectionIndex';
+import { indexHead, indexRow, INDEX_TAIL, pagedIndexTail } from './support/collectionIndex';
+import { indexPageOf } from '../web/indexPaging';
+import type { ResourceStat } from '../storage/resourceStat';
 import { LISTING_BATCH } from './support/multistatusStream';
 import { Readable } from 'node:stream';
 import { setImmediate as turnOfEventLoop } from 'node:timers/promises';
@@ -71,18 +73,35 @@ async function fileAnswer(req: DavRequest, services: Services, resource: Resourc
 async function collectionAnswer(req: DavRequest, services: Services, resource: Resource): Promise<DavResponse> {
   const headers = { ...versionHeaders(null, resource.stat!), 'Content-Type': 'text/html; charset=utf-8', ...PAGE_HEADERS };
   if (req.method === 'HEAD') return { status: 200, headers };
+  const paged = indexPageOf(req);
   const batches = await services.store.listInBatches(resource.path, LISTING_BATCH);
   async function* page(): AsyncGenerator<string> {
     try {
       yield indexHead(resource.href, resource.path === '/', pageHead(req));
+      let seen = 0;
       for (let batch = await batches.next(); batch !== null; batch = await batches.next()) {
-        yield batch.filter((m) => services.access.mayRead(req.user, m.path)).map((m) => indexRow({ name: baseName(m.path), href: req.hrefOf(m.path, m.isCollection), isCollection: m.isCollection, size: m.size, mtimeMs: m.mtimeMs })).join('');
+        let members = batch.filter((m) => services.access.mayRead(req.user, m.path));
+        if (paged) {
+          // A browser's page: members skip..skip+rows-1 of the readable ones (src/web/indexPaging.ts).
+          const from = Math.max(0, paged.skip - seen);
+          seen += members.length;
+          if (seen > paged.skip + paged.rows) {
+            yield rowsOf(members.slice(from, members.length - (seen - paged.skip - paged.rows)));
+            yield pagedIndexTail(paged, paged.rows, true);
+            return;
+          }
+          members = members.slice(from);
+        }
+        yield rowsOf(members);
         await turnOfEventLoop();
       }
-      yield INDEX_TAIL;
+      yield paged ? pagedIndexTail(paged, Math.max(0, Math.min(paged.rows, seen - paged.skip)), false) : INDEX_TAIL;
     } finally {
       await batches.close();
     }
+  }
+  function rowsOf(members: ResourceStat[]): string {
+    return members.map((m) => indexRow({ name: baseName(m.path), href: req.hrefOf(m.path, m.isCollection), isCollection: m.isCollection, size: m.size, mtimeMs: m.mtimeMs })).join('');
   }
   return { status: 200, headers, body: Readable.from(page(), { objectMode: false }) };
 }

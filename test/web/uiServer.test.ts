@@ -3,7 +3,7 @@
  * assets under the reserved prefix (content ETags, 304, cache rules), whoami, the sandbox on stored
  * files, and the refusal of cross-site POSTs (issue 10, "Security").
  */
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { startAuthServer, htpasswdLine, basic } from '../support/authKit';
@@ -42,6 +42,47 @@ describe('the collection page', () => {
     expect(csp).not.toContain('unsafe-inline');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['referrer-policy']).toBe('same-origin');
+  });
+});
+
+describe('the plain index of a large folder', () => {
+  const NAMES = Array.from({ length: 1234 }, (_, i) => `entry ${i}.txt`);
+  const rowsOf = (html: string) => [...html.matchAll(/<tr><td><a href="[^"]+">([^<]+)<\/a>/g)].map((m) => m[1]).filter((n) => n !== '../');
+  beforeAll(() => {
+    mkdirSync(join(server.root, 'large'));
+    for (const n of NAMES) writeFileSync(join(server.root, 'large', n), '');
+  });
+
+  it('comes in pages of 500 for a browser, each linking its neighbours, together listing every member once', async () => {
+    const pages = await Promise.all([1, 2, 3].map((n) => server.request('GET', n === 1 ? '/large/' : `/large/?page=${n}`, { headers: { Accept: 'text/html,application/xhtml+xml,*/*;q=0.8' } })));
+    const [one, two, three] = pages.map((p) => p.text);
+    expect(pages.map((p) => p.status)).toEqual([200, 200, 200]);
+    expect(rowsOf(one)).toHaveLength(500);
+    expect(rowsOf(two)).toHaveLength(500);
+    expect(rowsOf(three)).toHaveLength(234);
+    expect(one).toContain('<p class="kd-pages">Entries 1\u2013500. <a rel="next" href="?page=2">Next page</a></p>');
+    expect(two).toContain('<p class="kd-pages">Entries 501\u20131000. <a rel="prev" href="?page=1">Previous page</a> <a rel="next" href="?page=3">Next page</a></p>');
+    expect(three).toContain('<p class="kd-pages">Entries 1001\u20131234. <a rel="prev" href="?page=2">Previous page</a></p>');
+    expect([...rowsOf(one), ...rowsOf(two), ...rowsOf(three)].sort()).toEqual([...NAMES].sort());
+    const past = await server.request('GET', '/large/?page=4', { headers: { Accept: 'text/html' } });
+    expect(rowsOf(past.text)).toEqual([]);
+    expect(past.text).toContain('No entries on this page. <a rel="prev" href="?page=3">');
+  });
+
+  it('stays whole for clients that parse the index (Accept */*), and pages only when they ask for a page', async () => {
+    const whole = await server.request('GET', '/large/', { headers: { Accept: '*/*' } });
+    expect(rowsOf(whole.text).sort()).toEqual([...NAMES].sort());
+    expect(whole.text).not.toContain('kd-pages');
+    expect(rowsOf((await server.request('GET', '/large/?page=3')).text)).toHaveLength(234);
+    expect(rowsOf((await server.request('GET', '/large/', { headers: { Accept: 'text/html;q=0, */*' } })).text)).toHaveLength(1234);
+  });
+
+  it('answers 400 to a page number that is not one', async () => {
+    for (const bad of ['0', '-1', 'x', '1.5', '']) {
+      const res = await server.request('GET', `/large/?page=${bad}`, { headers: { Accept: 'application/problem+json' } });
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.text).code).toBe('bad-request');
+    }
   });
 });
 

@@ -6,12 +6,15 @@
  */
 import { h, icon, button, clear, setSpriteUrl } from './dom.js';
 import { displayName, humanSize, localTime, fullTime, iconFor } from './format.js';
-import { propfind, whoami, type Entry, type Whoami } from './dav.js';
+import { whoami, type Entry, type Whoami } from './dav.js';
 import { ListView } from './listView.js';
+import { streamListing } from './listing.js';
+import { comparator, filtered, type SortKey } from './listOrder.js';
 import { Uploads, EMPTY_FOLDER, type PickedFile } from './uploads.js';
 import { newFolder, rename, remove, moveInto, moveAsk, showVersions, showTrash, lockSummary, explain, type ActionHost } from './actions.js';
 
-type SortKey = 'name' | 'size' | 'modified';
+/** While a folder arrives, the list is redrawn at most this often (each redraw re-sorts what has come). */
+const REDRAW_MS = 300;
 
 const root = document.documentElement;
 root.classList.add('kd-js');
@@ -19,11 +22,17 @@ const uiPrefix = document.querySelector<HTMLMetaElement>('meta[name="keepdav-ui"
 const base = document.querySelector<HTMLMetaElement>('meta[name="keepdav-base"]')?.content ?? '/';
 setSpriteUrl(`${uiPrefix}icons.svg`);
 
-const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 const state = {
   dir: location.pathname.endsWith('/') ? location.pathname : `${location.pathname}/`,
+  /** Every member, in the order they arrived; `sorted` holds the first sorted.length of them, sorted. */
   entries: [] as Entry[],
+  sorted: [] as Entry[],
+  sortedOf: null as Entry[] | null,
   shown: [] as Entry[],
+  /** The folder whose listing was last read completely (a reload of it keeps it on screen until the new one is complete). */
+  listedDir: '',
+  abort: null as AbortController | null,
+  whoKnown: false,
   sort: 'name' as SortKey,
   descending: false,
   filter: '',
@@ -48,6 +57,8 @@ const headCells: Record<SortKey, HTMLButtonElement> = {
   modified: button('Modified', null, () => sortBy('modified'), { class: 'kd-sort', 'data-sort': 'modified' }),
 };
 const rows = h('div', { class: 'kd-rows', role: 'list', 'aria-label': 'Files and folders' });
+const loadText = h('span', { class: 'kd-load-text' });
+const loadNote = h('div', { class: 'kd-load', role: 'status', hidden: true }, h('progress', { 'aria-label': 'Loading the folder' }), loadText);
 const empty = h('div', { class: 'kd-empty', hidden: true });
 const footer = h('footer', { class: 'kd-foot' });
 const dropHint = h('div', { class: 'kd-drop-hint', hidden: true }, icon('upload', 'kd-big'), h('p', {}, 'Drop to upload here'));
@@ -60,8 +71,10 @@ const app = h('div', { class: 'kd-app' },
     h('div', { class: 'kd-filter' }, icon('search'), filterInput)),
   h('main', { class: 'kd-list' },
     h('div', { class: 'kd-list-head', role: 'presentation' }, h('span', { class: 'kd-col-icon' }), headCells.name, headCells.size, headCells.modified, h('span', { class: 'kd-col-menu' })),
-    rows, empty),
+    loadNote, rows, empty),
   footer, dropHint);
+// The plain index the server sent (one page of it, for browsers without script) gives way to the page.
+for (const plain of Array.from(document.querySelectorAll('body > h1, body > table, body > .kd-pages'))) plain.remove();
 document.body.prepend(app);
 
 const host: ActionHost = {
@@ -82,24 +95,71 @@ function scheduleReload(): void {
   reloadTimer = window.setTimeout(() => void load(), 250);
 }
 
+/**
+ * Reads the folder shown as a stream (listing.ts). A folder just opened fills in as it arrives,
+ * redrawn every REDRAW_MS with the count so far; a reload of the folder on screen keeps the old
+ * list until the new one is complete, then swaps it in.
+ */
 async function load(): Promise<void> {
   const ticket = ++state.loading;
+  state.abort?.abort();
+  const abort = new AbortController();
+  state.abort = abort;
   const dir = state.dir;
-  app.classList.add('kd-loading');
-  try {
-    const [listing, who] = await Promise.all([propfind(dir, '1'), whoami(`${base}.keepdav-ui/`, dir)]);
-    if (ticket !== state.loading) return;
-    state.entries = listing.members;
-    state.who = who;
-    state.busy.clear();
-    document.title = `${dir === base ? 'keepdav' : displayName(nameOf(dir))} \u2014 keepdav`;
+  const fresh = dir !== state.listedDir;
+  const current = () => ticket === state.loading;
+  // A reload dims the list it is about to replace; a folder just opened fills in at full strength.
+  app.classList.toggle('kd-loading', !fresh);
+  document.title = `${dir === base ? 'keepdav' : displayName(nameOf(dir))} \u2014 keepdav`;
+  if (fresh) {
+    state.listedDir = '';
+    state.entries = [];
     renderChrome();
-    applyView();
-  } catch (err) {
-    if (ticket === state.loading) await explain('open this folder', err);
-  } finally {
-    if (ticket === state.loading) app.classList.remove('kd-loading');
+    applyView(true);
   }
+  const incoming: Entry[] = [];
+  let drawn = 0;
+  const asked = whoami(`${base}.keepdav-ui/`, dir).then((who) => {
+    if (!current()) return;
+    state.who = who;
+    state.whoKnown = true;
+    renderChrome();
+    list.refresh();
+  });
+  try {
+    await streamListing(dir, (members, progress) => {
+      if (!current()) return;
+      for (const m of members) incoming.push(m);
+      showProgress(progress.entries);
+      if (!fresh) return;
+      state.entries = incoming;
+      const now = performance.now();
+      if (drawn === 0 || now - drawn >= REDRAW_MS) {
+        drawn = now;
+        applyView(true);
+      }
+    }, abort.signal);
+    await asked;
+    if (!current()) return;
+    state.entries = incoming;
+    state.listedDir = dir;
+    state.busy.clear();
+    applyView(true);
+  } catch (err) {
+    if (current() && !abort.signal.aborted) await explain('open this folder', err);
+  } finally {
+    if (current()) {
+      app.classList.remove('kd-loading');
+      loadNote.hidden = true;
+    }
+  }
+}
+
+function showProgress(count: number): void {
+  loadNote.hidden = false;
+  loadNote.dataset.count = String(count);
+  clear(loadText);
+  loadText.append(`Loading\u2026 ${count.toLocaleString()} ${count === 1 ? 'entry' : 'entries'} so far`);
 }
 
 function nameOf(href: string): string {
@@ -127,7 +187,7 @@ function renderChrome(): void {
   writeTools.hidden = !state.who.canWrite;
   clear(userBadge);
   if (state.who.user !== null) userBadge.append(icon('user'), h('span', { class: 'kd-user-name' }, displayName(state.who.user)));
-  if (!state.who.canWrite) userBadge.append(h('span', { class: 'kd-badge', 'data-readonly': '' }, 'read-only'));
+  if (state.whoKnown && !state.who.canWrite) userBadge.append(h('span', { class: 'kd-badge', 'data-readonly': '' }, 'read-only'));
   clear(crumbs);
   const parts = state.dir.slice(base.length).split('/').filter(Boolean);
   let href = base;
@@ -151,21 +211,24 @@ function crumb(label: string, href: string, current: boolean): HTMLElement {
 function sortBy(key: SortKey): void {
   state.descending = state.sort === key ? !state.descending : key !== 'name';
   state.sort = key;
-  applyView();
+  applyView(true);
 }
 
-function compare(a: Entry, b: Entry): number {
-  if (a.isCollection !== b.isCollection) return a.isCollection ? -1 : 1;
-  let r = 0;
-  if (state.sort === 'size') r = a.size - b.size;
-  else if (state.sort === 'modified') r = a.mtimeMs - b.mtimeMs;
-  if (r === 0) r = collator.compare(a.name, b.name);
-  return state.descending ? -r : r;
+/** Brings `sorted` up to date with `entries` (a new listing, new arrivals, another order). */
+function resort(): void {
+  if (state.sortedOf !== state.entries || state.sorted.length > state.entries.length) {
+    state.sorted = state.entries.slice();
+    state.sortedOf = state.entries;
+  } else {
+    for (let i = state.sorted.length; i < state.entries.length; i++) state.sorted.push(state.entries[i]);
+  }
+  state.sorted.sort(comparator(state.sort, state.descending));
 }
 
-function applyView(): void {
-  const needle = state.filter.trim().toLocaleLowerCase();
-  state.shown = (needle ? state.entries.filter((e) => e.name.toLocaleLowerCase().includes(needle)) : [...state.entries]).sort(compare);
+/** Draws the list: `sort` when the entries or the order changed, else only the filter is applied again. */
+function applyView(sort = false): void {
+  if (sort) resort();
+  state.shown = filtered(state.sorted, state.filter);
   for (const [key, cell] of Object.entries(headCells)) {
     const active = key === state.sort;
     cell.classList.toggle('kd-active', active);
@@ -173,7 +236,8 @@ function applyView(): void {
     cell.dataset.dir = active ? (state.descending ? 'desc' : 'asc') : '';
   }
   list.setItems(state.shown);
-  empty.hidden = state.shown.length > 0;
+  const loading = state.listedDir !== state.dir;
+  empty.hidden = state.shown.length > 0 || (loading && state.entries.length === 0);
   clear(empty);
   if (state.entries.length === 0) {
     empty.append(icon('folder', 'kd-big'), h('p', {}, 'This folder is empty.'));
@@ -181,9 +245,13 @@ function applyView(): void {
   } else if (state.shown.length === 0) {
     empty.append(icon('search', 'kd-big'), h('p', {}, 'Nothing here matches \u201c', displayName(state.filter), '\u201d.'));
   }
-  const folders = state.entries.filter((e) => e.isCollection).length;
+  let folders = 0;
+  let bytes = 0;
+  for (const e of state.entries) {
+    if (e.isCollection) folders++;
+    else bytes += Math.max(e.size, 0);
+  }
   const files = state.entries.length - folders;
-  const bytes = state.entries.reduce((n, e) => n + Math.max(e.size, 0), 0);
   clear(footer);
   footer.append(`${folders} folder${folders === 1 ? '' : 's'}, ${files} file${files === 1 ? '' : 's'} \u00b7 ${humanSize(bytes)}${state.shown.length !== state.entries.length ? ` \u00b7 ${state.shown.length} shown` : ''}`);
 }

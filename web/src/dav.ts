@@ -4,6 +4,8 @@
  * Every request asks for RFC 9457 problem JSON, so conflicts come back with their facts.
  */
 
+import { sortKey } from './listOrder.js';
+
 const DAV = 'DAV:';
 /** Sent on every request: marks it as the page's own (a cross-site form cannot add headers). */
 export const UI_HEADERS: Record<string, string> = { 'X-Keepdav-UI': '1', Accept: 'application/problem+json, application/json;q=0.9, */*;q=0.1' };
@@ -21,8 +23,9 @@ export interface Entry {
   isCollection: boolean;
   size: number;
   mtimeMs: number;
-  etag: string;
   locks: LockInfo[];
+  /** What the list sorts by (listOrder.ts). */
+  key: string;
 }
 
 /** A problem answer (RFC 9457) with keepdav's facts: code, etag, lastmodified, mtime, lockroot... */
@@ -39,7 +42,72 @@ export class HttpProblem extends Error {
   }
 }
 
-const PROPFIND_BODY = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/><D:getcontentlength/><D:getlastmodified/><D:getetag/><D:lockdiscovery/></D:prop></D:propfind>`;
+/** What a listing asks for: nothing it does not show (no ETag, whose lookup costs the server a query). */
+export const PROPFIND_BODY = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/><D:getcontentlength/><D:getlastmodified/><D:lockdiscovery/></D:prop></D:propfind>`;
+
+/** The request a listing is: PROPFIND with its Depth (RFC 4918 §9.1). */
+export function propfindInit(depth: '0' | '1', signal?: AbortSignal): RequestInit {
+  return { method: 'PROPFIND', headers: { ...UI_HEADERS, Depth: depth, 'Content-Type': 'application/xml; charset=utf-8' }, body: PROPFIND_BODY, cache: 'no-store', signal };
+}
+
+export async function propfind(href: string, depth: '0' | '1'): Promise<{ self: Entry | null; members: Entry[] }> {
+  const res = await fetch(href, propfindInit(depth));
+  if (res.status !== 207) throw await problemOf(res);
+  const doc = new DOMParser().parseFromString(await res.text(), 'application/xml');
+  const target = pathOfHref(href);
+  let self: Entry | null = null;
+  const members: Entry[] = [];
+  for (const entry of entriesOf(doc.documentElement, Date.now())) {
+    if (sameHref(entry.href, target)) self = entry;
+    else members.push(entry);
+  }
+  return { self, members };
+}
+
+const NO_LOCKS: LockInfo[] = [];
+const isDav = (el: Element, local: string) => el.localName === local && el.namespaceURI === DAV;
+
+/**
+ * The entries of a multistatus element's responses (those with a 200 propstat), walking each
+ * response's children directly: a listing of 100,000 is read in chunks (listing.ts), and this is
+ * its inner loop.
+ */
+export function entriesOf(multistatus: Element, nowMs: number): Entry[] {
+  const out: Entry[] = [];
+  for (let response = multistatus.firstElementChild; response; response = response.nextElementSibling) {
+    if (!isDav(response, 'response')) continue;
+    let href = '';
+    let prop: Element | null = null;
+    for (let c = response.firstElementChild; c; c = c.nextElementSibling) {
+      if (isDav(c, 'href')) href = c.textContent ?? '';
+      else if (isDav(c, 'propstat')) {
+        let status = '';
+        let p: Element | null = null;
+        for (let d = c.firstElementChild; d; d = d.nextElementSibling) {
+          if (isDav(d, 'status')) status = d.textContent ?? '';
+          else if (isDav(d, 'prop')) p = d;
+        }
+        if (/\s200\s/.test(`${status} `)) prop = p;
+      }
+    }
+    if (!prop || !href) continue;
+    let isCollection = false;
+    let size = 0;
+    let mtimeMs = NaN;
+    let locks = NO_LOCKS;
+    for (let d = prop.firstElementChild; d; d = d.nextElementSibling) {
+      if (d.namespaceURI !== DAV) continue;
+      if (d.localName === 'resourcetype') isCollection = d.getElementsByTagNameNS(DAV, 'collection').length > 0;
+      else if (d.localName === 'getcontentlength') size = Number(d.textContent || 0);
+      else if (d.localName === 'getlastmodified') mtimeMs = Date.parse(d.textContent ?? '');
+      else if (d.localName === 'lockdiscovery' && d.firstElementChild) locks = parseLocks(d, nowMs);
+    }
+    const entryHref = pathOfHref(href);
+    const name = lastSegment(entryHref);
+    out.push({ name, href: entryHref, isCollection, size: isCollection ? -1 : size, mtimeMs, locks, key: sortKey(name) });
+  }
+  return out;
+}
 
 function text(parent: Element, local: string): string {
   return parent.getElementsByTagNameNS(DAV, local)[0]?.textContent ?? '';
@@ -69,40 +137,8 @@ function parseLocks(prop: Element, nowMs: number): LockInfo[] {
 }
 
 /** Turns an href as the server wrote it into a path on this origin. */
-function pathOfHref(href: string): string {
+export function pathOfHref(href: string): string {
   return href.startsWith('/') ? href : new URL(href, location.href).pathname;
-}
-
-export async function propfind(href: string, depth: '0' | '1'): Promise<{ self: Entry | null; members: Entry[] }> {
-  const res = await fetch(href, { method: 'PROPFIND', headers: { ...UI_HEADERS, Depth: depth, 'Content-Type': 'application/xml; charset=utf-8' }, body: PROPFIND_BODY, cache: 'no-store' });
-  if (res.status !== 207) throw await problemOf(res);
-  const doc = new DOMParser().parseFromString(await res.text(), 'application/xml');
-  const nowMs = Date.now();
-  const target = pathOfHref(href);
-  let self: Entry | null = null;
-  const members: Entry[] = [];
-  for (const response of Array.from(doc.getElementsByTagNameNS(DAV, 'response'))) {
-    const entryHref = pathOfHref(text(response, 'href'));
-    let prop: Element | null = null;
-    for (const ps of Array.from(response.getElementsByTagNameNS(DAV, 'propstat'))) {
-      if (/\s200\s/.test(text(ps, 'status') + ' ')) prop = ps.getElementsByTagNameNS(DAV, 'prop')[0] ?? null;
-    }
-    if (!prop) continue;
-    const isCollection = prop.getElementsByTagNameNS(DAV, 'collection').length > 0;
-    const modified = Date.parse(text(prop, 'getlastmodified'));
-    const entry: Entry = {
-      name: lastSegment(entryHref),
-      href: entryHref,
-      isCollection,
-      size: isCollection ? -1 : Number(text(prop, 'getcontentlength') || 0),
-      mtimeMs: modified,
-      etag: text(prop, 'getetag'),
-      locks: parseLocks(prop, nowMs),
-    };
-    if (sameHref(entryHref, target)) self = entry;
-    else members.push(entry);
-  }
-  return { self, members };
 }
 
 export function sameHref(a: string, b: string): boolean {

@@ -189,16 +189,16 @@ export class Uploads {
     ], 'cancel', 'stale-version');
   }
 
-  /** "report (2).odt", the first such name not taken in the folder. */
+  /** "report (2).odt", the first such name not taken in the folder (asked name by name: a folder may hold 100,000). */
   private async freeName(dirHref: string, name: string): Promise<string> {
     const dot = name.lastIndexOf('.');
     const stem = dot > 0 ? name.slice(0, dot) : name;
     const ext = dot > 0 ? name.slice(dot) : '';
-    const { members } = await propfind(dirHref, '1');
-    const taken = new Set(members.map((m) => m.name.normalize('NFC')));
     for (let n = 2; ; n++) {
       const candidate = `${stem} (${n})${ext}`;
-      if (!taken.has(candidate.normalize('NFC'))) return candidate;
+      // keepdav answers a name equal to a member's after NFC normalization as that member, so 404 means free.
+      const res = await send('HEAD', childHref(dirHref, candidate, false), {}, [200, 404]);
+      if (res.status === 404) return candidate;
     }
   }
 

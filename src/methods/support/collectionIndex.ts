@@ -34,6 +34,17 @@ export function indexRow(e: IndexEntry): string {
 export const INDEX_TAIL = '</table></body></html>\n';
 
 /**
+ * The end of one page of a paged index: which members it showed and links to its neighbours
+ * (relative `?page=N`, so a base path needs nothing more).
+ */
+export function pagedIndexTail(page: { number: number; skip: number }, shown: number, hasNext: boolean): string {
+  const range = shown === 0 ? 'No entries on this page' : `Entries ${page.skip + 1}\u2013${page.skip + shown}`;
+  const previous = page.number > 1 ? ` <a rel="prev" href="?page=${page.number - 1}">Previous page</a>` : '';
+  const next = hasNext ? ` <a rel="next" href="?page=${page.number + 1}">Next page</a>` : '';
+  return `</table>\n<p class="kd-pages">${range}.${previous}${next}</p></body></html>\n`;
+}
+
+/**
  * An href written into an attribute with every HTML-special character percent-encoded, so it needs
  * no entity (lftp's index parser reads `&#39;` literally and loses names with an apostrophe).
  * `%XX` of a path character names the same resource (RFC 3986 §2.2, §6.2.2.2).

@@ -26,6 +26,10 @@ async function seed(server: TestServer): Promise<void> {
     utimesSync(path, t, t);
   };
   for (const dir of ['Documents', 'Photos', 'Projects', 'Shared with team']) mkdirSync(join(root, dir));
+  // A large folder, to show the listing arriving (the page reads it as it streams); made before any
+  // request, as the agent's idle connection would not outlive the time it takes.
+  mkdirSync(join(root, 'Photos', 'Scans 2019'));
+  for (let i = 1; i <= 30_000; i++) file(`Photos/Scans 2019/scan-${String(i).padStart(5, '0')}.tif`, 0, 200 * DAY - i * 60_000);
   file('Budget 2026.ods', 48_213, 2 * 3600 * 1000);
   file('Holiday in Lisbon.jpg', 3_214_000, 3 * DAY);
   file('Meeting notes.md', 0, 20 * 60 * 1000, '# Notes\n');
@@ -88,6 +92,13 @@ async function views(page: Page, server: TestServer, prefix: string, local: stri
   await page.waitForSelector('dialog[data-dialog="trash"][open]');
   await shot(page, `${prefix}-trash`);
   await page.keyboard.press('Escape');
+
+  // The large folder while it arrives (the listing slowed down so that it is seen half-way).
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: 256 * 1024, uploadThroughput: -1 });
+  await page.goto(`${server.url}Photos/Scans%202019/`, { waitUntil: 'domcontentloaded' });
+  await page.waitForFunction(() => Number(document.querySelector<HTMLElement>('.kd-load:not([hidden])')?.dataset.count ?? 0) > 500 && document.querySelector('.kd-row'));
+  await shot(page, `${prefix}-large-folder`);
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
 }
 
 async function main(): Promise<void> {

@@ -12,7 +12,7 @@ import { mkdirSync, openSync, closeSync, writeFileSync, utimesSync } from 'node:
 import { join } from 'node:path';
 import type { Page, CDPSession } from 'puppeteer-core';
 import { startTestServer, type TestServer } from '../support/testServer';
-import { itWhenInstalled } from '../support/realClientKit';
+import { itWhenInstalled, tempDir, removeDir } from '../support/realClientKit';
 import { chromiumInstalled, launchChromium, waitForRow, type BrowserSession } from '../support/browserKit';
 
 const itBrowser = itWhenInstalled('chromium', chromiumInstalled(), 'apt-get install -y chromium');
@@ -27,10 +27,12 @@ const MAX_HEAP = 96 * 1024 * 1024;
 
 let server: TestServer;
 let chromium: BrowserSession | undefined;
+let local: string;
 const timings: string[] = [];
 
 beforeAll(async () => {
   server = await startTestServer();
+  local = tempDir('large-folder');
   const dir = join(server.root, 'huge');
   mkdirSync(dir);
   for (const folder of ['a folder', 'b folder']) mkdirSync(join(dir, folder));
@@ -44,6 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await chromium?.close();
   await server.close();
+  removeDir(local);
   if (timings.length) console.log(`large folder (${FILES} files) in chromium:\n  ${timings.join('\n  ')}`);
 });
 
@@ -72,9 +75,18 @@ describe('a folder of 100,000 files', () => {
     // What the loading note said, and how many rows were on screen then, from the first mutation on.
     await page.evaluateOnNewDocument(() => {
       const seen: Array<{ count: number; rows: number }> = [];
-      (window as unknown as { seenLoading: typeof seen }).seenLoading = seen;
+      const w = window as unknown as { seenLoading: typeof seen; firstFrameWithRows?: number; firstFrameAt?: number };
+      w.seenLoading = seen;
       new MutationObserver(() => {
         const note = document.querySelector<HTMLElement>('.kd-load');
+        // The count on screen in the first frame painted with rows: below the total only if the page paints while it reads.
+        if (w.firstFrameWithRows === undefined && document.querySelector('.kd-row')) {
+          w.firstFrameWithRows = -1;
+          requestAnimationFrame((at) => {
+            w.firstFrameAt = at;
+            w.firstFrameWithRows = note && !note.hidden ? Number(note.dataset.count) : Infinity;
+          });
+        }
         if (!note || note.hidden) return;
         const count = Number(note.dataset.count);
         if (seen.length === 0 || seen[seen.length - 1].count !== count) seen.push({ count, rows: document.querySelectorAll('.kd-row').length });
@@ -90,7 +102,13 @@ describe('a folder of 100,000 files', () => {
     expect(await page.$eval('.kd-load', (e) => (e as HTMLElement).hidden)).toBe(true);
 
     // The count grew on screen, and rows were there before the listing was complete.
-    const seen = await page.evaluate(() => (window as unknown as { seenLoading: Array<{ count: number; rows: number }> }).seenLoading);
+    const { seen, firstFrameWithRows, firstFrameAt } = await page.evaluate(() => {
+      const w = window as unknown as { seenLoading: Array<{ count: number; rows: number }>; firstFrameWithRows: number; firstFrameAt: number };
+      return { seen: w.seenLoading, firstFrameWithRows: w.firstFrameWithRows, firstFrameAt: w.firstFrameAt };
+    });
+    timings.push(`first frame with rows: ${Math.round(firstFrameAt)} ms after navigation start, ${firstFrameWithRows} of ${FILES} entries read`);
+    expect(firstFrameWithRows).toBeGreaterThan(0);
+    expect(firstFrameWithRows).toBeLessThan(FILES / 2);
     expect(seen.length).toBeGreaterThan(2);
     expect(seen.some((s) => s.count < FILES && s.rows > 0)).toBe(true);
     for (let i = 1; i < seen.length; i++) expect(seen[i].count).toBeGreaterThan(seen[i - 1].count);
@@ -143,6 +161,20 @@ describe('a folder of 100,000 files', () => {
       await page.waitForFunction(() => !document.querySelector('.kd-foot')?.textContent?.includes('shown'));
     });
     expect(await rowCount(page)).toBeLessThan(MAX_ROWS);
+
+    // An upload into the folder is read back alone (Depth 0), not by listing 100,000 entries again.
+    const listings: string[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'PROPFIND') listings.push(r.headers().depth);
+    });
+    const upload = join(local, 'zz-uploaded.txt');
+    writeFileSync(upload, 'new here');
+    await (await page.$('input[data-upload="files"]'))!.uploadFile(upload);
+    await page.waitForSelector('.kd-upload.kd-done');
+    await page.type('.kd-filter input', 'zz-up');
+    await waitForRow(page, 'zz-uploaded.txt');
+    expect(listings).toEqual(['0']);
+    expect(await page.$eval('.kd-foot', (e) => e.textContent)).toMatch(new RegExp(`^2 folders, ${FILES + 1} files`));
     m = await metrics(cdp);
     timings.push(`after sorting and filtering: JS heap ${(m.heap / 1048576).toFixed(1)} MiB, ${m.nodes} DOM nodes`);
     expect(m.heap).toBeLessThan(MAX_HEAP);

@@ -6,11 +6,11 @@
  */
 import { h, icon, button, clear, setSpriteUrl } from './dom.js';
 import { displayName, humanSize, localTime, fullTime, iconFor } from './format.js';
-import { whoami, type Entry, type Whoami } from './dav.js';
+import { propfind, whoami, lastSegment, type Entry, type Whoami } from './dav.js';
 import { ListView } from './listView.js';
 import { streamListing } from './listing.js';
 import { comparator, filtered, type SortKey } from './listOrder.js';
-import { Uploads, EMPTY_FOLDER, type PickedFile } from './uploads.js';
+import { Uploads, droppedFiles, pickedFiles } from './uploads.js';
 import { newFolder, rename, remove, moveInto, moveAsk, showVersions, showTrash, lockSummary, explain, type ActionHost } from './actions.js';
 
 /** While a folder arrives, the list is redrawn at most this often (each redraw re-sorts what has come). */
@@ -85,14 +85,47 @@ const host: ActionHost = {
     list.refresh();
   },
 };
-const uploads = new Uploads(() => scheduleReload());
+const uploads = new Uploads((dirHref, fileHref) => scheduleReload(dirHref, fileHref));
 const rowHeight = () => (matchMedia('(max-width: 640px)').matches ? 60 : 48);
 const list = new ListView(rows, rowHeight, renderRow);
 
 let reloadTimer = 0;
-function scheduleReload(): void {
+const written = new Set<string>();
+let relist = false;
+/**
+ * After uploads: files written into the folder shown are read back one by one (PROPFIND Depth 0)
+ * and put into the list, so a folder of 100,000 is not listed again for each upload; anything
+ * else (new folders, uploads elsewhere) lists the folder again.
+ */
+function scheduleReload(dirHref: string, fileHref?: string): void {
+  if (fileHref && dirHref === state.dir) written.add(fileHref);
+  else relist = true;
   clearTimeout(reloadTimer);
-  reloadTimer = window.setTimeout(() => void load(), 250);
+  reloadTimer = window.setTimeout(() => void refreshWritten(), 250);
+}
+
+async function refreshWritten(): Promise<void> {
+  const hrefs = [...written];
+  written.clear();
+  const dir = state.dir;
+  if (relist || state.listedDir !== dir) {
+    relist = false;
+    return load();
+  }
+  const ticket = state.loading;
+  const found = await Promise.all(hrefs.map((href) => propfind(href, '0').then((r) => r.self, () => null)));
+  if (ticket !== state.loading || state.dir !== dir || state.listedDir !== dir) return;
+  const fresh = new Map<string, Entry>();
+  for (const e of found) if (e) fresh.set(e.href, e);
+  const entries = state.entries.map((e) => {
+    const now = fresh.get(e.href);
+    if (!now) return e;
+    fresh.delete(e.href);
+    return now;
+  });
+  for (const e of fresh.values()) entries.push(e);
+  state.entries = entries;
+  applyView(true);
 }
 
 /**
@@ -110,7 +143,7 @@ async function load(): Promise<void> {
   const current = () => ticket === state.loading;
   // A reload dims the list it is about to replace; a folder just opened fills in at full strength.
   app.classList.toggle('kd-loading', !fresh);
-  document.title = `${dir === base ? 'keepdav' : displayName(nameOf(dir))} \u2014 keepdav`;
+  document.title = `${dir === base ? 'keepdav' : displayName(lastSegment(dir))} \u2014 keepdav`;
   if (fresh) {
     state.listedDir = '';
     state.entries = [];
@@ -162,15 +195,6 @@ function showProgress(count: number): void {
   loadText.append(`Loading\u2026 ${count.toLocaleString()} ${count === 1 ? 'entry' : 'entries'} so far`);
 }
 
-function nameOf(href: string): string {
-  const t = href.endsWith('/') ? href.slice(0, -1) : href;
-  try {
-    return decodeURIComponent(t.slice(t.lastIndexOf('/') + 1));
-  } catch {
-    return t.slice(t.lastIndexOf('/') + 1);
-  }
-}
-
 function navigate(href: string, push = true): void {
   if (push) history.pushState(null, '', href);
   state.dir = href;
@@ -194,7 +218,7 @@ function renderChrome(): void {
   const trail: HTMLElement[] = [crumb('All files', base, parts.length === 0)];
   parts.forEach((p, i) => {
     href = `${href}${p}/`;
-    trail.push(crumb(nameOf(href), href, i === parts.length - 1));
+    trail.push(crumb(lastSegment(href), href, i === parts.length - 1));
   });
   trail.forEach((c, i) => {
     if (i > 0) crumbs.append(icon('chevron-right', 'kd-sep'));
@@ -337,38 +361,6 @@ function dropTarget(el: HTMLElement, folderHref: string): void {
       return;
     }
     void droppedFiles(ev.dataTransfer).then((files) => uploads.add(files, folderHref));
-  });
-}
-
-/** The files of a drop, with whole folders walked (File System entries, also in Chromium and Firefox). */
-async function droppedFiles(dt: DataTransfer): Promise<PickedFile[]> {
-  const entries = Array.from(dt.items ?? []).map((i) => (i.kind === 'file' && 'webkitGetAsEntry' in i ? i.webkitGetAsEntry() : null));
-  if (entries.length === 0 || entries.some((e) => e === null)) return Array.from(dt.files).map((file) => ({ file, dirs: [] }));
-  const out: PickedFile[] = [];
-  const walk = async (entry: FileSystemEntry, dirs: string[]): Promise<void> => {
-    if (entry.isFile) {
-      const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
-      out.push({ file, dirs });
-      return;
-    }
-    const reader = (entry as FileSystemDirectoryEntry).createReader();
-    const children: FileSystemEntry[] = [];
-    for (;;) {
-      const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
-      if (batch.length === 0) break;
-      children.push(...batch);
-    }
-    if (children.length === 0) out.push({ file: new File([], EMPTY_FOLDER), dirs: [...dirs, entry.name] });
-    for (const c of children) await walk(c, [...dirs, entry.name]);
-  };
-  for (const e of entries) await walk(e!, []);
-  return out;
-}
-
-function pickedFiles(input: HTMLInputElement): PickedFile[] {
-  return Array.from(input.files ?? []).map((file) => {
-    const rel = (file as File & { webkitRelativePath?: string }).webkitRelativePath ?? '';
-    return { file, dirs: rel ? rel.split('/').slice(0, -1) : [] };
   });
 }
 

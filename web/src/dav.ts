@@ -113,7 +113,8 @@ function text(parent: Element, local: string): string {
   return parent.getElementsByTagNameNS(DAV, local)[0]?.textContent ?? '';
 }
 
-function lastSegment(href: string): string {
+/** The decoded last segment of an href (a folder's without its slash). */
+export function lastSegment(href: string): string {
   const trimmed = href.endsWith('/') ? href.slice(0, -1) : href;
   const raw = trimmed.slice(trimmed.lastIndexOf('/') + 1);
   try {

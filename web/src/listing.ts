@@ -10,6 +10,12 @@ import { entriesOf, pathOfHref, problemOf, propfindInit, sameHref, type Entry } 
 /** Parse the first run early (first rows on screen soon), later runs in larger slices. */
 const FIRST_SLICE = 16 * 1024;
 const LARGEST_SLICE = 512 * 1024;
+/**
+ * A turn for the rest of the page after each parsed run: while the network is ahead of the parser,
+ * every read resolves at once (a chain of microtasks), and without this the page would neither
+ * paint its first rows nor answer clicks until the whole listing was read.
+ */
+const nextTask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 const ROOT_START = /<([A-Za-z_][\w.-]*(?::[A-Za-z_][\w.-]*)?)(?:\s[^>]*)?>/;
 
 export interface ListingProgress {
@@ -68,6 +74,7 @@ export async function streamListing(dirHref: string, onBatch: (members: Entry[],
       if (cut > 0 && emit(buffer.slice(0, cut + responseEnd.length))) {
         buffer = buffer.slice(cut + responseEnd.length);
         slice = Math.min(slice * 2, LARGEST_SLICE);
+        await nextTask();
       } else {
         slice = buffer.length + FIRST_SLICE;
       }

@@ -50,7 +50,8 @@ export class Uploads {
   private readonly overall: HTMLProgressElement;
   private readonly summary: HTMLElement;
 
-  constructor(private readonly onChange: (dirHref: string) => void) {
+  /** `onChange(dirHref, fileHref?)`: something changed in dirHref (fileHref: that file was written). */
+  constructor(private readonly onChange: (dirHref: string, fileHref?: string) => void) {
     this.overall = h('progress', { class: 'kd-overall', max: '1', value: '0', 'aria-label': 'All uploads' });
     this.summary = h('span', { class: 'kd-upload-summary' });
     this.list = h('ul', { class: 'kd-upload-list' });
@@ -135,7 +136,7 @@ export class Uploads {
       if (result.status === 201 || result.status === 204) {
         u.state = 'done';
         u.message = result.status === 201 ? 'uploaded' : 'replaced (the old one is kept as a version)';
-        this.onChange(u.dirHref);
+        this.onChange(u.dirHref, childHref(u.dirHref, u.name, false));
         return;
       }
       const p = result.problem!;
@@ -279,6 +280,38 @@ export class Uploads {
       : `${done} uploaded${failed ? `, ${failed} failed` : ''}`);
     this.panel.classList.toggle('kd-busy', active > 0);
   }
+}
+
+/** The files of a drop, with whole folders walked (File System entries, also in Chromium and Firefox). */
+export async function droppedFiles(dt: DataTransfer): Promise<PickedFile[]> {
+  const entries = Array.from(dt.items ?? []).map((i) => (i.kind === 'file' && 'webkitGetAsEntry' in i ? i.webkitGetAsEntry() : null));
+  if (entries.length === 0 || entries.some((e) => e === null)) return Array.from(dt.files).map((file) => ({ file, dirs: [] }));
+  const out: PickedFile[] = [];
+  const walk = async (entry: FileSystemEntry, dirs: string[]): Promise<void> => {
+    if (entry.isFile) {
+      const file = await new Promise<File>((resolve, reject) => (entry as FileSystemFileEntry).file(resolve, reject));
+      out.push({ file, dirs });
+      return;
+    }
+    const reader = (entry as FileSystemDirectoryEntry).createReader();
+    const children: FileSystemEntry[] = [];
+    for (;;) {
+      const batch = await new Promise<FileSystemEntry[]>((resolve, reject) => reader.readEntries(resolve, reject));
+      if (batch.length === 0) break;
+      children.push(...batch);
+    }
+    if (children.length === 0) out.push({ file: new File([], EMPTY_FOLDER), dirs: [...dirs, entry.name] });
+    for (const c of children) await walk(c, [...dirs, entry.name]);
+  };
+  for (const e of entries) await walk(e!, []);
+  return out;
+}
+
+export function pickedFiles(input: HTMLInputElement): PickedFile[] {
+  return Array.from(input.files ?? []).map((file) => {
+    const rel = (file as File & { webkitRelativePath?: string }).webkitRelativePath ?? '';
+    return { file, dirs: rel ? rel.split('/').slice(0, -1) : [] };
+  });
 }
 
 /** "held by alice until 14:05" from the lock root's lockdiscovery (PROPFIND, RFC 4918 §15.8). */

@@ -407,14 +407,18 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
 
       test('returns what work returns; others never see a half-done transaction', async () => {
         let release!: () => void;
+        let opened!: () => void;
         const paused = new Promise<void>((resolve) => { release = resolve; });
+        const isOpen = new Promise<void>((resolve) => { opened = resolve; });
         const inside = store.transaction(async (tx) => {
           await tx.versions.put('/x', record('"half"'));
+          opened();
           await paused;
           await tx.versions.put('/y', record('"whole"'));
           return 42;
         });
         // A reader and a writer from outside, started while the transaction is open.
+        await isOpen;
         const reader = store.versions.getMany(['/x', '/y']);
         const writer = store.versions.put('/x', record('"after"'));
         await new Promise((resolve) => setImmediate(resolve));

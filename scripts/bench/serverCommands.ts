@@ -11,11 +11,13 @@
  *   BENCH_KEEPDAV_CMD="node -r ts-node/register/transpile-only scripts/bench/webdavServerPeer.ts --root {root}"
  * Peak RSS is read from the spawned pid: point BENCH_KEEPDAV_CMD at the server process itself,
  * not at a wrapper (npm, sh) that forks it.
- * apache (optional, BENCH_SERVERS=...,apache): see apacheServer.ts; check serverUnavailable()
- * first, a missing apache2 is skipped, not an error.
+ * apache, nginx, lighttpd: see apacheServer.ts, nginxServer.ts, lighttpdServer.ts; check
+ * serverUnavailable() first, a server that is not installed is skipped, not an error.
  */
 import * as path from 'node:path';
 import { apacheCommand, apacheUnavailable } from './apacheServer';
+import { lighttpdCommand, lighttpdUnavailable } from './lighttpdServer';
+import { nginxCommand, nginxUnavailable } from './nginxServer';
 import type { ServerName } from './options';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -80,7 +82,10 @@ function peerCommand(dirs: ServerDirs): ServerCommand {
 
 /** Why this server cannot run on this machine (then it is skipped), or null. */
 export function serverUnavailable(name: ServerName, env: NodeJS.ProcessEnv): string | null {
-  return name === 'apache' ? apacheUnavailable(env) : null;
+  if (name === 'apache') return apacheUnavailable(env);
+  if (name === 'nginx') return nginxUnavailable();
+  if (name === 'lighttpd') return lighttpdUnavailable();
+  return null;
 }
 
 /** The command for `name` over these dirs (apache: also writes its config and picks its port). */
@@ -92,6 +97,10 @@ export async function serverCommand(name: ServerName, dirs: ServerDirs, env: Nod
       return peerCommand(dirs);
     case 'apache':
       return apacheCommand(dirs, env);
+    case 'nginx':
+      return nginxCommand(dirs);
+    case 'lighttpd':
+      return lighttpdCommand(dirs);
   }
 }
 

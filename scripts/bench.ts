@@ -24,7 +24,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { installExitHandlers } from './bench/cleanup';
 import { createBenchData, createLargeSource, removeBenchData, removeLargeSource, type BenchData } from './bench/fixtures';
-import { startRssWatch } from './bench/memory';
+import { cpuSeconds, startRssWatch } from './bench/memory';
 import { parseBenchOptions, USAGE, type BenchOptions, type ServerName } from './bench/options';
 import { formatProgress, formatReport, type BenchResults, type ServerColumn } from './bench/report';
 import { selectRows } from './bench/rows';
@@ -117,7 +117,9 @@ async function main(): Promise<void> {
           const name = server.column.server;
           if (row.appliesTo && !row.appliesTo(name)) continue;
           if (server.process.exitInfo) continue;
-          const watch = startRssWatch(server.process.pid, { processGroup: server.process.command.processGroup === true });
+          const group = server.process.command.processGroup === true;
+          const watch = startRssWatch(server.process.pid, { processGroup: group });
+          const cpuBefore = cpuSeconds(server.process.pid, group);
           let m: Measurement;
           try {
             m = await row.run({ server: name, baseUrl: server.process.url, root: server.data.root, options, round, large });
@@ -125,6 +127,8 @@ async function main(): Promise<void> {
             m = { value: null, errors: 1, note: (error as Error).message.split('\n')[0] };
           }
           const peak = watch.stop().peakMiB;
+          const cpuAfter = cpuSeconds(server.process.pid, group);
+          if (cpuBefore !== null && cpuAfter !== null && m.operations) m.cpuMsPerOp = ((cpuAfter - cpuBefore) * 1000) / m.operations;
           if (!measurements.has(name)) measurements.set(name, new Map());
           if (!peaks.has(name)) peaks.set(name, new Map());
           const list = measurements.get(name)!.get(row.name) ?? [];

@@ -14,6 +14,8 @@
  *   BENCH_SERVERS=keepdav,apache,...   which servers (default: all of SERVER_NAMES; a server whose
  *                       program is not installed is skipped with a note, never an error)
  *   BENCH_KEEPDAV_CMD   keepdav's command line, see serverCommands.ts
+ *   BENCH_BASELINE_CMD  a second keepdav to compare with (another build, for A/B), same template;
+ *                       the `baseline` server runs only when this is set
  *   BENCH_APACHE_BIN, BENCH_APACHE_MODULES   where apache lives, see apacheServer.ts
  */
 
@@ -29,8 +31,11 @@ export const ROW_NAMES = [
 ] as const;
 export type RowName = (typeof ROW_NAMES)[number];
 
-/** apache is the bar: ratios are keepdav ÷ apache. peer is the webdav-server npm package. */
-export const SERVER_NAMES = ['keepdav', 'apache', 'nginx', 'lighttpd', 'peer'] as const;
+/**
+ * apache is the bar: ratios are keepdav ÷ apache. peer is the webdav-server npm package; baseline
+ * another keepdav build (BENCH_BASELINE_CMD).
+ */
+export const SERVER_NAMES = ['keepdav', 'apache', 'nginx', 'lighttpd', 'peer', 'baseline'] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 
 export interface BenchOptions {

@@ -42,6 +42,7 @@ const SHORT_LABEL: Record<ServerName, string> = {
   nginx: 'nginx',
   lighttpd: 'lighttpd',
   peer: 'webdav-server',
+  baseline: 'keepdav baseline',
 };
 
 function fmt(value: number, unit: string): string {
@@ -97,7 +98,8 @@ export function formatProgress(round: number, row: RowDefinition, server: Server
   const value = m.value === null ? 'failed' : `${fmt(m.value, row.unit)} ${row.unit}`;
   const errors = m.errors > 0 ? `, ${m.errors} errors${m.note ? ` (${m.note})` : ''}` : '';
   const rss = peakMiB === null ? '' : `, peak RSS ${peakMiB.toFixed(0)} MiB`;
-  return `  round ${round} ${row.name.padEnd(15)} ${SHORT_LABEL[server].padEnd(14)} ${value}${errors}${rss}`;
+  const cpu = m.cpuMsPerOp === undefined ? '' : `, server CPU ${m.cpuMsPerOp < 1 ? `${(m.cpuMsPerOp * 1000).toFixed(0)} µs` : `${m.cpuMsPerOp.toFixed(1)} ms`}/op`;
+  return `  round ${round} ${row.name.padEnd(15)} ${SHORT_LABEL[server].padEnd(16)} ${value}${errors}${rss}${cpu}`;
 }
 
 function mib(value: number | null | undefined): string {

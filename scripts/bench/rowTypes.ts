@@ -29,6 +29,10 @@ export interface Measurement {
   errors: number;
   /** Operations attempted, when known (to give errors as a share). */
   attempts?: number;
+  /** Successful operations, when known (the runner divides the server's CPU time by them). */
+  operations?: number;
+  /** Server CPU time per successful operation (ms), set by the runner: robust to a busy machine. */
+  cpuMsPerOp?: number;
   /** Why it could not run or what went wrong, shortly. */
   note?: string;
 }

@@ -29,7 +29,8 @@ async function wrkMeasure(ctx: RowContext, spec: Omit<WrkSpec, 'seconds'>, warmu
   if (ctx.round === 1) await runWrk({ ...spec, seconds: 1, scriptArgs: warmupArgs ?? spec.scriptArgs });
   const result = await runWrk({ ...spec, seconds: ctx.options.rowSeconds });
   const errors = result.non2xx + result.socketErrors;
-  return { value: (result.requests - result.non2xx) / result.durationSeconds, errors, attempts: result.requests };
+  const operations = result.requests - result.non2xx;
+  return { value: operations / result.durationSeconds, errors, attempts: result.requests, operations };
 }
 
 const AUTHORIZATION = 'Basic ' + Buffer.from(`${BENCH_USER.name}:${BENCH_USER.password}`, 'utf8').toString('base64');
@@ -83,7 +84,7 @@ const getSmallSignedIn: RowDefinition = {
   name: 'get-4k-auth',
   label: 'GET 4 KiB signed in (Basic), 64 conns',
   unit: 'req/s',
-  appliesTo: (server) => server === 'keepdav',
+  appliesTo: (server) => server === 'keepdav' || server === 'baseline',
   async run(ctx) {
     const headers = { Authorization: AUTHORIZATION };
     const bad = await smallGetCheck(ctx, headers);
@@ -130,7 +131,7 @@ const propfindTenThousand: RowDefinition = {
         note = `PROPFIND answered ${res.status} with ${responses} responses`;
       }
     }
-    return { value: median(times), errors, note };
+    return { value: median(times), errors, note, operations: times.length };
   },
 };
 
@@ -201,7 +202,7 @@ const lockUnlock: RowDefinition = {
     const result = await runWrk({ ...spec, seconds: ctx.options.rowSeconds, scriptArgs: [dir, first(ctx.round)] });
     const pairs = result.extra.pairs ?? 0;
     const failed = (result.extra.failed ?? 0) + result.socketErrors;
-    return { value: pairs / result.durationSeconds, errors: failed, attempts: pairs + failed };
+    return { value: pairs / result.durationSeconds, errors: failed, attempts: pairs + failed, operations: pairs };
   },
 };
 

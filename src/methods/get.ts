@@ -18,9 +18,12 @@ import { resolveEquivalentPath } from './support/equivalentNames';
 import { baseName } from '../paths/davPath';
 import { storedContentHeaders, PAGE_HEADERS } from '../web/pageSecurity';
 import { pageHead } from '../web/uiRoutes';
+import { SmallFileCache } from '../storage/smallFileCache';
 
 /** Files up to this size are answered from one buffer instead of a stream. */
 const SMALL_FILE_BYTES = 64 * 1024;
+/** Their bytes, while unchanged on disk (validated by the stat loadResource took). */
+const smallFiles = new SmallFileCache(SMALL_FILE_BYTES);
 
 export const get: MethodHandler = async (req, services) => {
   if (isVersionRequest(req)) return versionAnswer(req, services);
@@ -60,7 +63,7 @@ async function fileAnswer(req: DavRequest, services: Services, resource: Resourc
   if (head || stat.size === 0) return { status: 200, headers: { ...headers, 'Content-Length': stat.size } };
   if (stat.size <= SMALL_FILE_BYTES) {
     // One read into a buffer beats a stream for small files; the length is what was read.
-    const bytes = await services.store.readSmall(resource.path, SMALL_FILE_BYTES);
+    const bytes = smallFiles.get(stat) ?? smallFiles.remember(stat, await services.store.readSmall(resource.path, SMALL_FILE_BYTES), Date.now());
     return { status: 200, headers, body: bytes };
   }
   headers['Content-Length'] = stat.size;

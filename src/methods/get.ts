@@ -40,11 +40,12 @@ export const get: MethodHandler = async (req, services) => {
 
 async function fileAnswer(req: DavRequest, services: Services, resource: Resource): Promise<DavResponse> {
   const stat = resource.stat!;
+  const contentType = contentTypeOf(resource.path);
   const headers: Record<string, string | number> = {
     ...versionHeaders(resource.etag, stat),
-    'Content-Type': contentTypeOf(resource.path),
+    'Content-Type': contentType,
     'Accept-Ranges': 'bytes',
-    ...storedContentHeaders(contentTypeOf(resource.path)),
+    ...storedContentHeaders(contentType),
   };
   // The whole file's checksum, also on a range (ownCloud's checksum extension); known when written through keepdav.
   const digests = resource.digests === undefined ? services.versions.digestsOf(resource.path, stat) : resource.digests;

@@ -26,11 +26,15 @@ export function lockRootHrefFor(resource: Resource, hidden: boolean, basePath = 
 }
 
 export function propertyContext(services: Services, resource: Resource, usage: PropertyContext['usage']): PropertyContext {
+  let locks: readonly ActiveLock[] | undefined;
   return {
     path: resource.path,
     stat: resource.stat!,
     etag: resource.etag,
-    locks: services.locks.covering(resource.path),
+    // Looked up only when lockdiscovery is asked for: most listings never pay for it.
+    get locks() {
+      return (locks ??= services.locks.covering(resource.path));
+    },
     lockRootHref: lockRootHrefFor(resource, services.config.hideLockRoot, services.config.basePath),
     nowMs: Date.now(),
     usage,
@@ -40,6 +44,8 @@ export function propertyContext(services: Services, resource: Resource, usage: P
     },
   };
 }
+
+const NO_DEAD_PROPERTIES: ReadonlyMap<string, DeadProperty> = new Map();
 
 /** The values `request` asks for on `resource`; `dead` are its dead properties (looked up when not given). */
 export function collectProperties(
@@ -56,7 +62,7 @@ export function collectProperties(
     return { found, missing };
   }
 
-  const deadByName = new Map(dead.map((p) => [`${p.ns}\u0000${p.local}`, p]));
+  const deadByName = dead.length === 0 ? NO_DEAD_PROPERTIES : new Map(dead.map((p) => [`${p.ns}\u0000${p.local}`, p]));
   const valueOf = (ns: string, local: string): OutNode | null => {
     const stored = deadByName.get(`${ns}\u0000${local}`);
     if (stored) return { raw: stored.xml };

@@ -122,13 +122,21 @@ async function main(): Promise<void> {
           const cpuBefore = cpuSeconds(server.process.pid, group);
           let m: Measurement;
           try {
-            m = await row.run({ server: name, baseUrl: server.process.url, root: server.data.root, options, round, large });
+            m = await row.run({
+              server: name,
+              baseUrl: server.process.url,
+              root: server.data.root,
+              options,
+              round,
+              large,
+              serverCpuSeconds: () => cpuSeconds(server.process.pid, group),
+            });
           } catch (error) {
             m = { value: null, errors: 1, note: (error as Error).message.split('\n')[0] };
           }
           const peak = watch.stop().peakMiB;
           const cpuAfter = cpuSeconds(server.process.pid, group);
-          if (cpuBefore !== null && cpuAfter !== null && m.operations) m.cpuMsPerOp = ((cpuAfter - cpuBefore) * 1000) / m.operations;
+          if (m.cpuMsPerOp === undefined && cpuBefore !== null && cpuAfter !== null && m.operations) m.cpuMsPerOp = ((cpuAfter - cpuBefore) * 1000) / m.operations;
           if (!measurements.has(name)) measurements.set(name, new Map());
           if (!peaks.has(name)) peaks.set(name, new Map());
           const list = measurements.get(name)!.get(row.name) ?? [];

@@ -33,9 +33,10 @@ export type RowName = (typeof ROW_NAMES)[number];
 
 /**
  * apache is the bar: ratios are keepdav ÷ apache. peer is the webdav-server npm package; baseline
- * another keepdav build (BENCH_BASELINE_CMD).
+ * another keepdav build (BENCH_BASELINE_CMD); ceiling a bare node:http GET server (nodeCeiling.ts,
+ * GET rows only): what Node.js itself allows here.
  */
-export const SERVER_NAMES = ['keepdav', 'apache', 'nginx', 'lighttpd', 'peer', 'baseline'] as const;
+export const SERVER_NAMES = ['keepdav', 'apache', 'nginx', 'lighttpd', 'peer', 'baseline', 'ceiling'] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 
 export interface BenchOptions {

@@ -43,6 +43,7 @@ const SHORT_LABEL: Record<ServerName, string> = {
   lighttpd: 'lighttpd',
   peer: 'webdav-server',
   baseline: 'keepdav baseline',
+  ceiling: 'node:http ceiling',
 };
 
 function fmt(value: number, unit: string): string {
@@ -130,6 +131,7 @@ export function formatReport(results: BenchResults): string {
     lines.push(`| ${label} | ${cells.join(' | ')} |`);
   }
 
+  const tail = hasApache ? [''] : [];
   const peak = (server: ServerName, names: string[]): number | null => {
     const found = names.map((n) => results.peaks.get(server)?.get(n)).filter((v): v is number => v !== undefined);
     return found.length ? Math.max(...found) : null;
@@ -141,8 +143,17 @@ export function formatReport(results: BenchResults): string {
     ['any row', results.rows.map((r) => r.name)],
   ];
   const parts = memoryParts.filter(([, names]) => names.some((n) => results.rows.some((r) => r.name === n)));
-  const tail = hasApache ? [''] : [];
   lines.push(`| peak RSS: ${parts.map(([what]) => what).join(' / ')} (MiB) | ${running.map((s) => parts.map(([, names]) => mib(peak(s.server, names))).join(' / ')).concat(tail).join(' | ')} |`);
+  const cpuRows = ['get-4k', 'propfind-1000', 'put-4k'].filter((n) => results.rows.some((r) => r.name === n));
+  if (cpuRows.length > 0) {
+    const cpuOf = (server: ServerName, row: string): string => {
+      const values = (results.measurements.get(server)?.get(row) ?? []).map((m) => m.cpuMsPerOp).filter((v): v is number => v !== undefined);
+      const ms = median(values);
+      return ms === null ? '–' : ms < 1 ? `${Math.round(ms * 1000)} µs` : `${ms.toFixed(1)} ms`;
+    };
+    const what = cpuRows.map((n) => results.rows.find((r) => r.name === n)!.label.split(',')[0]).join(' / ');
+    lines.push(`| server CPU per request: ${what} | ${running.map((s) => cpuRows.map((n) => cpuOf(s.server, n)).join(' / ')).concat(tail).join(' | ')} |`);
+  }
   lines.push(`| idle RSS: after start / after the run (MiB) | ${running.map((s) => `${mib(s.idleStartMiB)} / ${mib(s.idleEndMiB)}`).concat(tail).join(' | ')} |`);
 
   const notes = [

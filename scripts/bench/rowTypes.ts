@@ -18,6 +18,8 @@ export interface RowContext {
   /** The served directory on disk (the large PUT row removes what it wrote). */
   root: string;
   options: BenchOptions;
+  /** CPU seconds the server has used so far (the runner's /proc reading), for rows that time a part of their run. */
+  serverCpuSeconds: () => number | null;
   /** 1-based round number: names written in a round are unique to it. */
   round: number;
   large: LargeSource;

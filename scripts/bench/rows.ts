@@ -21,17 +21,23 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { BENCH_USER, FIXTURE, SMALL_FILE_BYTES } from './fixtures';
-import type { RowName } from './options';
+import type { RowName, ServerName } from './options';
 import type { Measurement, RowContext, RowDefinition } from './rowTypes';
 import { runWrk, type WrkSpec } from './wrk';
 
 async function wrkMeasure(ctx: RowContext, spec: Omit<WrkSpec, 'seconds'>, warmupArgs?: string[]): Promise<Measurement> {
   if (ctx.round === 1) await runWrk({ ...spec, seconds: 1, scriptArgs: warmupArgs ?? spec.scriptArgs });
+  const cpuBefore = ctx.serverCpuSeconds();
   const result = await runWrk({ ...spec, seconds: ctx.options.rowSeconds });
+  const cpuAfter = ctx.serverCpuSeconds();
   const errors = result.non2xx + result.socketErrors;
   const operations = result.requests - result.non2xx;
-  return { value: operations / result.durationSeconds, errors, attempts: result.requests, operations };
+  const cpuMsPerOp = cpuBefore !== null && cpuAfter !== null && operations > 0 ? ((cpuAfter - cpuBefore) * 1000) / operations : undefined;
+  return { value: operations / result.durationSeconds, errors, attempts: result.requests, operations, cpuMsPerOp };
 }
+
+/** Every server but the bare node:http ceiling, which only answers GET. */
+const everyDavServer = (server: ServerName): boolean => server !== 'ceiling';
 
 const AUTHORIZATION = 'Basic ' + Buffer.from(`${BENCH_USER.name}:${BENCH_USER.password}`, 'utf8').toString('base64');
 
@@ -84,7 +90,7 @@ const getSmallSignedIn: RowDefinition = {
   name: 'get-4k-auth',
   label: 'GET 4 KiB signed in (Basic), 64 conns',
   unit: 'req/s',
-  appliesTo: (server) => server === 'keepdav' || server === 'baseline',
+  appliesTo: (server) => server === 'keepdav' || server === 'baseline' || server === 'ceiling',
   async run(ctx) {
     const headers = { Authorization: AUTHORIZATION };
     const bad = await smallGetCheck(ctx, headers);
@@ -94,6 +100,7 @@ const getSmallSignedIn: RowDefinition = {
 };
 
 const propfindThousand: RowDefinition = {
+  appliesTo: everyDavServer,
   name: 'propfind-1000',
   label: 'PROPFIND Depth 1 on 1,000 files, 16 conns',
   unit: 'req/s',
@@ -112,6 +119,7 @@ function median(values: number[]): number | null {
 }
 
 const propfindTenThousand: RowDefinition = {
+  appliesTo: everyDavServer,
   name: 'propfind-10000',
   label: 'PROPFIND Depth 1 on 10,000 files (s)',
   unit: 's',
@@ -136,6 +144,7 @@ const propfindTenThousand: RowDefinition = {
 };
 
 const putSmall: RowDefinition = {
+  appliesTo: everyDavServer,
   name: 'put-4k',
   label: 'PUT 4 KiB new files, 16 conns',
   unit: 'req/s',
@@ -162,6 +171,7 @@ function curl(args: string[]): Promise<{ status: number; seconds: number; bytes:
 }
 
 const putLarge: RowDefinition = {
+  appliesTo: everyDavServer,
   name: 'put-large',
   label: 'PUT large file (s)',
   unit: 's',
@@ -177,6 +187,7 @@ const putLarge: RowDefinition = {
 };
 
 const getLarge: RowDefinition = {
+  appliesTo: everyDavServer,
   name: 'get-large',
   label: 'GET large file (s)',
   unit: 's',
@@ -190,6 +201,7 @@ const getLarge: RowDefinition = {
 const LOCK_CONNECTIONS = 8;
 
 const lockUnlock: RowDefinition = {
+  appliesTo: everyDavServer,
   name: 'lock-unlock',
   label: 'LOCK+UNLOCK pairs, 8 conns',
   unit: 'pairs/s',

@@ -100,6 +100,14 @@ export async function serverCommand(name: ServerName, dirs: ServerDirs, env: Nod
       return keepdavCommand(dirs, env.BENCH_BASELINE_CMD ?? '', 'baseline');
     case 'peer':
       return peerCommand(dirs);
+    case 'ceiling':
+      return {
+        name,
+        label: 'node:http with a blocking stat + read (the ceiling)',
+        executable: process.execPath,
+        args: ['-r', require.resolve('ts-node/register/transpile-only'), path.join(__dirname, 'nodeCeiling.ts'), '--root', dirs.root],
+        cwd: REPO_ROOT,
+      };
     case 'apache':
       return apacheCommand(dirs, env);
     case 'nginx':

@@ -151,7 +151,8 @@ export function formatReport(results: BenchResults): string {
       const ms = median(values);
       return ms === null ? '–' : ms < 1 ? `${Math.round(ms * 1000)} µs` : `${ms.toFixed(1)} ms`;
     };
-    const what = cpuRows.map((n) => results.rows.find((r) => r.name === n)!.label.split(',')[0]).join(' / ');
+    const short: Record<string, string> = { 'get-4k': 'GET 4 KiB', 'propfind-1000': 'PROPFIND 1,000', 'put-4k': 'PUT 4 KiB' };
+    const what = cpuRows.map((n) => short[n]).join(' / ');
     lines.push(`| server CPU per request: ${what} | ${running.map((s) => cpuRows.map((n) => cpuOf(s.server, n)).join(' / ')).concat(tail).join(' | ')} |`);
   }
   lines.push(`| idle RSS: after start / after the run (MiB) | ${running.map((s) => `${mib(s.idleStartMiB)} / ${mib(s.idleEndMiB)}`).concat(tail).join(' | ')} |`);

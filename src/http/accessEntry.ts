@@ -2,7 +2,7 @@
  * What one request did, for the access log and the metrics, computed in one place: request id,
  * client address, user, bytes in and out, duration, the stable keepdav code of an error answer.
  */
-import { randomBytes } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -27,17 +27,10 @@ export interface AccessEntry {
   aborted?: boolean;
 }
 
-/**
- * Fresh request ids: a random prefix drawn once per process, then a counter. Unique across
- * restarts and instances like a UUID, at the cost of an increment instead of a random draw.
- */
-const ID_PREFIX = randomBytes(6).toString('base64url');
-let idCounter = 0;
-
-/** A client's X-Request-Id when it is a sane token (so logs cannot be forged with it), else a fresh id. */
+/** A client's X-Request-Id when it is a sane token (so logs cannot be forged with it), else a fresh UUID. */
 export function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
-  return typeof given === 'string' && /^[A-Za-z0-9._:@+=/-]{1,128}$/.test(given) ? given : `${ID_PREFIX}-${(++idCounter).toString(36)}`;
+  return typeof given === 'string' && /^[A-Za-z0-9._:@+=/-]{1,128}$/.test(given) ? given : randomUUID();
 }
 
 /** Socket byte counters as of the end of the previous answer on that connection (keep-alive). */

@@ -1,33 +1,38 @@
 /**
  * The current version of recently read files, kept in memory so a GET of an unchanged file needs
- * no state look-up: an entry holds the ETag and digests together with the fingerprint (inode,
- * size, mtime) they were read for, and is used only while the file's own stat still shows that
- * fingerprint. That is the same test the stored record passes (versionStore.ts): a file changed
- * on disk, by this instance or another one sharing the tree, no longer matches and is looked up
- * afresh. The owner forgets a path whenever it writes its record (a change that keeps the
- * fingerprint, such as a MOVE or a record rewritten by a scrub, is not visible on disk).
+ * no state look-up: an entry holds the ETag and digests together with the file's stat (inode,
+ * size, mtime and ctime) they were read for, and is used only while the file's own stat still
+ * shows exactly that. Every way a version record changes goes with a change on disk that moves
+ * the ctime (new content is a new file renamed into place; a MOVE or a restore renames; a new
+ * mtime is a utimes), and ctime cannot be set from user space, so an entry cannot outlive its
+ * record, also when another instance sharing the tree and the state wrote it. A file is cached
+ * only once its ctime is RACY_MS old, so a change within the same timestamp tick as the cached
+ * stat cannot look unchanged (the "racy git" rule).
  *
  * Usage:
- *   const hit = cache.get(path, fingerprint);      // undefined: look it up, then cache.set(...)
- *   cache.forget(path); cache.clear();
+ *   const hit = cache.get(path, stat);      // undefined: look it up, then cache.set(path, stat, found, Date.now())
  *
  * Bounded: at most `capacity` entries; the least recently used one goes first.
  */
 import type { ContentDigests } from '../storage/atomicWrite';
 import type { DavPath } from '../paths/davPath';
-import type { FileFingerprint } from './versionStore';
 
 export interface CurrentVersion {
   etag: string;
   digests: ContentDigests | null;
 }
 
-interface Entry extends CurrentVersion {
+/** The parts of a file's stat an entry is valid for. */
+export interface CachedStat {
   ino: number;
   size: number;
   mtimeMs: number;
+  ctimeMs: number;
 }
 
+interface Entry extends CurrentVersion, CachedStat {}
+
+const RACY_MS = 2000;
 export const DEFAULT_VERSION_CACHE_ENTRIES = 10_000;
 
 export class CurrentVersionCache {
@@ -36,29 +41,24 @@ export class CurrentVersionCache {
 
   constructor(private readonly capacity = DEFAULT_VERSION_CACHE_ENTRIES) {}
 
-  get(path: DavPath, f: FileFingerprint): CurrentVersion | undefined {
+  get(path: DavPath, s: CachedStat): CurrentVersion | undefined {
     const entry = this.entries.get(path);
     if (entry === undefined) return undefined;
-    if (entry.ino !== f.ino || entry.size !== f.size || entry.mtimeMs !== f.mtimeMs) {
-      this.entries.delete(path);
-      return undefined;
-    }
     this.entries.delete(path);
+    if (entry.ino !== s.ino || entry.size !== s.size || entry.mtimeMs !== s.mtimeMs || entry.ctimeMs !== s.ctimeMs) return undefined;
     this.entries.set(path, entry);
     return entry;
   }
 
-  set(path: DavPath, f: FileFingerprint, current: CurrentVersion): void {
+  /** Remembers what was looked up for the file with stat `s` (taken before the look-up). */
+  set(path: DavPath, s: CachedStat, current: CurrentVersion, nowMs: number): void {
+    if (s.ctimeMs > nowMs - RACY_MS) return;
     this.entries.delete(path);
-    this.entries.set(path, { etag: current.etag, digests: current.digests, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs });
+    this.entries.set(path, { etag: current.etag, digests: current.digests, ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as DavPath);
   }
 
-  forget(path: DavPath): void {
-    this.entries.delete(path);
-  }
-
-  clear(): void {
-    this.entries.clear();
+  get size(): number {
+    return this.entries.size;
   }
 }

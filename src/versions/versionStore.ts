@@ -12,7 +12,6 @@ import type { ContentDigests } from '../storage/atomicWrite';
 import type { StateDatabase } from '../state/database';
 import type { DavPath } from '../paths/davPath';
 import { subtreeBounds, subtreeCondition } from '../state/subtree';
-import { CurrentVersionCache } from './currentVersionCache';
 
 /** The parts of a stat the version depends on. */
 export interface FileFingerprint {
@@ -51,8 +50,6 @@ export class VersionStore {
   private readonly insertContent;
   private readonly selectDigests;
   private readonly selectPaths;
-  /** What currentOf answered for files still unchanged on disk (forgotten whenever a record is written). */
-  private readonly current = new CurrentVersionCache();
 
   constructor(private readonly db: StateDatabase) {
     db.exec(`CREATE TABLE IF NOT EXISTS versions (
@@ -91,20 +88,14 @@ export class VersionStore {
    * both (a GET answers ETag and OC-Checksum).
    */
   currentOf(path: DavPath, f: FileFingerprint): { etag: string; digests: ContentDigests | null } {
-    const cached = this.current.get(path, f);
-    if (cached) return cached;
     const row = this.selectDigests.get(path);
-    const found = !row || !matches(row, f)
-      ? { etag: derivedEtag(f), digests: null }
-      : { etag: row.etag, digests: row.sha1 !== null && row.md5 !== null ? { sha1: row.sha1, md5: row.md5 } : null };
-    this.current.set(path, f, found);
-    return found;
+    if (!row || !matches(row, f)) return { etag: derivedEtag(f), digests: null };
+    return { etag: row.etag, digests: row.sha1 !== null && row.md5 !== null ? { sha1: row.sha1, md5: row.md5 } : null };
   }
 
   /** Records new content at `path`, with its digests when they were computed on the way in; returns its new ETag. */
   recordNewContent(path: DavPath, f: FileFingerprint, digests?: ContentDigests): string {
     const etag = `"${Date.now().toString(36)}-${randomBytes(8).toString('hex')}"`;
-    this.current.forget(path);
     this.insertContent.run({ path, etag, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, sha1: digests?.sha1 ?? null, md5: digests?.md5 ?? null });
     return etag;
   }
@@ -125,7 +116,6 @@ export class VersionStore {
    */
   recordMetadataChange(path: DavPath, before: FileFingerprint, after: FileFingerprint): string {
     const etag = this.etagOf(path, before);
-    this.current.forget(path);
     this.upsert.run({ path, etag, ...after });
     return etag;
   }
@@ -143,12 +133,10 @@ export class VersionStore {
 
   /** MOVE keeps inode, size and mtime, so the versions move along. */
   moveSubtree(from: DavPath, to: DavPath): void {
-    this.current.clear();
     this.moveTree.run({ ...subtreeBounds(from), to });
   }
 
   forgetSubtree(path: DavPath): void {
-    this.current.clear();
     this.deleteTree.run(subtreeBounds(path));
   }
 

@@ -90,7 +90,7 @@ const getSmallSignedIn: RowDefinition = {
   name: 'get-4k-auth',
   label: 'GET 4 KiB signed in (Basic), 64 conns',
   unit: 'req/s',
-  appliesTo: (server) => server === 'keepdav' || server === 'baseline' || server === 'ceiling',
+  appliesTo: (server) => server === 'keepdav' || server === 'baseline',
   async run(ctx) {
     const headers = { Authorization: AUTHORIZATION };
     const bad = await smallGetCheck(ctx, headers);

@@ -36,16 +36,16 @@ const versionCaches = new WeakMap<Services, CurrentVersionCache>();
 
 export async function loadResource(req: DavRequest, services: Services, path: DavPath): Promise<Resource> {
   const stat = await services.store.stat(path);
-  const current = stat && !stat.isCollection ? currentVersionOf(services, stat) : null;
+  const current = stat && !stat.isCollection ? await currentVersionOf(services, stat) : null;
   return { path, stat, etag: current?.etag ?? null, digests: current?.digests ?? null, href: req.hrefOf(path, stat?.isCollection ?? false) };
 }
 
-function currentVersionOf(services: Services, stat: ResourceStat): CurrentVersion {
+async function currentVersionOf(services: Services, stat: ResourceStat): Promise<CurrentVersion> {
   let cache = versionCaches.get(services);
   if (cache === undefined) versionCaches.set(services, (cache = new CurrentVersionCache()));
   const cached = cache.get(stat.path, stat);
   if (cached) return cached;
-  const found = services.versions.currentOf(stat.path, stat);
+  const found = await services.versions.currentOf(stat.path, stat);
   cache.set(stat.path, stat, found, Date.now());
   return found;
 }
@@ -103,8 +103,8 @@ export function checkPreconditions(req: DavRequest, services: Services, target: 
     membershipChanges: scope.membershipChanges ?? [],
     resolveTag: (tag) => req.pathOfUri(tag),
     alsoSubmitted: lockTokenHeaderTokens(req, services),
-    mayUseToken: (token) => {
-      const lock = services.locks.byToken(token);
+    mayUseToken: async (token) => {
+      const lock = await services.locks.byToken(token);
       return lock === undefined || services.access.mayUseLock(req.user, lock);
     },
     etagOf: async (path) => {

@@ -80,7 +80,7 @@ function summarize(list: Measurement[] | undefined): Summary | null {
 
 function cell(summary: Summary | null, row: RowDefinition): string {
   if (!summary) return '–';
-  const value = summary.value === null ? 'failed' : fmt(summary.value, row.unit);
+  const value = summary.value === null ? 'failed' : summary.value === 0 ? 'none finished' : fmt(summary.value, row.unit);
   if (summary.errors === 0) return value;
   if (row.name === 'lock-unlock' && summary.attempts > 0) {
     return `${value} (${Math.round((100 * summary.errors) / summary.attempts)} % failed)`;

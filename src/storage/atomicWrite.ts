@@ -21,8 +21,6 @@ import { timedFsync } from './fsyncTiming';
 
 /** How many body bytes may wait for the disk before the body is paused. */
 const SINK_HIGH_WATER_MARK = 1 << 20;
-/** A large upload starts writing back to disk every this many bytes (FileSink.startWriteback). */
-const WRITEBACK_BYTES = 32 * 1024 * 1024;
 
 /** A fresh temp name (reserved, so never visible by URL): `.keepdav-tmp-<16 hex digits>`. */
 export function tempName(): string {
@@ -114,10 +112,6 @@ export interface ContentDigests {
 class FileSink extends Writable {
   bytes = 0;
   private inFlight: Promise<void> = Promise.resolve();
-  /** Early writeback of a large upload (see startWriteback); its failure fails the upload. */
-  private writeback: Promise<void> = Promise.resolve();
-  private writebackError: unknown = null;
-  private unsyncedBytes = 0;
   private readonly sha1: Hash = createHash('sha1');
   private readonly md5: Hash = createHash('md5');
 
@@ -148,34 +142,9 @@ class FileSink extends Writable {
     return { sha1: this.sha1.digest('hex'), md5: this.md5.digest('hex') };
   }
 
-  /** Waits for a write or writeback still running, so the caller may close the file once 'close' is emitted. */
+  /** Waits for a write still running, so the caller may close the file once 'close' is emitted. */
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
-    Promise.allSettled([this.inFlight, this.writeback]).then(() => done(err));
-  }
-
-  /**
-   * Waits for the early writeback; throws its error. A writeback error is reported to one sync
-   * only (Linux), so one seen here must fail the upload even if the final fsync then succeeds.
-   */
-  async writebackDone(): Promise<void> {
-    await this.writeback;
-    if (this.writebackError !== null) throw this.writebackError;
-  }
-
-  /**
-   * Every WRITEBACK_BYTES of a large upload, starts an fdatasync without waiting for it: the disk
-   * writes while the rest arrives, instead of all of it in the final fsync after the last byte
-   * (with much RAM the kernel would otherwise hold the whole file dirty until then).
-   */
-  private startWriteback(written: number): void {
-    this.unsyncedBytes += written;
-    if (this.unsyncedBytes < WRITEBACK_BYTES) return;
-    this.unsyncedBytes = 0;
-    this.writeback = this.writeback.then(() =>
-      this.fh.datasync().catch((err: unknown) => {
-        this.writebackError ??= err;
-      }),
-    );
+    this.inFlight.then(() => done(err), () => done(err));
   }
 
   private writeBuffers(buffers: Buffer[], done: (err?: Error | null) => void): void {
@@ -189,10 +158,7 @@ class FileSink extends Writable {
       this.md5.update(b);
     }
     this.inFlight = writeAll(this.fh, buffers);
-    this.inFlight.then(() => {
-      this.startWriteback(buffers.reduce((sum, b) => sum + b.length, 0));
-      done();
-    }, done);
+    this.inFlight.then(() => done(), done);
   }
 }
 
@@ -302,7 +268,6 @@ export async function writeAtomically(request: AtomicWriteRequest): Promise<Cont
     if (mode !== undefined) await fh.chmod(mode & 0o7777);
     const sink = new FileSink(fh, expectedLength, path);
     await pumpBody(body, sink, path);
-    await sink.writebackDone();
     digests = sink.digests();
     request.verify?.(digests);
     // The mtime is set before the fsync so that the metadata is made durable with the data.

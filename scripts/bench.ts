@@ -1,84 +1,81 @@
 /**
- * keepdav benchmark: keepdav against the peer webdav-server 2.6.3, same run, same data; on
- * request also against Apache httpd with mod_dav_fs, the C server held as the bar.
+ * keepdav benchmark: keepdav beside Apache httpd mod_dav_fs (the bar), nginx + dav-ext,
+ * lighttpd mod_webdav and the webdav-server npm package, on the same data, in interleaved rounds,
+ * with wrk (Debian package `wrk`) as the load generator for every throughput row.
  *
  * Usage:
- *   npm run bench                      # keepdav and peer, full sizes (512 MiB large file, 5 s rows)
- *   npm run bench -- --quick           # smoke run (64 MiB, ~1.5 s rows)
- *   npm run bench -- --only=get-4k,lock-unlock
- *   BENCH_SERVERS=peer npm run bench -- --quick
- *   BENCH_SERVERS=keepdav,peer,apache npm run bench   # also Apache httpd + mod_dav_fs
- *     (Debian package apache2, not installed by CI; when missing, apache is skipped with a line
- *     saying so, not an error. Config, port, process group: scripts/bench/apacheServer.ts.
- *     Its RSS is the sum over its parent + worker children. With three servers the table has
- *     a ratio and verdict column for keepdav / peer and for keepdav / apache.)
- *   BENCH_KEEPDAV_CMD="node dist/src/cli.js serve --root {root} --state {state} --port 0 --host 127.0.0.1" npm run bench
+ *   npm run bench                          # every installed server, 2 rounds, 5 s rows, 512 MiB
+ *   npm run bench -- --quick               # 1 round, 2 s rows, 64 MiB: for iterating
+ *   npm run bench -- --quick --only=get-4k,propfind-1000
+ *   BENCH_SERVERS=keepdav,apache npm run bench -- --rounds=3
  *   (all options: npm run bench -- --help; details in scripts/bench/options.ts)
  *
- * Each server runs as a child process over its own fresh copy of the same temporary data, one
- * server after the other so they never compete for the CPUs; the load generator (node:http,
- * keep-alive) runs in this process. Every response status is checked; errors are counted per
- * row and a row with errors cannot be a win. Temp data and children are removed on any exit.
- * Exit status 1 when a server did not start or died during the run.
+ * Every server runs as a child process over its own fresh copy of the same temporary data, all
+ * started at once (idle servers cost no CPU); each row then loads one server at a time, the
+ * servers in turn and the order rotating every round, so a change in the machine's load hits
+ * every server alike. Each figure is the median over the rounds. Peak RSS is sampled from /proc
+ * during every row (over the whole process group for the forking servers) and idle RSS after
+ * start and after the run. Servers that are not installed are skipped with a note. At the end one
+ * Markdown table is printed, ready for the README. Temp data and children are removed on any
+ * exit. Exit status 1 when a server did not start or died during the run.
  */
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import { installExitHandlers } from './bench/cleanup';
-import { createBenchData, removeBenchData } from './bench/fixtures';
+import { createBenchData, createLargeSource, removeBenchData, removeLargeSource, type BenchData } from './bench/fixtures';
+import { cpuSeconds, startRssWatch } from './bench/memory';
 import { parseBenchOptions, USAGE, type BenchOptions, type ServerName } from './bench/options';
-import { formatProgress, formatReport, type ServerRun } from './bench/report';
-import { needsSeededLargeFile, selectRows } from './bench/rows';
-import { skippedRow, type RowDefinition } from './bench/rowTypes';
+import { formatProgress, formatReport, type BenchResults, type ServerColumn } from './bench/report';
+import { selectRows } from './bench/rows';
+import type { Measurement } from './bench/rowTypes';
 import { describeCommand, serverCommand, serverUnavailable } from './bench/serverCommands';
-import { ServerProcess, type ExitInfo } from './bench/serverProcess';
+import { ServerProcess } from './bench/serverProcess';
+import { wrkMissing } from './bench/wrk';
 
-function describeExit(exit: ExitInfo): string {
-  return exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
+interface LiveServer {
+  column: ServerColumn;
+  data: BenchData;
+  process: ServerProcess;
 }
 
-async function benchServer(name: ServerName, rows: RowDefinition[], options: BenchOptions): Promise<ServerRun> {
-  const unavailable = serverUnavailable(name, process.env);
-  if (unavailable) {
-    console.log(`\n== ${name}: skipped: ${unavailable}`);
-    const reason = `${name} skipped: ${unavailable}`;
-    return { server: name, label: name, command: '-', rows: rows.map((row) => skippedRow(row, reason)), skipped: unavailable, uncaughtExceptions: 0 };
-  }
-  const data = createBenchData(name, {
-    seedLargeFileBytes: needsSeededLargeFile(options.rows) ? options.largeFileBytes : 0,
-  });
-  const run: ServerRun = { server: name, label: name, command: '-', rows: [], uncaughtExceptions: 0 };
-  let server: ServerProcess | null = null;
-  try {
-    const command = await serverCommand(name, data, process.env);
-    run.label = command.label;
-    run.command = describeCommand(command);
-    console.log(`\n== ${name}: ${run.command}`);
-    server = await ServerProcess.start(command, { verbose: options.verbose });
-    console.log(`   listening at ${server.url.href} (pid ${server.pid}${command.processGroup ? ', process group' : ''})`);
-    const live = server;
-    const processGroup = command.processGroup === true;
-    for (const row of rows) {
-      const result = server.exitInfo
-        ? skippedRow(row, `server not running (${describeExit(server.exitInfo)})`)
-        : await row.run({ baseUrl: server.url, pid: server.pid, processGroup, options, serverAlive: () => !live.exitInfo });
-      if (server.died && !run.died) run.died = `${describeExit(server.exitInfo!)} during or before ${row.name}`;
-      run.rows.push(result);
-      console.log(formatProgress(result));
+const MIB = 1024 * 1024;
+
+function loadAverage(): string {
+  return os.loadavg().map((n) => n.toFixed(2)).join(', ');
+}
+
+function rssNow(server: LiveServer): number | null {
+  return startRssWatch(server.process.pid, { processGroup: server.process.command.processGroup === true }).stop().baselineMiB;
+}
+
+async function startServers(options: BenchOptions, large: ReturnType<typeof createLargeSource>): Promise<{ live: LiveServer[]; columns: ServerColumn[] }> {
+  const live: LiveServer[] = [];
+  const columns: ServerColumn[] = [];
+  for (const name of options.servers) {
+    const column: ServerColumn = { server: name, label: name, idleStartMiB: null, idleEndMiB: null };
+    columns.push(column);
+    const unavailable = serverUnavailable(name, process.env);
+    if (unavailable) {
+      column.skipped = unavailable;
+      console.log(`== ${name}: skipped: ${unavailable}`);
+      continue;
     }
-  } catch (error) {
-    run.startError = (error as Error).message;
-    if (run.command === '-') console.log(`\n== ${name}`);
-    console.log(`   could not start: ${run.startError}`);
-    run.rows = rows.map((row) => skippedRow(row, 'server did not start'));
-  } finally {
-    if (server) {
-      run.uncaughtExceptions = server.uncaughtExceptions;
-      await server.stop();
-      run.outputTail = server.outputTail();
-      if (server.logErrorLines().length > 0) run.logErrors = server.logErrorLines();
+    const data = createBenchData(name, large);
+    try {
+      const command = await serverCommand(name, data, process.env);
+      column.label = command.label;
+      console.log(`== ${name}: ${describeCommand(command)}`);
+      const server = await ServerProcess.start(command, { verbose: options.verbose });
+      console.log(`   listening at ${server.url.href} (pid ${server.pid})`);
+      live.push({ column, data, process: server });
+    } catch (error) {
+      column.skipped = `did not start: ${(error as Error).message}`;
+      console.log(`   ${column.skipped}`);
+      removeBenchData(data);
     }
-    removeBenchData(data);
   }
-  return run;
+  return { live, columns };
 }
 
 async function main(): Promise<void> {
@@ -93,20 +90,102 @@ async function main(): Promise<void> {
     console.log(USAGE);
     return;
   }
+  const noWrk = wrkMissing();
+  if (noWrk) {
+    console.error(`bench: ${noWrk}`);
+    process.exit(2);
+  }
   installExitHandlers();
-  const rows = selectRows(options.rows);
   const started = performance.now();
-  const runs: ServerRun[] = [];
-  for (const name of options.servers) runs.push(await benchServer(name, rows, options));
+  const loadBefore = loadAverage();
+  const rows = selectRows(options.rows);
+  const needsLarge = rows.some((r) => r.name === 'put-large' || r.name === 'get-large');
+  const large = createLargeSource(needsLarge ? options.largeFileBytes : 0);
+  const { live, columns } = await startServers(options, large);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  for (const server of live) server.column.idleStartMiB = rssNow(server);
 
-  console.log(formatReport(runs, rows, options));
+  const measurements = new Map<ServerName, Map<string, Measurement[]>>();
+  const peaks = new Map<ServerName, Map<string, number>>();
+  let failed = false;
+  try {
+    for (let round = 1; round <= options.rounds; round++) {
+      // Rotate the order each round: no server always runs right after the same other one.
+      const order = live.map((_, i) => live[(i + round - 1) % live.length]);
+      for (const row of rows) {
+        for (const server of order) {
+          const name = server.column.server;
+          if (row.appliesTo && !row.appliesTo(name)) continue;
+          if (server.process.exitInfo) continue;
+          const group = server.process.command.processGroup === true;
+          const watch = startRssWatch(server.process.pid, { processGroup: group });
+          const cpuBefore = cpuSeconds(server.process.pid, group);
+          let m: Measurement;
+          try {
+            m = await row.run({
+              server: name,
+              baseUrl: server.process.url,
+              root: server.data.root,
+              options,
+              round,
+              large,
+              serverCpuSeconds: () => cpuSeconds(server.process.pid, group),
+            });
+          } catch (error) {
+            m = { value: null, errors: 1, note: (error as Error).message.split('\n')[0] };
+          }
+          const peak = watch.stop().peakMiB;
+          const cpuAfter = cpuSeconds(server.process.pid, group);
+          if (m.cpuMsPerOp === undefined && cpuBefore !== null && cpuAfter !== null && m.operations) m.cpuMsPerOp = ((cpuAfter - cpuBefore) * 1000) / m.operations;
+          if (!measurements.has(name)) measurements.set(name, new Map());
+          if (!peaks.has(name)) peaks.set(name, new Map());
+          const list = measurements.get(name)!.get(row.name) ?? [];
+          list.push(m);
+          measurements.get(name)!.set(row.name, list);
+          if (peak !== null) peaks.get(name)!.set(row.name, Math.max(peak, peaks.get(name)!.get(row.name) ?? 0));
+          console.log(formatProgress(round, row, name, m, peak));
+        }
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    for (const server of live) server.column.idleEndMiB = rssNow(server);
+  } finally {
+    for (const server of live) {
+      if (server.process.died) {
+        failed = true;
+        server.column.skipped = `died during the run: ${server.process.outputTail().slice(-3).join(' | ')}`;
+      }
+      await server.process.stop();
+      removeBenchData(server.data);
+    }
+    removeLargeSource(large);
+  }
+
+  const results: BenchResults = {
+    rows,
+    servers: columns,
+    measurements,
+    peaks,
+    loadBefore,
+    loadAfter: loadAverage(),
+    rounds: options.rounds,
+    rowSeconds: options.rowSeconds,
+    largeMiB: options.largeFileBytes / MIB,
+  };
+  console.log(`\n${execFileSync('date', ['-u']).toString().trim()}, node ${process.version}, ${os.cpus().length} CPUs\n`);
+  console.log(formatReport(results));
   console.log(`\nbench took ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (options.jsonPath) {
-    fs.writeFileSync(options.jsonPath, JSON.stringify({ options, runs }, null, 2));
+    const plain = {
+      options,
+      servers: columns,
+      measurements: Object.fromEntries([...measurements].map(([k, v]) => [k, Object.fromEntries(v)])),
+      peaks: Object.fromEntries([...peaks].map(([k, v]) => [k, Object.fromEntries(v)])),
+    };
+    fs.writeFileSync(options.jsonPath, JSON.stringify(plain, null, 2));
     console.log(`results written to ${options.jsonPath}`);
   }
-  // Row errors are reported in the table; a server that never started or died fails the run.
-  if (runs.some((run) => run.startError || run.died)) process.exitCode = 1;
+  if (failed || columns.some((c) => c.skipped?.startsWith('did not start'))) process.exitCode = 1;
 }
 
 main().catch((error: unknown) => {

@@ -40,7 +40,7 @@ const MODULES: Array<[string, string]> = [
   ['dav_module', 'mod_dav.so'],
   ['dav_fs_module', 'mod_dav_fs.so'],
 ];
-const RUN_AS = 'www-data';
+export const RUN_AS = 'www-data';
 
 function isExecutable(file: string): boolean {
   try {
@@ -143,7 +143,7 @@ export function apacheConfig(dirs: ServerDirs, modulesDir: string, port: number,
 }
 
 /** `chown -R` in-process (the tree is a few thousand entries). */
-function chownTree(dir: string, uid: number, gid: number): void {
+export function chownTree(dir: string, uid: number, gid: number): void {
   fs.chownSync(dir, uid, gid);
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
@@ -152,7 +152,7 @@ function chownTree(dir: string, uid: number, gid: number): void {
   }
 }
 
-function lookupUser(name: string): { uid: number; gid: number } {
+export function lookupUser(name: string): { uid: number; gid: number } {
   const line = fs.readFileSync('/etc/passwd', 'utf8').split('\n').find((l) => l.startsWith(`${name}:`));
   const fields = line?.split(':');
   if (!fields || fields.length < 4) throw new Error(`user ${name} not found in /etc/passwd (apache children run as it)`);

@@ -3,15 +3,17 @@
  * starts, and removed afterwards (also at exit through cleanup.ts).
  *
  * Usage:
- *   const data = createBenchData('peer', { seedLargeFileBytes: 0 });
- *   serve data.root (state in data.state) ... ; removeBenchData(data);
+ *   const large = createLargeSource(bytes);           // once per run (0 bytes: none)
+ *   const data = createBenchData('nginx', large);     // per server
+ *   serve data.root (state in data.state) ... ; removeBenchData(data); removeLargeSource(large);
  *
  * Layout under the served root (URL paths in FIXTURE):
- *   small-4k.bin                 4 KiB of random bytes             (GET row)
- *   listing-1000/file-NNNN.txt   1,000 files of 100 bytes          (PROPFIND row)
- *   put-4k/                      empty collection for new files    (PUT row)
- *   locks/lock-NNNN.txt          LOCK_FILE_COUNT small files       (LOCK+UNLOCK row)
- *   large-1.bin                  only when seeded (GET-large run without PUT-large)
+ *   small-4k.bin                  4 KiB of random bytes                (GET rows)
+ *   listing-1000/file-NNNNN.txt   1,000 files of 100 bytes             (PROPFIND 1,000)
+ *   listing-10000/file-NNNNN.txt  10,000 files of 100 bytes            (PROPFIND 10,000)
+ *   put-4k/                       empty collection for new files       (PUT 4 KiB)
+ *   locks/lock-NNNN.txt           LOCK_FILE_COUNT small files          (LOCK+UNLOCK)
+ *   large-get.bin                 a hard link to the large source file (GET large)
  * Beside the root: `htpasswd`, one bcrypt user (BENCH_USER) for the signed-in GET row.
  */
 import * as crypto from 'node:crypto';
@@ -20,23 +22,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { onCleanup } from './cleanup';
 import bcrypt from 'bcryptjs';
-import { BLOCK_BYTES, blockByte } from './largeFilePattern';
 
 export const SMALL_FILE_BYTES = 4096;
-export const LISTING_FILE_COUNT = 1000;
+export const LISTING_SIZES = [1000, 10000] as const;
 export const LOCK_FILE_COUNT = 1024;
 
 export const FIXTURE = {
   smallFile: 'small-4k.bin',
-  listing: 'listing-1000/',
+  listing: (count: number): string => `listing-${count}/`,
   putDir: 'put-4k/',
   lockDir: 'locks/',
+  largeGet: 'large-get.bin',
 } as const;
-
-/** The large PUT row writes large-1.bin, large-2.bin...; the large GET row reads large-1.bin. */
-export function largeFileName(round: number): string {
-  return `large-${round}.bin`;
-}
 
 /** The user the signed-in GET row signs in as; bcrypt at cost 10, so only the credential cache keeps it fast. */
 export const BENCH_USER = { name: 'bench', password: 'bench password' } as const;
@@ -50,23 +47,45 @@ export interface BenchData {
   forgetCleanup: () => void;
 }
 
-export interface BenchDataOptions {
-  /** Write large.bin of this size to disk (0: do not). */
-  seedLargeFileBytes: number;
+export interface LargeSource {
+  dir: string;
+  /** The file PUT by the large PUT row and linked as large-get.bin; null when not needed. */
+  file: string | null;
+  bytes: number;
+  forgetCleanup: () => void;
 }
 
 /** The same bytes for every server in one run. */
 const smallFileContent = crypto.randomBytes(SMALL_FILE_BYTES);
 
-export function lockFileName(index: number): string {
-  return `lock-${String(index).padStart(4, '0')}.txt`;
-}
-
 function listingFileName(index: number): string {
-  return `file-${String(index).padStart(4, '0')}.txt`;
+  return `file-${String(index).padStart(5, '0')}.txt`;
 }
 
-export function createBenchData(serverName: string, options: BenchDataOptions): BenchData {
+export function createLargeSource(bytes: number): LargeSource {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'keepdav-bench-large-'));
+  const forgetCleanup = onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }));
+  if (bytes === 0) return { dir, file: null, bytes, forgetCleanup };
+  const file = path.join(dir, 'large.bin');
+  const fd = fs.openSync(file, 'w');
+  try {
+    const block = crypto.randomBytes(8 * 1024 * 1024);
+    for (let offset = 0; offset < bytes; offset += block.length) {
+      fs.writeSync(fd, block, 0, Math.min(block.length, bytes - offset));
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.chmodSync(dir, 0o755);
+  return { dir, file, bytes, forgetCleanup };
+}
+
+export function removeLargeSource(source: LargeSource): void {
+  fs.rmSync(source.dir, { recursive: true, force: true });
+  source.forgetCleanup();
+}
+
+export function createBenchData(serverName: string, large: LargeSource): BenchData {
   const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), `keepdav-bench-${serverName}-`));
   const forgetCleanup = onCleanup(() => fs.rmSync(baseDir, { recursive: true, force: true }));
   const root = path.join(baseDir, 'root');
@@ -75,36 +94,24 @@ export function createBenchData(serverName: string, options: BenchDataOptions): 
   fs.mkdirSync(state);
 
   fs.writeFileSync(path.join(root, FIXTURE.smallFile), smallFileContent);
-
-  const listing = path.join(root, FIXTURE.listing);
-  fs.mkdirSync(listing);
-  for (let i = 0; i < LISTING_FILE_COUNT; i++) {
-    fs.writeFileSync(path.join(listing, listingFileName(i)), `listing file ${i}\n`.padEnd(100, '.'));
+  for (const count of LISTING_SIZES) {
+    const listing = path.join(root, FIXTURE.listing(count));
+    fs.mkdirSync(listing);
+    for (let i = 0; i < count; i++) {
+      fs.writeFileSync(path.join(listing, listingFileName(i)), `listing file ${i}\n`.padEnd(100, '.'));
+    }
   }
-
   fs.mkdirSync(path.join(root, FIXTURE.putDir));
-
   const locks = path.join(root, FIXTURE.lockDir);
   fs.mkdirSync(locks);
   for (let i = 0; i < LOCK_FILE_COUNT; i++) {
-    fs.writeFileSync(path.join(locks, lockFileName(i)), `lock target ${i}\n`);
+    fs.writeFileSync(path.join(locks, `lock-${String(i).padStart(4, '0')}.txt`), `lock target ${i}\n`);
   }
-
-  if (options.seedLargeFileBytes > 0) seedLargeFile(path.join(root, largeFileName(1)), options.seedLargeFileBytes);
+  // A hard link: every server reads the same bytes without 512 MiB written per server.
+  if (large.file) fs.linkSync(large.file, path.join(root, FIXTURE.largeGet));
   const users = path.join(baseDir, 'htpasswd');
   fs.writeFileSync(users, `${BENCH_USER.name}:${bcrypt.hashSync(BENCH_USER.password, 10)}\n`);
   return { baseDir, root, state, users, forgetCleanup };
-}
-
-function seedLargeFile(file: string, totalBytes: number): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    for (let offset = 0, block = 0; offset < totalBytes; offset += BLOCK_BYTES, block++) {
-      fs.writeSync(fd, Buffer.alloc(Math.min(BLOCK_BYTES, totalBytes - offset), blockByte(block)));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
 }
 
 export function removeBenchData(data: BenchData): void {

@@ -152,3 +152,22 @@ export function startRssWatch(pid: number, options: RssWatchOptions = {}): RssWa
     },
   };
 }
+
+/** CPU time (user + system, seconds) a process, or a whole process group, has used so far; null without /proc. */
+export function cpuSeconds(pid: number, processGroup: boolean): number | null {
+  const ticksPerSecond = 100; // USER_HZ, 100 on every Linux architecture node runs on
+  let total = 0;
+  let seen = 0;
+  for (const member of processGroup ? processGroupMembers(pid) : [pid]) {
+    try {
+      const stat = fs.readFileSync(`/proc/${member}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime and stime are fields 14 and 15 of stat(5), 12 and 13 after the `(comm)`.
+      total += Number(fields[11]) + Number(fields[12]);
+      seen++;
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+  return seen > 0 ? total / ticksPerSecond : null;
+}

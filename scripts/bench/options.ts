@@ -3,36 +3,49 @@
  *
  * Usage: `const options = parseBenchOptions(process.argv.slice(2), process.env);`
  *
- *   --quick             smoke run: 64 MiB large file, ~1.5 s per row
+ *   --quick             for iterating: 1 round, 2 s per throughput row, 64 MiB large file
  *   --only=ROW[,ROW]    run only these rows (names in ROW_NAMES)
- *   --seconds=N         measured seconds per throughput row (default 5, quick 1.5)
+ *   --rounds=N          interleaved rounds; each figure is the median over them (default 2)
+ *   --seconds=N         wrk duration per throughput row and server (default 5, quick 2)
  *   --large-mib=N       size of the large PUT/GET file (default 512, quick 64)
- *   --json=FILE         also write the results as JSON
+ *   --json=FILE         also write every measurement as JSON
  *   --verbose           echo the servers' stdout/stderr
  *   --help              print the usage
- *   BENCH_SERVERS=keepdav,peer   which servers to run (default keepdav,peer; they always run in
- *                       the order keepdav, peer, apache). `apache` adds Apache httpd + mod_dav_fs
- *                       (apacheServer.ts), skipped when apache2 is not installed.
+ *   BENCH_SERVERS=keepdav,apache,...   which servers (default: all of SERVER_NAMES; a server whose
+ *                       program is not installed is skipped with a note, never an error)
  *   BENCH_KEEPDAV_CMD   keepdav's command line, see serverCommands.ts
+ *   BENCH_BASELINE_CMD  a second keepdav to compare with (another build, for A/B), same template;
+ *                       the `baseline` server runs only when this is set
  *   BENCH_APACHE_BIN, BENCH_APACHE_MODULES   where apache lives, see apacheServer.ts
  */
 
-export const ROW_NAMES = ['get-4k', 'get-4k-auth', 'propfind-1000', 'put-4k', 'put-large', 'get-large', 'lock-unlock'] as const;
+export const ROW_NAMES = [
+  'get-4k',
+  'get-4k-auth',
+  'propfind-1000',
+  'propfind-10000',
+  'put-4k',
+  'put-large',
+  'get-large',
+  'lock-unlock',
+] as const;
 export type RowName = (typeof ROW_NAMES)[number];
 
-export const SERVER_NAMES = ['keepdav', 'peer', 'apache'] as const;
+/**
+ * apache is the bar: ratios are keepdav ÷ apache. peer is the webdav-server npm package; baseline
+ * another keepdav build (BENCH_BASELINE_CMD); ceiling a bare node:http GET server (nodeCeiling.ts,
+ * GET rows only): what Node.js itself allows here.
+ */
+export const SERVER_NAMES = ['keepdav', 'apache', 'nginx', 'lighttpd', 'peer', 'baseline', 'ceiling'] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
-/** Without BENCH_SERVERS: apache only runs when asked for. */
-export const DEFAULT_SERVERS: readonly ServerName[] = ['keepdav', 'peer'];
 
 export interface BenchOptions {
   quick: boolean;
   rows: RowName[];
   servers: ServerName[];
-  /** Measured time per throughput row. */
-  rowMs: number;
-  /** Unmeasured warm-up before each throughput row. */
-  warmupMs: number;
+  rounds: number;
+  /** wrk duration per throughput row. */
+  rowSeconds: number;
   largeFileBytes: number;
   jsonPath: string | null;
   verbose: boolean;
@@ -66,20 +79,20 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     if (!match) throw new Error(`unexpected argument: ${arg}`);
     flags.set(match[1], match[2] ?? '');
   }
-  const known = new Set(['quick', 'only', 'seconds', 'large-mib', 'json', 'verbose', 'help']);
+  const known = new Set(['quick', 'only', 'rounds', 'seconds', 'large-mib', 'json', 'verbose', 'help']);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}`);
 
   const quick = flags.has('quick');
   const only = flags.get('only');
   const seconds = flags.get('seconds');
+  const rounds = flags.get('rounds');
   const largeMib = flags.get('large-mib');
-  const rowMs = seconds ? parsePositive(seconds, '--seconds') * 1000 : quick ? 1500 : 5000;
   return {
     quick,
     rows: only ? parseList(only, ROW_NAMES, 'row') : [...ROW_NAMES],
-    servers: env.BENCH_SERVERS ? parseList(env.BENCH_SERVERS, SERVER_NAMES, 'server') : [...DEFAULT_SERVERS],
-    rowMs,
-    warmupMs: Math.min(500, rowMs / 5),
+    servers: env.BENCH_SERVERS ? parseList(env.BENCH_SERVERS, SERVER_NAMES, 'server') : [...SERVER_NAMES],
+    rounds: rounds ? Math.max(1, Math.round(parsePositive(rounds, '--rounds'))) : quick ? 1 : 2,
+    rowSeconds: seconds ? Math.max(1, Math.round(parsePositive(seconds, '--seconds'))) : quick ? 2 : 5,
     largeFileBytes: Math.round((largeMib ? parsePositive(largeMib, '--large-mib') : quick ? 64 : 512) * MIB),
     jsonPath: flags.get('json') || null,
     verbose: flags.has('verbose'),
@@ -87,6 +100,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
   };
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only=ROW[,ROW]] [--seconds=N] [--large-mib=N] [--json=FILE] [--verbose]
-rows: ${ROW_NAMES.join(', ')}
-env:  BENCH_SERVERS=keepdav,peer[,apache]   BENCH_KEEPDAV_CMD="node --max-semi-space-size=4 bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1"`;
+export const USAGE = `usage: npm run bench -- [--quick] [--only=ROW[,ROW]] [--rounds=N] [--seconds=N] [--large-mib=N] [--json=FILE] [--verbose]
+rows:    ${ROW_NAMES.join(', ')}
+servers: BENCH_SERVERS=${SERVER_NAMES.join(',')} (default: all that are installed)
+keepdav: BENCH_KEEPDAV_CMD="node --max-semi-space-size=4 bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1"`;

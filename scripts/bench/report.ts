@@ -1,181 +1,168 @@
 /**
- * Turns the bench results into text: a progress line per row while running, and the final table
- * of absolute figures and ratios (keepdav / peer throughput; > 1 means keepdav leads). With apache
- * in the run too, the table has a ratio and a verdict column for each other server (keepdav / peer,
- * keepdav / apache) and a tally line for each; a skipped server (apache not installed) is left
- * out of the table and named in a note.
+ * Turns the bench results into text: a progress line per measurement while running, and one
+ * Markdown table at the end (servers as columns, workloads as rows, medians over the rounds,
+ * then keepdav ÷ Apache as a speed ratio: > 1 means keepdav is faster, for times too).
  *
  * Usage:
- *   console.log(formatProgress(result));
- *   console.log(formatReport(runs, rows, options));
+ *   console.log(formatProgress(round, row, server, measurement, peakMiB));
+ *   console.log(formatReport(results));
  *
- * A side with errors in a row cannot win that row: the verdict is "keepdav leads" only if keepdav
- * had no error and the ratio is above 1, "peer leads" (or "apache leads") only if that server had
- * no error and the ratio is below 1, and "no winner" otherwise.
+ * A cell with failures says how many (LOCK+UNLOCK: which share of the pairs failed); a server
+ * that is not installed is left out of the table and named in a note below it.
  */
-import type { BenchOptions, ServerName } from './options';
-import type { RowDefinition, RowResult } from './rowTypes';
+import type { ServerName } from './options';
+import type { Measurement, RowDefinition } from './rowTypes';
 
-export interface ServerRun {
+export interface ServerColumn {
   server: ServerName;
   label: string;
-  command: string;
-  rows: RowResult[];
-  /** Set when the server could not be started. */
-  startError?: string;
-  /** Set when the server is not available here (apache not installed): not an error. */
+  /** Why it did not run (not installed, did not start). */
   skipped?: string;
-  /** Error lines from the server's own log (apache's error.log). */
-  logErrors?: string[];
-  /** Set when the server exited on its own during the run. */
-  died?: string;
-  uncaughtExceptions: number;
-  /** Its last output lines, kept when something went wrong. */
-  outputTail?: string[];
+  idleStartMiB: number | null;
+  idleEndMiB: number | null;
 }
 
-export type Verdict = `${ServerName} leads` | 'no winner (errors)' | 'tie' | 'n/a';
-
-function fmtNumber(value: number): string {
-  if (value >= 100) return Math.round(value).toLocaleString('en-US');
-  if (value >= 10) return value.toFixed(1);
-  return value.toFixed(2);
+export interface BenchResults {
+  rows: RowDefinition[];
+  servers: ServerColumn[];
+  /** server -> row -> one measurement per round. */
+  measurements: Map<ServerName, Map<string, Measurement[]>>;
+  /** server -> row -> peak RSS over the rounds (MiB). */
+  peaks: Map<ServerName, Map<string, number>>;
+  loadBefore: string;
+  loadAfter: string;
+  rounds: number;
+  rowSeconds: number;
+  largeMiB: number;
 }
 
-function fmtMs(value: number | null): string {
-  return value === null ? '-' : value < 10 ? value.toFixed(2) : value.toFixed(1);
+const SHORT_LABEL: Record<ServerName, string> = {
+  keepdav: 'keepdav',
+  apache: 'Apache',
+  nginx: 'nginx',
+  lighttpd: 'lighttpd',
+  peer: 'webdav-server',
+  baseline: 'keepdav baseline',
+  ceiling: 'node:http ceiling',
+};
+
+function fmt(value: number, unit: string): string {
+  if (unit === 's') return value < 1 ? value.toFixed(3) : value.toFixed(2);
+  if (value >= 1000) return Math.round(value).toLocaleString('en-US');
+  if (value >= 100) return Math.round(value).toString();
+  return value.toFixed(1);
 }
 
-function cell(result: RowResult | undefined): string {
-  if (!result) return '-';
-  if (result.skipped) return 'skipped';
-  const value = result.value === null ? 'failed' : fmtNumber(result.value);
-  return result.errors > 0 ? `${value} [${result.errors} err]` : value;
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function clean(result: RowResult | undefined): result is RowResult {
-  return result !== undefined && !result.skipped && result.errors === 0 && result.value !== null;
+interface Summary {
+  value: number | null;
+  errors: number;
+  attempts: number;
+  note?: string;
 }
 
-export function ratioOf(keepdav: RowResult | undefined, peer: RowResult | undefined): number | null {
-  if (!keepdav?.value || !peer?.value) return null;
-  return keepdav.value / peer.value;
+function summarize(list: Measurement[] | undefined): Summary | null {
+  if (!list || list.length === 0) return null;
+  const values = list.map((m) => m.value).filter((v): v is number => v !== null);
+  return {
+    value: median(values),
+    errors: list.reduce((sum, m) => sum + m.errors, 0),
+    attempts: list.reduce((sum, m) => sum + (m.attempts ?? 0), 0),
+    note: list.find((m) => m.note)?.note,
+  };
 }
 
-export function verdictOf(keepdav: RowResult | undefined, peer: RowResult | undefined, other: ServerName = 'peer'): Verdict {
-  if (!keepdav || !peer) return 'n/a';
-  const ratio = ratioOf(keepdav, peer);
-  if (clean(keepdav) && (ratio === null || ratio > 1)) return 'keepdav leads';
-  if (clean(peer) && (ratio === null || ratio < 1)) return `${other} leads`;
-  if (clean(keepdav) && clean(peer)) return 'tie';
-  return 'no winner (errors)';
+function cell(summary: Summary | null, row: RowDefinition): string {
+  if (!summary) return '–';
+  const value = summary.value === null ? 'failed' : summary.value === 0 ? 'none finished' : fmt(summary.value, row.unit);
+  if (summary.errors === 0) return value;
+  if (row.name === 'lock-unlock' && summary.attempts > 0) {
+    return `${value} (${Math.round((100 * summary.errors) / summary.attempts)} % failed)`;
+  }
+  return `${value} (${summary.errors} errors)`;
 }
 
-export function formatProgress(result: RowResult): string {
-  const head = `  ${result.row.padEnd(14)}`;
-  if (result.skipped) return `${head}skipped: ${result.skipped}`;
-  const value = result.value === null ? 'failed' : `${fmtNumber(result.value)} ${result.unit}`;
-  const latency = result.p50Ms === null ? '' : `, p50 ${fmtMs(result.p50Ms)} ms, p99 ${fmtMs(result.p99Ms)} ms`;
-  const errors = result.errors > 0 ? `, ${result.errors} ERRORS: ${formatReasons(result.errorReasons)}` : '';
-  const rounds = result.rounds?.length ? `, rounds ${result.rounds.map(fmtNumber).join(' / ')} MiB/s` : '';
-  const memory = result.memory?.peakMiB != null ? `, peak RSS ${result.memory.peakMiB.toFixed(0)} MiB` : '';
-  return `${head}${value.padEnd(16)} (${result.ok} ok in ${(result.elapsedMs / 1000).toFixed(2)} s${latency}${rounds}${errors}${memory})`;
+/** keepdav ÷ apache as speed: throughput ratio, or time ratio inverted. */
+function speedRatio(row: RowDefinition, keepdav: Summary | null, apache: Summary | null): string {
+  if (!keepdav?.value || !apache?.value) return '';
+  const ratio = row.unit === 's' ? apache.value / keepdav.value : keepdav.value / apache.value;
+  return `${ratio.toFixed(2)}×`;
 }
 
-function formatReasons(reasons: Record<string, number>): string {
-  return Object.entries(reasons)
-    .sort((a, b) => b[1] - a[1])
-    .map(([reason, count]) => `${count}x ${reason}`)
-    .join(', ');
+export function formatProgress(round: number, row: RowDefinition, server: ServerName, m: Measurement, peakMiB: number | null): string {
+  const value = m.value === null ? 'failed' : `${fmt(m.value, row.unit)} ${row.unit}`;
+  const errors = m.errors > 0 ? `, ${m.errors} errors${m.note ? ` (${m.note})` : ''}` : '';
+  const rss = peakMiB === null ? '' : `, peak RSS ${peakMiB.toFixed(0)} MiB`;
+  const cpu = m.cpuMsPerOp === undefined ? '' : `, server CPU ${m.cpuMsPerOp < 1 ? `${(m.cpuMsPerOp * 1000).toFixed(0)} µs` : `${m.cpuMsPerOp.toFixed(1)} ms`}/op`;
+  return `  round ${round} ${row.name.padEnd(15)} ${SHORT_LABEL[server].padEnd(16)} ${value}${errors}${rss}${cpu}`;
 }
 
-function table(header: string[], lines: string[][]): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
-  const render = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd();
-  return [render(header), widths.map((w) => '-'.repeat(w)).join('  '), ...lines.map(render)];
+function mib(value: number | null | undefined): string {
+  return value === null || value === undefined ? '–' : value.toFixed(0);
 }
 
-export function formatReport(allRuns: ServerRun[], rows: RowDefinition[], options: BenchOptions): string {
-  const runs = allRuns.filter((r) => !r.skipped);
-  const find = (server: ServerName, row: RowDefinition): RowResult | undefined =>
-    runs.find((r) => r.server === server)?.rows.find((r) => r.row === row.name);
-  const servers = runs.map((r) => r.server);
-  // keepdav is compared with every other server that ran; one comparison keeps the two-server layout.
-  const others = servers.includes('keepdav') ? servers.filter((s) => s !== 'keepdav') : [];
-  const several = others.length > 1;
-  const mib = (options.largeFileBytes / 1024 / 1024).toFixed(0);
-  const ratioText = several
-    ? `ratios = ${others.map((o) => `keepdav / ${o}`).join(' and ')}`
-    : `ratio = keepdav / ${others[0] ?? servers.find((s) => s !== 'keepdav') ?? 'peer'}`;
-  const out: string[] = [
-    '',
-    `Results (${options.quick ? 'quick' : 'full'} run: ${(options.rowMs / 1000).toFixed(1)} s per rate row, ` +
-      `large file ${mib} MiB; ${ratioText}, > 1 means keepdav leads)`,
-    '',
+export function formatReport(results: BenchResults): string {
+  const running = results.servers.filter((s) => !s.skipped);
+  const hasApache = running.some((s) => s.server === 'apache');
+  const header = ['workload', ...running.map((s) => SHORT_LABEL[s.server])];
+  if (hasApache) header.push('keepdav ÷ Apache');
+  const lines = [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`];
+  const summaryOf = (server: ServerName, row: string): Summary | null => summarize(results.measurements.get(server)?.get(row));
+
+  for (const row of results.rows) {
+    const label = row.unit === 's' ? row.label : `${row.label} (${row.unit})`;
+    const cells = running.map((s) => {
+      if (row.appliesTo && !row.appliesTo(s.server)) return '–';
+      const summary = summaryOf(s.server, row.name);
+      if (row.name === 'get-4k-auth') {
+        const anonymous = summaryOf(s.server, 'get-4k')?.value;
+        const text = cell(summary, row);
+        return summary?.value && anonymous ? `${text} (${Math.round((100 * summary.value) / anonymous)} % of anonymous)` : text;
+      }
+      return cell(summary, row);
+    });
+    if (hasApache) cells.push(row.name === 'get-4k-auth' ? '' : speedRatio(row, summaryOf('keepdav', row.name), summaryOf('apache', row.name)));
+    lines.push(`| ${label} | ${cells.join(' | ')} |`);
+  }
+
+  const tail = hasApache ? [''] : [];
+  const peak = (server: ServerName, names: string[]): number | null => {
+    const found = names.map((n) => results.peaks.get(server)?.get(n)).filter((v): v is number => v !== undefined);
+    return found.length ? Math.max(...found) : null;
+  };
+  const memoryParts: Array<[string, string[]]> = [
+    ['small PUTs', ['put-4k']],
+    ['large PUT', ['put-large']],
+    ['PROPFIND 10,000', ['propfind-10000']],
+    ['any row', results.rows.map((r) => r.name)],
   ];
+  const parts = memoryParts.filter(([, names]) => names.some((n) => results.rows.some((r) => r.name === n)));
+  lines.push(`| peak RSS: ${parts.map(([what]) => what).join(' / ')} (MiB) | ${running.map((s) => parts.map(([, names]) => mib(peak(s.server, names))).join(' / ')).concat(tail).join(' | ')} |`);
+  const cpuRows = ['get-4k', 'propfind-1000', 'put-4k'].filter((n) => results.rows.some((r) => r.name === n));
+  if (cpuRows.length > 0) {
+    const cpuOf = (server: ServerName, row: string): string => {
+      const values = (results.measurements.get(server)?.get(row) ?? []).map((m) => m.cpuMsPerOp).filter((v): v is number => v !== undefined);
+      const ms = median(values);
+      return ms === null ? '–' : ms < 1 ? `${Math.round(ms * 1000)} µs` : `${ms.toFixed(1)} ms`;
+    };
+    const short: Record<string, string> = { 'get-4k': 'GET 4 KiB', 'propfind-1000': 'PROPFIND 1,000', 'put-4k': 'PUT 4 KiB' };
+    const what = cpuRows.map((n) => short[n]).join(' / ');
+    lines.push(`| server CPU per request: ${what} | ${running.map((s) => cpuRows.map((n) => cpuOf(s.server, n)).join(' / ')).concat(tail).join(' | ')} |`);
+  }
+  lines.push(`| idle RSS: after start / after the run (MiB) | ${running.map((s) => `${mib(s.idleStartMiB)} / ${mib(s.idleEndMiB)}`).concat(tail).join(' | ')} |`);
 
-  const header = ['row', 'unit', ...servers];
-  for (const other of others) header.push(several ? `vs ${other}` : 'ratio', 'verdict');
-  const tallies = new Map<ServerName, Map<Verdict, number>>(others.map((o) => [o, new Map()]));
-  const lines = rows.map((row) => {
-    const line = [row.label, row.unit, ...servers.map((s) => cell(find(s, row)))];
-    for (const other of others) {
-      const ratio = ratioOf(find('keepdav', row), find(other, row));
-      const verdict = verdictOf(find('keepdav', row), find(other, row), other);
-      const tally = tallies.get(other)!;
-      tally.set(verdict, (tally.get(verdict) ?? 0) + 1);
-      line.push(ratio === null ? '-' : ratio.toFixed(2), verdict);
-    }
-    return line;
-  });
-  out.push(...table(header, lines));
-  if (others.length > 0) out.push('');
-  for (const other of others) {
-    const tally = tallies.get(other)!;
-    out.push(`${several ? `vs ${other}: ` : ''}keepdav leads ${tally.get('keepdav leads') ?? 0} of ${rows.length} rows; ` +
-      `${other} leads ${tally.get(`${other} leads`) ?? 0}; no winner ${tally.get('no winner (errors)') ?? 0}.`);
-  }
-
-  out.push('');
-  const signedIn = signedInRatio(runs.find((r) => r.server === 'keepdav'));
-  if (signedIn) out.push(signedIn);
-  for (const run of allRuns.filter((r) => r.skipped)) out.push(`${run.server} SKIPPED: ${run.skipped}`);
-  for (const run of runs) {
-    const put = run.rows.find((r) => r.row === 'put-large');
-    if (put?.memory) {
-      const { peakMiB, baselineMiB, source } = put.memory;
-      out.push(`${run.server} RSS during the ${mib} MiB PUTs: peak ${peakMiB === null ? '?' : peakMiB.toFixed(0)} MiB, ` +
-        `baseline ${baselineMiB === null ? '?' : baselineMiB.toFixed(0)} MiB (${source})`);
-    }
-  }
-  for (const run of runs) out.push(...serverNotes(run));
-  return out.join('\n');
-}
-
-/** keepdav's signed-in GET 4 KiB as a share of its anonymous one (the credential cache's aim: at least 80%). */
-function signedInRatio(run: ServerRun | undefined): string | null {
-  const plain = run?.rows.find((r) => r.row === 'get-4k');
-  const signedIn = run?.rows.find((r) => r.row === 'get-4k-auth');
-  const ratio = ratioOf(signedIn, plain);
-  if (ratio === null) return null;
-  return `keepdav GET 4 KiB signed in / anonymous: ${ratio.toFixed(2)} (${(ratio * 100).toFixed(0)}%; aim >= 80%)`;
-}
-
-function serverNotes(run: ServerRun): string[] {
-  const notes: string[] = [];
-  const name = run.label === run.server ? run.server : `${run.server} (${run.label})`;
-  if (run.startError) notes.push(`${name} DID NOT START: ${run.startError}`);
-  if (run.died) notes.push(`${name} DIED during the run: ${run.died}`);
-  if (run.uncaughtExceptions > 0) notes.push(`${name} logged ${run.uncaughtExceptions} uncaught exception(s)`);
-  if (run.logErrors?.length) {
-    notes.push(`${name} error log: ${run.logErrors.length} line(s) at level error or worse, the last ones:`,
-      ...run.logErrors.slice(-5).map((l) => `    ${l}`));
-  }
-  for (const result of run.rows) {
-    if (result.errors > 0) notes.push(`${run.server} ${result.row}: ${result.errors} error(s): ${formatReasons(result.errorReasons)}`);
-  }
-  if ((run.died || run.uncaughtExceptions > 0) && run.outputTail?.length) {
-    notes.push(`  last output of ${run.server}:`, ...run.outputTail.slice(-8).map((l) => `    ${l}`));
-  }
-  return notes;
+  const notes = [
+    '',
+    `${results.rounds} interleaved round(s), medians; wrk ${results.rowSeconds} s per throughput row; large file ${results.largeMiB} MiB; ` +
+      `load average before ${results.loadBefore}, after ${results.loadAfter}.`,
+    `Servers: ${running.map((s) => s.label).join('; ')}.`,
+  ];
+  for (const s of results.servers.filter((c) => c.skipped)) notes.push(`${SHORT_LABEL[s.server]} not measured: ${s.skipped}`);
+  return [...lines, ...notes].join('\n');
 }

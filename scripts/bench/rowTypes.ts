@@ -1,66 +1,53 @@
 /**
  * Shapes shared by the benchmark rows, the runner and the report.
  *
- * Usage: a row is `{ name, label, unit, run(ctx) }`; `run` returns a RowResult whose `value`
- * counts successful operations only, with every failure tallied in `errors`/`errorReasons`.
+ * Usage: a row is `{ name, label, unit, run(ctx) }`; `run` measures one server once (one round)
+ * and returns a Measurement whose `value` counts successful operations only, every failure
+ * tallied in `errors`. The runner samples the server's RSS around `run`.
  */
-import type { BenchOptions, RowName } from './options';
-import type { RssReport } from './memory';
+import type { LargeSource } from './fixtures';
+import type { BenchOptions, RowName, ServerName } from './options';
 
-export type Unit = 'req/s' | 'pairs/s' | 'MiB/s';
+/** req/s and pairs/s: higher is better; s (seconds for one request or transfer): lower is better. */
+export type Unit = 'req/s' | 'pairs/s' | 's';
 
 export interface RowContext {
+  server: ServerName;
   /** The server's base URL, ending in `/`. */
   baseUrl: URL;
-  /** The server's process id, for memory readings. */
-  pid: number;
-  /** `pid` leads a process group (apache): memory is the sum over the group. */
-  processGroup: boolean;
+  /** The served directory on disk (the large PUT row removes what it wrote). */
+  root: string;
   options: BenchOptions;
-  /** False once the server process has exited. */
-  serverAlive: () => boolean;
+  /** CPU seconds the server has used so far (the runner's /proc reading), for rows that time a part of their run. */
+  serverCpuSeconds: () => number | null;
+  /** 1-based round number: names written in a round are unique to it. */
+  round: number;
+  large: LargeSource;
 }
 
-export interface RowResult {
-  row: RowName;
-  label: string;
-  unit: Unit;
-  /** Throughput of successful operations; null when none succeeded or the row did not run. */
+export interface Measurement {
   value: number | null;
-  ok: number;
+  /** Failed operations (non-2xx answers, socket errors, failed LOCK+UNLOCK pairs). */
   errors: number;
-  errorReasons: Record<string, number>;
-  elapsedMs: number;
-  p50Ms: number | null;
-  p99Ms: number | null;
-  /** Large-file rows: MiB/s of each successful round (value is their median). */
-  rounds?: number[];
-  /** Only for the large PUT. */
-  memory?: RssReport;
-  /** Why the row did not run, if it did not. */
-  skipped?: string;
+  /** Operations attempted, when known (to give errors as a share). */
+  attempts?: number;
+  /** Successful operations, when known (the runner divides the server's CPU time by them). */
+  operations?: number;
+  /** Server CPU time per successful operation (ms), set by the runner: robust to a busy machine. */
+  cpuMsPerOp?: number;
+  /** Why it could not run or what went wrong, shortly. */
+  note?: string;
 }
 
 export interface RowDefinition {
   name: RowName;
   label: string;
   unit: Unit;
-  run(ctx: RowContext): Promise<RowResult>;
+  /** Servers the row means something for (default: all). */
+  appliesTo?: (server: ServerName) => boolean;
+  run(ctx: RowContext): Promise<Measurement>;
 }
 
-/** The result of a row that could not run (server down or never started). */
-export function skippedRow(row: RowDefinition, reason: string): RowResult {
-  return {
-    row: row.name,
-    label: row.label,
-    unit: row.unit,
-    value: null,
-    ok: 0,
-    errors: 0,
-    errorReasons: {},
-    elapsedMs: 0,
-    p50Ms: null,
-    p99Ms: null,
-    skipped: reason,
-  };
+export function lowerIsBetter(row: RowDefinition): boolean {
+  return row.unit === 's';
 }

@@ -1,29 +1,234 @@
 /**
- * All benchmark rows, in the order they run against each server.
+ * Every benchmark row, in the order they run in a round. Throughput rows run wrk (2 threads on
+ * the 2 cores, one per connection for LOCK+UNLOCK); the rest time single requests.
  *
  * Usage: `for (const row of selectRows(options.rows)) await row.run(ctx);`
- * get-large reads the file put-large wrote; when put-large is not selected, the fixtures seed
- * the file on disk instead (see needsSeededLargeFile).
+ *
+ *   get-4k          GET of one 4 KiB file, 64 connections (req/s)
+ *   get-4k-auth     the same signed in with Basic as BENCH_USER; keepdav only (the others have no
+ *                   users configured); the report gives it as a share of get-4k
+ *   propfind-1000   PROPFIND Depth 1 (4 live props) of 1,000 files, 16 connections (req/s)
+ *   propfind-10000  PROPFIND Depth 1 of 10,000 files, one request at a time (s, median)
+ *   put-4k          PUT of 4 KiB to new names, 16 connections (req/s; lua/put.lua)
+ *   put-large       PUT of the large file (curl -T, s); removed from disk afterwards
+ *   get-large       GET of the large file (curl, s)
+ *   lock-unlock     exclusive LOCK then UNLOCK, 8 connections each on its own file (pairs/s;
+ *                   lua/lock.lua counts the failed pairs)
+ * In round 1 every wrk row first runs 1 s unmeasured, so JIT warm-up is not measured.
  */
-import type { RowName } from './options';
-import type { RowDefinition } from './rowTypes';
-import { getSmallFileRow, getSmallFileSignedInRow, lockUnlockRow, propfindListingRow, putSmallFileRow } from './throughputRows';
-import { getLargeFileRow, putLargeFileRow } from './largeFileRows';
+import { execFile, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { BENCH_USER, FIXTURE, SMALL_FILE_BYTES } from './fixtures';
+import type { RowName, ServerName } from './options';
+import type { Measurement, RowContext, RowDefinition } from './rowTypes';
+import { runWrk, type WrkSpec } from './wrk';
+
+async function wrkMeasure(ctx: RowContext, spec: Omit<WrkSpec, 'seconds'>, warmupArgs?: string[]): Promise<Measurement> {
+  if (ctx.round === 1) await runWrk({ ...spec, seconds: 1, scriptArgs: warmupArgs ?? spec.scriptArgs });
+  const cpuBefore = ctx.serverCpuSeconds();
+  const result = await runWrk({ ...spec, seconds: ctx.options.rowSeconds });
+  const cpuAfter = ctx.serverCpuSeconds();
+  const errors = result.non2xx + result.socketErrors;
+  const operations = result.requests - result.non2xx;
+  const cpuMsPerOp = cpuBefore !== null && cpuAfter !== null && operations > 0 ? ((cpuAfter - cpuBefore) * 1000) / operations : undefined;
+  return { value: operations / result.durationSeconds, errors, attempts: result.requests, operations, cpuMsPerOp };
+}
+
+/** Every server but the bare node:http ceiling, which only answers GET. */
+const everyDavServer = (server: ServerName): boolean => server !== 'ceiling';
+
+const AUTHORIZATION = 'Basic ' + Buffer.from(`${BENCH_USER.name}:${BENCH_USER.password}`, 'utf8').toString('base64');
+
+/** Closing `response` tags, whatever the prefix (or none); cheap and namespace-blind on purpose. */
+const RESPONSE_END = /<\/(?:[A-Za-z_][\w.-]*:)?response>/g;
+const PROPFIND_BODY =
+  '<?xml version="1.0" encoding="utf-8"?>\n<D:propfind xmlns:D="DAV:"><D:prop>' +
+  '<D:getcontentlength/><D:getlastmodified/><D:resourcetype/><D:getetag/></D:prop></D:propfind>';
+
+/** One request; resolves with status and body (as text when asked). */
+function request(url: URL, method: string, headers: http.OutgoingHttpHeaders, body?: string): Promise<{ status: number; text: string; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const all = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, text: all.toString('utf8'), bytes: all.length });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function smallGetCheck(ctx: RowContext, headers: http.OutgoingHttpHeaders): Promise<string | null> {
+  const res = await request(new URL(FIXTURE.smallFile, ctx.baseUrl), 'GET', headers);
+  return res.status === 200 && res.bytes === SMALL_FILE_BYTES ? null : `GET answered ${res.status} with ${res.bytes} bytes`;
+}
+
+async function propfindCheck(ctx: RowContext, count: number): Promise<string | null> {
+  const res = await request(new URL(FIXTURE.listing(count), ctx.baseUrl), 'PROPFIND', { Depth: '1', 'Content-Type': 'application/xml' }, PROPFIND_BODY);
+  const responses = res.text.match(RESPONSE_END)?.length ?? 0;
+  return res.status === 207 && responses === count + 1 ? null : `PROPFIND answered ${res.status} with ${responses} responses`;
+}
+
+const getSmall: RowDefinition = {
+  name: 'get-4k',
+  label: 'GET 4 KiB, 64 conns',
+  unit: 'req/s',
+  async run(ctx) {
+    const bad = await smallGetCheck(ctx, {});
+    if (bad) return { value: null, errors: 1, note: bad };
+    return wrkMeasure(ctx, { url: new URL(FIXTURE.smallFile, ctx.baseUrl), threads: 2, connections: 64 });
+  },
+};
+
+const getSmallSignedIn: RowDefinition = {
+  name: 'get-4k-auth',
+  label: 'GET 4 KiB signed in (Basic), 64 conns',
+  unit: 'req/s',
+  appliesTo: (server) => server === 'keepdav' || server === 'baseline',
+  async run(ctx) {
+    const headers = { Authorization: AUTHORIZATION };
+    const bad = await smallGetCheck(ctx, headers);
+    if (bad) return { value: null, errors: 1, note: bad };
+    return wrkMeasure(ctx, { url: new URL(FIXTURE.smallFile, ctx.baseUrl), threads: 2, connections: 64, headers });
+  },
+};
+
+const propfindThousand: RowDefinition = {
+  appliesTo: everyDavServer,
+  name: 'propfind-1000',
+  label: 'PROPFIND Depth 1 on 1,000 files, 16 conns',
+  unit: 'req/s',
+  async run(ctx) {
+    const bad = await propfindCheck(ctx, 1000);
+    if (bad) return { value: null, errors: 1, note: bad };
+    return wrkMeasure(ctx, { url: new URL(FIXTURE.listing(1000), ctx.baseUrl), threads: 2, connections: 16, script: 'propfind.lua' });
+  },
+};
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const propfindTenThousand: RowDefinition = {
+  appliesTo: everyDavServer,
+  name: 'propfind-10000',
+  label: 'PROPFIND Depth 1 on 10,000 files (s)',
+  unit: 's',
+  async run(ctx) {
+    const times: number[] = [];
+    let errors = 0;
+    let note: string | undefined;
+    const url = new URL(FIXTURE.listing(10000), ctx.baseUrl);
+    for (let i = 0; i < (ctx.options.quick ? 3 : 5); i++) {
+      const started = performance.now();
+      const res = await request(url, 'PROPFIND', { Depth: '1', 'Content-Type': 'application/xml' }, PROPFIND_BODY);
+      const seconds = (performance.now() - started) / 1000;
+      const responses = res.text.match(RESPONSE_END)?.length ?? 0;
+      if (res.status === 207 && responses === 10001) times.push(seconds);
+      else {
+        errors++;
+        note = `PROPFIND answered ${res.status} with ${responses} responses`;
+      }
+    }
+    return { value: median(times), errors, note, operations: times.length };
+  },
+};
+
+const putSmall: RowDefinition = {
+  appliesTo: everyDavServer,
+  name: 'put-4k',
+  label: 'PUT 4 KiB new files, 16 conns',
+  unit: 'req/s',
+  run(ctx) {
+    const dir = new URL(FIXTURE.putDir, ctx.baseUrl).pathname;
+    return wrkMeasure(
+      ctx,
+      { url: ctx.baseUrl, threads: 2, connections: 16, script: 'put.lua', scriptArgs: [dir, `r${ctx.round}`] },
+      [dir, 'warm'],
+    );
+  },
+};
+
+/** curl's total time and status; `-H Expect:` so no server pays a 100-continue round trip. */
+function curl(args: string[]): Promise<{ status: number; seconds: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    const fullArgs = ['-s', '-o', '/dev/null', '-H', 'Expect:', '-w', '%{http_code} %{time_total} %{size_download}', ...args];
+    execFile('curl', fullArgs, { timeout: 600_000 }, (error, stdout) => {
+      if (error) return reject(new Error(`curl failed: ${error.message}`));
+      const [status, seconds, bytes] = stdout.trim().split(' ').map(Number);
+      resolve({ status, seconds, bytes });
+    });
+  });
+}
+
+const putLarge: RowDefinition = {
+  appliesTo: everyDavServer,
+  name: 'put-large',
+  label: 'PUT large file (s)',
+  unit: 's',
+  async run(ctx) {
+    if (!ctx.large.file) return { value: null, errors: 1, note: 'no large file' };
+    const name = `large-put-${ctx.round}.bin`;
+    // No round pays for an earlier one's writeback.
+    spawnSync('sync', { stdio: 'ignore', timeout: 120_000 });
+    const res = await curl(['-T', ctx.large.file, new URL(name, ctx.baseUrl).href]);
+    fs.rmSync(path.join(ctx.root, name), { force: true });
+    return res.status === 201 || res.status === 204 ? { value: res.seconds, errors: 0 } : { value: null, errors: 1, note: `PUT ${res.status}` };
+  },
+};
+
+const getLarge: RowDefinition = {
+  appliesTo: everyDavServer,
+  name: 'get-large',
+  label: 'GET large file (s)',
+  unit: 's',
+  async run(ctx) {
+    const res = await curl([new URL(FIXTURE.largeGet, ctx.baseUrl).href]);
+    if (res.status !== 200 || res.bytes !== ctx.large.bytes) return { value: null, errors: 1, note: `GET ${res.status}, ${res.bytes} bytes` };
+    return { value: res.seconds, errors: 0 };
+  },
+};
+
+const LOCK_CONNECTIONS = 8;
+
+const lockUnlock: RowDefinition = {
+  appliesTo: everyDavServer,
+  name: 'lock-unlock',
+  label: 'LOCK+UNLOCK pairs, 8 conns',
+  unit: 'pairs/s',
+  async run(ctx) {
+    const dir = new URL(FIXTURE.lockDir, ctx.baseUrl).pathname;
+    // Fresh files each round (and for the warm-up): a lock left held when wrk stopped cannot collide.
+    const first = (n: number): string => String(n * LOCK_CONNECTIONS);
+    const spec = { url: ctx.baseUrl, threads: LOCK_CONNECTIONS, connections: LOCK_CONNECTIONS, script: 'lock.lua' };
+    if (ctx.round === 1) await runWrk({ ...spec, seconds: 1, scriptArgs: [dir, first(0)] });
+    const result = await runWrk({ ...spec, seconds: ctx.options.rowSeconds, scriptArgs: [dir, first(ctx.round)] });
+    const pairs = result.extra.pairs ?? 0;
+    const failed = (result.extra.failed ?? 0) + result.socketErrors;
+    return { value: pairs / result.durationSeconds, errors: failed, attempts: pairs + failed, operations: pairs };
+  },
+};
 
 export const ALL_ROWS: readonly RowDefinition[] = [
-  getSmallFileRow,
-  getSmallFileSignedInRow,
-  propfindListingRow,
-  putSmallFileRow,
-  putLargeFileRow,
-  getLargeFileRow,
-  lockUnlockRow,
+  getSmall,
+  getSmallSignedIn,
+  propfindThousand,
+  propfindTenThousand,
+  putSmall,
+  putLarge,
+  getLarge,
+  lockUnlock,
 ];
 
 export function selectRows(names: readonly RowName[]): RowDefinition[] {
   return ALL_ROWS.filter((row) => names.includes(row.name));
-}
-
-export function needsSeededLargeFile(names: readonly RowName[]): boolean {
-  return names.includes('get-large') && !names.includes('put-large');
 }

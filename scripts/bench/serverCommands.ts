@@ -4,18 +4,22 @@
  * Usage: `const command = serverCommand('keepdav', { root, state }, process.env);`
  *
  * keepdav: `node --max-semi-space-size=4 bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1
- * --users {users} --anonymous write` (users for the signed-in row, anonymous for the others),
+ * --users {users} --anonymous write --log-file {state}/keepdav.log` (users for the signed-in row,
+ * anonymous for the others; the log, access lines included, goes to a file as in production, not
+ * through a pipe the bench would have to read),
  * or any command given in BENCH_KEEPDAV_CMD (split on whitespace; `{root}`, `{state}` and
  * `{users}` are replaced). The command must print a stdout line containing `listening` and its http URL.
  * To try keepdav's code path against the peer, for instance:
  *   BENCH_KEEPDAV_CMD="node -r ts-node/register/transpile-only scripts/bench/webdavServerPeer.ts --root {root}"
  * Peak RSS is read from the spawned pid: point BENCH_KEEPDAV_CMD at the server process itself,
  * not at a wrapper (npm, sh) that forks it.
- * apache (optional, BENCH_SERVERS=...,apache): see apacheServer.ts; check serverUnavailable()
- * first, a missing apache2 is skipped, not an error.
+ * apache, nginx, lighttpd: see apacheServer.ts, nginxServer.ts, lighttpdServer.ts; check
+ * serverUnavailable() first, a server that is not installed is skipped, not an error.
  */
 import * as path from 'node:path';
 import { apacheCommand, apacheUnavailable } from './apacheServer';
+import { lighttpdCommand, lighttpdUnavailable } from './lighttpdServer';
+import { nginxCommand, nginxUnavailable } from './nginxServer';
 import type { ServerName } from './options';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -43,7 +47,7 @@ export interface ServerDirs {
 }
 
 export const DEFAULT_KEEPDAV_CMD =
-  'node --max-semi-space-size=4 bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1 --users {users} --anonymous write';
+  'node --max-semi-space-size=4 bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1 --users {users} --anonymous write --log-file {state}/keepdav.log';
 
 function fromTemplate(template: string, dirs: ServerDirs): string[] {
   const words = template.trim().split(/\s+/).filter((w) => w.length > 0);
@@ -51,11 +55,11 @@ function fromTemplate(template: string, dirs: ServerDirs): string[] {
   return words.map((w) => w.replace(/\{root\}/g, dirs.root).replace(/\{state\}/g, dirs.state).replace(/\{users\}/g, dirs.users ?? ''));
 }
 
-function keepdavCommand(dirs: ServerDirs, env: NodeJS.ProcessEnv): ServerCommand {
-  const [first, ...rest] = fromTemplate(env.BENCH_KEEPDAV_CMD || DEFAULT_KEEPDAV_CMD, dirs);
+function keepdavCommand(dirs: ServerDirs, template: string, name: 'keepdav' | 'baseline'): ServerCommand {
+  const [first, ...rest] = fromTemplate(template, dirs);
   // `node` means this very Node binary, so both servers run on the same runtime.
   const executable = first === 'node' ? process.execPath : first;
-  return { name: 'keepdav', label: 'keepdav', executable, args: rest, cwd: REPO_ROOT };
+  return { name, label: name === 'keepdav' ? 'keepdav' : 'keepdav baseline (BENCH_BASELINE_CMD)', executable, args: rest, cwd: REPO_ROOT };
 }
 
 function peerCommand(dirs: ServerDirs): ServerCommand {
@@ -80,18 +84,36 @@ function peerCommand(dirs: ServerDirs): ServerCommand {
 
 /** Why this server cannot run on this machine (then it is skipped), or null. */
 export function serverUnavailable(name: ServerName, env: NodeJS.ProcessEnv): string | null {
-  return name === 'apache' ? apacheUnavailable(env) : null;
+  if (name === 'apache') return apacheUnavailable(env);
+  if (name === 'nginx') return nginxUnavailable();
+  if (name === 'lighttpd') return lighttpdUnavailable();
+  if (name === 'baseline') return env.BENCH_BASELINE_CMD ? null : 'BENCH_BASELINE_CMD is not set';
+  return null;
 }
 
 /** The command for `name` over these dirs (apache: also writes its config and picks its port). */
 export async function serverCommand(name: ServerName, dirs: ServerDirs, env: NodeJS.ProcessEnv): Promise<ServerCommand> {
   switch (name) {
     case 'keepdav':
-      return keepdavCommand(dirs, env);
+      return keepdavCommand(dirs, env.BENCH_KEEPDAV_CMD || DEFAULT_KEEPDAV_CMD, 'keepdav');
+    case 'baseline':
+      return keepdavCommand(dirs, env.BENCH_BASELINE_CMD ?? '', 'baseline');
     case 'peer':
       return peerCommand(dirs);
+    case 'ceiling':
+      return {
+        name,
+        label: 'node:http with a blocking stat + read (the ceiling)',
+        executable: process.execPath,
+        args: ['-r', require.resolve('ts-node/register/transpile-only'), path.join(__dirname, 'nodeCeiling.ts'), '--root', dirs.root],
+        cwd: REPO_ROOT,
+      };
     case 'apache':
       return apacheCommand(dirs, env);
+    case 'nginx':
+      return nginxCommand(dirs);
+    case 'lighttpd':
+      return lighttpdCommand(dirs);
   }
 }
 

@@ -101,11 +101,17 @@ function pad(n: number, width: number): string {
  */
 export function formatHttpDate(ms: number): string {
   if (!Number.isFinite(ms)) throw new RangeError(`not a time: ${ms}`);
-  const d = new Date(Math.floor(ms / 1000) * 1000);
+  const second = Math.floor(ms / 1000);
+  // Listings and repeated GETs format the same second over and over: keep the last answer.
+  if (second === lastFormatted.second) return lastFormatted.text;
+  const d = new Date(second * 1000);
   const year = d.getUTCFullYear();
   if (Number.isNaN(year) || year < 0 || year > 9999) throw new RangeError(`year out of range: ${ms}`);
-  return (
+  const text =
     `${DAY_NAMES[d.getUTCDay()]}, ${pad(d.getUTCDate(), 2)} ${MONTH_NAMES[d.getUTCMonth()]} ${pad(year, 4)} ` +
-    `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)} GMT`
-  );
+    `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)} GMT`;
+  lastFormatted = { second, text };
+  return text;
 }
+
+let lastFormatted = { second: NaN, text: '' };

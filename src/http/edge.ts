@@ -79,7 +79,7 @@ export function createRequestListener(
     void handle(req, handlers, services, logger, reqId, edge)
       .then((result) => {
         outcome = result;
-        write(req, res, { ...result.response, headers: { ...result.response.headers, 'X-Request-Id': reqId } }, logger);
+        write(req, res, result.response, reqId, logger);
       })
       .catch((err: unknown) => {
         // Never let one request take the process down: answer a bare 500 if still possible.
@@ -122,9 +122,9 @@ async function handle(
   }
 }
 
-function write(req: IncomingMessage, res: ServerResponse, response: DavResponse, logger: Logger): void {
+function write(req: IncomingMessage, res: ServerResponse, response: DavResponse, reqId: string, logger: Logger): void {
   if (res.headersSent || res.destroyed) return;
-  const headers: Record<string, string | number | string[]> = { ...COMMON_HEADERS, ...response.headers };
+  const headers: Record<string, string | number | string[]> = { ...COMMON_HEADERS, ...response.headers, 'X-Request-Id': reqId };
   if (typeof headers['Content-Type'] === 'string') headers['Content-Type'] = xmlContentTypeFor(req.headers['content-type'], headers['Content-Type']);
   // A body we never read would be drained before the connection can be reused: for a large one,
   // close the connection instead (RFC 9112 §9.6).

@@ -20,9 +20,12 @@ import { resolveEquivalentPath } from './support/equivalentNames';
 import { baseName } from '../paths/davPath';
 import { storedContentHeaders, PAGE_HEADERS } from '../web/pageSecurity';
 import { pageHead } from '../web/uiRoutes';
+import { SmallFileCache } from '../storage/smallFileCache';
 
 /** Files up to this size are answered from one buffer instead of a stream. */
 const SMALL_FILE_BYTES = 64 * 1024;
+/** Their bytes, while unchanged on disk (validated by the stat loadResource took). */
+const smallFiles = new SmallFileCache(SMALL_FILE_BYTES);
 
 export const get: MethodHandler = async (req, services) => {
   if (isVersionRequest(req)) return versionAnswer(req, services);
@@ -39,11 +42,12 @@ export const get: MethodHandler = async (req, services) => {
 
 async function fileAnswer(req: DavRequest, services: Services, resource: Resource): Promise<DavResponse> {
   const stat = resource.stat!;
+  const contentType = contentTypeOf(resource.path);
   const headers: Record<string, string | number> = {
     ...versionHeaders(resource.etag, stat),
-    'Content-Type': contentTypeOf(resource.path),
+    'Content-Type': contentType,
     'Accept-Ranges': 'bytes',
-    ...storedContentHeaders(contentTypeOf(resource.path)),
+    ...storedContentHeaders(contentType),
   };
   // The whole file's checksum, also on a range (ownCloud's checksum extension); known when written through keepdav.
   const digests = resource.digests === undefined ? await services.versions.digestsOf(resource.path, stat) : resource.digests;
@@ -62,7 +66,7 @@ async function fileAnswer(req: DavRequest, services: Services, resource: Resourc
   if (head || stat.size === 0) return { status: 200, headers: { ...headers, 'Content-Length': stat.size } };
   if (stat.size <= SMALL_FILE_BYTES) {
     // One read into a buffer beats a stream for small files; the length is what was read.
-    const bytes = await services.store.readSmall(resource.path, SMALL_FILE_BYTES);
+    const bytes = smallFiles.get(stat) ?? smallFiles.remember(stat, await services.store.readSmall(resource.path, SMALL_FILE_BYTES), Date.now());
     return { status: 200, headers, body: bytes };
   }
   headers['Content-Length'] = stat.size;

@@ -23,6 +23,7 @@ import type { DavPath } from '../../paths/davPath';
 import { collectProperties, propResponse, propstat } from './propertyValues';
 import { StreamedXmlDocument, el } from '../../xml/build';
 import { DAV_NS } from '../../xml/tree';
+import { plainListingRenderer } from './plainListing';
 
 /** Members per batch: one directory read, two queries, then a turn for everyone else. */
 export const LISTING_BATCH = 256;
@@ -46,8 +47,11 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
   const listing = plan.depth > 0 && target.stat!.isCollection ? await services.store.listInBatches(target.path, LISTING_BATCH) : null;
 
   const failedMember = (href: string): string => doc.fragment(el(DAV_NS, 'response', el(DAV_NS, 'href', href), propstat([], 500)));
+  const plain = plainListingRenderer(request, await services.state.now());
   const renderMember = async (member: Resource, dead: readonly DeadProperty[]): Promise<string> => {
     try {
+      const text = plain !== null && dead.length === 0 ? plain(member) : null;
+      if (text !== null) return text;
       return doc.fragment(propResponse(member.href, await collectProperties(services, member, request, usage, dead)));
     } catch (err) {
       log(`PROPFIND ${member.href}: ${(err as Error).message}`);

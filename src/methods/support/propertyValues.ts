@@ -49,6 +49,8 @@ export async function propertyContext(services: Services, resource: Resource, us
   };
 }
 
+const NO_DEAD_PROPERTIES: ReadonlyMap<string, DeadProperty> = new Map();
+
 /** The values `request` asks for on `resource`; `dead` are its dead properties (looked up when not given). */
 export async function collectProperties(
   services: Services, resource: Resource, request: PropfindRequest, usage: PropertyContext['usage'],
@@ -65,7 +67,7 @@ export async function collectProperties(
     return { found, missing };
   }
 
-  const deadByName = new Map(dead.map((p) => [`${p.ns}\u0000${p.local}`, p]));
+  const deadByName = dead.length === 0 ? NO_DEAD_PROPERTIES : new Map(dead.map((p) => [`${p.ns}\u0000${p.local}`, p]));
   const valueOf = (ns: string, local: string): OutNode | null => {
     const stored = deadByName.get(`${ns}\u0000${local}`);
     if (stored) return { raw: stored.xml };

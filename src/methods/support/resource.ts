@@ -12,6 +12,7 @@ import { evaluatePreconditions, type PreconditionOutcome, type ProtectedWrite } 
 import { parentOf, type DavPath } from '../../paths/davPath';
 import { formatHttpDate } from '../../headers/httpDate';
 import { parseLockTokenHeader } from '../../headers/lockToken';
+import { CurrentVersionCache, type CurrentVersion } from '../../versions/currentVersionCache';
 
 /** Word 2016 names its lock in a Lock-Token header on PUT; counted only when configured. */
 function lockTokenHeaderTokens(req: DavRequest, services: Services): string[] {
@@ -30,10 +31,23 @@ export interface Resource {
   digests?: ContentDigests | null;
 }
 
+/** Per server: what each file's version was while it stays unchanged on disk (no state look-up for a GET). */
+const versionCaches = new WeakMap<Services, CurrentVersionCache>();
+
 export async function loadResource(req: DavRequest, services: Services, path: DavPath): Promise<Resource> {
   const stat = await services.store.stat(path);
-  const current = stat && !stat.isCollection ? await services.versions.currentOf(path, stat) : null;
+  const current = stat && !stat.isCollection ? await currentVersionOf(services, stat) : null;
   return { path, stat, etag: current?.etag ?? null, digests: current?.digests ?? null, href: req.hrefOf(path, stat?.isCollection ?? false) };
+}
+
+async function currentVersionOf(services: Services, stat: ResourceStat): Promise<CurrentVersion> {
+  let cache = versionCaches.get(services);
+  if (cache === undefined) versionCaches.set(services, (cache = new CurrentVersionCache()));
+  const cached = cache.get(stat.path, stat);
+  if (cached) return cached;
+  const found = await services.versions.currentOf(stat.path, stat);
+  cache.set(stat.path, stat, found, Date.now());
+  return found;
 }
 
 /** What a conflict answer says about the current resource. */

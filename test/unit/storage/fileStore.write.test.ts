@@ -164,6 +164,7 @@ describe('writeAtomic', () => {
     expect(stat.size).toBe(total);
     expect(maxLead).toBeLessThan(8 * 1024 * 1024);
   });
+
 });
 
 describe('createEmpty', () => {

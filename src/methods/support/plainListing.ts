@@ -1,0 +1,80 @@
+/**
+ * The common PROPFIND written without the general machinery: a `prop` request naming only DAV:
+ * live properties whose values are text or empty DAV: elements (getcontentlength, getetag,
+ * getlastmodified, resourcetype, displayname, getcontenttype, creationdate), for a member with no
+ * dead property. Each such member is one string built straight from its stat, where the general
+ * path (propertyValues.ts + xml/build.ts) builds a tree of objects and a prefix table per member:
+ * a listing of 1,000 files spent most of its time allocating and collecting them. The values come
+ * from the same live property table, and the text is what the general path writes for the same
+ * member (RFC 4918 §9.1, §14.16, §14.22, §14.24): `D` for DAV:, the 200 propstat first, then a 404
+ * one with the properties the member does not have. Anything else (dead properties, lockdiscovery,
+ * quota, other namespaces, allprop, propname) goes the general way.
+ *
+ * Usage:
+ *   const plain = plainListingRenderer(request, nowMs);   // null: not a plain request
+ *   const text = plain && dead.length === 0 ? plain(member) : null;   // null: render it generally
+ */
+import type { Resource } from './resource';
+import type { PropfindRequest } from '../../xml/requests';
+import type { OutNode } from '../../xml/build';
+import type { PropertyContext } from '../../props/liveProperties';
+import { liveProperty, type LiveProperty } from '../../props/liveProperties';
+import { DAV_NS } from '../../xml/tree';
+import { escapeText } from '../../xml/chars';
+
+/** DAV: properties whose value is computed from the stat, the path and the ETag alone. */
+const PLAIN = new Set(['getcontentlength', 'getetag', 'getlastmodified', 'resourcetype', 'displayname', 'getcontenttype', 'creationdate']);
+
+const NO_LOCKS: PropertyContext['locks'] = [];
+
+/** One member's <D:response>, or null when its values need the general path. */
+export type PlainRenderer = (member: Resource) => string | null;
+
+export function plainListingRenderer(request: PropfindRequest, nowMs: number): PlainRenderer | null {
+  if (request.kind !== 'prop') return null;
+  const properties: Array<{ live: LiveProperty; tag: string }> = [];
+  for (const name of request.names) {
+    const live = name.ns === DAV_NS && PLAIN.has(name.local) ? liveProperty(name.ns, name.local) : undefined;
+    if (!live) return null;
+    properties.push({ live, tag: `D:${name.local}` });
+  }
+  return (member) => {
+    const ctx: PropertyContext = {
+      path: member.path,
+      stat: member.stat!,
+      etag: member.etag,
+      locks: NO_LOCKS,
+      lockRootHref: () => null,
+      nowMs,
+      usage: null,
+      checksums: () => null,
+    };
+    let found = '';
+    let missing = '';
+    for (const { live, tag } of properties) {
+      const value = live.value(ctx);
+      if (value === null) {
+        missing += `<${tag}/>`;
+        continue;
+      }
+      const inner = plainText(value);
+      if (inner === null) return null;
+      found += inner === '' ? `<${tag}/>` : `<${tag}>${inner}</${tag}>`;
+    }
+    let text = `<D:response><D:href>${escapeText(member.href)}</D:href>`;
+    if (found !== '' || missing === '') text += `<D:propstat><D:prop>${found}</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>`;
+    if (missing !== '') text += `<D:propstat><D:prop>${missing}</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>`;
+    return text + '</D:response>';
+  };
+}
+
+/** Text children escaped, empty DAV: elements as `<D:x/>`; null for anything else. */
+function plainText(nodes: readonly OutNode[]): string | null {
+  let out = '';
+  for (const node of nodes) {
+    if (typeof node === 'string') out += escapeText(node);
+    else if ('local' in node && node.ns === DAV_NS && node.attrs === undefined && (node.children === undefined || node.children.length === 0)) out += `<D:${node.local}/>`;
+    else return null;
+  }
+  return out;
+}

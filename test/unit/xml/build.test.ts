@@ -173,7 +173,7 @@ describe('renderXmlDocument', () => {
     expect(render).toThrow(TypeError);
   });
 
-  test('a PROPFIND-sized document (15,000+ elements) renders quickly and reads back', () => {
+  test('a PROPFIND-sized document (15,000+ elements) renders with two namespace declarations and reads back whole', () => {
     const responses: OutElement[] = [];
     for (let i = 0; i < 1000; i++) {
       responses.push(
@@ -203,15 +203,8 @@ describe('renderXmlDocument', () => {
       );
     }
     const root = { ns: DAV_NS, local: 'multistatus', children: responses };
-    // Best of five, so a busy machine does not fail the test; ~10 ms is typical.
-    let written = '';
-    let bestMs = Infinity;
-    for (let run = 0; run < 5; run++) {
-      const started = process.hrtime.bigint();
-      written = renderXmlDocument(root);
-      bestMs = Math.min(bestMs, Number(process.hrtime.bigint() - started) / 1e6);
-    }
-    expect(bestMs).toBeLessThan(100);
+    // Speed is the benchmark's business (scripts/bench.ts), never a timed unit test: this checks the large document is right.
+    const written = renderXmlDocument(root);
     const parsed = parseXmlDocument(written, { maxElements: 20_000 });
     expect(childElements(parsed)).toHaveLength(1000);
     const last = childElements(parsed)[999];

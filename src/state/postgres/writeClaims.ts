@@ -1,0 +1,117 @@
+/**
+ * WriteClaims across instances (architecture rule 5). Within this process a PathMutex orders the
+ * holders (first come, first served, no connection held while waiting behind a neighbour); across
+ * instances each holder then takes the session advisory locks of its paths on a pinned connection
+ * of the claims pool (advisoryLocks.ts: shared on ancestors, exclusive on the targets, one fixed
+ * order), and releases them when its action ends. A process that dies holding them loses its
+ * session, and with it the locks.
+ *
+ * Long COPY/MOVE/DELETE operations are rows of `tree_operations`, visible to every instance: a
+ * claim overlapping one is refused at once with OperationInProgressError (423), also after the
+ * instance running it died, until a live instance has recovered its intent (lease.ts).
+ */
+import type { Pool } from 'pg';
+import { PathMutex, OperationInProgressError, type PathClaim, type RunningOperation } from '../../concurrency/pathMutex';
+import { isSameOrInside } from '../../paths/davPath';
+import type { WriteClaims } from '../stateStore';
+import { planClaimLocks, TAKE_LOCKS_SQL, takeLocksParams } from './advisoryLocks';
+import { connect, isConnectionLoss, StateUnavailableError, type Sql } from './connection';
+
+interface OperationRow {
+  id: string;
+  method: string;
+  path: string;
+  tree: boolean;
+  started_at_ms: number;
+}
+
+function overlaps(a: PathClaim, b: PathClaim): boolean {
+  if (a.path === b.path) return true;
+  return (a.tree && isSameOrInside(b.path, a.path)) || (b.tree && isSameOrInside(a.path, b.path));
+}
+
+export class PostgresWriteClaims implements WriteClaims {
+  private readonly local = new PathMutex();
+  /** This process's own running operations (the PathMutex answers for those). */
+  private readonly own = new Set<string>();
+  /** Rows of finished operations whose removal failed (the database was away): removed at the next claim. */
+  private readonly finished = new Set<string>();
+
+  constructor(
+    private readonly claimsPool: Pool,
+    private readonly sql: Sql,
+    private readonly instanceId: string,
+  ) {}
+
+  run<T>(claims: readonly PathClaim[], action: () => Promise<T>, operation?: Omit<RunningOperation, 'startedAtMs'>): Promise<T> {
+    return this.local.run([...claims], () => this.runShared(claims, action, operation), operation);
+  }
+
+  async running(): Promise<RunningOperation[]> {
+    return (await this.operations()).map(toRunning);
+  }
+
+  private async operations(): Promise<OperationRow[]> {
+    if (this.finished.size > 0) {
+      const ids = [...this.finished];
+      await this.sql.count('DELETE FROM tree_operations WHERE id = ANY($1::text[])', [ids]);
+      for (const id of ids) this.finished.delete(id);
+    }
+    return this.sql.rows<OperationRow>('SELECT id, method, path, tree, started_at_ms FROM tree_operations ORDER BY started_at_ms, id');
+  }
+
+  /** Refuses (423) when an operation of another instance, or of a dead one not yet recovered, overlaps `claims`. */
+  private async refuseOverlapping(claims: readonly PathClaim[]): Promise<void> {
+    for (const row of await this.operations()) {
+      if (this.own.has(row.id)) continue;
+      const theirs = { path: row.path, tree: row.tree };
+      if (claims.some((mine) => overlaps(mine, theirs))) throw new OperationInProgressError(toRunning(row));
+    }
+  }
+
+  private async runShared<T>(claims: readonly PathClaim[], action: () => Promise<T>, operation?: Omit<RunningOperation, 'startedAtMs'>): Promise<T> {
+    await this.refuseOverlapping(claims);
+    const client = await connect(this.claimsPool);
+    let broken = false;
+    let recorded = false;
+    try {
+      try {
+        await client.query(TAKE_LOCKS_SQL, takeLocksParams(planClaimLocks(claims.map((c) => c.path))));
+      } catch (err) {
+        broken = isConnectionLoss(err);
+        throw broken ? new StateUnavailableError(err) : err;
+      }
+      // Waiting may have been behind an instance that died mid-operation: its row still stands until recovered.
+      await this.refuseOverlapping(claims);
+      if (operation) {
+        const tree = claims.find((c) => c.path === operation.path)?.tree ?? true;
+        await this.sql.count(
+          'INSERT INTO tree_operations (id, instance_id, method, path, tree, started_at_ms) VALUES ($1, $2, $3, $4, $5, keepdav_now_ms())',
+          [operation.id, this.instanceId, operation.method, operation.path, tree],
+        );
+        this.own.add(operation.id);
+        recorded = true;
+      }
+      return await action();
+    } finally {
+      if (recorded && operation) {
+        this.own.delete(operation.id);
+        // When this fails (the database went away) the row goes with the next claim (other instances answer 423 meanwhile).
+        await this.sql.count('DELETE FROM tree_operations WHERE id = $1', [operation.id]).catch(() => this.finished.add(operation.id));
+      }
+      if (broken) client.release(true);
+      else {
+        try {
+          await client.query('SELECT pg_advisory_unlock_all()');
+          client.release();
+        } catch {
+          client.release(true); // ending the session releases its locks
+        }
+      }
+    }
+  }
+}
+
+function toRunning(row: OperationRow): RunningOperation {
+  return { id: row.id, method: row.method, path: row.path, startedAtMs: row.started_at_ms };
+}

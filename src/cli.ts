@@ -23,6 +23,8 @@ import { UnitError } from './units';
 import { createLogging } from './logging/logger';
 import { maintenanceCommand } from './maintenance/maintenanceCommand';
 import { TASK_NAMES, type TaskName } from './maintenance/taskRunner';
+import { isPostgresUrl } from './state/postgres/connection';
+import { migrateCommand } from './state/postgres/migrateCommand';
 
 const HELP = `keepdav: a WebDAV server that never silently loses a write
 
@@ -38,6 +40,8 @@ Usage:
   keepdav trash DIR [--root DIR] [--state DIR]
       list what was deleted at or below the collection DIR, newest deletion first: one a line:
       version id, time deleted, size, ETag, path, all version ids of that path
+  keepdav migrate --state postgres://user@host/db
+      create or update the schema of a shared state database (serve does it at start too)
   keepdav scrub|prune|reindex [--root DIR] [--state DIR]
       maintenance: check and repair the index / apply retention now / rebuild version records;
       runs in the server when one with --admin-listen owns the state, else directly
@@ -134,6 +138,15 @@ async function maintenance(task: TaskName, args: string[]): Promise<number> {
   return maintenanceCommand(task, config, (line) => process.stdout.write(line + '\n'));
 }
 
+/** `migrate --state postgres://…` (or KEEPDAV_STATE): the shared state database's schema, up to date. */
+async function migrateState(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { state: { type: 'string' } } });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const url = values.state ?? process.env.KEEPDAV_STATE;
+  if (url === undefined || !isPostgresUrl(url)) throw new UsageError('migrate needs --state postgres://user@host/db (an embedded SQLite state migrates itself at start)');
+  return migrateCommand(url, (line) => process.stdout.write(line + '\n'), (line) => process.stderr.write(line + '\n'));
+}
+
 async function serve(args: string[]): Promise<void> {
   const config = resolveConfig(loadServeSettings(args));
   let logging;
@@ -186,6 +199,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'versions' || command === 'restore') return await versionCommand(command, rest);
     if (command === 'trash') return await trash(rest);
+    if (command === 'migrate') return await migrateState(rest);
     if ((TASK_NAMES as readonly string[]).includes(command)) return await maintenance(command as TaskName, rest);
     throw new UsageError(`unknown command "${command}"`);
   } catch (err) {

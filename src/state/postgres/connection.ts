@@ -107,12 +107,17 @@ export function openPool(url: string, max: number, applicationName: string): Poo
   return pool;
 }
 
+const guarded = new WeakSet<PoolClient>();
+
 /** Checks a connection out of `pool`, mapping a refused connection to StateUnavailableError. */
 export async function connect(pool: Pool): Promise<PoolClient> {
   try {
     const client = await pool.connect();
     // A connection lost while checked out (a restart mid-claim) must not crash the process.
-    client.on('error', () => undefined);
+    if (!guarded.has(client)) {
+      guarded.add(client);
+      client.on('error', () => undefined);
+    }
     return client;
   } catch (err) {
     throw unavailableOr(err);

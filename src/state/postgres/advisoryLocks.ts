@@ -19,6 +19,7 @@ export const ADVISORY_NAMESPACE = {
   lockTable: 0x6b640002,
   liveness: 0x6b640003,
   recovery: 0x6b640004,
+  transaction: 0x6b640005,
 } as const;
 
 export type AdvisoryMode = 'shared' | 'exclusive';

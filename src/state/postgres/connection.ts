@@ -63,18 +63,33 @@ export interface Sql {
 
 type Queryable = Pick<Pool, 'query'> | PoolClient;
 
-export function sqlOver(target: Queryable): Sql {
+/**
+ * Statements over `target`. With `clock` (tests only) every statement first sets the session's
+ * keepdav.now_ms, which keepdav_now_ms() (schema.ts) then answers instead of the database clock.
+ */
+export function sqlOver(target: Queryable, clock?: () => number): Sql {
+  const run = async (text: string, values: readonly unknown[]) => {
+    if (!clock) return target.query(text, values as unknown[]);
+    const pinned = 'release' in target ? null : await (target as Pool).connect();
+    const on = pinned ?? (target as PoolClient);
+    try {
+      await on.query("SELECT set_config('keepdav.now_ms', $1, false)", [String(clock())]);
+      return await on.query(text, values as unknown[]);
+    } finally {
+      pinned?.release();
+    }
+  };
   return {
     async rows<R>(text: string, values: readonly unknown[] = []): Promise<R[]> {
       try {
-        return (await target.query(text, values as unknown[])).rows as R[];
+        return (await run(text, values)).rows as R[];
       } catch (err) {
         throw unavailableOr(err);
       }
     },
     async count(text: string, values: readonly unknown[] = []): Promise<number> {
       try {
-        return (await target.query(text, values as unknown[])).rowCount ?? 0;
+        return (await run(text, values)).rowCount ?? 0;
       } catch (err) {
         throw unavailableOr(err);
       }

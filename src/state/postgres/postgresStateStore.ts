@@ -18,12 +18,15 @@ import { propertyRecords, versionRecords } from './pathRecords';
 import { retentionRecords } from './retentionRecords';
 import { journalRecords, refusalRecords } from './journalAndRefusals';
 import { PostgresWriteClaims } from './writeClaims';
+import { ADVISORY_NAMESPACE } from './advisoryLocks';
 import { InstanceLease, DEFAULT_LEASE, type LeaseTimes, type AdoptedInstance } from './lease';
 
 export interface PostgresStoreOptions {
   lease?: LeaseTimes;
   /** Connections for statements (default 10) and for write claims (default 20). */
   poolSize?: { queries: number; claims: number };
+  /** A test clock: keepdav_now_ms() answers it instead of the database clock (schema.ts). Never set in production. */
+  clock?: () => number;
   /** Told when this instance was declared dead while cut off from the database: it must stop writing. */
   onFenced?: (reason: string) => void;
 }
@@ -48,6 +51,12 @@ async function inTransaction<T>(client: PoolClient, begin: string, commit: strin
   }
   await sql.count(commit);
   return result;
+}
+
+/** Opens `n` connections of `pool` now, so the first requests do not each wait for a new one. */
+async function warm(pool: Pool, n: number): Promise<void> {
+  const clients = await Promise.all(Array.from({ length: n }, () => connect(pool)));
+  for (const client of clients) client.release();
 }
 
 /** The data members over `sql`; `atomic` makes a multi-statement member one transaction (or savepoint). */
@@ -83,11 +92,12 @@ export class PostgresStateStore implements StateStore {
     private readonly queries: Pool,
     private readonly claimsPool: Pool,
     readonly lease: InstanceLease,
+    private readonly clock: (() => number) | undefined,
   ) {
-    const sql = this.guarded(sqlOver(queries));
+    const sql = this.guarded(sqlOver(queries, clock));
     this.access = accessOver(sql, (work) => this.transactionOn(work), lease.id, (work) => this.transaction(work));
     ({ locks: this.locks, properties: this.properties, versions: this.versions, journal: this.journal, retention: this.retention, refusals: this.refusals } = this.access);
-    this.claims = new PostgresWriteClaims(claimsPool, sql, lease.id);
+    this.claims = new PostgresWriteClaims(claimsPool, sql, lease.id, clock);
   }
 
   /** Connects, migrates the schema (numbered migrations, schema.ts) and registers this instance's lease. */
@@ -102,8 +112,9 @@ export class PostgresStateStore implements StateStore {
       } finally {
         client.release();
       }
+      await Promise.all([warm(queries, 2), warm(claimsPool, 2)]);
       const lease = await InstanceLease.register(queries, options.lease ?? DEFAULT_LEASE, options.onFenced ?? (() => undefined));
-      return new PostgresStateStore(queries, claimsPool, lease);
+      return new PostgresStateStore(queries, claimsPool, lease, options.clock);
     } catch (err) {
       await Promise.allSettled([queries.end(), claimsPool.end()]);
       throw new StateDatabaseError(url, err instanceof StateUnavailableError ? err.cause : err);
@@ -129,7 +140,12 @@ export class PostgresStateStore implements StateStore {
       const client = await connect(this.queries);
       let broken = false;
       try {
-        return await inTransaction(client, 'BEGIN', 'COMMIT', 'ROLLBACK', () => work(sqlOver(client)));
+        const sql = sqlOver(client, this.clock);
+        return await inTransaction(client, 'BEGIN', 'COMMIT', 'ROLLBACK', async () => {
+          // Transactions serialize across instances (stateStore.ts: no lost update between read and write).
+          await sql.rows('SELECT pg_advisory_xact_lock($1, 0)', [ADVISORY_NAMESPACE.transaction]);
+          return work(sql);
+        });
       } catch (err) {
         broken = isConnectionLoss(err);
         throw err;
@@ -205,6 +221,7 @@ export class PostgresStateStore implements StateStore {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await Promise.allSettled([...this.open]);
+      this.claims.close();
       await this.lease.close();
       await Promise.allSettled([this.queries.end(), this.claimsPool.end()]);
     })();

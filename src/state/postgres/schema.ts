@@ -23,9 +23,11 @@ export const MIGRATIONS: readonly Migration[] = [
     version: 1,
     name: 'state tables',
     sql: `
--- The one clock of every shared decision: the database's, in ms since the epoch.
+-- The one clock of every shared decision: the database's, in ms since the epoch. (A test clock
+-- sets the session setting keepdav.now_ms on its own connections; keepdav itself never does.)
 CREATE FUNCTION keepdav_now_ms() RETURNS DOUBLE PRECISION LANGUAGE sql VOLATILE
-  AS 'SELECT (extract(epoch FROM clock_timestamp()) * 1000)::double precision';
+  AS $$SELECT COALESCE(NULLIF(current_setting('keepdav.now_ms', true), '')::double precision,
+                       (extract(epoch FROM clock_timestamp()) * 1000)::double precision)$$;
 
 CREATE TABLE state_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 

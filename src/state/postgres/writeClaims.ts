@@ -10,7 +10,7 @@
  * claim overlapping one is refused at once with OperationInProgressError (423), also after the
  * instance running it died, until a live instance has recovered its intent (lease.ts).
  */
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { PathMutex, OperationInProgressError, type PathClaim, type RunningOperation } from '../../concurrency/pathMutex';
 import { isSameOrInside } from '../../paths/davPath';
 import type { WriteClaims } from '../stateStore';
@@ -31,7 +31,9 @@ function overlaps(a: PathClaim, b: PathClaim): boolean {
 }
 
 export class PostgresWriteClaims implements WriteClaims {
-  private readonly local = new PathMutex();
+  private readonly local: PathMutex;
+  /** Pinned connections holding claims now (closed with the store). */
+  private readonly holding = new Set<PoolClient>();
   /** This process's own running operations (the PathMutex answers for those). */
   private readonly own = new Set<string>();
   /** Rows of finished operations whose removal failed (the database was away): removed at the next claim. */
@@ -41,14 +43,27 @@ export class PostgresWriteClaims implements WriteClaims {
     private readonly claimsPool: Pool,
     private readonly sql: Sql,
     private readonly instanceId: string,
-  ) {}
+    clock: () => number = Date.now,
+  ) {
+    this.local = new PathMutex(clock);
+  }
 
   run<T>(claims: readonly PathClaim[], action: () => Promise<T>, operation?: Omit<RunningOperation, 'startedAtMs'>): Promise<T> {
     return this.local.run([...claims], () => this.runShared(claims, action, operation), operation);
   }
 
+  /** This process's operations at once (from the moment `run` is called), and every other instance's from the database. */
   async running(): Promise<RunningOperation[]> {
-    return (await this.operations()).map(toRunning);
+    const local = this.local.running();
+    const ids = new Set(local.map((o) => o.id));
+    const others = (await this.operations()).filter((row) => !ids.has(row.id) && !this.own.has(row.id)).map(toRunning);
+    return [...local, ...others].sort((a, b) => a.startedAtMs - b.startedAtMs);
+  }
+
+  /** Ends every held claim's session (the store closes); the actions still running lose their exclusion. */
+  close(): void {
+    for (const client of this.holding) client.release(true);
+    this.holding.clear();
   }
 
   private async operations(): Promise<OperationRow[]> {
@@ -72,6 +87,7 @@ export class PostgresWriteClaims implements WriteClaims {
   private async runShared<T>(claims: readonly PathClaim[], action: () => Promise<T>, operation?: Omit<RunningOperation, 'startedAtMs'>): Promise<T> {
     await this.refuseOverlapping(claims);
     const client = await connect(this.claimsPool);
+    this.holding.add(client);
     let broken = false;
     let recorded = false;
     try {
@@ -99,16 +115,20 @@ export class PostgresWriteClaims implements WriteClaims {
         // When this fails (the database went away) the row goes with the next claim (other instances answer 423 meanwhile).
         await this.sql.count('DELETE FROM tree_operations WHERE id = $1', [operation.id]).catch(() => this.finished.add(operation.id));
       }
-      if (broken) client.release(true);
-      else {
-        try {
-          await client.query('SELECT pg_advisory_unlock_all()');
-          client.release();
-        } catch {
-          client.release(true); // ending the session releases its locks
-        }
-      }
+      // (Not held any more when close() ended its session already.)
+      if (this.holding.delete(client)) await releaseClaim(client, broken);
     }
+  }
+}
+
+/** Gives the claim's advisory locks up and the connection back; a broken one is closed, which ends its locks too. */
+async function releaseClaim(client: PoolClient, broken: boolean): Promise<void> {
+  if (broken) return client.release(true);
+  try {
+    await client.query('SELECT pg_advisory_unlock_all()');
+    client.release();
+  } catch {
+    client.release(true);
   }
 }
 

@@ -7,9 +7,9 @@
  *
  * An instance is dead when its liveness lock is free and its heartbeat is older than `leaseMs`
  * (the heartbeat condition lets a live instance reconnect after a database restart before anyone
- * declares it dead). A live instance adopts a dead one's journaled intents, pending retention rows
- * and running tree operations, under that instance's liveness lock (so only one adopts), and
- * recovers them (TreeOperations.recover); then the dead instance's row goes. An instance that
+ * declares it dead). A live instance adopts a dead one under its liveness lock (so only one
+ * adopts), recovers its journaled intents and pending retention rows (TreeOperations.recover over
+ * a recovery view), then removes its running tree operations (423 until then) and its row. An instance that
  * reconnects to find its row gone was declared dead while cut off: it is told (`onFenced`) and
  * must stop writing.
  */
@@ -134,9 +134,10 @@ export class InstanceLease {
   }
 
   /**
-   * Adopts every dead instance: their intents, pending retention rows and tree operations become
-   * this instance's (recovered by the caller, then `finish`). `atStart`: an instance whose
-   * liveness lock is free is dead whatever its heartbeat (this process has just connected).
+   * Adopts every dead instance: holds its liveness lock (so no other instance adopts it too)
+   * while the caller recovers its intents and pending retention rows through a recovery view
+   * (PostgresStateStore.recoveryView), then `finish`. `atStart`: an instance whose liveness lock
+   * is free is dead whatever its heartbeat (this process has just connected).
    */
   async adoptDead(atStart = false): Promise<AdoptedInstance[]> {
     const sql = sqlOver(this.pool);
@@ -151,11 +152,7 @@ export class InstanceLease {
       try {
         const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [ADVISORY_NAMESPACE.liveness, candidate.liveness_key]);
         if (!rows[0].locked) continue; // alive (or being adopted by another instance)
-        await client.query('BEGIN');
-        await client.query('UPDATE intents SET instance_id = $1 WHERE instance_id = $2', [this.id, candidate.id]);
-        await client.query("UPDATE retained_versions SET instance_id = $1 WHERE instance_id = $2 AND reason = 'pending'", [this.id, candidate.id]);
-        const ops = await client.query<{ id: string }>('SELECT id FROM tree_operations WHERE instance_id = $1', [candidate.id]);
-        await client.query('COMMIT');
+        const ops = await client.query<{ id: string }>('SELECT id FROM tree_operations WHERE instance_id = $1 ORDER BY started_at_ms', [candidate.id]);
         adopted.push({ id: candidate.id, operationIds: ops.rows.map((r) => r.id), client, livenessKey: candidate.liveness_key });
         kept = true;
       } finally {
@@ -163,6 +160,11 @@ export class InstanceLease {
       }
     }
     return adopted;
+  }
+
+  /** Gives an adopted instance up unrecovered (its recovery failed): another attempt adopts it again. */
+  abandon(adopted: AdoptedInstance): void {
+    adopted.client.release(true);
   }
 
   /** The adopted instance is recovered: its tree operations and its row go, and its liveness lock is released. */

@@ -76,6 +76,13 @@ function accessOver(sql: Sql, atomic: Atomic, instanceId: string, transaction: S
   };
 }
 
+/** A set that knows every storage path: a sweep over it removes nothing. */
+class EveryStorage extends Set<string> {
+  override has(): boolean {
+    return true;
+  }
+}
+
 export class PostgresStateStore implements StateStore {
   readonly locks;
   readonly properties;
@@ -130,7 +137,29 @@ export class PostgresStateStore implements StateStore {
   }
 
   transaction<T>(work: (tx: StateAccess) => Promise<T>): Promise<T> {
-    return this.transactionOn(async (sql) => work(this.nested(sql, 1)));
+    return this.transactionAs(this.lease.id, work);
+  }
+
+  private transactionAs<T>(instanceId: string, work: (tx: StateAccess) => Promise<T>): Promise<T> {
+    return this.transactionOn(async (sql) => work(this.nested(sql, 1, instanceId)));
+  }
+
+  /**
+   * The store as the dead instance `instanceId` saw it, for recovering its work (lease.ts): its
+   * journal's and retention's pending rows are that instance's. It never sweeps the retention
+   * directory (every storage counts as known), since live neighbours may be keeping bytes meanwhile.
+   */
+  recoveryView(instanceId: string): StateStore {
+    const sql = this.guarded(sqlOver(this.queries, this.clock));
+    const access = accessOver(sql, (work) => this.transactionOn(work), instanceId, (work) => this.transactionAs(instanceId, work));
+    const storagePaths = async () => new EveryStorage();
+    return {
+      ...access,
+      retention: { ...access.retention, storagePaths },
+      claims: this.claims,
+      probeWrite: () => this.probeWrite(),
+      close: async () => undefined,
+    };
   }
 
   /** One connection, BEGIN ... COMMIT (ROLLBACK when `work` rejects). */
@@ -159,7 +188,7 @@ export class PostgresStateStore implements StateStore {
   }
 
   /** The access of a transaction at savepoint depth `depth`: its multi-statement members and nested transactions are savepoints. */
-  private nested(sql: Sql, depth: number): StateAccess {
+  private nested(sql: Sql, depth: number, instanceId: string): StateAccess {
     const savepoint = <T>(work: (inner: Sql) => Promise<T>, name: string) =>
       sql.count(`SAVEPOINT ${name}`).then(async () => {
         try {
@@ -174,8 +203,8 @@ export class PostgresStateStore implements StateStore {
     return accessOver(
       sql,
       (work) => savepoint(work, `member_${depth}`),
-      this.lease.id,
-      (work) => savepoint(() => work(this.nested(sql, depth + 1)), `tx_${depth}`),
+      instanceId,
+      (work) => savepoint(() => work(this.nested(sql, depth + 1, instanceId)), `tx_${depth}`),
     );
   }
 
@@ -206,6 +235,10 @@ export class PostgresStateStore implements StateStore {
     return this.lease.finish(adopted);
   }
 
+  abandonAdoption(adopted: AdoptedInstance): void {
+    this.lease.abandon(adopted);
+  }
+
   /** The value of `key` in state_meta (the root identity), or null. */
   async meta(key: string): Promise<string | null> {
     const rows = await sqlOver(this.queries).rows<{ value: string }>('SELECT value FROM state_meta WHERE key = $1', [key]);
@@ -218,8 +251,16 @@ export class PostgresStateStore implements StateStore {
     return (await this.meta(key)) ?? value;
   }
 
+  private readonly closeHooks: Array<() => void> = [];
+
+  /** Runs `hook` when the store closes (timers of the server's recovery loop). */
+  onClose(hook: () => void): void {
+    this.closeHooks.push(hook);
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
+      for (const hook of this.closeHooks) hook();
       await Promise.allSettled([...this.open]);
       this.claims.close();
       await this.lease.close();

@@ -12,6 +12,7 @@ import { Client } from 'pg';
 import { startPostgresCluster, itWithPostgres, type PostgresCluster } from '../../support/postgresCluster';
 import { PostgresStateStore } from '../../../src/state/postgres/postgresStateStore';
 import { migrateCommand } from '../../../src/state/postgres/migrateCommand';
+import { recoverDeadInstances } from '../../../src/state/postgres/sharedState';
 import { MIGRATIONS } from '../../../src/state/postgres/schema';
 import { planClaimLocks } from '../../../src/state/postgres/advisoryLocks';
 import { loadServeSettings } from '../../../src/settings/loadSettings';
@@ -208,10 +209,24 @@ describe('leases', () => {
     expect(adopted.id).toBe(dying.instanceId);
     expect(adopted.operationIds).toEqual(['op-dead']);
     expect(await other.adoptDeadInstances(true)).toEqual([]); // one adopter only
-    expect((await live.journal.pending()).map((i) => i.id)).toContain(intent);
+    // Its recovery view answers its intents only; the live instances' own journals never do.
+    expect((await live.recoveryView(adopted.id).journal.pending()).map((i) => i.id)).toEqual([intent]);
+    expect((await live.journal.pending()).map((i) => i.id)).not.toContain(intent);
     expect((await other.journal.pending()).map((i) => i.id)).not.toContain(intent);
-    await live.finishAdoption(adopted);
+    live.abandonAdoption(adopted);
+    // The server's round: recover through the view, then the operation and the lease end.
+    const recovered: number[][] = [];
+    const rounds = await recoverDeadInstances(live, (view) => ({
+      async recover() {
+        const pending = await view.journal.pending();
+        recovered.push(pending.map((i) => i.id));
+        for (const i of pending) await view.journal.complete(i.id);
+      },
+    }), true, () => undefined);
+    expect(rounds).toBe(1);
+    expect(recovered).toEqual([[intent]]);
     expect(await other.claims.run([{ path: '/a/x', tree: false }], async () => 'ran')).toBe('ran');
+    expect(await other.adoptDeadInstances(true)).toEqual([]);
     stop();
   });
 });

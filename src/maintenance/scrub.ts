@@ -26,7 +26,8 @@ function named(list: string[], item: string): void {
 }
 
 export async function scrub(services: Services, ctx: TaskContext): Promise<Record<string, unknown>> {
-  const { store, versions, retention, writes } = services;
+  const { store, versions, retention, state } = services;
+  const writes = state.claims;
   const report = {
     filesChecked: 0,
     filesMatching: 0,
@@ -44,8 +45,8 @@ export async function scrub(services: Services, ctx: TaskContext): Promise<Recor
   };
 
   ctx.phase('files');
-  const { seen, busy } = await eachFileClaimed(store, writes, ctx, (now) => {
-    const record = versions.recordOf(now.path);
+  const { seen, busy } = await eachFileClaimed(store, writes, ctx, async (now) => {
+    const record = await versions.recordOf(now.path);
     if (!record) report.filesUnrecorded += 1;
     else if (record.ino === now.ino && record.size === now.size && record.mtimeMs === now.mtimeMs) report.filesMatching += 1;
     else {
@@ -57,12 +58,12 @@ export async function scrub(services: Services, ctx: TaskContext): Promise<Recor
   report.filesBusy = busy;
 
   ctx.phase('records');
-  for (const path of versions.recordedPaths()) {
+  for (const path of await versions.recordedPaths()) {
     if (!seen.has(path)) {
       await writes.run([{ path, tree: false }], async () => {
         const now = await store.stat(path).catch(() => null);
         if (now === null) {
-          versions.forgetSubtree(path);
+          await state.versions.forgetSubtree(path);
           report.staleRecordsRemoved += 1;
         }
       }).catch((err: unknown) => {
@@ -73,7 +74,7 @@ export async function scrub(services: Services, ctx: TaskContext): Promise<Recor
   }
 
   ctx.phase('retained');
-  for (const version of [...retention.records()]) {
+  for (const version of await retention.records()) {
     report.retainedChecked += 1;
     const bytes = await lstat(join(retention.dir, version.storage)).catch(() => null);
     if (bytes === null) {
@@ -87,15 +88,15 @@ export async function scrub(services: Services, ctx: TaskContext): Promise<Recor
   }
 
   ctx.phase('orphans');
-  const known = retention.storagePaths();
+  const known = await retention.storagePaths();
   for await (const storage of filesOfRetention(retention.dir)) {
     if (!retention.isKnownStorage(storage, known)) {
       const stats = await lstat(join(retention.dir, storage)).catch(() => null);
       // Re-checked after the await: a version being retained right now is not an orphan.
-      if (stats?.isFile() && !retention.isKnownStorage(storage, retention.storagePaths())) {
+      if (stats?.isFile() && !retention.isKnownStorage(storage, await retention.storagePaths())) {
         const id = orphanId(storage);
         const path = RECOVERED_PREFIX + storage;
-        retention.adopt({ id, path, retainedAtMs: retainedTimeOf(storage, stats.mtimeMs), size: stats.size, etag: derivedEtag(stats), mtimeMs: stats.mtimeMs, reason: 'recovered' }, storage);
+        await retention.adopt({ id, path, retainedAtMs: retainedTimeOf(storage, stats.mtimeMs), size: stats.size, etag: derivedEtag(stats), mtimeMs: stats.mtimeMs, reason: 'recovered' }, storage);
         report.orphansReindexed += 1;
         if (report.reindexed.length < NAMED) report.reindexed.push({ id, path, size: stats.size });
       }

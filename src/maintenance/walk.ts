@@ -6,7 +6,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FileStore, ResourceStat } from '../storage/fileStore';
-import type { PathMutex } from '../concurrency/pathMutex';
+import type { WriteClaims } from '../state/stateStore';
 import { OperationInProgressError } from '../concurrency/pathMutex';
 import type { TaskContext } from './taskRunner';
 import { ROOT, type DavPath } from '../paths/davPath';
@@ -58,9 +58,9 @@ export async function* filesOfRetention(dir: string, prefix = ''): AsyncGenerato
  */
 export async function eachFileClaimed(
   store: FileStore,
-  writes: PathMutex,
+  writes: WriteClaims,
   ctx: TaskContext,
-  visit: (now: ResourceStat) => void,
+  visit: (now: ResourceStat) => void | Promise<void>,
 ): Promise<{ seen: Set<string>; busy: number }> {
   const seen = new Set<string>();
   let busy = 0;
@@ -69,7 +69,7 @@ export async function eachFileClaimed(
     try {
       await writes.run([{ path: file.path, tree: false }], async () => {
         const now = await store.stat(file.path);
-        if (now !== null && !now.isCollection) visit(now);
+        if (now !== null && !now.isCollection) await visit(now);
       });
     } catch (err) {
       if (!(err instanceof OperationInProgressError)) throw err;

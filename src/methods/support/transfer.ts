@@ -65,7 +65,7 @@ export async function transfer(
   services.access.requireSubtree(req.user, t.destination, 'write', req.hrefOf(t.destination, false));
 
   const claims = [{ path: t.source, tree: true }, ...creationClaims(services, t.destination, true)];
-  return services.writes.run(claims, async () => {
+  return services.state.claims.run(claims, async () => {
     const source = await loadResource(req, services, t.source);
     if (!source.stat) throw new NotFoundError(source.href);
     if (source.stat.isCollection && t.depth === 'infinity' && isSameOrInside(t.destination, t.source)) {
@@ -95,7 +95,7 @@ export async function transfer(
     if (t.declaredMtimeMs !== undefined) {
       const before = await services.store.stat(t.destination);
       const after = await services.store.setModifiedTime(t.destination, t.declaredMtimeMs);
-      if (before && !before.isCollection) services.versions.recordMetadataChange(t.destination, before, after);
+      if (before && !before.isCollection) await services.versions.recordMetadataChange(t.destination, before, after);
     }
     const headers: Record<string, string> = { Location: req.hrefOf(t.destination, source.stat.isCollection) };
     if (t.declaredMtimeMs !== undefined) headers['X-OC-MTime'] = 'accepted';

@@ -79,7 +79,7 @@ export class SqliteStateStore implements StateStore {
 
   probeWrite(): Promise<void> {
     return this.gate.call(() => {
-      if (!this.db.open) throw new Error('the state database is closed');
+      if (!this.db.open) throw new Error('closed');
       this.probe.run(this.clock());
     });
   }

@@ -110,3 +110,32 @@ export function startRecoveryLoop(store: PostgresStateStore, recoveryFor: Recove
   timer.unref();
   store.onClose(() => clearInterval(timer));
 }
+
+/**
+ * openServices (server.ts) for `--state postgres://`: the shared store, the services `wire` makes
+ * over it, and, when `recover`, the recovery of every dead instance before serving and then every
+ * heartbeat. This instance's own journal starts empty (a new lease), and the retention directory
+ * is not swept at start: live neighbours may be keeping bytes at that very moment (a scrub task
+ * re-indexes or removes what a crash left there).
+ */
+export async function openSharedServices<S extends { tree: { recover(): Promise<unknown> } }>(
+  config: ServerConfig,
+  rootHost: string,
+  recover: boolean,
+  log: (line: string) => void,
+  wire: (state: StateStore) => S,
+): Promise<{ services: S; state: PostgresStateStore; ownership: null }> {
+  const state = await openSharedState(config, rootHost, log);
+  try {
+    const services = wire(state);
+    if (recover) {
+      const recoveryFor: RecoveryFor = (view) => wire(view).tree;
+      await recoverDeadInstances(state, recoveryFor, true, log);
+      startRecoveryLoop(state, recoveryFor, log);
+    }
+    return { services, state, ownership: null };
+  } catch (err) {
+    await state.close();
+    throw err;
+  }
+}

@@ -43,6 +43,8 @@ export class InstanceLease {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private reconnecting = false;
+  /** When the liveness connection was (re)established (performance.now()). */
+  private upSince = performance.now();
 
   private constructor(
     private readonly pool: Pool,
@@ -118,6 +120,7 @@ export class InstanceLease {
         return this.fence('its lease row is gone: another instance declared it dead and recovered its work');
       }
       this.client = client;
+      this.upSince = performance.now();
       this.watch(client);
     } catch {
       client?.release(true);
@@ -140,6 +143,8 @@ export class InstanceLease {
    * is free is dead whatever its heartbeat (this process has just connected).
    */
   async adoptDead(atStart = false): Promise<AdoptedInstance[]> {
+    // After a database outage every heartbeat is old: judge nobody before the others have had a lease's time to reconnect.
+    if (!atStart && (this.client === null || performance.now() - this.upSince < this.times.leaseMs)) return [];
     const sql = sqlOver(this.pool);
     const candidates = await sql.rows<{ id: string; liveness_key: number }>(
       `SELECT id, liveness_key FROM instances WHERE id <> $1 AND ($2 OR heartbeat_at < now() - make_interval(secs => $3)) ORDER BY started_at`,
@@ -152,7 +157,7 @@ export class InstanceLease {
       try {
         const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, $2) AS locked', [ADVISORY_NAMESPACE.liveness, candidate.liveness_key]);
         if (!rows[0].locked) continue; // alive (or being adopted by another instance)
-        const ops = await client.query<{ id: string }>('SELECT id FROM tree_operations WHERE instance_id = $1 ORDER BY started_at_ms', [candidate.id]);
+        const ops = await client.query<{ id: string }>('SELECT DISTINCT id FROM tree_operations WHERE instance_id = $1 ORDER BY id', [candidate.id]);
         adopted.push({ id: candidate.id, operationIds: ops.rows.map((r) => r.id), client, livenessKey: candidate.liveness_key });
         kept = true;
       } finally {

@@ -77,11 +77,48 @@ interface VersionRow {
 
 const toRecord = (r: VersionRow): VersionRecord => ({ etag: r.etag, ino: r.ino, size: r.size, mtimeMs: r.mtime_ms, sha1: r.sha1, md5: r.md5 });
 
-export function versionRecords(sql: Sql, atomic: Atomic): VersionRecords {
+/**
+ * This instance's cache of version records for `getFor`: an entry answers only while the file's
+ * fingerprint is the one its record was made for (another instance's write gives the file a new
+ * inode or mtime, so the entry stops answering and the database is asked). Bounded, least
+ * recently used first out.
+ */
+export class VersionCache {
+  private readonly entries = new Map<DavPath, VersionRecord>();
+
+  constructor(private readonly limit = 10_000) {}
+
+  matching(path: DavPath, f: FileFingerprint): VersionRecord | null {
+    const hit = this.entries.get(path);
+    if (!hit || hit.ino !== f.ino || hit.size !== f.size || hit.mtimeMs !== f.mtimeMs) return null;
+    this.entries.delete(path);
+    this.entries.set(path, hit);
+    return { ...hit };
+  }
+
+  set(path: DavPath, record: VersionRecord | null): void {
+    this.entries.delete(path);
+    if (record === null) return;
+    this.entries.set(path, { ...record });
+    if (this.entries.size > this.limit) this.entries.delete(this.entries.keys().next().value as DavPath);
+  }
+
+  forgetSubtree(path: DavPath): void {
+    for (const key of this.entries.keys()) if (key === path || path === '/' || key.startsWith(path + '/')) this.entries.delete(key);
+  }
+}
+
+export function versionRecords(sql: Sql, atomic: Atomic, cache: VersionCache | null = null): VersionRecords {
+  const get = async (path: DavPath) => {
+    const rows = await sql.rows<VersionRow>('SELECT path, etag, ino, size, mtime_ms, sha1, md5 FROM versions WHERE path = $1', [path]);
+    const record = rows.length > 0 ? toRecord(rows[0]) : null;
+    cache?.set(path, record);
+    return record;
+  };
   return {
-    async get(path) {
-      const rows = await sql.rows<VersionRow>('SELECT path, etag, ino, size, mtime_ms, sha1, md5 FROM versions WHERE path = $1', [path]);
-      return rows.length > 0 ? toRecord(rows[0]) : null;
+    get,
+    async getFor(path, f) {
+      return cache?.matching(path, f) ?? get(path);
     },
     async getMany(paths) {
       const out = new Map<DavPath, VersionRecord>();
@@ -92,6 +129,7 @@ export function versionRecords(sql: Sql, atomic: Atomic): VersionRecords {
       return out;
     },
     async put(path, r) {
+      cache?.forgetSubtree(path);
       await sql.count(
         `INSERT INTO versions (path, etag, ino, size, mtime_ms, sha1, md5) VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (path) DO UPDATE SET etag = excluded.etag, ino = excluded.ino, size = excluded.size,
@@ -100,6 +138,7 @@ export function versionRecords(sql: Sql, atomic: Atomic): VersionRecords {
       );
     },
     async putFingerprint(path, etag, f: FileFingerprint) {
+      cache?.forgetSubtree(path);
       await sql.count(
         `INSERT INTO versions (path, etag, ino, size, mtime_ms) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (path) DO UPDATE SET etag = excluded.etag, ino = excluded.ino, size = excluded.size, mtime_ms = excluded.mtime_ms`,
@@ -110,12 +149,15 @@ export function versionRecords(sql: Sql, atomic: Atomic): VersionRecords {
       return (await sql.rows<{ path: string }>('SELECT path FROM versions')).map((r) => r.path);
     },
     moveSubtree(from, to) {
+      cache?.forgetSubtree(from);
+      cache?.forgetSubtree(to);
       return atomic(async (tx) => {
         await tx.count(`DELETE FROM versions WHERE ${subtree('path')}`, bounds(to));
         await tx.count(`UPDATE versions SET path = ${REKEYED} WHERE ${subtree('path')}`, [...bounds(from), to]);
       });
     },
     async forgetSubtree(path) {
+      cache?.forgetSubtree(path);
       await sql.count(`DELETE FROM versions WHERE ${subtree('path')}`, bounds(path));
     },
   };

@@ -14,7 +14,7 @@ import type { StateAccess, StateStore } from '../stateStore';
 import { connect, openPool, sqlOver, isConnectionLoss, StateUnavailableError, redactUrl, type Sql } from './connection';
 import { migrate } from './schema';
 import { lockRecords, type Atomic } from './lockRecords';
-import { propertyRecords, versionRecords } from './pathRecords';
+import { propertyRecords, versionRecords, VersionCache } from './pathRecords';
 import { retentionRecords } from './retentionRecords';
 import { journalRecords, refusalRecords } from './journalAndRefusals';
 import { PostgresWriteClaims } from './writeClaims';
@@ -60,11 +60,11 @@ async function warm(pool: Pool, n: number): Promise<void> {
 }
 
 /** The data members over `sql`; `atomic` makes a multi-statement member one transaction (or savepoint). */
-function accessOver(sql: Sql, atomic: Atomic, instanceId: string, transaction: StateAccess['transaction']): StateAccess {
+function accessOver(sql: Sql, atomic: Atomic, instanceId: string, transaction: StateAccess['transaction'], cache: VersionCache | null = null): StateAccess {
   return {
     locks: lockRecords(sql, atomic),
     properties: propertyRecords(sql, atomic),
-    versions: versionRecords(sql, atomic),
+    versions: versionRecords(sql, atomic, cache),
     journal: journalRecords(sql, instanceId),
     retention: retentionRecords(sql, atomic, instanceId),
     refusals: refusalRecords(sql),
@@ -93,6 +93,8 @@ export class PostgresStateStore implements StateStore {
   readonly claims: PostgresWriteClaims;
   private readonly access: StateAccess;
   private readonly open = new Set<Promise<unknown>>();
+  /** Version records this instance read or wrote, validated by each file's fingerprint (GET without a round trip). */
+  private readonly versionCache = new VersionCache();
   private closing: Promise<void> | null = null;
 
   private constructor(
@@ -102,7 +104,7 @@ export class PostgresStateStore implements StateStore {
     private readonly clock: (() => number) | undefined,
   ) {
     const sql = this.guarded(sqlOver(queries, clock));
-    this.access = accessOver(sql, (work) => this.transactionOn(work), lease.id, (work) => this.transaction(work));
+    this.access = accessOver(sql, (work) => this.transactionOn(work), lease.id, (work) => this.transaction(work), this.versionCache);
     ({ locks: this.locks, properties: this.properties, versions: this.versions, journal: this.journal, retention: this.retention, refusals: this.refusals } = this.access);
     this.claims = new PostgresWriteClaims(claimsPool, sql, lease.id, clock);
   }

@@ -106,14 +106,17 @@ CREATE TABLE retained_versions (
 );
 CREATE INDEX retained_versions_path ON retained_versions (path, retained_at);
 
--- COPY, MOVE and DELETE still running on some instance: a write overlapping one is 423 on every instance.
+-- COPY, MOVE and DELETE still running on some instance, one row per path it claims (a MOVE: its
+-- source and its target): a write overlapping one is 423 on every instance.
 CREATE TABLE tree_operations (
-  id          TEXT PRIMARY KEY,
-  instance_id TEXT NOT NULL,
-  method      TEXT NOT NULL,
-  path        TEXT COLLATE "C" NOT NULL,
-  tree        BOOLEAN NOT NULL,
-  started_at_ms DOUBLE PRECISION NOT NULL
+  id            TEXT NOT NULL,
+  claim         TEXT COLLATE "C" NOT NULL,
+  tree          BOOLEAN NOT NULL,
+  instance_id   TEXT NOT NULL,
+  method        TEXT NOT NULL,
+  path          TEXT COLLATE "C" NOT NULL,  -- the operation's own path, as named in 423 answers
+  started_at_ms DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (id, claim)
 );
 
 -- Stale-upload refusals and recent deletions per client (README, "No client's clean-up destroys another's save").

@@ -19,9 +19,10 @@ import { connect, isConnectionLoss, StateUnavailableError, type Sql } from './co
 
 interface OperationRow {
   id: string;
+  claim: string;
+  tree: boolean;
   method: string;
   path: string;
-  tree: boolean;
   started_at_ms: number;
 }
 
@@ -56,8 +57,9 @@ export class PostgresWriteClaims implements WriteClaims {
   async running(): Promise<RunningOperation[]> {
     const local = this.local.running();
     const ids = new Set(local.map((o) => o.id));
-    const others = (await this.operations()).filter((row) => !ids.has(row.id) && !this.own.has(row.id)).map(toRunning);
-    return [...local, ...others].sort((a, b) => a.startedAtMs - b.startedAtMs);
+    const others = new Map<string, RunningOperation>();
+    for (const row of await this.operations()) if (!ids.has(row.id) && !this.own.has(row.id)) others.set(row.id, toRunning(row));
+    return [...local, ...others.values()].sort((a, b) => a.startedAtMs - b.startedAtMs);
   }
 
   /** Ends every held claim's session (the store closes); the actions still running lose their exclusion. */
@@ -72,14 +74,14 @@ export class PostgresWriteClaims implements WriteClaims {
       await this.sql.count('DELETE FROM tree_operations WHERE id = ANY($1::text[])', [ids]);
       for (const id of ids) this.finished.delete(id);
     }
-    return this.sql.rows<OperationRow>('SELECT id, method, path, tree, started_at_ms FROM tree_operations ORDER BY started_at_ms, id');
+    return this.sql.rows<OperationRow>('SELECT id, claim, tree, method, path, started_at_ms FROM tree_operations ORDER BY started_at_ms, id');
   }
 
   /** Refuses (423) when an operation of another instance, or of a dead one not yet recovered, overlaps `claims`. */
   private async refuseOverlapping(claims: readonly PathClaim[]): Promise<void> {
     for (const row of await this.operations()) {
       if (this.own.has(row.id)) continue;
-      const theirs = { path: row.path, tree: row.tree };
+      const theirs = { path: row.claim, tree: row.tree };
       if (claims.some((mine) => overlaps(mine, theirs))) throw new OperationInProgressError(toRunning(row));
     }
   }
@@ -100,10 +102,11 @@ export class PostgresWriteClaims implements WriteClaims {
       // Waiting may have been behind an instance that died mid-operation: its row still stands until recovered.
       await this.refuseOverlapping(claims);
       if (operation) {
-        const tree = claims.find((c) => c.path === operation.path)?.tree ?? true;
         await this.sql.count(
-          'INSERT INTO tree_operations (id, instance_id, method, path, tree, started_at_ms) VALUES ($1, $2, $3, $4, $5, keepdav_now_ms())',
-          [operation.id, this.instanceId, operation.method, operation.path, tree],
+          `INSERT INTO tree_operations (id, claim, tree, instance_id, method, path, started_at_ms)
+           SELECT $1, c.claim, c.tree, $4, $5, $6, keepdav_now_ms() FROM unnest($2::text[], $3::boolean[]) AS c(claim, tree)
+           ON CONFLICT DO NOTHING`,
+          [operation.id, claims.map((c) => c.path), claims.map((c) => c.tree), this.instanceId, operation.method, operation.path],
         );
         this.own.add(operation.id);
         recorded = true;

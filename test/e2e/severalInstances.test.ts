@@ -11,6 +11,9 @@ import { startPostgresCluster, itWithPostgres, type PostgresCluster } from '../s
 import { startChildServer, type ChildServer } from '../support/childServer';
 import { XML_HEADERS, lockinfo, lockTokenOf, header, propertyUpdate, propfindBody } from '../support/davHttpKit';
 import type { TestResponse } from '../support/testServer';
+import { request as httpRequest, type ClientRequest } from 'node:http';
+import { Client } from 'pg';
+import { programAvailable, itWhenInstalled } from '../support/realClientKit';
 
 const itPg = itWithPostgres();
 jest.setTimeout(180_000);
@@ -203,5 +206,91 @@ describe('several instances, one database', () => {
     expect(cleanup.status).toBe(409);
     expect(cleanup.text).toContain('stale-delete');
     expect(readFileSync(join(root, 'doc.txt'), 'utf8')).toBe('newer');
+  });
+});
+
+/** A PUT whose body is sent in two parts: the first now, the rest when `finish` is called. */
+function slowPut(server: ChildServer, path: string, first: string): { finish(rest: string): void; status: Promise<number> } {
+  let req!: ClientRequest;
+  const status = new Promise<number>((resolve, reject) => {
+    req = httpRequest({ host: '127.0.0.1', port: server.port, method: 'PUT', path, headers: { 'Content-Length': 64 } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+  });
+  req.write(first.padEnd(32, '.'));
+  return { finish: (rest) => req.end(rest.padEnd(32, '.')), status };
+}
+
+/** The instances' lease rows, straight from the database. */
+async function leaseRows(url: string): Promise<string[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<{ pid: number }>('SELECT pid FROM instances ORDER BY pid')).rows.map((r) => String(r.pid));
+  } finally {
+    await client.end();
+  }
+}
+
+/** How many path claims (one-key advisory locks) are held now, on any instance. */
+async function claimLocksHeld(url: string): Promise<number> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return Number((await client.query("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted")).rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
+
+const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
+const itFaketime = itWhenInstalled('faketime', programAvailable('faketime') && existsSync(LIBFAKETIME), 'apt-get install -y faketime');
+
+describe('paused and clock-skewed instances', () => {
+  itPg('SIGSTOP of A while it holds a claim: B waits and recovers nothing while A\'s session lives; after SIGCONT both writes land, in order', async () => {
+    const { a, b, root, url } = await twoInstances();
+    expect((await a.request('PUT', '/shared.txt', { body: 'v0' })).status).toBe(201);
+    const first = slowPut(a, '/shared.txt', 'from A');
+    // A is inside its claim once the body has started; B's write to the same file must wait for it.
+    expect(await until(() => claimLocksHeld(url), (n) => n > 0, 10_000)).toBeGreaterThan(0);
+    a.child.kill('SIGSTOP');
+    try {
+      let bDone = false;
+      const second = b.request('PUT', '/shared.txt', { body: 'from B' }).then((r) => ((bDone = true), r.status));
+      // Longer than the lease (10 s): a paused instance keeps its session, so nobody declares it dead.
+      await new Promise((resolve) => setTimeout(resolve, 13_000));
+      expect(bDone).toBe(false);
+      expect(await leaseRows(url)).toHaveLength(2);
+      expect(b.stderr()).not.toMatch(/recovered the interrupted work/);
+      a.child.kill('SIGCONT');
+      first.finish('rest');
+      expect(await first.status).toBe(204);
+      expect(await second).toBe(204);
+    } finally {
+      a.child.kill('SIGCONT');
+    }
+    expect(readFileSync(join(root, 'shared.txt'), 'utf8')).toBe('from B');
+    const versions = JSON.parse((await a.request('GET', '/shared.txt?versions')).text) as { versions: unknown[] };
+    expect(versions.versions).toHaveLength(2); // v0 and A's content, both kept
+  });
+
+  itFaketime('an instance whose host clock is 10 minutes ahead (faketime) judges lock expiry by the database clock', async () => {
+    const { a, start } = await twoInstances();
+    const ahead = await start({ LD_PRELOAD: LIBFAKETIME, FAKETIME: '+10m', FAKETIME_DONT_FAKE_MONOTONIC: '1' });
+    expect((await a.request('PUT', '/clock.txt', { body: 'v1' })).status).toBe(201);
+    const token = lockTokenOf(await a.request('LOCK', '/clock.txt', { headers: { ...XML_HEADERS, Timeout: 'Second-300' }, body: lockinfo('exclusive') }));
+    // By its own clock the 5-minute lock expired 5 minutes ago; by the database's it holds.
+    expect((await ahead.request('PUT', '/clock.txt', { body: 'no token' })).status).toBe(423);
+    const discovery = await ahead.request('PROPFIND', '/clock.txt', { headers: { ...XML_HEADERS, Depth: '0' }, body: propfindBody([['DAV:', 'lockdiscovery']]) });
+    const seconds = Number(/Second-(\d+)/.exec(discovery.text)?.[1]);
+    expect(seconds).toBeGreaterThan(250);
+    expect(seconds).toBeLessThanOrEqual(300);
+    // A lock it grants lasts its timeout from the database's now, for the other instance too.
+    const grantedAhead = lockTokenOf(await ahead.request('LOCK', '/other.txt', { headers: { ...XML_HEADERS, Timeout: 'Second-120' }, body: lockinfo('exclusive') }));
+    expect((await a.request('PUT', '/other.txt', { body: 'no token' })).status).toBe(423);
+    expect((await a.request('UNLOCK', '/other.txt', { headers: { 'Lock-Token': `<${grantedAhead}>` } })).status).toBe(204);
+    expect((await ahead.request('UNLOCK', '/clock.txt', { headers: { 'Lock-Token': `<${token}>` } })).status).toBe(204);
   });
 });

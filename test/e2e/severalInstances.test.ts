@@ -7,13 +7,16 @@
 import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPostgresCluster, itWithPostgres, type PostgresCluster } from '../support/postgresCluster';
+import { startPostgresCluster, itWithPostgres, postgresInstalled, type PostgresCluster } from '../support/postgresCluster';
 import { startChildServer, type ChildServer } from '../support/childServer';
 import { XML_HEADERS, lockinfo, lockTokenOf, header, propertyUpdate, propfindBody } from '../support/davHttpKit';
 import type { TestResponse } from '../support/testServer';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { Client } from 'pg';
 import { programAvailable, itWhenInstalled } from '../support/realClientKit';
+import { spawn } from 'node:child_process';
+import { makePki, makeServerCertificate } from '../support/tlsKit';
+import { startNginx } from '../support/nginxProxy';
 
 const itPg = itWithPostgres();
 jest.setTimeout(180_000);
@@ -293,4 +296,53 @@ describe('paused and clock-skewed instances', () => {
     expect((await a.request('UNLOCK', '/other.txt', { headers: { 'Lock-Token': `<${grantedAhead}>` } })).status).toBe(204);
     expect((await ahead.request('UNLOCK', '/clock.txt', { headers: { 'Lock-Token': `<${token}>` } })).status).toBe(204);
   });
+});
+
+const itLitmusBehindNginx = itWhenInstalled('litmus', programAvailable('litmus') && programAvailable('nginx') && programAvailable('openssl') && postgresInstalled, 'apt-get install -y litmus nginx openssl postgresql');
+
+function runLitmus(url: string, cwd: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    // litmus writes debug.log and child.log into its working directory: a temporary one, never the repository.
+    const child = spawn('litmus', [url], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
+    child.on('error', reject);
+    child.on('close', () => (clearTimeout(timer), resolve(out)));
+  });
+}
+
+describe('behind a load balancer', () => {
+  itLitmusBehindNginx('litmus through an nginx upstream alternating the two instances on every request: 104 passed, 0 failed, 0 warnings', async () => {
+    cluster ??= await startPostgresCluster();
+    const url = await cluster.createDatabase(`several_${++counter}`);
+    const dir = mkdtempSync(join(tmpdir(), 'keepdav-several-'));
+    dirs.push(dir);
+    const root = join(dir, 'root');
+    mkdirSync(root);
+    const args = ['--state-dir', join(dir, 'state'), '--base-path', '/dav/', '--trust-proxy', '127.0.0.1'];
+    const instances = [await startChildServer(root, url, args, 60_000), await startChildServer(root, url, args, 60_000)];
+    running.push(...instances);
+    const pki = await makePki(dir);
+    const cert = await makeServerCertificate(pki, 'nginx');
+    const nginx = await startNginx({ dir: join(dir, 'nginx'), certFile: cert.certFile, keyFile: cert.keyFile, upstreamPort: 0, upstreamPorts: instances.map((s) => s.port), basePath: '/dav/' });
+    try {
+      mkdirSync(join(dir, 'litmus'));
+      const output = await runLitmus(`http://localhost:${nginx.plainPort}/dav/`, join(dir, 'litmus'));
+      const suites = [...output.matchAll(/<- summary for `(\w+)': of (\d+) tests run: (\d+) passed, (\d+) failed/g)];
+      const result = {
+        suites: suites.map((m) => m[1]),
+        passed: suites.reduce((n, m) => n + Number(m[3]), 0),
+        failed: suites.reduce((n, m) => n + Number(m[4]), 0),
+        warnings: output.split('\n').filter((l) => /WARNING/.test(l)),
+        failures: output.split('\n').filter((l) => /\bFAIL\b/.test(l)),
+      };
+      expect(result).toEqual({ suites: ['basic', 'copymove', 'props', 'locks', 'http'], passed: 104, failed: 0, warnings: [], failures: [] });
+      // Both instances answered litmus's requests.
+      for (const server of instances) expect((server.stderr().match(/"kind":"access"/g) ?? []).length).toBeGreaterThan(50);
+    } finally {
+      await nginx.stop();
+    }
+  }, 300_000);
 });

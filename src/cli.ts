@@ -23,7 +23,7 @@ import { UnitError } from './units';
 import { createLogging } from './logging/logger';
 import { maintenanceCommand } from './maintenance/maintenanceCommand';
 import { TASK_NAMES, type TaskName } from './maintenance/taskRunner';
-import { isPostgresUrl } from './state/postgres/connection';
+import { isPostgresUrl, redactUrl } from './state/postgres/connection';
 import { migrateCommand } from './state/postgres/migrateCommand';
 
 const HELP = `keepdav: a WebDAV server that never silently loses a write
@@ -158,7 +158,7 @@ async function serve(args: string[]): Promise<void> {
   const { logger } = logging;
   const server = await startServer(config, logger);
   logger.info({ url: server.url, root: config.root, state: config.stateDir, adminUrl: server.adminUrl }, `listening on ${server.url}`);
-  process.stdout.write(`keepdav listening on ${server.url} (root ${config.root}, state ${config.stateDir})\n`);
+  process.stdout.write(`keepdav listening on ${server.url} (root ${config.root}, state ${config.stateUrl ? `${redactUrl(config.stateUrl)}, files ${config.stateDir}` : config.stateDir})\n`);
   // SIGHUP (systemctl reload, logrotate): reopen the log file; read flags, environment and
   // configuration file again and apply what may change live (TLS certificate and key, users and
   // access rules); a reload that fails keeps the old settings.

@@ -13,6 +13,7 @@ import { startPostgresCluster, itWithPostgres, type PostgresCluster } from '../.
 import { PostgresStateStore } from '../../../src/state/postgres/postgresStateStore';
 import { migrateCommand } from '../../../src/state/postgres/migrateCommand';
 import { recoverDeadInstances } from '../../../src/state/postgres/sharedState';
+import { main } from '../../../src/cli';
 import { MIGRATIONS } from '../../../src/state/postgres/schema';
 import { planClaimLocks } from '../../../src/state/postgres/advisoryLocks';
 import { loadServeSettings } from '../../../src/settings/loadSettings';
@@ -67,6 +68,17 @@ describe('the schema', () => {
       await client.end();
     }
     await expect(PostgresStateStore.open(url)).rejects.toThrow(/schema version 999, newer than this keepdav knows/);
+  });
+
+  it('`keepdav migrate` needs a postgres:// state (exit 2 with one line otherwise)', async () => {
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+    try {
+      expect(await main(['migrate', '--state', '/var/lib/keepdav'])).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.join('')).toMatch(/^keepdav: migrate needs --state postgres:\/\/user@host\/db/);
   });
 
   itPg('refuses an unreachable database with one line naming the URL without its password', async () => {

@@ -129,9 +129,13 @@ export class InstanceLease {
     }
   }
 
+  /** Why this instance lost its lease, or null while it holds it. */
+  fencedBecause: string | null = null;
+
   private fence(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    this.fencedBecause = reason;
     if (this.timer) clearInterval(this.timer);
     this.onFenced(reason);
   }

@@ -106,7 +106,7 @@ export class PostgresStateStore implements StateStore {
     const sql = this.guarded(sqlOver(queries, clock));
     this.access = accessOver(sql, (work) => this.transactionOn(work), lease.id, (work) => this.transaction(work), this.versionCache);
     ({ locks: this.locks, properties: this.properties, versions: this.versions, journal: this.journal, retention: this.retention, refusals: this.refusals } = this.access);
-    this.claims = new PostgresWriteClaims(claimsPool, sql, lease.id, clock);
+    this.claims = new PostgresWriteClaims(claimsPool, sql, lease.id, clock, () => lease.fencedBecause);
   }
 
   /** Connects, migrates the schema (numbered migrations, schema.ts) and registers this instance's lease. */

@@ -65,7 +65,7 @@ async function bindSharedRoot(store: PostgresStateStore, config: ServerConfig, r
 /** Opens the shared store, checks the root belongs to it, and logs how this instance joined. */
 export async function openSharedState(config: ServerConfig, rootHost: string, log: (line: string) => void): Promise<PostgresStateStore> {
   const store = await PostgresStateStore.open(config.stateUrl!, {
-    onFenced: (reason) => log(`this instance lost its lease (${reason}): its writes may conflict with the instance that recovered its work; restart it`),
+    onFenced: (reason) => log(`this instance lost its lease (${reason}): it refuses writes (503) until it is restarted`),
   });
   try {
     await bindSharedRoot(store, config, rootHost, log);

@@ -45,6 +45,7 @@ export class PostgresWriteClaims implements WriteClaims {
     private readonly sql: Sql,
     private readonly instanceId: string,
     clock: () => number = Date.now,
+    private readonly fencedBecause: () => string | null = () => null,
   ) {
     this.local = new PathMutex(clock);
   }
@@ -87,6 +88,9 @@ export class PostgresWriteClaims implements WriteClaims {
   }
 
   private async runShared<T>(claims: readonly PathClaim[], action: () => Promise<T>, operation?: Omit<RunningOperation, 'startedAtMs'>): Promise<T> {
+    // An instance declared dead while cut off must not write beside the one that recovered its work (503 until restarted).
+    const fenced = this.fencedBecause();
+    if (fenced !== null) throw new StateUnavailableError(new Error(`this instance lost its lease (${fenced}); restart it`));
     await this.refuseOverlapping(claims);
     const client = await connect(this.claimsPool);
     this.holding.add(client);

@@ -14,6 +14,7 @@ import { PostgresStateStore } from '../../../src/state/postgres/postgresStateSto
 import { migrateCommand } from '../../../src/state/postgres/migrateCommand';
 import { recoverDeadInstances } from '../../../src/state/postgres/sharedState';
 import { main } from '../../../src/cli';
+import { StateUnavailableError } from '../../../src/state/postgres/connection';
 import { MIGRATIONS } from '../../../src/state/postgres/schema';
 import { planClaimLocks } from '../../../src/state/postgres/advisoryLocks';
 import { loadServeSettings } from '../../../src/settings/loadSettings';
@@ -240,6 +241,26 @@ describe('leases', () => {
     expect(await other.claims.run([{ path: '/a/x', tree: false }], async () => 'ran')).toBe('ran');
     expect(await other.adoptDeadInstances(true)).toEqual([]);
     stop();
+  });
+});
+
+describe('fencing', () => {
+  itPg('an instance whose lease was taken over refuses writes (StateUnavailableError) and says why', async () => {
+    const url = await freshDatabase();
+    const fencedWith: string[] = [];
+    const store = await PostgresStateStore.open(url, { lease: { heartbeatMs: 100, leaseMs: 1_000 }, onFenced: (reason) => fencedWith.push(reason) });
+    stores.push(store);
+    expect(await store.claims.run([{ path: '/x', tree: false }], async () => 'ran')).toBe('ran');
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query('DELETE FROM instances WHERE id = $1', [store.instanceId]); // as a recovering neighbour does
+    } finally {
+      await admin.end();
+    }
+    for (let i = 0; i < 100 && fencedWith.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fencedWith[0]).toMatch(/declared it dead/);
+    await expect(store.claims.run([{ path: '/x', tree: false }], async () => 'ran')).rejects.toBeInstanceOf(StateUnavailableError);
   });
 });
 

@@ -47,7 +47,8 @@ Usage:
       runs in the server when one with --admin-listen owns the state, else directly
 
 PATH is the resource's path on the server, e.g. /docs/report.odt (percent-encoding allowed).
---root defaults to ./storage and --state to the root's sibling DIR.keepdav-state, as for serve.
+--root defaults to ./storage and --state to the root's sibling DIR.keepdav-state, as for serve;
+with --state postgres://..., --state-dir names the shared directory of retained bytes.
 
 Options for serve (each also a key of the --config file and a KEEPDAV_<NAME> variable;
 flags win over variables, variables over the file):
@@ -61,18 +62,23 @@ the option's unit).
 
 class UsageError extends Error {}
 
+/** `--state` of versions, restore, trash and the maintenance commands: a directory, or a shared database's URL. */
+function stateOption(value: string | undefined, filesDir: string | undefined): { stateDir?: string; stateUrl?: string } {
+  return value !== undefined && isPostgresUrl(value) ? { stateUrl: value, stateDir: filesDir } : { stateDir: value ?? filesDir };
+}
+
 /** `versions` and `restore`: the same store the server uses, opened directly. */
 async function versionCommand(command: 'versions' | 'restore', args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     strict: true,
     allowPositionals: true,
-    options: { root: { type: 'string' }, state: { type: 'string' }, version: { type: 'string' }, to: { type: 'string' } },
+    options: { root: { type: 'string' }, state: { type: 'string' }, 'state-dir': { type: 'string' }, version: { type: 'string' }, to: { type: 'string' } },
   });
   if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one PATH`);
   if (command === 'restore' && values.version === undefined) throw new UsageError('restore needs --version ID');
   const path = davPathFromUrlPath(positionals[0].startsWith('/') ? positionals[0] : '/' + positionals[0]);
-  const config = resolveConfig({ root: values.root ?? 'storage', stateDir: values.state });
+  const config = resolveConfig({ root: values.root ?? 'storage', ...stateOption(values.state, values['state-dir']) });
   let opened;
   try {
     // versions only reads (SQLite WAL readers run beside a server); restore takes the state, or
@@ -115,10 +121,10 @@ async function versionCommand(command: 'versions' | 'restore', args: string[]): 
 
 /** `trash DIR`: what was deleted at or below DIR, as GET DIR?trash lists it (newest deletion first). */
 async function trash(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { root: { type: 'string' }, state: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { root: { type: 'string' }, state: { type: 'string' }, 'state-dir': { type: 'string' } } });
   if (positionals.length !== 1) throw new UsageError('trash takes exactly one DIR');
   const dir = davPathFromUrlPath(positionals[0].startsWith('/') ? positionals[0] : '/' + positionals[0]);
-  const { services, state } = await openServices(resolveConfig({ root: values.root ?? 'storage', stateDir: values.state }), { recover: false });
+  const { services, state } = await openServices(resolveConfig({ root: values.root ?? 'storage', ...stateOption(values.state, values['state-dir']) }), { recover: false });
   try {
     for (const e of await listTrash(services.retention, dir, async (p) => (await services.store.stat(p)) !== null)) {
       const v = e.newest;
@@ -132,9 +138,9 @@ async function trash(args: string[]): Promise<number> {
 
 /** `scrub`, `prune`, `reindex`: in the running server when it has an admin listener, else directly. */
 async function maintenance(task: TaskName, args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { root: { type: 'string' }, state: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { root: { type: 'string' }, state: { type: 'string' }, 'state-dir': { type: 'string' } } });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const config = resolveConfig({ root: values.root ?? 'storage', stateDir: values.state });
+  const config = resolveConfig({ root: values.root ?? 'storage', ...stateOption(values.state, values['state-dir']) });
   return maintenanceCommand(task, config, (line) => process.stdout.write(line + '\n'));
 }
 

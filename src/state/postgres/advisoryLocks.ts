@@ -18,7 +18,6 @@ export const ADVISORY_NAMESPACE = {
   migration: 0x6b640001,
   lockTable: 0x6b640002,
   liveness: 0x6b640003,
-  recovery: 0x6b640004,
   transaction: 0x6b640005,
 } as const;
 

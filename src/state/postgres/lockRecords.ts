@@ -6,7 +6,7 @@
  * it would let two through, as SabreDAV's PDO backend does).
  */
 import type { ActiveLock, LockGrant, LockRecords, NewLock } from '../stateStore';
-import { ROOT, type DavPath } from '../../paths/davPath';
+import type { DavPath } from '../../paths/davPath';
 import { subtreeBounds } from '../subtree';
 import { ADVISORY_NAMESPACE, ancestorsOf } from './advisoryLocks';
 import type { Sql } from './connection';
@@ -111,7 +111,7 @@ export function lockRecords(sql: Sql, atomic: Atomic): LockRecords {
       const { lower, upper } = subtreeBounds(path);
       const rows = await sql.rows<{ active: boolean }>(
         `DELETE FROM locks WHERE root = $1 OR (root >= $2 AND root < $3) RETURNING ${ACTIVE} AS active`,
-        [path, path === ROOT ? '/' : lower, upper],
+        [path, lower, upper],
       );
       return rows.filter((r) => r.active).length;
     },

@@ -6,7 +6,7 @@
  */
 import type { DavPath } from '../../paths/davPath';
 import type { DeletedFile, RefusalRecords, WriteRefusal } from '../stateStore';
-import type { TransactionGate } from './transactionGate';
+import type { StepRunner, TransactionGate } from './transactionGate';
 
 const SWEEP_ABOVE = 10_000;
 
@@ -14,7 +14,12 @@ export class MemoryRefusalRecords implements RefusalRecords {
   private readonly refusals = new Map<string, WriteRefusal>();
   private readonly deletions = new Map<string, DeletedFile>();
 
-  constructor(private readonly gate: TransactionGate, private readonly clock: () => number, private readonly keepMs = 10 * 60_000) {}
+  /** Runs this module's steps (the store's: waiting for an open transaction; a transaction view's: at once). */
+  readonly gate: StepRunner;
+
+  constructor(transactions: TransactionGate, private readonly clock: () => number, private readonly keepMs = 10 * 60_000) {
+    this.gate = transactions.outside;
+  }
 
   recordRefusal(path: DavPath, clientId: string, refusal: { code: string; status: number }): Promise<void> {
     return this.gate.call(() => this.put(this.refusals, keyOf(path, clientId), { code: refusal.code, status: refusal.status, atMs: this.clock() }));

@@ -16,7 +16,7 @@ import { ExpiryQueue } from '../../locks/expiryQueue';
 import { LockTree } from '../../locks/lockTree';
 import { expiryOf } from '../../locks/timeoutPolicy';
 import type { LockGrant, LockRecords, NewLock } from '../stateStore';
-import type { TransactionGate } from './transactionGate';
+import type { StepRunner, TransactionGate } from './transactionGate';
 
 /** Stale heap entries are dropped once they outnumber live locks by this much. */
 const EXPIRY_QUEUE_SLACK = 64;
@@ -51,7 +51,11 @@ export class SqliteLockRecords implements LockRecords {
   private readonly removeMany: (tokens: readonly string[]) => void;
 
   /** Loads every lock once and removes the expired ones; throws CorruptLockRowError on a bad row. */
-  constructor(db: Database.Database, private readonly gate: TransactionGate, private readonly clock: () => number) {
+  /** Runs this module's steps (the store's: waiting for an open transaction; a transaction view's: at once). */
+  readonly gate: StepRunner;
+
+  constructor(db: Database.Database, transactions: TransactionGate, private readonly clock: () => number) {
+    this.gate = transactions.outside;
     this.selectAll = db.prepare('SELECT * FROM locks ORDER BY created_at_ms, token');
     this.insert = db.prepare(`
       INSERT INTO locks (token, root, scope, depth, owner, timeout_seconds, expires_at_ms, created_at_ms, principal)
@@ -62,7 +66,7 @@ export class SqliteLockRecords implements LockRecords {
       for (const token of tokens) deleteOne.run(token);
     });
     this.load();
-    gate.onRollback(() => this.load());
+    transactions.onRollback(() => this.load());
   }
 
   insertUnlessConflicting(lock: NewLock): Promise<LockGrant> {

@@ -6,7 +6,7 @@ import type Database from 'better-sqlite3';
 import type { DavPath } from '../../paths/davPath';
 import type { DeadProperty, DeadPropertyChange, PropertyRecords } from '../stateStore';
 import { subtreeBounds, subtreeCondition } from '../subtree';
-import type { TransactionGate } from './transactionGate';
+import type { StepRunner, TransactionGate } from './transactionGate';
 
 export class SqlitePropertyRecords implements PropertyRecords {
   private readonly selectAll;
@@ -16,7 +16,11 @@ export class SqlitePropertyRecords implements PropertyRecords {
   private readonly copyAll: (from: DavPath, to: DavPath, depth: '0' | 'infinity') => void;
   private readonly deleteTree;
 
-  constructor(db: Database.Database, private readonly gate: TransactionGate) {
+  /** Runs this module's steps (the store's: waiting for an open transaction; a transaction view's: at once). */
+  readonly gate: StepRunner;
+
+  constructor(db: Database.Database, transactions: TransactionGate) {
+    this.gate = transactions.outside;
     this.selectAll = db.prepare<[string], DeadProperty>('SELECT ns, local, xml FROM dead_properties WHERE path = ? ORDER BY rowid');
     this.selectMany = db.prepare<[string], DeadProperty & { path: string }>(
       'SELECT path, ns, local, xml FROM dead_properties WHERE path IN (SELECT value FROM json_each(?)) ORDER BY rowid',

@@ -8,7 +8,7 @@ import type Database from 'better-sqlite3';
 import type { DavPath } from '../../paths/davPath';
 import type { RetentionReason, RetentionRecords, RetentionRow } from '../stateStore';
 import { subtreeBounds, subtreeCondition } from '../subtree';
-import type { TransactionGate } from './transactionGate';
+import type { StepRunner, TransactionGate } from './transactionGate';
 
 interface Row {
   id: string;
@@ -55,10 +55,13 @@ export class SqliteRetentionRecords implements RetentionRecords {
   private readonly selectPaths;
   private readonly sumSizes;
   private readonly replaceAll: (pendingId: string, rows: readonly RetentionRow[]) => void;
-  /** SUM(size) of every row, or null when it must be read again. */
-  private totalBytes: number | null = null;
+  /** SUM(size) of every row, or null when it must be read again (a box: transaction views share it). */
+  private readonly total: { bytes: number | null } = { bytes: null };
+  /** Runs this module's steps (the store's: waiting for an open transaction; a transaction view's: at once). */
+  readonly gate: StepRunner;
 
-  constructor(db: Database.Database, private readonly gate: TransactionGate) {
+  constructor(db: Database.Database, transactions: TransactionGate) {
+    this.gate = transactions.outside;
     this.insertRow = db.prepare(
       `INSERT INTO retained_versions (${COLUMNS}) VALUES (@id, @path, @retained_at, @size, @etag, @mtime_ms, @reason, @storage, @pending_reason, @source_ino, @pending_kind, @intent_id)`,
     );
@@ -89,8 +92,8 @@ export class SqliteRetentionRecords implements RetentionRecords {
       this.removeRow(pendingId);
       for (const row of rows) this.addRow(row);
     });
-    gate.onRollback(() => {
-      this.totalBytes = null;
+    transactions.onRollback(() => {
+      this.total.bytes = null;
     });
   }
 
@@ -104,7 +107,7 @@ export class SqliteRetentionRecords implements RetentionRecords {
       try {
         this.replaceAll(pendingId, rows);
       } catch (err) {
-        this.totalBytes = null;
+        this.total.bytes = null;
         throw err;
       }
     });
@@ -172,14 +175,14 @@ export class SqliteRetentionRecords implements RetentionRecords {
   }
 
   private bytes(): number {
-    this.totalBytes ??= this.sumSizes.get()!.total;
-    return this.totalBytes;
+    this.total.bytes ??= this.sumSizes.get()!.total;
+    return this.total.bytes;
   }
 
   private addRow(row: RetentionRow): void {
     const before = this.bytes();
     this.insertRow.run(toParams(row));
-    this.totalBytes = before + row.size;
+    this.total.bytes = before + row.size;
   }
 
   private removeRow(id: string): RetentionRow | null {
@@ -187,7 +190,7 @@ export class SqliteRetentionRecords implements RetentionRecords {
     if (!row) return null;
     const before = this.bytes();
     this.deleteRow.run(id);
-    this.totalBytes = before - row.size;
+    this.total.bytes = before - row.size;
     return toRow(row);
   }
 }

@@ -12,7 +12,7 @@ import type Database from 'better-sqlite3';
 import { PathMutex } from '../../concurrency/pathMutex';
 import type { StateAccess, StateStore, WriteClaims } from '../stateStore';
 import { migrate } from './schema';
-import { TransactionGate } from './transactionGate';
+import { TransactionGate, viewWith } from './transactionGate';
 import { SqliteLockRecords } from './sqliteLocks';
 import { SqlitePropertyRecords } from './sqliteProperties';
 import { SqliteVersionRecords } from './sqliteVersions';
@@ -39,6 +39,8 @@ export class SqliteStateStore implements StateStore {
   private readonly clock: () => number;
   private readonly probe: Database.Statement;
   private closing: Promise<void> | null = null;
+  /** What a transaction's work sees: the same records, their steps run at once (TransactionGate.inside). */
+  private readonly inTransaction: StateAccess;
 
   /**
    * Migrates `db` to the current schema (schema.ts) and loads the lock index. Throws the driver's
@@ -66,19 +68,30 @@ export class SqliteStateStore implements StateStore {
       running: async () => mutex.running(),
     };
     this.probe = db.prepare('INSERT OR REPLACE INTO readiness_probe (id, checked_at) VALUES (1, ?)');
+    const inside = this.gate.inside;
+    const view: StateAccess = {
+      locks: viewWith(this.locks, inside),
+      properties: viewWith(this.properties, inside),
+      versions: viewWith(this.versions, inside),
+      journal: viewWith(this.journal, inside),
+      retention: viewWith(this.retention, inside),
+      refusals: viewWith(this.refusals, inside),
+      now: () => inside.call(this.clock),
+      transaction: (work) => this.gate.savepoint(() => work(view)),
+    };
+    this.inTransaction = view;
   }
 
   now(): Promise<number> {
-    return this.gate.call(this.clock);
+    return this.gate.outside.call(this.clock);
   }
 
   transaction<T>(work: (tx: StateAccess) => Promise<T>): Promise<T> {
-    // The members recognise calls made inside the transaction, so the transaction's view is this store.
-    return this.gate.transaction(() => work(this));
+    return this.gate.transaction(() => work(this.inTransaction));
   }
 
   probeWrite(): Promise<void> {
-    return this.gate.call(() => {
+    return this.gate.outside.call(() => {
       if (!this.db.open) throw new Error('closed');
       this.probe.run(this.clock());
     });

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import type { DavPath } from '../../paths/davPath';
 import type { FileFingerprint, VersionRecord, VersionRecords } from '../stateStore';
 import { subtreeBounds, subtreeCondition } from '../subtree';
-import type { TransactionGate } from './transactionGate';
+import type { StepRunner, TransactionGate } from './transactionGate';
 
 interface Row {
   etag: string;
@@ -25,7 +25,11 @@ export class SqliteVersionRecords implements VersionRecords {
   private readonly deleteTree;
   private readonly moveAll: (from: DavPath, to: DavPath) => void;
 
-  constructor(db: Database.Database, private readonly gate: TransactionGate) {
+  /** Runs this module's steps (the store's: waiting for an open transaction; a transaction view's: at once). */
+  readonly gate: StepRunner;
+
+  constructor(db: Database.Database, transactions: TransactionGate) {
+    this.gate = transactions.outside;
     this.selectOne = db.prepare<[string], Row>('SELECT etag, ino, size, mtime_ms, sha1, md5 FROM versions WHERE path = ?');
     this.selectMany = db.prepare<[string], Row & { path: string }>(
       'SELECT path, etag, ino, size, mtime_ms, sha1, md5 FROM versions WHERE path IN (SELECT value FROM json_each(?))',

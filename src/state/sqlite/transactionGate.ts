@@ -1,14 +1,25 @@
 /**
  * Async transactions over one synchronous better-sqlite3 handle. SQLite sees a single connection,
  * so a transaction left open across an `await` would take in every statement other requests run
- * meanwhile. The gate prevents that: while a transaction is open, calls from outside it wait until
- * it ends; calls made inside it (recognised by AsyncLocalStorage, so also through the outer store)
- * run at once. Transactions run one at a time, in arrival order. A nested transaction is a
- * SAVEPOINT. In-memory state kept beside the tables (the lock index, the refusals) registers undo
- * steps, run when its transaction or savepoint rolls back.
+ * meanwhile. The gate prevents that with two step runners: `outside` (the store's own members)
+ * runs a step at once when no transaction is open and otherwise waits until it has ended;
+ * `inside` (a transaction's view, `tx`) runs its steps at once. Transactions run one at a time,
+ * in arrival order; a nested one (through `tx`) is a SAVEPOINT. In-memory state kept beside the
+ * tables (the refusals) registers undo steps, run when its transaction or savepoint rolls back;
+ * `onRollback` listeners (the lock index, the retention total) reload after any rollback.
+ *
+ * No AsyncLocalStorage: which side a call comes from is which object it was made through, so no
+ * promise hook is enabled process-wide. The price is the StateStore rule: inside a transaction's
+ * work, call through `tx` only (a call through the outer store would wait for the transaction).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type Database from 'better-sqlite3';
+
+/** How a record module runs one synchronous step. */
+export interface StepRunner {
+  call<T>(step: () => T): Promise<T>;
+  /** Registers an undo step for in-memory state just changed; dropped outside a transaction. */
+  onUndo(undo: () => void): void;
+}
 
 interface Frame {
   /** Resolves when the transaction has ended (committed or rolled back). */
@@ -21,54 +32,49 @@ interface Frame {
 }
 
 export class TransactionGate {
-  private readonly context = new AsyncLocalStorage<Frame>();
   private active: Frame | null = null;
   private queue: Promise<void> = Promise.resolve();
   /** Called after every rollback (whole or to a savepoint), once the tables are back. */
   private readonly rollbackListeners: Array<() => void> = [];
 
+  /** Steps of callers outside any transaction: at once, or once the open transaction has ended. */
+  readonly outside: StepRunner = {
+    call: async <T>(step: () => T): Promise<T> => {
+      while (this.active !== null) await this.active.done;
+      return step();
+    },
+    onUndo: () => undefined,
+  };
+
+  /** Steps of the open transaction's own work: at once. */
+  readonly inside: StepRunner = {
+    call: async <T>(step: () => T): Promise<T> => step(),
+    onUndo: (undo: () => void) => {
+      this.active?.undo.push(undo);
+    },
+  };
+
   constructor(private readonly db: Database.Database) {}
-
-  /** Whether the caller runs inside the open transaction. */
-  get inside(): boolean {
-    return this.active !== null && this.context.getStore() === this.active;
-  }
-
-  /**
-   * Runs `step` (synchronous: one statement or a short better-sqlite3 transaction) now, or, when a
-   * transaction the caller is not part of is open, once it has ended.
-   */
-  async call<T>(step: () => T): Promise<T> {
-    while (this.active !== null && this.context.getStore() !== this.active) await this.active.done;
-    return step();
-  }
-
-  /** Registers an undo step for in-memory state changed by the caller; outside a transaction it is dropped. */
-  onUndo(undo: () => void): void {
-    if (this.inside) this.active!.undo.push(undo);
-  }
 
   /** `listener` runs after every rollback, whole or to a savepoint (to reload what it keeps in memory). */
   onRollback(listener: () => void): void {
     this.rollbackListeners.push(listener);
   }
 
-  /** Runs `work` in a transaction (a savepoint when the caller is already inside one). */
+  /** Runs `work` in a transaction of its own, after the transactions that came before it. */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
-    if (this.inside) return this.savepoint(this.active!, work);
     const previous = this.queue;
     let release!: () => void;
     this.queue = new Promise<void>((resolve) => { release = resolve; });
     try {
       await previous;
-      while (this.active !== null) await this.active.done;
       let finish!: () => void;
       const done = new Promise<void>((resolve) => { finish = resolve; });
       const frame: Frame = { done, finish, savepoints: 0, undo: [] };
       this.db.exec('BEGIN IMMEDIATE');
       this.active = frame;
       try {
-        const result = await this.context.run(frame, work);
+        const result = await work();
         this.db.exec('COMMIT');
         return result;
       } catch (err) {
@@ -84,16 +90,10 @@ export class TransactionGate {
     }
   }
 
-  /** Resolves once every transaction started so far has ended. */
-  async drain(): Promise<void> {
-    let seen: Promise<void> | null = null;
-    while (seen !== this.queue) {
-      seen = this.queue;
-      await seen;
-    }
-  }
-
-  private async savepoint<T>(frame: Frame, work: () => Promise<T>): Promise<T> {
+  /** Runs `work` in a savepoint of the open transaction (a nested transaction through `tx`). */
+  async savepoint<T>(work: () => Promise<T>): Promise<T> {
+    const frame = this.active;
+    if (frame === null) throw new Error('a transaction view was used after its transaction ended');
     frame.savepoints += 1;
     const name = `keepdav_${frame.savepoints}`;
     const mark = frame.undo.length;
@@ -110,8 +110,26 @@ export class TransactionGate {
     }
   }
 
+  /** Resolves once every transaction started so far has ended. */
+  async drain(): Promise<void> {
+    let seen: Promise<void> | null = null;
+    while (seen !== this.queue) {
+      seen = this.queue;
+      await seen;
+    }
+  }
+
   private undoTo(frame: Frame, mark: number): void {
     while (frame.undo.length > mark) frame.undo.pop()!();
     for (const listener of this.rollbackListeners) listener();
   }
+}
+
+/**
+ * The same record module, its steps run by `runner`: a transaction's view shares the module's
+ * prepared statements and in-memory state (which therefore must be mutated in place, never
+ * reassigned) and only runs its steps at once.
+ */
+export function viewWith<T extends { readonly gate: StepRunner }>(records: T, runner: StepRunner): T {
+  return Object.create(records, { gate: { value: runner } }) as T;
 }

@@ -23,6 +23,8 @@ import { UnitError } from './units';
 import { createLogging } from './logging/logger';
 import { maintenanceCommand } from './maintenance/maintenanceCommand';
 import { TASK_NAMES, type TaskName } from './maintenance/taskRunner';
+import { isPostgresUrl, redactUrl } from './state/postgres/connection';
+import { migrateCommand } from './state/postgres/migrateCommand';
 
 const HELP = `keepdav: a WebDAV server that never silently loses a write
 
@@ -38,12 +40,15 @@ Usage:
   keepdav trash DIR [--root DIR] [--state DIR]
       list what was deleted at or below the collection DIR, newest deletion first: one a line:
       version id, time deleted, size, ETag, path, all version ids of that path
+  keepdav migrate --state postgres://user@host/db
+      create or update the schema of a shared state database (serve does it at start too)
   keepdav scrub|prune|reindex [--root DIR] [--state DIR]
       maintenance: check and repair the index / apply retention now / rebuild version records;
       runs in the server when one with --admin-listen owns the state, else directly
 
 PATH is the resource's path on the server, e.g. /docs/report.odt (percent-encoding allowed).
---root defaults to ./storage and --state to the root's sibling DIR.keepdav-state, as for serve.
+--root defaults to ./storage and --state to the root's sibling DIR.keepdav-state, as for serve;
+with --state postgres://..., --state-dir names the shared directory of retained bytes.
 
 Options for serve (each also a key of the --config file and a KEEPDAV_<NAME> variable;
 flags win over variables, variables over the file):
@@ -57,18 +62,23 @@ the option's unit).
 
 class UsageError extends Error {}
 
+/** `--state` of versions, restore, trash and the maintenance commands: a directory, or a shared database's URL. */
+function stateOption(value: string | undefined, filesDir: string | undefined): { stateDir?: string; stateUrl?: string } {
+  return value !== undefined && isPostgresUrl(value) ? { stateUrl: value, stateDir: filesDir } : { stateDir: value ?? filesDir };
+}
+
 /** `versions` and `restore`: the same store the server uses, opened directly. */
 async function versionCommand(command: 'versions' | 'restore', args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     strict: true,
     allowPositionals: true,
-    options: { root: { type: 'string' }, state: { type: 'string' }, version: { type: 'string' }, to: { type: 'string' } },
+    options: { root: { type: 'string' }, state: { type: 'string' }, 'state-dir': { type: 'string' }, version: { type: 'string' }, to: { type: 'string' } },
   });
   if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one PATH`);
   if (command === 'restore' && values.version === undefined) throw new UsageError('restore needs --version ID');
   const path = davPathFromUrlPath(positionals[0].startsWith('/') ? positionals[0] : '/' + positionals[0]);
-  const config = resolveConfig({ root: values.root ?? 'storage', stateDir: values.state });
+  const config = resolveConfig({ root: values.root ?? 'storage', ...stateOption(values.state, values['state-dir']) });
   let opened;
   try {
     // versions only reads (SQLite WAL readers run beside a server); restore takes the state, or
@@ -111,10 +121,10 @@ async function versionCommand(command: 'versions' | 'restore', args: string[]): 
 
 /** `trash DIR`: what was deleted at or below DIR, as GET DIR?trash lists it (newest deletion first). */
 async function trash(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { root: { type: 'string' }, state: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { root: { type: 'string' }, state: { type: 'string' }, 'state-dir': { type: 'string' } } });
   if (positionals.length !== 1) throw new UsageError('trash takes exactly one DIR');
   const dir = davPathFromUrlPath(positionals[0].startsWith('/') ? positionals[0] : '/' + positionals[0]);
-  const { services, state } = await openServices(resolveConfig({ root: values.root ?? 'storage', stateDir: values.state }), { recover: false });
+  const { services, state } = await openServices(resolveConfig({ root: values.root ?? 'storage', ...stateOption(values.state, values['state-dir']) }), { recover: false });
   try {
     for (const e of await listTrash(services.retention, dir, async (p) => (await services.store.stat(p)) !== null)) {
       const v = e.newest;
@@ -128,10 +138,19 @@ async function trash(args: string[]): Promise<number> {
 
 /** `scrub`, `prune`, `reindex`: in the running server when it has an admin listener, else directly. */
 async function maintenance(task: TaskName, args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { root: { type: 'string' }, state: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { root: { type: 'string' }, state: { type: 'string' }, 'state-dir': { type: 'string' } } });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const config = resolveConfig({ root: values.root ?? 'storage', stateDir: values.state });
+  const config = resolveConfig({ root: values.root ?? 'storage', ...stateOption(values.state, values['state-dir']) });
   return maintenanceCommand(task, config, (line) => process.stdout.write(line + '\n'));
+}
+
+/** `migrate --state postgres://…` (or KEEPDAV_STATE): the shared state database's schema, up to date. */
+async function migrateState(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { state: { type: 'string' } } });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const url = values.state ?? process.env.KEEPDAV_STATE;
+  if (url === undefined || !isPostgresUrl(url)) throw new UsageError('migrate needs --state postgres://user@host/db (an embedded SQLite state migrates itself at start)');
+  return migrateCommand(url, (line) => process.stdout.write(line + '\n'), (line) => process.stderr.write(line + '\n'));
 }
 
 async function serve(args: string[]): Promise<void> {
@@ -145,7 +164,7 @@ async function serve(args: string[]): Promise<void> {
   const { logger } = logging;
   const server = await startServer(config, logger);
   logger.info({ url: server.url, root: config.root, state: config.stateDir, adminUrl: server.adminUrl }, `listening on ${server.url}`);
-  process.stdout.write(`keepdav listening on ${server.url} (root ${config.root}, state ${config.stateDir})\n`);
+  process.stdout.write(`keepdav listening on ${server.url} (root ${config.root}, state ${config.stateUrl ? `${redactUrl(config.stateUrl)}, files ${config.stateDir}` : config.stateDir})\n`);
   // SIGHUP (systemctl reload, logrotate): reopen the log file; read flags, environment and
   // configuration file again and apply what may change live (TLS certificate and key, users and
   // access rules); a reload that fails keeps the old settings.
@@ -186,6 +205,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === 'versions' || command === 'restore') return await versionCommand(command, rest);
     if (command === 'trash') return await trash(rest);
+    if (command === 'migrate') return await migrateState(rest);
     if ((TASK_NAMES as readonly string[]).includes(command)) return await maintenance(command as TaskName, rest);
     throw new UsageError(`unknown command "${command}"`);
   } catch (err) {

@@ -9,6 +9,7 @@ import { checkTrustedProxies } from './http/proxyTrust';
 import { DEFAULT_RESERVE, type FreeSpaceReserve } from './versions/freeSpaceReserve';
 import { LOG_FORMATS, LOG_LEVELS, type LogSettings } from './logging/logger';
 import { parseListenAddress } from './admin/listenAddress';
+import { redactUrl } from './state/postgres/connection';
 
 export interface LockTimeoutSettings {
   /** Floor for granted lock timeouts, seconds (Office asks 120 s but needs longer). */
@@ -35,6 +36,12 @@ export interface ServerConfig {
   root: string;
   /** Where locks, dead properties and versions are kept (never reachable by URL). */
   stateDir: string;
+  /**
+   * A postgres:// URL: locks, dead properties, version records, the journal and the retention
+   * index live in that database, shared by several instances (src/state/postgres/); `stateDir`
+   * then holds only the retained bytes and must be on the root's shared filesystem. null: SQLite in `stateDir`.
+   */
+  stateUrl: string | null;
   host: string;
   port: number;
   lockTimeout: LockTimeoutSettings;
@@ -124,6 +131,7 @@ export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   basePath: '',
   trustProxy: [],
   newState: false,
+  stateUrl: null,
   retention: { maxVersionsPerPath: 10, maxAgeMs: 30 * 24 * 3600 * 1000, maxBytes: 10 * 1024 ** 3, minFree: DEFAULT_RESERVE },
   log: { format: 'json', level: 'info', file: null },
   adminListen: null,
@@ -170,6 +178,7 @@ export function resolveConfig(input: ConfigInput): ServerConfig {
     if (err instanceof RangeError) throw new ConfigError(err.message);
     throw err;
   }
+  if (config.stateUrl !== null) checkStateUrl(config.stateUrl);
   if (config.tls && (!config.tls.certFile || !config.tls.keyFile)) throw new ConfigError('--tls-cert and --tls-key go together: give both');
   if (config.tls) config.tls = { certFile: resolve(config.tls.certFile), keyFile: resolve(config.tls.keyFile) };
   for (const key of ['maxXmlBodyBytes', 'maxXmlElements', 'maxXmlDepth', 'headersTimeoutMs', 'idleTimeoutMs'] as const) {
@@ -183,6 +192,19 @@ export function resolveConfig(input: ConfigInput): ServerConfig {
     if (typeof parsed === 'string') throw new ConfigError(`--admin-listen ${config.adminListen}: ${parsed}`);
   }
   return config;
+}
+
+/** A postgres:// URL must parse and name a host and a database (RFC 3986 syntax, libpq's URI form). */
+function checkStateUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`--state ${redactUrl(url)}: not a valid postgres:// URL`);
+  }
+  const socketHost = parsed.searchParams.get('host');
+  if (!parsed.hostname && !socketHost) throw new ConfigError(`--state ${redactUrl(url)}: the URL names no host (postgres://user@host/db)`);
+  if (parsed.pathname.replace(/^\//, '') === '') throw new ConfigError(`--state ${redactUrl(url)}: the URL names no database (postgres://user@host/db)`);
 }
 
 function stripUndefined<T extends object>(value: T): Partial<T> {

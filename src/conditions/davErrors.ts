@@ -367,3 +367,15 @@ export class VersionContentMissingError extends DavError {
     super(`the retained bytes of version ${versionId} of ${href} are missing from the state directory`, { facts: { href, version: versionId } });
   }
 }
+
+/**
+ * 503 state-unavailable: the shared state database (--state postgres://) cannot be reached, so no
+ * decision about locks or versions can be made; nothing was changed. RFC 9110 §15.6.4: Retry-After.
+ */
+export class StateUnavailableError extends DavError {
+  readonly status = 503;
+  readonly code = 'state-unavailable';
+  constructor(retryAfterSeconds: number) {
+    super('the state database is unreachable; nothing was changed, retry shortly', { headers: { 'Retry-After': String(retryAfterSeconds) } });
+  }
+}

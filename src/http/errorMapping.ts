@@ -12,6 +12,7 @@ import * as storage from '../storage/storageErrors';
 import { LockConflictError } from '../locks/lockErrors';
 import { OperationInProgressError } from '../concurrency/pathMutex';
 import { MissingVersionContentError } from '../versions/restoreVersion';
+import { StateUnavailableError } from '../state/postgres/connection';
 
 /**
  * `hrefOf` gives a resource's href, with the trailing "/" when it is a collection; `requestHref`
@@ -48,6 +49,8 @@ export async function toDavError(err: unknown, hrefOf: (path: string) => Promise
     if (err instanceof storage.AccessDeniedError) return new dav.ForbiddenError('access-denied', `access to ${href} is denied`);
     if (err instanceof storage.IncompleteBodyError) return new dav.BadRequestError('the request body ended before Content-Length bytes or ran past it');
   }
+  // The shared state database went away (--state postgres://): 503 + Retry-After, never 500.
+  if (err instanceof StateUnavailableError) return new dav.StateUnavailableError(5);
   // No space on the state disk (SQLITE_FULL, or ENOSPC keeping a version) is the same 507.
   if (storage.isNoSpace(err)) return new dav.InsufficientStorageError(requestHref);
   return null;

@@ -12,6 +12,7 @@ import type * as Yaml from 'yaml';
 import { ConfigError, type ConfigInput } from '../config';
 import { parseAccessRules } from '../auth/accessRules';
 import { SERVE_OPTIONS, OptionValueError, environmentName, type OptionRow, type RawValue } from './options';
+import { isPostgresUrl } from '../state/postgres/connection';
 
 /** Keys a configuration file may hold besides the option names. */
 const FILE_ONLY_KEYS = new Set(['access']);
@@ -83,7 +84,7 @@ function readConfigFile(file: string): { given: Map<string, Given>; access?: unk
     const row = rows.get(key);
     if (!row) throw new ConfigError(`${file}: unknown key "${key}" (the keys are the long option names, e.g. "port", "tls-cert", plus "access")`);
     // Relative paths in a file mean: next to the file (wherever keepdav is started from).
-    const resolved = row.isPath && typeof value === 'string' ? resolve(dirname(file), value) : value;
+    const resolved = row.isPath && typeof value === 'string' && !isPostgresUrl(value) ? resolve(dirname(file), value) : value;
     given.set(key, { value: resolved, source: `${file}: ${key}` });
   }
   return { given, access };

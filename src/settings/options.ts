@@ -9,6 +9,7 @@ import type { AccessLevel } from '../auth/accessRules';
 import type { LogFormat, LogLevel } from '../logging/logger';
 import { parseSize, parseDuration, UnitError } from '../units';
 import { parseFreeSpaceReserve, type FreeSpaceReserve } from '../versions/freeSpaceReserve';
+import { isPostgresUrl } from '../state/postgres/connection';
 
 /** A value as given: text from a flag or a variable, or whatever YAML made of it. */
 export type RawValue = unknown;
@@ -97,7 +98,8 @@ const tlsOf = (input: ConfigInput) => (input.tls ??= { certFile: '', keyFile: ''
 export const SERVE_OPTIONS: readonly OptionRow[] = [
   { name: 'config', kind: 'value', placeholder: 'FILE', notInFile: true, help: 'read settings from this YAML file (keys are the long option names)', apply: () => {} },
   { name: 'root', kind: 'value', placeholder: 'DIR', isPath: true, help: 'directory to serve (default: ./storage)', apply: (c, v) => (c.root = text(v)) },
-  { name: 'state', kind: 'value', placeholder: 'DIR', isPath: true, help: 'where locks, dead properties and versions are kept\n(default: DIR.keepdav-state beside the root; never inside it)', apply: (c, v) => (c.stateDir = text(v)) },
+  { name: 'state', kind: 'value', placeholder: 'DIR|URL', isPath: true, help: 'where locks, dead properties and versions are kept\n(default: DIR.keepdav-state beside the root; never inside it);\npostgres://user@host/db shares them between instances (README, Several instances)', apply: (c, v) => (isPostgresUrl(text(v)) ? (c.stateUrl = text(v)) : (c.stateDir = text(v))) },
+  { name: 'state-dir', kind: 'value', placeholder: 'DIR', isPath: true, help: 'the local state directory (retained bytes, admin.json) when --state is a\npostgres:// URL: the same directory for every instance, on the shared\nfilesystem of the root (default: DIR.keepdav-state beside the root)', apply: (c, v) => (c.stateDir = text(v)) },
   { name: 'port', kind: 'value', placeholder: 'N', help: 'TCP port; 0 picks a free one (default: 8080)', apply: (c, v) => (c.port = number(v)) },
   { name: 'host', kind: 'value', placeholder: 'ADDR', help: 'address to listen on (default: 127.0.0.1)', apply: (c, v) => (c.host = text(v)) },
   { name: 'tls-cert', kind: 'value', placeholder: 'FILE', isPath: true, help: 'serve HTTPS with this PEM certificate (intermediates after it)', apply: (c, v) => (tlsOf(c).certFile = text(v)) },

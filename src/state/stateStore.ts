@@ -145,6 +145,13 @@ export interface VersionRecord extends FileFingerprint {
 export interface VersionRecords {
   /** The record of `path`, or null. */
   get(path: DavPath): Promise<VersionRecord | null>;
+  /**
+   * Optional: the record of `path` as `get` answers it, where a store may answer from a cache as
+   * long as the cached record was made for `fingerprint` (the file's own stat validates it: new
+   * content has a new inode, a metadata change a new mtime). A network store uses it so that a GET
+   * of an unchanged file needs no round trip. Without it, callers use `get`.
+   */
+  getFor?(path: DavPath, fingerprint: FileFingerprint): Promise<VersionRecord | null>;
   /** The records of `paths` (a PROPFIND batch), one round trip; paths without one are absent from the map. */
   getMany(paths: readonly DavPath[]): Promise<Map<DavPath, VersionRecord>>;
   /** Inserts or replaces the whole record of `path` (new content: digests included, null when unknown). */

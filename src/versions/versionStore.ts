@@ -49,9 +49,14 @@ export class VersionStore {
     return new VersionStore(records);
   }
 
+  /** The record of the file `f` at `path`, from the store's cache when it has one (VersionRecords.getFor). */
+  private recordFor(path: DavPath, f: FileFingerprint): Promise<VersionRecord | null> {
+    return this.records.getFor ? this.records.getFor(path, f) : this.records.get(path);
+  }
+
   /** The current ETag of a file (quoted, strong). */
   async etagOf(path: DavPath, f: FileFingerprint): Promise<string> {
-    return etagFrom(await this.records.get(path), f);
+    return etagFrom(await this.recordFor(path, f), f);
   }
 
   /**
@@ -59,7 +64,7 @@ export class VersionStore {
    * both (a GET answers ETag and OC-Checksum).
    */
   async currentOf(path: DavPath, f: FileFingerprint): Promise<{ etag: string; digests: ContentDigests | null }> {
-    const record = await this.records.get(path);
+    const record = await this.recordFor(path, f);
     return { etag: etagFrom(record, f), digests: digestsFrom(record, f) };
   }
 
@@ -75,7 +80,7 @@ export class VersionStore {
    * before checksums were kept, copied, or changed behind the server's back since).
    */
   async digestsOf(path: DavPath, f: FileFingerprint): Promise<ContentDigests | null> {
-    return digestsFrom(await this.records.get(path), f);
+    return digestsFrom(await this.recordFor(path, f), f);
   }
 
   /**

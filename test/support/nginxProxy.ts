@@ -29,6 +29,8 @@ export interface NginxOptions {
   basePath: string;
   /** Also listen on [::1] (the TLS port). */
   ipv6?: boolean;
+  /** Several keepdav instances behind an upstream (round robin: consecutive requests alternate); replaces upstreamPort. */
+  upstreamPorts?: number[];
 }
 
 export function freePort(): Promise<number> {
@@ -43,8 +45,11 @@ export function freePort(): Promise<number> {
 }
 
 /** The server block of the README, with this test's ports and files. */
-export function nginxServerBlock(o: { listenPort: number; plainPort?: number; ipv6?: boolean; certFile: string; keyFile: string; upstreamPort: number; basePath: string }): string {
-  return `map $remote_addr $forwarded_for_node {
+export function nginxServerBlock(o: { listenPort: number; plainPort?: number; ipv6?: boolean; certFile: string; keyFile: string; upstreamPort: number; basePath: string; upstreamPorts?: number[] }): string {
+  const instances = o.upstreamPorts ?? [];
+  const upstream = instances.length > 0 ? `upstream keepdav_instances {\n${instances.map((p) => `    server 127.0.0.1:${p};\n`).join('')}}\n` : '';
+  const target = instances.length > 0 ? 'keepdav_instances' : `127.0.0.1:${o.upstreamPort}`;
+  return `${upstream}map $remote_addr $forwarded_for_node {
     ~:      "\\"[$remote_addr]\\"";   # IPv6 in brackets, quoted (RFC 7239 §6)
     default $remote_addr;
 }
@@ -55,7 +60,7 @@ server {
     ssl_certificate_key ${o.keyFile};
 
     location ${o.basePath} {
-        proxy_pass http://127.0.0.1:${o.upstreamPort};   # no URI part: the request URI goes on as sent
+        proxy_pass http://${target};   # no URI part: the request URI goes on as sent
         proxy_http_version 1.1;
         client_max_body_size 0;           # any upload size
         proxy_request_buffering off;      # stream uploads to keepdav
@@ -111,7 +116,7 @@ http {
     fastcgi_temp_path ${join(o.dir, 'fastcgi')};
     uwsgi_temp_path ${join(o.dir, 'uwsgi')};
     scgi_temp_path ${join(o.dir, 'scgi')};
-${nginxServerBlock({ listenPort: port, plainPort, ipv6: o.ipv6, certFile: o.certFile, keyFile: o.keyFile, upstreamPort: o.upstreamPort, basePath: o.basePath })}
+${nginxServerBlock({ listenPort: port, plainPort, ipv6: o.ipv6, certFile: o.certFile, keyFile: o.keyFile, upstreamPort: o.upstreamPort, basePath: o.basePath, upstreamPorts: o.upstreamPorts })}
 }
 `;
   const confFile = join(o.dir, 'nginx.conf');

@@ -1,0 +1,69 @@
+/**
+ * PostgreSQL advisory locks as keepdav uses them. Two key spaces never meet: the one-bigint form
+ * holds write claims on paths (a hash of the path), the two-int form (namespace, key) everything
+ * else (migrations, the lock table, instance liveness).
+ *
+ * Writers to overlapping paths exclude each other across instances (architecture rule 5): a claim
+ * takes a SHARED lock on every ancestor of its path and an EXCLUSIVE lock on the path itself, so
+ * a claim on /a (a MOVE of the tree) and a claim on /a/b/c (a PUT) meet at /a, while /a/x and /a/y
+ * share /a and proceed. All the locks of one claim set are taken in one fixed order (bytewise by
+ * path, so ancestors first), which rules out deadlock between any two sets.
+ */
+import { createHash } from 'node:crypto';
+import type { DavPath } from '../../paths/davPath';
+import { ROOT } from '../../paths/davPath';
+
+/** Namespaces of the two-int advisory locks. */
+export const ADVISORY_NAMESPACE = {
+  migration: 0x6b640001,
+  lockTable: 0x6b640002,
+  liveness: 0x6b640003,
+  transaction: 0x6b640005,
+} as const;
+
+export type AdvisoryMode = 'shared' | 'exclusive';
+
+export interface PlannedLock {
+  path: DavPath;
+  /** The bigint key, as a decimal string (node-postgres passes it exactly). */
+  key: string;
+  mode: AdvisoryMode;
+}
+
+/** The signed 64-bit key of a path: the first 8 bytes of its SHA-256. */
+export function pathKey(path: DavPath): string {
+  return createHash('sha256').update(path, 'utf8').digest().readBigInt64BE(0).toString();
+}
+
+/** The ancestors of `path`, root first, without `path` itself. */
+export function ancestorsOf(path: DavPath): DavPath[] {
+  if (path === ROOT) return [];
+  const out: DavPath[] = [ROOT];
+  const segments = path.slice(1).split('/');
+  for (let i = 1; i < segments.length; i++) out.push('/' + segments.slice(0, i).join('/'));
+  return out;
+}
+
+/**
+ * The locks for claiming `paths`: shared on each ancestor, exclusive on each path (exclusive wins
+ * where a path is both), ordered bytewise by path, the one fixed order every instance uses.
+ */
+export function planClaimLocks(paths: readonly DavPath[]): PlannedLock[] {
+  const modes = new Map<DavPath, AdvisoryMode>();
+  for (const path of paths) {
+    for (const ancestor of ancestorsOf(path)) if (!modes.has(ancestor)) modes.set(ancestor, 'shared');
+    modes.set(path, 'exclusive');
+  }
+  return [...modes.entries()]
+    .sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')))
+    .map(([path, mode]) => ({ path, key: pathKey(path), mode }));
+}
+
+/** One statement taking the planned locks in order (waiting for each in turn). */
+export const TAKE_LOCKS_SQL =
+  'SELECT CASE WHEN t.exclusive THEN pg_advisory_lock(t.key) ELSE pg_advisory_lock_shared(t.key) END ' +
+  'FROM unnest($1::bigint[], $2::boolean[]) WITH ORDINALITY AS t(key, exclusive, n)';
+
+export function takeLocksParams(plan: readonly PlannedLock[]): [string[], boolean[]] {
+  return [plan.map((l) => l.key), plan.map((l) => l.mode === 'exclusive')];
+}

@@ -1,0 +1,140 @@
+/**
+ * Connections to the shared PostgreSQL state, through node-postgres (`pg`): it exposes a pinned
+ * connection (a `PoolClient`), which the session advisory locks of write claims and the instance
+ * lease need (they belong to one database session), and a pool for everything else.
+ *
+ * Every statement goes through `Sql`, which turns a lost or refused connection into
+ * StateUnavailableError (the HTTP edge answers 503 with Retry-After, never 500) and returns rows.
+ */
+import { Pool, types, type PoolClient, type PoolConfig } from 'pg';
+
+/** The state database cannot be reached now (down, restarting, network); callers may retry later. */
+export class StateUnavailableError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`the state database is unreachable: ${(cause as Error)?.message ?? String(cause)}`);
+    this.name = 'StateUnavailableError';
+  }
+}
+
+/** True for `postgres://` and `postgresql://` URLs (the `--state` value naming a database). */
+export function isPostgresUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(value);
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://…';
+  }
+}
+
+const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOENT']);
+
+/**
+ * Whether `err` means the database could not be reached or went away (as opposed to a statement
+ * it refused): socket errors, SQLSTATE class 08 (connection exception), 57P01-57P03 (shutdown,
+ * crash shutdown, cannot connect now), 53300 (too many connections), and node-postgres's own
+ * "Connection terminated" errors.
+ */
+export function isConnectionLoss(err: unknown): boolean {
+  if (err instanceof StateUnavailableError) return true;
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (!e) return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  if (CONNECTION_CODES.has(code) || code.startsWith('08') || ['57P01', '57P02', '57P03', '53300'].includes(code)) return true;
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|connection timeout|Client has encountered a connection error|not queryable|timeout exceeded when trying to connect/i.test(message);
+}
+
+function unavailableOr(err: unknown): unknown {
+  return isConnectionLoss(err) && !(err instanceof StateUnavailableError) ? new StateUnavailableError(err) : err;
+}
+
+/** Something that runs statements: the pool (each statement on its own) or one pinned connection. */
+export interface Sql {
+  rows<R>(text: string, values?: readonly unknown[]): Promise<R[]>;
+  /** The number of rows the statement touched. */
+  count(text: string, values?: readonly unknown[]): Promise<number>;
+}
+
+type Queryable = Pick<Pool, 'query'> | PoolClient;
+
+/**
+ * Statements over `target`. With `clock` (tests only) every statement first sets the session's
+ * keepdav.now_ms, which keepdav_now_ms() (schema.ts) then answers instead of the database clock.
+ */
+export function sqlOver(target: Queryable, clock?: () => number): Sql {
+  const run = async (text: string, values: readonly unknown[]) => {
+    if (!clock) return target.query(text, values as unknown[]);
+    const pinned = 'release' in target ? null : await (target as Pool).connect();
+    const on = pinned ?? (target as PoolClient);
+    try {
+      await on.query("SELECT set_config('keepdav.now_ms', $1, false)", [String(clock())]);
+      return await on.query(text, values as unknown[]);
+    } finally {
+      pinned?.release();
+    }
+  };
+  return {
+    async rows<R>(text: string, values: readonly unknown[] = []): Promise<R[]> {
+      try {
+        return (await run(text, values)).rows as R[];
+      } catch (err) {
+        throw unavailableOr(err);
+      }
+    },
+    async count(text: string, values: readonly unknown[] = []): Promise<number> {
+      try {
+        return (await run(text, values)).rowCount ?? 0;
+      } catch (err) {
+        throw unavailableOr(err);
+      }
+    },
+  };
+}
+
+/** BIGINT columns (sizes, inodes, ids) come back as JavaScript numbers; they stay below 2^53. */
+const TYPES = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === types.builtins.INT8 && format !== 'binary') return (value: string) => Number(value);
+    return types.getTypeParser(oid, format as 'text');
+  },
+} as PoolConfig['types'];
+
+/** Opens a pool on `url`. Connections are kept alive by TCP keepalive, so a vanished peer is noticed. */
+export function openPool(url: string, max: number, applicationName: string): Pool {
+  const pool = new Pool({
+    connectionString: url,
+    max,
+    types: TYPES,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 5_000,
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+    application_name: applicationName,
+  });
+  // An idle connection the server drops (a restart) emits here; the pool replaces it on demand.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+const guarded = new WeakSet<PoolClient>();
+
+/** Checks a connection out of `pool`, mapping a refused connection to StateUnavailableError. */
+export async function connect(pool: Pool): Promise<PoolClient> {
+  try {
+    const client = await pool.connect();
+    // A connection lost while checked out (a restart mid-claim) must not crash the process.
+    if (!guarded.has(client)) {
+      guarded.add(client);
+      client.on('error', () => undefined);
+    }
+    return client;
+  } catch (err) {
+    throw unavailableOr(err);
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * LockRecords over PostgreSQL. Expiry is judged by the database clock (keepdav_now_ms()), never
+ * a host's. The conflict check and the insert of a new lock run in one transaction that first
+ * takes the transaction-scoped advisory lock of the lock table, so of any number of concurrent
+ * conflicting LOCK requests on any instances exactly one is granted (a check-then-insert without
+ * it would let two through, as SabreDAV's PDO backend does).
+ */
+import type { ActiveLock, LockGrant, LockRecords, NewLock } from '../stateStore';
+import type { DavPath } from '../../paths/davPath';
+import { subtreeBounds } from '../subtree';
+import { ADVISORY_NAMESPACE, ancestorsOf } from './advisoryLocks';
+import type { Sql } from './connection';
+
+export const ACTIVE = '(expires_at_ms IS NULL OR expires_at_ms > keepdav_now_ms())';
+const COLUMNS = 'token, root, scope, depth, owner, timeout_seconds, expires_at_ms, created_at_ms, principal';
+
+interface LockRow {
+  token: string;
+  root: string;
+  scope: ActiveLock['scope'];
+  depth: ActiveLock['depth'];
+  owner: string | null;
+  timeout_seconds: number | null;
+  expires_at_ms: number | null;
+  created_at_ms: number;
+  principal: string | null;
+}
+
+function toLock(row: LockRow): ActiveLock {
+  return {
+    token: row.token,
+    root: row.root,
+    scope: row.scope,
+    depth: row.depth,
+    owner: row.owner,
+    timeoutSeconds: row.timeout_seconds ?? Infinity,
+    expiresAtMs: row.expires_at_ms ?? Infinity,
+    createdAtMs: row.created_at_ms,
+    ...(row.principal !== null ? { principal: row.principal } : {}),
+  };
+}
+
+/** Seconds as stored: NULL stands for Infinite. */
+const finite = (seconds: number): number | null => (Number.isFinite(seconds) ? seconds : null);
+
+/** `atomic(work)`: work on one connection in one transaction (or inside the caller's). */
+export type Atomic = <T>(work: (sql: Sql) => Promise<T>) => Promise<T>;
+
+export function lockRecords(sql: Sql, atomic: Atomic): LockRecords {
+  return {
+    insertUnlessConflicting(lock: NewLock): Promise<LockGrant> {
+      return atomic(async (tx) => {
+        await tx.rows('SELECT pg_advisory_xact_lock($1, 0)', [ADVISORY_NAMESPACE.lockTable]);
+        const { lower, upper } = subtreeBounds(lock.root);
+        // RFC 4918 §6.1, §9.10.3 (wouldConflict): locks covering the root, and for depth infinity those below it; shared meets shared freely.
+        const conflicts = await tx.rows<LockRow>(
+          `SELECT ${COLUMNS} FROM locks WHERE ${ACTIVE}
+             AND NOT (scope = 'shared' AND $2 = 'shared')
+             AND (root = $1 OR (depth = 'infinity' AND root = ANY($3::text[]))
+                  OR ($4 = 'infinity' AND root >= $5 AND root < $6))
+           ORDER BY length(root), seq LIMIT 1`,
+          [lock.root, lock.scope, ancestorsOf(lock.root), lock.depth, lower, upper],
+        );
+        if (conflicts.length > 0) return { conflict: toLock(conflicts[0]) };
+        const [row] = await tx.rows<LockRow>(
+          `INSERT INTO locks (${COLUMNS})
+           SELECT $1, $2, $3, $4, $5, $6::double precision,
+             CASE WHEN $6::double precision IS NULL THEN NULL ELSE n.now + $6 * 1000 END, n.now, $7
+           FROM (SELECT keepdav_now_ms() AS now) AS n
+           RETURNING ${COLUMNS}`,
+          [lock.token, lock.root, lock.scope, lock.depth, lock.owner, finite(lock.timeoutSeconds), lock.principal ?? null],
+        );
+        return { granted: toLock(row) };
+      });
+    },
+    async refresh(token, timeoutSeconds) {
+      const rows = await sql.rows<LockRow>(
+        `UPDATE locks SET timeout_seconds = $2,
+           expires_at_ms = CASE WHEN $2::double precision IS NULL THEN NULL ELSE keepdav_now_ms() + $2 * 1000 END
+         WHERE token = $1 AND ${ACTIVE} RETURNING ${COLUMNS}`,
+        [token, finite(timeoutSeconds)],
+      );
+      return rows.length > 0 ? toLock(rows[0]) : null;
+    },
+    async release(token) {
+      const rows = await sql.rows<LockRow>(`DELETE FROM locks WHERE token = $1 AND ${ACTIVE} RETURNING ${COLUMNS}`, [token]);
+      return rows.length > 0 ? toLock(rows[0]) : null;
+    },
+    async byToken(token) {
+      const rows = await sql.rows<LockRow>(`SELECT ${COLUMNS} FROM locks WHERE token = $1 AND ${ACTIVE}`, [token]);
+      return rows.length > 0 ? toLock(rows[0]) : null;
+    },
+    async covering(path: DavPath) {
+      const rows = await sql.rows<LockRow>(
+        `SELECT ${COLUMNS} FROM locks WHERE ${ACTIVE} AND (root = $1 OR (depth = 'infinity' AND root = ANY($2::text[])))
+         ORDER BY length(root), seq`,
+        [path, ancestorsOf(path)],
+      );
+      return rows.map(toLock);
+    },
+    async within(path: DavPath) {
+      const { lower, upper } = subtreeBounds(path);
+      const rows = await sql.rows<LockRow>(
+        `SELECT ${COLUMNS} FROM locks WHERE ${ACTIVE} AND (root = $1 OR (root >= $2 AND root < $3))
+         ORDER BY (root = $1) DESC, root, seq`,
+        [path, lower, upper],
+      );
+      return rows.map(toLock);
+    },
+    async removeWithin(path: DavPath) {
+      const { lower, upper } = subtreeBounds(path);
+      const rows = await sql.rows<{ active: boolean }>(
+        `DELETE FROM locks WHERE root = $1 OR (root >= $2 AND root < $3) RETURNING ${ACTIVE} AS active`,
+        [path, lower, upper],
+      );
+      return rows.filter((r) => r.active).length;
+    },
+    purgeExpired() {
+      return sql.count('DELETE FROM locks WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= keepdav_now_ms()');
+    },
+  };
+}

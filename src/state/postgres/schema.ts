@@ -1,0 +1,189 @@
+/**
+ * The PostgreSQL schema of the shared state, as numbered migrations. `migrate` applies the ones a
+ * database lacks, in order, each in its own transaction, under an advisory lock so that instances
+ * starting together (or `keepdav migrate` beside a running server) never apply one twice. A
+ * database migrated by a newer keepdav (a version this one does not know) is refused.
+ *
+ * Path columns are `COLLATE "C"`: they compare bytewise, so the subtree range [path/, path0) of
+ * src/state/subtree.ts holds exactly the descendants (under a linguistic collation a query for /a
+ * would also return /A/x and /á/y). Times the shared decisions depend on (lock expiry, recent
+ * refusals, leases) are the database's (`now()`), never one host's clock.
+ */
+import type { PoolClient } from 'pg';
+import { ADVISORY_NAMESPACE } from './advisoryLocks';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'state tables',
+    sql: `
+-- The one clock of every shared decision: the database's, in ms since the epoch. (A test clock
+-- sets the session setting keepdav.now_ms on its own connections; keepdav itself never does.)
+CREATE FUNCTION keepdav_now_ms() RETURNS DOUBLE PRECISION LANGUAGE sql VOLATILE
+  AS $$SELECT COALESCE(NULLIF(current_setting('keepdav.now_ms', true), '')::double precision,
+                       (extract(epoch FROM clock_timestamp()) * 1000)::double precision)$$;
+
+CREATE TABLE state_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+-- One row per running (or dead, not yet recovered) instance; the lease is renewed by heartbeat.
+CREATE TABLE instances (
+  id            TEXT PRIMARY KEY,
+  host          TEXT NOT NULL,
+  pid           INTEGER NOT NULL,
+  url           TEXT,
+  started_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
+  heartbeat_at  TIMESTAMPTZ NOT NULL DEFAULT now(),
+  -- the key of the session advisory lock the instance holds while it lives (src/state/postgres/lease.ts)
+  liveness_key  INTEGER NOT NULL UNIQUE
+);
+CREATE SEQUENCE instance_liveness_keys;
+
+CREATE TABLE locks (
+  token           TEXT PRIMARY KEY,
+  root            TEXT COLLATE "C" NOT NULL,
+  scope           TEXT NOT NULL CHECK (scope IN ('exclusive', 'shared')),
+  depth           TEXT NOT NULL CHECK (depth IN ('0', 'infinity')),
+  owner           TEXT,
+  timeout_seconds DOUBLE PRECISION,  -- NULL: Infinite
+  expires_at_ms   DOUBLE PRECISION,  -- NULL: never (database clock, ms since the epoch)
+  created_at_ms   DOUBLE PRECISION NOT NULL,
+  principal       TEXT,
+  seq             BIGSERIAL NOT NULL  -- grant order
+);
+CREATE INDEX locks_root ON locks (root);
+
+CREATE TABLE dead_properties (
+  path  TEXT COLLATE "C" NOT NULL,
+  ns    TEXT NOT NULL,
+  local TEXT NOT NULL,
+  xml   TEXT NOT NULL,
+  seq   BIGSERIAL NOT NULL,
+  PRIMARY KEY (path, ns, local)
+);
+
+CREATE TABLE versions (
+  path     TEXT COLLATE "C" PRIMARY KEY,
+  etag     TEXT NOT NULL,
+  ino      BIGINT NOT NULL,
+  size     BIGINT NOT NULL,
+  mtime_ms DOUBLE PRECISION NOT NULL,
+  sha1     TEXT,
+  md5      TEXT
+);
+
+CREATE TABLE intents (
+  id          BIGSERIAL PRIMARY KEY,
+  instance_id TEXT NOT NULL,
+  op          TEXT NOT NULL,
+  src         TEXT COLLATE "C" NOT NULL,
+  dst         TEXT COLLATE "C",
+  depth       TEXT NOT NULL,
+  mtime_ms    DOUBLE PRECISION
+);
+CREATE INDEX intents_instance ON intents (instance_id);
+
+CREATE TABLE retained_versions (
+  id             TEXT PRIMARY KEY,
+  path           TEXT COLLATE "C" NOT NULL,
+  retained_at    DOUBLE PRECISION NOT NULL,
+  size           BIGINT NOT NULL,
+  etag           TEXT NOT NULL,
+  mtime_ms       DOUBLE PRECISION NOT NULL,
+  reason         TEXT NOT NULL,
+  storage        TEXT NOT NULL,
+  pending_reason TEXT,
+  source_ino     BIGINT,
+  pending_kind   TEXT,
+  intent_id      BIGINT,
+  instance_id    TEXT,       -- whose pending row this is (NULL once committed)
+  seq            BIGSERIAL NOT NULL
+);
+CREATE INDEX retained_versions_path ON retained_versions (path, retained_at);
+
+-- COPY, MOVE and DELETE still running on some instance, one row per path it claims (a MOVE: its
+-- source and its target): a write overlapping one is 423 on every instance.
+CREATE TABLE tree_operations (
+  id            TEXT NOT NULL,
+  claim         TEXT COLLATE "C" NOT NULL,
+  tree          BOOLEAN NOT NULL,
+  instance_id   TEXT NOT NULL,
+  method        TEXT NOT NULL,
+  path          TEXT COLLATE "C" NOT NULL,  -- the operation's own path, as named in 423 answers
+  started_at_ms DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (id, claim)
+);
+
+-- Stale-upload refusals and recent deletions per client (README, "No client's clean-up destroys another's save").
+CREATE TABLE write_refusals (
+  client_id TEXT NOT NULL,
+  path      TEXT COLLATE "C" NOT NULL,
+  code      TEXT NOT NULL,
+  status    INTEGER NOT NULL,
+  at_ms     DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (client_id, path)
+);
+CREATE TABLE recent_deletions (
+  client_id TEXT NOT NULL,
+  path      TEXT COLLATE "C" NOT NULL,
+  etag      TEXT,
+  mtime_ms  DOUBLE PRECISION NOT NULL,
+  size      BIGINT NOT NULL,
+  at_ms     DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (client_id, path)
+);
+
+CREATE TABLE readiness_probe (instance_id TEXT PRIMARY KEY, checked_at TIMESTAMPTZ NOT NULL);
+`,
+  },
+];
+
+/** The database was migrated by a newer keepdav, or a migration failed. */
+export class SchemaError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'SchemaError';
+  }
+}
+
+/** The advisory lock (two-key form, namespace MIGRATION) held while migrating. */
+const MIGRATION_LOCK = 1;
+
+/**
+ * Applies every migration the database lacks; returns the versions applied (empty when it was
+ * up to date). Throws SchemaError when the database is newer than this keepdav.
+ */
+export async function migrate(client: PoolClient, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+  await client.query('SELECT pg_advisory_lock($1, $2)', [ADVISORY_NAMESPACE.migration, MIGRATION_LOCK]);
+  try {
+    await client.query(`CREATE TABLE IF NOT EXISTS keepdav_schema (
+      version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+    const { rows } = await client.query<{ version: number }>('SELECT version FROM keepdav_schema ORDER BY version');
+    const have = new Set(rows.map((r) => r.version));
+    const newest = Math.max(0, ...migrations.map((m) => m.version));
+    const unknown = rows.find((r) => r.version > newest);
+    if (unknown) throw new SchemaError(`the database has schema version ${unknown.version}, newer than this keepdav knows (${newest}); upgrade keepdav`);
+    const applied: number[] = [];
+    for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+      if (have.has(migration.version)) continue;
+      await client.query('BEGIN');
+      try {
+        await client.query(migration.sql);
+        await client.query('INSERT INTO keepdav_schema (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw new SchemaError(`migration ${migration.version} (${migration.name}) failed: ${(err as Error).message}`);
+      }
+      applied.push(migration.version);
+    }
+    return applied;
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1, $2)', [ADVISORY_NAMESPACE.migration, MIGRATION_LOCK]).catch(() => undefined);
+  }
+}

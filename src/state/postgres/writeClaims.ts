@@ -1,0 +1,144 @@
+/**
+ * WriteClaims across instances (architecture rule 5). Within this process a PathMutex orders the
+ * holders (first come, first served, no connection held while waiting behind a neighbour); across
+ * instances each holder then takes the session advisory locks of its paths on a pinned connection
+ * of the claims pool (advisoryLocks.ts: shared on ancestors, exclusive on the targets, one fixed
+ * order), and releases them when its action ends. A process that dies holding them loses its
+ * session, and with it the locks.
+ *
+ * Long COPY/MOVE/DELETE operations are rows of `tree_operations`, visible to every instance: a
+ * claim overlapping one is refused at once with OperationInProgressError (423), also after the
+ * instance running it died, until a live instance has recovered its intent (lease.ts).
+ */
+import type { Pool, PoolClient } from 'pg';
+import { PathMutex, OperationInProgressError, type PathClaim, type RunningOperation } from '../../concurrency/pathMutex';
+import { isSameOrInside } from '../../paths/davPath';
+import type { WriteClaims } from '../stateStore';
+import { planClaimLocks, TAKE_LOCKS_SQL, takeLocksParams } from './advisoryLocks';
+import { connect, isConnectionLoss, StateUnavailableError, type Sql } from './connection';
+
+interface OperationRow {
+  id: string;
+  claim: string;
+  tree: boolean;
+  method: string;
+  path: string;
+  started_at_ms: number;
+}
+
+function overlaps(a: PathClaim, b: PathClaim): boolean {
+  if (a.path === b.path) return true;
+  return (a.tree && isSameOrInside(b.path, a.path)) || (b.tree && isSameOrInside(a.path, b.path));
+}
+
+export class PostgresWriteClaims implements WriteClaims {
+  private readonly local: PathMutex;
+  /** Pinned connections holding claims now (closed with the store). */
+  private readonly holding = new Set<PoolClient>();
+  /** This process's own running operations (the PathMutex answers for those). */
+  private readonly own = new Set<string>();
+  /** Rows of finished operations whose removal failed (the database was away): removed at the next claim. */
+  private readonly finished = new Set<string>();
+
+  constructor(
+    private readonly claimsPool: Pool,
+    private readonly sql: Sql,
+    private readonly instanceId: string,
+    clock: () => number = Date.now,
+    private readonly fencedBecause: () => string | null = () => null,
+  ) {
+    this.local = new PathMutex(clock);
+  }
+
+  run<T>(claims: readonly PathClaim[], action: () => Promise<T>, operation?: Omit<RunningOperation, 'startedAtMs'>): Promise<T> {
+    return this.local.run([...claims], () => this.runShared(claims, action, operation), operation);
+  }
+
+  /** This process's operations at once (from the moment `run` is called), and every other instance's from the database. */
+  async running(): Promise<RunningOperation[]> {
+    const local = this.local.running();
+    const ids = new Set(local.map((o) => o.id));
+    const others = new Map<string, RunningOperation>();
+    for (const row of await this.operations()) if (!ids.has(row.id) && !this.own.has(row.id)) others.set(row.id, toRunning(row));
+    return [...local, ...others.values()].sort((a, b) => a.startedAtMs - b.startedAtMs);
+  }
+
+  /** Ends every held claim's session (the store closes); the actions still running lose their exclusion. */
+  close(): void {
+    for (const client of this.holding) client.release(true);
+    this.holding.clear();
+  }
+
+  private async operations(): Promise<OperationRow[]> {
+    if (this.finished.size > 0) {
+      const ids = [...this.finished];
+      await this.sql.count('DELETE FROM tree_operations WHERE id = ANY($1::text[])', [ids]);
+      for (const id of ids) this.finished.delete(id);
+    }
+    return this.sql.rows<OperationRow>('SELECT id, claim, tree, method, path, started_at_ms FROM tree_operations ORDER BY started_at_ms, id');
+  }
+
+  /** Refuses (423) when an operation of another instance, or of a dead one not yet recovered, overlaps `claims`. */
+  private async refuseOverlapping(claims: readonly PathClaim[]): Promise<void> {
+    for (const row of await this.operations()) {
+      if (this.own.has(row.id)) continue;
+      const theirs = { path: row.claim, tree: row.tree };
+      if (claims.some((mine) => overlaps(mine, theirs))) throw new OperationInProgressError(toRunning(row));
+    }
+  }
+
+  private async runShared<T>(claims: readonly PathClaim[], action: () => Promise<T>, operation?: Omit<RunningOperation, 'startedAtMs'>): Promise<T> {
+    // An instance declared dead while cut off must not write beside the one that recovered its work (503 until restarted).
+    const fenced = this.fencedBecause();
+    if (fenced !== null) throw new StateUnavailableError(new Error(`this instance lost its lease (${fenced}); restart it`));
+    await this.refuseOverlapping(claims);
+    const client = await connect(this.claimsPool);
+    this.holding.add(client);
+    let broken = false;
+    let recorded = false;
+    try {
+      try {
+        await client.query(TAKE_LOCKS_SQL, takeLocksParams(planClaimLocks(claims.map((c) => c.path))));
+      } catch (err) {
+        broken = isConnectionLoss(err);
+        throw broken ? new StateUnavailableError(err) : err;
+      }
+      // Waiting may have been behind an instance that died mid-operation: its row still stands until recovered.
+      await this.refuseOverlapping(claims);
+      if (operation) {
+        await this.sql.count(
+          `INSERT INTO tree_operations (id, claim, tree, instance_id, method, path, started_at_ms)
+           SELECT $1, c.claim, c.tree, $4, $5, $6, keepdav_now_ms() FROM unnest($2::text[], $3::boolean[]) AS c(claim, tree)
+           ON CONFLICT DO NOTHING`,
+          [operation.id, claims.map((c) => c.path), claims.map((c) => c.tree), this.instanceId, operation.method, operation.path],
+        );
+        this.own.add(operation.id);
+        recorded = true;
+      }
+      return await action();
+    } finally {
+      if (recorded && operation) {
+        this.own.delete(operation.id);
+        // When this fails (the database went away) the row goes with the next claim (other instances answer 423 meanwhile).
+        await this.sql.count('DELETE FROM tree_operations WHERE id = $1', [operation.id]).catch(() => this.finished.add(operation.id));
+      }
+      // (Not held any more when close() ended its session already.)
+      if (this.holding.delete(client)) await releaseClaim(client, broken);
+    }
+  }
+}
+
+/** Gives the claim's advisory locks up and the connection back; a broken one is closed, which ends its locks too. */
+async function releaseClaim(client: PoolClient, broken: boolean): Promise<void> {
+  if (broken) return client.release(true);
+  try {
+    await client.query('SELECT pg_advisory_unlock_all()');
+    client.release();
+  } catch {
+    client.release(true);
+  }
+}
+
+function toRunning(row: OperationRow): RunningOperation {
+  return { id: row.id, method: row.method, path: row.path, startedAtMs: row.started_at_ms };
+}

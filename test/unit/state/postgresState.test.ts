@@ -1,0 +1,288 @@
+/**
+ * The PostgreSQL state store's own guarantees, beyond the shared contract suite
+ * (test/contract/postgresStateStore.test.ts): migrations, bytewise paths, one grant among
+ * concurrent LOCKs from two instances, write claims and running operations across instances,
+ * adoption of a dead instance's intents, the option that selects it. A real throwaway cluster
+ * (test/support/postgresCluster.ts); skipped loudly outside CI when PostgreSQL is missing.
+ */
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { startPostgresCluster, itWithPostgres, type PostgresCluster } from '../../support/postgresCluster';
+import { PostgresStateStore } from '../../../src/state/postgres/postgresStateStore';
+import { migrateCommand } from '../../../src/state/postgres/migrateCommand';
+import { recoverDeadInstances } from '../../../src/state/postgres/sharedState';
+import { main } from '../../../src/cli';
+import { StateUnavailableError } from '../../../src/state/postgres/connection';
+import { MIGRATIONS } from '../../../src/state/postgres/schema';
+import { planClaimLocks } from '../../../src/state/postgres/advisoryLocks';
+import { loadServeSettings } from '../../../src/settings/loadSettings';
+import { resolveConfig, ConfigError } from '../../../src/config';
+import { OperationInProgressError } from '../../../src/concurrency/pathMutex';
+
+const itPg = itWithPostgres();
+jest.setTimeout(120_000);
+
+let cluster: PostgresCluster | undefined;
+let dbCounter = 0;
+const stores: PostgresStateStore[] = [];
+
+async function freshDatabase(): Promise<string> {
+  cluster ??= await startPostgresCluster();
+  return cluster.createDatabase(`unit_${++dbCounter}`);
+}
+
+async function openStore(url: string, lease = { heartbeatMs: 200, leaseMs: 1_000 }): Promise<PostgresStateStore> {
+  const store = await PostgresStateStore.open(url, { lease });
+  stores.push(store);
+  return store;
+}
+
+afterEach(async () => {
+  await Promise.allSettled(stores.splice(0).map((s) => s.close()));
+});
+afterAll(async () => {
+  await cluster?.remove();
+});
+
+describe('the schema', () => {
+  itPg('is created by numbered migrations once, also by `keepdav migrate`, and a newer schema is refused', async () => {
+    const url = await freshDatabase();
+    const out: string[] = [];
+    expect(await migrateCommand(url, (l) => out.push(l), (l) => out.push(l))).toBe(0);
+    expect(out[0]).toMatch(/^migrated .* to schema version 1 \(applied 1\)$/);
+    expect(await migrateCommand(url, (l) => out.push(l), (l) => out.push(l))).toBe(0);
+    expect(out[1]).toMatch(/nothing to do/);
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT version FROM keepdav_schema ORDER BY version');
+      expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
+      const collations = await client.query(
+        "SELECT table_name, column_name, collation_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name IN ('path', 'root', 'src', 'dst')",
+      );
+      expect(collations.rows.length).toBeGreaterThanOrEqual(8);
+      for (const row of collations.rows) expect(`${row.table_name}.${row.column_name} ${row.collation_name}`).toBe(`${row.table_name}.${row.column_name} C`);
+      await client.query("INSERT INTO keepdav_schema (version, name) VALUES (999, 'from the future')");
+    } finally {
+      await client.end();
+    }
+    await expect(PostgresStateStore.open(url)).rejects.toThrow(/schema version 999, newer than this keepdav knows/);
+  });
+
+  it('`keepdav migrate` needs a postgres:// state (exit 2 with one line otherwise)', async () => {
+    const written: string[] = [];
+    const spy = jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => (written.push(String(chunk)), true));
+    try {
+      expect(await main(['migrate', '--state', '/var/lib/keepdav'])).toBe(2);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written.join('')).toMatch(/^keepdav: migrate needs --state postgres:\/\/user@host\/db/);
+  });
+
+  itPg('refuses an unreachable database with one line naming the URL without its password', async () => {
+    cluster ??= await startPostgresCluster();
+    const url = `postgres://keepdav:secret@127.0.0.1:${cluster.port + 1}/nothing`;
+    const err = await PostgresStateStore.open(url).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/^--state postgres:\/\/keepdav:\*\*\*@127\.0\.0\.1:\d+\/nothing: /);
+    expect((err as Error).message).not.toContain('secret');
+    const lines: string[] = [];
+    expect(await migrateCommand(url, (l) => lines.push(l), (l) => lines.push(l))).toBe(1);
+    expect(lines.join('\n')).not.toContain('secret');
+  });
+});
+
+describe('paths compare bytewise (COLLATE "C")', () => {
+  itPg('a subtree of /a holds /a/x only, never /A/x, /á/y or /ab', async () => {
+    const store = await openStore(await freshDatabase());
+    const record = { etag: '"e"', ino: 1, size: 1, mtimeMs: 1, sha1: null, md5: null };
+    for (const p of ['/a', '/a/x', '/A/x', '/á/y', '/ab', '/a0', '/a.b']) await store.versions.put(p, record);
+    await store.versions.forgetSubtree('/a');
+    expect((await store.versions.paths()).sort()).toEqual(['/A/x', '/a.b', '/a0', '/ab', '/á/y'].sort());
+  });
+});
+
+describe('locks across instances', () => {
+  itPg('of 64 concurrent exclusive LOCKs through two instances exactly one is granted, and the other instance sees it at once', async () => {
+    const url = await freshDatabase();
+    const [a, b] = [await openStore(url), await openStore(url)];
+    for (let round = 0; round < 3; round++) {
+      const root = `/doc-${round}`;
+      const results = await Promise.all(
+        Array.from({ length: 64 }, (_, i) =>
+          (i % 2 ? a : b).locks.insertUnlessConflicting({ token: `urn:uuid:r${round}-${i}`, root, scope: 'exclusive', depth: i % 3 === 0 ? 'infinity' : '0', owner: null, timeoutSeconds: 60 }),
+        ),
+      );
+      const granted = results.filter((r) => r.granted);
+      expect(granted).toHaveLength(1);
+      for (const r of results.filter((x) => x.conflict)) expect(r.conflict!.token).toBe(granted[0].granted!.token);
+      expect((await a.locks.covering(root)).map((l) => l.token)).toEqual([granted[0].granted!.token]);
+      expect((await b.locks.covering(`${root}`)).map((l) => l.token)).toEqual([granted[0].granted!.token]);
+    }
+  });
+
+  itPg('a depth-infinity lock on an ancestor, granted on one instance, conflicts on the other', async () => {
+    const url = await freshDatabase();
+    const [a, b] = [await openStore(url), await openStore(url)];
+    const first = await a.locks.insertUnlessConflicting({ token: 'urn:uuid:tree', root: '/docs', scope: 'exclusive', depth: 'infinity', owner: null, timeoutSeconds: 60 });
+    expect(first.granted).toBeDefined();
+    const second = await b.locks.insertUnlessConflicting({ token: 'urn:uuid:leaf', root: '/docs/a/b.txt', scope: 'shared', depth: '0', owner: null, timeoutSeconds: 60 });
+    expect(second.conflict?.token).toBe('urn:uuid:tree');
+    // A sibling tree is free; /docsX is no member of /docs.
+    expect((await b.locks.insertUnlessConflicting({ token: 'urn:uuid:other', root: '/docsX', scope: 'exclusive', depth: '0', owner: null, timeoutSeconds: 60 })).granted).toBeDefined();
+    // Expiry is the database clock's: a lock of 1 s is gone for both instances after it.
+    const short = await a.locks.insertUnlessConflicting({ token: 'urn:uuid:short', root: '/brief', scope: 'exclusive', depth: '0', owner: null, timeoutSeconds: 1 });
+    expect(short.granted!.expiresAtMs).toBe(short.granted!.createdAtMs + 1000);
+    const dbNow = await b.now();
+    expect(Math.abs(dbNow - short.granted!.createdAtMs)).toBeLessThan(5_000);
+  });
+});
+
+describe('write claims across instances', () => {
+  it('take shared locks on ancestors and exclusive on targets, in one bytewise order', () => {
+    expect(planClaimLocks(['/b/x', '/a']).map((l) => `${l.mode[0]} ${l.path}`)).toEqual(['s /', 'e /a', 's /b', 'e /b/x']);
+    expect(planClaimLocks(['/a/b', '/a']).map((l) => `${l.mode[0]} ${l.path}`)).toEqual(['s /', 'e /a', 'e /a/b']);
+  });
+
+  itPg('a write below a tree another instance holds waits for it; a running operation there is 423 on the other instance', async () => {
+    const url = await freshDatabase();
+    const [a, b] = [await openStore(url), await openStore(url)];
+    const events: string[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    let started!: () => void;
+    const isRunning = new Promise<void>((r) => (started = r));
+    const holder = a.claims.run([{ path: '/tree', tree: true }], async () => {
+      events.push('a holds /tree');
+      started();
+      await held;
+      events.push('a releases /tree');
+    });
+    await isRunning;
+    const waiter = b.claims.run([{ path: '/tree/deep/file', tree: false }], async () => void events.push('b writes /tree/deep/file'));
+    const sibling = b.claims.run([{ path: '/other', tree: false }], async () => void events.push('b writes /other'));
+    await sibling;
+    expect(events).toEqual(['a holds /tree', 'b writes /other']);
+    release();
+    await Promise.all([holder, waiter]);
+    expect(events).toEqual(['a holds /tree', 'b writes /other', 'a releases /tree', 'b writes /tree/deep/file']);
+
+    let finish!: () => void;
+    const moving = new Promise<void>((r) => (finish = r));
+    let begun!: () => void;
+    const hasBegun = new Promise<void>((r) => (begun = r));
+    const move = a.claims.run([{ path: '/src', tree: true }, { path: '/dst', tree: true }], async () => {
+      begun();
+      await moving;
+    }, { id: 'op-1', method: 'MOVE', path: '/src' });
+    await hasBegun;
+    const refused = await b.claims.run([{ path: '/src/x', tree: false }], async () => 'ran').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OperationInProgressError);
+    expect((refused as OperationInProgressError).operation).toMatchObject({ id: 'op-1', method: 'MOVE', path: '/src' });
+    expect((await b.claims.running()).map((o) => o.id)).toEqual(['op-1']);
+    finish();
+    await move;
+    expect(await b.claims.run([{ path: '/src/x', tree: false }], async () => 'ran')).toBe('ran');
+    expect(await b.claims.running()).toEqual([]);
+  });
+});
+
+describe('leases', () => {
+  itPg("a dead instance's intents and running operations are adopted by one live instance, never a live one's", async () => {
+    const url = await freshDatabase();
+    const dying = await PostgresStateStore.open(url, { lease: { heartbeatMs: 3_600_000, leaseMs: 1_000 } });
+    stores.push(dying);
+    const live = await openStore(url);
+    const other = await openStore(url);
+    const intent = await dying.journal.record({ op: 'move', src: '/a', dst: '/b', depth: 'infinity', mtime_ms: null });
+    await live.journal.record({ op: 'delete', src: '/c', dst: null, depth: 'infinity', mtime_ms: null });
+    // The dying instance's operation row stands (as when a process is killed mid-MOVE).
+    let stop!: () => void;
+    const stopped = new Promise<void>((r) => (stop = r));
+    let running!: () => void;
+    const isRunning = new Promise<void>((r) => (running = r));
+    void dying.claims.run([{ path: '/a', tree: true }], async () => (running(), stopped), { id: 'op-dead', method: 'MOVE', path: '/a' }).catch(() => undefined);
+    await isRunning;
+    expect(await other.adoptDeadInstances(true)).toEqual([]); // alive: its liveness lock is held
+    // Kill every session of the dying instance, as the death of its process would.
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid IN (SELECT pid FROM pg_locks WHERE locktype = $1 AND objid = (SELECT liveness_key FROM instances WHERE id = $2))', ['advisory', dying.instanceId]);
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'keepdav claims' AND state <> 'active' AND pid <> pg_backend_pid() AND query LIKE '%pg_advisory_lock%'");
+    } finally {
+      await admin.end();
+    }
+    const refused = await other.claims.run([{ path: '/a/x', tree: false }], async () => 'ran').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OperationInProgressError); // still 423 until recovered
+    const [adopted, ...more] = await live.adoptDeadInstances(true);
+    expect(more).toEqual([]);
+    expect(adopted.id).toBe(dying.instanceId);
+    expect(adopted.operationIds).toEqual(['op-dead']);
+    expect(await other.adoptDeadInstances(true)).toEqual([]); // one adopter only
+    // Its recovery view answers its intents only; the live instances' own journals never do.
+    expect((await live.recoveryView(adopted.id).journal.pending()).map((i) => i.id)).toEqual([intent]);
+    expect((await live.journal.pending()).map((i) => i.id)).not.toContain(intent);
+    expect((await other.journal.pending()).map((i) => i.id)).not.toContain(intent);
+    live.abandonAdoption(adopted);
+    // The server's round: recover through the view, then the operation and the lease end.
+    const recovered: number[][] = [];
+    const rounds = await recoverDeadInstances(live, (view) => ({
+      async recover() {
+        const pending = await view.journal.pending();
+        recovered.push(pending.map((i) => i.id));
+        for (const i of pending) await view.journal.complete(i.id);
+      },
+    }), true, () => undefined);
+    expect(rounds).toBe(1);
+    expect(recovered).toEqual([[intent]]);
+    expect(await other.claims.run([{ path: '/a/x', tree: false }], async () => 'ran')).toBe('ran');
+    expect(await other.adoptDeadInstances(true)).toEqual([]);
+    stop();
+  });
+});
+
+describe('fencing', () => {
+  itPg('an instance whose lease was taken over refuses writes (StateUnavailableError) and says why', async () => {
+    const url = await freshDatabase();
+    const fencedWith: string[] = [];
+    const store = await PostgresStateStore.open(url, { lease: { heartbeatMs: 100, leaseMs: 1_000 }, onFenced: (reason) => fencedWith.push(reason) });
+    stores.push(store);
+    expect(await store.claims.run([{ path: '/x', tree: false }], async () => 'ran')).toBe('ran');
+    const admin = new Client({ connectionString: url });
+    await admin.connect();
+    try {
+      await admin.query('DELETE FROM instances WHERE id = $1', [store.instanceId]); // as a recovering neighbour does
+    } finally {
+      await admin.end();
+    }
+    for (let i = 0; i < 100 && fencedWith.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fencedWith[0]).toMatch(/declared it dead/);
+    await expect(store.claims.run([{ path: '/x', tree: false }], async () => 'ran')).rejects.toBeInstanceOf(StateUnavailableError);
+  });
+});
+
+describe('--state postgres://', () => {
+  it('selects the shared store, keeps the local state directory for retained bytes, and refuses a URL without a database', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keepdav-pgopt-'));
+    try {
+      const config = resolveConfig(loadServeSettings(['--root', join(dir, 'root'), '--state', 'postgres://keepdav@db.example/keepdav'], {}));
+      expect(config.stateUrl).toBe('postgres://keepdav@db.example/keepdav');
+      expect(config.stateDir).toBe(join(dir, 'root.keepdav-state'));
+      const fromEnv = resolveConfig(loadServeSettings(['--root', join(dir, 'root'), '--state-dir', join(dir, 'shared-state')], { KEEPDAV_STATE: 'postgresql://u@h/db' }));
+      expect([fromEnv.stateUrl, fromEnv.stateDir]).toEqual(['postgresql://u@h/db', join(dir, 'shared-state')]);
+      const file = join(dir, 'keepdav.yaml');
+      writeFileSync(file, 'root: ./root\nstate: postgres://keepdav@db.example/keepdav\nstate-dir: ./shared-state\n');
+      const fromFile = resolveConfig(loadServeSettings(['--config', file], {}));
+      expect([fromFile.stateUrl, fromFile.stateDir]).toEqual(['postgres://keepdav@db.example/keepdav', join(dir, 'shared-state')]);
+      expect(() => resolveConfig(loadServeSettings(['--root', dir, '--state', 'postgres://u:pw@host/'], {}))).toThrow(ConfigError);
+      expect(() => resolveConfig(loadServeSettings(['--root', dir, '--state', 'postgres://u:pw@host/'], {}))).toThrow(/no database.*/);
+      expect(() => resolveConfig(loadServeSettings(['--root', dir, '--state', 'postgres://u:pw@host/'], {}))).not.toThrow(/pw/);
+      expect(resolveConfig(loadServeSettings(['--root', dir], {})).stateUrl).toBeNull();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

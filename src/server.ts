@@ -15,6 +15,7 @@ import { acquireStateOwnership, type StateOwnership } from './state/stateOwnersh
 import { rootStateMismatch, abandonState, bindStateToRoot, ForeignStateError } from './state/rootIdentity';
 import { IntentJournal } from './state/intentJournal';
 import { FileStore } from './storage/fileStore';
+import type { ResourceStore } from './storage/resourceStore';
 import { StorageError, NotFoundError, NotACollectionError } from './storage/storageErrors';
 import { LockManager } from './locks/lockManager';
 import { SqliteLockStore } from './locks/sqliteLockStore';
@@ -28,7 +29,6 @@ import { CleanupGuard } from './versions/cleanupGuard';
 import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
 import { createRequestListener } from './http/edge';
-import { sweepStaleTemporaries } from './storage/sweepTemporaries';
 import { AccessControl } from './auth/accessControl';
 import { assertSafeToServe } from './auth/safeDefault';
 import { readTlsFiles } from './http/tlsFiles';
@@ -101,7 +101,7 @@ export async function openServices(config: ServerConfig, options: OpenOptions = 
   const access = new AccessControl(config, clock, options.log ?? (() => undefined));
   let store: FileStore;
   try {
-    store = await FileStore.open(config.root);
+    store = await FileStore.open(config.root, join(config.stateDir, 'retained'));
   } catch (err) {
     if (err instanceof NotFoundError) throw new ConfigError(`the root ${config.root} does not exist`);
     if (err instanceof NotACollectionError) throw new ConfigError(`the root ${config.root} is not a directory`);
@@ -145,7 +145,7 @@ function openOwnedDatabase(config: ServerConfig, rootHost: string, owner: boolea
   return db;
 }
 
-function wireServices(config: ServerConfig, store: FileStore, db: StateDatabase, clock: () => number, access: AccessControl): Services {
+function wireServices(config: ServerConfig, store: ResourceStore, db: StateDatabase, clock: () => number, access: AccessControl): Services {
   const locks = new LockManager(new SqliteLockStore(db), clock, config.lockTimeout);
   const props = new DeadPropertyStore(db);
   const versions = new VersionStore(db);
@@ -173,7 +173,7 @@ export async function startServer(
   let extras: ServiceExtras;
   try {
     // Temporaries a crash left in the served tree go before anyone can be served (never reachable by URL, but they take space).
-    const swept = await sweepStaleTemporaries(services.store.root, EVERY_TEMPORARY);
+    const swept = await services.store.sweepTemporaries(EVERY_TEMPORARY);
     if (swept > 0) log.info({ removed: swept }, `removed ${swept} temporary file(s) left by an interrupted upload or copy`);
     extras = startServices(services, db, log);
   } catch (err) {

@@ -47,8 +47,7 @@ function reasonOf(err: unknown): string {
 export function createReadinessCheck(services: Services, db: StateDatabase): () => Promise<Readiness> {
   db.exec('CREATE TABLE IF NOT EXISTS readiness_probe (id INTEGER PRIMARY KEY, checked_at INTEGER NOT NULL)');
   const touch = db.prepare('INSERT OR REPLACE INTO readiness_probe (id, checked_at) VALUES (1, ?)');
-  const { root } = services.store;
-  const { stateDir } = services.config;
+  const { root, stateDir } = services.config;
   return async () => {
     const checks: Record<string, string> = {};
     const failures: string[] = [];
@@ -66,10 +65,10 @@ export function createReadinessCheck(services: Services, db: StateDatabase): () 
       touch.run(Date.now());
     });
     await check('stateDir', `the state directory ${stateDir} is not writable`, () => probeWrite(stateDir));
-    await check('root', `the root ${root} is not writable`, () => probeWrite(root));
-    for (const [name, dir] of [['stateDisk', stateDir], ['dataDisk', root]] as const) {
+    await check('root', `the root ${root} is not writable`, () => services.store.probeWritable());
+    for (const [name, freeOf] of [['stateDisk', () => freeBytes(stateDir)], ['dataDisk', async () => (await services.store.space()).free]] as const) {
       await check(name, `the ${name === 'dataDisk' ? 'data' : 'state'} disk is full`, async () => {
-        const free = await freeBytes(dir);
+        const free = await freeOf();
         if (free < FULL_BELOW_BYTES) throw Object.assign(new Error(`${free} bytes free`), { code: `${free} bytes free` });
       });
     }

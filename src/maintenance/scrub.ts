@@ -8,13 +8,11 @@
  * follows the file) and retained versions whose size differs from their record.
  */
 import { createHash } from 'node:crypto';
-import { lstat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Services } from '../methods/context';
 import { derivedEtag } from '../versions/versionStore';
 import { OperationInProgressError } from '../concurrency/pathMutex';
 import type { TaskContext } from './taskRunner';
-import { eachFileClaimed, filesOfRetention } from './walk';
+import { eachFileClaimed } from './walk';
 
 /** Where re-indexed orphans are listed: `keepdav versions /recovered/...` or `?versions` there. */
 export const RECOVERED_PREFIX = '/recovered/';
@@ -75,11 +73,11 @@ export async function scrub(services: Services, ctx: TaskContext): Promise<Recor
   ctx.phase('retained');
   for (const version of [...retention.records()]) {
     report.retainedChecked += 1;
-    const bytes = await lstat(join(retention.dir, version.storage)).catch(() => null);
+    const bytes = await store.keptFingerprint(version.storage).catch(() => null);
     if (bytes === null) {
       await retention.discard(version.id);
       report.retainedMissingForgotten += 1;
-    } else if (!bytes.isFile() || bytes.size !== version.size) {
+    } else if (bytes.isDirectory || bytes.size !== version.size) {
       report.retainedDamaged += 1;
       named(report.damaged, `${version.path} (version ${version.id})`);
     }
@@ -88,11 +86,11 @@ export async function scrub(services: Services, ctx: TaskContext): Promise<Recor
 
   ctx.phase('orphans');
   const known = retention.storagePaths();
-  for await (const storage of filesOfRetention(retention.dir)) {
+  for await (const storage of store.allKeptFiles()) {
     if (!retention.isKnownStorage(storage, known)) {
-      const stats = await lstat(join(retention.dir, storage)).catch(() => null);
+      const stats = await store.keptFingerprint(storage).catch(() => null);
       // Re-checked after the await: a version being retained right now is not an orphan.
-      if (stats?.isFile() && !retention.isKnownStorage(storage, retention.storagePaths())) {
+      if (stats && !stats.isDirectory && !retention.isKnownStorage(storage, retention.storagePaths())) {
         const id = orphanId(storage);
         const path = RECOVERED_PREFIX + storage;
         retention.adopt({ id, path, retainedAtMs: retainedTimeOf(storage, stats.mtimeMs), size: stats.size, etag: derivedEtag(stats), mtimeMs: stats.mtimeMs, reason: 'recovered' }, storage);

@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { DavPath } from '../paths/davPath';
 import type { ServerConfig } from '../config';
-import type { FileStore } from '../storage/fileStore';
+import type { ResourceStore } from '../storage/resourceStore';
 import type { LockManager } from '../locks/lockManager';
 import type { DeadPropertyStore } from '../props/deadPropertyStore';
 import type { VersionStore } from '../versions/versionStore';
@@ -58,7 +58,7 @@ export interface DavResponse {
 /** Everything a handler may use, built once by the composition root (src/server.ts). */
 export interface Services {
   readonly config: ServerConfig;
-  readonly store: FileStore;
+  readonly store: ResourceStore;
   readonly locks: LockManager;
   readonly props: DeadPropertyStore;
   readonly versions: VersionStore;

@@ -183,8 +183,30 @@ export class RetainedBytes {
     return removed;
   }
 
+  /** The keys of every regular file kept (partial copies left out), depth first. */
+  async *allFiles(prefix = ''): AsyncGenerator<string> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(prefix === '' ? this.dir : this.hostOf(prefix), { withFileTypes: true });
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return;
+      throw err;
+    }
+    for (const entry of entries) {
+      if (entry.name.endsWith(PARTIAL)) continue;
+      const key = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+      if (entry.isDirectory()) yield* this.allFiles(key);
+      else if (entry.isFile()) yield key;
+    }
+  }
+
+  /** The host path of `key`; a key that is not "/"-separated names (no "", ".", "..", NUL) throws RangeError. */
   private hostOf(key: string): string {
-    return join(this.dir, ...key.split('/'));
+    const segments = key.split('/');
+    if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0') || s.includes('\\'))) {
+      throw new RangeError(`not a key of kept bytes: ${JSON.stringify(key)}`);
+    }
+    return join(this.dir, ...segments);
   }
 }
 

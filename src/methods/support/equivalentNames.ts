@@ -6,7 +6,7 @@
  * name is never created; 409 duplicate-name is left for where two existing members already collide.
  */
 import type { DavRequest, Services } from '../context';
-import type { ResourceStat } from '../../storage/fileStore';
+import type { ResourceStat } from '../../storage/resourceStore';
 import { DuplicateNameError } from '../../conditions/davErrors';
 import { baseName, joinPath, parentOf, type DavPath } from '../../paths/davPath';
 import type { PathClaim } from '../../concurrency/pathMutex';

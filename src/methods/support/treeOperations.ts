@@ -8,7 +8,7 @@
  */
 import type { StateDatabase } from '../../state/database';
 import type { IntentJournal, Intent } from '../../state/intentJournal';
-import type { FileStore, ResourceStat } from '../../storage/fileStore';
+import type { ResourceStore, ResourceStat } from '../../storage/resourceStore';
 import type { DeadPropertyStore } from '../../props/deadPropertyStore';
 import type { VersionStore } from '../../versions/versionStore';
 import type { LockManager } from '../../locks/lockManager';
@@ -28,7 +28,7 @@ export class TreeOperations {
   constructor(
     private readonly db: StateDatabase,
     private readonly journal: IntentJournal,
-    private readonly store: FileStore,
+    private readonly store: ResourceStore,
     private readonly props: DeadPropertyStore,
     private readonly versions: VersionStore,
     private readonly locks: LockManager,
@@ -146,7 +146,7 @@ export class TreeOperations {
         : dstExists && trees.every((t) => t.kept);
       for (const { tree, kept } of trees) {
         if (kept && !happened && intent.op !== 'delete') {
-          await this.store.putBack(tree.path, this.retention.bytes, tree.key); // roll back: the target as it was
+          await this.store.putBack(tree.path, tree.key); // roll back: the target as it was
           this.retention.dropTree(tree);
         } else if (kept && this.retention.enabled) {
           const rows = await this.retention.scanTree(tree, this.etagOf);
@@ -191,7 +191,7 @@ export class TreeOperations {
       return { pending: null, rows: [] };
     }
     // With retention off the tree still leaves by one rename (so the step is atomic), and its bytes go after the commit.
-    const moved = await this.store.moveOut(path, this.retention.bytes, pending.key);
+    const moved = await this.store.moveOutAsKept(path, pending.key);
     const keep = moved && this.retention.enabled;
     return { pending: moved ? pending : null, rows: keep ? await this.retention.scanTree(pending, this.etagOf) : [] };
   }
@@ -208,7 +208,7 @@ export class TreeOperations {
       await step();
       return aside;
     } catch (err) {
-      if (aside.pending) await this.store.putBack(dst, this.retention.bytes, aside.pending.key);
+      if (aside.pending) await this.store.putBack(dst, aside.pending.key);
       this.db.transaction(() => {
         if (pending) this.retention.dropTree(pending);
         this.journal.complete(id);

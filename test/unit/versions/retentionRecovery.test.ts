@@ -24,7 +24,7 @@ beforeEach(async () => {
   base = await mkdtemp(join(tmpdir(), 'keepdav-retention-'));
   await mkdir(join(base, 'root'));
   db = openMemoryDatabase();
-  store = await FileStore.open(join(base, 'root'));
+  store = await FileStore.open(join(base, 'root'), join(base, 'retained'));
   retention = new RetentionStore(db, new RetainedBytes(join(base, 'retained')), policy);
 });
 afterEach(async () => {
@@ -53,7 +53,7 @@ it('a pending version whose bytes were never linked is dropped', async () => {
 
 it('a linked version whose overwrite never landed is rolled back and its bytes freed', async () => {
   const pending = await pendingOverwrite('old');
-  await store.keepFile('/f.txt', retention.bytes, pending.key);
+  await store.keepVersion('/f.txt', pending.key);
   expect(await retention.recoverPending(current, etagOf)).toEqual({ completed: 0, rolledBack: 1 });
   expect(retention.list('/f.txt')).toEqual([]);
   expect(await filesUnder(join(base, 'retained'))).toEqual([]);
@@ -61,7 +61,7 @@ it('a linked version whose overwrite never landed is rolled back and its bytes f
 
 it('a linked version whose overwrite landed but was not committed is kept and listed', async () => {
   const pending = await pendingOverwrite('old bytes');
-  await store.keepFile('/f.txt', retention.bytes, pending.key);
+  await store.keepVersion('/f.txt', pending.key);
   await writeFile(join(base, 'root', 'new.tmp'), 'new');
   await rename(join(base, 'root', 'new.tmp'), join(base, 'root', 'f.txt'));
   expect(await retention.recoverPending(current, etagOf)).toEqual({ completed: 1, rolledBack: 0 });
@@ -77,7 +77,7 @@ it('a pending tree that was moved out is recorded file by file; unnamed bytes ar
   await writeFile(join(base, 'root', 'd', 'a.txt'), 'a');
   await writeFile(join(base, 'root', 'd', 's', 'b.txt'), 'bb');
   const tree = retention.beginTree('/d', 'delete', 1);
-  expect(await store.moveOut('/d', retention.bytes, tree.key)).toBe(true);
+  expect(await store.moveOutAsKept('/d', tree.key)).toBe(true);
   expect(retention.pendingTreesOf(1).map((t) => t.id)).toEqual([tree.id]);
   await expect(retention.recoverPending(current, etagOf)).resolves.toEqual({ completed: 1, rolledBack: 0 });
   expect(retention.listUnder('/d').map((v) => [v.path, v.size, v.reason]).sort()).toEqual([['/d/a.txt', 1, 'delete'], ['/d/s/b.txt', 2, 'delete']]);
@@ -94,7 +94,7 @@ it('an overwrite through a symlink keeps the real file, not the link', async () 
   await (await import('node:fs/promises')).symlink('real.txt', join(base, 'root', 'l.txt'));
   const st = (await store.stat('/l.txt'))!;
   const pending = retention.beginKeep({ path: '/l.txt', etag: '"x"', size: st.size, mtimeMs: st.mtimeMs, ino: st.ino }, 'overwrite')!;
-  await store.keepFile('/l.txt', retention.bytes, pending.key);
+  await store.keepVersion('/l.txt', pending.key);
   retention.commit(pending);
   const chunks: Buffer[] = [];
   for await (const c of (await retention.open(pending.id))!) chunks.push(c as Buffer);

@@ -7,14 +7,14 @@
  */
 import type { Stats } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
-import { lstat, mkdir, open, realpath, rename, stat, statfs, unlink, utimes } from 'node:fs/promises';
+import { lstat, mkdir, open, realpath, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { baseName, ROOT, type DavPath } from '../paths/davPath';
 import { fsyncDirectory, writeAtomically } from './atomicWrite';
-import { assertDavPath, childHostPath, Containment, hasReservedSegment, RESERVED_PREFIX, type WriteTarget } from './containment';
+import { assertDavPath, childHostPath, Containment, hasReservedSegment, type WriteTarget } from './containment';
 import { copyResource } from './copyTree';
-import { UsageMeter, type Usage } from './diskUsage';
+import { diskSpace, probeWrite, UsageMeter, type Usage } from './diskUsage';
 import { KeptTransfers } from './keptTransfers';
 import { listCollection, openMemberBatches, type MemberBatches } from './listCollection';
 import { openReadStream, readSmallFile, type ByteRange } from './readStream';
@@ -310,25 +310,12 @@ export class FileStore implements ResourceStore {
     return this.meter.usage();
   }
 
-  async space(): Promise<Space> {
-    try {
-      const fs = await statfs(this.root);
-      return { free: fs.bavail * fs.bsize, total: fs.blocks * fs.bsize };
-    } catch (err) {
-      throw storageErrorFromErrno(err, ROOT);
-    }
+  space(): Promise<Space> {
+    return diskSpace(this.root);
   }
 
-  async probeWritable(): Promise<void> {
-    const file = childHostPath(this.root, `${RESERVED_PREFIX}ready-probe-${process.pid}`);
-    const fh = await open(file, 'w');
-    try {
-      await fh.write('ready\n');
-      await fh.sync();
-    } finally {
-      await fh.close();
-      await unlink(file).catch(() => undefined);
-    }
+  probeWritable(): Promise<void> {
+    return probeWrite(this.root);
   }
 
   sweepTemporaries(olderThanMs: number, nowMs?: number): Promise<number> {

@@ -15,6 +15,7 @@ import type { LockManager } from '../../locks/lockManager';
 import type { RetentionStore, RetentionReason, EtagOf, PendingVersion } from '../../versions/retention';
 import type { DavPath } from '../../paths/davPath';
 import { crashPoint } from '../../faults/crashPoint';
+import { settleOrphanBytes } from '../../versions/orphanBytes';
 
 type ScannedRows = Awaited<ReturnType<RetentionStore['scanTree']>>;
 
@@ -168,7 +169,7 @@ export class TreeOperations {
       })();
     }
     await this.retention.recoverPending((p) => this.store.stat(p), this.etagOf);
-    await this.retention.sweepOrphans();
+    await settleOrphanBytes(this.retention, this.store, { freeLeftovers: true });
     return pending;
   }
 

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import type { ResourceStore } from '../storage/resourceStore';
 import { hasReservedSegment } from '../storage/containment';
-import { derivedEtag } from './versionStore';
+import { derivedTag } from '../storage/resourceStat';
 import type { RetentionStore } from './retention';
 
 /** Where re-indexed orphans are listed: `keepdav versions /recovered/...` or `?versions` there. */
@@ -66,7 +66,7 @@ async function adoptIfOrphan(retention: RetentionStore, store: ResourceStore, ke
   const id = orphanId(key);
   const path = RECOVERED_PREFIX + key;
   await retention.adopt({
-    id, path, retainedAtMs: retainedTimeOf(key, kept.mtimeMs), size: kept.size, etag: derivedEtag(kept), mtimeMs: kept.mtimeMs, reason: 'recovered',
+    id, path, retainedAtMs: retainedTimeOf(key, kept.mtimeMs), size: kept.size, etag: derivedTag(kept), mtimeMs: kept.mtimeMs, reason: 'recovered',
   }, key);
   report.reindexed.push({ id, path, size: kept.size });
 }

@@ -81,10 +81,10 @@ async function versionCommand(command: 'versions' | 'restore', args: string[]): 
     (outcome.ok ? process.stdout : process.stderr).write(`${outcome.ok ? '' : 'keepdav: '}${outcome.message}\n`);
     return outcome.ok ? 0 : 1;
   }
-  const { services, db, ownership } = opened;
+  const { services, state, ownership } = opened;
   try {
     if (command === 'versions') {
-      for (const v of services.retention.list(path)) {
+      for (const v of await services.retention.list(path)) {
         process.stdout.write(`${v.id}  ${new Date(v.retainedAtMs).toISOString()}  ${v.size}  ${v.etag}  ${v.reason}  modified ${formatHttpDate(v.mtimeMs)}\n`);
       }
       return 0;
@@ -104,7 +104,7 @@ async function versionCommand(command: 'versions' | 'restore', args: string[]): 
       throw err;
     }
   } finally {
-    db.close();
+    await state.close();
     ownership?.release();
   }
 }
@@ -114,7 +114,7 @@ async function trash(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({ args, strict: true, allowPositionals: true, options: { root: { type: 'string' }, state: { type: 'string' } } });
   if (positionals.length !== 1) throw new UsageError('trash takes exactly one DIR');
   const dir = davPathFromUrlPath(positionals[0].startsWith('/') ? positionals[0] : '/' + positionals[0]);
-  const { services, db } = await openServices(resolveConfig({ root: values.root ?? 'storage', stateDir: values.state }), { recover: false });
+  const { services, state } = await openServices(resolveConfig({ root: values.root ?? 'storage', stateDir: values.state }), { recover: false });
   try {
     for (const e of await listTrash(services.retention, dir, async (p) => (await services.store.stat(p)) !== null)) {
       const v = e.newest;
@@ -122,7 +122,7 @@ async function trash(args: string[]): Promise<number> {
     }
     return 0;
   } finally {
-    db.close();
+    await state.close();
   }
 }
 

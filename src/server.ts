@@ -13,18 +13,15 @@ import type { StateDatabase } from './state/database';
 import { openCheckedDatabase, withDamageCheck, isDamage, DamagedStateError, STATE_DATABASE_FILE } from './state/openCheckedDatabase';
 import { acquireStateOwnership, type StateOwnership } from './state/stateOwnership';
 import { rootStateMismatch, abandonState, bindStateToRoot, ForeignStateError } from './state/rootIdentity';
-import { IntentJournal } from './state/intentJournal';
 import { FileStore } from './storage/fileStore';
 import type { ResourceStore } from './storage/resourceStore';
 import { StorageError, NotFoundError, NotACollectionError } from './storage/storageErrors';
 import { LockManager } from './locks/lockManager';
-import { SqliteLockStore } from './locks/sqliteLockStore';
-import { DeadPropertyStore } from './props/deadPropertyStore';
 import { VersionStore } from './versions/versionStore';
-import { PathMutex } from './concurrency/pathMutex';
+import type { StateStore } from './state/stateStore';
+import { SqliteStateStore } from './state/sqlite/sqliteStateStore';
 import { TreeOperations } from './methods/support/treeOperations';
 import { RetentionStore } from './versions/retention';
-import { RetainedBytes } from './storage/retainedBytes';
 import { CleanupGuard } from './versions/cleanupGuard';
 import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
@@ -96,7 +93,7 @@ export interface OpenOptions {
  * Opens the stores and wires the services. `recover` finishes what a crash interrupted; only the
  * owner of the state does that at start-up (the CLI's versions may run beside a live server).
  */
-export async function openServices(config: ServerConfig, options: OpenOptions = { recover: true, own: true }): Promise<{ services: Services; db: StateDatabase; ownership: StateOwnership | null }> {
+export async function openServices(config: ServerConfig, options: OpenOptions = { recover: true, own: true }): Promise<{ services: Services; state: StateStore; ownership: StateOwnership | null }> {
   const clock = options.clock ?? Date.now;
   const access = new AccessControl(config, clock, options.log ?? (() => undefined));
   let store: FileStore;
@@ -112,13 +109,17 @@ export async function openServices(config: ServerConfig, options: OpenOptions = 
   const log = options.log ?? (() => undefined);
   const ownership = options.own ? acquireStateOwnership(config.stateDir) : null;
   let db: StateDatabase | null = null;
+  let state: StateStore | null = null;
   try {
     db = openOwnedDatabase(config, store.root, ownership !== null, log);
-    const services = withDamageCheck(config.stateDir, () => wireServices(config, store, db!, clock, access));
+    const opened = db;
+    state = withDamageCheck(config.stateDir, () => new SqliteStateStore(opened, { clock, refusalKeepMs: config.staleDeleteWindowMs }));
+    const services = wireServices(config, store, state, access);
     if (options.recover) await services.tree.recover();
-    return { services, db, ownership };
+    return { services, state, ownership };
   } catch (err) {
-    db?.close();
+    if (state) await state.close();
+    else db?.close();
     ownership?.release();
     if (isDamage(err)) throw new DamagedStateError(join(config.stateDir, STATE_DATABASE_FILE), (err as Error).message);
     throw err;
@@ -145,14 +146,14 @@ function openOwnedDatabase(config: ServerConfig, rootHost: string, owner: boolea
   return db;
 }
 
-function wireServices(config: ServerConfig, store: ResourceStore, db: StateDatabase, clock: () => number, access: AccessControl): Services {
-  const locks = new LockManager(new SqliteLockStore(db), clock, config.lockTimeout);
-  const props = new DeadPropertyStore(db);
-  const versions = new VersionStore(db);
-  const retention = new RetentionStore(db, new RetainedBytes(join(config.stateDir, 'retained')), config.retention, clock);
-  const tree = new TreeOperations(db, new IntentJournal(db), store, props, versions, locks, retention);
-  const cleanupGuard = new CleanupGuard(config.staleDeleteWindowMs, clock);
-  return { config, store, locks, props, versions, writes: new PathMutex(), tree, retention, cleanupGuard, access };
+/** The policies over the state store (src/state/stateStore.ts) and the file store. */
+function wireServices(config: ServerConfig, store: ResourceStore, state: StateStore, access: AccessControl): Services {
+  const locks = new LockManager(state.locks, config.lockTimeout);
+  const versions = new VersionStore(state.versions);
+  const retention = new RetentionStore(state, store, config.retention);
+  const tree = new TreeOperations(state, store, retention);
+  const cleanupGuard = new CleanupGuard(state, config.staleDeleteWindowMs);
+  return { config, store, state, locks, versions, tree, retention, cleanupGuard, access };
 }
 
 /**
@@ -167,7 +168,7 @@ export async function startServer(
   const logLine = (line: string) => log.info(line);
   assertSafeToServe(config);
   const tls = config.tls ? readTlsFiles(config.tls) : null;
-  const { services, db, ownership } = await openServices(config, { recover: true, own: true, clock: options.clock, log: logLine });
+  const { services, state, ownership } = await openServices(config, { recover: true, own: true, clock: options.clock, log: logLine });
   const weak = services.access.weakHashWarning();
   if (weak) log.warn(weak);
   let extras: ServiceExtras;
@@ -175,9 +176,9 @@ export async function startServer(
     // Temporaries a crash left in the served tree go before anyone can be served (never reachable by URL, but they take space).
     const swept = await services.store.sweepTemporaries(EVERY_TEMPORARY);
     if (swept > 0) log.info({ removed: swept }, `removed ${swept} temporary file(s) left by an interrupted upload or copy`);
-    extras = startServices(services, db, log);
+    extras = startServices(services, log);
   } catch (err) {
-    db.close();
+    await state.close();
     ownership?.release();
     throw err;
   }
@@ -205,7 +206,7 @@ export async function startServer(
   } catch (err) {
     server.close();
     await extras.close();
-    db.close();
+    await state.close();
     ownership?.release();
     throw err;
   }
@@ -232,8 +233,8 @@ export async function startServer(
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {
           clearTimeout(timer);
-          void extras.close().finally(() => {
-            db.close();
+          void extras.close().finally(async () => {
+            await state.close().catch(() => undefined);
             ownership?.release();
             resolvePromise();
           });

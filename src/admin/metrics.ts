@@ -52,25 +52,24 @@ export function createMetrics(services: Services): ServerMetrics {
     name: 'keepdav_active_locks',
     help: 'WebDAV locks currently held',
     registers: [registry],
-    collect() {
-      services.locks.purgeExpired();
-      this.set(services.locks.within(ROOT).length);
+    async collect() {
+      this.set((await services.locks.within(ROOT)).length);
     },
   });
   new Gauge({
     name: 'keepdav_retained_versions',
     help: 'Retained versions kept',
     registers: [registry],
-    collect() {
-      this.set(services.retention.totals().count);
+    async collect() {
+      this.set((await services.retention.totals()).count);
     },
   });
   new Gauge({
     name: 'keepdav_retained_bytes',
     help: 'Bytes of the retained versions kept',
     registers: [registry],
-    collect() {
-      this.set(services.retention.totals().bytes);
+    async collect() {
+      this.set((await services.retention.totals()).bytes);
     },
   });
   new Gauge({

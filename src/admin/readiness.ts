@@ -4,7 +4,6 @@
  */
 import { open, unlink, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { StateDatabase } from '../state/database';
 import type { Services } from '../methods/context';
 import { RESERVED_PREFIX } from '../storage/containment';
 
@@ -44,9 +43,7 @@ function reasonOf(err: unknown): string {
   return code ?? (err instanceof Error ? err.message : String(err));
 }
 
-export function createReadinessCheck(services: Services, db: StateDatabase): () => Promise<Readiness> {
-  db.exec('CREATE TABLE IF NOT EXISTS readiness_probe (id INTEGER PRIMARY KEY, checked_at INTEGER NOT NULL)');
-  const touch = db.prepare('INSERT OR REPLACE INTO readiness_probe (id, checked_at) VALUES (1, ?)');
+export function createReadinessCheck(services: Services): () => Promise<Readiness> {
   const { root, stateDir } = services.config;
   return async () => {
     const checks: Record<string, string> = {};
@@ -60,10 +57,7 @@ export function createReadinessCheck(services: Services, db: StateDatabase): () 
         failures.push(`${describe}: ${checks[name]}`);
       }
     };
-    await check('stateStore', 'the state store does not take writes', () => {
-      if (!db.open) throw new Error('closed');
-      touch.run(Date.now());
-    });
+    await check('stateStore', 'the state store does not take writes', () => services.state.probeWrite());
     await check('stateDir', `the state directory ${stateDir} is not writable`, () => probeWrite(stateDir));
     await check('root', `the root ${root} is not writable`, () => services.store.probeWritable());
     for (const [name, freeOf] of [['stateDisk', () => freeBytes(stateDir)], ['dataDisk', async () => (await services.store.space()).free]] as const) {

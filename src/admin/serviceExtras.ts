@@ -3,7 +3,6 @@
  * the metrics, the readiness check and the admin listener (whose address is recorded in the
  * state directory for the command line).
  */
-import type { StateDatabase } from '../state/database';
 import type { Services } from '../methods/context';
 import type { Logger } from '../logging/logger';
 import type { RequestObserver } from '../http/edge';
@@ -36,7 +35,7 @@ function openAdminUsers(file: string): AdminUsers {
   }
 }
 
-export function startServices(services: Services, db: StateDatabase, logger: Logger): ServiceExtras {
+export function startServices(services: Services, logger: Logger): ServiceExtras {
   const tasks = new TaskRunner(taskBodies(services));
   const { adminListen, stateDir } = services.config;
   // prom-client is loaded only when the admin listener is on.
@@ -50,7 +49,7 @@ export function startServices(services: Services, db: StateDatabase, logger: Log
       if (adminListen === null || metrics === null) return null;
       const address = parseListenAddress(adminListen, adminUsers !== null);
       if (typeof address === 'string') throw new Error(address); // resolveConfig refused it already
-      const readiness = createReadinessCheck(services, db);
+      const readiness = createReadinessCheck(services);
       admin = await startAdminServer({ metrics, readiness, tasks, logger, adminUsers }, (server) =>
         listenOrExplain(server, address.host, address.port, { host: '--admin-listen', port: '--admin-listen' }),
       );

@@ -29,7 +29,7 @@ export class OperationInProgressError extends Error {
 }
 
 interface Holder {
-  claims: PathClaim[];
+  claims: readonly PathClaim[];
   operation?: RunningOperation;
 }
 
@@ -46,19 +46,22 @@ export class PathMutex {
   private readonly held = new Set<Holder>();
   private readonly waiting: Waiter[] = [];
 
+  /** `clock` stamps the start of running operations. */
+  constructor(private readonly clock: () => number = Date.now) {}
+
   /**
    * Runs `action` once no other holder overlaps `claims`; releases them however it ends.
    * A claim overlapping a running `operation` is refused at once with OperationInProgressError
    * instead of waiting behind it (semantics.md: 423 operation-in-progress).
    */
-  async run<T>(claims: PathClaim[], action: () => Promise<T>, operation?: Omit<RunningOperation, 'startedAtMs'>): Promise<T> {
+  async run<T>(claims: readonly PathClaim[], action: () => Promise<T>, operation?: Omit<RunningOperation, 'startedAtMs'>): Promise<T> {
     for (const other of this.held) {
       if (other.operation && claims.some((mine) => other.claims.some((theirs) => overlaps(mine, theirs)))) {
         throw new OperationInProgressError(other.operation);
       }
     }
     const holder = await this.acquire(claims);
-    if (operation) holder.operation = { ...operation, startedAtMs: Date.now() };
+    if (operation) holder.operation = { ...operation, startedAtMs: this.clock() };
     try {
       return await action();
     } finally {
@@ -66,14 +69,21 @@ export class PathMutex {
     }
   }
 
-  private conflicts(claims: PathClaim[], others: Iterable<Holder>): boolean {
+  /** The declared operations running now, oldest first. */
+  running(): RunningOperation[] {
+    const operations: RunningOperation[] = [];
+    for (const holder of this.held) if (holder.operation) operations.push({ ...holder.operation });
+    return operations.sort((a, b) => a.startedAtMs - b.startedAtMs);
+  }
+
+  private conflicts(claims: readonly PathClaim[], others: Iterable<Holder>): boolean {
     for (const other of others) {
       for (const mine of claims) if (other.claims.some((theirs) => overlaps(mine, theirs))) return true;
     }
     return false;
   }
 
-  private acquire(claims: PathClaim[]): Promise<Holder> {
+  private acquire(claims: readonly PathClaim[]): Promise<Holder> {
     // First come, first served: a newcomer also waits behind earlier waiters it overlaps.
     if (!this.conflicts(claims, this.held) && !this.conflicts(claims, this.waiting)) {
       const holder = { claims };

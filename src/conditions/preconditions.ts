@@ -47,7 +47,7 @@ export interface PreconditionInput {
   /** Tokens submitted outside the If header (a Lock-Token header, when so configured). */
   alsoSubmitted: readonly string[];
   /** Whether a submitted token may count for this requester: another user's token does not (RFC 4918 §6.4). */
-  mayUseToken(token: string): boolean;
+  mayUseToken(token: string): Promise<boolean>;
   /** The href of a lock root, for the 423 body. */
   lockRootHref(path: DavPath): Promise<string>;
 }
@@ -82,7 +82,7 @@ export async function evaluatePreconditions(input: PreconditionInput): Promise<P
     }
     for (const path of paths) {
       const version = path === target.path ? { exists: target.exists, etag: target.etag } : await input.etagOf(path);
-      const lockTokens = new Set(input.locks.covering(path).map((lock) => lock.token));
+      const lockTokens = new Set((await input.locks.covering(path)).map((lock) => lock.token));
       states.set(path, { exists: version.exists, etag: version.etag, lockTokens });
     }
     const empty: IfResourceState = { exists: false, etag: null, lockTokens: new Set() };
@@ -98,13 +98,13 @@ export async function evaluatePreconditions(input: PreconditionInput): Promise<P
   if (input.writes.length > 0 || input.membershipChanges.length > 0) {
     const submitted = submittedLockTokens(ifHeader);
     for (const token of input.alsoSubmitted) submitted.add(token);
-    for (const token of submitted) if (!input.mayUseToken(token)) submitted.delete(token);
+    for (const token of [...submitted]) if (!(await input.mayUseToken(token))) submitted.delete(token);
     for (const write of input.writes) {
-      const lock = input.locks.blockingLock(write.path, write.depth, submitted);
+      const lock = await input.locks.blockingLock(write.path, write.depth, submitted);
       if (lock) throw new LockTokenSubmittedError(await input.lockRootHref(lock.root), target.facts);
     }
     for (const path of input.membershipChanges) {
-      const lock = input.locks.blockingLockForMembershipChange(path, submitted);
+      const lock = await input.locks.blockingLockForMembershipChange(path, submitted);
       if (lock) throw new LockTokenSubmittedError(await input.lockRootHref(lock.root), target.facts);
     }
   }

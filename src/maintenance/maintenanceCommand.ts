@@ -38,13 +38,13 @@ async function viaServer(url: string, task: TaskName, out: (line: string) => voi
 }
 
 async function directly(config: ServerConfig, task: TaskName): Promise<TaskRecord> {
-  const { services, db } = await openServices(config, { recover: false });
+  const { services, state } = await openServices(config, { recover: false });
   try {
     const runner = new TaskRunner(taskBodies(services));
     const { id } = runner.start(task);
     return (await runner.finished(id))!;
   } finally {
-    db.close();
+    await state.close();
   }
 }
 

@@ -21,7 +21,8 @@ function named(list: string[], item: string): void {
 }
 
 export async function scrub(services: Services, ctx: TaskContext): Promise<Record<string, unknown>> {
-  const { store, versions, retention, writes } = services;
+  const { store, versions, retention, state } = services;
+  const writes = state.claims;
   const report = {
     filesChecked: 0,
     filesMatching: 0,
@@ -39,8 +40,8 @@ export async function scrub(services: Services, ctx: TaskContext): Promise<Recor
   };
 
   ctx.phase('files');
-  const { seen, busy } = await eachFileClaimed(store, writes, ctx, (now) => {
-    const record = versions.recordOf(now.path);
+  const { seen, busy } = await eachFileClaimed(store, writes, ctx, async (now) => {
+    const record = await versions.recordOf(now.path);
     if (!record) report.filesUnrecorded += 1;
     else if (record.ino === now.ino && record.size === now.size && record.mtimeMs === now.mtimeMs) report.filesMatching += 1;
     else {
@@ -52,12 +53,12 @@ export async function scrub(services: Services, ctx: TaskContext): Promise<Recor
   report.filesBusy = busy;
 
   ctx.phase('records');
-  for (const path of versions.recordedPaths()) {
+  for (const path of await versions.recordedPaths()) {
     if (!seen.has(path)) {
       await writes.run([{ path, tree: false }], async () => {
         const now = await store.stat(path).catch(() => null);
         if (now === null) {
-          versions.forgetSubtree(path);
+          await state.versions.forgetSubtree(path);
           report.staleRecordsRemoved += 1;
         }
       }).catch((err: unknown) => {
@@ -68,7 +69,7 @@ export async function scrub(services: Services, ctx: TaskContext): Promise<Recor
   }
 
   ctx.phase('retained');
-  for (const version of [...retention.records()]) {
+  for (const version of await retention.records()) {
     report.retainedChecked += 1;
     const bytes = await store.keptFingerprint(version.storage).catch(() => null);
     if (bytes === null) {

@@ -13,18 +13,18 @@ import { scrub } from './scrub';
  * of files that are gone are removed.
  */
 export async function reindex(services: Services, ctx: TaskContext): Promise<Record<string, unknown>> {
-  const { store, versions, writes } = services;
+  const { store, versions, state } = services;
   const report = { filesIndexed: 0, filesBusy: 0, recordsRemoved: 0 };
   ctx.phase('files');
-  const { seen, busy } = await eachFileClaimed(store, writes, ctx, (now) => {
-    versions.recordMetadataChange(now.path, now, now);
+  const { seen, busy } = await eachFileClaimed(store, state.claims, ctx, async (now) => {
+    await versions.recordMetadataChange(now.path, now, now);
     report.filesIndexed += 1;
   });
   report.filesBusy = busy;
   ctx.phase('records');
-  for (const path of versions.recordedPaths()) {
+  for (const path of await versions.recordedPaths()) {
     if (!seen.has(path) && (await store.stat(path).catch(() => null)) === null) {
-      versions.forgetSubtree(path);
+      await state.versions.forgetSubtree(path);
       report.recordsRemoved += 1;
     }
     await ctx.step();
@@ -38,13 +38,13 @@ const PRUNE_BATCH = 100;
 export async function prune(services: Services, ctx: TaskContext): Promise<Record<string, unknown>> {
   const { retention } = services;
   ctx.phase('paths');
-  const paths = retention.versionedPaths();
+  const paths = await retention.versionedPaths();
   let pruned = await retention.pruneAll([]);
   for (let i = 0; i < paths.length; i += PRUNE_BATCH) {
     pruned += await retention.prune(paths.slice(i, i + PRUNE_BATCH));
     for (let n = i; n < Math.min(paths.length, i + PRUNE_BATCH); n++) await ctx.step();
   }
-  const { count, bytes } = retention.totals();
+  const { count, bytes } = await retention.totals();
   return { versionsPruned: pruned, versionsKept: count, bytesKept: bytes };
 }
 

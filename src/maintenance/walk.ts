@@ -3,7 +3,7 @@
  * `.keepdav-` names and unaddressable names left out, symlinks followed only inside the root).
  */
 import type { ResourceStore, ResourceStat } from '../storage/resourceStore';
-import type { PathMutex } from '../concurrency/pathMutex';
+import type { WriteClaims } from '../state/stateStore';
 import { OperationInProgressError } from '../concurrency/pathMutex';
 import type { TaskContext } from './taskRunner';
 import { ROOT, type DavPath } from '../paths/davPath';
@@ -39,9 +39,9 @@ export async function* filesOfTree(store: ResourceStore, at: DavPath = ROOT, see
  */
 export async function eachFileClaimed(
   store: ResourceStore,
-  writes: PathMutex,
+  writes: WriteClaims,
   ctx: TaskContext,
-  visit: (now: ResourceStat) => void,
+  visit: (now: ResourceStat) => void | Promise<void>,
 ): Promise<{ seen: Set<string>; busy: number }> {
   const seen = new Set<string>();
   let busy = 0;
@@ -50,7 +50,7 @@ export async function eachFileClaimed(
     try {
       await writes.run([{ path: file.path, tree: false }], async () => {
         const now = await store.stat(file.path);
-        if (now !== null && !now.isCollection) visit(now);
+        if (now !== null && !now.isCollection) await visit(now);
       });
     } catch (err) {
       if (!(err instanceof OperationInProgressError)) throw err;

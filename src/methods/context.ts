@@ -7,9 +7,8 @@ import type { DavPath } from '../paths/davPath';
 import type { ServerConfig } from '../config';
 import type { ResourceStore } from '../storage/resourceStore';
 import type { LockManager } from '../locks/lockManager';
-import type { DeadPropertyStore } from '../props/deadPropertyStore';
 import type { VersionStore } from '../versions/versionStore';
-import type { PathMutex } from '../concurrency/pathMutex';
+import type { StateStore } from '../state/stateStore';
 import type { TreeOperations } from './support/treeOperations';
 import type { RetentionStore } from '../versions/retention';
 import type { CleanupGuard } from '../versions/cleanupGuard';
@@ -59,10 +58,12 @@ export interface DavResponse {
 export interface Services {
   readonly config: ServerConfig;
   readonly store: ResourceStore;
+  /** Everything remembered besides file bytes (locks' data, dead properties, versions, journal, retention index, refusals, write claims). */
+  readonly state: StateStore;
+  /** The lock policy over state.locks. */
   readonly locks: LockManager;
-  readonly props: DeadPropertyStore;
+  /** The ETag policy over state.versions. */
   readonly versions: VersionStore;
-  readonly writes: PathMutex;
   readonly tree: TreeOperations;
   readonly retention: RetentionStore;
   readonly cleanupGuard: CleanupGuard;

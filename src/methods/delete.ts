@@ -15,7 +15,7 @@ export const del: MethodHandler = async (req, services) => {
   // Nothing is removed unless the user may write everything it would remove.
   services.access.requireSubtree(req.user, path, 'write', req.hrefOf(path, false));
 
-  return services.writes.run([{ path, tree: true }], async () => {
+  return services.state.claims.run([{ path, tree: true }], async () => {
     try {
       const target = await loadResource(req, services, path);
       if (!target.stat) throw new NotFoundError(target.href);
@@ -28,15 +28,15 @@ export const del: MethodHandler = async (req, services) => {
         writes: [{ path: path, depth: target.stat.isCollection ? 'infinity' : '0' }],
         membershipChanges: [path],
       });
-      refuseCleanupAfterRefusal(req, services, path, target);
+      await refuseCleanupAfterRefusal(req, services, path, target);
       await services.tree.remove(path);
       if (!target.stat.isCollection) {
-        services.cleanupGuard.recordDeletion(path, req.clientId, { etag: target.etag, mtimeMs: target.stat.mtimeMs, size: target.stat.size });
+        await services.cleanupGuard.recordDeletion(path, req.clientId, { etag: target.etag, mtimeMs: target.stat.mtimeMs, size: target.stat.size });
       }
       return { status: 204 };
     } catch (err) {
       // A clean-up DELETE retried through a lock (423) stays protected when the lock is released.
-      services.cleanupGuard.rearmRefusal(path, req.clientId);
+      await services.cleanupGuard.rearmRefusal(path, req.clientId);
       throw err;
     }
   }, { id: randomUUID(), method: 'DELETE', path: path });
@@ -46,10 +46,10 @@ export const del: MethodHandler = async (req, services) => {
  * rclone deletes what it failed to upload (semantics.md), with no condition: not the version its
  * upload was just refused for, whether for age (stale-delete) or another reason (refused-upload-delete).
  */
-function refuseCleanupAfterRefusal(req: DavRequest, services: Services, path: DavPath, target: Resource): void {
+async function refuseCleanupAfterRefusal(req: DavRequest, services: Services, path: DavPath, target: Resource): Promise<void> {
   const unconditional = req.header('if-match') === undefined && req.header('if') === undefined;
   if (!unconditional || target.stat?.isCollection) return;
-  const refusal = services.cleanupGuard.refusalOf(path, req.clientId);
+  const refusal = await services.cleanupGuard.refusalOf(path, req.clientId);
   if (!refusal) return;
   if (refusal.code === 'stale-version') throw new StaleDeleteError(factsOf(target));
   throw new RefusedUploadDeleteError(refusal, factsOf(target));

@@ -44,7 +44,7 @@ async function fileAnswer(req: DavRequest, services: Services, resource: Resourc
     ...storedContentHeaders(contentTypeOf(resource.path)),
   };
   // The whole file's checksum, also on a range (ownCloud's checksum extension); known when written through keepdav.
-  const digests = resource.digests === undefined ? services.versions.digestsOf(resource.path, stat) : resource.digests;
+  const digests = resource.digests === undefined ? await services.versions.digestsOf(resource.path, stat) : resource.digests;
   if (digests) headers['OC-Checksum'] = checksumHeader(digests);
   const rangeHeader = req.header('range');
   const range = rangeHeader !== undefined && ifRangeAllows(req.header('if-range'), resource.etag, stat.mtimeMs)

@@ -30,7 +30,7 @@ export const lock: MethodHandler = async (req, services) => {
   if (depth === '1') throw new BadRequestError('LOCK takes Depth 0 or infinity');
 
   const path = await resolveEquivalentPath(services, req.path);
-  return services.writes.run(creationClaims(services, path, depth === 'infinity'), async () => {
+  return services.state.claims.run(creationClaims(services, path, depth === 'infinity'), async () => {
     const target = await loadResource(req, services, path);
     if (!target.stat) {
       await requireParentCollection(req, services, path);
@@ -38,7 +38,7 @@ export const lock: MethodHandler = async (req, services) => {
     }
     await checkPreconditions(req, services, target);
 
-    const granted = services.locks.acquire({
+    const granted = await services.locks.acquire({
       root: path,
       scope: info.scope,
       depth: target.stat?.isCollection ? depth : '0',
@@ -51,12 +51,12 @@ export const lock: MethodHandler = async (req, services) => {
       try {
         await services.store.createEmpty(path);
       } catch (err) {
-        services.locks.release(granted.token, path);
+        await services.locks.release(granted.token, path);
         throw err;
       }
       resource = await loadResource(req, services, path);
     }
-    return lockAnswer(target.stat ? 200 : 201, resource, granted, services, { 'Lock-Token': `<${granted.token}>` });
+    return await lockAnswer(target.stat ? 200 : 201, resource, granted, services, { 'Lock-Token': `<${granted.token}>` });
   });
 };
 
@@ -67,19 +67,20 @@ async function refresh(req: DavRequest, services: Services, requestedTimeouts: n
   const path = await resolveEquivalentPath(services, req.path);
   const target = await loadResource(req, services, path);
   await checkPreconditions(req, services, target);
-  const covering = new Map(services.locks.covering(path).map((l) => [l.token, l]));
+  const covering = new Map((await services.locks.covering(path)).map((l) => [l.token, l]));
   const named = [...submittedLockTokens(ifHeader)].flatMap((t) => covering.get(t) ?? []);
   if (named.length === 0) throw new PreconditionFailedError('If', { href: target.href });
   // RFC 4918 §6.4: only the user who took the lock may refresh it, whoever else knows its token.
   const own = named.find((l) => services.access.mayUseLock(req.user, l));
   if (!own) throw new LockNotOwnedError(req.hrefOf(named[0].root, false));
   const token = own.token;
-  const refreshed = services.locks.refresh(token, path, requestedTimeouts);
+  const refreshed = await services.locks.refresh(token, path, requestedTimeouts);
   return lockAnswer(200, target, refreshed, services, {});
 }
 
-function lockAnswer(status: number, resource: Resource, lock: ActiveLock, services: Services, headers: Record<string, string>): DavResponse {
-  const discovery = lockDiscoveryElement([lock], lockRootHrefFor(resource, services.config.hideLockRoot, services.config.basePath), Date.now());
+async function lockAnswer(status: number, resource: Resource, lock: ActiveLock, services: Services, headers: Record<string, string>): Promise<DavResponse> {
+  // The remaining timeout is reckoned by the state store's clock, the one that expires the lock.
+  const discovery = lockDiscoveryElement([lock], lockRootHrefFor(resource, services.config.hideLockRoot, services.config.basePath), await services.state.now());
   return {
     status,
     headers: { ...headers, 'Content-Type': 'application/xml; charset=utf-8' },

@@ -9,7 +9,7 @@ export const mkcol: MethodHandler = async (req, services) => {
   // §9.3: a body we do not understand (we support no extended MKCOL) is 415.
   if (req.hasBody) throw new UnsupportedMediaTypeError('MKCOL with a request body is not supported');
 
-  return services.writes.run(creationClaims(services, req.path, false), async () => {
+  return services.state.claims.run(creationClaims(services, req.path, false), async () => {
     // §9.3.1: MKCOL on an existing resource (mapped URL) is 405; so is MKCOL by a name equivalent to an existing member's.
     const target = await loadResource(req, services, await addressedMember(req, services, req.path));
     if (target.stat) throw new MethodNotAllowedError('already-exists', `${target.href} already exists`, ALLOWED_METHODS.replace('MKCOL, ', ''), { href: target.href });

@@ -50,7 +50,7 @@ export const proppatch: MethodHandler = async (req, services) => {
   const operations = parseProppatch(parseXmlDocument(body, { maxElements: services.config.maxXmlElements, maxDepth: services.config.maxXmlDepth }));
 
   const path = await resolveEquivalentPath(services, req.path);
-  return services.writes.run([{ path, tree: false }], async () => {
+  return services.state.claims.run([{ path, tree: false }], async () => {
     const target = await loadResource(req, services, path);
     if (!target.stat) throw new NotFoundError(target.href);
     await checkPreconditions(req, services, target, { writes: [{ path: path, depth: '0' }] });
@@ -61,8 +61,8 @@ export const proppatch: MethodHandler = async (req, services) => {
       const mtimeMs = planned.reduce<number | undefined>((last, p) => p.mtimeMs ?? last, undefined);
       const changes = planned.flatMap((p) => (p.dead ? [p.dead] : []));
       // With a time, journaled so that a crash cannot leave the properties without the time.
-      if (mtimeMs !== undefined) await services.tree.setPropertiesAndTime(path, mtimeMs, () => services.props.apply(path, changes));
-      else services.props.apply(path, changes);
+      if (mtimeMs !== undefined) await services.tree.setPropertiesAndTime(path, mtimeMs, (tx) => tx.properties.apply(path, changes));
+      else await services.state.properties.apply(path, changes);
     }
 
     // One propstat per status, in document order within each (§9.2.1).

@@ -33,12 +33,12 @@ export const put: MethodHandler = async (req, services) => {
 
   try {
     const response = await writeFile(req, services, declaredMtimeMs, expectedLength, checksumClaims);
-    services.cleanupGuard.settled(req.path, req.clientId);
+    await services.cleanupGuard.settled(req.path, req.clientId);
     return response;
   } catch (err) {
     // Remembered so this client's clean-up DELETE cannot destroy what its upload was refused for.
     const refusal = refusalOf(err);
-    if (refusal) services.cleanupGuard.recordRefusal(req.path, req.clientId, refusal.code, refusal.status);
+    if (refusal) await services.cleanupGuard.recordRefusal(req.path, req.clientId, refusal.code, refusal.status);
     throw err;
   }
 };
@@ -46,7 +46,7 @@ export const put: MethodHandler = async (req, services) => {
 async function writeFile(
   req: DavRequest, services: Services, declaredMtimeMs: number | undefined, expectedLength: number | undefined, checksumClaims: ChecksumClaim[],
 ): Promise<DavResponse> {
-  return services.writes.run(creationClaims(services, req.path, false), async () => {
+  return services.state.claims.run(creationClaims(services, req.path, false), async () => {
     // An NFD (or, case-insensitive, other-case) name of an existing member addresses that member.
     const path = await addressedMember(req, services, req.path);
     const target = await loadResource(req, services, path);
@@ -59,8 +59,8 @@ async function writeFile(
       membershipChanges: target.stat ? [] : [path],
     });
 
-    if (target.stat) refuseStaleUpload(req, services, target, declaredMtimeMs);
-    else refuseStaleRecreation(req, services, target, declaredMtimeMs);
+    if (target.stat) await refuseStaleUpload(req, services, target, declaredMtimeMs);
+    else await refuseStaleRecreation(req, services, target, declaredMtimeMs);
 
     // Nothing is lost: the bytes being replaced stay in retention (a hard link, not a copy).
     const replaced = target.stat ? { path, etag: target.etag ?? '', size: target.stat.size, mtimeMs: target.stat.mtimeMs, ino: target.stat.ino } : null;
@@ -107,9 +107,9 @@ function refusalOf(err: unknown): { code: string; status: number } | null {
  * check. A creation stating an older time than the content this client just deleted is judged
  * against that content (409 stale-version); the deleted content stays among the versions.
  */
-function refuseStaleRecreation(req: DavRequest, services: Services, target: Resource, declaredMtimeMs: number | undefined): void {
+async function refuseStaleRecreation(req: DavRequest, services: Services, target: Resource, declaredMtimeMs: number | undefined): Promise<void> {
   if (!services.config.staleUploadCheck || declaredMtimeMs === undefined) return;
-  const deleted = services.cleanupGuard.deletionOf(req.path, req.clientId);
+  const deleted = await services.cleanupGuard.deletionOf(req.path, req.clientId);
   if (!deleted || Math.floor(declaredMtimeMs / 1000) >= Math.floor(deleted.mtimeMs / 1000)) return;
   throw new StaleRecreationError(declaredMtimeMs, deleted, factsOf(target));
 }
@@ -123,9 +123,10 @@ function expectedEntityLength(value: string | undefined): number | undefined {
 }
 
 /** semantics.md "Stale uploads": 409 stale-version (remembered by the caller, like every refusal, for rclone's clean-up DELETE). */
-function refuseStaleUpload(req: DavRequest, services: Services, target: Resource, declaredMtimeMs: number | undefined): void {
+async function refuseStaleUpload(req: DavRequest, services: Services, target: Resource, declaredMtimeMs: number | undefined): Promise<void> {
   const stat = target.stat!;
   const submitted = submittedLockTokens(parseIfHeader(req.header('if')));
+  const covering = await services.locks.covering(req.path);
   try {
     checkStaleUpload(
       {
@@ -133,7 +134,7 @@ function refuseStaleUpload(req: DavRequest, services: Services, target: Resource
         declaredMtimeMs,
         current: { size: stat.size, mtimeMs: stat.mtimeMs, etag: target.etag },
         ifMatch: req.header('if-match'),
-        holdsOwnLock: services.locks.covering(req.path).some((lock) => submitted.has(lock.token) && services.access.mayUseLock(req.user, lock)),
+        holdsOwnLock: covering.some((lock) => submitted.has(lock.token) && services.access.mayUseLock(req.user, lock)),
       },
       factsOf(target),
     );

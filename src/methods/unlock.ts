@@ -12,10 +12,10 @@ export const unlock: MethodHandler = async (req, services) => {
   const target = await loadResource(req, services, path);
   await checkPreconditions(req, services, target);
   // RFC 4918 §6.4: a lock belongs to the user who took it; another user's UNLOCK is refused.
-  const lock = services.locks.byToken(token);
+  const lock = await services.locks.byToken(token);
   if (lock) services.access.requireLockOwner(req.user, lock, req.hrefOf(lock.root, false));
   try {
-    services.locks.release(token, path);
+    await services.locks.release(token, path);
   } catch (err) {
     // §9.11.1: a token that identifies no lock applying to the Request-URI is 409.
     if (err instanceof LockNotFoundError) throw new LockTokenMismatchError(token, target.href);

@@ -30,7 +30,7 @@ export function isVersionRequest(req: DavRequest): boolean {
 export async function versionAnswer(req: DavRequest, services: Services): Promise<DavResponse> {
   const id = req.query.get('version');
   if (id === null) {
-    const versions = services.retention.list(req.path).map((v) => ({
+    const versions = (await services.retention.list(req.path)).map((v) => ({
       id: v.id,
       retained: new Date(v.retainedAtMs).toISOString(),
       reason: v.reason,
@@ -40,7 +40,7 @@ export async function versionAnswer(req: DavRequest, services: Services): Promis
     }));
     return { status: 200, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, body: JSON.stringify({ href: req.hrefOf(req.path, false), versions }, null, 1) };
   }
-  const version = services.retention.get(id);
+  const version = await services.retention.get(id);
   if (!version || version.path !== req.path) throw new NotFoundError(`${req.hrefOf(req.path, false)}?version=${id}`);
   const bytes = await services.retention.open(id);
   // Listed, but its bytes are gone from the state directory (damaged state): a clear 410, never a crash.
@@ -58,7 +58,7 @@ export const post: MethodHandler = async (req, services) => {
   if (id === '') throw new BadRequestError('?restore needs a version id');
   const to = restoreTarget(req);
   const overwrite = parseOverwrite(req.header('overwrite'));
-  return services.writes.run(creationClaims(services, to, false), async () => {
+  return services.state.claims.run(creationClaims(services, to, false), async () => {
     const target = await loadResource(req, services, to);
     if (target.stat?.isCollection) throw new MethodNotAllowedError('is-a-collection', `${target.href} is a collection`, ALLOWED_METHODS);
     await requireParentCollection(req, services, to);

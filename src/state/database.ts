@@ -5,9 +5,9 @@ import { join } from 'node:path';
 export type StateDatabase = Database.Database;
 
 /**
- * Opens (creating if needed) the embedded state store under `stateDir`: one SQLite file in WAL
- * mode. Every module that keeps state creates its own tables through `ensureSchema` at start-up.
- * Calls are synchronous, so a check and the write that depends on it run with no `await` between.
+ * Opens (creating if needed) the embedded state database under `stateDir`: one SQLite file in WAL
+ * mode. Its tables are the schema module's (state/sqlite/schema.ts), created or migrated when the
+ * SqliteStateStore is made over it.
  */
 export function openStateDatabase(stateDir: string): StateDatabase {
   mkdirSync(stateDir, { recursive: true });
@@ -19,9 +19,4 @@ export function openStateDatabase(stateDir: string): StateDatabase {
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
   return db;
-}
-
-/** An in-memory store for unit tests. */
-export function openMemoryDatabase(): StateDatabase {
-  return new Database(':memory:');
 }

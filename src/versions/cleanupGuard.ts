@@ -10,84 +10,49 @@
  *  - deletions: a file this client deleted moments ago, so a PUT that re-creates it stating an older
  *    time (rclone's retried upload after its clean-up DELETE went through) is judged against it.
  *
- * "Client" is the remote address and User-Agent (DavRequest.clientId). This is a per-process cache,
- * not state: after a restart the window starts empty, which only loses the protection, never data.
+ * "Client" is the remote address and User-Agent (DavRequest.clientId). The entries are the state
+ * store's (StateStore.refusals, judged by its clock); the window is this module's policy.
  */
 import type { DavPath } from '../paths/davPath';
+import type { DeletedFile, StateAccess, WriteRefusal } from '../state/stateStore';
 
-export interface WriteRefusal {
-  /** The stable keepdav code of the refusal (stale-version, lock-token-submitted...). */
-  code: string;
-  status: number;
-  atMs: number;
-}
-
-export interface DeletedFile {
-  etag: string | null;
-  mtimeMs: number;
-  size: number;
-  atMs: number;
-}
-
-const SWEEP_ABOVE = 10_000;
+export type { DeletedFile, WriteRefusal } from '../state/stateStore';
 
 export class CleanupGuard {
-  private readonly refusals = new Map<string, WriteRefusal>();
-  private readonly deletions = new Map<string, DeletedFile>();
-
-  constructor(private readonly windowMs: number, private readonly clock: () => number = Date.now) {}
+  constructor(private readonly state: Pick<StateAccess, 'refusals' | 'now'>, private readonly windowMs: number) {}
 
   /** A write by `clientId` to `path` was refused with `status` and `code`. */
-  recordRefusal(path: DavPath, clientId: string, code: string, status: number): void {
-    this.put(this.refusals, keyOf(path, clientId), { code, status, atMs: this.clock() });
+  async recordRefusal(path: DavPath, clientId: string, code: string, status: number): Promise<void> {
+    await this.state.refusals.recordRefusal(path, clientId, { code, status });
   }
 
   /** The refusal of `clientId`'s write to `path` within the window, or null. */
-  refusalOf(path: DavPath, clientId: string): WriteRefusal | null {
-    return this.fresh(this.refusals, keyOf(path, clientId));
+  async refusalOf(path: DavPath, clientId: string): Promise<WriteRefusal | null> {
+    return this.fresh(await this.state.refusals.refusalOf(path, clientId));
   }
 
   /** A DELETE protected by a refusal was itself refused (423 while a lock is held...): keep protecting. */
-  rearmRefusal(path: DavPath, clientId: string): void {
-    const refusal = this.refusalOf(path, clientId);
-    if (refusal) refusal.atMs = this.clock();
+  async rearmRefusal(path: DavPath, clientId: string): Promise<void> {
+    if (await this.refusalOf(path, clientId)) await this.state.refusals.rearmRefusal(path, clientId);
   }
 
   /** `clientId` wrote `path` successfully: its earlier refusals and deletion there are settled. */
-  settled(path: DavPath, clientId: string): void {
-    this.refusals.delete(keyOf(path, clientId));
-    this.deletions.delete(keyOf(path, clientId));
+  async settled(path: DavPath, clientId: string): Promise<void> {
+    await this.state.refusals.settle(path, clientId);
   }
 
   /** `clientId` deleted the file at `path`, whose content had this version. */
-  recordDeletion(path: DavPath, clientId: string, file: Omit<DeletedFile, 'atMs'>): void {
-    this.put(this.deletions, keyOf(path, clientId), { ...file, atMs: this.clock() });
+  async recordDeletion(path: DavPath, clientId: string, file: Omit<DeletedFile, 'atMs'>): Promise<void> {
+    await this.state.refusals.recordDeletion(path, clientId, file);
   }
 
   /** The file `clientId` deleted at `path` within the window, or null. */
-  deletionOf(path: DavPath, clientId: string): DeletedFile | null {
-    return this.fresh(this.deletions, keyOf(path, clientId));
+  async deletionOf(path: DavPath, clientId: string): Promise<DeletedFile | null> {
+    return this.fresh(await this.state.refusals.deletionOf(path, clientId));
   }
 
-  private put<T extends { atMs: number }>(map: Map<string, T>, key: string, value: T): void {
-    map.set(key, value);
-    if (map.size > SWEEP_ABOVE) {
-      const cutoff = this.clock() - this.windowMs;
-      for (const [k, v] of map) if (v.atMs < cutoff) map.delete(k);
-    }
-  }
-
-  private fresh<T extends { atMs: number }>(map: Map<string, T>, key: string): T | null {
-    const entry = map.get(key);
+  private async fresh<T extends { atMs: number }>(entry: T | null): Promise<T | null> {
     if (!entry) return null;
-    if (this.clock() - entry.atMs > this.windowMs) {
-      map.delete(key);
-      return null;
-    }
-    return entry;
+    return (await this.state.now()) - entry.atMs > this.windowMs ? null : entry;
   }
-}
-
-function keyOf(path: DavPath, clientId: string): string {
-  return `${clientId}\n${path}`;
 }

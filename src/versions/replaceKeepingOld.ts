@@ -26,9 +26,9 @@ export async function replaceKeepingOld<T extends { created: boolean; stat: Reso
   replaced: RetainedFileFacts | null,
   reason: RetentionReason,
   write: () => Promise<T>,
-  record: (result: T) => R = () => undefined as R,
+  record: (result: T) => R | Promise<R> = () => undefined as R,
 ): Promise<{ result: T; recorded: R; retainedId: string | null }> {
-  const pending = replaced ? retention.beginKeep(replaced, reason) : null;
+  const pending = replaced ? await retention.beginKeep(replaced, reason) : null;
   crashPoint('overwrite:intent');
   let result: T;
   try {
@@ -42,8 +42,8 @@ export async function replaceKeepingOld<T extends { created: boolean; stat: Reso
   crashPoint('overwrite:written');
   let recorded: R;
   try {
-    recorded = record(result);
-    if (pending) retention.commit(pending);
+    recorded = await record(result);
+    if (pending) await retention.commit(pending);
   } catch (err) {
     await undoWrite(retention, store, result, pending);
     throw err;
@@ -61,7 +61,7 @@ async function undoWrite(retention: RetentionStore, store: ResourceStore, writte
     await store.remove(written.stat.path);
     await store.putBack(written.stat.path, pending.key);
     // The row goes too; if the state disk refuses even that, start-up settles the pending row.
-    retention.forgetPending(pending.id);
+    await retention.forgetPending(pending.id);
   } else if (written.created) {
     await store.remove(written.stat.path);
   }

@@ -45,7 +45,7 @@ export interface RestoreResult {
  * disk) the write is undone.
  */
 export async function restoreVersion(deps: RestoreDependencies, path: DavPath, id: string, to: DavPath = path): Promise<RestoreResult> {
-  const version = deps.retention.get(id);
+  const version = await deps.retention.get(id);
   if (!version || version.path !== path) throw new UnknownVersionError(path, id);
   const source = await deps.retention.open(id);
   if (!source) throw new MissingVersionContentError(path, id);
@@ -53,7 +53,7 @@ export async function restoreVersion(deps: RestoreDependencies, path: DavPath, i
   try {
     const current = await deps.store.stat(to);
     const replaced = current && !current.isCollection
-      ? { path: to, etag: deps.versions.etagOf(to, current), size: current.size, mtimeMs: current.mtimeMs, ino: current.ino }
+      ? { path: to, etag: await deps.versions.etagOf(to, current), size: current.size, mtimeMs: current.mtimeMs, ino: current.ino }
       : null;
     const { result, recorded: etag, retainedId } = await replaceKeepingOld(
       deps.retention, deps.store, replaced, 'restore',

@@ -4,29 +4,29 @@
  * by copy, within a retention policy (count per path, age, total bytes). semantics.md, "Nothing is lost".
  *
  * Each retained file is one row: the DavPath it had, when and why it was retained, its size,
- * ETag and mtime, and the key of its bytes in RetainedBytes (storage/).
+ * ETag and mtime, and the key of its kept bytes in the resource store (storage/resourceStore.ts):
+ * keeping, moving out, putting back and opening the bytes are storage operations; this module
+ * holds no bytes and no directory.
  *
  * Crash safety: the row is written first, as *pending* (with the inode of the bytes it will keep
  * and why), then the bytes are linked or moved, then the replacing step runs, then one commit
  * marks the row kept. `recoverPending` at start-up judges every pending row by the disk: bytes
  * never kept, or a target that still holds them, roll back; otherwise the version is committed.
- * `sweepOrphans` then frees every byte no row names.
+ * Kept bytes no row names are then re-indexed, at start-up as by the scrub (orphanBytes.ts).
  */
 import { randomBytes } from 'node:crypto';
-import type { StateDatabase } from '../state/database';
 import type { DavPath } from '../paths/davPath';
-import { subtreeBounds, subtreeCondition } from '../state/subtree';
-import type { RetainedBytes } from '../storage/retainedBytes';
+import type { RetentionReason, RetentionRow, StateAccess } from '../state/stateStore';
+import type { ResourceStore } from '../storage/resourceStore';
 import { hasReservedSegment } from '../storage/containment';
 import { reserveBytes, type FreeSpaceReserve } from './freeSpaceReserve';
 
-/** `recovered`: bytes a crash left in the retention directory without a record, re-indexed by a scrub. */
-export type RetentionReason = 'overwrite' | 'delete' | 'restore' | 'recovered';
+export type { RetentionReason } from '../state/stateStore';
 
 /** A version (or a deleted tree) whose row is written but whose step is not committed yet. */
 export interface PendingVersion {
   id: string;
-  /** Where its bytes go in RetainedBytes. */
+  /** Where its bytes go among the kept bytes (ResourceStore.keptKeyOf). */
   key: string;
   path: DavPath;
 }
@@ -52,24 +52,12 @@ export interface RetentionPolicy {
   minFree?: FreeSpaceReserve;
 }
 
-interface Row {
-  id: string;
-  path: string;
-  retained_at: number;
-  size: number;
-  etag: string;
-  mtime_ms: number;
-  reason: RetentionReason | 'pending';
-  storage: string;
-  pending_reason: RetentionReason | null;
-  source_ino: number | null;
-  pending_kind: 'file' | 'tree' | null;
-  intent_id: number | null;
-}
-
-const toVersion = (r: Row): RetainedVersion => ({
-  id: r.id, path: r.path, retainedAtMs: r.retained_at, size: r.size, etag: r.etag, mtimeMs: r.mtime_ms, reason: r.reason as RetentionReason,
+const toVersion = (r: RetentionRow): RetainedVersion => ({
+  id: r.id, path: r.path, retainedAtMs: r.retainedAtMs, size: r.size, etag: r.etag, mtimeMs: r.mtimeMs, reason: r.reason as RetentionReason,
 });
+
+/** The rows a moved-out tree's files become (RetentionStore.scanTree). */
+export type ScannedRow = RetentionRow;
 
 /** A file about to be retained, with the version facts the caller knows. */
 export interface RetainedFileFacts {
@@ -82,170 +70,124 @@ export interface RetainedFileFacts {
 }
 
 /** The ETag a retained file had, from its path and fingerprint (VersionStore.etagOf). */
-export type EtagOf = (path: DavPath, size: number, mtimeMs: number, ino: number) => string;
+export type EtagOf = (path: DavPath, size: number, mtimeMs: number, ino: number) => Promise<string>;
 
-/** The current fingerprint of a served file, or null when there is none (FileStore.stat). */
+/** The current fingerprint of a served file, or null when there is none (ResourceStore.stat). */
 export type CurrentFile = (path: DavPath) => Promise<{ ino: number; isCollection: boolean } | null>;
 
-const COLUMNS = 'id, path, retained_at, size, etag, mtime_ms, reason, storage, pending_reason, source_ino, pending_kind, intent_id';
+/** How many of the oldest rows budget pruning reads at a time. */
+const PRUNE_PAGE = 64;
 
 export class RetentionStore {
-  private readonly insert;
-  private readonly byPath;
-  private readonly byId;
-  private readonly underPath;
-  private readonly deleteRow;
-  private readonly markCommitted;
-  private readonly moveTree;
-  private readonly selectPending;
-  private readonly selectPendingOfIntent;
-  private readonly selectStorage;
-  private readonly selectOlderThan;
-  private readonly selectOldestFirst;
   private lastAgePruneMs = 0;
-  /** Bytes of all recorded versions, kept exactly so the byte budget is enforced on every prune. */
-  private totalBytes: number;
-  private readonly countRows;
-  private readonly selectAll;
 
   constructor(
-    private readonly db: StateDatabase,
-    /** Where the bytes are kept (under the state directory). */
-    readonly bytes: RetainedBytes,
+    /** The state store holding the rows (StateStore.retention) and the clock (now()). */
+    private readonly state: StateAccess,
+    /** Where the bytes are kept: the resource store's kept bytes. */
+    private readonly store: ResourceStore,
     private readonly policy: RetentionPolicy,
-    private readonly clock: () => number = Date.now,
-  ) {
-    db.exec(`CREATE TABLE IF NOT EXISTS retained_versions (
-      id TEXT PRIMARY KEY, path TEXT NOT NULL, retained_at INTEGER NOT NULL, size INTEGER NOT NULL,
-      etag TEXT NOT NULL, mtime_ms REAL NOT NULL, reason TEXT NOT NULL, storage TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS retained_versions_path ON retained_versions (path, retained_at)`);
-    // Columns of the pending step (added to stores created before crash-safe retention).
-    const columns = new Set((db.prepare('PRAGMA table_info(retained_versions)').all() as { name: string }[]).map((c) => c.name));
-    for (const [name, type] of [['pending_reason', 'TEXT'], ['source_ino', 'INTEGER'], ['pending_kind', 'TEXT'], ['intent_id', 'INTEGER']]) {
-      if (!columns.has(name)) db.exec(`ALTER TABLE retained_versions ADD COLUMN ${name} ${type}`);
-    }
-    this.insert = db.prepare(
-      `INSERT INTO retained_versions (${COLUMNS}) VALUES (@id, @path, @retained_at, @size, @etag, @mtime_ms, @reason, @storage, @pending_reason, @source_ino, @pending_kind, @intent_id)`,
-    );
-    this.byPath = db.prepare<[string], Row>(
-      `SELECT ${COLUMNS} FROM retained_versions WHERE path = ? AND reason != 'pending' ORDER BY retained_at DESC, rowid DESC`,
-    );
-    this.byId = db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM retained_versions WHERE id = ?`);
-    this.underPath = db.prepare<{ path: string; lower: string; upper: string }, Row>(
-      `SELECT ${COLUMNS} FROM retained_versions WHERE ${subtreeCondition('path')} AND reason != 'pending' ORDER BY path, retained_at DESC, rowid DESC`,
-    );
-    this.deleteRow = db.prepare('DELETE FROM retained_versions WHERE id = ?');
-    this.markCommitted = db.prepare('UPDATE retained_versions SET reason = ?, pending_reason = NULL, pending_kind = NULL WHERE id = ?');
-    this.moveTree = db.prepare(`UPDATE retained_versions SET path = @to || substr(path, length(@path) + 1) WHERE ${subtreeCondition('path')}`);
-    this.selectPending = db.prepare<[], Row>(`SELECT ${COLUMNS} FROM retained_versions WHERE reason = 'pending' ORDER BY rowid`);
-    this.selectPendingOfIntent = db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM retained_versions WHERE reason = 'pending' AND intent_id = ? ORDER BY rowid`);
-    this.selectStorage = db.prepare<[], { storage: string }>('SELECT storage FROM retained_versions');
-    this.selectOlderThan = db.prepare<[number], { id: string }>("SELECT id FROM retained_versions WHERE retained_at < ? AND reason != 'pending'");
-    this.selectOldestFirst = db.prepare<[], { id: string }>("SELECT id FROM retained_versions WHERE reason != 'pending' ORDER BY retained_at, rowid");
-    this.countRows = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM retained_versions WHERE reason != 'pending'");
-    this.selectAll = db.prepare<[], Row>("SELECT * FROM retained_versions WHERE reason != 'pending' ORDER BY rowid");
-    this.totalBytes = (db.prepare('SELECT COALESCE(SUM(size), 0) AS total FROM retained_versions').get() as { total: number }).total;
-  }
+  ) {}
 
   get enabled(): boolean {
     return this.policy.maxVersionsPerPath > 0;
   }
 
   /** Versions of `path` (also of a deleted file), newest first. */
-  list(path: DavPath): RetainedVersion[] {
-    return this.byPath.all(path).map(toVersion);
+  async list(path: DavPath): Promise<RetainedVersion[]> {
+    return (await this.state.retention.list(path)).map(toVersion);
   }
 
   /** Versions of `path` and of everything ever retained below it, by path, newest first within a path. */
-  listUnder(path: DavPath): RetainedVersion[] {
-    return this.underPath.all(subtreeBounds(path)).map(toVersion);
+  async listUnder(path: DavPath): Promise<RetainedVersion[]> {
+    return (await this.state.retention.listUnder(path)).map(toVersion);
   }
 
-  get(id: string): RetainedVersion | undefined {
-    const row = this.byId.get(id);
+  async get(id: string): Promise<RetainedVersion | undefined> {
+    const row = await this.state.retention.get(id);
     return row && row.reason !== 'pending' ? toVersion(row) : undefined;
   }
 
   /** The bytes of a retained version; null when it is unknown or its bytes are missing. */
   async open(id: string): Promise<import('node:stream').Readable | null> {
-    const row = this.byId.get(id);
-    return row && row.reason !== 'pending' ? this.bytes.open(row.storage) : null;
+    const row = await this.state.retention.get(id);
+    return row && row.reason !== 'pending' ? this.store.openKept(row.storage) : null;
   }
 
   /**
    * Step 1 of keeping the bytes an overwrite replaces: the pending row, before anything is
-   * linked. The caller then has the bytes linked under `key` (FileStore.keepFile), writes, and
+   * linked. The caller then has the bytes linked under `key` (ResourceStore.keepVersion), writes, and
    * calls `commit` (or `discard` when the write failed).
    */
-  beginKeep(facts: RetainedFileFacts, reason: RetentionReason): PendingVersion | null {
+  async beginKeep(facts: RetainedFileFacts, reason: RetentionReason): Promise<PendingVersion | null> {
     if (!this.enabled) return null;
-    const id = newVersionId(this.clock());
-    const key = this.bytes.keyOf(id);
-    this.insert.run({
-      id, path: facts.path, retained_at: this.clock(), size: facts.size, etag: facts.etag, mtime_ms: facts.mtimeMs,
-      reason: 'pending', storage: key, pending_reason: reason, source_ino: facts.ino, pending_kind: 'file', intent_id: null,
+    const now = await this.state.now();
+    const id = newVersionId(now);
+    const key = this.store.keptKeyOf(id);
+    await this.state.retention.insert({
+      id, path: facts.path, retainedAtMs: now, size: facts.size, etag: facts.etag, mtimeMs: facts.mtimeMs,
+      reason: 'pending', storage: key, pendingReason: reason, sourceIno: facts.ino, pendingKind: 'file', intentId: null,
     });
-    this.totalBytes += facts.size;
     return { id, key, path: facts.path };
   }
 
-  /** The overwrite happened: the pending version becomes a listed one (synchronous, so it fits in a transaction). */
-  commit(pending: PendingVersion): void {
-    const row = this.byId.get(pending.id);
-    if (row) this.markCommitted.run(row.pending_reason ?? 'overwrite', pending.id);
+  /** The overwrite happened: the pending version becomes a listed one (through `tx` inside a transaction). */
+  async commit(pending: PendingVersion, tx: StateAccess = this.state): Promise<void> {
+    await tx.retention.commit(pending.id);
   }
 
   /**
    * Step 1 of moving a whole resource out of the served tree (DELETE, or a COPY/MOVE target
-   * replaced): the pending row of the tree, before the rename (FileStore.moveOut). Then
+   * replaced): the pending row of the tree, before the rename (ResourceStore.moveOutAsKept). Then
    * `scanTree` and, in the transaction that commits the removal, `recordTree`.
    */
-  beginTree(path: DavPath, reason: RetentionReason, intentId: number): PendingVersion {
-    const id = newVersionId(this.clock());
-    const key = this.bytes.keyOf(id);
-    this.insert.run({
-      id, path, retained_at: this.clock(), size: 0, etag: '', mtime_ms: 0,
-      reason: 'pending', storage: key, pending_reason: reason, source_ino: null, pending_kind: 'tree', intent_id: intentId,
+  async beginTree(path: DavPath, reason: RetentionReason, intentId: number, tx: StateAccess = this.state): Promise<PendingVersion> {
+    const now = await tx.now();
+    const id = newVersionId(now);
+    const key = this.store.keptKeyOf(id);
+    await tx.retention.insert({
+      id, path, retainedAtMs: now, size: 0, etag: '', mtimeMs: 0,
+      reason: 'pending', storage: key, pendingReason: reason, sourceIno: null, pendingKind: 'tree', intentId,
     });
     return { id, key, path };
   }
 
   /** The rows of every file the tree `pending` holds, once moved; no row is written yet. */
-  async scanTree(pending: PendingVersion, etagOf: EtagOf): Promise<Row[]> {
-    const reason = this.byId.get(pending.id)?.pending_reason ?? 'delete';
-    const now = this.clock();
-    const files = (await this.bytes.files(pending.key))
+  async scanTree(pending: PendingVersion, etagOf: EtagOf): Promise<ScannedRow[]> {
+    const reason = (await this.state.retention.get(pending.id))?.pendingReason ?? 'delete';
+    const now = await this.state.now();
+    const files = (await this.store.keptFiles(pending.key))
       .map((f) => ({ ...f, path: f.below === '' ? pending.path : `${pending.path}/${f.below}` }))
       .filter((f) => !hasReservedSegment(f.path));
-    return files.map((f, i) => ({
-      id: i === 0 ? pending.id : `${pending.id}-${i}`, path: f.path, retained_at: now, size: f.size,
-      etag: etagOf(f.path, f.size, f.mtimeMs, f.ino), mtime_ms: f.mtimeMs, reason, storage: f.key,
-      pending_reason: null, source_ino: null, pending_kind: null, intent_id: null,
-    }));
+    const rows: ScannedRow[] = [];
+    for (const [i, f] of files.entries()) {
+      rows.push({
+        id: i === 0 ? pending.id : `${pending.id}-${i}`, path: f.path, retainedAtMs: now, size: f.size,
+        etag: await etagOf(f.path, f.size, f.mtimeMs, f.ino), mtimeMs: f.mtimeMs, reason, storage: f.key,
+        pendingReason: null, sourceIno: null, pendingKind: null, intentId: null,
+      });
+    }
+    return rows;
   }
 
-  /** Replaces the pending row of a tree with its files' versions (synchronous: call inside the commit's transaction). */
-  recordTree(pending: PendingVersion, rows: readonly Row[]): void {
-    this.deleteRow.run(pending.id);
-    for (const row of rows) {
-      this.insert.run(row);
-      this.totalBytes += row.size;
-    }
+  /** Replaces the pending row of a tree with its files' versions (through `tx` inside the commit's transaction). */
+  async recordTree(pending: PendingVersion, rows: readonly ScannedRow[], tx: StateAccess = this.state): Promise<void> {
+    await tx.retention.replace(pending.id, rows);
   }
 
   /** A tree that was not moved after all (the rename failed): forgets its pending row. */
-  dropTree(pending: PendingVersion): void {
-    this.deleteRow.run(pending.id);
+  async dropTree(pending: PendingVersion, tx: StateAccess = this.state): Promise<void> {
+    await tx.retention.remove(pending.id);
   }
 
   /** The trees the journaled operation `intentId` was moving out when the process stopped. */
-  pendingTreesOf(intentId: number): PendingVersion[] {
-    return this.selectPendingOfIntent.all(intentId).map((r) => ({ id: r.id, key: r.storage, path: r.path }));
+  async pendingTreesOf(intentId: number): Promise<PendingVersion[]> {
+    return (await this.state.retention.pendingOfIntent(intentId)).map((r) => ({ id: r.id, key: r.storage, path: r.path }));
   }
 
-  /** MOVE: the history of `from` and below follows it to `to` (synchronous: inside the move's transaction). */
-  moveSubtree(from: DavPath, to: DavPath): void {
-    this.moveTree.run({ ...subtreeBounds(from), to });
+  /** MOVE: the history of `from` and below follows it to `to` (through `tx` inside the move's transaction). */
+  async moveSubtree(from: DavPath, to: DavPath, tx: StateAccess = this.state): Promise<void> {
+    await tx.retention.moveSubtree(from, to);
   }
 
   /**
@@ -256,28 +198,28 @@ export class RetentionStore {
   async recoverPending(current: CurrentFile, etagOf: EtagOf): Promise<{ completed: number; rolledBack: number }> {
     let completed = 0;
     let rolledBack = 0;
-    for (const row of this.selectPending.all()) {
+    for (const row of await this.state.retention.pending()) {
       const pending = { id: row.id, key: row.storage, path: row.path };
-      const kept = await this.bytes.fingerprint(row.storage);
-      if (row.pending_kind === 'tree') {
+      const kept = await this.store.keptFingerprint(row.storage);
+      if (row.pendingKind === 'tree') {
         if (kept === null) {
-          await this.bytes.remove(row.storage); // a partial cross-filesystem copy: the source is whole
-          this.dropTree(pending);
+          await this.store.removeKept(row.storage); // a partial cross-filesystem copy: the source is whole
+          await this.dropTree(pending);
           rolledBack += 1;
         } else {
           const rows = await this.scanTree(pending, etagOf);
-          this.db.transaction(() => this.recordTree(pending, rows))();
-          if (rows.length === 0) await this.bytes.remove(row.storage);
+          await this.recordTree(pending, rows);
+          if (rows.length === 0) await this.store.removeKept(row.storage);
           completed += 1;
         }
         continue;
       }
       const now = await current(row.path);
-      const sourceIno = row.source_ino ?? kept?.ino;
+      const sourceIno = row.sourceIno ?? kept?.ino;
       // The write renames a new file over the target: the target still on the kept inode means it never landed.
       const landed = kept !== null && !(now && !now.isCollection && now.ino === sourceIno);
       if (landed) {
-        this.commit(pending);
+        await this.commit(pending);
         completed += 1;
       } else {
         await this.discard(row.id);
@@ -287,34 +229,26 @@ export class RetentionStore {
     return { completed, rolledBack };
   }
 
-  /** Start-up, after recovery: frees every kept byte that no row names. Returns how many files went. */
-  sweepOrphans(): Promise<number> {
-    return this.bytes.sweep(new Set(this.selectStorage.all().map((r) => r.storage)));
-  }
-
   /**
    * Forgets a pending version whose bytes were put back in the served tree (a write undone).
    * Best effort: when the state disk refuses even this, start-up recovery settles the row.
    */
-  forgetPending(id: string): void {
-    const row = this.byId.get(id);
-    if (!row) return;
+  async forgetPending(id: string): Promise<void> {
     try {
-      this.deleteRow.run(id);
-      this.totalBytes -= row.size;
+      await this.state.retention.remove(id);
     } catch {
       // recoverPending finds the bytes back at the target and rolls the row back.
     }
   }
 
   /** How many versions are listed, and the bytes of all kept (pending ones included). */
-  totals(): { count: number; bytes: number } {
-    return { count: this.countRows.get()!.n, bytes: this.totalBytes };
+  totals(): Promise<{ count: number; bytes: number }> {
+    return this.state.retention.totals();
   }
 
   /** Every listed version with where its bytes are (relative to the retention directory), oldest first. */
-  *records(): IterableIterator<RetainedVersion & { storage: string }> {
-    for (const row of this.selectAll.iterate()) yield { ...toVersion(row), storage: row.storage };
+  async records(): Promise<Array<RetainedVersion & { storage: string }>> {
+    return (await this.state.retention.listAll()).map((row) => ({ ...toVersion(row), storage: row.storage }));
   }
 
   /**
@@ -328,23 +262,17 @@ export class RetentionStore {
     return false;
   }
 
-  /** The directory holding the retained bytes (the scrub walks it). */
-  get dir(): string {
-    return this.bytes.dir;
-  }
-
   /** Records bytes found in the retention directory without a row (a scrub's re-index) as a listed version. */
-  adopt(version: RetainedVersion, storage: string): void {
-    this.insert.run({
-      id: version.id, path: version.path, retained_at: version.retainedAtMs, size: version.size, etag: version.etag, mtime_ms: version.mtimeMs,
-      reason: version.reason, storage, pending_reason: null, source_ino: null, pending_kind: null, intent_id: null,
+  async adopt(version: RetainedVersion, storage: string): Promise<void> {
+    await this.state.retention.insert({
+      id: version.id, path: version.path, retainedAtMs: version.retainedAtMs, size: version.size, etag: version.etag, mtimeMs: version.mtimeMs,
+      reason: version.reason, storage, pendingReason: null, sourceIno: null, pendingKind: null, intentId: null,
     });
-    this.totalBytes += version.size;
   }
 
   /** Every storage path that has a row (pending ones included). */
-  storagePaths(): Set<string> {
-    return new Set(this.db.prepare<[], { storage: string }>('SELECT storage FROM retained_versions').all().map((r) => r.storage));
+  storagePaths(): Promise<Set<string>> {
+    return this.state.retention.storagePaths();
   }
 
   /** Applies the whole policy now, to every path, the age limit included (the prune task). */
@@ -354,17 +282,14 @@ export class RetentionStore {
   }
 
   /** Every path that has listed versions. */
-  versionedPaths(): DavPath[] {
-    return this.db.prepare<[], { path: string }>("SELECT DISTINCT path FROM retained_versions WHERE reason != 'pending'").all().map((r) => r.path);
+  versionedPaths(): Promise<DavPath[]> {
+    return this.state.retention.listedPaths();
   }
 
   /** Forgets a version and frees its bytes (an overwrite that did not happen, or pruning). */
   async discard(id: string): Promise<void> {
-    const row = this.byId.get(id);
-    if (!row) return;
-    this.deleteRow.run(id);
-    this.totalBytes -= row.size;
-    await this.bytes.remove(row.storage);
+    const row = await this.state.retention.remove(id);
+    if (row) await this.store.removeKept(row.storage);
   }
 
   /**
@@ -374,19 +299,23 @@ export class RetentionStore {
   async prune(touchedPaths: readonly DavPath[] = []): Promise<number> {
     const doomed = new Set<string>();
     for (const path of new Set(touchedPaths)) {
-      for (const row of this.byPath.all(path).slice(this.policy.maxVersionsPerPath)) doomed.add(row.id);
+      for (const row of (await this.state.retention.list(path)).slice(this.policy.maxVersionsPerPath)) doomed.add(row.id);
     }
-    const now = this.clock();
+    const now = await this.state.now();
     if (now - this.lastAgePruneMs >= 60_000) {
       this.lastAgePruneMs = now;
       const cutoff = now - this.policy.maxAgeMs;
-      for (const row of this.selectOlderThan.all(cutoff)) doomed.add(row.id);
+      for (const id of await this.state.retention.idsOlderThan(cutoff)) doomed.add(id);
     }
     for (const id of doomed) await this.discard(id);
-    if (this.totalBytes > this.policy.maxBytes) {
-      for (const row of this.selectOldestFirst.all()) {
-        if (this.totalBytes <= this.policy.maxBytes) break;
+    let { bytes } = await this.state.retention.totals();
+    while (bytes > this.policy.maxBytes) {
+      const oldest = await this.state.retention.oldest(PRUNE_PAGE);
+      if (oldest.length === 0) break;
+      for (const row of oldest) {
+        if (bytes <= this.policy.maxBytes) break;
         await this.discard(row.id);
+        bytes -= row.size;
         doomed.add(row.id);
       }
     }
@@ -396,16 +325,19 @@ export class RetentionStore {
 
   /** Prunes the oldest versions while the retention filesystem has less free space than the reserve. */
   private async keepFreeSpaceReserve(): Promise<string[]> {
-    if (this.policy.minFree === undefined || this.totalBytes === 0) return [];
-    let space = await this.bytes.filesystemSpace();
+    if (this.policy.minFree === undefined || (await this.state.retention.totals()).bytes === 0) return [];
+    let space = await this.store.keptSpace();
     const reserve = reserveBytes(this.policy.minFree, space.total);
     const pruned: string[] = [];
-    if (space.free >= reserve) return pruned;
-    for (const row of this.selectOldestFirst.all()) {
-      await this.discard(row.id);
-      pruned.push(row.id);
-      space = await this.bytes.filesystemSpace();
-      if (space.free >= reserve) break;
+    while (space.free < reserve) {
+      const oldest = await this.state.retention.oldest(PRUNE_PAGE);
+      if (oldest.length === 0) break;
+      for (const row of oldest) {
+        await this.discard(row.id);
+        pruned.push(row.id);
+        space = await this.store.keptSpace();
+        if (space.free >= reserve) break;
+      }
     }
     return pruned;
   }

@@ -27,7 +27,7 @@ export async function listTrash(retention: RetentionStore, collection: DavPath, 
     return answer;
   };
   const byPath = new Map<DavPath, RetainedVersion[]>();
-  for (const v of retention.listUnder(collection)) {
+  for (const v of await retention.listUnder(collection)) {
     const list = byPath.get(v.path);
     if (list) list.push(v);
     else byPath.set(v.path, [v]);

@@ -121,7 +121,7 @@ describe('Cyberduck (Sardine)', () => {
       const lock = await mountainDuck.send('LOCK', '/d/expiring', { ...SARDINE_XML, Timeout: 'Second-1' }, microsoftLockinfo('duck'));
       expect(lock.status).toBe(201);
       const token = lockToken(lock);
-      await new Promise((r) => setTimeout(r, 1300));
+      t.clock.advance(1000); // the lock's second has passed, by the server's clock
       const res = await duck.send('PUT', '/d/expiring', { If: `(<${token}>)` }, 'after expiry');
       expectConflict(res, 412, 'if-header-false');
       expect(await disk(t).size('d/expiring')).toBe(0);
@@ -136,7 +136,7 @@ describe('Cyberduck (Sardine)', () => {
       const lock = await duck.send('LOCK', '/d/e2', { ...SARDINE_XML, Timeout: 'Second-1' }, microsoftLockinfo('duck'));
       expect(lock.status).toBe(200);
       const token = lockToken(lock);
-      await new Promise((r) => setTimeout(r, 1300));
+      t.clock.advance(1000); // the lock's second has passed, by the server's clock
       expectConflict(await duck.send('PUT', '/d/e2', { If: `(<${token}>)` }, 'v2'), 412, 'if-header-false');
       expect((await duck.send('PUT', '/d/e2', {}, 'v2')).status).toBe(204);
       expect(await disk(t).text('d/e2')).toBe('v2');

@@ -293,7 +293,7 @@ describe('rclone\'s clean-up DELETE after a stale-version refusal', () => {
       expect(refusedPut.status).toBe(409);
       const within = await other.request('DELETE', '/w.txt', { headers: { 'User-Agent': RCLONE } });
       expect(within.status).toBe(409);
-      await new Promise((r) => setTimeout(r, 300));
+      other.clock.advance(151);
       const after = await other.request('DELETE', '/w.txt', { headers: { 'User-Agent': RCLONE } });
       expect(after.status).toBe(204);
     } finally {

@@ -11,6 +11,7 @@ import { request as httpRequest, Agent } from 'node:http';
 import bcrypt from 'bcryptjs';
 import { resolveConfig, type ConfigInput } from '../../src/config';
 import { startServer, type RunningServer } from '../../src/server';
+import { TestClock } from './testClock';
 import { parseXmlDocument } from '../../src/xml/parse';
 import type { RequestOptions, TestResponse, TestServer } from './testServer';
 import { programAvailable } from './realClientKit';
@@ -32,17 +33,9 @@ export function basic(user: string, password: string): Record<string, string> {
   return { Authorization: 'Basic ' + Buffer.from(`${user}:${password}`, 'utf8').toString('base64') };
 }
 
-export class ManualClock {
-  constructor(public nowMs = 1_700_000_000_000) {}
-  readonly now = (): number => this.nowMs;
-  advance(ms: number): void {
-    this.nowMs += ms;
-  }
-}
 
 export interface AuthServer extends TestServer {
   usersFile: string;
-  clock: ManualClock;
   logs: string[];
   /** A request from another loopback address (127.0.0.2), to tell clients apart. */
   requestFrom(localAddress: string, method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
@@ -56,7 +49,7 @@ export async function startAuthServer(lines: string[], overrides: Partial<Config
   const usersFile = join(base, 'htpasswd');
   await mkdir(root);
   await writeFile(usersFile, lines.join('\n') + '\n');
-  const clock = new ManualClock();
+  const clock = new TestClock(1_700_000_000_000);
   const logs: string[] = [];
   const boot = (o: Partial<ConfigInput>) =>
     startServer(resolveConfig({ root, stateDir, port: 0, usersFile, ...overrides, ...o }), (l: string) => logs.push(l), { clock: clock.now });

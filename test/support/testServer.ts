@@ -11,6 +11,7 @@ import { startServer, type RunningServer } from '../../src/server';
 import { silentLogger } from '../../src/logging/logger';
 import { parseXmlDocument } from '../../src/xml/parse';
 import type { XmlElement } from '../../src/xml/tree';
+import { TestClock } from './testClock';
 
 export interface TestResponse {
   status: number;
@@ -32,6 +33,8 @@ export interface TestServer {
   root: string;
   stateDir: string;
   server: RunningServer;
+  /** The server's clock (real time unless advanced): advance it to expire locks or windows instead of sleeping. */
+  clock: TestClock;
   request(method: string, path: string, options?: RequestOptions): Promise<TestResponse>;
   /** Stops the server; the state stays for a restart. */
   stop(): Promise<void>;
@@ -46,7 +49,8 @@ export async function startTestServer(overrides: Partial<ConfigInput> = {}): Pro
   const root = join(base, 'root');
   const stateDir = join(base, 'state');
   await (await import('node:fs/promises')).mkdir(root);
-  const boot = (o: Partial<ConfigInput>) => startServer(resolveConfig({ root, stateDir, port: 0, ...overrides, ...o }), silentLogger());
+  const clock = TestClock.realTime();
+  const boot = (o: Partial<ConfigInput>) => startServer(resolveConfig({ root, stateDir, port: 0, ...overrides, ...o }), silentLogger(), { clock: clock.now });
   let server = await boot({});
   const agent = new Agent({ keepAlive: true, maxSockets: 16 });
 
@@ -62,6 +66,7 @@ export async function startTestServer(overrides: Partial<ConfigInput> = {}): Pro
     get server() {
       return server;
     },
+    clock,
     request: (method, path, options = {}) => send(server.port, agent, method, path, options),
     stop: () => server.close(1000),
     async restart(o = {}) {

@@ -42,22 +42,22 @@ export interface MultistatusPlan {
 export async function streamMultistatus(req: DavRequest, services: Services, plan: MultistatusPlan, log: (line: string) => void = () => undefined): Promise<Readable> {
   const doc = new StreamedXmlDocument({ ns: DAV_NS, local: 'multistatus' });
   const { target, request, usage } = plan;
-  const first = doc.open() + doc.fragment(propResponse(target.href, collectProperties(services, target, request, usage)));
+  const first = doc.open() + doc.fragment(propResponse(target.href, await collectProperties(services, target, request, usage)));
   const listing = plan.depth > 0 && target.stat!.isCollection ? await services.store.listInBatches(target.path, LISTING_BATCH) : null;
 
   const failedMember = (href: string): string => doc.fragment(el(DAV_NS, 'response', el(DAV_NS, 'href', href), propstat([], 500)));
-  const renderMember = (member: Resource, dead: readonly DeadProperty[]): string => {
+  const renderMember = async (member: Resource, dead: readonly DeadProperty[]): Promise<string> => {
     try {
-      return doc.fragment(propResponse(member.href, collectProperties(services, member, request, usage, dead)));
+      return doc.fragment(propResponse(member.href, await collectProperties(services, member, request, usage, dead)));
     } catch (err) {
       log(`PROPFIND ${member.href}: ${(err as Error).message}`);
       return failedMember(member.href);
     }
   };
   /** One query each for a batch's dead properties and ETags; null when the state store fails (each member then answers 500). */
-  const batchLookups = (paths: DavPath[], filePaths: DavPath[]) => {
+  const batchLookups = async (paths: DavPath[], filePaths: DavPath[]) => {
     try {
-      return { deadOf: services.props.listMany(paths), etagOf: services.versions.etagsOfMany(filePaths) };
+      return { deadOf: await services.state.properties.listMany(paths), etagOf: await services.versions.etagsOfMany(filePaths) };
     } catch (err) {
       log(`PROPFIND: looking up ${paths.length} members failed: ${(err as Error).message}`);
       return null;
@@ -76,7 +76,7 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
         }
         if (batch === null) return;
         batch = batch.filter((m) => services.access.mayRead(req.user, m.path)); // what the user may not read is not listed
-        const lookups = batchLookups(batch.map((m) => m.path), batch.filter((m) => !m.isCollection).map((m) => m.path));
+        const lookups = await batchLookups(batch.map((m) => m.path), batch.filter((m) => !m.isCollection).map((m) => m.path));
         let chunk = '';
         for (const stat of batch) {
           const href = req.hrefOf(stat.path, stat.isCollection);
@@ -85,7 +85,7 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
             continue;
           }
           const member: Resource = { path: stat.path, stat, etag: stat.isCollection ? null : lookups.etagOf(stat.path, stat), href };
-          chunk += renderMember(member, lookups.deadOf.get(stat.path) ?? []);
+          chunk += await renderMember(member, lookups.deadOf.get(stat.path) ?? []);
           if (below > 0 && stat.isCollection) {
             yield chunk;
             chunk = '';

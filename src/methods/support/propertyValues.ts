@@ -8,7 +8,7 @@ import type { Resource } from './resource';
 import type { PropfindRequest } from '../../xml/requests';
 import type { ActiveLock } from '../../locks/activeLock';
 import { hrefOf } from '../../paths/davPath';
-import { ALL_LIVE_PROPERTIES, liveProperty, type PropertyContext } from '../../props/liveProperties';
+import { ALL_LIVE_PROPERTIES, OWNCLOUD_NS, liveProperty, type PropertyContext } from '../../props/liveProperties';
 import { el, type OutElement, type OutNode } from '../../xml/build';
 import { DAV_NS } from '../../xml/tree';
 import { formatChecksums } from '../../headers/ocChecksum';
@@ -25,28 +25,37 @@ export function lockRootHrefFor(resource: Resource, hidden: boolean, basePath = 
   return (lock) => (lock.root === resource.path ? resource.href : hrefOf(lock.root, true, basePath));
 }
 
-export function propertyContext(services: Services, resource: Resource, usage: PropertyContext['usage']): PropertyContext {
+/** Whether `request` names oc:checksums (the only live property that needs its own look-up). */
+function asksChecksums(request: PropfindRequest): boolean {
+  const names = request.kind === 'prop' ? request.names : request.kind === 'allprop' ? request.include : [];
+  return names.some((n) => n.ns === OWNCLOUD_NS && n.local === 'checksums');
+}
+
+/** The state a resource's live properties are computed from; lockdiscovery timeouts by the state store's clock. */
+export async function propertyContext(services: Services, resource: Resource, usage: PropertyContext['usage'], withChecksums = true): Promise<PropertyContext> {
+  const file = resource.stat && !resource.stat.isCollection ? resource.stat : null;
+  const digests = withChecksums && file
+    ? (resource.digests !== undefined ? resource.digests : await services.versions.digestsOf(resource.path, file))
+    : null;
   return {
     path: resource.path,
     stat: resource.stat!,
     etag: resource.etag,
-    locks: services.locks.covering(resource.path),
+    locks: await services.locks.covering(resource.path),
     lockRootHref: lockRootHrefFor(resource, services.config.hideLockRoot, services.config.basePath),
-    nowMs: Date.now(),
+    nowMs: await services.state.now(),
     usage,
-    checksums: () => {
-      const digests = resource.stat && !resource.stat.isCollection ? services.versions.digestsOf(resource.path, resource.stat) : null;
-      return digests ? formatChecksums(digests) : null;
-    },
+    checksums: () => (digests ? formatChecksums(digests) : null),
   };
 }
 
 /** The values `request` asks for on `resource`; `dead` are its dead properties (looked up when not given). */
-export function collectProperties(
+export async function collectProperties(
   services: Services, resource: Resource, request: PropfindRequest, usage: PropertyContext['usage'],
-  dead: readonly DeadProperty[] = services.props.list(resource.path),
-): PropstatGroups {
-  const ctx = propertyContext(services, resource, usage);
+  known?: readonly DeadProperty[],
+): Promise<PropstatGroups> {
+  const dead = known ?? (await services.state.properties.list(resource.path));
+  const ctx = await propertyContext(services, resource, usage, asksChecksums(request));
   const found: OutNode[] = [];
   const missing: OutElement[] = [];
 

@@ -32,7 +32,7 @@ export interface Resource {
 
 export async function loadResource(req: DavRequest, services: Services, path: DavPath): Promise<Resource> {
   const stat = await services.store.stat(path);
-  const current = stat && !stat.isCollection ? services.versions.currentOf(path, stat) : null;
+  const current = stat && !stat.isCollection ? await services.versions.currentOf(path, stat) : null;
   return { path, stat, etag: current?.etag ?? null, digests: current?.digests ?? null, href: req.hrefOf(path, stat?.isCollection ?? false) };
 }
 
@@ -89,8 +89,8 @@ export function checkPreconditions(req: DavRequest, services: Services, target: 
     membershipChanges: scope.membershipChanges ?? [],
     resolveTag: (tag) => req.pathOfUri(tag),
     alsoSubmitted: lockTokenHeaderTokens(req, services),
-    mayUseToken: (token) => {
-      const lock = services.locks.byToken(token);
+    mayUseToken: async (token) => {
+      const lock = await services.locks.byToken(token);
       return lock === undefined || services.access.mayUseLock(req.user, lock);
     },
     etagOf: async (path) => {

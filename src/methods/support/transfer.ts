@@ -65,7 +65,7 @@ export async function transfer(
   services.access.requireSubtree(req.user, t.destination, 'write', req.hrefOf(t.destination, false));
 
   const claims = [{ path: t.source, tree: true }, ...creationClaims(services, t.destination, true)];
-  return services.writes.run(claims, async () => {
+  return services.state.claims.run(claims, async () => {
     // An NFD (or, case-insensitive, other-case) name of an existing member addresses that member,
     // subject to Overwrite, its conditions and locks, as for PUT: no second look-alike name.
     const destinationPath = await addressedMember(req, services, t.destination);
@@ -102,7 +102,7 @@ export async function transfer(
     if (target.declaredMtimeMs !== undefined) {
       const before = await services.store.stat(target.destination);
       const after = await services.store.setModifiedTime(target.destination, target.declaredMtimeMs);
-      if (before && !before.isCollection) services.versions.recordMetadataChange(target.destination, before, after);
+      if (before && !before.isCollection) await services.versions.recordMetadataChange(target.destination, before, after);
     }
     const headers: Record<string, string> = { Location: req.hrefOf(target.destination, source.stat.isCollection) };
     if (target.declaredMtimeMs !== undefined) headers['X-OC-MTime'] = 'accepted';

@@ -6,18 +6,15 @@
  * intent by what is on disk, so after a crash the served tree is the old or the new state and
  * every byte removed is listed as a retained version.
  */
-import type { StateDatabase } from '../../state/database';
-import type { IntentJournal, Intent } from '../../state/intentJournal';
+import type { Intent, IntentOperation, StateAccess, StateStore } from '../../state/stateStore';
 import type { ResourceStore, ResourceStat } from '../../storage/resourceStore';
-import type { DeadPropertyStore } from '../../props/deadPropertyStore';
-import type { VersionStore } from '../../versions/versionStore';
-import type { LockManager } from '../../locks/lockManager';
-import type { RetentionStore, RetentionReason, EtagOf, PendingVersion } from '../../versions/retention';
+import { VersionStore } from '../../versions/versionStore';
+import type { RetentionStore, RetentionReason, EtagOf, PendingVersion, ScannedRow } from '../../versions/retention';
 import type { DavPath } from '../../paths/davPath';
 import { crashPoint } from '../../faults/crashPoint';
 import { settleOrphanBytes } from '../../versions/orphanBytes';
 
-type ScannedRows = Awaited<ReturnType<RetentionStore['scanTree']>>;
+type ScannedRows = ScannedRow[];
 
 /** What a COPY or MOVE onto an existing resource moved out of the way (null: nothing, or retention off). */
 interface MovedAside {
@@ -27,14 +24,14 @@ interface MovedAside {
 
 export class TreeOperations {
   constructor(
-    private readonly db: StateDatabase,
-    private readonly journal: IntentJournal,
+    private readonly state: StateStore,
     private readonly store: ResourceStore,
-    private readonly props: DeadPropertyStore,
-    private readonly versions: VersionStore,
-    private readonly locks: LockManager,
     private readonly retention: RetentionStore,
   ) {}
+
+  private record(op: IntentOperation, src: DavPath, dst: DavPath | null, depth: '0' | 'infinity' = 'infinity', mtimeMs: number | null = null, tx: StateAccess = this.state): Promise<number> {
+    return tx.journal.record({ op, src, dst, depth, mtime_ms: mtimeMs });
+  }
 
   /**
    * Removes a resource (a whole tree for a collection) with its properties and versions.
@@ -43,8 +40,8 @@ export class TreeOperations {
    * Locks rooted inside go too (RFC 4918 §9.6.1). Throws the store's error when part of it could not be removed.
    */
   async remove(path: DavPath, options: { reason?: RetentionReason } = {}): Promise<void> {
-    const id = this.journal.record('delete', path, null);
-    const pending = this.retention.beginTree(path, options.reason ?? 'delete', id);
+    const id = await this.record('delete', path, null);
+    const pending = await this.retention.beginTree(path, options.reason ?? 'delete', id);
     crashPoint('delete:intent');
     let aside: MovedAside = { pending: null, rows: [] };
     try {
@@ -52,11 +49,11 @@ export class TreeOperations {
       crashPoint('delete:moved');
     } finally {
       const gone = (await this.store.stat(path)) === null;
-      this.db.transaction(() => {
-        this.settleAside(pending, aside);
-        if (gone) this.forget(path, false);
-        this.journal.complete(id);
-      })();
+      await this.state.transaction(async (tx) => {
+        await this.settleAside(pending, aside, tx);
+        if (gone) await this.forget(path, false, tx);
+        await tx.journal.complete(id);
+      });
     }
     crashPoint('delete:committed');
     await this.pruneAfter(aside);
@@ -68,16 +65,16 @@ export class TreeOperations {
    * (its locks stay, RFC 4918 §7), and put back if the rename fails or never happened.
    */
   async move(src: DavPath, dst: DavPath, options: { replace?: boolean } = {}): Promise<void> {
-    const id = this.journal.record('move', src, dst);
-    const pending = options.replace ? this.retention.beginTree(dst, 'delete', id) : null;
+    const id = await this.record('move', src, dst);
+    const pending = options.replace ? await this.retention.beginTree(dst, 'delete', id) : null;
     crashPoint('move:intent');
     const aside = await this.replaceStep(id, dst, options.replace ?? false, pending, () => this.store.move(src, dst));
     crashPoint('move:renamed');
-    this.db.transaction(() => {
-      this.settleAside(pending, aside);
-      this.moveMetadata(src, dst);
-      this.journal.complete(id);
-    })();
+    await this.state.transaction(async (tx) => {
+      await this.settleAside(pending, aside, tx);
+      await this.moveMetadata(src, dst, tx);
+      await tx.journal.complete(id);
+    });
     crashPoint('move:committed');
     await this.pruneAfter(aside);
   }
@@ -87,17 +84,17 @@ export class TreeOperations {
    * `replace`, the existing `dst` is moved into retention first, as for move.
    */
   async copy(src: DavPath, dst: DavPath, depth: '0' | 'infinity', options: { replace?: boolean } = {}): Promise<void> {
-    const id = this.journal.record('copy', src, dst, depth);
-    const pending = options.replace ? this.retention.beginTree(dst, 'delete', id) : null;
+    const id = await this.record('copy', src, dst, depth);
+    const pending = options.replace ? await this.retention.beginTree(dst, 'delete', id) : null;
     crashPoint('copy:intent');
     const aside = await this.replaceStep(id, dst, options.replace ?? false, pending, () => this.store.copy(src, dst, depth));
     crashPoint('copy:copied');
-    this.db.transaction(() => {
-      this.settleAside(pending, aside);
-      this.replacedMetadata(dst);
-      this.props.copySubtree(src, dst, depth);
-      this.journal.complete(id);
-    })();
+    await this.state.transaction(async (tx) => {
+      await this.settleAside(pending, aside, tx);
+      await this.replacedMetadata(dst, tx);
+      await tx.properties.copySubtree(src, dst, depth);
+      await tx.journal.complete(id);
+    });
     crashPoint('copy:committed');
     await this.pruneAfter(aside);
   }
@@ -107,19 +104,19 @@ export class TreeOperations {
    * across a crash): the intent and the properties in one transaction, then the time on disk,
    * then the commit; recovery sets a time the crash left unset. Returns the file's new stat.
    */
-  async setPropertiesAndTime(path: DavPath, mtimeMs: number, applyProperties: () => void): Promise<ResourceStat> {
+  async setPropertiesAndTime(path: DavPath, mtimeMs: number, applyProperties: (tx: StateAccess) => Promise<void>): Promise<ResourceStat> {
     const before = await this.store.stat(path);
-    const id = this.db.transaction(() => {
-      applyProperties();
-      return this.journal.record('touch', path, null, '0', mtimeMs);
-    })();
+    const id = await this.state.transaction(async (tx) => {
+      await applyProperties(tx);
+      return this.record('touch', path, null, '0', mtimeMs, tx);
+    });
     crashPoint('proppatch:properties-set');
     const after = await this.store.setModifiedTime(path, mtimeMs);
     crashPoint('proppatch:mtime-set');
-    this.db.transaction(() => {
-      if (before && !before.isCollection) this.versions.recordMetadataChange(path, before, after);
-      this.journal.complete(id);
-    })();
+    await this.state.transaction(async (tx) => {
+      if (before && !before.isCollection) await VersionStore.over(tx.versions).recordMetadataChange(path, before, after);
+      await tx.journal.complete(id);
+    });
     return after;
   }
 
@@ -129,7 +126,7 @@ export class TreeOperations {
    * pending versions of overwrites, then the retained bytes no version names.
    */
   async recover(): Promise<Intent[]> {
-    const pending = this.journal.pending();
+    const pending = await this.state.journal.pending();
     for (const intent of pending) {
       if (intent.op === 'touch') {
         await this.recoverTouch(intent);
@@ -138,7 +135,7 @@ export class TreeOperations {
       const srcExists = (await this.store.stat(intent.src)) !== null;
       const dstExists = intent.dst !== null && (await this.store.stat(intent.dst)) !== null;
       const trees = [];
-      for (const tree of this.retention.pendingTreesOf(intent.id)) trees.push({ tree, kept: (await this.retention.bytes.fingerprint(tree.key)) !== null });
+      for (const tree of await this.retention.pendingTreesOf(intent.id)) trees.push({ tree, kept: (await this.store.keptFingerprint(tree.key)) !== null });
       // A delete happened when its source is gone; a move when the source went and the target is
       // there; a copy when the target is there (a copy appears at once, when complete) and is not
       // the old one it was to replace (still there when it was never moved aside).
@@ -148,25 +145,25 @@ export class TreeOperations {
       for (const { tree, kept } of trees) {
         if (kept && !happened && intent.op !== 'delete') {
           await this.store.putBack(tree.path, tree.key); // roll back: the target as it was
-          this.retention.dropTree(tree);
+          await this.retention.dropTree(tree);
         } else if (kept && this.retention.enabled) {
           const rows = await this.retention.scanTree(tree, this.etagOf);
-          this.db.transaction(() => this.retention.recordTree(tree, rows))();
+          await this.retention.recordTree(tree, rows);
         } else {
           // Never moved (a partial cross-filesystem copy: the source is whole), or retention is off.
-          await this.retention.bytes.remove(tree.key);
-          this.retention.dropTree(tree);
+          await this.store.removeKept(tree.key);
+          await this.retention.dropTree(tree);
         }
       }
-      this.db.transaction(() => {
-        if (intent.op === 'delete' && happened) this.forget(intent.src, false);
-        if (intent.op === 'move' && happened && intent.dst) this.moveMetadata(intent.src, intent.dst);
+      await this.state.transaction(async (tx) => {
+        if (intent.op === 'delete' && happened) await this.forget(intent.src, false, tx);
+        if (intent.op === 'move' && happened && intent.dst) await this.moveMetadata(intent.src, intent.dst, tx);
         if (intent.op === 'copy' && happened && intent.dst) {
-          this.replacedMetadata(intent.dst);
-          this.props.copySubtree(intent.src, intent.dst, intent.depth);
+          await this.replacedMetadata(intent.dst, tx);
+          await tx.properties.copySubtree(intent.src, intent.dst, intent.depth);
         }
-        this.journal.complete(intent.id);
-      })();
+        await tx.journal.complete(intent.id);
+      });
     }
     await this.retention.recoverPending((p) => this.store.stat(p), this.etagOf);
     await settleOrphanBytes(this.retention, this.store, { freeLeftovers: true });
@@ -177,13 +174,13 @@ export class TreeOperations {
   private async recoverTouch(intent: Intent): Promise<void> {
     const before = await this.store.stat(intent.src);
     const after = before && intent.mtime_ms !== null ? await this.store.setModifiedTime(intent.src, intent.mtime_ms) : null;
-    this.db.transaction(() => {
-      if (before && after && !before.isCollection) this.versions.recordMetadataChange(intent.src, before, after);
-      this.journal.complete(intent.id);
-    })();
+    await this.state.transaction(async (tx) => {
+      if (before && after && !before.isCollection) await VersionStore.over(tx.versions).recordMetadataChange(intent.src, before, after);
+      await tx.journal.complete(intent.id);
+    });
   }
 
-  private readonly etagOf: EtagOf = (p, size, mtimeMs, ino) => this.versions.etagOf(p, { ino, size, mtimeMs });
+  private readonly etagOf: EtagOf = (p, size, mtimeMs, ino) => VersionStore.over(this.state.versions).etagOf(p, { ino, size, mtimeMs });
 
   /** Moves `path` into retention under `pending` (or removes it when retention is off) and scans what was kept. */
   private async moveAside(path: DavPath, pending: PendingVersion | null): Promise<MovedAside> {
@@ -210,42 +207,42 @@ export class TreeOperations {
       return aside;
     } catch (err) {
       if (aside.pending) await this.store.putBack(dst, aside.pending.key);
-      this.db.transaction(() => {
-        if (pending) this.retention.dropTree(pending);
-        this.journal.complete(id);
-      })();
+      await this.state.transaction(async (tx) => {
+        if (pending) await this.retention.dropTree(pending, tx);
+        await tx.journal.complete(id);
+      });
       throw err;
     }
   }
 
   /** Inside the commit's transaction: the moved-aside tree's files become versions (or its row goes). */
-  private settleAside(pending: PendingVersion | null, aside: MovedAside): void {
-    if (aside.pending && this.retention.enabled) this.retention.recordTree(aside.pending, aside.rows);
-    else if (pending) this.retention.dropTree(pending);
+  private async settleAside(pending: PendingVersion | null, aside: MovedAside, tx: StateAccess): Promise<void> {
+    if (aside.pending && this.retention.enabled) await this.retention.recordTree(aside.pending, aside.rows, tx);
+    else if (pending) await this.retention.dropTree(pending, tx);
   }
 
   private async pruneAfter(aside: MovedAside): Promise<void> {
-    if (aside.pending && aside.rows.length === 0) await this.retention.bytes.remove(aside.pending.key);
+    if (aside.pending && aside.rows.length === 0) await this.store.removeKept(aside.pending.key);
     if (aside.rows.length > 0) await this.retention.prune(aside.rows.map((r) => r.path));
   }
 
-  private forget(path: DavPath, keepLocks: boolean): void {
-    this.props.forgetSubtree(path);
-    this.versions.forgetSubtree(path);
-    if (!keepLocks) this.locks.removeWithin(path);
+  private async forget(path: DavPath, keepLocks: boolean, tx: StateAccess): Promise<void> {
+    await tx.properties.forgetSubtree(path);
+    await tx.versions.forgetSubtree(path);
+    if (!keepLocks) await tx.locks.removeWithin(path);
   }
 
   /** A replaced target's properties and versions go; its locks stay on the URL (RFC 4918 §7). */
-  private replacedMetadata(dst: DavPath): void {
-    this.props.forgetSubtree(dst);
-    this.versions.forgetSubtree(dst);
+  private async replacedMetadata(dst: DavPath, tx: StateAccess): Promise<void> {
+    await tx.properties.forgetSubtree(dst);
+    await tx.versions.forgetSubtree(dst);
   }
 
-  private moveMetadata(src: DavPath, dst: DavPath): void {
-    this.replacedMetadata(dst);
-    this.props.moveSubtree(src, dst);
-    this.versions.moveSubtree(src, dst);
-    this.retention.moveSubtree(src, dst);
-    this.locks.removeWithin(src);
+  private async moveMetadata(src: DavPath, dst: DavPath, tx: StateAccess): Promise<void> {
+    await this.replacedMetadata(dst, tx);
+    await tx.properties.moveSubtree(src, dst);
+    await tx.versions.moveSubtree(src, dst);
+    await this.retention.moveSubtree(src, dst, tx);
+    await tx.locks.removeWithin(src);
   }
 }

@@ -5,7 +5,8 @@ import { parseHtpasswd, verifyPassword, weakUsers, dummyEntryFor, UsersFileError
 import { FailureLimiter } from '../../../src/auth/failureLimiter';
 import { CredentialCache } from '../../../src/auth/credentialCache';
 import { isLoopbackHost } from '../../../src/auth/safeDefault';
-import { htpasswdLine, htpasswdAvailable, ManualClock } from '../../support/authKit';
+import { htpasswdLine, htpasswdAvailable } from '../../support/authKit';
+import { TestClock } from '../../support/testClock';
 import { itWhenInstalled } from '../../support/realClientKit';
 
 const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
@@ -103,7 +104,7 @@ describe('CredentialCache', () => {
 
 describe('FailureLimiter', () => {
   it('limits one address after N failures in a minute, until the oldest ages out', () => {
-    const clock = new ManualClock(0);
+    const clock = new TestClock(0);
     const limiter = new FailureLimiter(3, clock.now);
     for (let i = 0; i < 3; i++) {
       expect(limiter.retryAfterSeconds('10.0.0.1')).toBeNull();

@@ -26,17 +26,17 @@ describe('LockManager.blockingLock (RFC 4918 §7, §7.4, §7.5)', () => {
     ['name prefix is not below', { A: 'x0:/ab' }, '/a', 'infinity', [], null],
     ['lock on an ancestor with depth 0 does not block a member', { A: 'x0:/a' }, '/a/b', 'infinity', [], null],
   ];
-  test.each(cases)('%s', (_name, locks, path, depth, submittedLabels, expected) => {
+  test.each(cases)('%s', async (_name, locks, path, depth, submittedLabels, expected) => {
     const { manager } = newManager();
     const tokens = new Map<string, string>();
     const labels = new Map<string, string>();
     for (const [label, text] of Object.entries(locks)) {
-      const lock = acquireSpec(manager, text);
+      const lock = (await acquireSpec(manager, text));
       tokens.set(label, lock.token);
       labels.set(lock.token, label);
     }
     const submitted = new Set(submittedLabels.map((label) => tokens.get(label) ?? 'urn:uuid:00000000-0000-4000-8000-000000000000'));
-    const blocking = manager.blockingLock(path, depth, submitted);
+    const blocking = (await manager.blockingLock(path, depth, submitted));
     expect(blocking === null ? null : labels.get(blocking.token)).toBe(expected);
   });
 
@@ -50,17 +50,17 @@ describe('LockManager.blockingLock (RFC 4918 §7, §7.4, §7.5)', () => {
     ['members of the root: lock on the root', { A: 'x0:/' }, '/new', [], 'A'],
     ['shared lock on the parent', { S: 's0:/c' }, '/c/new', [], 'S'],
   ];
-  test.each(membership)('membership: %s', (_name, locks, path, submittedLabels, expected) => {
+  test.each(membership)('membership: %s', async (_name, locks, path, submittedLabels, expected) => {
     const { manager } = newManager();
     const tokens = new Map<string, string>();
     const labels = new Map<string, string>();
     for (const [label, text] of Object.entries(locks)) {
-      const lock = acquireSpec(manager, text);
+      const lock = (await acquireSpec(manager, text));
       tokens.set(label, lock.token);
       labels.set(lock.token, label);
     }
     const submitted = new Set(submittedLabels.map((label) => tokens.get(label) as string));
-    const blocking = manager.blockingLockForMembershipChange(path, submitted);
+    const blocking = (await manager.blockingLockForMembershipChange(path, submitted));
     expect(blocking === null ? null : labels.get(blocking.token)).toBe(expected);
   });
 });

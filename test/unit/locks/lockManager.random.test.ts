@@ -7,9 +7,8 @@ import type { ActiveLock, LockDepth, LockScope } from '../../../src/locks/active
 import { ExpiryQueue } from '../../../src/locks/expiryQueue';
 import { LockConflictError, LockNotFoundError } from '../../../src/locks/lockErrors';
 import { LockManager, TimeoutPolicy } from '../../../src/locks/lockManager';
-import { LockStore, MemoryLockStore } from '../../../src/locks/lockStore';
-import { SqliteLockStore } from '../../../src/locks/sqliteLockStore';
-import { openMemoryDatabase } from '../../../src/state/database';
+import Database from 'better-sqlite3';
+import { SqliteStateStore } from '../../../src/state/sqlite/sqliteStateStore';
 import { ManualClock, bruteConflict, bruteCovers, bruteResourceSatisfied, isAtOrBelow, sortByToken } from './lockTestKit';
 
 /**
@@ -47,8 +46,17 @@ class Scenario {
   manager: LockManager;
   step = 0;
 
-  constructor(readonly random: () => number, readonly store: LockStore, readonly policy: TimeoutPolicy) {
-    this.manager = new LockManager(store, this.clock.read, policy);
+  constructor(readonly random: () => number, readonly db: Database.Database, readonly policy: TimeoutPolicy) {
+    this.manager = this.open();
+  }
+
+  /** A manager over a state store opened on the database (again: a restart reloads what is stored). */
+  open(): LockManager {
+    return new LockManager(new SqliteStateStore(this.db, { clock: this.clock.read }).locks, this.policy);
+  }
+
+  storedTokens(): string[] {
+    return (this.db.prepare('SELECT token FROM locks').all() as Array<{ token: string }>).map((r) => r.token).sort();
   }
 
   count(outcome: string): void {
@@ -71,7 +79,7 @@ class Scenario {
     return [Math.floor(this.random() * 60), 5];
   }
 
-  acquire(): void {
+  async acquire(): Promise<void> {
     const root = this.pick(TREE);
     const scope: LockScope = this.random() < 0.5 ? 'shared' : 'exclusive';
     const depth: LockDepth = this.random() < 0.5 ? '0' : 'infinity';
@@ -80,7 +88,7 @@ class Scenario {
     const requestedTimeouts = this.requestedTimeouts();
     const owner = this.random() < 0.5 ? null : `<owner>${this.step}</owner>`;
     try {
-      const lock = this.manager.acquire({ ...wanted, owner, requestedTimeouts });
+      const lock = await this.manager.acquire({ ...wanted, owner, requestedTimeouts });
       same(conflicts, []);
       const granted = this.manager.grantedTimeout(requestedTimeouts);
       const expiresAtMs = Number.isFinite(granted) ? this.clock.nowMs + granted * 1000 : Infinity;
@@ -98,14 +106,14 @@ class Scenario {
   }
 
   /** Refresh or release with a random (possibly stale or bogus) token and a random path. */
-  refreshOrRelease(release: boolean): void {
+  async refreshOrRelease(release: boolean): Promise<void> {
     const token = this.random() < 0.8 && this.model.size > 0 ? this.pick([...this.model.keys()]) : this.pick(this.everSeen);
     const lock = this.model.get(token);
     const path = this.random() < 0.6 && lock ? lock.root : this.pick(PROBES);
     const shouldWork = lock !== undefined && lock.expiresAtMs > this.clock.nowMs && bruteCovers(lock, path);
     const requested = this.requestedTimeouts();
     try {
-      const result = release ? this.manager.release(token, path) : this.manager.refresh(token, path, requested);
+      const result = release ? await this.manager.release(token, path) : await this.manager.refresh(token, path, requested);
       same(shouldWork, true);
       this.count(release ? 'release ok' : 'refresh ok');
       if (release) {
@@ -134,13 +142,13 @@ class Scenario {
     }
   }
 
-  removeWithin(): void {
+  async removeWithin(): Promise<void> {
     const path = this.pick(PROBES);
-    this.manager.removeWithin(path);
+    await this.manager.removeWithin(path);
     for (const [token, lock] of this.model) if (isAtOrBelow(lock.root, path)) this.model.delete(token);
   }
 
-  checkBlocking(): void {
+  async checkBlocking(): Promise<void> {
     const active = this.active();
     // Half the time aim at a locked path, where blocking is interesting.
     const path = active.length > 0 && this.random() < 0.5 ? this.pick(active).root : this.pick(PROBES);
@@ -158,7 +166,7 @@ class Scenario {
     const blocked = [...resources].some(
       (resource) => !bruteResourceSatisfied(active.filter((lock) => bruteCovers(lock, resource)), submitted),
     );
-    const blocking = this.manager.blockingLock(path, depth, submitted);
+    const blocking = await this.manager.blockingLock(path, depth, submitted);
     same(blocking !== null, blocked);
     this.count(`blocking ${depth} ${blocked}`);
     if (blocking) {
@@ -168,32 +176,33 @@ class Scenario {
     if (path !== '/') {
       const parent = path.slice(0, path.lastIndexOf('/')) || '/';
       const parentBlocked = !bruteResourceSatisfied(active.filter((lock) => bruteCovers(lock, parent)), submitted);
-      same(this.manager.blockingLockForMembershipChange(path, submitted) !== null, parentBlocked);
+      same((await this.manager.blockingLockForMembershipChange(path, submitted)) !== null, parentBlocked);
     }
   }
 
   /** Compares token lists and plain facts, one expect per kind, so thousands of steps stay fast. */
-  checkInvariants(): void {
+  async checkInvariants(): Promise<void> {
     const now = this.clock.nowMs;
     const expected = sortByToken(this.active());
-    same(sortByToken(this.manager.within('/')), expected);
-    same(sortByToken(this.store.loadAll()), expected);
+    same(sortByToken(await this.manager.within('/')), expected);
+    same(this.storedTokens(), expected.map((lock) => lock.token));
     const conflicting: string[] = [];
     for (const a of expected) for (const b of expected) if (a !== b && bruteConflict(a, b)) conflicting.push(`${a.root} ${b.root}`);
     same(conflicting, []);
     const tokens = [...this.model.keys(), this.pick(this.everSeen), this.pick(this.everSeen)];
-    const byTokenSeen = tokens.map((token) => this.manager.byToken(token)?.token ?? null);
+    const byTokenSeen: Array<string | null> = [];
+    for (const token of tokens) byTokenSeen.push((await this.manager.byToken(token))?.token ?? null);
     const byTokenWanted = tokens.map((token) => expected.find((lock) => lock.token === token)?.token ?? null);
     same(byTokenSeen, byTokenWanted);
     const seen: Record<string, unknown> = {};
     const wanted: Record<string, unknown> = {};
     for (const path of PROBES) {
-      const covering = this.manager.covering(path);
+      const covering = await this.manager.covering(path);
       const depths = covering.map((lock) => (lock.root === '/' ? 0 : lock.root.split('/').length - 1));
       seen[path] = {
         covering: covering.map((lock) => lock.token).sort(),
         outermostFirst: depths.every((d, i) => i === 0 || depths[i - 1] <= d),
-        within: this.manager.within(path).map((lock) => lock.token).sort(),
+        within: (await this.manager.within(path)).map((lock) => lock.token).sort(),
         expired: covering.filter((lock) => lock.expiresAtMs <= now).length,
       };
       wanted[path] = {
@@ -208,18 +217,18 @@ class Scenario {
     for (const [token, lock] of this.model) if (lock.expiresAtMs <= now) this.model.delete(token);
   }
 
-  run(steps: number): void {
+  async run(steps: number): Promise<void> {
     for (this.step = 0; this.step < steps; this.step++) {
       const roll = this.random();
-      if (roll < 0.35) this.acquire();
-      else if (roll < 0.5) this.refreshOrRelease(false);
-      else if (roll < 0.62) this.refreshOrRelease(true);
+      if (roll < 0.35) await this.acquire();
+      else if (roll < 0.5) await this.refreshOrRelease(false);
+      else if (roll < 0.62) await this.refreshOrRelease(true);
       else if (roll < 0.8) this.advanceClock();
-      else if (roll < 0.85) this.removeWithin();
-      else if (roll < 0.88) this.manager.purgeExpired();
-      else if (roll < 0.9) this.manager = new LockManager(this.store, this.clock.read, this.policy); // restart
-      else this.checkBlocking();
-      this.checkInvariants();
+      else if (roll < 0.85) await this.removeWithin();
+      else if (roll < 0.88) await this.manager.purgeExpired();
+      else if (roll < 0.9) this.manager = this.open(); // restart
+      else await this.checkBlocking();
+      await this.checkInvariants();
     }
   }
 }
@@ -229,20 +238,18 @@ const UNBOUNDED: TimeoutPolicy = { minSeconds: 2, maxSeconds: Infinity, defaultS
 
 describe('LockManager under seeded random operations', () => {
   const seeds = [1, 42, 0xdeadbeef];
-  test.each(seeds)('memory store, finite timeouts, seed %i', (seed) => {
-    new Scenario(mulberry32(seed), new MemoryLockStore(), FINITE).run(2500);
-  });
-  test.each(seeds)('sqlite store, unbounded timeouts, seed %i', (seed) => {
-    const db = openMemoryDatabase();
+  const runs: Array<[string, number, TimeoutPolicy]> = seeds.flatMap((seed) => [['finite', seed, FINITE], ['unbounded', seed, UNBOUNDED]] as Array<[string, number, TimeoutPolicy]>);
+  test.each(runs)('sqlite state store, %s timeouts, seed %i', async (_name, seed, policy) => {
+    const db = new Database(':memory:');
     try {
-      new Scenario(mulberry32(seed), new SqliteLockStore(db), UNBOUNDED).run(2500);
+      await new Scenario(mulberry32(seed), db, policy).run(2500);
     } finally {
       db.close();
     }
   });
-  test('the random walk reaches both outcomes of every operation', () => {
-    const scenario = new Scenario(mulberry32(7), new MemoryLockStore(), FINITE);
-    scenario.run(1500);
+  test('the random walk reaches both outcomes of every operation', async () => {
+    const scenario = new Scenario(mulberry32(7), new Database(':memory:'), FINITE);
+    await scenario.run(1500);
     const wanted = [
       'acquire granted shared', 'acquire granted exclusive', 'acquire conflict shared', 'acquire conflict exclusive',
       'refresh ok', 'refresh refused', 'release ok', 'release refused',

@@ -1,7 +1,8 @@
-/** Shared helpers for the lock tests: a settable clock and brute-force reference rules. */
+/** Shared helpers for the lock tests: a settable clock, a manager over an in-memory SQLite state store, and brute-force reference rules. */
+import Database from 'better-sqlite3';
 import type { ActiveLock, LockDepth, LockScope } from '../../../src/locks/activeLock';
 import { LockManager, TimeoutPolicy } from '../../../src/locks/lockManager';
-import { LockStore, MemoryLockStore } from '../../../src/locks/lockStore';
+import { SqliteStateStore } from '../../../src/state/sqlite/sqliteStateStore';
 
 export const POLICY: TimeoutPolicy = { minSeconds: 60, maxSeconds: 3600, defaultSeconds: 600 };
 
@@ -13,10 +14,14 @@ export class ManualClock {
   }
 }
 
-export function newManager(store: LockStore = new MemoryLockStore(), policy: TimeoutPolicy = POLICY) {
-  const clock = new ManualClock();
-  const manager = new LockManager(store, clock.read, policy);
-  return { clock, manager, store };
+/** A LockManager over the lock records of a fresh SQLite state store in memory, on a manual clock. */
+export function newManager(policy: TimeoutPolicy = POLICY, clock = new ManualClock(), db = new Database(':memory:')) {
+  const state = new SqliteStateStore(db, { clock: clock.read });
+  const manager = new LockManager(state.locks, policy);
+  /** The rows of the locks table, as stored (roots and tokens), whatever the index says. */
+  const storedTokens = (): string[] => (db.prepare('SELECT token FROM locks ORDER BY token').all() as Array<{ token: string }>).map((r) => r.token);
+  const storedRoots = (): string[] => (db.prepare('SELECT root FROM locks ORDER BY root').all() as Array<{ root: string }>).map((r) => r.root);
+  return { clock, manager, state, db, storedTokens, storedRoots };
 }
 
 export interface LockSpec {
@@ -36,7 +41,7 @@ export function spec(text: string): LockSpec {
   };
 }
 
-export function acquireSpec(manager: LockManager, text: string, timeouts: number[] = []): ActiveLock {
+export function acquireSpec(manager: LockManager, text: string, timeouts: number[] = []): Promise<ActiveLock> {
   return manager.acquire({ ...spec(text), owner: null, requestedTimeouts: timeouts });
 }
 

@@ -1,0 +1,93 @@
+/**
+ * The embedded StateStore: one SQLite database file under the state directory (opened by
+ * state/openCheckedDatabase.ts), owned by this one process (state/stateOwnership.ts). Its schema
+ * is state/sqlite/schema.ts; statements are prepared once, here and in the record modules.
+ *
+ * better-sqlite3 is synchronous, so each member is one uninterrupted step; `transaction` spans
+ * awaits through the TransactionGate, which holds other callers back until it ends. The clock is
+ * the injected one (the server's `clock` option), so tests move time instead of sleeping. Write
+ * exclusion is the in-process PathMutex: one process owns the embedded state.
+ */
+import type Database from 'better-sqlite3';
+import { PathMutex } from '../../concurrency/pathMutex';
+import type { StateAccess, StateStore, WriteClaims } from '../stateStore';
+import { migrate } from './schema';
+import { TransactionGate } from './transactionGate';
+import { SqliteLockRecords } from './sqliteLocks';
+import { SqlitePropertyRecords } from './sqliteProperties';
+import { SqliteVersionRecords } from './sqliteVersions';
+import { SqliteIntentJournal } from './sqliteJournal';
+import { SqliteRetentionRecords } from './sqliteRetention';
+import { MemoryRefusalRecords } from './memoryRefusals';
+
+export interface SqliteStateOptions {
+  /** The authority's clock (ms); Date.now by default. */
+  clock?: () => number;
+  /** How long refusals and deletions are worth keeping (the caller's window); 10 minutes by default. */
+  refusalKeepMs?: number;
+}
+
+export class SqliteStateStore implements StateStore {
+  readonly locks: SqliteLockRecords;
+  readonly properties: SqlitePropertyRecords;
+  readonly versions: SqliteVersionRecords;
+  readonly journal: SqliteIntentJournal;
+  readonly retention: SqliteRetentionRecords;
+  readonly refusals: MemoryRefusalRecords;
+  readonly claims: WriteClaims;
+  private readonly gate: TransactionGate;
+  private readonly clock: () => number;
+  private readonly probe: Database.Statement;
+  private closing: Promise<void> | null = null;
+
+  /**
+   * Migrates `db` to the current schema (schema.ts) and loads the lock index. Throws the driver's
+   * error for an unusable database, NewerSchemaError for a newer one, CorruptLockRowError for a
+   * lock row that is no lock. The store owns `db` from then on: close() closes it.
+   */
+  constructor(private readonly db: Database.Database, options: SqliteStateOptions = {}) {
+    migrate(db);
+    const clock = options.clock ?? Date.now;
+    this.clock = () => {
+      const now = clock();
+      if (typeof now !== 'number' || !Number.isFinite(now)) throw new RangeError('the state clock returned no finite time');
+      return now;
+    };
+    this.gate = new TransactionGate(db);
+    this.locks = new SqliteLockRecords(db, this.gate, this.clock);
+    this.properties = new SqlitePropertyRecords(db, this.gate);
+    this.versions = new SqliteVersionRecords(db, this.gate);
+    this.journal = new SqliteIntentJournal(db, this.gate);
+    this.retention = new SqliteRetentionRecords(db, this.gate);
+    this.refusals = new MemoryRefusalRecords(this.gate, this.clock, options.refusalKeepMs);
+    const mutex = new PathMutex(this.clock);
+    this.claims = {
+      run: (claims, action, operation) => mutex.run(claims, action, operation),
+      running: async () => mutex.running(),
+    };
+    this.probe = db.prepare('INSERT OR REPLACE INTO readiness_probe (id, checked_at) VALUES (1, ?)');
+  }
+
+  now(): Promise<number> {
+    return this.gate.call(this.clock);
+  }
+
+  transaction<T>(work: (tx: StateAccess) => Promise<T>): Promise<T> {
+    // The members recognise calls made inside the transaction, so the transaction's view is this store.
+    return this.gate.transaction(() => work(this));
+  }
+
+  probeWrite(): Promise<void> {
+    return this.gate.call(() => {
+      if (!this.db.open) throw new Error('closed');
+      this.probe.run(this.clock());
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= this.gate.drain().then(() => {
+      if (this.db.open) this.db.close();
+    });
+    return this.closing;
+  }
+}

@@ -1,0 +1,92 @@
+/** Version records (a file's ETag, the fingerprint it was given for, its digests) in the SQLite state database. */
+import type Database from 'better-sqlite3';
+import type { DavPath } from '../../paths/davPath';
+import type { FileFingerprint, VersionRecord, VersionRecords } from '../stateStore';
+import { subtreeBounds, subtreeCondition } from '../subtree';
+import type { TransactionGate } from './transactionGate';
+
+interface Row {
+  etag: string;
+  ino: number;
+  size: number;
+  mtime_ms: number;
+  sha1: string | null;
+  md5: string | null;
+}
+
+const toRecord = (r: Row): VersionRecord => ({ etag: r.etag, ino: r.ino, size: r.size, mtimeMs: r.mtime_ms, sha1: r.sha1, md5: r.md5 });
+
+export class SqliteVersionRecords implements VersionRecords {
+  private readonly selectOne;
+  private readonly selectMany;
+  private readonly selectPaths;
+  private readonly upsertFingerprint;
+  private readonly upsertContent;
+  private readonly deleteTree;
+  private readonly moveAll: (from: DavPath, to: DavPath) => void;
+
+  constructor(db: Database.Database, private readonly gate: TransactionGate) {
+    this.selectOne = db.prepare<[string], Row>('SELECT etag, ino, size, mtime_ms, sha1, md5 FROM versions WHERE path = ?');
+    this.selectMany = db.prepare<[string], Row & { path: string }>(
+      'SELECT path, etag, ino, size, mtime_ms, sha1, md5 FROM versions WHERE path IN (SELECT value FROM json_each(?))',
+    );
+    this.selectPaths = db.prepare<[], { path: string }>('SELECT path FROM versions');
+    // A metadata change keeps the digests; new content replaces them (NULL when unknown).
+    this.upsertFingerprint = db.prepare(
+      'INSERT INTO versions (path, etag, ino, size, mtime_ms) VALUES (@path, @etag, @ino, @size, @mtimeMs) ' +
+        'ON CONFLICT(path) DO UPDATE SET etag = excluded.etag, ino = excluded.ino, size = excluded.size, mtime_ms = excluded.mtime_ms',
+    );
+    this.upsertContent = db.prepare(
+      'INSERT INTO versions (path, etag, ino, size, mtime_ms, sha1, md5) VALUES (@path, @etag, @ino, @size, @mtimeMs, @sha1, @md5) ' +
+        'ON CONFLICT(path) DO UPDATE SET etag = excluded.etag, ino = excluded.ino, size = excluded.size, mtime_ms = excluded.mtime_ms, ' +
+        'sha1 = excluded.sha1, md5 = excluded.md5',
+    );
+    this.deleteTree = db.prepare(`DELETE FROM versions WHERE ${subtreeCondition('path')}`);
+    const moveTree = db.prepare(`UPDATE versions SET path = @to || substr(path, length(@path) + 1) WHERE ${subtreeCondition('path')}`);
+    this.moveAll = db.transaction((from: DavPath, to: DavPath) => {
+      this.deleteTree.run(subtreeBounds(to));
+      moveTree.run({ ...subtreeBounds(from), to });
+    });
+  }
+
+  get(path: DavPath): Promise<VersionRecord | null> {
+    return this.gate.call(() => {
+      const row = this.selectOne.get(path);
+      return row ? toRecord(row) : null;
+    });
+  }
+
+  getMany(paths: readonly DavPath[]): Promise<Map<DavPath, VersionRecord>> {
+    return this.gate.call(() => {
+      const found = new Map<DavPath, VersionRecord>();
+      for (const row of this.selectMany.all(JSON.stringify(paths))) found.set(row.path, toRecord(row));
+      return found;
+    });
+  }
+
+  put(path: DavPath, r: VersionRecord): Promise<void> {
+    return this.gate.call(() => {
+      this.upsertContent.run({ path, etag: r.etag, ino: r.ino, size: r.size, mtimeMs: r.mtimeMs, sha1: r.sha1, md5: r.md5 });
+    });
+  }
+
+  putFingerprint(path: DavPath, etag: string, f: FileFingerprint): Promise<void> {
+    return this.gate.call(() => {
+      this.upsertFingerprint.run({ path, etag, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs });
+    });
+  }
+
+  paths(): Promise<DavPath[]> {
+    return this.gate.call(() => this.selectPaths.all().map((r) => r.path));
+  }
+
+  moveSubtree(from: DavPath, to: DavPath): Promise<void> {
+    return this.gate.call(() => this.moveAll(from, to));
+  }
+
+  forgetSubtree(path: DavPath): Promise<void> {
+    return this.gate.call(() => {
+      this.deleteTree.run(subtreeBounds(path));
+    });
+  }
+}

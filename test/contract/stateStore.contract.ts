@@ -1,0 +1,504 @@
+/**
+ * The contract every StateStore implementation must pass (src/state/stateStore.ts). An
+ * implementation's test file calls `describeStateStoreContract(name, open)`, where `open` gives a
+ * fresh, empty store whose clock (`now()`) is driven by `clock` (advance it to expire locks).
+ */
+import type { StateStore, NewLock, RetentionRow, VersionRecord, ActiveLock, LockDepth, LockScope } from '../../src/state/stateStore';
+import { OperationInProgressError } from '../../src/state/stateStore';
+import type { TestClock } from '../support/testClock';
+
+export interface ContractSubject {
+  store: StateStore;
+  clock: TestClock;
+  close(): Promise<void>;
+}
+
+let tokenCounter = 0;
+function newLock(text: string, timeoutSeconds = 600, extra: Partial<NewLock> = {}): NewLock {
+  // 'x0:/a' = exclusive depth 0 on /a, 'si:/a' = shared depth infinity
+  const match = /^([xs])([0i]):(\/.*)$/.exec(text);
+  if (!match) throw new Error(`bad lock spec ${text}`);
+  tokenCounter += 1;
+  return {
+    token: `urn:uuid:00000000-0000-4000-8000-${String(tokenCounter).padStart(12, '0')}`,
+    root: match[3],
+    scope: (match[1] === 'x' ? 'exclusive' : 'shared') as LockScope,
+    depth: (match[2] === '0' ? '0' : 'infinity') as LockDepth,
+    owner: null,
+    timeoutSeconds,
+    ...extra,
+  };
+}
+
+function roots(locks: readonly ActiveLock[]): string[] {
+  return locks.map((l) => l.root).sort();
+}
+
+function row(id: string, path: string, extra: Partial<RetentionRow> = {}): RetentionRow {
+  return {
+    id, path, retainedAtMs: 1000, size: 10, etag: `"${id}"`, mtimeMs: 500, reason: 'overwrite', storage: `st/${id}`,
+    pendingReason: null, sourceIno: null, pendingKind: null, intentId: null, ...extra,
+  };
+}
+
+function record(etag: string, ino = 1): VersionRecord {
+  return { etag, ino, size: 3, mtimeMs: 1234.5, sha1: null, md5: null };
+}
+
+/** Paths that a bytewise subtree of /a must not include. */
+const NEIGHBOURS = ['/A/x', '/\u00e1/y', '/ab', '/a0', '/a.b'];
+
+export function describeStateStoreContract(name: string, open: () => Promise<ContractSubject>): void {
+  describe(`StateStore contract: ${name}`, () => {
+    let subject: ContractSubject;
+    let store: StateStore;
+    beforeEach(async () => {
+      subject = await open();
+      store = subject.store;
+    });
+    afterEach(async () => {
+      await subject.close();
+    });
+
+    describe('locks', () => {
+      const conflicts: Array<[string, string[], string, string | null]> = [
+        ['exclusive vs exclusive, same resource', ['x0:/a'], 'x0:/a', '/a'],
+        ['exclusive blocks a shared request', ['x0:/a'], 's0:/a', '/a'],
+        ['shared blocks an exclusive request', ['s0:/a'], 'x0:/a', '/a'],
+        ['shared locks coexist', ['s0:/a', 'si:/a'], 'si:/a', null],
+        ['depth 0 does not cover a member', ['x0:/a'], 'x0:/a/b', null],
+        ['depth-infinity ancestor covers a member', ['xi:/a'], 's0:/a/b/c', '/a'],
+        ['new depth infinity meets a lock below', ['x0:/a/b'], 'xi:/', '/a/b'],
+        ['new depth 0 ignores locks below', ['x0:/a/b'], 'x0:/', null],
+        ['a name prefix is not an ancestor (below)', ['x0:/ab'], 'xi:/a', null],
+        ['a name prefix is not an ancestor (above)', ['xi:/a'], 'x0:/ab', null],
+        ['case and accents differ bytewise', ['xi:/A', 'xi:/\u00e1'], 'xi:/a', null],
+        ['root infinity covers everything', ['xi:/'], 's0:/z/y', '/'],
+      ];
+      test.each(conflicts)('insertUnlessConflicting: %s', async (_name, existing, requested, conflictRoot) => {
+        for (const text of existing) expect((await store.locks.insertUnlessConflicting(newLock(text))).granted).toBeDefined();
+        const wanted = newLock(requested);
+        const outcome = await store.locks.insertUnlessConflicting(wanted);
+        if (conflictRoot === null) {
+          expect(outcome.granted?.token).toBe(wanted.token);
+          expect(outcome.conflict).toBeUndefined();
+        } else {
+          expect(outcome.granted).toBeUndefined();
+          expect(outcome.conflict?.root).toBe(conflictRoot);
+          expect(await store.locks.byToken(wanted.token)).toBeNull();
+        }
+        expect(await store.locks.within('/')).toHaveLength(existing.length + (conflictRoot === null ? 1 : 0));
+      });
+
+      test('a granted lock is stamped by the store clock and read back whole', async () => {
+        const start = await store.now();
+        const lock = newLock('xi:/a', 100, { owner: '<D:owner xmlns:D="DAV:">me</D:owner>', principal: 'alice' });
+        const { granted } = await store.locks.insertUnlessConflicting(lock);
+        expect(granted).toEqual({ ...lock, createdAtMs: start, expiresAtMs: start + 100_000 });
+        expect(await store.locks.byToken(lock.token)).toEqual(granted);
+        const anonymous = newLock('s0:/b', Infinity);
+        const second = (await store.locks.insertUnlessConflicting(anonymous)).granted!;
+        expect(second.expiresAtMs).toBe(Infinity);
+        expect(second.timeoutSeconds).toBe(Infinity);
+        expect(second.principal ?? null).toBeNull();
+        expect(await store.locks.byToken('urn:uuid:unknown')).toBeNull();
+      });
+
+      test('covering is outermost first, within lists the subtree bytewise', async () => {
+        for (const text of ['si:/a', 's0:/a/b/c', 's0:/a/b', 'x0:/ab', 'xi:/A/x', 'x0:/\u00e1/y', 'si:/d']) {
+          await store.locks.insertUnlessConflicting(newLock(text));
+        }
+        expect((await store.locks.covering('/a/b')).map((l) => l.root)).toEqual(['/a', '/a/b']);
+        expect((await store.locks.covering('/a/b/c/d')).map((l) => l.root)).toEqual(['/a']);
+        expect(await store.locks.covering('/ab/c')).toEqual([]);
+        expect(roots(await store.locks.within('/a'))).toEqual(['/a', '/a/b', '/a/b/c']);
+        expect((await store.locks.within('/a'))[0].root).toBe('/a');
+        expect(await store.locks.within('/x')).toEqual([]);
+        expect(await store.locks.within('/')).toHaveLength(7);
+      });
+
+      test('expiry is judged by the store clock; refresh restarts the timeout', async () => {
+        const short = (await store.locks.insertUnlessConflicting(newLock('x0:/a', 60))).granted!;
+        const long = (await store.locks.insertUnlessConflicting(newLock('x0:/b', 600))).granted!;
+        subject.clock.advance(59_000);
+        const refreshed = await store.locks.refresh(short.token, 120);
+        expect(refreshed).toMatchObject({ token: short.token, root: '/a', timeoutSeconds: 120, expiresAtMs: (await store.now()) + 120_000, createdAtMs: short.createdAtMs });
+        subject.clock.advance(119_999);
+        expect(await store.locks.byToken(short.token)).not.toBeNull();
+        subject.clock.advance(1);
+        expect(await store.locks.byToken(short.token)).toBeNull();
+        expect(await store.locks.covering('/a')).toEqual([]);
+        expect(await store.locks.refresh(short.token, 60)).toBeNull();
+        expect(await store.locks.release(short.token)).toBeNull();
+        // the expired lock no longer conflicts
+        expect((await store.locks.insertUnlessConflicting(newLock('x0:/a'))).granted).toBeDefined();
+        subject.clock.advance(600_000);
+        expect(await store.locks.byToken(long.token)).toBeNull();
+        expect(await store.locks.purgeExpired()).toBeGreaterThanOrEqual(0);
+        expect(await store.locks.within('/')).toEqual([]);
+      });
+
+      test('purgeExpired removes exactly the expired locks', async () => {
+        await store.locks.insertUnlessConflicting(newLock('x0:/a', 60));
+        const keep = (await store.locks.insertUnlessConflicting(newLock('x0:/b', 600))).granted!;
+        subject.clock.advance(60_000);
+        await store.locks.purgeExpired();
+        expect(await store.locks.within('/')).toEqual([keep]);
+      });
+
+      test('release removes one lock and returns it', async () => {
+        const a = (await store.locks.insertUnlessConflicting(newLock('s0:/a'))).granted!;
+        const b = (await store.locks.insertUnlessConflicting(newLock('s0:/a'))).granted!;
+        expect(await store.locks.release(a.token)).toEqual(a);
+        expect(await store.locks.release(a.token)).toBeNull();
+        expect(await store.locks.covering('/a')).toEqual([b]);
+      });
+
+      test('removeWithin removes the subtree only, bytewise', async () => {
+        for (const text of ['x0:/a', 'x0:/a/b', 'xi:/a/c/d', ...NEIGHBOURS.map((p) => `x0:${p}`)]) {
+          await store.locks.insertUnlessConflicting(newLock(text));
+        }
+        expect(await store.locks.removeWithin('/a')).toBe(3);
+        expect(roots(await store.locks.within('/'))).toEqual([...NEIGHBOURS].sort());
+        expect(await store.locks.removeWithin('/nothing')).toBe(0);
+      });
+
+      test('of many concurrent exclusive requests exactly one is granted', async () => {
+        for (const text of ['x0:/f', 'xi:/', 'xi:/d/e']) {
+          const outcomes = await Promise.all(Array.from({ length: 40 }, () => store.locks.insertUnlessConflicting(newLock(text))));
+          expect(outcomes.filter((o) => o.granted)).toHaveLength(1);
+          expect(outcomes.filter((o) => o.conflict)).toHaveLength(39);
+          await store.locks.removeWithin('/');
+        }
+        const mixed = await Promise.all(['xi:/m', 'x0:/m/n', 's0:/m', 'xi:/m/n/o'].flatMap((t) => [t, t, t]).map((t) => store.locks.insertUnlessConflicting(newLock(t))));
+        const granted = mixed.filter((o) => o.granted).map((o) => o.granted!);
+        // whatever won, no two granted locks conflict
+        for (const a of granted) for (const b of granted) if (a !== b) expect(a.scope === 'shared' && b.scope === 'shared' || !overlapping(a, b)).toBe(true);
+      });
+
+      test('locks survive inside a committed transaction and vanish with a rolled-back one', async () => {
+        const kept = newLock('x0:/t1');
+        await store.transaction(async (tx) => {
+          expect((await tx.locks.insertUnlessConflicting(kept)).granted).toBeDefined();
+        });
+        const lost = newLock('x0:/t2');
+        await expect(store.transaction(async (tx) => {
+          await tx.locks.insertUnlessConflicting(lost);
+          await tx.locks.release(kept.token);
+          throw new Error('boom');
+        })).rejects.toThrow('boom');
+        expect(await store.locks.byToken(lost.token)).toBeNull();
+        expect(await store.locks.byToken(kept.token)).not.toBeNull();
+        expect((await store.locks.insertUnlessConflicting(newLock('x0:/t2'))).granted).toBeDefined();
+        expect((await store.locks.insertUnlessConflicting(newLock('x0:/t1'))).conflict?.token).toBe(kept.token);
+      });
+    });
+
+    describe('dead properties', () => {
+      const p = (local: string, value = local) => ({ ns: 'urn:x', local, xml: `<x:${local} xmlns:x="urn:x">${value}</x:${local}>` });
+
+      test('apply sets and removes in order, list answers in order, [] when none', async () => {
+        expect(await store.properties.list('/f')).toEqual([]);
+        await store.properties.apply('/f', [{ op: 'set', property: p('a') }, { op: 'set', property: p('b') }, { op: 'remove', ns: 'urn:x', local: 'zz' }]);
+        expect(await store.properties.list('/f')).toEqual([p('a'), p('b')]);
+        await store.properties.apply('/f', [{ op: 'remove', ns: 'urn:x', local: 'a' }, { op: 'set', property: p('b', 'two') }]);
+        expect(await store.properties.list('/f')).toEqual([p('b', 'two')]);
+      });
+
+      test('apply is all or nothing inside a failing transaction', async () => {
+        await store.properties.apply('/f', [{ op: 'set', property: p('a') }]);
+        await expect(store.transaction(async (tx) => {
+          await tx.properties.apply('/f', [{ op: 'set', property: p('b') }, { op: 'remove', ns: 'urn:x', local: 'a' }]);
+          throw new Error('refused');
+        })).rejects.toThrow('refused');
+        expect(await store.properties.list('/f')).toEqual([p('a')]);
+      });
+
+      test('listMany answers a batch; paths without properties are absent', async () => {
+        await store.properties.apply('/a', [{ op: 'set', property: p('x') }]);
+        await store.properties.apply('/b', [{ op: 'set', property: p('y') }, { op: 'set', property: p('z') }]);
+        const many = await store.properties.listMany(['/a', '/b', '/c']);
+        expect(many.get('/a')).toEqual([p('x')]);
+        expect(many.get('/b')).toEqual([p('y'), p('z')]);
+        expect(many.has('/c')).toBe(false);
+      });
+
+      test('move, copy and forget of a subtree stay inside it (bytewise)', async () => {
+        for (const path of ['/a', '/a/x', '/a/x/y', ...NEIGHBOURS]) await store.properties.apply(path, [{ op: 'set', property: p('n', path) }]);
+        await store.properties.apply('/b/old', [{ op: 'set', property: p('stale') }]);
+        await store.properties.copySubtree('/a', '/c', '0');
+        expect(await store.properties.list('/c')).toEqual([p('n', '/a')]);
+        expect(await store.properties.list('/c/x')).toEqual([]);
+        await store.properties.copySubtree('/a', '/d', 'infinity');
+        expect(await store.properties.list('/d/x/y')).toEqual([p('n', '/a/x/y')]);
+        expect(await store.properties.list('/a/x/y')).toEqual([p('n', '/a/x/y')]);
+        await store.properties.moveSubtree('/a', '/b');
+        expect(await store.properties.list('/a')).toEqual([]);
+        expect(await store.properties.list('/a/x')).toEqual([]);
+        expect(await store.properties.list('/b')).toEqual([p('n', '/a')]);
+        expect(await store.properties.list('/b/x/y')).toEqual([p('n', '/a/x/y')]);
+        expect(await store.properties.list('/b/old')).toEqual([]);
+        for (const path of NEIGHBOURS) expect(await store.properties.list(path)).toEqual([p('n', path)]);
+        await store.properties.forgetSubtree('/b');
+        expect(await store.properties.list('/b/x')).toEqual([]);
+        for (const path of NEIGHBOURS) expect(await store.properties.list(path)).toEqual([p('n', path)]);
+      });
+    });
+
+    describe('version records', () => {
+      test('put, putFingerprint keeps digests, get and getMany; null when none', async () => {
+        expect(await store.versions.get('/f')).toBeNull();
+        await store.versions.put('/f', { ...record('"1"'), sha1: 'aa', md5: 'bb' });
+        expect(await store.versions.get('/f')).toEqual({ ...record('"1"'), sha1: 'aa', md5: 'bb' });
+        await store.versions.putFingerprint('/f', '"1"', { ino: 9, size: 3, mtimeMs: 99 });
+        expect(await store.versions.get('/f')).toEqual({ etag: '"1"', ino: 9, size: 3, mtimeMs: 99, sha1: 'aa', md5: 'bb' });
+        await store.versions.putFingerprint('/g', '"2"', { ino: 2, size: 0, mtimeMs: 1 });
+        expect(await store.versions.get('/g')).toEqual({ etag: '"2"', ino: 2, size: 0, mtimeMs: 1, sha1: null, md5: null });
+        await store.versions.put('/f', record('"3"'));
+        expect((await store.versions.get('/f'))?.sha1).toBeNull();
+        const many = await store.versions.getMany(['/f', '/g', '/h']);
+        expect([...many.keys()].sort()).toEqual(['/f', '/g']);
+        expect(many.get('/g')?.etag).toBe('"2"');
+        expect((await store.versions.paths()).sort()).toEqual(['/f', '/g']);
+      });
+
+      test('move and forget of a subtree stay inside it (bytewise)', async () => {
+        for (const path of ['/a', '/a/x', ...NEIGHBOURS]) await store.versions.put(path, record(`"${path}"`));
+        await store.versions.put('/b/old', record('"old"'));
+        await store.versions.moveSubtree('/a', '/b');
+        expect(await store.versions.get('/a')).toBeNull();
+        expect((await store.versions.get('/b/x'))?.etag).toBe('"/a/x"');
+        expect(await store.versions.get('/b/old')).toBeNull();
+        for (const path of NEIGHBOURS) expect((await store.versions.get(path))?.etag).toBe(`"${path}"`);
+        await store.versions.forgetSubtree('/b');
+        expect((await store.versions.paths()).sort()).toEqual([...NEIGHBOURS].sort());
+      });
+    });
+
+    describe('intent journal', () => {
+      test('record, pending oldest first, complete', async () => {
+        expect(await store.journal.pending()).toEqual([]);
+        const a = await store.journal.record({ op: 'move', src: '/a', dst: '/b', depth: 'infinity', mtime_ms: null });
+        const b = await store.journal.record({ op: 'touch', src: '/c', dst: null, depth: '0', mtime_ms: 1234.5 });
+        expect(b).toBeGreaterThan(a);
+        expect(await store.journal.pending()).toEqual([
+          { id: a, op: 'move', src: '/a', dst: '/b', depth: 'infinity', mtime_ms: null },
+          { id: b, op: 'touch', src: '/c', dst: null, depth: '0', mtime_ms: 1234.5 },
+        ]);
+        await store.journal.complete(a);
+        await store.journal.complete(a);
+        expect((await store.journal.pending()).map((i) => i.id)).toEqual([b]);
+      });
+    });
+
+    describe('retention index', () => {
+      test('a pending row is invisible until committed; remove returns it', async () => {
+        await store.retention.insert(row('v1', '/f', { reason: 'pending', pendingReason: 'restore', pendingKind: 'file', sourceIno: 7 }));
+        expect(await store.retention.list('/f')).toEqual([]);
+        expect((await store.retention.get('v1'))?.reason).toBe('pending');
+        expect(await store.retention.pending()).toHaveLength(1);
+        expect(await store.retention.totals()).toEqual({ count: 0, bytes: 10 });
+        expect(await store.retention.commit('v1')).toBe(true);
+        expect(await store.retention.commit('v1')).toBe(false);
+        expect(await store.retention.list('/f')).toEqual([row('v1', '/f', { reason: 'restore' })]);
+        expect(await store.retention.totals()).toEqual({ count: 1, bytes: 10 });
+        expect(await store.retention.remove('v1')).toEqual(row('v1', '/f', { reason: 'restore' }));
+        expect(await store.retention.remove('v1')).toBeNull();
+        expect(await store.retention.get('v1')).toBeNull();
+        expect(await store.retention.totals()).toEqual({ count: 0, bytes: 0 });
+      });
+
+      test('a tree row is replaced by its files in one step', async () => {
+        await store.retention.insert(row('t', '/d', { reason: 'pending', pendingReason: 'delete', pendingKind: 'tree', intentId: 4, size: 0 }));
+        expect((await store.retention.pendingOfIntent(4)).map((r) => r.id)).toEqual(['t']);
+        expect(await store.retention.pendingOfIntent(5)).toEqual([]);
+        await store.retention.replace('t', [row('t', '/d/x', { reason: 'delete' }), row('t-1', '/d/y', { reason: 'delete', size: 5 })]);
+        expect(await store.retention.pending()).toEqual([]);
+        expect((await store.retention.listUnder('/d')).map((r) => r.path)).toEqual(['/d/x', '/d/y']);
+        expect(await store.retention.totals()).toEqual({ count: 2, bytes: 15 });
+        expect(await store.retention.storagePaths()).toEqual(new Set(['st/t', 'st/t-1']));
+      });
+
+      test('ordering, selections for pruning, listUnder and moveSubtree (bytewise)', async () => {
+        await store.retention.insert(row('old', '/a', { retainedAtMs: 100 }));
+        await store.retention.insert(row('new', '/a', { retainedAtMs: 300 }));
+        await store.retention.insert(row('mid', '/a/x', { retainedAtMs: 200 }));
+        await store.retention.insert(row('tie', '/a', { retainedAtMs: 300 }));
+        for (const [i, path] of NEIGHBOURS.entries()) await store.retention.insert(row(`n${i}`, path, { retainedAtMs: 50 + i }));
+        await store.retention.insert(row('p', '/a', { reason: 'pending', pendingKind: 'file', pendingReason: 'overwrite', retainedAtMs: 1 }));
+        expect((await store.retention.list('/a')).map((r) => r.id)).toEqual(['tie', 'new', 'old']);
+        expect((await store.retention.listUnder('/a')).map((r) => r.id)).toEqual(['tie', 'new', 'old', 'mid']);
+        expect((await store.retention.listAll()).map((r) => r.id)).toEqual(['old', 'new', 'mid', 'tie', ...NEIGHBOURS.map((_, i) => `n${i}`)]);
+        expect((await store.retention.listedPaths()).sort()).toEqual(['/a', '/a/x', ...NEIGHBOURS].sort());
+        expect((await store.retention.idsOlderThan(200)).sort()).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'old']);
+        expect((await store.retention.oldest(7)).map((r) => r.id)).toEqual(['n0', 'n1', 'n2', 'n3', 'n4', 'old', 'mid']);
+        await store.retention.moveSubtree('/a', '/b');
+        expect((await store.retention.listUnder('/b')).map((r) => r.path)).toEqual(['/b', '/b', '/b', '/b/x']);
+        expect((await store.retention.get('p'))?.path).toBe('/b');
+        expect(await store.retention.listUnder('/a')).toEqual([]);
+        for (const path of NEIGHBOURS) expect(await store.retention.list(path)).toHaveLength(1);
+        expect(await store.retention.totals()).toEqual({ count: 4 + NEIGHBOURS.length, bytes: 10 * (5 + NEIGHBOURS.length) });
+      });
+
+      test('totals follow a rolled-back transaction', async () => {
+        await store.retention.insert(row('a', '/a'));
+        await expect(store.transaction(async (tx) => {
+          await tx.retention.insert(row('b', '/b', { size: 1000 }));
+          await tx.retention.remove('a');
+          expect(await tx.retention.totals()).toEqual({ count: 1, bytes: 1000 });
+          throw new Error('undo');
+        })).rejects.toThrow('undo');
+        expect(await store.retention.totals()).toEqual({ count: 1, bytes: 10 });
+        expect(await store.retention.get('b')).toBeNull();
+      });
+    });
+
+    describe('refusals and recent deletions', () => {
+      test('recorded with the store clock, re-armed, settled, forgotten by age', async () => {
+        expect(await store.refusals.refusalOf('/f', 'c1')).toBeNull();
+        await store.refusals.recordRefusal('/f', 'c1', { code: 'stale-version', status: 409 });
+        const at = await store.now();
+        expect(await store.refusals.refusalOf('/f', 'c1')).toEqual({ code: 'stale-version', status: 409, atMs: at });
+        expect(await store.refusals.refusalOf('/f', 'c2')).toBeNull();
+        subject.clock.advance(5000);
+        await store.refusals.rearmRefusal('/f', 'c1');
+        await store.refusals.rearmRefusal('/g', 'c1');
+        expect((await store.refusals.refusalOf('/f', 'c1'))?.atMs).toBe(at + 5000);
+        expect(await store.refusals.refusalOf('/g', 'c1')).toBeNull();
+        await store.refusals.recordDeletion('/f', 'c1', { etag: '"e"', mtimeMs: 7, size: 3 });
+        expect(await store.refusals.deletionOf('/f', 'c1')).toEqual({ etag: '"e"', mtimeMs: 7, size: 3, atMs: at + 5000 });
+        await store.refusals.settle('/f', 'c1');
+        expect(await store.refusals.refusalOf('/f', 'c1')).toBeNull();
+        expect(await store.refusals.deletionOf('/f', 'c1')).toBeNull();
+        await store.refusals.recordRefusal('/old', 'c', { code: 'locked', status: 423 });
+        subject.clock.advance(10_000);
+        await store.refusals.recordDeletion('/new', 'c', { etag: null, mtimeMs: 1, size: 0 });
+        expect(await store.refusals.forgetBefore((await store.now()) - 1)).toBe(1);
+        expect(await store.refusals.refusalOf('/old', 'c')).toBeNull();
+        expect(await store.refusals.deletionOf('/new', 'c')).not.toBeNull();
+      });
+    });
+
+    describe('transactions', () => {
+      test('commit makes every member visible; a throw rolls back every member', async () => {
+        await store.transaction(async (tx) => {
+          await tx.properties.apply('/c', [{ op: 'set', property: { ns: 'n', local: 'l', xml: '<l xmlns="n"/>' } }]);
+          await tx.versions.put('/c', record('"c"'));
+        });
+        expect(await store.versions.get('/c')).not.toBeNull();
+        const error = new Error('rolled back');
+        await expect(store.transaction(async (tx) => {
+          await tx.properties.forgetSubtree('/c');
+          await tx.versions.forgetSubtree('/c');
+          await tx.versions.put('/d', record('"d"'));
+          await tx.journal.record({ op: 'delete', src: '/c', dst: null, depth: 'infinity', mtime_ms: null });
+          await tx.retention.insert(row('r', '/c'));
+          await tx.refusals.recordRefusal('/c', 'c', { code: 'x', status: 409 });
+          expect(await tx.versions.get('/d')).not.toBeNull();
+          throw error;
+        })).rejects.toBe(error);
+        expect(await store.properties.list('/c')).toHaveLength(1);
+        expect(await store.versions.get('/c')).not.toBeNull();
+        expect(await store.versions.get('/d')).toBeNull();
+        expect(await store.journal.pending()).toEqual([]);
+        expect(await store.retention.get('r')).toBeNull();
+        expect(await store.refusals.refusalOf('/c', 'c')).toBeNull();
+      });
+
+      test('returns what work returns; others never see a half-done transaction', async () => {
+        let release!: () => void;
+        let opened!: () => void;
+        const paused = new Promise<void>((resolve) => { release = resolve; });
+        const isOpen = new Promise<void>((resolve) => { opened = resolve; });
+        const inside = store.transaction(async (tx) => {
+          await tx.versions.put('/x', record('"half"'));
+          opened();
+          await paused;
+          await tx.versions.put('/y', record('"whole"'));
+          return 42;
+        });
+        // A reader and a writer from outside, started while the transaction is open.
+        await isOpen;
+        const reader = store.versions.getMany(['/x', '/y']);
+        const writer = store.versions.put('/x', record('"after"'));
+        await new Promise((resolve) => setImmediate(resolve));
+        release();
+        expect(await inside).toBe(42);
+        const seen = await reader;
+        expect(seen.size === 0 || seen.size === 2).toBe(true);
+        await writer;
+        expect((await store.versions.get('/x'))?.etag).toBe('"after"');
+        expect((await store.versions.get('/y'))?.etag).toBe('"whole"');
+      });
+
+      test('concurrent transactions serialize (no lost update)', async () => {
+        await store.versions.put('/n', record('0'));
+        await Promise.all(Array.from({ length: 20 }, () => store.transaction(async (tx) => {
+          const current = Number((await tx.versions.get('/n'))!.etag);
+          await new Promise((resolve) => setImmediate(resolve));
+          await tx.versions.put('/n', record(String(current + 1)));
+        })));
+        expect((await store.versions.get('/n'))?.etag).toBe('20');
+      });
+
+      test('a nested transaction rolls back alone', async () => {
+        await store.transaction(async (tx) => {
+          await tx.versions.put('/outer', record('"o"'));
+          await expect(tx.transaction(async (inner) => {
+            await inner.versions.put('/inner', record('"i"'));
+            throw new Error('inner');
+          })).rejects.toThrow('inner');
+          await tx.transaction(async (inner) => inner.versions.put('/inner2', record('"i2"')));
+        });
+        expect(await store.versions.get('/outer')).not.toBeNull();
+        expect(await store.versions.get('/inner')).toBeNull();
+        expect(await store.versions.get('/inner2')).not.toBeNull();
+      });
+    });
+
+    describe('write claims', () => {
+      test('overlapping claims run one after the other; disjoint ones at once', async () => {
+        const order: string[] = [];
+        let releaseFirst!: () => void;
+        const first = store.claims.run([{ path: '/a', tree: true }], async () => {
+          order.push('first start');
+          await new Promise<void>((resolve) => { releaseFirst = resolve; });
+          order.push('first end');
+        });
+        await new Promise((resolve) => setImmediate(resolve));
+        const overlapping = store.claims.run([{ path: '/a/b', tree: false }], async () => { order.push('overlapping'); });
+        const disjoint = store.claims.run([{ path: '/ab', tree: true }, { path: '/A/b', tree: false }], async () => { order.push('disjoint'); });
+        await disjoint;
+        releaseFirst();
+        await Promise.all([first, overlapping]);
+        expect(order).toEqual(['first start', 'disjoint', 'first end', 'overlapping']);
+      });
+
+      test('a claim overlapping a running operation is refused at once; claims end however the action ends', async () => {
+        let finish!: () => void;
+        const running = store.claims.run([{ path: '/t', tree: true }], () => new Promise<void>((resolve) => { finish = resolve; }), { id: 'op1', method: 'MOVE', path: '/t' });
+        await new Promise((resolve) => setImmediate(resolve));
+        const listed = await store.claims.running();
+        expect(listed).toEqual([{ id: 'op1', method: 'MOVE', path: '/t', startedAtMs: await store.now() }]);
+        const refused = store.claims.run([{ path: '/t/x', tree: false }], async () => 'ran');
+        await expect(refused).rejects.toBeInstanceOf(OperationInProgressError);
+        await expect(refused).rejects.toMatchObject({ operation: { id: 'op1', method: 'MOVE', path: '/t' } });
+        expect(await store.claims.run([{ path: '/tt', tree: false }], async () => 'ran')).toBe('ran');
+        finish();
+        await running;
+        expect(await store.claims.running()).toEqual([]);
+        await expect(store.claims.run([{ path: '/t', tree: true }], async () => { throw new Error('failed'); })).rejects.toThrow('failed');
+        expect(await store.claims.run([{ path: '/t/x', tree: false }], async () => 'ran')).toBe('ran');
+      });
+    });
+
+    test('probeWrite resolves on a working store', async () => {
+      await expect(store.probeWrite()).resolves.toBeUndefined();
+    });
+  });
+}
+
+function overlapping(a: ActiveLock, b: ActiveLock): boolean {
+  const inside = (p: string, root: string) => root === '/' || p === root || p.startsWith(root + '/');
+  return a.root === b.root || (a.depth === 'infinity' && inside(b.root, a.root)) || (b.depth === 'infinity' && inside(a.root, b.root));
+}

@@ -348,10 +348,6 @@ export class FileStore implements ResourceStore {
     return this.kept.fingerprint(key);
   }
 
-  hasHalfKept(key: string): Promise<boolean> {
-    return this.kept.hasPartial(key);
-  }
-
   keptFiles(key: string): Promise<KeptFile[]> {
     return this.kept.files(key);
   }

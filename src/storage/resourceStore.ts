@@ -159,9 +159,6 @@ export interface ResourceStore {
   /** What is kept under `key`, or null when nothing is. */
   keptFingerprint(key: string): Promise<KeptFingerprint | null>;
 
-  /** Whether an interrupted copy across disks left a half-kept `key` (never listed, never whole). */
-  hasHalfKept(key: string): Promise<boolean>;
-
   /** The files kept under `key` (one for a file, every member of a tree). */
   keptFiles(key: string): Promise<KeptFile[]>;
 

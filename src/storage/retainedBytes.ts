@@ -40,11 +40,6 @@ export class RetainedBytes {
     return st && { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, isDirectory: st.isDirectory() };
   }
 
-  /** Whether an interrupted cross-filesystem copy left `<key>.partial`. */
-  async hasPartial(key: string): Promise<boolean> {
-    return (await lstat(this.hostOf(key) + PARTIAL).catch(() => null)) !== null;
-  }
-
   /** Bytes free and in all on the filesystem holding the retained bytes (or its nearest existing ancestor). */
   async filesystemSpace(): Promise<{ free: number; total: number }> {
     for (let at = this.dir; ; at = dirname(at)) {

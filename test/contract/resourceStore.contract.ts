@@ -276,7 +276,6 @@ export function describeResourceStoreContract(name: string, open: () => Promise<
         await store.removeKept(named);
         expect(await store.keptFingerprint(named)).toBeNull();
         expect(await store.openKept(named)).toBeNull();
-        expect(await store.hasHalfKept(named)).toBe(false);
       });
 
       it('refuses keys that could leave the kept bytes', async () => {

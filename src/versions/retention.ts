@@ -246,7 +246,7 @@ export class RetentionStore {
     return this.state.retention.totals();
   }
 
-  /** Every listed version with where its bytes are (relative to the retention directory), oldest first. */
+  /** Every listed version with the key of its kept bytes, oldest first. */
   async records(): Promise<Array<RetainedVersion & { storage: string }>> {
     return (await this.state.retention.listAll()).map((row) => ({ ...toVersion(row), storage: row.storage }));
   }
@@ -262,7 +262,7 @@ export class RetentionStore {
     return false;
   }
 
-  /** Records bytes found in the retention directory without a row (a scrub's re-index) as a listed version. */
+  /** Records kept bytes found without a row (orphanBytes.ts: start-up and the scrub) as a listed version. */
   async adopt(version: RetainedVersion, storage: string): Promise<void> {
     await this.state.retention.insert({
       id: version.id, path: version.path, retainedAtMs: version.retainedAtMs, size: version.size, etag: version.etag, mtimeMs: version.mtimeMs,

@@ -14,6 +14,7 @@ import { openCheckedDatabase, withDamageCheck, isDamage, DamagedStateError, STAT
 import { acquireStateOwnership, type StateOwnership } from './state/stateOwnership';
 import { rootStateMismatch, abandonState, bindStateToRoot, ForeignStateError } from './state/rootIdentity';
 import { FileStore } from './storage/fileStore';
+import type { ResourceStore } from './storage/resourceStore';
 import { StorageError, NotFoundError, NotACollectionError } from './storage/storageErrors';
 import { LockManager } from './locks/lockManager';
 import { VersionStore } from './versions/versionStore';
@@ -22,12 +23,10 @@ import { SqliteStateStore } from './state/sqlite/sqliteStateStore';
 import { openSharedServices } from './state/postgres/sharedState';
 import { TreeOperations } from './methods/support/treeOperations';
 import { RetentionStore } from './versions/retention';
-import { RetainedBytes } from './storage/retainedBytes';
 import { CleanupGuard } from './versions/cleanupGuard';
 import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
 import { createRequestListener } from './http/edge';
-import { sweepStaleTemporaries } from './storage/sweepTemporaries';
 import { AccessControl } from './auth/accessControl';
 import { assertSafeToServe } from './auth/safeDefault';
 import { readTlsFiles } from './http/tlsFiles';
@@ -100,7 +99,7 @@ export async function openServices(config: ServerConfig, options: OpenOptions = 
   const access = new AccessControl(config, clock, options.log ?? (() => undefined));
   let store: FileStore;
   try {
-    store = await FileStore.open(config.root);
+    store = await FileStore.open(config.root, join(config.stateDir, 'retained'));
   } catch (err) {
     if (err instanceof NotFoundError) throw new ConfigError(`the root ${config.root} does not exist`);
     if (err instanceof NotACollectionError) throw new ConfigError(`the root ${config.root} is not a directory`);
@@ -151,10 +150,10 @@ function openOwnedDatabase(config: ServerConfig, rootHost: string, owner: boolea
 }
 
 /** The policies over the state store (src/state/stateStore.ts) and the file store. */
-function wireServices(config: ServerConfig, store: FileStore, state: StateStore, access: AccessControl): Services {
+function wireServices(config: ServerConfig, store: ResourceStore, state: StateStore, access: AccessControl): Services {
   const locks = new LockManager(state.locks, config.lockTimeout);
   const versions = new VersionStore(state.versions);
-  const retention = new RetentionStore(state, new RetainedBytes(join(config.stateDir, 'retained')), config.retention);
+  const retention = new RetentionStore(state, store, config.retention);
   const tree = new TreeOperations(state, store, retention);
   const cleanupGuard = new CleanupGuard(state, config.staleDeleteWindowMs);
   return { config, store, state, locks, versions, tree, retention, cleanupGuard, access };
@@ -178,7 +177,7 @@ export async function startServer(
   let extras: ServiceExtras;
   try {
     // Temporaries a crash left in the served tree go before anyone can be served (never reachable by URL, but they take space).
-    const swept = await sweepStaleTemporaries(services.store.root, EVERY_TEMPORARY);
+    const swept = await services.store.sweepTemporaries(EVERY_TEMPORARY);
     if (swept > 0) log.info({ removed: swept }, `removed ${swept} temporary file(s) left by an interrupted upload or copy`);
     extras = startServices(services, log);
   } catch (err) {

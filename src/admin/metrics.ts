@@ -78,7 +78,7 @@ export function createMetrics(services: Services): ServerMetrics {
     labelNames: ['disk'] as const,
     registers: [registry],
     async collect() {
-      const [data, state] = await Promise.all([freeBytes(services.store.root), freeBytes(services.config.stateDir)]);
+      const [data, state] = await Promise.all([services.store.space().then((s) => s.free), freeBytes(services.config.stateDir)]);
       this.set({ disk: 'data' }, data);
       this.set({ disk: 'state' }, state);
     },

@@ -44,8 +44,7 @@ function reasonOf(err: unknown): string {
 }
 
 export function createReadinessCheck(services: Services): () => Promise<Readiness> {
-  const { root } = services.store;
-  const { stateDir } = services.config;
+  const { root, stateDir } = services.config;
   return async () => {
     const checks: Record<string, string> = {};
     const failures: string[] = [];
@@ -60,10 +59,10 @@ export function createReadinessCheck(services: Services): () => Promise<Readines
     };
     await check('stateStore', 'the state store does not take writes', () => services.state.probeWrite());
     await check('stateDir', `the state directory ${stateDir} is not writable`, () => probeWrite(stateDir));
-    await check('root', `the root ${root} is not writable`, () => probeWrite(root));
-    for (const [name, dir] of [['stateDisk', stateDir], ['dataDisk', root]] as const) {
+    await check('root', `the root ${root} is not writable`, () => services.store.probeWritable());
+    for (const [name, freeOf] of [['stateDisk', () => freeBytes(stateDir)], ['dataDisk', async () => (await services.store.space()).free]] as const) {
       await check(name, `the ${name === 'dataDisk' ? 'data' : 'state'} disk is full`, async () => {
-        const free = await freeBytes(dir);
+        const free = await freeOf();
         if (free < FULL_BELOW_BYTES) throw Object.assign(new Error(`${free} bytes free`), { code: `${free} bytes free` });
       });
     }

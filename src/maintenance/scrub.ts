@@ -2,22 +2,17 @@
  * The scrub: checks every file against its version record and every retained version against
  * its bytes, and repairs what the index got wrong. What it fixes: version records of files that
  * are gone (removed), retained versions whose bytes are gone (forgotten), and bytes the retention
- * directory holds without a record (a crash between the rename and the row): re-indexed as
- * versions of `/recovered/<storage path>` (reason `recovered`), listable and restorable like any
- * other. What it only reports: files changed behind the server's back (their ETag already
+ * directory holds without a record: re-indexed as versions of `/recovered/<storage path>`
+ * (reason `recovered`), listable and restorable like any other, by the same rule start-up applies
+ * (versions/orphanBytes.ts). What it only reports: files changed behind the server's back (their ETag already
  * follows the file) and retained versions whose size differs from their record.
  */
-import { createHash } from 'node:crypto';
-import { lstat } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Services } from '../methods/context';
-import { derivedEtag } from '../versions/versionStore';
+import { settleOrphanBytes } from '../versions/orphanBytes';
 import { OperationInProgressError } from '../concurrency/pathMutex';
 import type { TaskContext } from './taskRunner';
-import { eachFileClaimed, filesOfRetention } from './walk';
+import { eachFileClaimed } from './walk';
 
-/** Where re-indexed orphans are listed: `keepdav versions /recovered/...` or `?versions` there. */
-export const RECOVERED_PREFIX = '/recovered/';
 /** At most this many paths are named per finding in a result (the counts are always exact). */
 const NAMED = 100;
 
@@ -76,11 +71,11 @@ export async function scrub(services: Services, ctx: TaskContext): Promise<Recor
   ctx.phase('retained');
   for (const version of await retention.records()) {
     report.retainedChecked += 1;
-    const bytes = await lstat(join(retention.dir, version.storage)).catch(() => null);
+    const bytes = await store.keptFingerprint(version.storage).catch(() => null);
     if (bytes === null) {
       await retention.discard(version.id);
       report.retainedMissingForgotten += 1;
-    } else if (!bytes.isFile() || bytes.size !== version.size) {
+    } else if (bytes.isDirectory || bytes.size !== version.size) {
       report.retainedDamaged += 1;
       named(report.damaged, `${version.path} (version ${version.id})`);
     }
@@ -88,33 +83,9 @@ export async function scrub(services: Services, ctx: TaskContext): Promise<Recor
   }
 
   ctx.phase('orphans');
-  const known = await retention.storagePaths();
-  for await (const storage of filesOfRetention(retention.dir)) {
-    if (!retention.isKnownStorage(storage, known)) {
-      const stats = await lstat(join(retention.dir, storage)).catch(() => null);
-      // Re-checked after the await: a version being retained right now is not an orphan.
-      if (stats?.isFile() && !retention.isKnownStorage(storage, await retention.storagePaths())) {
-        const id = orphanId(storage);
-        const path = RECOVERED_PREFIX + storage;
-        await retention.adopt({ id, path, retainedAtMs: retainedTimeOf(storage, stats.mtimeMs), size: stats.size, etag: derivedEtag(stats), mtimeMs: stats.mtimeMs, reason: 'recovered' }, storage);
-        report.orphansReindexed += 1;
-        if (report.reindexed.length < NAMED) report.reindexed.push({ id, path, size: stats.size });
-      }
-    }
-    await ctx.step();
-  }
+  // The one rule for unnamed kept bytes (versions/orphanBytes.ts); half-kept leftovers wait for the next start.
+  const orphans = await settleOrphanBytes(retention, store, { freeLeftovers: false, step: () => ctx.step() });
+  report.orphansReindexed = orphans.reindexed.length;
+  report.reindexed = orphans.reindexed.slice(0, NAMED);
   return report;
-}
-
-/** A stable id for bytes found at `storage`: the time-ordered prefix of its bundle, then a hash of the path. */
-function orphanId(storage: string): string {
-  const top = storage.split('/')[0];
-  const prefix = /^[0-9a-f]{8}$/.test(top) ? top : '00000000';
-  return prefix + createHash('sha256').update(storage).digest('hex').slice(0, 16);
-}
-
-/** Version ids start with 8 hex digits of the retention time in seconds; else the file's mtime. */
-function retainedTimeOf(storage: string, mtimeMs: number): number {
-  const top = storage.split('/')[0];
-  return /^[0-9a-f]{8}$/.test(top) ? parseInt(top, 16) * 1000 : mtimeMs;
 }

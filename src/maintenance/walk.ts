@@ -1,11 +1,8 @@
 /**
  * Walks for the maintenance tasks: every file of the served tree (as the server sees it: hidden
- * `.keepdav-` names and unaddressable names left out, symlinks followed only inside the root), and every file of
- * the retention directory (by its storage path, "/"-separated, relative to that directory).
+ * `.keepdav-` names and unaddressable names left out, symlinks followed only inside the root).
  */
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { FileStore, ResourceStat } from '../storage/fileStore';
+import type { ResourceStore, ResourceStat } from '../storage/resourceStore';
 import type { WriteClaims } from '../state/stateStore';
 import { OperationInProgressError } from '../concurrency/pathMutex';
 import type { TaskContext } from './taskRunner';
@@ -13,7 +10,7 @@ import { ROOT, type DavPath } from '../paths/davPath';
 import { NotFoundError, NotACollectionError } from '../storage/storageErrors';
 
 /** The files under the root, depth first; collections that vanish meanwhile are skipped. */
-export async function* filesOfTree(store: FileStore, at: DavPath = ROOT, seen = new Set<string>()): AsyncGenerator<ResourceStat> {
+export async function* filesOfTree(store: ResourceStore, at: DavPath = ROOT, seen = new Set<string>()): AsyncGenerator<ResourceStat> {
   let members: ResourceStat[];
   try {
     members = await store.list(at);
@@ -34,22 +31,6 @@ export async function* filesOfTree(store: FileStore, at: DavPath = ROOT, seen = 
   }
 }
 
-/** Storage paths of the regular files under the retention directory (none when it does not exist). */
-export async function* filesOfRetention(dir: string, prefix = ''): AsyncGenerator<string> {
-  let entries;
-  try {
-    entries = await readdir(join(dir, prefix), { withFileTypes: true });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  for (const entry of entries) {
-    const storage = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
-    if (entry.isDirectory()) yield* filesOfRetention(dir, storage);
-    else if (entry.isFile()) yield storage;
-  }
-}
-
 /**
  * Visits every file of the tree under its write claim (so an upload in progress is not taken for
  * a change made outside), with the file as it is now (skipped when it vanished or became a
@@ -57,7 +38,7 @@ export async function* filesOfRetention(dir: string, prefix = ''): AsyncGenerato
  * the paths walked and how many were busy.
  */
 export async function eachFileClaimed(
-  store: FileStore,
+  store: ResourceStore,
   writes: WriteClaims,
   ctx: TaskContext,
   visit: (now: ResourceStat) => void | Promise<void>,

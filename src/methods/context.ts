@@ -5,7 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { DavPath } from '../paths/davPath';
 import type { ServerConfig } from '../config';
-import type { FileStore } from '../storage/fileStore';
+import type { ResourceStore } from '../storage/resourceStore';
 import type { LockManager } from '../locks/lockManager';
 import type { VersionStore } from '../versions/versionStore';
 import type { StateStore } from '../state/stateStore';
@@ -57,7 +57,7 @@ export interface DavResponse {
 /** Everything a handler may use, built once by the composition root (src/server.ts). */
 export interface Services {
   readonly config: ServerConfig;
-  readonly store: FileStore;
+  readonly store: ResourceStore;
   /** Everything remembered besides file bytes (locks' data, dead properties, versions, journal, retention index, refusals, write claims). */
   readonly state: StateStore;
   /** The lock policy over state.locks. */

@@ -4,7 +4,7 @@
  * includes it, and how its value is computed for a resource.
  */
 import type { ActiveLock } from '../locks/activeLock';
-import type { ResourceStat } from '../storage/fileStore';
+import type { ResourceStat } from '../storage/resourceStore';
 import { baseName, type DavPath } from '../paths/davPath';
 import { formatHttpDate } from '../headers/httpDate';
 import { el, type OutNode } from '../xml/build';

@@ -4,9 +4,9 @@
  * is costly, so its result is cached and concurrent callers share one walk.
  */
 import type { Dirent } from 'node:fs';
-import { lstat, readdir, statfs } from 'node:fs/promises';
+import { lstat, open, readdir, statfs, unlink } from 'node:fs/promises';
 import { ROOT } from '../paths/davPath';
-import { childHostBytes } from './containment';
+import { childHostBytes, childHostPath, RESERVED_PREFIX } from './containment';
 import { storageErrorFromErrno } from './storageErrors';
 
 const BATCH = 32;
@@ -42,6 +42,29 @@ export async function bytesUnder(dir: Buffer): Promise<number> {
     for (const size of sizes) total += size;
   }
   return total;
+}
+
+/** Free (for an unprivileged writer) and total bytes of the disk holding `dir`. Throws the mapped storage error. */
+export async function diskSpace(dir: string): Promise<{ free: number; total: number }> {
+  try {
+    const fs = await statfs(dir);
+    return { free: fs.bavail * fs.bsize, total: fs.blocks * fs.bsize };
+  } catch (err) {
+    throw storageErrorFromErrno(err, ROOT);
+  }
+}
+
+/** Writes, syncs and removes one small reserved (invisible) file in `dir`; throws the errno error unchanged. */
+export async function probeWrite(dir: string): Promise<void> {
+  const file = childHostPath(dir, `${RESERVED_PREFIX}ready-probe-${process.pid}`);
+  const fh = await open(file, 'w');
+  try {
+    await fh.write('ready\n');
+    await fh.sync();
+  } finally {
+    await fh.close();
+    await unlink(file).catch(() => undefined);
+  }
 }
 
 export class UsageMeter {

@@ -1,7 +1,9 @@
 /**
- * FileStore: everything that touches the served directory tree. Callers speak DavPath; host paths
- * never leave this directory except through `hostPathOf`. Errors are the domain errors of
- * storageErrors.ts; a path that is not a well-formed DavPath throws BadPathError.
+ * FileStore: the filesystem implementation of ResourceStore (resourceStore.ts): the served tree
+ * under one root directory, and the kept bytes of retained versions in another (under the state
+ * directory), both given by the composition root. Callers speak DavPath and keys; host paths
+ * never leave storage/. Errors are the domain errors of storageErrors.ts; a path that is not a
+ * well-formed DavPath throws BadPathError.
  */
 import type { Stats } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
@@ -9,18 +11,21 @@ import { lstat, mkdir, open, realpath, rename, stat, unlink, utimes } from 'node
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { baseName, ROOT, type DavPath } from '../paths/davPath';
-import { fsyncDirectory, writeAtomically, type ContentDigests } from './atomicWrite';
+import { fsyncDirectory, writeAtomically } from './atomicWrite';
 import { assertDavPath, childHostPath, Containment, hasReservedSegment, type WriteTarget } from './containment';
 import { copyResource } from './copyTree';
-import { UsageMeter, type Usage } from './diskUsage';
+import { diskSpace, probeWrite, UsageMeter, type Usage } from './diskUsage';
+import { KeptTransfers } from './keptTransfers';
 import { listCollection, openMemberBatches, type MemberBatches } from './listCollection';
 import { openReadStream, readSmallFile, type ByteRange } from './readStream';
 import { removeHostEntry } from './removeTree';
-import type { RetainedBytes } from './retainedBytes';
+import type { AtomicWriteOptions, AtomicWriteResult, KeptFile, KeptFingerprint, ResourceStore, Space } from './resourceStore';
+import { RetainedBytes } from './retainedBytes';
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import {
   AccessDeniedError, AlreadyExistsError, errnoOf, IsACollectionError, NotACollectionError, NotFoundError, storageErrorFromErrno,
 } from './storageErrors';
+import { sweepStaleTemporaries } from './sweepTemporaries';
 
 export type { ResourceStat } from './resourceStat';
 
@@ -33,21 +38,27 @@ export interface FileStoreOptions {
   now?: () => number;
 }
 
-export class FileStore {
+export class FileStore implements ResourceStore {
   private readonly containment: Containment;
   private readonly meter: UsageMeter;
+  private readonly kept: RetainedBytes;
+  private readonly transfers: KeptTransfers;
 
-  private constructor(readonly root: string, options: FileStoreOptions) {
+  /** `root`: the real path of the served directory (for the composition root; never on the interface). */
+  private constructor(readonly root: string, keptDir: string, options: FileStoreOptions) {
     const now = options.now ?? Date.now;
     this.containment = new Containment(root, options.containmentCacheMs ?? 1000, now);
     this.meter = new UsageMeter(root, options.usageCacheMs ?? 30_000, now);
+    this.kept = new RetainedBytes(keptDir);
+    this.transfers = new KeptTransfers(this.containment, this.kept);
   }
 
   /**
-   * A store serving the tree at the realpath of `rootDir`.
-   * Throws NotFoundError when it does not exist, NotACollectionError when it is no directory.
+   * A store serving the tree at the realpath of `rootDir`, keeping retained bytes in `keptDir`
+   * (created when first needed; keep it on the same filesystem, so retention is a rename).
+   * Throws NotFoundError when the root does not exist, NotACollectionError when it is no directory.
    */
-  static async open(rootDir: string, options: FileStoreOptions = {}): Promise<FileStore> {
+  static async open(rootDir: string, keptDir: string, options: FileStoreOptions = {}): Promise<FileStore> {
     let root: string;
     try {
       root = await realpath(rootDir);
@@ -55,7 +66,7 @@ export class FileStore {
     } catch (err) {
       throw storageErrorFromErrno(err, ROOT);
     }
-    return new FileStore(root, options);
+    return new FileStore(root, keptDir, options);
   }
 
   /** The lexical host path of `path` (no check that it exists or stays inside). Throws BadPathError. */
@@ -114,9 +125,7 @@ export class FileStore {
    * from expectedLength); after a throw the old content is untouched and the body is left unpiped
    * and paused (never destroyed), so the caller can still answer.
    */
-  async writeAtomic(
-    path: DavPath, body: NodeJS.ReadableStream, opts: { expectedLength?: number; mtimeMs?: number; verify?: (d: ContentDigests) => void } = {},
-  ): Promise<{ stat: ResourceStat; created: boolean; digests: ContentDigests }> {
+  async writeAtomic(path: DavPath, body: NodeJS.ReadableStream, opts: AtomicWriteOptions = {}): Promise<AtomicWriteResult> {
     assertDavPath(path);
     if (path === ROOT) throw new IsACollectionError(path, '/: is a collection');
     const dirReal = await this.containment.parentForWrite(path);
@@ -199,60 +208,6 @@ export class FileStore {
     }
     try {
       await removeHostEntry(host, path, stats.isDirectory());
-    } finally {
-      this.containment.invalidate();
-    }
-    await fsyncDirectory(dirReal);
-  }
-
-  /**
-   * Keeps the current bytes of the file at `path` under `key` in `kept` (a hard link to the real
-   * file, so a symlink's target is kept, never the link). Throws NotFoundError when it is gone.
-   */
-  async keepFile(path: DavPath, kept: RetainedBytes, key: string): Promise<void> {
-    const found = await this.containment.resolveForRead(path);
-    if (found === null || !found.stats.isFile()) throw new NotFoundError(path, `${path}: not found`);
-    await kept.linkIn(found.host, key).catch((err: unknown) => { throw storageErrorFromErrno(err, path); });
-  }
-
-  /**
-   * Moves the resource at `path` (a file or a whole tree) under `key` in `kept`, by one rename,
-   * so it leaves the served tree at once. A symlink is only unlinked (what it points to stays
-   * served): returns false then. Throws as remove does.
-   */
-  async moveOut(path: DavPath, kept: RetainedBytes, key: string): Promise<boolean> {
-    assertDavPath(path);
-    if (path === ROOT) throw new AccessDeniedError(path, '/: the root cannot be removed');
-    const dirReal = await this.containment.parentForWrite(path, 'NotFound');
-    const host = childHostPath(dirReal, baseName(path));
-    const stats = await this.lstatExisting(host, path);
-    if (stats.isSymbolicLink() || (!stats.isFile() && !stats.isDirectory())) {
-      await this.remove(path);
-      return false;
-    }
-    try {
-      await kept.moveIn(host, key);
-    } catch (err) {
-      throw storageErrorFromErrno(err, path);
-    } finally {
-      this.containment.invalidate();
-    }
-    await fsyncDirectory(dirReal);
-    return true;
-  }
-
-  /**
-   * Puts a resource `moveOut` took back at `path`, which must be absent (an operation that
-   * replaced it did not happen). Throws AlreadyExistsError, ParentMissingError.
-   */
-  async putBack(path: DavPath, kept: RetainedBytes, key: string): Promise<void> {
-    const dirReal = await this.containment.parentForWrite(path);
-    const target = await this.containment.inspectWriteTarget(path, dirReal);
-    if (target.kind !== 'missing') throw new AlreadyExistsError(path, `${path}: already exists`);
-    try {
-      await kept.moveBack(key, target.host);
-    } catch (err) {
-      throw storageErrorFromErrno(err, path, 'create');
     } finally {
       this.containment.invalidate();
     }
@@ -353,6 +308,64 @@ export class FileStore {
   /** RFC 4331 figures: statfs for the space available; used bytes under the root, cached. */
   usage(): Promise<Usage> {
     return this.meter.usage();
+  }
+
+  space(): Promise<Space> {
+    return diskSpace(this.root);
+  }
+
+  probeWritable(): Promise<void> {
+    return probeWrite(this.root);
+  }
+
+  sweepTemporaries(olderThanMs: number, nowMs?: number): Promise<number> {
+    return sweepStaleTemporaries(this.root, olderThanMs, nowMs);
+  }
+
+  // ---- kept bytes: retention as storage operations (keptTransfers.ts, retainedBytes.ts) ----
+
+  keptKeyOf(id: string): string {
+    return this.kept.keyOf(id);
+  }
+
+  keepVersion(path: DavPath, key: string): Promise<void> {
+    return this.transfers.keepVersion(path, key);
+  }
+
+  moveOutAsKept(path: DavPath, key: string): Promise<boolean> {
+    return this.transfers.moveOutAsKept(path, key);
+  }
+
+  putBack(path: DavPath, key: string): Promise<void> {
+    return this.transfers.putBack(path, key);
+  }
+
+  openKept(key: string): Promise<Readable | null> {
+    return this.kept.open(key);
+  }
+
+  keptFingerprint(key: string): Promise<KeptFingerprint | null> {
+    return this.kept.fingerprint(key);
+  }
+
+  keptFiles(key: string): Promise<KeptFile[]> {
+    return this.kept.files(key);
+  }
+
+  allKeptFiles(): AsyncIterable<string> {
+    return this.kept.allFiles();
+  }
+
+  removeKept(key: string): Promise<void> {
+    return this.kept.remove(key);
+  }
+
+  sweepKept(known: ReadonlySet<string>): Promise<number> {
+    return this.kept.sweep(known);
+  }
+
+  keptSpace(): Promise<Space> {
+    return this.kept.filesystemSpace();
   }
 
   /** The real parent directory of a copy/move destination; the root is refused as existing. */

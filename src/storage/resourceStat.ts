@@ -10,8 +10,29 @@ export interface ResourceStat {
   mtimeMs: number;
   ctimeMs: number;
   birthtimeMs: number;
+  /**
+   * The opaque identity of the bytes (FileStore: the inode): equal for the same content at the
+   * same path, different after a write replaced it. Compare it; never interpret it. The state's
+   * version records keep it in their `ino` column.
+   */
   ino: number;
+  /** The opaque identity of the volume `ino` is unique within (FileStore: the device). */
   dev: number;
+}
+
+/** The parts of a stat a file's version depends on (what the state records with an ETag). */
+export interface Fingerprint {
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
+
+/**
+ * The strong, quoted tag of a file's content derived from its fingerprint alone (RFC 9110 §8.8.3),
+ * for a file whose version the state has no record of: it changes whenever the file does.
+ */
+export function derivedTag(f: Fingerprint): string {
+  return `"${f.ino.toString(36)}-${f.size.toString(36)}-${Math.round(f.mtimeMs * 1000).toString(36)}"`;
 }
 
 /** The ResourceStat of `stats` (symlinks already followed) found for `path`. */

@@ -40,11 +40,6 @@ export class RetainedBytes {
     return st && { size: st.size, mtimeMs: st.mtimeMs, ino: st.ino, isDirectory: st.isDirectory() };
   }
 
-  /** Whether an interrupted cross-filesystem copy left `<key>.partial`. */
-  async hasPartial(key: string): Promise<boolean> {
-    return (await lstat(this.hostOf(key) + PARTIAL).catch(() => null)) !== null;
-  }
-
   /** Bytes free and in all on the filesystem holding the retained bytes (or its nearest existing ancestor). */
   async filesystemSpace(): Promise<{ free: number; total: number }> {
     for (let at = this.dir; ; at = dirname(at)) {
@@ -183,8 +178,30 @@ export class RetainedBytes {
     return removed;
   }
 
+  /** The keys of every regular file kept (partial copies left out), depth first. */
+  async *allFiles(prefix = ''): AsyncGenerator<string> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(prefix === '' ? this.dir : this.hostOf(prefix), { withFileTypes: true });
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return;
+      throw err;
+    }
+    for (const entry of entries) {
+      if (entry.name.endsWith(PARTIAL)) continue;
+      const key = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+      if (entry.isDirectory()) yield* this.allFiles(key);
+      else if (entry.isFile()) yield key;
+    }
+  }
+
+  /** The host path of `key`; a key that is not "/"-separated names (no "", ".", "..", NUL) throws RangeError. */
   private hostOf(key: string): string {
-    return join(this.dir, ...key.split('/'));
+    const segments = key.split('/');
+    if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0') || s.includes('\\'))) {
+      throw new RangeError(`not a key of kept bytes: ${JSON.stringify(key)}`);
+    }
+    return join(this.dir, ...segments);
   }
 }
 

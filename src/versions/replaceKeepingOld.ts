@@ -7,7 +7,7 @@
  */
 import type { RetentionStore, RetainedFileFacts, RetentionReason, PendingVersion } from './retention';
 import type { ResourceStat } from '../storage/resourceStat';
-import type { FileStore } from '../storage/fileStore';
+import type { ResourceStore } from '../storage/resourceStore';
 import { crashPoint } from '../faults/crashPoint';
 
 /**
@@ -22,7 +22,7 @@ import { crashPoint } from '../faults/crashPoint';
  */
 export async function replaceKeepingOld<T extends { created: boolean; stat: ResourceStat }, R = void>(
   retention: RetentionStore,
-  store: FileStore,
+  store: ResourceStore,
   replaced: RetainedFileFacts | null,
   reason: RetentionReason,
   write: () => Promise<T>,
@@ -32,7 +32,7 @@ export async function replaceKeepingOld<T extends { created: boolean; stat: Reso
   crashPoint('overwrite:intent');
   let result: T;
   try {
-    if (pending) await store.keepFile(pending.path, retention.bytes, pending.key);
+    if (pending) await store.keepVersion(pending.path, pending.key);
     crashPoint('overwrite:kept');
     result = await write();
   } catch (err) {
@@ -56,10 +56,10 @@ export async function replaceKeepingOld<T extends { created: boolean; stat: Reso
 }
 
 /** Puts the old state back after a write whose metadata could not be recorded. */
-async function undoWrite(retention: RetentionStore, store: FileStore, written: { created: boolean; stat: ResourceStat }, pending: PendingVersion | null): Promise<void> {
+async function undoWrite(retention: RetentionStore, store: ResourceStore, written: { created: boolean; stat: ResourceStat }, pending: PendingVersion | null): Promise<void> {
   if (pending) {
     await store.remove(written.stat.path);
-    await store.putBack(written.stat.path, retention.bytes, pending.key);
+    await store.putBack(written.stat.path, pending.key);
     // The row goes too; if the state disk refuses even that, start-up settles the pending row.
     await retention.forgetPending(pending.id);
   } else if (written.created) {

@@ -3,14 +3,14 @@
  * PUT is), and what they replace is itself retained, so a restore can be undone (semantics.md).
  * A version is restored to the path it had (also when that file was deleted) or to another path.
  */
-import type { FileStore } from '../storage/fileStore';
+import type { ResourceStore } from '../storage/resourceStore';
 import type { VersionStore } from './versionStore';
 import type { RetentionStore } from './retention';
 import { replaceKeepingOld } from './replaceKeepingOld';
 import type { DavPath } from '../paths/davPath';
 
 export interface RestoreDependencies {
-  store: FileStore;
+  store: ResourceStore;
   versions: VersionStore;
   retention: RetentionStore;
 }

@@ -4,18 +4,20 @@
  * by copy, within a retention policy (count per path, age, total bytes). semantics.md, "Nothing is lost".
  *
  * Each retained file is one row: the DavPath it had, when and why it was retained, its size,
- * ETag and mtime, and the key of its bytes in RetainedBytes (storage/).
+ * ETag and mtime, and the key of its kept bytes in the resource store (storage/resourceStore.ts):
+ * keeping, moving out, putting back and opening the bytes are storage operations; this module
+ * holds no bytes and no directory.
  *
  * Crash safety: the row is written first, as *pending* (with the inode of the bytes it will keep
  * and why), then the bytes are linked or moved, then the replacing step runs, then one commit
  * marks the row kept. `recoverPending` at start-up judges every pending row by the disk: bytes
  * never kept, or a target that still holds them, roll back; otherwise the version is committed.
- * `sweepOrphans` then frees every byte no row names.
+ * Kept bytes no row names are then re-indexed, at start-up as by the scrub (orphanBytes.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { DavPath } from '../paths/davPath';
 import type { RetentionReason, RetentionRow, StateAccess } from '../state/stateStore';
-import type { RetainedBytes } from '../storage/retainedBytes';
+import type { ResourceStore } from '../storage/resourceStore';
 import { hasReservedSegment } from '../storage/containment';
 import { reserveBytes, type FreeSpaceReserve } from './freeSpaceReserve';
 
@@ -24,7 +26,7 @@ export type { RetentionReason } from '../state/stateStore';
 /** A version (or a deleted tree) whose row is written but whose step is not committed yet. */
 export interface PendingVersion {
   id: string;
-  /** Where its bytes go in RetainedBytes. */
+  /** Where its bytes go among the kept bytes (ResourceStore.keptKeyOf). */
   key: string;
   path: DavPath;
 }
@@ -70,7 +72,7 @@ export interface RetainedFileFacts {
 /** The ETag a retained file had, from its path and fingerprint (VersionStore.etagOf). */
 export type EtagOf = (path: DavPath, size: number, mtimeMs: number, ino: number) => Promise<string>;
 
-/** The current fingerprint of a served file, or null when there is none (FileStore.stat). */
+/** The current fingerprint of a served file, or null when there is none (ResourceStore.stat). */
 export type CurrentFile = (path: DavPath) => Promise<{ ino: number; isCollection: boolean } | null>;
 
 /** How many of the oldest rows budget pruning reads at a time. */
@@ -82,8 +84,8 @@ export class RetentionStore {
   constructor(
     /** The state store holding the rows (StateStore.retention) and the clock (now()). */
     private readonly state: StateAccess,
-    /** Where the bytes are kept (under the state directory). */
-    readonly bytes: RetainedBytes,
+    /** Where the bytes are kept: the resource store's kept bytes. */
+    private readonly store: ResourceStore,
     private readonly policy: RetentionPolicy,
   ) {}
 
@@ -109,19 +111,19 @@ export class RetentionStore {
   /** The bytes of a retained version; null when it is unknown or its bytes are missing. */
   async open(id: string): Promise<import('node:stream').Readable | null> {
     const row = await this.state.retention.get(id);
-    return row && row.reason !== 'pending' ? this.bytes.open(row.storage) : null;
+    return row && row.reason !== 'pending' ? this.store.openKept(row.storage) : null;
   }
 
   /**
    * Step 1 of keeping the bytes an overwrite replaces: the pending row, before anything is
-   * linked. The caller then has the bytes linked under `key` (FileStore.keepFile), writes, and
+   * linked. The caller then has the bytes linked under `key` (ResourceStore.keepVersion), writes, and
    * calls `commit` (or `discard` when the write failed).
    */
   async beginKeep(facts: RetainedFileFacts, reason: RetentionReason): Promise<PendingVersion | null> {
     if (!this.enabled) return null;
     const now = await this.state.now();
     const id = newVersionId(now);
-    const key = this.bytes.keyOf(id);
+    const key = this.store.keptKeyOf(id);
     await this.state.retention.insert({
       id, path: facts.path, retainedAtMs: now, size: facts.size, etag: facts.etag, mtimeMs: facts.mtimeMs,
       reason: 'pending', storage: key, pendingReason: reason, sourceIno: facts.ino, pendingKind: 'file', intentId: null,
@@ -136,13 +138,13 @@ export class RetentionStore {
 
   /**
    * Step 1 of moving a whole resource out of the served tree (DELETE, or a COPY/MOVE target
-   * replaced): the pending row of the tree, before the rename (FileStore.moveOut). Then
+   * replaced): the pending row of the tree, before the rename (ResourceStore.moveOutAsKept). Then
    * `scanTree` and, in the transaction that commits the removal, `recordTree`.
    */
   async beginTree(path: DavPath, reason: RetentionReason, intentId: number, tx: StateAccess = this.state): Promise<PendingVersion> {
     const now = await tx.now();
     const id = newVersionId(now);
-    const key = this.bytes.keyOf(id);
+    const key = this.store.keptKeyOf(id);
     await tx.retention.insert({
       id, path, retainedAtMs: now, size: 0, etag: '', mtimeMs: 0,
       reason: 'pending', storage: key, pendingReason: reason, sourceIno: null, pendingKind: 'tree', intentId,
@@ -154,7 +156,7 @@ export class RetentionStore {
   async scanTree(pending: PendingVersion, etagOf: EtagOf): Promise<ScannedRow[]> {
     const reason = (await this.state.retention.get(pending.id))?.pendingReason ?? 'delete';
     const now = await this.state.now();
-    const files = (await this.bytes.files(pending.key))
+    const files = (await this.store.keptFiles(pending.key))
       .map((f) => ({ ...f, path: f.below === '' ? pending.path : `${pending.path}/${f.below}` }))
       .filter((f) => !hasReservedSegment(f.path));
     const rows: ScannedRow[] = [];
@@ -198,16 +200,16 @@ export class RetentionStore {
     let rolledBack = 0;
     for (const row of await this.state.retention.pending()) {
       const pending = { id: row.id, key: row.storage, path: row.path };
-      const kept = await this.bytes.fingerprint(row.storage);
+      const kept = await this.store.keptFingerprint(row.storage);
       if (row.pendingKind === 'tree') {
         if (kept === null) {
-          await this.bytes.remove(row.storage); // a partial cross-filesystem copy: the source is whole
+          await this.store.removeKept(row.storage); // a partial cross-filesystem copy: the source is whole
           await this.dropTree(pending);
           rolledBack += 1;
         } else {
           const rows = await this.scanTree(pending, etagOf);
           await this.recordTree(pending, rows);
-          if (rows.length === 0) await this.bytes.remove(row.storage);
+          if (rows.length === 0) await this.store.removeKept(row.storage);
           completed += 1;
         }
         continue;
@@ -227,11 +229,6 @@ export class RetentionStore {
     return { completed, rolledBack };
   }
 
-  /** Start-up, after recovery: frees every kept byte that no row names. Returns how many files went. */
-  async sweepOrphans(): Promise<number> {
-    return this.bytes.sweep(await this.state.retention.storagePaths());
-  }
-
   /**
    * Forgets a pending version whose bytes were put back in the served tree (a write undone).
    * Best effort: when the state disk refuses even this, start-up recovery settles the row.
@@ -249,7 +246,7 @@ export class RetentionStore {
     return this.state.retention.totals();
   }
 
-  /** Every listed version with where its bytes are (relative to the retention directory), oldest first. */
+  /** Every listed version with the key of its kept bytes, oldest first. */
   async records(): Promise<Array<RetainedVersion & { storage: string }>> {
     return (await this.state.retention.listAll()).map((row) => ({ ...toVersion(row), storage: row.storage }));
   }
@@ -265,12 +262,7 @@ export class RetentionStore {
     return false;
   }
 
-  /** The directory holding the retained bytes (the scrub walks it). */
-  get dir(): string {
-    return this.bytes.dir;
-  }
-
-  /** Records bytes found in the retention directory without a row (a scrub's re-index) as a listed version. */
+  /** Records kept bytes found without a row (orphanBytes.ts: start-up and the scrub) as a listed version. */
   async adopt(version: RetainedVersion, storage: string): Promise<void> {
     await this.state.retention.insert({
       id: version.id, path: version.path, retainedAtMs: version.retainedAtMs, size: version.size, etag: version.etag, mtimeMs: version.mtimeMs,
@@ -297,7 +289,7 @@ export class RetentionStore {
   /** Forgets a version and frees its bytes (an overwrite that did not happen, or pruning). */
   async discard(id: string): Promise<void> {
     const row = await this.state.retention.remove(id);
-    if (row) await this.bytes.remove(row.storage);
+    if (row) await this.store.removeKept(row.storage);
   }
 
   /**
@@ -334,7 +326,7 @@ export class RetentionStore {
   /** Prunes the oldest versions while the retention filesystem has less free space than the reserve. */
   private async keepFreeSpaceReserve(): Promise<string[]> {
     if (this.policy.minFree === undefined || (await this.state.retention.totals()).bytes === 0) return [];
-    let space = await this.bytes.filesystemSpace();
+    let space = await this.store.keptSpace();
     const reserve = reserveBytes(this.policy.minFree, space.total);
     const pruned: string[] = [];
     while (space.free < reserve) {
@@ -343,7 +335,7 @@ export class RetentionStore {
       for (const row of oldest) {
         await this.discard(row.id);
         pruned.push(row.id);
-        space = await this.bytes.filesystemSpace();
+        space = await this.store.keptSpace();
         if (space.free >= reserve) break;
       }
     }

@@ -10,6 +10,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ContentDigests } from '../storage/atomicWrite';
+import { derivedTag } from '../storage/resourceStat';
 import type { DavPath } from '../paths/davPath';
 import type { FileFingerprint, VersionRecord, VersionRecords } from '../state/stateStore';
 
@@ -20,14 +21,12 @@ export function recordMatches(record: VersionRecord | null | undefined, f: FileF
   return record !== null && record !== undefined && record.ino === f.ino && record.size === f.size && record.mtimeMs === f.mtimeMs;
 }
 
-/** A quoted strong ETag computed from the fingerprint alone. */
-export function derivedEtag(f: FileFingerprint): string {
-  return `"${f.ino.toString(36)}-${f.size.toString(36)}-${Math.round(f.mtimeMs * 1000).toString(36)}"`;
-}
-
-/** The ETag of the file `f` given its record: the recorded one when it matches, else derived. */
+/**
+ * The ETag of the file `f` given its record: the recorded one when it matches, else the tag the
+ * resource store derives from the file's opaque identity, size and mtime (storage/resourceStat.ts).
+ */
 export function etagFrom(record: VersionRecord | null | undefined, f: FileFingerprint): string {
-  return recordMatches(record, f) ? record.etag : derivedEtag(f);
+  return recordMatches(record, f) ? record.etag : derivedTag(f);
 }
 
 /** The digests recorded for this very content, or null. */

@@ -89,7 +89,7 @@ describe('serving HTTPS', () => {
     const put = await httpsRequest(server.port, pki.caFile, 'PUT', '/hello.txt', 'over TLS');
     expect(put.status).toBe(201);
     expect(put.fingerprint256).toBe(first.fingerprint256);
-    expect(readFileSync(join(server.services.store.root, 'hello.txt'), 'utf8')).toBe('over TLS');
+    expect(readFileSync(join(server.services.config.root, 'hello.txt'), 'utf8')).toBe('over TLS');
     expect((await httpsRequest(server.port, pki.caFile, 'GET', '/hello.txt')).text).toBe('over TLS');
   });
 
@@ -116,7 +116,7 @@ describe('serving HTTPS', () => {
     });
     const done = await inFlight;
     expect(done).toEqual({ status: 201, fingerprint: first.fingerprint256 });
-    expect(readFileSync(join(server.services.store.root, 'slow.txt'), 'utf8')).toBe('first-half');
+    expect(readFileSync(join(server.services.config.root, 'slow.txt'), 'utf8')).toBe('first-half');
 
     // A key that does not match: refused, and the certificate already served stays.
     copyFileSync(first.keyFile, keyFile);

@@ -1,7 +1,7 @@
 /**
  * Equivalent names (semantics.md "Status by situation"): a request by a name equal to an existing
- * member's after Unicode NFC normalization addresses that member (PUT overwrites it, keeping the
- * stored name; MKCOL onto it is 405), so no second look-alike name is ever created; 409
+ * member's after Unicode NFC normalization addresses that member (PUT, and COPY or MOVE onto it,
+ * overwrite it under its conditions and locks, keeping the stored name; MKCOL onto it is 405), so no second look-alike name is ever created; 409
  * duplicate-name is left for where two existing members already collide. With a case-insensitive
  * share, names differing only in case are the same name.
  */
@@ -114,31 +114,90 @@ describe('NFC / NFD', () => {
     expect((await walk(t.root)).filter((e) => !e.includes('NA'))).toEqual(before);
   });
 
-  it('COPY to the NFD name is 409 duplicate-name and creates nothing', async () => {
+  it('COPY to the NFD name addresses the NFC member: Overwrite F is 412 and nothing changes', async () => {
     expect((await t.request('PUT', '/src.txt', { body: 'source' })).status).toBe(201);
     const before = await walk(t.root);
-    const res = await t.request('COPY', '/src.txt', { headers: { Destination: dest(t, NFD) } });
-    expect(res.status).toBe(409);
-    expect(codeOf(res)).toBe('duplicate-name');
-    expect(namesHref(res, NFC)).toBe(true);
+    const res = await t.request('COPY', '/src.txt', { headers: { Destination: dest(t, NFD), Overwrite: 'F' } });
+    expect(res.status).toBe(412);
+    expect(codeOf(res)).toBe('destination-exists');
     expect(await walk(t.root)).toEqual(before);
     expect(await readFile(join(t.root, 'd', NFC_NAME), 'utf8')).toBe('precomposed');
   });
 
-  it('MOVE to the NFD name is 409 duplicate-name; the source stays', async () => {
+  it('COPY to the NFD name is subject to the member\'s lock: 423 without its token, 204 with it', async () => {
+    const lock = await t.request('LOCK', NFC, {
+      headers: { 'Content-Type': 'application/xml; charset=utf-8', Depth: '0' },
+      body: '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+    });
+    expect(lock.status).toBe(200);
+    const token = String(lock.headers['lock-token']).replace(/[<>]/g, '');
     const before = await walk(t.root);
-    const res = await t.request('MOVE', '/src.txt', { headers: { Destination: dest(t, NFD) } });
-    expect(res.status).toBe(409);
-    expect(codeOf(res)).toBe('duplicate-name');
+    const locked = await t.request('COPY', '/src.txt', { headers: { Destination: dest(t, NFD) } });
+    expect(locked.status).toBe(423);
+    expect(codeOf(locked)).toBe('lock-token-submitted');
+    expect(Object.values(conflictFields(locked)).some((v) => v.endsWith(NFC))).toBe(true);
     expect(await walk(t.root)).toEqual(before);
-    expect(await readFile(join(t.root, 'src.txt'), 'utf8')).toBe('source');
+    const ok = await t.request('COPY', '/src.txt', { headers: { Destination: dest(t, NFD), If: `<${dest(t, NFC)}> (<${token}>)` } });
+    expect(ok.status).toBe(204);
+    expect(await t.request('UNLOCK', NFC, { headers: { 'Lock-Token': `<${token}>` } })).toMatchObject({ status: 204 });
+    expect(await t.request('PUT', NFC, { body: 'precomposed' })).toMatchObject({ status: 204 });
   });
 
-  it('COPY / MOVE of a collection to an NFD name equivalent to an existing collection is 409', async () => {
+  it('COPY to the NFD name replaces the NFC member (204), keeps its stored name, and retains what it replaced', async () => {
+    const res = await t.request('COPY', '/src.txt', { headers: { Destination: dest(t, NFD) } });
+    expect(res.status).toBe(204);
+    expect(hdr(res, 'location')).toMatch(new RegExp(`${NFC}$`));
+    expect(await diskNames('d')).not.toContain(NFD_NAME);
+    expect((await diskNames('d')).filter((n) => n.normalize('NFC') === NFC_NAME)).toEqual([NFC_NAME]);
+    expect(await readFile(join(t.root, 'd', NFC_NAME), 'utf8')).toBe('source');
+    expect(await readFile(join(t.root, 'src.txt'), 'utf8')).toBe('source');
+    const versions = JSON.parse((await t.request('GET', `${NFC}?versions`)).text) as { versions: Array<{ id: string }> };
+    const replaced = await t.request('GET', `${NFC}?version=${versions.versions[0].id}`);
+    expect(replaced.text).toBe('precomposed');
+    expect((await t.request('PUT', NFC, { body: 'precomposed' })).status).toBe(204);
+  });
+
+  it('MOVE to the NFD name replaces the NFC member (204): the source goes, one name stays on disk', async () => {
+    expect((await t.request('PUT', '/moving.txt', { body: 'moved here' })).status).toBe(201);
+    const res = await t.request('MOVE', '/moving.txt', { headers: { Destination: dest(t, NFD) } });
+    expect(res.status).toBe(204);
+    expect(await t.request('GET', '/moving.txt')).toMatchObject({ status: 404 });
+    expect((await diskNames('d')).filter((n) => n.normalize('NFC') === NFC_NAME)).toEqual([NFC_NAME]);
+    expect(await readFile(join(t.root, 'd', NFC_NAME), 'utf8')).toBe('moved here');
+    expect((await t.request('PUT', NFC, { body: 'precomposed' })).status).toBe(204);
+  });
+
+  it('MOVE of a member onto its own equivalent name is 403 same-source-and-destination, nothing changes', async () => {
+    const before = await walk(t.root);
+    const res = await t.request('MOVE', NFC, { headers: { Destination: dest(t, NFD) } });
+    expect(res.status).toBe(403);
+    expect(codeOf(res)).toBe('same-source-and-destination');
+    expect(await walk(t.root)).toEqual(before);
+  });
+
+  it('COPY / MOVE of a collection to the NFD name of an existing collection replace it, under its stored name', async () => {
     expect((await t.request('MKCOL', '/coll')).status).toBe(201);
+    expect((await t.request('PUT', '/coll/inside.txt', { body: 'inside' })).status).toBe(201);
+    expect((await t.request('MKCOL', '/target')).status).toBe(201);
+    expect((await t.request('MKCOL', '/target/r%C3%A9sum%C3%A9')).status).toBe(201);
+    expect((await t.request('PUT', '/target/r%C3%A9sum%C3%A9/old.txt', { body: 'old' })).status).toBe(201);
+    const copied = await t.request('COPY', '/coll/', { headers: { Destination: dest(t, '/target/re%CC%81sume%CC%81/') } });
+    expect(copied.status).toBe(204);
+    expect(await walk(join(t.root, 'target'))).toEqual(['r\u00e9sum\u00e9', 'r\u00e9sum\u00e9/inside.txt']);
+    const moved = await t.request('MOVE', '/coll/', { headers: { Destination: dest(t, '/target/re%CC%81sume%CC%81/'), Overwrite: 'T' } });
+    expect(moved.status).toBe(204);
+    expect(await walk(join(t.root, 'target'))).toEqual(['r\u00e9sum\u00e9', 'r\u00e9sum\u00e9/inside.txt']);
+    expect((await t.request('GET', '/coll/')).status).toBe(404);
+  });
+
+  it('COPY / MOVE to a name equivalent to two members that already collide is 409 duplicate-name, nothing changes', async () => {
+    await mkdir(join(t.root, 'clash'));
+    await writeFile(join(t.root, 'clash', 'r\u00e9sum\u00e9.txt'), 'nfc');
+    await writeFile(join(t.root, 'clash', 're\u0301sume\u0301.txt'), 'nfd');
     const before = await walk(t.root);
     for (const method of ['COPY', 'MOVE']) {
-      const res = await t.request(method, '/coll/', { headers: { Destination: dest(t, '/d/re%CC%81sume%CC%81/') } });
+      // a third spelling (one accent composed, one not): equivalent to both, equal to neither
+      const res = await t.request(method, '/src.txt', { headers: { Destination: dest(t, '/clash/re%CC%81sum%C3%A9.txt') } });
       expect({ method, status: res.status, code: codeOf(res) }).toEqual({ method, status: 409, code: 'duplicate-name' });
     }
     expect(await walk(t.root)).toEqual(before);
@@ -248,6 +307,23 @@ describe('case-insensitive shares', () => {
       const both = await s.request('PUT', '/d/e%CC%81TE%CC%81.txt', { body: 'e' });
       expect(both.status).toBe(204);
       expect((await readdir(join(s.root, 'd'))).sort()).toEqual(['readme.txt', '\u00c9t\u00e9.txt'].sort());
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('with caseInsensitive: true, COPY and MOVE to /d/README.TXT replace /d/readme.txt under its stored name', async () => {
+    const s = await startTestServer({ caseInsensitive: true });
+    try {
+      expect((await s.request('MKCOL', '/d')).status).toBe(201);
+      expect((await s.request('PUT', '/d/readme.txt', { body: 'lower' })).status).toBe(201);
+      expect((await s.request('PUT', '/copy.txt', { body: 'copied' })).status).toBe(201);
+      expect((await s.request('COPY', '/copy.txt', { headers: { Destination: dest(s, '/d/README.TXT') } })).status).toBe(204);
+      expect(await readdir(join(s.root, 'd'))).toEqual(['readme.txt']);
+      expect(await readFile(join(s.root, 'd', 'readme.txt'), 'utf8')).toBe('copied');
+      expect((await s.request('MOVE', '/copy.txt', { headers: { Destination: dest(s, '/d/ReadMe.txt') } })).status).toBe(204);
+      expect(await readdir(join(s.root, 'd'))).toEqual(['readme.txt']);
+      expect((await readdir(s.root)).filter((n) => !n.startsWith('.keepdav-'))).toEqual(['d']);
     } finally {
       await s.close();
     }

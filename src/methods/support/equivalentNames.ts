@@ -2,11 +2,11 @@
  * Names that are the same to a person but not to the filesystem (semantics.md): "é" precomposed
  * (NFC, Windows and Linux) and decomposed (NFD, macOS), and with --case-insensitive "A" and "a".
  * A request by a name equivalent to an existing member's addresses that member (a read by an NFD
- * name finds the NFC member; a PUT overwrites it, MKCOL onto it is 405), so a second look-alike
+ * name finds the NFC member; a PUT, or a COPY/MOVE destination, overwrites it; MKCOL onto it is 405), so a second look-alike
  * name is never created; 409 duplicate-name is left for where two existing members already collide.
  */
 import type { DavRequest, Services } from '../context';
-import type { ResourceStat } from '../../storage/fileStore';
+import type { ResourceStat } from '../../storage/resourceStore';
 import { DuplicateNameError } from '../../conditions/davErrors';
 import { baseName, joinPath, parentOf, type DavPath } from '../../paths/davPath';
 import type { PathClaim } from '../../concurrency/pathMutex';
@@ -45,7 +45,7 @@ export async function refuseDuplicateName(req: DavRequest, services: Services, p
 }
 
 /**
- * For a write that may create `path` (PUT, MKCOL), called inside its critical section: `path`
+ * For a write that may create `path` (PUT, MKCOL, a COPY/MOVE destination), called inside its critical section: `path`
  * itself when it exists or no member has an equivalent name; the one existing member with an
  * equivalent name otherwise (so Finder's NFD name saves over the NFC file, keeping the stored name).
  * Throws 409 duplicate-name when two or more existing members are equivalent to it: no guess.

@@ -4,7 +4,7 @@
  * "evaluate the preconditions".
  */
 import type { DavRequest, Services } from '../context';
-import type { ResourceStat } from '../../storage/fileStore';
+import type { ResourceStat } from '../../storage/resourceStore';
 import type { ResourceFacts } from '../../conditions/davError';
 import type { ContentDigests } from '../../storage/atomicWrite';
 import { ParentMissingError, ConflictError } from '../../conditions/davErrors';

@@ -12,7 +12,7 @@ import { parseOverwrite } from '../../headers/overwrite';
 import { parseDepth } from '../../headers/depth';
 import { parseOcMtime } from '../../headers/ocMtime';
 import { isSameOrInside, ROOT, type DavPath } from '../../paths/davPath';
-import { refuseDuplicateName, creationClaims, resolveEquivalentPath } from './equivalentNames';
+import { addressedMember, creationClaims, resolveEquivalentPath } from './equivalentNames';
 
 export type TransferKind = 'COPY' | 'MOVE';
 
@@ -66,39 +66,46 @@ export async function transfer(
 
   const claims = [{ path: t.source, tree: true }, ...creationClaims(services, t.destination, true)];
   return services.state.claims.run(claims, async () => {
-    const source = await loadResource(req, services, t.source);
+    // An NFD (or, case-insensitive, other-case) name of an existing member addresses that member,
+    // subject to Overwrite, its conditions and locks, as for PUT: no second look-alike name.
+    const destinationPath = await addressedMember(req, services, t.destination);
+    if (destinationPath !== t.destination) {
+      if (destinationPath === t.source) throw new ForbiddenError('same-source-and-destination', 'the source and the destination are the same resource');
+      services.access.requireSubtree(req.user, destinationPath, 'write', req.hrefOf(destinationPath, false));
+    }
+    const target = { ...t, destination: destinationPath };
+    const source = await loadResource(req, services, target.source);
     if (!source.stat) throw new NotFoundError(source.href);
-    if (source.stat.isCollection && t.depth === 'infinity' && isSameOrInside(t.destination, t.source)) {
+    if (source.stat.isCollection && target.depth === 'infinity' && isSameOrInside(target.destination, target.source)) {
       throw new ForbiddenError('into-itself', `cannot ${kind} a collection into itself`);
     }
     // §9.8.4 / §9.9.3: Overwrite: T deletes the destination first, which here holds the source:
     // the request would destroy what it moves. Refused like a same-resource request (§9.8.5, §9.9.4: 403).
-    if (isSameOrInside(t.source, t.destination)) throw new DestinationIsAncestorError(req.hrefOf(t.destination, true), kind);
-    await requireParentCollection(req, services, t.destination);
-    const destination = await loadResource(req, services, t.destination);
-    if (!destination.stat) await refuseDuplicateName(req, services, t.destination);
+    if (isSameOrInside(target.source, target.destination)) throw new DestinationIsAncestorError(req.hrefOf(target.destination, true), kind);
+    await requireParentCollection(req, services, target.destination);
+    const destination = await loadResource(req, services, target.destination);
 
     const depthOf = (isCollection: boolean) => (isCollection ? ('infinity' as const) : ('0' as const));
-    const writes = [{ path: t.destination, depth: depthOf(destination.stat?.isCollection ?? source.stat.isCollection) }];
-    if (kind === 'MOVE') writes.unshift({ path: t.source, depth: depthOf(source.stat.isCollection) });
+    const writes = [{ path: target.destination, depth: depthOf(destination.stat?.isCollection ?? source.stat.isCollection) }];
+    if (kind === 'MOVE') writes.unshift({ path: target.source, depth: depthOf(source.stat.isCollection) });
     await checkPreconditions(req, services, source, {
       writes,
-      membershipChanges: kind === 'MOVE' ? [t.source, t.destination] : [t.destination],
+      membershipChanges: kind === 'MOVE' ? [target.source, target.destination] : [target.destination],
     });
 
     if (destination.stat) {
       // §9.8.4 / §9.9.3: Overwrite: F onto an existing resource is 412.
-      if (!t.overwrite) throw new DestinationExistsError(destination.href);
+      if (!target.overwrite) throw new DestinationExistsError(destination.href);
     }
     // The replaced destination is moved into retention by the tree operation itself, in its journal.
-    await act({ ...t, replace: destination.stat !== null }, source);
-    if (t.declaredMtimeMs !== undefined) {
-      const before = await services.store.stat(t.destination);
-      const after = await services.store.setModifiedTime(t.destination, t.declaredMtimeMs);
-      if (before && !before.isCollection) await services.versions.recordMetadataChange(t.destination, before, after);
+    await act({ ...target, replace: destination.stat !== null }, source);
+    if (target.declaredMtimeMs !== undefined) {
+      const before = await services.store.stat(target.destination);
+      const after = await services.store.setModifiedTime(target.destination, target.declaredMtimeMs);
+      if (before && !before.isCollection) await services.versions.recordMetadataChange(target.destination, before, after);
     }
-    const headers: Record<string, string> = { Location: req.hrefOf(t.destination, source.stat.isCollection) };
-    if (t.declaredMtimeMs !== undefined) headers['X-OC-MTime'] = 'accepted';
+    const headers: Record<string, string> = { Location: req.hrefOf(target.destination, source.stat.isCollection) };
+    if (target.declaredMtimeMs !== undefined) headers['X-OC-MTime'] = 'accepted';
     return { status: destination.stat ? 204 : 201, headers };
   }, { id: randomUUID(), method: kind, path: t.source });
 }

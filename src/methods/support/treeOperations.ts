@@ -7,11 +7,12 @@
  * every byte removed is listed as a retained version.
  */
 import type { Intent, IntentOperation, StateAccess, StateStore } from '../../state/stateStore';
-import type { FileStore, ResourceStat } from '../../storage/fileStore';
+import type { ResourceStore, ResourceStat } from '../../storage/resourceStore';
 import { VersionStore } from '../../versions/versionStore';
 import type { RetentionStore, RetentionReason, EtagOf, PendingVersion, ScannedRow } from '../../versions/retention';
 import type { DavPath } from '../../paths/davPath';
 import { crashPoint } from '../../faults/crashPoint';
+import { settleOrphanBytes } from '../../versions/orphanBytes';
 
 type ScannedRows = ScannedRow[];
 
@@ -24,7 +25,7 @@ interface MovedAside {
 export class TreeOperations {
   constructor(
     private readonly state: StateStore,
-    private readonly store: FileStore,
+    private readonly store: ResourceStore,
     private readonly retention: RetentionStore,
   ) {}
 
@@ -134,7 +135,7 @@ export class TreeOperations {
       const srcExists = (await this.store.stat(intent.src)) !== null;
       const dstExists = intent.dst !== null && (await this.store.stat(intent.dst)) !== null;
       const trees = [];
-      for (const tree of await this.retention.pendingTreesOf(intent.id)) trees.push({ tree, kept: (await this.retention.bytes.fingerprint(tree.key)) !== null });
+      for (const tree of await this.retention.pendingTreesOf(intent.id)) trees.push({ tree, kept: (await this.store.keptFingerprint(tree.key)) !== null });
       // A delete happened when its source is gone; a move when the source went and the target is
       // there; a copy when the target is there (a copy appears at once, when complete) and is not
       // the old one it was to replace (still there when it was never moved aside).
@@ -143,14 +144,14 @@ export class TreeOperations {
         : dstExists && trees.every((t) => t.kept);
       for (const { tree, kept } of trees) {
         if (kept && !happened && intent.op !== 'delete') {
-          await this.store.putBack(tree.path, this.retention.bytes, tree.key); // roll back: the target as it was
+          await this.store.putBack(tree.path, tree.key); // roll back: the target as it was
           await this.retention.dropTree(tree);
         } else if (kept && this.retention.enabled) {
           const rows = await this.retention.scanTree(tree, this.etagOf);
           await this.retention.recordTree(tree, rows);
         } else {
           // Never moved (a partial cross-filesystem copy: the source is whole), or retention is off.
-          await this.retention.bytes.remove(tree.key);
+          await this.store.removeKept(tree.key);
           await this.retention.dropTree(tree);
         }
       }
@@ -165,7 +166,7 @@ export class TreeOperations {
       });
     }
     await this.retention.recoverPending((p) => this.store.stat(p), this.etagOf);
-    await this.retention.sweepOrphans();
+    await settleOrphanBytes(this.retention, this.store, { freeLeftovers: true });
     return pending;
   }
 
@@ -188,7 +189,7 @@ export class TreeOperations {
       return { pending: null, rows: [] };
     }
     // With retention off the tree still leaves by one rename (so the step is atomic), and its bytes go after the commit.
-    const moved = await this.store.moveOut(path, this.retention.bytes, pending.key);
+    const moved = await this.store.moveOutAsKept(path, pending.key);
     const keep = moved && this.retention.enabled;
     return { pending: moved ? pending : null, rows: keep ? await this.retention.scanTree(pending, this.etagOf) : [] };
   }
@@ -205,7 +206,7 @@ export class TreeOperations {
       await step();
       return aside;
     } catch (err) {
-      if (aside.pending) await this.store.putBack(dst, this.retention.bytes, aside.pending.key);
+      if (aside.pending) await this.store.putBack(dst, aside.pending.key);
       await this.state.transaction(async (tx) => {
         if (pending) await this.retention.dropTree(pending, tx);
         await tx.journal.complete(id);
@@ -221,7 +222,7 @@ export class TreeOperations {
   }
 
   private async pruneAfter(aside: MovedAside): Promise<void> {
-    if (aside.pending && aside.rows.length === 0) await this.retention.bytes.remove(aside.pending.key);
+    if (aside.pending && aside.rows.length === 0) await this.store.removeKept(aside.pending.key);
     if (aside.rows.length > 0) await this.retention.prune(aside.rows.map((r) => r.path));
   }
 

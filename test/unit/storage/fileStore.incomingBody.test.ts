@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { FileStore } from '../../../src/storage/fileStore';
 import { IncompleteBodyError } from '../../../src/storage/storageErrors';
-import { freshDir, removeDir } from './storageTestKit';
+import { freshDir, removeDir, UNUSED_KEPT_DIR } from './storageTestKit';
 
 let dir: string;
 let store: FileStore;
@@ -18,7 +18,7 @@ let outcomes: Array<Promise<unknown>>;
 
 beforeAll(async () => {
   dir = freshDir('incoming');
-  store = await FileStore.open(dir);
+  store = await FileStore.open(dir, UNUSED_KEPT_DIR);
   outcomes = [];
   server = createServer((req: IncomingMessage, res) => {
     const expectedLength = Number(req.headers['x-expected-length'] ?? req.headers['content-length']);

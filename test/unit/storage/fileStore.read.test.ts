@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FileStore } from '../../../src/storage/fileStore';
 import { IsACollectionError, NotACollectionError, NotFoundError } from '../../../src/storage/storageErrors';
-import { freshDir, removeDir } from './storageTestKit';
+import { freshDir, removeDir, UNUSED_KEPT_DIR } from './storageTestKit';
 
 let dir: string;
 let store: FileStore;
@@ -22,7 +22,7 @@ function makeFifo(path: string): void {
 
 beforeAll(async () => {
   dir = freshDir('read');
-  store = await FileStore.open(dir);
+  store = await FileStore.open(dir, UNUSED_KEPT_DIR);
   mkdirSync(join(dir, 'docs/sub'), { recursive: true });
   writeFileSync(join(dir, 'docs/a.txt'), 'alpha');
   writeFileSync(join(dir, 'docs/b.txt'), '0123456789');
@@ -39,7 +39,7 @@ afterAll(() => removeDir(dir));
 
 describe('FileStore.open', () => {
   test('resolves the root to its realpath', async () => {
-    const opened = await FileStore.open(join(dir, 'docs', '..'));
+    const opened = await FileStore.open(join(dir, 'docs', '..'), UNUSED_KEPT_DIR);
     expect(opened.root).toBe(store.root);
     expect(opened.hostPathOf('/docs/a.txt')).toBe(join(store.root, 'docs/a.txt'));
     expect(opened.hostPathOf('/')).toBe(store.root);
@@ -49,7 +49,7 @@ describe('FileStore.open', () => {
     ['a missing directory', () => join(dir, 'nope'), NotFoundError],
     ['a file', () => join(dir, 'docs/a.txt'), NotACollectionError],
   ])('refuses %s', async (_label, rootOf, expected) => {
-    await expect(FileStore.open(rootOf())).rejects.toBeInstanceOf(expected);
+    await expect(FileStore.open(rootOf(), UNUSED_KEPT_DIR)).rejects.toBeInstanceOf(expected);
   });
 });
 
@@ -176,7 +176,7 @@ describe('usage', () => {
       writeFileSync(join(root, 'a/.keepdav-tmp-1'), '123');
       symlinkSync(join(root, 'a/b/two'), join(root, 'link')); // not counted twice
       let now = 1_000;
-      const metered = await FileStore.open(root, { now: () => now, usageCacheMs: 30_000 });
+      const metered = await FileStore.open(root, UNUSED_KEPT_DIR, { now: () => now, usageCacheMs: 30_000 });
       const first = await metered.usage();
       expect(first.availableBytes).toBeGreaterThan(0);
       expect(first.usedBytes).toBe(18);
@@ -193,7 +193,7 @@ describe('usage', () => {
     const root = freshDir('usage-shared');
     try {
       writeFileSync(join(root, 'f'), 'abc');
-      const metered = await FileStore.open(root);
+      const metered = await FileStore.open(root, UNUSED_KEPT_DIR);
       const results = await Promise.all([metered.usage(), metered.usage(), metered.usage()]);
       expect(results.map((r) => r.usedBytes)).toEqual([3, 3, 3]);
     } finally {

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { FileStore } from '../../../src/storage/fileStore';
 import { AccessDeniedError, NotFoundError } from '../../../src/storage/storageErrors';
-import { bodyOf, freshDir, removeDir, snapshot } from './storageTestKit';
+import { bodyOf, freshDir, removeDir, snapshot, UNUSED_KEPT_DIR } from './storageTestKit';
 
 let dir: string;
 let outside: string;
@@ -36,7 +36,7 @@ beforeAll(async () => {
   symlinkSync('nowhere', join(dir, 'dangling'));
   symlinkSync('docs/.keepdav-tmp-x', join(dir, 'to-reserved'));
   symlinkSync('loop', join(dir, 'loop'));
-  store = await FileStore.open(dir);
+  store = await FileStore.open(dir, UNUSED_KEPT_DIR);
 });
 afterEach(() => expect(snapshot(outside)).toEqual(outsideBefore));
 afterAll(() => {
@@ -147,8 +147,8 @@ describe('the containment cache', () => {
       mkdirSync(join(root, 'shared'));
       writeFileSync(join(root, 'shared/secret.txt'), 'own file');
       let now = 0;
-      const cached = await FileStore.open(root, { containmentCacheMs: 1000, now: () => now });
-      const uncached = await FileStore.open(root, { containmentCacheMs: 0 });
+      const cached = await FileStore.open(root, UNUSED_KEPT_DIR, { containmentCacheMs: 1000, now: () => now });
+      const uncached = await FileStore.open(root, UNUSED_KEPT_DIR, { containmentCacheMs: 0 });
       expect(await cached.stat('/shared/secret.txt')).not.toBeNull();
       // Outside the server, the checked directory is swapped for a link leading out.
       renameSync(join(root, 'shared'), join(root, 'moved-away'));
@@ -173,7 +173,7 @@ describe('the containment cache', () => {
       writeFileSync(join(root, 'x/secret.txt'), 'plain');
       mkdirSync(join(root, 'deep'));
       symlinkSync(join('..', basename(outside)), join(root, 'deep/L'));
-      const s = await FileStore.open(root, { containmentCacheMs: 60_000 });
+      const s = await FileStore.open(root, UNUSED_KEPT_DIR, { containmentCacheMs: 60_000 });
       expect(await s.stat('/deep/L/secret.txt')).toMatchObject({ size: 'inside twin'.length });
       expect(await s.stat('/x/secret.txt')).toMatchObject({ size: 'plain'.length }); // '/x' now cached
       renameSync(join(root, 'x'), join(root, 'x-old'));
@@ -192,7 +192,7 @@ describe('the containment cache', () => {
     try {
       const alias = join(holder, 'root-alias');
       symlinkSync(dir, alias);
-      const s = await FileStore.open(alias);
+      const s = await FileStore.open(alias, UNUSED_KEPT_DIR);
       expect(s.root).toBe(store.root);
       expect(statSync(s.hostPathOf('/docs')).isDirectory()).toBe(true);
     } finally {

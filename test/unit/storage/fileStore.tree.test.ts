@@ -6,14 +6,14 @@ import { FileStore } from '../../../src/storage/fileStore';
 import {
   AccessDeniedError, AlreadyExistsError, NotFoundError, ParentMissingError,
 } from '../../../src/storage/storageErrors';
-import { errnoError, freshDir, removeDir, snapshot, tempFilesUnder } from './storageTestKit';
+import { errnoError, freshDir, removeDir, snapshot, tempFilesUnder, UNUSED_KEPT_DIR } from './storageTestKit';
 
 let dir: string;
 let store: FileStore;
 
 beforeAll(async () => {
   dir = freshDir('tree');
-  store = await FileStore.open(dir);
+  store = await FileStore.open(dir, UNUSED_KEPT_DIR);
 });
 afterAll(() => removeDir(dir));
 afterEach(() => jest.restoreAllMocks());

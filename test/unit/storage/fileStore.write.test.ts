@@ -6,14 +6,14 @@ import { FileStore } from '../../../src/storage/fileStore';
 import {
   AccessDeniedError, AlreadyExistsError, IncompleteBodyError, IsACollectionError, NoSpaceError, ParentMissingError,
 } from '../../../src/storage/storageErrors';
-import { bodyOf, errnoError, longBody, failingBody, freshDir, removeDir, tempFilesUnder } from './storageTestKit';
+import { bodyOf, errnoError, longBody, failingBody, freshDir, removeDir, tempFilesUnder, UNUSED_KEPT_DIR } from './storageTestKit';
 
 let dir: string;
 let store: FileStore;
 
 beforeAll(async () => {
   dir = freshDir('write');
-  store = await FileStore.open(dir);
+  store = await FileStore.open(dir, UNUSED_KEPT_DIR);
 });
 afterAll(() => removeDir(dir));
 afterEach(() => jest.restoreAllMocks());

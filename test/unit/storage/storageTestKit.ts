@@ -9,6 +9,9 @@ export function freshDir(label: string): string {
   return mkdtempSync(join(tmpdir(), `keepdav-${label}-`));
 }
 
+/** Where a FileStore of these tests keeps retained bytes: none of them keeps any (the contract suite does), so it is never created. */
+export const UNUSED_KEPT_DIR = join(tmpdir(), 'keepdav-storage-tests-keep-nothing');
+
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }

@@ -2,10 +2,9 @@
  * Readiness (GET /readyz): the state store is open and takes a write, the root and the state
  * directory take a small write, and neither disk is full. Each check gives ok or the reason.
  */
-import { open, unlink, statfs } from 'node:fs/promises';
-import { join } from 'node:path';
+import { statfs } from 'node:fs/promises';
 import type { Services } from '../methods/context';
-import { RESERVED_PREFIX } from '../storage/containment';
+import { probeWrite } from '../storage/diskUsage';
 
 /** Below this much free space a disk counts as full: an upload could not complete. */
 export const FULL_BELOW_BYTES = 1024 * 1024;
@@ -15,19 +14,6 @@ export interface Readiness {
   /** Why not, the first failing check's reason (absent when ready). */
   reason?: string;
   checks: Record<string, string>;
-}
-
-/** Writes, syncs and removes one small reserved file in `dir` (invisible by URL). */
-async function probeWrite(dir: string): Promise<void> {
-  const file = join(dir, `${RESERVED_PREFIX}ready-probe-${process.pid}`);
-  const fh = await open(file, 'w');
-  try {
-    await fh.write('ready\n');
-    await fh.sync();
-  } finally {
-    await fh.close();
-    await unlink(file).catch(() => undefined);
-  }
 }
 
 async function freeBytes(dir: string): Promise<number> {

@@ -11,17 +11,9 @@ import { copyFile, link, lstat, mkdir, readdir, rename, rm, rmdir, statfs } from
 import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { errnoOf } from './storageErrors';
+import type { KeptFile } from './resourceStore';
 
 const PARTIAL = '.partial';
-
-/** A file kept inside a bundle: its path below the bundle ("" for a bundle that is one file). */
-export interface KeptFile {
-  key: string;
-  below: string;
-  size: number;
-  mtimeMs: number;
-  ino: number;
-}
 
 export class RetainedBytes {
   constructor(readonly dir: string) {}

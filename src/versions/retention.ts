@@ -31,15 +31,8 @@ export interface PendingVersion {
   path: DavPath;
 }
 
-export interface RetainedVersion {
-  id: string;
-  path: DavPath;
-  retainedAtMs: number;
-  size: number;
-  etag: string;
-  mtimeMs: number;
-  reason: RetentionReason;
-}
+/** A listed version as clients see it: the row's public facts, with the reason it was kept. */
+export type RetainedVersion = Pick<RetentionRow, 'id' | 'path' | 'retainedAtMs' | 'size' | 'etag' | 'mtimeMs'> & { reason: RetentionReason };
 
 export interface RetentionPolicy {
   /** Newest versions kept per path (0 disables retention). */

@@ -31,6 +31,7 @@ import { selectRows } from './bench/rows';
 import type { Measurement } from './bench/rowTypes';
 import { describeCommand, serverCommand, serverUnavailable } from './bench/serverCommands';
 import { ServerProcess } from './bench/serverProcess';
+import { startBenchPostgres, type BenchPostgres } from './bench/postgresServer';
 import { wrkMissing } from './bench/wrk';
 
 interface LiveServer {
@@ -49,6 +50,9 @@ function rssNow(server: LiveServer): number | null {
   return startRssWatch(server.process.pid, { processGroup: server.process.command.processGroup === true }).stop().baselineMiB;
 }
 
+/** The bench's own PostgreSQL clusters (keepdav-pg), removed after the servers stop. */
+const postgres: BenchPostgres[] = [];
+
 async function startServers(options: BenchOptions, large: ReturnType<typeof createLargeSource>): Promise<{ live: LiveServer[]; columns: ServerColumn[] }> {
   const live: LiveServer[] = [];
   const columns: ServerColumn[] = [];
@@ -63,6 +67,12 @@ async function startServers(options: BenchOptions, large: ReturnType<typeof crea
     }
     const data = createBenchData(name, large);
     try {
+      if (name === 'keepdav-pg') {
+        const pg = await startBenchPostgres();
+        postgres.push(pg);
+        data.stateUrl = pg.url;
+        console.log(`   PostgreSQL cluster at ${pg.url} (fsync on)`);
+      }
       const command = await serverCommand(name, data, process.env);
       column.label = command.label;
       console.log(`== ${name}: ${describeCommand(command)}`);
@@ -159,6 +169,7 @@ async function main(): Promise<void> {
       removeBenchData(server.data);
     }
     removeLargeSource(large);
+    for (const pg of postgres) await pg.remove();
   }
 
   const results: BenchResults = {

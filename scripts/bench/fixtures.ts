@@ -44,6 +44,8 @@ export interface BenchData {
   state: string;
   /** An htpasswd file holding BENCH_USER. */
   users: string;
+  /** keepdav-pg: its state database's URL, set by the runner once the cluster is up. */
+  stateUrl?: string;
   forgetCleanup: () => void;
 }
 

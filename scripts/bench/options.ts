@@ -32,11 +32,13 @@ export const ROW_NAMES = [
 export type RowName = (typeof ROW_NAMES)[number];
 
 /**
- * apache is the bar: ratios are keepdav ÷ apache. peer is the webdav-server npm package; baseline
+ * apache is the bar: ratios are keepdav ÷ apache. keepdav-pg is keepdav with its state in a
+ * PostgreSQL cluster the bench starts itself (postgresServer.ts; skipped when PostgreSQL is not
+ * installed). peer is the webdav-server npm package; baseline
  * another keepdav build (BENCH_BASELINE_CMD); ceiling a bare node:http GET server (nodeCeiling.ts,
  * GET rows only): what Node.js itself allows here.
  */
-export const SERVER_NAMES = ['keepdav', 'apache', 'nginx', 'lighttpd', 'peer', 'baseline', 'ceiling'] as const;
+export const SERVER_NAMES = ['keepdav', 'keepdav-pg', 'apache', 'nginx', 'lighttpd', 'peer', 'baseline', 'ceiling'] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];
 
 export interface BenchOptions {

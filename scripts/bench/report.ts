@@ -12,6 +12,7 @@
  */
 import type { ServerName } from './options';
 import type { Measurement, RowDefinition } from './rowTypes';
+import { LOCK_CONNECTIONS } from './rows';
 
 export interface ServerColumn {
   server: ServerName;
@@ -38,6 +39,7 @@ export interface BenchResults {
 
 const SHORT_LABEL: Record<ServerName, string> = {
   keepdav: 'keepdav',
+  'keepdav-pg': 'keepdav-pg',
   apache: 'Apache',
   nginx: 'nginx',
   lighttpd: 'lighttpd',
@@ -81,6 +83,12 @@ function summarize(list: Measurement[] | undefined): Summary | null {
 function cell(summary: Summary | null, row: RowDefinition): string {
   if (!summary) return '–';
   const value = summary.value === null ? 'failed' : summary.value === 0 ? 'none finished' : fmt(summary.value, row.unit);
+  if (row.name === 'lock-unlock' && summary.value) {
+    // Each of the LOCK_CONNECTIONS connections runs its pairs back to back: latency = conns / rate.
+    const latency = `${((LOCK_CONNECTIONS * 1000) / summary.value).toFixed(2)} ms/pair`;
+    if (summary.errors === 0) return `${value} (${latency})`;
+    if (summary.attempts > 0) return `${value} (${latency}, ${Math.round((100 * summary.errors) / summary.attempts)} % failed)`;
+  }
   if (summary.errors === 0) return value;
   if (row.name === 'lock-unlock' && summary.attempts > 0) {
     return `${value} (${Math.round((100 * summary.errors) / summary.attempts)} % failed)`;

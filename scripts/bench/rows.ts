@@ -198,7 +198,7 @@ const getLarge: RowDefinition = {
   },
 };
 
-const LOCK_CONNECTIONS = 8;
+export const LOCK_CONNECTIONS = 8;
 
 const lockUnlock: RowDefinition = {
   appliesTo: everyDavServer,

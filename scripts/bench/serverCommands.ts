@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { apacheCommand, apacheUnavailable } from './apacheServer';
 import { lighttpdCommand, lighttpdUnavailable } from './lighttpdServer';
 import { nginxCommand, nginxUnavailable } from './nginxServer';
+import { postgresUnavailable } from './postgresServer';
 import type { ServerName } from './options';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..');
@@ -44,7 +45,13 @@ export interface ServerDirs {
   state: string;
   /** The htpasswd file for keepdav's signed-in row. */
   users?: string;
+  /** keepdav-pg: the postgres:// URL of the bench's own cluster (`{stateUrl}` in the template). */
+  stateUrl?: string;
 }
+
+/** keepdav-pg: the same, its state in PostgreSQL; `--state-dir` keeps the retained bytes beside the root. */
+export const DEFAULT_KEEPDAV_PG_CMD =
+  'node --max-semi-space-size=4 bin/keepdav.js serve --root {root} --state {stateUrl} --state-dir {state} --port 0 --host 127.0.0.1 --users {users} --anonymous write --log-file {state}/keepdav.log';
 
 export const DEFAULT_KEEPDAV_CMD =
   'node --max-semi-space-size=4 bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1 --users {users} --anonymous write --log-file {state}/keepdav.log';
@@ -52,14 +59,14 @@ export const DEFAULT_KEEPDAV_CMD =
 function fromTemplate(template: string, dirs: ServerDirs): string[] {
   const words = template.trim().split(/\s+/).filter((w) => w.length > 0);
   if (words.length === 0) throw new Error('empty server command');
-  return words.map((w) => w.replace(/\{root\}/g, dirs.root).replace(/\{state\}/g, dirs.state).replace(/\{users\}/g, dirs.users ?? ''));
+  return words.map((w) => w.replace(/\{root\}/g, dirs.root).replace(/\{state\}/g, dirs.state).replace(/\{users\}/g, dirs.users ?? '').replace(/\{stateUrl\}/g, dirs.stateUrl ?? ''));
 }
 
-function keepdavCommand(dirs: ServerDirs, template: string, name: 'keepdav' | 'baseline'): ServerCommand {
+function keepdavCommand(dirs: ServerDirs, template: string, name: 'keepdav' | 'keepdav-pg' | 'baseline'): ServerCommand {
   const [first, ...rest] = fromTemplate(template, dirs);
   // `node` means this very Node binary, so both servers run on the same runtime.
   const executable = first === 'node' ? process.execPath : first;
-  return { name, label: name === 'keepdav' ? 'keepdav' : 'keepdav baseline (BENCH_BASELINE_CMD)', executable, args: rest, cwd: REPO_ROOT };
+  return { name, label: name === 'baseline' ? 'keepdav baseline (BENCH_BASELINE_CMD)' : name === 'keepdav-pg' ? 'keepdav, state in PostgreSQL 15 (loopback TCP, fsync on)' : 'keepdav', executable, args: rest, cwd: REPO_ROOT };
 }
 
 function peerCommand(dirs: ServerDirs): ServerCommand {
@@ -87,6 +94,7 @@ export function serverUnavailable(name: ServerName, env: NodeJS.ProcessEnv): str
   if (name === 'apache') return apacheUnavailable(env);
   if (name === 'nginx') return nginxUnavailable();
   if (name === 'lighttpd') return lighttpdUnavailable();
+  if (name === 'keepdav-pg') return postgresUnavailable();
   if (name === 'baseline') return env.BENCH_BASELINE_CMD ? null : 'BENCH_BASELINE_CMD is not set';
   return null;
 }
@@ -96,6 +104,8 @@ export async function serverCommand(name: ServerName, dirs: ServerDirs, env: Nod
   switch (name) {
     case 'keepdav':
       return keepdavCommand(dirs, env.BENCH_KEEPDAV_CMD || DEFAULT_KEEPDAV_CMD, 'keepdav');
+    case 'keepdav-pg':
+      return keepdavCommand(dirs, env.BENCH_KEEPDAV_PG_CMD || DEFAULT_KEEPDAV_PG_CMD, 'keepdav-pg');
     case 'baseline':
       return keepdavCommand(dirs, env.BENCH_BASELINE_CMD ?? '', 'baseline');
     case 'peer':

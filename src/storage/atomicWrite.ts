@@ -18,6 +18,7 @@ import type { DavPath } from '../paths/davPath';
 import { childHostPath, RESERVED_PREFIX } from './containment';
 import { errnoOf, IncompleteBodyError, storageErrorFromErrno } from './storageErrors';
 import { timedFsync } from './fsyncTiming';
+import { beginWrite } from './writesInFlight';
 
 /** How many body bytes may wait for the disk before the body is paused. */
 const SINK_HIGH_WATER_MARK = 1 << 20;
@@ -252,6 +253,15 @@ export interface AtomicWriteRequest {
  * temp file remains. Resolves with the digests of the content written.
  */
 export async function writeAtomically(request: AtomicWriteRequest): Promise<ContentDigests> {
+  const done = beginWrite();
+  try {
+    return await writeAtomicallyCounted(request);
+  } finally {
+    done();
+  }
+}
+
+async function writeAtomicallyCounted(request: AtomicWriteRequest): Promise<ContentDigests> {
   const { path, dirHost, targetHost, body, expectedLength, mtimeMs, mode } = request;
   if (expectedLength !== undefined && !(Number.isSafeInteger(expectedLength) && expectedLength >= 0)) {
     throw new RangeError(`expectedLength must be a non-negative integer, got ${expectedLength}`);

@@ -13,6 +13,7 @@
  */
 import type { Stats } from 'node:fs';
 import { lstatSync } from 'node:fs';
+import { writesInFlight } from './writesInFlight';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { BadPathError, baseName, parentOf, ROOT, type DavPath } from '../paths/davPath';
 import { AccessDeniedError, errnoOf, isMissingErrno, storageErrorFromErrno } from './storageErrors';
@@ -191,10 +192,13 @@ export class Containment {
 
   /**
    * lstat, blocking: metadata look-ups are answered from the inode cache in about a microsecond,
-   * where a thread-pool round trip costs an order of magnitude more on every request.
+   * where a thread-pool round trip costs an order of magnitude more on every request. Not while
+   * this process writes (writesInFlight.ts).
    */
   private async lstatOrNull(host: string, path: DavPath): Promise<Stats | null> {
     try {
+      // While a write is under way the blocking call can wait on its directory lock: go async then.
+      if (writesInFlight() > 0) return await lstat(host);
       return lstatSync(host, { throwIfNoEntry: false }) ?? null;
     } catch (err) {
       if (isHiddenErrno(err)) return null;

@@ -1,14 +1,15 @@
 /**
  * LockRecords over PostgreSQL. Expiry is judged by the database clock (keepdav_now_ms()), never
- * a host's. The conflict check and the insert of a new lock run in one transaction that first
- * takes the transaction-scoped advisory lock of the lock table, so of any number of concurrent
+ * a host's. The conflict check and the insert of a new lock run in one statement
+ * (keepdav_lock_grant, schema.ts migration 2) that first takes the transaction-scoped advisory
+ * locks of state transactions and of the lock table, so of any number of concurrent
  * conflicting LOCK requests on any instances exactly one is granted (a check-then-insert without
  * it would let two through, as SabreDAV's PDO backend does).
  */
 import type { ActiveLock, LockGrant, LockRecords, NewLock } from '../stateStore';
 import type { DavPath } from '../../paths/davPath';
 import { subtreeBounds } from '../subtree';
-import { ADVISORY_NAMESPACE, ancestorsOf } from './advisoryLocks';
+import { ancestorsOf } from './advisoryLocks';
 import type { Sql } from './connection';
 
 export const ACTIVE = '(expires_at_ms IS NULL OR expires_at_ms > keepdav_now_ms())';
@@ -48,30 +49,17 @@ export type Atomic = <T>(work: (sql: Sql) => Promise<T>) => Promise<T>;
 
 export function lockRecords(sql: Sql, atomic: Atomic): LockRecords {
   return {
-    insertUnlessConflicting(lock: NewLock): Promise<LockGrant> {
-      return atomic(async (tx) => {
-        await tx.rows('SELECT pg_advisory_xact_lock($1, 0)', [ADVISORY_NAMESPACE.lockTable]);
-        const { lower, upper } = subtreeBounds(lock.root);
-        // RFC 4918 §6.1, §9.10.3 (wouldConflict): locks covering the root, and for depth infinity those below it; shared meets shared freely.
-        const conflicts = await tx.rows<LockRow>(
-          `SELECT ${COLUMNS} FROM locks WHERE ${ACTIVE}
-             AND NOT (scope = 'shared' AND $2 = 'shared')
-             AND (root = $1 OR (depth = 'infinity' AND root = ANY($3::text[]))
-                  OR ($4 = 'infinity' AND root >= $5 AND root < $6))
-           ORDER BY length(root), seq LIMIT 1`,
-          [lock.root, lock.scope, ancestorsOf(lock.root), lock.depth, lower, upper],
-        );
-        if (conflicts.length > 0) return { conflict: toLock(conflicts[0]) };
-        const [row] = await tx.rows<LockRow>(
-          `INSERT INTO locks (${COLUMNS})
-           SELECT $1, $2, $3, $4, $5, $6::double precision,
-             CASE WHEN $6::double precision IS NULL THEN NULL ELSE n.now + $6 * 1000 END, n.now, $7
-           FROM (SELECT keepdav_now_ms() AS now) AS n
-           RETURNING ${COLUMNS}`,
-          [lock.token, lock.root, lock.scope, lock.depth, lock.owner, finite(lock.timeoutSeconds), lock.principal ?? null],
-        );
-        return { granted: toLock(row) };
-      });
+    async insertUnlessConflicting(lock: NewLock): Promise<LockGrant> {
+      // One round trip (migration 2, keepdav_lock_grant): the advisory locks of state transactions
+      // and of the lock table, the conflict check and the insert, in one statement's transaction
+      // (or inside the caller's). RFC 4918 §6.1, §9.10.3 (wouldConflict): locks covering the root,
+      // and for depth infinity those below it; shared meets shared freely.
+      const { lower, upper } = subtreeBounds(lock.root);
+      const [row] = await sql.rows<LockRow>(
+        `SELECT ${COLUMNS} FROM keepdav_lock_grant($1, $2, $3, $4, $5, $6::double precision, $7, $8::text[], $9, $10)`,
+        [lock.token, lock.root, lock.scope, lock.depth, lock.owner, finite(lock.timeoutSeconds), lock.principal ?? null, ancestorsOf(lock.root), lower, upper],
+      );
+      return row.token === lock.token ? { granted: toLock(row) } : { conflict: toLock(row) };
     },
     async refresh(token, timeoutSeconds) {
       const rows = await sql.rows<LockRow>(

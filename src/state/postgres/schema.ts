@@ -141,6 +141,42 @@ CREATE TABLE recent_deletions (
 CREATE TABLE readiness_probe (instance_id TEXT PRIMARY KEY, checked_at TIMESTAMPTZ NOT NULL);
 `,
   },
+  {
+    version: 2,
+    name: 'lock grant in one statement',
+    sql: `
+-- LOCK's conflict check and insert in one round trip (lockRecords.ts). It takes the advisory lock
+-- of state transactions, then that of the lock table, both transaction-scoped, before reading: in
+-- a VOLATILE plpgsql function each statement takes a fresh snapshot, so the check sees every lock
+-- committed by the previous holder. Returns the new row, or the first conflicting one.
+CREATE FUNCTION keepdav_lock_grant(p_token TEXT, p_root TEXT, p_scope TEXT, p_depth TEXT, p_owner TEXT,
+    p_timeout DOUBLE PRECISION, p_principal TEXT, p_ancestors TEXT[], p_lower TEXT, p_upper TEXT)
+  RETURNS SETOF locks LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  n DOUBLE PRECISION;
+  found_row locks;
+BEGIN
+  PERFORM pg_advisory_xact_lock(${ADVISORY_NAMESPACE.transaction}, 0);
+  PERFORM pg_advisory_xact_lock(${ADVISORY_NAMESPACE.lockTable}, 0);
+  n := keepdav_now_ms();
+  SELECT * INTO found_row FROM locks l
+   WHERE (l.expires_at_ms IS NULL OR l.expires_at_ms > n)
+     AND NOT (l.scope = 'shared' AND p_scope = 'shared')
+     AND (l.root = p_root COLLATE "C" OR (l.depth = 'infinity' AND l.root = ANY(p_ancestors))
+          OR (p_depth = 'infinity' AND l.root >= p_lower COLLATE "C" AND l.root < p_upper COLLATE "C"))
+   ORDER BY length(l.root), l.seq LIMIT 1;
+  IF FOUND THEN
+    RETURN NEXT found_row;
+    RETURN;
+  END IF;
+  RETURN QUERY INSERT INTO locks (token, root, scope, depth, owner, timeout_seconds, expires_at_ms, created_at_ms, principal)
+    VALUES (p_token, p_root, p_scope, p_depth, p_owner, p_timeout,
+            CASE WHEN p_timeout IS NULL THEN NULL ELSE n + p_timeout * 1000 END, n, p_principal)
+    RETURNING *;
+END
+$$;
+`,
+  },
 ];
 
 /** The database was migrated by a newer keepdav, or a migration failed. */

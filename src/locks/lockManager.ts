@@ -77,8 +77,11 @@ export class LockManager {
    * Removes the lock and returns it (UNLOCK, RFC 4918 §9.11: the Request-URI may be any resource
    * the lock covers). Throws LockNotFoundError unless `token` names an active lock covering `path`.
    */
-  async release(token: string, path: DavPath): Promise<ActiveLock> {
-    await this.requireLock(token, path);
+  async release(token: string, path: DavPath, known?: ActiveLock): Promise<ActiveLock> {
+    // `known`: the caller's own byToken answer for `token` (a lock's root never changes, and the
+    // delete below checks the token is still active), which spares a second read.
+    if (known?.token === token) requireCovering(known, token, path);
+    else await this.requireLock(token, path);
     const released = await this.records.release(token);
     if (!released) throw new LockNotFoundError(token, path, 'unknown-token');
     return released;
@@ -156,9 +159,13 @@ export class LockManager {
   private async requireLock(token: string, path: DavPath): Promise<ActiveLock> {
     const lock = await this.records.byToken(token);
     if (!lock) throw new LockNotFoundError(token, path, 'unknown-token');
-    if (!lockCovers(lock, path)) throw new LockNotFoundError(token, path, 'not-covering');
-    return lock;
+    return requireCovering(lock, token, path);
   }
+}
+
+function requireCovering(lock: ActiveLock, token: string, path: DavPath): ActiveLock {
+  if (!lockCovers(lock, path)) throw new LockNotFoundError(token, path, 'not-covering');
+  return lock;
 }
 
 /** The locks among `locks` that apply to `path`, outermost root first (as LockRecords.covering orders them). */

@@ -56,7 +56,8 @@ export const lock: MethodHandler = async (req, services) => {
       }
       resource = await loadResource(req, services, path);
     }
-    return await lockAnswer(target.stat ? 200 : 201, resource, granted, services, { 'Lock-Token': `<${granted.token}>` });
+    // Answered at once after the grant, the store's clock is the lock's creation time (no round trip for now()).
+    return await lockAnswer(target.stat ? 200 : 201, resource, granted, services, { 'Lock-Token': `<${granted.token}>` }, target.stat ? granted.createdAtMs : undefined);
   });
 };
 
@@ -78,9 +79,10 @@ async function refresh(req: DavRequest, services: Services, requestedTimeouts: n
   return lockAnswer(200, target, refreshed, services, {});
 }
 
-async function lockAnswer(status: number, resource: Resource, lock: ActiveLock, services: Services, headers: Record<string, string>): Promise<DavResponse> {
+async function lockAnswer(status: number, resource: Resource, lock: ActiveLock, services: Services, headers: Record<string, string>, nowMs?: number): Promise<DavResponse> {
   // The remaining timeout is reckoned by the state store's clock, the one that expires the lock.
-  const discovery = lockDiscoveryElement([lock], lockRootHrefFor(resource, services.config.hideLockRoot, services.config.basePath), await services.state.now());
+  const now = nowMs ?? (await services.state.now());
+  const discovery = lockDiscoveryElement([lock], lockRootHrefFor(resource, services.config.hideLockRoot, services.config.basePath), now);
   return {
     status,
     headers: { ...headers, 'Content-Type': 'application/xml; charset=utf-8' },

@@ -15,7 +15,7 @@ export const unlock: MethodHandler = async (req, services) => {
   const lock = await services.locks.byToken(token);
   if (lock) services.access.requireLockOwner(req.user, lock, req.hrefOf(lock.root, false));
   try {
-    await services.locks.release(token, path);
+    await services.locks.release(token, path, lock);
   } catch (err) {
     // §9.11.1: a token that identifies no lock applying to the Request-URI is 409.
     if (err instanceof LockNotFoundError) throw new LockTokenMismatchError(token, target.href);

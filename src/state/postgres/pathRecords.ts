@@ -7,6 +7,9 @@ import type { DavPath } from '../../paths/davPath';
 import { subtreeBounds } from '../subtree';
 import type { Sql } from './connection';
 import type { Atomic } from './lockRecords';
+import { toVersionRecord as toRecord, type VersionTableRow } from '../tableRows';
+
+type VersionRow = VersionTableRow & { path: DavPath };
 
 /** `col` is `$1` or lies in [$2, $3): the resource and its subtree. */
 const subtree = (col: string, first = 1) => `(${col} = $${first} OR (${col} >= $${first + 1} AND ${col} < $${first + 2}))`;
@@ -64,18 +67,6 @@ export function propertyRecords(sql: Sql, atomic: Atomic): PropertyRecords {
     },
   };
 }
-
-interface VersionRow {
-  path: string;
-  etag: string;
-  ino: number;
-  size: number;
-  mtime_ms: number;
-  sha1: string | null;
-  md5: string | null;
-}
-
-const toRecord = (r: VersionRow): VersionRecord => ({ etag: r.etag, ino: r.ino, size: r.size, mtimeMs: r.mtime_ms, sha1: r.sha1, md5: r.md5 });
 
 /**
  * This instance's cache of version records for `getFor`: an entry answers only while the file's

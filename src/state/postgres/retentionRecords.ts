@@ -8,28 +8,7 @@ import type { DavPath } from '../../paths/davPath';
 import { subtreeBounds } from '../subtree';
 import type { Sql } from './connection';
 import type { Atomic } from './lockRecords';
-
-const COLUMNS = 'id, path, retained_at, size, etag, mtime_ms, reason, storage, pending_reason, source_ino, pending_kind, intent_id';
-
-interface Row {
-  id: string;
-  path: string;
-  retained_at: number;
-  size: number;
-  etag: string;
-  mtime_ms: number;
-  reason: RetentionRow['reason'];
-  storage: string;
-  pending_reason: RetentionRow['pendingReason'];
-  source_ino: number | null;
-  pending_kind: RetentionRow['pendingKind'];
-  intent_id: number | null;
-}
-
-const toRow = (r: Row): RetentionRow => ({
-  id: r.id, path: r.path, retainedAtMs: r.retained_at, size: r.size, etag: r.etag, mtimeMs: r.mtime_ms, reason: r.reason,
-  storage: r.storage, pendingReason: r.pending_reason, sourceIno: r.source_ino, pendingKind: r.pending_kind, intentId: r.intent_id,
-});
+import { RETENTION_COLUMNS as COLUMNS, toRetentionRow as toRow, type RetentionTableRow as Row } from '../tableRows';
 
 const LISTED = "reason <> 'pending'";
 

@@ -6,36 +6,10 @@
  */
 import type Database from 'better-sqlite3';
 import type { DavPath } from '../../paths/davPath';
-import type { RetentionReason, RetentionRecords, RetentionRow } from '../stateStore';
+import type { RetentionRecords, RetentionRow } from '../stateStore';
 import { subtreeBounds, subtreeCondition } from '../subtree';
 import type { StepRunner, TransactionGate } from './transactionGate';
-
-interface Row {
-  id: string;
-  path: string;
-  retained_at: number;
-  size: number;
-  etag: string;
-  mtime_ms: number;
-  reason: RetentionReason | 'pending';
-  storage: string;
-  pending_reason: RetentionReason | null;
-  source_ino: number | null;
-  pending_kind: 'file' | 'tree' | null;
-  intent_id: number | null;
-}
-
-const COLUMNS = 'id, path, retained_at, size, etag, mtime_ms, reason, storage, pending_reason, source_ino, pending_kind, intent_id';
-
-const toRow = (r: Row): RetentionRow => ({
-  id: r.id, path: r.path, retainedAtMs: r.retained_at, size: r.size, etag: r.etag, mtimeMs: r.mtime_ms, reason: r.reason, storage: r.storage,
-  pendingReason: r.pending_reason, sourceIno: r.source_ino, pendingKind: r.pending_kind, intentId: r.intent_id,
-});
-
-const toParams = (r: RetentionRow): Row => ({
-  id: r.id, path: r.path, retained_at: r.retainedAtMs, size: r.size, etag: r.etag, mtime_ms: r.mtimeMs, reason: r.reason, storage: r.storage,
-  pending_reason: r.pendingReason, source_ino: r.sourceIno, pending_kind: r.pendingKind, intent_id: r.intentId,
-});
+import { RETENTION_COLUMNS as COLUMNS, toRetentionRow as toRow, toRetentionTableRow as toParams, type RetentionTableRow as Row } from '../tableRows';
 
 export class SqliteRetentionRecords implements RetentionRecords {
   private readonly insertRow;

@@ -4,17 +4,7 @@ import type { DavPath } from '../../paths/davPath';
 import type { FileFingerprint, VersionRecord, VersionRecords } from '../stateStore';
 import { subtreeBounds, subtreeCondition } from '../subtree';
 import type { StepRunner, TransactionGate } from './transactionGate';
-
-interface Row {
-  etag: string;
-  ino: number;
-  size: number;
-  mtime_ms: number;
-  sha1: string | null;
-  md5: string | null;
-}
-
-const toRecord = (r: Row): VersionRecord => ({ etag: r.etag, ino: r.ino, size: r.size, mtimeMs: r.mtime_ms, sha1: r.sha1, md5: r.md5 });
+import { toVersionRecord as toRecord, type VersionTableRow as Row } from '../tableRows';
 
 export class SqliteVersionRecords implements VersionRecords {
   private readonly selectOne;

@@ -34,14 +34,20 @@ interface Pair {
   start(env?: Record<string, string>): Promise<ChildServer>;
 }
 
-/** Two instances on a fresh root, a fresh database and one local state directory (shared, as on a network filesystem). */
-async function twoInstances(envA: Record<string, string> = {}): Promise<Pair> {
+/** A fresh database in the shared cluster and a fresh temporary directory holding the root. */
+async function freshRootAndDatabase(): Promise<{ url: string; dir: string; root: string }> {
   cluster ??= await startPostgresCluster();
   const url = await cluster.createDatabase(`several_${++counter}`);
   const dir = mkdtempSync(join(tmpdir(), 'keepdav-several-'));
   dirs.push(dir);
   const root = join(dir, 'root');
   mkdirSync(root);
+  return { url, dir, root };
+}
+
+/** Two instances on a fresh root, a fresh database and one local state directory (shared, as on a network filesystem). */
+async function twoInstances(envA: Record<string, string> = {}): Promise<Pair> {
+  const { url, dir, root } = await freshRootAndDatabase();
   const start = async (env: Record<string, string> = {}) => {
     const server = await startChildServer(root, url, ['--state-dir', join(dir, 'state')], 60_000, env);
     running.push(server);
@@ -351,12 +357,7 @@ function runLitmus(url: string, cwd: string): Promise<string> {
 
 describe('behind a load balancer', () => {
   itLitmusBehindNginx('litmus through an nginx upstream alternating the two instances on every request: 104 passed, 0 failed, 0 warnings', async () => {
-    cluster ??= await startPostgresCluster();
-    const url = await cluster.createDatabase(`several_${++counter}`);
-    const dir = mkdtempSync(join(tmpdir(), 'keepdav-several-'));
-    dirs.push(dir);
-    const root = join(dir, 'root');
-    mkdirSync(root);
+    const { url, dir, root } = await freshRootAndDatabase();
     const args = ['--state-dir', join(dir, 'state'), '--base-path', '/dav/', '--trust-proxy', '127.0.0.1'];
     const instances = [await startChildServer(root, url, args, 60_000), await startChildServer(root, url, args, 60_000)];
     running.push(...instances);

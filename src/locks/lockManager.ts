@@ -87,6 +87,14 @@ export class LockManager {
     return released;
   }
 
+  /**
+   * Removes the lock `token` when it covers `path` and `principal` took it (null: anonymous), in
+   * one step, and returns it; null otherwise (nothing changes: `release` then tells why).
+   */
+  releaseOwned(token: string, path: DavPath, principal: string | null): Promise<ActiveLock | null> {
+    return this.records.releaseOwned(token, path, principal);
+  }
+
   /** Returns the active lock with this token, or undefined. */
   async byToken(token: string): Promise<ActiveLock | undefined> {
     return (await this.records.byToken(token)) ?? undefined;

@@ -11,6 +11,8 @@ export const unlock: MethodHandler = async (req, services) => {
   const path = await resolveEquivalentPath(services, req.path);
   const target = await loadResource(req, services, path);
   await checkPreconditions(req, services, target);
+  // The common case in one step: the user's own lock, applying to the Request-URI.
+  if (await services.locks.releaseOwned(token, path, req.user)) return { status: 204 };
   // RFC 4918 §6.4: a lock belongs to the user who took it; another user's UNLOCK is refused.
   const lock = await services.locks.byToken(token);
   if (lock) services.access.requireLockOwner(req.user, lock, req.hrefOf(lock.root, false));

@@ -70,6 +70,13 @@ export interface LockRecords {
   refresh(token: string, timeoutSeconds: number): Promise<ActiveLock | null>;
   /** Removes the active lock `token` and returns it; null when there is none (nothing changes). */
   release(token: string): Promise<ActiveLock | null>;
+  /**
+   * In ONE atomic step: removes the active lock `token` when it applies to `path` (lockCovers)
+   * and was taken by `principal` (null: taken anonymously), and returns it; null when any of that
+   * fails (nothing changes). UNLOCK's common case in one step; a null answer sends the caller to
+   * byToken to find out why.
+   */
+  releaseOwned(token: string, path: DavPath, principal: string | null): Promise<ActiveLock | null>;
   /** The active lock with this token, or null. */
   byToken(token: string): Promise<ActiveLock | null>;
   /**

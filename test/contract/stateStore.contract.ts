@@ -154,6 +154,24 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
         expect(await store.locks.covering('/a')).toEqual([b]);
       });
 
+      test('releaseOwned removes only a lock that covers the path and was taken by that principal', async () => {
+        const tree = (await store.locks.insertUnlessConflicting(newLock('xi:/a', 600, { principal: 'ann' }))).granted!;
+        const plain = (await store.locks.insertUnlessConflicting(newLock('x0:/b'))).granted!;
+        const short = (await store.locks.insertUnlessConflicting(newLock('x0:/c', 60))).granted!;
+        expect(await store.locks.releaseOwned(tree.token, '/a/x/y', 'bob')).toBeNull(); // another user
+        expect(await store.locks.releaseOwned(tree.token, '/a/x/y', null)).toBeNull(); // anonymous
+        expect(await store.locks.releaseOwned(tree.token, '/ab', 'ann')).toBeNull(); // not covered (bytewise neighbour)
+        expect(await store.locks.releaseOwned(plain.token, '/b/z', null)).toBeNull(); // depth 0 covers its root only
+        expect(await store.locks.releaseOwned(plain.token, '/b', 'ann')).toBeNull(); // taken anonymously, named by a user
+        expect(await store.locks.within('/')).toHaveLength(3);
+        expect(await store.locks.releaseOwned(tree.token, '/a/x/y', 'ann')).toEqual(tree);
+        expect(await store.locks.releaseOwned(plain.token, '/b', null)).toEqual(plain);
+        expect(await store.locks.releaseOwned(plain.token, '/b', null)).toBeNull(); // gone
+        subject.clock.advance(60_000);
+        expect(await store.locks.releaseOwned(short.token, '/c', null)).toBeNull(); // expired
+        expect(await store.locks.within('/')).toEqual([]);
+      });
+
       test('removeWithin removes the subtree only, bytewise', async () => {
         for (const text of ['x0:/a', 'x0:/a/b', 'xi:/a/c/d', ...NEIGHBOURS.map((p) => `x0:${p}`)]) {
           await store.locks.insertUnlessConflicting(newLock(text));

@@ -59,11 +59,7 @@ export function planClaimLocks(paths: readonly DavPath[]): PlannedLock[] {
     .map(([path, mode]) => ({ path, key: pathKey(path), mode }));
 }
 
-/** One statement taking the planned locks in order (waiting for each in turn). */
-export const TAKE_LOCKS_SQL =
-  'SELECT CASE WHEN t.exclusive THEN pg_advisory_lock(t.key) ELSE pg_advisory_lock_shared(t.key) END ' +
-  'FROM unnest($1::bigint[], $2::boolean[]) WITH ORDINALITY AS t(key, exclusive, n)';
-
+/** The plan as keepdav_claim's arguments (schema.ts migration 3): the keys and whether each is exclusive, in order. */
 export function takeLocksParams(plan: readonly PlannedLock[]): [string[], boolean[]] {
   return [plan.map((l) => l.key), plan.map((l) => l.mode === 'exclusive')];
 }

@@ -74,6 +74,15 @@ export function lockRecords(sql: Sql, atomic: Atomic): LockRecords {
       const rows = await sql.rows<LockRow>(`DELETE FROM locks WHERE token = $1 AND ${ACTIVE} RETURNING ${COLUMNS}`, [token]);
       return rows.length > 0 ? toLock(rows[0]) : null;
     },
+    async releaseOwned(token, path, principal) {
+      // One round trip: the token, that it applies to the path (lockCovers) and who took it, checked by the delete itself.
+      const rows = await sql.rows<LockRow>(
+        `DELETE FROM locks WHERE token = $1 AND ${ACTIVE} AND (root = $2 OR (depth = 'infinity' AND root = ANY($3::text[])))
+           AND principal IS NOT DISTINCT FROM $4 RETURNING ${COLUMNS}`,
+        [token, path, ancestorsOf(path), principal],
+      );
+      return rows.length > 0 ? toLock(rows[0]) : null;
+    },
     async byToken(token) {
       const rows = await sql.rows<LockRow>(`SELECT ${COLUMNS} FROM locks WHERE token = $1 AND ${ACTIVE}`, [token]);
       return rows.length > 0 ? toLock(rows[0]) : null;

@@ -14,7 +14,7 @@ import type { Pool, PoolClient } from 'pg';
 import { PathMutex, OperationInProgressError, type PathClaim, type RunningOperation } from '../../concurrency/pathMutex';
 import { isSameOrInside } from '../../paths/davPath';
 import type { WriteClaims } from '../stateStore';
-import { planClaimLocks, TAKE_LOCKS_SQL, takeLocksParams } from './advisoryLocks';
+import { planClaimLocks, takeLocksParams } from './advisoryLocks';
 import { connect, isConnectionLoss, StateUnavailableError, type Sql } from './connection';
 
 interface OperationRow {
@@ -70,41 +70,41 @@ export class PostgresWriteClaims implements WriteClaims {
   }
 
   private async operations(): Promise<OperationRow[]> {
-    if (this.finished.size > 0) {
-      const ids = [...this.finished];
-      await this.sql.count('DELETE FROM tree_operations WHERE id = ANY($1::text[])', [ids]);
-      for (const id of ids) this.finished.delete(id);
-    }
+    await this.forgetFinished();
     return this.sql.rows<OperationRow>('SELECT id, claim, tree, method, path, started_at_ms FROM tree_operations ORDER BY started_at_ms, id');
   }
 
-  /** Refuses (423) when an operation of another instance, or of a dead one not yet recovered, overlaps `claims`. */
-  private async refuseOverlapping(claims: readonly PathClaim[]): Promise<void> {
-    for (const row of await this.operations()) {
-      if (this.own.has(row.id)) continue;
-      const theirs = { path: row.claim, tree: row.tree };
-      if (claims.some((mine) => overlaps(mine, theirs))) throw new OperationInProgressError(toRunning(row));
-    }
+  /** Removes the rows of finished operations whose removal failed earlier. */
+  private async forgetFinished(): Promise<void> {
+    if (this.finished.size === 0) return;
+    const ids = [...this.finished];
+    await this.sql.count('DELETE FROM tree_operations WHERE id = ANY($1::text[])', [ids]);
+    for (const id of ids) this.finished.delete(id);
   }
 
   private async runShared<T>(claims: readonly PathClaim[], action: () => Promise<T>, operation?: Omit<RunningOperation, 'startedAtMs'>): Promise<T> {
     // An instance declared dead while cut off must not write beside the one that recovered its work (503 until restarted).
     const fenced = this.fencedBecause();
     if (fenced !== null) throw new StateUnavailableError(new Error(`this instance lost its lease (${fenced}); restart it`));
-    await this.refuseOverlapping(claims);
+    await this.forgetFinished();
     const client = await connect(this.claimsPool);
     this.holding.add(client);
     let broken = false;
     let recorded = false;
     try {
+      let inTheWay: OperationRow | undefined;
       try {
-        await client.query(TAKE_LOCKS_SQL, takeLocksParams(planClaimLocks(claims.map((c) => c.path))));
+        // One round trip (keepdav_claim, schema.ts migration 3): an operation of another instance
+        // (or of a dead one not yet recovered) in the way refuses at once; else the advisory locks,
+        // then the same look again.
+        const [keys, exclusive] = takeLocksParams(planClaimLocks(claims.map((c) => c.path)));
+        const { rows } = await client.query<OperationRow>(CLAIM_SQL, [keys, exclusive, claims.map((c) => c.path), claims.map((c) => c.tree), [...this.own]]);
+        inTheWay = rows[0];
       } catch (err) {
         broken = isConnectionLoss(err);
         throw broken ? new StateUnavailableError(err) : err;
       }
-      // Waiting may have been behind an instance that died mid-operation: its row still stands until recovered.
-      await this.refuseOverlapping(claims);
+      if (inTheWay) throw new OperationInProgressError(toRunning(inTheWay));
       if (operation) {
         await this.sql.count(
           `INSERT INTO tree_operations (id, claim, tree, instance_id, method, path, started_at_ms)
@@ -122,8 +122,9 @@ export class PostgresWriteClaims implements WriteClaims {
         // When this fails (the database went away) the row goes with the next claim (other instances answer 423 meanwhile).
         await this.sql.count('DELETE FROM tree_operations WHERE id = $1', [operation.id]).catch(() => this.finished.add(operation.id));
       }
-      // (Not held any more when close() ended its session already.)
-      if (this.holding.delete(client)) await releaseClaim(client, broken);
+      // Given up without waiting for the answer: the action is over, and the next claim on another
+      // instance only waits for the unlock to land. (Not held any more when close() ended its session already.)
+      if (this.holding.delete(client)) void releaseClaim(client, broken);
     }
   }
 }
@@ -138,6 +139,8 @@ async function releaseClaim(client: PoolClient, broken: boolean): Promise<void> 
     client.release(true);
   }
 }
+
+const CLAIM_SQL = 'SELECT id, claim, tree, method, path, started_at_ms FROM keepdav_claim($1::bigint[], $2::boolean[], $3::text[], $4::boolean[], $5::text[])';
 
 function toRunning(row: OperationRow): RunningOperation {
   return { id: row.id, method: row.method, path: row.path, startedAtMs: row.started_at_ms };

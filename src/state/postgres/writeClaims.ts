@@ -15,7 +15,7 @@ import { PathMutex, OperationInProgressError, type PathClaim, type RunningOperat
 import { isSameOrInside } from '../../paths/davPath';
 import type { WriteClaims } from '../stateStore';
 import { planClaimLocks, takeLocksParams } from './advisoryLocks';
-import { connect, isConnectionLoss, StateUnavailableError, type Sql } from './connection';
+import { connect, isConnectionLoss, preparedStatement, StateUnavailableError, type Sql } from './connection';
 
 interface OperationRow {
   id: string;
@@ -98,7 +98,7 @@ export class PostgresWriteClaims implements WriteClaims {
         // (or of a dead one not yet recovered) in the way refuses at once; else the advisory locks,
         // then the same look again.
         const [keys, exclusive] = takeLocksParams(planClaimLocks(claims.map((c) => c.path)));
-        const { rows } = await client.query<OperationRow>(CLAIM_SQL, [keys, exclusive, claims.map((c) => c.path), claims.map((c) => c.tree), [...this.own]]);
+        const { rows } = await client.query<OperationRow>(preparedStatement(CLAIM_SQL, [keys, exclusive, claims.map((c) => c.path), claims.map((c) => c.tree), [...this.own]]));
         inTheWay = rows[0];
       } catch (err) {
         broken = isConnectionLoss(err);

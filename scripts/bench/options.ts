@@ -28,6 +28,7 @@ export const ROW_NAMES = [
   'put-large',
   'get-large',
   'lock-unlock',
+  'lock-unlock-1',
 ] as const;
 export type RowName = (typeof ROW_NAMES)[number];
 

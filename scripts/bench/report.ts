@@ -11,7 +11,7 @@
  * that is not installed is left out of the table and named in a note below it.
  */
 import type { ServerName } from './options';
-import type { Measurement, RowDefinition } from './rowTypes';
+import { lowerIsBetter, type Measurement, type RowDefinition } from './rowTypes';
 import { LOCK_CONNECTIONS } from './rows';
 
 export interface ServerColumn {
@@ -50,6 +50,7 @@ const SHORT_LABEL: Record<ServerName, string> = {
 
 function fmt(value: number, unit: string): string {
   if (unit === 's') return value < 1 ? value.toFixed(3) : value.toFixed(2);
+  if (unit === 'ms/pair') return value.toFixed(2);
   if (value >= 1000) return Math.round(value).toLocaleString('en-US');
   if (value >= 100) return Math.round(value).toString();
   return value.toFixed(1);
@@ -99,7 +100,7 @@ function cell(summary: Summary | null, row: RowDefinition): string {
 /** keepdav ÷ apache as speed: throughput ratio, or time ratio inverted. */
 function speedRatio(row: RowDefinition, keepdav: Summary | null, apache: Summary | null): string {
   if (!keepdav?.value || !apache?.value) return '';
-  const ratio = row.unit === 's' ? apache.value / keepdav.value : keepdav.value / apache.value;
+  const ratio = lowerIsBetter(row) ? apache.value / keepdav.value : keepdav.value / apache.value;
   return `${ratio.toFixed(2)}×`;
 }
 

@@ -8,8 +8,8 @@
 import type { LargeSource } from './fixtures';
 import type { BenchOptions, RowName, ServerName } from './options';
 
-/** req/s and pairs/s: higher is better; s (seconds for one request or transfer): lower is better. */
-export type Unit = 'req/s' | 'pairs/s' | 's';
+/** req/s and pairs/s: higher is better; s (seconds for one request or transfer) and ms/pair: lower is better. */
+export type Unit = 'req/s' | 'pairs/s' | 's' | 'ms/pair';
 
 export interface RowContext {
   server: ServerName;
@@ -49,5 +49,5 @@ export interface RowDefinition {
 }
 
 export function lowerIsBetter(row: RowDefinition): boolean {
-  return row.unit === 's';
+  return row.unit === 's' || row.unit === 'ms/pair';
 }

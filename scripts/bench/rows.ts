@@ -14,6 +14,7 @@
  *   get-large       GET of the large file (curl, s)
  *   lock-unlock     exclusive LOCK then UNLOCK, 8 connections each on its own file (pairs/s;
  *                   lua/lock.lua counts the failed pairs)
+ *   lock-unlock-1   the same on one connection: the latency of a pair (ms/pair), no queueing
  * In round 1 every wrk row first runs 1 s unmeasured, so JIT warm-up is not measured.
  */
 import { execFile, spawnSync } from 'node:child_process';
@@ -218,6 +219,28 @@ const lockUnlock: RowDefinition = {
   },
 };
 
+/** One connection, pairs back to back: what one pair takes (issue 12: "about 1 ms" through PostgreSQL). */
+const lockUnlockOneConnection: RowDefinition = {
+  appliesTo: everyDavServer,
+  name: 'lock-unlock-1',
+  label: 'LOCK+UNLOCK pair, 1 conn',
+  unit: 'ms/pair',
+  async run(ctx) {
+    const dir = new URL(FIXTURE.lockDir, ctx.baseUrl).pathname;
+    // Files of their own, after those of lock-unlock's rounds (a lock left held when wrk stopped cannot collide).
+    const first = (n: number): string => String(LOCK_CONNECTIONS * (ctx.options.rounds + 1) + n);
+    const spec = { url: ctx.baseUrl, threads: 1, connections: 1, script: 'lock.lua' };
+    if (ctx.round === 1) await runWrk({ ...spec, seconds: 1, scriptArgs: [dir, first(0)] });
+    const cpuBefore = ctx.serverCpuSeconds();
+    const result = await runWrk({ ...spec, seconds: ctx.options.rowSeconds, scriptArgs: [dir, first(ctx.round)] });
+    const cpuAfter = ctx.serverCpuSeconds();
+    const pairs = result.extra.pairs ?? 0;
+    const failed = (result.extra.failed ?? 0) + result.socketErrors;
+    const cpuMsPerOp = cpuBefore !== null && cpuAfter !== null && pairs > 0 ? ((cpuAfter - cpuBefore) * 1000) / pairs : undefined;
+    return { value: pairs > 0 ? (result.durationSeconds * 1000) / pairs : null, errors: failed, attempts: pairs + failed, operations: pairs, cpuMsPerOp };
+  },
+};
+
 export const ALL_ROWS: readonly RowDefinition[] = [
   getSmall,
   getSmallSignedIn,
@@ -227,6 +250,7 @@ export const ALL_ROWS: readonly RowDefinition[] = [
   putLarge,
   getLarge,
   lockUnlock,
+  lockUnlockOneConnection,
 ];
 
 export function selectRows(names: readonly RowName[]): RowDefinition[] {

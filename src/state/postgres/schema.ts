@@ -189,39 +189,31 @@ CREATE FUNCTION keepdav_claims_meet(a TEXT, a_tree BOOLEAN, b TEXT, b_tree BOOLE
       OR (b_tree AND (b = '/' OR starts_with(a, b || '/')))
 $$;
 
--- The first running tree operation (not one of p_own) that meets one of the claims, or nothing.
-CREATE FUNCTION keepdav_operation_in_way(p_claims TEXT[], p_trees BOOLEAN[], p_own TEXT[])
-  RETURNS SETOF tree_operations LANGUAGE sql VOLATILE AS $$
-  SELECT o.* FROM tree_operations o
-   WHERE NOT (o.id = ANY(p_own))
-     AND EXISTS (SELECT 1 FROM unnest(p_claims, p_trees) AS c(claim, tree) WHERE keepdav_claims_meet(c.claim, c.tree, o.claim, o.tree))
-   ORDER BY o.started_at_ms, o.id LIMIT 1
-$$;
-
 -- A write claim across instances in one round trip (writeClaims.ts): refuse at once when a
 -- running operation is in the way (no waiting behind a long MOVE), else take the session advisory
 -- locks in the given order (shared on ancestors, exclusive on targets, advisoryLocks.ts), waiting
 -- for each, then look again: the wait may have been behind an instance that died mid-operation,
 -- whose row stands until it is recovered. Each statement of a VOLATILE function takes a fresh
 -- snapshot, so the second look sees rows committed while waiting. Returns the operation in the
--- way (the caller then gives up the locks taken), or nothing when the claim is held.
+-- way (the caller then gives up the locks taken), or nothing when the claim is held. The looks
+-- are written out (not a called SQL function) so that plpgsql keeps their plans.
 CREATE FUNCTION keepdav_claim(p_keys BIGINT[], p_exclusive BOOLEAN[], p_claims TEXT[], p_trees BOOLEAN[], p_own TEXT[])
   RETURNS SETOF tree_operations LANGUAGE plpgsql VOLATILE AS $$
-DECLARE
-  i INTEGER;
 BEGIN
-  RETURN QUERY SELECT * FROM keepdav_operation_in_way(p_claims, p_trees, p_own);
+  RETURN QUERY SELECT o.* FROM tree_operations o
+   WHERE NOT (o.id = ANY(p_own))
+     AND EXISTS (SELECT 1 FROM unnest(p_claims, p_trees) AS c(claim, tree) WHERE keepdav_claims_meet(c.claim, c.tree, o.claim, o.tree))
+   ORDER BY o.started_at_ms, o.id LIMIT 1;
   IF FOUND THEN
     RETURN;
   END IF;
-  FOR i IN 1 .. coalesce(array_length(p_keys, 1), 0) LOOP
-    IF p_exclusive[i] THEN
-      PERFORM pg_advisory_lock(p_keys[i]);
-    ELSE
-      PERFORM pg_advisory_lock_shared(p_keys[i]);
-    END IF;
-  END LOOP;
-  RETURN QUERY SELECT * FROM keepdav_operation_in_way(p_claims, p_trees, p_own);
+  -- One statement for all the locks, taken in the order given (unnest's, by ordinality).
+  PERFORM CASE WHEN t.exclusive THEN pg_advisory_lock(t.key) ELSE pg_advisory_lock_shared(t.key) END
+     FROM unnest(p_keys, p_exclusive) WITH ORDINALITY AS t(key, exclusive, n) ORDER BY t.n;
+  RETURN QUERY SELECT o.* FROM tree_operations o
+   WHERE NOT (o.id = ANY(p_own))
+     AND EXISTS (SELECT 1 FROM unnest(p_claims, p_trees) AS c(claim, tree) WHERE keepdav_claims_meet(c.claim, c.tree, o.claim, o.tree))
+   ORDER BY o.started_at_ms, o.id LIMIT 1;
 END
 $$;
 `,

@@ -23,8 +23,7 @@ import { UnitError } from './units';
 import { createLogging } from './logging/logger';
 import { maintenanceCommand } from './maintenance/maintenanceCommand';
 import { TASK_NAMES, type TaskName } from './maintenance/taskRunner';
-import { isPostgresUrl, redactUrl } from './state/postgres/connection';
-import { migrateCommand } from './state/postgres/migrateCommand';
+import { isPostgresUrl, redactUrl } from './state/postgres/stateUrl';
 
 const HELP = `keepdav: a WebDAV server that never silently loses a write
 
@@ -150,6 +149,8 @@ async function migrateState(args: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const url = values.state ?? process.env.KEEPDAV_STATE;
   if (url === undefined || !isPostgresUrl(url)) throw new UsageError('migrate needs --state postgres://user@host/db (an embedded SQLite state migrates itself at start)');
+  // Loaded only here and for a served database: the client is of no use to an embedded state.
+  const { migrateCommand } = await import('./state/postgres/migrateCommand');
   return migrateCommand(url, (line) => process.stdout.write(line + '\n'), (line) => process.stderr.write(line + '\n'));
 }
 

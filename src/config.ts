@@ -9,7 +9,7 @@ import { checkTrustedProxies } from './http/proxyTrust';
 import { DEFAULT_RESERVE, type FreeSpaceReserve } from './versions/freeSpaceReserve';
 import { LOG_FORMATS, LOG_LEVELS, type LogSettings } from './logging/logger';
 import { parseListenAddress } from './admin/listenAddress';
-import { redactUrl } from './state/postgres/connection';
+import { redactUrl } from './state/postgres/stateUrl';
 
 export interface LockTimeoutSettings {
   /** Floor for granted lock timeouts, seconds (Office asks 120 s but needs longer). */

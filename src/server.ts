@@ -20,7 +20,6 @@ import { LockManager } from './locks/lockManager';
 import { VersionStore } from './versions/versionStore';
 import type { StateStore } from './state/stateStore';
 import { SqliteStateStore } from './state/sqlite/sqliteStateStore';
-import { openSharedServices } from './state/postgres/sharedState';
 import { TreeOperations } from './methods/support/treeOperations';
 import { RetentionStore } from './versions/retention';
 import { CleanupGuard } from './versions/cleanupGuard';
@@ -109,7 +108,8 @@ export async function openServices(config: ServerConfig, options: OpenOptions = 
   assertStateOutsideRoot(store.root, config.stateDir);
   const log = options.log ?? (() => undefined);
   // Several instances, one PostgreSQL database: leases instead of one owner (src/state/postgres/sharedState.ts).
-  if (config.stateUrl !== null) return openSharedServices(config, store.root, options.recover, log, (state) => wireServices(config, store, state, access));
+  // Loaded only then: the PostgreSQL client is of no use to an embedded state (and costs ~15 MiB).
+  if (config.stateUrl !== null) return (await import('./state/postgres/sharedState')).openSharedServices(config, store.root, options.recover, log, (state) => wireServices(config, store, state, access));
   const ownership = options.own ? acquireStateOwnership(config.stateDir) : null;
   let db: StateDatabase | null = null;
   let state: StateStore | null = null;

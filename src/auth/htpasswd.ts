@@ -6,7 +6,11 @@
  * (crypt, plain text) is refused with the line that holds it.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import type * as BcryptModule from 'bcryptjs';
+
+/** bcryptjs, loaded at the first bcrypt check (a server without users never needs its ~3 MiB). */
+let bcryptModule: typeof BcryptModule | undefined;
+const bcrypt = (): typeof BcryptModule => (bcryptModule ??= require('bcryptjs') as typeof BcryptModule);
 import apacheMd5 from 'apache-md5';
 
 export type HashKind = 'bcrypt' | 'apr1' | 'sha1';
@@ -79,7 +83,7 @@ function equalStrings(a: string, b: string): boolean {
 export async function verifyPassword(password: string, entry: Pick<UserEntry, 'hash' | 'kind'>): Promise<boolean> {
   switch (entry.kind) {
     case 'bcrypt':
-      return bcrypt.compare(password, entry.hash);
+      return bcrypt().compare(password, entry.hash);
     case 'apr1':
       return equalStrings(apacheMd5(asByteString(password), entry.hash), entry.hash);
     case 'sha1':

@@ -12,7 +12,7 @@ import * as storage from '../storage/storageErrors';
 import { LockConflictError } from '../locks/lockErrors';
 import { OperationInProgressError } from '../concurrency/pathMutex';
 import { MissingVersionContentError } from '../versions/restoreVersion';
-import { StateUnavailableError } from '../state/postgres/connection';
+import { StateUnavailableError } from '../state/postgres/stateUrl';
 
 /**
  * `hrefOf` gives a resource's href, with the trailing "/" when it is a collection; `requestHref`

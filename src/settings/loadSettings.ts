@@ -12,7 +12,7 @@ import type * as Yaml from 'yaml';
 import { ConfigError, type ConfigInput } from '../config';
 import { parseAccessRules } from '../auth/accessRules';
 import { SERVE_OPTIONS, OptionValueError, environmentName, type OptionRow, type RawValue } from './options';
-import { isPostgresUrl } from '../state/postgres/connection';
+import { isPostgresUrl } from '../state/postgres/stateUrl';
 
 /** Keys a configuration file may hold besides the option names. */
 const FILE_ONLY_KEYS = new Set(['access']);

@@ -9,7 +9,7 @@ import type { AccessLevel } from '../auth/accessRules';
 import type { LogFormat, LogLevel } from '../logging/logger';
 import { parseSize, parseDuration, UnitError } from '../units';
 import { parseFreeSpaceReserve, type FreeSpaceReserve } from '../versions/freeSpaceReserve';
-import { isPostgresUrl } from '../state/postgres/connection';
+import { isPostgresUrl } from '../state/postgres/stateUrl';
 
 /** A value as given: text from a flag or a variable, or whatever YAML made of it. */
 export type RawValue = unknown;

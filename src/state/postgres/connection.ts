@@ -7,30 +7,9 @@
  * StateUnavailableError (the HTTP edge answers 503 with Retry-After, never 500) and returns rows.
  */
 import { Pool, types, type PoolClient, type PoolConfig } from 'pg';
+import { StateUnavailableError } from './stateUrl';
 
-/** The state database cannot be reached now (down, restarting, network); callers may retry later. */
-export class StateUnavailableError extends Error {
-  constructor(override readonly cause: unknown) {
-    super(`the state database is unreachable: ${(cause as Error)?.message ?? String(cause)}`);
-    this.name = 'StateUnavailableError';
-  }
-}
-
-/** True for `postgres://` and `postgresql://` URLs (the `--state` value naming a database). */
-export function isPostgresUrl(value: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(value);
-}
-
-/** The URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'postgres://…';
-  }
-}
+export { StateUnavailableError, isPostgresUrl, redactUrl } from './stateUrl';
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOENT']);
 

@@ -9,7 +9,7 @@
  * http.IncomingMessage destroys its socket: a 507 for a full disk could then never be sent. So a
  * failed write leaves the body unpiped and paused, and the caller decides what to do with the rest.
  */
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -19,6 +19,9 @@ import { childHostPath, RESERVED_PREFIX } from './containment';
 import { errnoOf, IncompleteBodyError, storageErrorFromErrno } from './storageErrors';
 import { timedFsync } from './fsyncTiming';
 import { beginWrite } from './writesInFlight';
+import { startContentDigests, type ContentDigester, type ContentDigests } from './contentDigests';
+
+export type { ContentDigests } from './contentDigests';
 
 /** How many body bytes may wait for the disk before the body is paused. */
 const SINK_HIGH_WATER_MARK = 1 << 20;
@@ -100,21 +103,14 @@ async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
   }
 }
 
-/** The SHA-1 and MD5 of a file's content, lower-case hex (what ownCloud clients and rclone compare). */
-export interface ContentDigests {
-  sha1: string;
-  md5: string;
-}
-
 /**
  * A Writable over an open FileHandle that counts bytes, refuses more than `limit`, and hashes the
- * bytes as they pass (SHA-1 and MD5), so a checksum never needs a second read of the file.
+ * bytes as they pass (SHA-1 and MD5, contentDigests.ts), so a checksum never needs a second read.
  */
 class FileSink extends Writable {
   bytes = 0;
   private inFlight: Promise<void> = Promise.resolve();
-  private readonly sha1: Hash = createHash('sha1');
-  private readonly md5: Hash = createHash('md5');
+  private readonly digester: ContentDigester;
 
   constructor(
     private readonly fh: FileHandle,
@@ -122,6 +118,7 @@ class FileSink extends Writable {
     private readonly path: DavPath,
   ) {
     super({ highWaterMark: SINK_HIGH_WATER_MARK });
+    this.digester = startContentDigests(limit);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
@@ -138,13 +135,16 @@ class FileSink extends Writable {
     } else done();
   }
 
-  /** The digests of every byte written; call once, after 'finish'. */
-  digests(): ContentDigests {
-    return { sha1: this.sha1.digest('hex'), md5: this.md5.digest('hex') };
+  /** The digests of every byte written; call once, after 'finish' (the file must still be open). */
+  digests(): Promise<ContentDigests> {
+    const fh = this.fh;
+    return this.digester.result(() => fh.createReadStream({ start: 0, autoClose: false, emitClose: false })[Symbol.asyncIterator]());
   }
 
   /** Waits for a write still running, so the caller may close the file once 'close' is emitted. */
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    // Destroyed before its end (a failed upload): the hashing of it is dropped.
+    if (!this.writableFinished) this.digester.cancel();
     this.inFlight.then(() => done(err), () => done(err));
   }
 
@@ -154,11 +154,8 @@ class FileSink extends Writable {
       done(new IncompleteBodyError(this.path, `${this.path}: body longer than the expected ${this.limit} bytes`));
       return;
     }
-    for (const b of buffers) {
-      this.sha1.update(b);
-      this.md5.update(b);
-    }
-    this.inFlight = writeAll(this.fh, buffers);
+    const hashing = this.digester.update(buffers);
+    this.inFlight = hashing ? Promise.all([writeAll(this.fh, buffers), hashing]).then(() => undefined) : writeAll(this.fh, buffers);
     this.inFlight.then(() => done(), done);
   }
 }
@@ -272,18 +269,26 @@ async function writeAtomicallyCounted(request: AtomicWriteRequest): Promise<Cont
   let tempCreated = false;
   let digests: ContentDigests;
   try {
-    const flags = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
+    // Read-write: should the hashing thread fail, the digests are read back from this file.
+    const flags = fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
     fh = await open(tempHost, flags, 0o666);
     tempCreated = true;
     if (mode !== undefined) await fh.chmod(mode & 0o7777);
     const sink = new FileSink(fh, expectedLength, path);
     await pumpBody(body, sink, path);
-    digests = sink.digests();
-    request.verify?.(digests);
+    // The last bytes may still be hashing (on the worker): the file syncs meanwhile.
+    const digesting = sink.digests();
     // The mtime is set before the fsync so that the metadata is made durable with the data.
-    if (mtimeMs !== undefined) await fh.utimes(Date.now() / 1000, mtimeMs / 1000);
     const synced = fh;
-    await timedFsync('file', () => synced.sync());
+    const syncing = (async () => {
+      if (mtimeMs !== undefined) await synced.utimes(Date.now() / 1000, mtimeMs / 1000);
+      await timedFsync('file', () => synced.sync());
+    })();
+    const [hashed, durable] = await Promise.allSettled([digesting, syncing]);
+    if (hashed.status === 'rejected') throw hashed.reason;
+    if (durable.status === 'rejected') throw durable.reason;
+    digests = hashed.value;
+    request.verify?.(digests);
     const closing = fh;
     fh = undefined;
     await closing.close();

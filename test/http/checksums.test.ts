@@ -3,12 +3,14 @@
  * version record, a client's OC-Checksum verified before the rename (400 checksum-mismatch, nothing
  * stored), published as oc:checksums and answered in OC-Checksum on PUT, GET and HEAD.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import * as http from 'node:http';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { codeOf, hdr } from '../support/conflictKit';
 import { DAV, first, text } from '../support/xmlQuery';
+import { OFFLOAD_MIN_BYTES, stopHashingThread } from '../../src/storage/contentDigests';
 
 const OC = 'http://owncloud.org/ns';
 const sha1 = (b: string) => createHash('sha1').update(b).digest('hex');
@@ -61,6 +63,45 @@ describe('checksums computed on the way in', () => {
     await writeFile(join(t.root, 'moved.txt'), 'edited on the host');
     expect(await checksumsProperty('/moved.txt')).toBeUndefined();
     expect(hdr(await t.request('GET', '/moved.txt'), 'oc-checksum')).toBeUndefined();
+  });
+});
+
+describe('a large upload (hashed on the hashing thread)', () => {
+  const large = randomBytes(OFFLOAD_MIN_BYTES * 2 + 4_321);
+  const hex = (alg: string, b: Buffer) => createHash(alg).update(b).digest('hex');
+
+  it('gets the same checksums as a small one: in the answer, the listing and the version record', async () => {
+    const res = await t.request('PUT', '/large.bin', { body: large, headers: { 'OC-Checksum': `MD5:${hex('md5', large)}` } });
+    expect(res.status).toBe(201);
+    expect(hdr(res, 'oc-checksum')).toBe(`SHA1:${hex('sha1', large)}`);
+    expect(await checksumsProperty('/large.bin')).toBe(`SHA1:${hex('sha1', large)} MD5:${hex('md5', large)}`);
+    expect((await readFile(join(t.root, 'large.bin'))).equals(large)).toBe(true);
+  });
+
+  it('a mismatch is 400 checksum-mismatch and keeps the old content, leaving no temporary file', async () => {
+    const corrupted = Buffer.from(large);
+    corrupted[corrupted.length - 1] ^= 1;
+    const res = await t.request('PUT', '/large.bin', { body: corrupted, headers: { 'OC-Checksum': `SHA1:${hex('sha1', large)}` } });
+    expect(res.status).toBe(400);
+    expect(codeOf(res)).toBe('checksum-mismatch');
+    expect(res.text).toContain(hex('sha1', corrupted));
+    expect((await readFile(join(t.root, 'large.bin'))).equals(large)).toBe(true);
+    expect((await readdir(t.root)).filter((n) => n.startsWith('.keepdav-tmp'))).toEqual([]);
+  });
+
+  it('when the hashing thread stops during the upload, the checksums are read back and still right', async () => {
+    const body = randomBytes(OFFLOAD_MIN_BYTES * 4);
+    const path = '/interrupted.bin';
+    const req = http.request(`${t.url}${path}`, { method: 'PUT', headers: { 'Content-Length': body.length } });
+    const answered = new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
+    req.write(body.subarray(0, OFFLOAD_MIN_BYTES * 2));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // part of it is with the hashing thread
+    await stopHashingThread();
+    req.end(body.subarray(OFFLOAD_MIN_BYTES * 2));
+    const res = await answered;
+    res.resume();
+    expect(res.statusCode).toBe(201);
+    expect(await checksumsProperty(path)).toBe(`SHA1:${hex('sha1', body)} MD5:${hex('md5', body)}`);
   });
 });
 

@@ -1,0 +1,86 @@
+/**
+ * contentDigests.ts: an upload's SHA-1 and MD5, hashed in place when small or unannounced, on the
+ * hashing thread when announced large, and read back from the written bytes when that thread
+ * stops mid-upload. Every answer is checked against node:crypto over the same bytes.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { OFFLOAD_MIN_BYTES, startContentDigests, stopHashingThread, type ContentDigests } from '../../../src/storage/contentDigests';
+
+function expected(bytes: Buffer): ContentDigests {
+  return { sha1: createHash('sha1').update(bytes).digest('hex'), md5: createHash('md5').update(bytes).digest('hex') };
+}
+
+/** `bytes` cut into uneven pieces (batches of the hashing thread never line up with them). */
+function pieces(bytes: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0, n = 0; at < bytes.length; n++) {
+    const size = [65_536, 1, 333_333, 1_048_576, 7][n % 5];
+    out.push(bytes.subarray(at, at + size));
+    at += size;
+  }
+  return out;
+}
+
+async function* readBackOf(bytes: Buffer): AsyncIterable<Buffer> {
+  for (let at = 0; at < bytes.length; at += 1 << 20) yield bytes.subarray(at, at + (1 << 20));
+}
+
+const neverReadBack = (): AsyncIterable<Buffer> => {
+  throw new Error('read back although the hashing thread ran');
+};
+
+afterAll(() => stopHashingThread());
+
+describe('content digests', () => {
+  const large = randomBytes(OFFLOAD_MIN_BYTES + 3_000_017);
+
+  it('an announced large body is hashed on the hashing thread, in order, whatever the piece sizes', async () => {
+    const digester = startContentDigests(large.length);
+    for (const piece of pieces(large)) await digester.update([piece]);
+    expect(await digester.result(neverReadBack)).toEqual(expected(large));
+  });
+
+  it('several large bodies at once keep their own digests', async () => {
+    const other = randomBytes(OFFLOAD_MIN_BYTES + 12_345);
+    const a = startContentDigests(large.length);
+    const b = startContentDigests(other.length);
+    const [pa, pb] = [pieces(large), pieces(other)];
+    for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+      if (pa[i]) await a.update([pa[i]]);
+      if (pb[i]) await b.update([pb[i]]);
+    }
+    const [da, db] = await Promise.all([a.result(neverReadBack), b.result(neverReadBack)]);
+    expect(da).toEqual(expected(large));
+    expect(db).toEqual(expected(other));
+  });
+
+  it('small, empty and unannounced bodies are hashed in place', async () => {
+    for (const [bytes, announced] of [[Buffer.from('hello'), 5], [Buffer.alloc(0), 0], [large, undefined]] as const) {
+      const digester = startContentDigests(announced);
+      expect(digester.update(pieces(bytes))).toBeUndefined(); // nothing to wait for
+      expect(await digester.result(neverReadBack)).toEqual(expected(bytes));
+    }
+  });
+
+  it('when the hashing thread stops mid-upload, the digests come from the bytes read back', async () => {
+    const digester = startContentDigests(large.length);
+    const all = pieces(large);
+    for (const piece of all.slice(0, 10)) await digester.update([piece]);
+    await stopHashingThread();
+    for (const piece of all.slice(10)) await digester.update([piece]);
+    expect(await digester.result(() => readBackOf(large))).toEqual(expected(large));
+    // and the next large upload has a thread again
+    const next = startContentDigests(large.length);
+    await next.update([large]);
+    expect(await next.result(neverReadBack)).toEqual(expected(large));
+  });
+
+  it('a cancelled upload leaves the thread serving the next one', async () => {
+    const cancelled = startContentDigests(large.length);
+    await cancelled.update([large.subarray(0, 5_000_000)]);
+    cancelled.cancel();
+    const next = startContentDigests(large.length);
+    for (const piece of pieces(large)) await next.update([piece]);
+    expect(await next.result(neverReadBack)).toEqual(expected(large));
+  });
+});

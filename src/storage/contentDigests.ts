@@ -4,8 +4,9 @@
  * on one core here, SHA-1 at 1,100, so a 512 MiB PUT spent 1.6 s of its main thread hashing, time
  * in which no other request was answered. An upload announced as large (at least
  * OFFLOAD_MIN_BYTES) is therefore hashed on a worker thread: its bytes are copied into 1 MiB
- * batches whose memory moves to the worker (no second copy), at most MAX_BATCHES_IN_FLIGHT ahead of
- * it (beyond that the upload waits, so memory stays bounded). Smaller or unannounced (chunked)
+ * batches whose memory moves to the worker and back (no second copy, and the same few buffers
+ * serve every upload: memory that waits for a collection would double a large upload's resident
+ * size), at most MAX_BATCHES_IN_FLIGHT ahead of it (beyond that the upload waits). Smaller or unannounced (chunked)
  * bodies are hashed in place, where a worker's round trip would cost more than it saves. Should the
  * worker fail, the digests are read back from the written file instead: never a wrong digest,
  * never a failed upload for it.
@@ -28,7 +29,8 @@ export interface ContentDigests {
 /** Bodies announced at least this long are hashed on the worker thread. */
 export const OFFLOAD_MIN_BYTES = 8 * 1024 * 1024;
 const BATCH_BYTES = 1024 * 1024;
-const MAX_BATCHES_IN_FLIGHT = 8;
+const MAX_BATCHES_IN_FLIGHT = 4;
+const MAX_FREE_BATCHES = MAX_BATCHES_IN_FLIGHT + 1;
 
 export interface ContentDigester {
   /** Hashes `chunks` after those before; resolves when more may be given. */
@@ -77,7 +79,7 @@ class OffloadedDigests implements ContentDigester {
     for (const chunk of chunks) {
       let at = 0;
       while (at < chunk.length) {
-        this.batch ??= Buffer.allocUnsafeSlow(BATCH_BYTES);
+        this.batch ??= this.job.batchBuffer();
         const copied = chunk.copy(this.batch, this.filled, at);
         at += copied;
         this.filled += copied;
@@ -124,7 +126,7 @@ parentPort.on('message', (m) => {
     const bytes = new Uint8Array(m.buffer, 0, m.length);
     job.sha1.update(bytes);
     job.md5.update(bytes);
-    parentPort.postMessage({ kind: 'hashed', id: m.id });
+    parentPort.postMessage({ kind: 'hashed', id: m.id, buffer: m.buffer }, [m.buffer]);
   } else if (m.kind === 'finish') {
     const job = hashesOf(m.id);
     jobs.delete(m.id);
@@ -136,6 +138,8 @@ parentPort.on('message', (m) => {
 `;
 
 interface WorkerJob {
+  /** A free BATCH_BYTES buffer (one the worker gave back, or a new one). */
+  batchBuffer(): Buffer;
   send(batch: Buffer, length: number): void;
   /** Resolves once fewer than MAX_BATCHES_IN_FLIGHT batches wait for the worker. */
   room(): Promise<void>;
@@ -154,6 +158,8 @@ class HashingThread {
   private worker: Worker | null = null;
   private readonly jobs = new Map<number, JobState>();
   private nextId = 1;
+  /** Batch buffers the worker gave back, for the next batches (at most MAX_FREE_BATCHES kept). */
+  private readonly free: ArrayBuffer[] = [];
 
   open(): WorkerJob {
     const worker = this.running();
@@ -165,6 +171,10 @@ class HashingThread {
       failed = err;
     };
     return {
+      batchBuffer: () => {
+        const reused = this.free.pop();
+        return reused ? Buffer.from(reused) : Buffer.allocUnsafeSlow(BATCH_BYTES);
+      },
       send: (batch, length) => {
         if (failed || this.worker !== worker) return;
         state.inFlight++;
@@ -198,9 +208,10 @@ class HashingThread {
 
   private running(): Worker {
     if (this.worker) return this.worker;
-    const worker = new Worker(WORKER_SOURCE, { eval: true });
+    // A small heap: the worker holds two hashes per upload and nothing else.
+    const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 } });
     worker.unref();
-    worker.on('message', (m: { kind: string; id: number; sha1?: string; md5?: string }) => this.onMessage(m));
+    worker.on('message', (m: WorkerMessage) => this.onMessage(m));
     const stopped = (err: Error) => {
       if (this.worker !== worker) return;
       this.worker = null;
@@ -217,7 +228,8 @@ class HashingThread {
     return worker;
   }
 
-  private onMessage(m: { kind: string; id: number; sha1?: string; md5?: string }): void {
+  private onMessage(m: WorkerMessage): void {
+    if (m.buffer && m.buffer.byteLength === BATCH_BYTES && this.free.length < MAX_FREE_BATCHES) this.free.push(m.buffer);
     const state = this.jobs.get(m.id);
     if (!state) return;
     if (m.kind === 'hashed') {
@@ -228,6 +240,15 @@ class HashingThread {
       state.finished?.resolve({ sha1: m.sha1!, md5: m.md5! });
     }
   }
+}
+
+interface WorkerMessage {
+  kind: 'hashed' | 'digests';
+  id: number;
+  /** 'hashed': the batch's memory, given back. */
+  buffer?: ArrayBuffer;
+  sha1?: string;
+  md5?: string;
 }
 
 let thread: HashingThread | null = null;

@@ -5,6 +5,7 @@
  * which SIGHUP triggers). Header values that carry secrets are redacted wherever they appear.
  */
 import pino, { type Logger, type DestinationStream } from 'pino';
+import { turnBatched } from './turnBatchedStream';
 
 export type { Logger };
 
@@ -61,10 +62,14 @@ function build(settings: Pick<LogSettings, 'format' | 'level'>, destination: Des
 /** The logger the command line asks for. Throws (with the path) when the log file cannot be opened. */
 export function createLogging(settings: LogSettings): Logging {
   const destination = pino.destination({ dest: settings.file ?? 2, sync: true, append: true, mkdir: false });
+  // JSON lines are written once per event-loop turn (turnBatchedStream.ts); pretty ones as they come.
+  const batched = settings.format === 'json' ? turnBatched(destination) : null;
   return {
-    logger: build(settings, destination),
+    logger: build(settings, batched ?? destination),
     reopenLogFile: () => {
-      if (settings.file !== null) destination.reopen();
+      if (settings.file === null) return;
+      batched?.flushNow();
+      destination.reopen();
     },
   };
 }

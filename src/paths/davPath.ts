@@ -85,7 +85,11 @@ export function rebase(path: DavPath, from: DavPath, to: DavPath): DavPath {
 /** Characters kept as they are in an href segment (RFC 3986 unreserved plus a few safe sub-delims). */
 const KEEP = /[A-Za-z0-9\-._~!$&'()*+,;=:@]/;
 
+/** A path whose every character is kept (or "/"): its href is the path itself. */
+const ALL_KEPT = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
+
 function encodeSegment(segment: string): string {
+  if (ALL_KEPT.test(segment)) return segment;
   let out = '';
   for (const ch of segment) {
     if (KEEP.test(ch)) out += ch;
@@ -99,6 +103,8 @@ function encodeSegment(segment: string): string {
  * collections end in "/" (RFC 4918 §5.2). `prefix` is a mount prefix ("" by default).
  */
 export function hrefOf(path: DavPath, isCollection: boolean, prefix = ''): string {
+  if (path === ROOT) return prefix + '/';
+  if (ALL_KEPT.test(path)) return isCollection ? prefix + path + '/' : prefix + path;
   const encoded = segmentsOf(path).map(encodeSegment).join('/');
   const href = prefix + '/' + encoded;
   if (path === ROOT) return prefix + '/';

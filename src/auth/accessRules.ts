@@ -90,6 +90,8 @@ interface CompiledRule {
  */
 export class AccessRuleSet {
   private readonly compiled: CompiledRule[];
+  /** Every rule is for "/" (no "{user}"): the level does not depend on the path. */
+  private readonly allAtRoot: boolean;
 
   constructor(readonly rules: readonly AccessRule[], private readonly comparable: (path: string) => string) {
     this.compiled = rules.map((rule, order) => {
@@ -97,10 +99,12 @@ export class AccessRuleSet {
       const fixedPath = segments.includes(USER_PLACEHOLDER) ? null : comparable(segments.length === 0 ? ROOT : '/' + segments.join('/'));
       return { rule, segments, order, fixedPath };
     });
+    this.allAtRoot = this.compiled.every((c) => c.fixedPath === ROOT);
   }
 
   decide(user: string | null, path: DavPath): AccessDecision {
-    const target = this.comparable(path);
+    // With every rule at the root (the usual set-up) the path cannot matter: skip normalizing it.
+    const target = this.allAtRoot ? ROOT : this.comparable(path);
     let best: { compiled: CompiledRule; named: boolean } | null = null;
     for (const compiled of this.compiled) {
       const named = user !== null && compiled.rule.who.includes(user);

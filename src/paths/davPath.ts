@@ -18,12 +18,19 @@ export class BadPathError extends Error {
   }
 }
 
+/** "/seg(/seg)*" of characters that percent-decoding leaves alone and a segment may hold. */
+const PLAIN_URL_PATH = /^(?:\/[A-Za-z0-9\-._~!$&'()*+,;=:@]+)+$/;
+const URL_DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+
 /**
  * Decodes a URL path (already stripped of query and fragment) into a DavPath.
  * Percent-decoding happens exactly once per segment, so "%2F" can never become a separator
  * and "%2e%2e" is refused like "..". Empty segments ("a//b", trailing "/") are dropped.
  */
 export function davPathFromUrlPath(urlPath: string): DavPath {
+  // Most URL paths need no decoding and hold no dot segment: they are their own DavPath
+  // (256 characters at most, so no segment can pass 255 bytes).
+  if (urlPath.length <= 256 && PLAIN_URL_PATH.test(urlPath) && !URL_DOT_SEGMENT.test(urlPath)) return urlPath;
   if (!urlPath.startsWith('/')) throw new BadPathError('path must start with /');
   const segments: string[] = [];
   for (const raw of urlPath.split('/')) {

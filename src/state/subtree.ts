@@ -21,8 +21,11 @@ export function subtreeCondition(col: string): string {
  */
 export function commonSubtree(paths: readonly DavPath[]): DavPath {
   let common = paths[0];
+  let below = common + '/';
   for (const path of paths) {
+    if (common === ROOT || path === common || path.startsWith(below)) continue;
     while (!isSameOrInside(path, common)) common = parentOf(common) ?? ROOT;
+    below = common + '/';
   }
   return common;
 }

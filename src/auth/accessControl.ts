@@ -234,6 +234,14 @@ function effectiveRules(config: ServerConfig, haveUsers: boolean): AccessRule[] 
   return rules;
 }
 
+/** Any character outside ASCII, which alone NFC can change. */
+const NON_ASCII = /[^\u0000-\u007f]/;
+
+/** `path` in NFC; an ASCII path (most of them) is already, without asking ICU. */
+function nfc(path: string): string {
+  return NON_ASCII.test(path) ? path.normalize('NFC') : path;
+}
+
 function comparableFor(config: ServerConfig): (path: string) => string {
-  return config.caseInsensitive ? (path) => path.normalize('NFC').toLowerCase() : (path) => path.normalize('NFC');
+  return config.caseInsensitive ? (path) => nfc(path).toLowerCase() : nfc;
 }

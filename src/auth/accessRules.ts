@@ -88,8 +88,15 @@ interface CompiledRule {
  * maps a path to the form rules are compared in (NFC, and lower case on case-insensitive shares),
  * so a request cannot step around a rule by spelling a name differently.
  */
+/** How many principals' decisions an all-root rule set remembers. */
+const ROOT_DECISIONS = 1024;
+
 export class AccessRuleSet {
   private readonly compiled: CompiledRule[];
+  /** Every rule is for "/" (no "{user}"): the level does not depend on the path. */
+  private readonly allAtRoot: boolean;
+  /** When allAtRoot: each principal's decision, made once (bounded). */
+  private readonly rootDecisions = new Map<string | null, AccessDecision>();
 
   constructor(readonly rules: readonly AccessRule[], private readonly comparable: (path: string) => string) {
     this.compiled = rules.map((rule, order) => {
@@ -97,10 +104,24 @@ export class AccessRuleSet {
       const fixedPath = segments.includes(USER_PLACEHOLDER) ? null : comparable(segments.length === 0 ? ROOT : '/' + segments.join('/'));
       return { rule, segments, order, fixedPath };
     });
+    this.allAtRoot = this.compiled.every((c) => c.fixedPath === ROOT);
   }
 
   decide(user: string | null, path: DavPath): AccessDecision {
-    const target = this.comparable(path);
+    // With every rule at the root (the usual set-up) the path cannot matter: one decision per principal.
+    if (this.allAtRoot) {
+      let decision = this.rootDecisions.get(user);
+      if (decision === undefined) {
+        if (this.rootDecisions.size >= ROOT_DECISIONS) this.rootDecisions.clear();
+        this.rootDecisions.set(user, (decision = Object.freeze(this.decideAt(user, ROOT))));
+      }
+      return decision;
+    }
+    return this.decideAt(user, this.comparable(path));
+  }
+
+  /** The decision for the comparable path `target`. */
+  private decideAt(user: string | null, target: DavPath): AccessDecision {
     let best: { compiled: CompiledRule; named: boolean } | null = null;
     for (const compiled of this.compiled) {
       const named = user !== null && compiled.rule.who.includes(user);

@@ -24,9 +24,11 @@ export function parseBasicCredentials(header: string | undefined): BasicCredenti
   // token68 (RFC 9110 §11.2) in the base64 alphabet, padded or not.
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(token)) return 'malformed';
   const bytes = Buffer.from(token, 'base64');
+  // ASCII (the usual credentials) is its own UTF-8 and already NFC: no decoder, no ICU.
+  const ascii = isAscii(bytes);
   let text: string;
   try {
-    text = UTF8.decode(bytes);
+    text = ascii ? bytes.toString('latin1') : UTF8.decode(bytes);
   } catch {
     return 'malformed';
   }
@@ -35,5 +37,10 @@ export function parseBasicCredentials(header: string | undefined): BasicCredenti
   const user = text.slice(0, colon);
   // §2: the user-id cannot contain a colon, nor any control character.
   if (user === '' || /[\u0000-\u001f\u007f]/.test(user)) return 'malformed';
-  return { user: user.normalize('NFC'), password: text.slice(colon + 1) };
+  return { user: ascii ? user : user.normalize('NFC'), password: text.slice(colon + 1) };
+}
+
+function isAscii(bytes: Buffer): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] > 0x7f) return false;
+  return true;
 }

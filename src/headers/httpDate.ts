@@ -102,16 +102,19 @@ function pad(n: number, width: number): string {
 export function formatHttpDate(ms: number): string {
   if (!Number.isFinite(ms)) throw new RangeError(`not a time: ${ms}`);
   const second = Math.floor(ms / 1000);
-  // Listings and repeated GETs format the same second over and over: keep the last answer.
-  if (second === lastFormatted.second) return lastFormatted.text;
+  // Listings and repeated GETs format the same seconds over and over: keep recent answers.
+  const known = formatted.get(second);
+  if (known !== undefined) return known;
   const d = new Date(second * 1000);
   const year = d.getUTCFullYear();
   if (Number.isNaN(year) || year < 0 || year > 9999) throw new RangeError(`year out of range: ${ms}`);
   const text =
     `${DAY_NAMES[d.getUTCDay()]}, ${pad(d.getUTCDate(), 2)} ${MONTH_NAMES[d.getUTCMonth()]} ${pad(year, 4)} ` +
     `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)} GMT`;
-  lastFormatted = { second, text };
+  if (formatted.size >= FORMATTED_ENTRIES) formatted.clear();
+  formatted.set(second, text);
   return text;
 }
 
-let lastFormatted = { second: NaN, text: '' };
+const formatted = new Map<number, string>();
+const FORMATTED_ENTRIES = 4096;

@@ -5,6 +5,7 @@
  * which SIGHUP triggers). Header values that carry secrets are redacted wherever they appear.
  */
 import pino, { type Logger, type DestinationStream } from 'pino';
+import { turnBatched } from './turnBatchedStream';
 
 export type { Logger };
 
@@ -29,6 +30,18 @@ export interface Logging {
   reopenLogFile(): void;
 }
 
+/** The start of the current second's ISO time ("2026-12-04T21:35:57."), formatted once a second. */
+let isoSecond = { second: -1, prefix: '' };
+
+/** pino's `,"time":"<ISO time>"` field, the same text as stdTimeFunctions.isoTime without a Date per line. */
+function isoTimeField(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== isoSecond.second) isoSecond = { second, prefix: new Date(second * 1000).toISOString().slice(0, 20) };
+  const ms = now - second * 1000;
+  return `,"time":"${isoSecond.prefix}${ms < 10 ? '00' : ms < 100 ? '0' : ''}${ms}Z"`;
+}
+
 function build(settings: Pick<LogSettings, 'format' | 'level'>, destination: DestinationStream): Logger {
   // Loaded only when asked for: most runs log JSON, and start-up stays lean.
   const stream = settings.format === 'pretty'
@@ -38,7 +51,7 @@ function build(settings: Pick<LogSettings, 'format' | 'level'>, destination: Des
     {
       level: settings.level,
       base: { pid: process.pid },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimeField,
       redact: { paths: REDACTED, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
     },
@@ -49,10 +62,14 @@ function build(settings: Pick<LogSettings, 'format' | 'level'>, destination: Des
 /** The logger the command line asks for. Throws (with the path) when the log file cannot be opened. */
 export function createLogging(settings: LogSettings): Logging {
   const destination = pino.destination({ dest: settings.file ?? 2, sync: true, append: true, mkdir: false });
+  // JSON lines are written once per event-loop turn (turnBatchedStream.ts); pretty ones as they come.
+  const batched = settings.format === 'json' ? turnBatched(destination) : null;
   return {
-    logger: build(settings, destination),
+    logger: build(settings, batched ?? destination),
     reopenLogFile: () => {
-      if (settings.file !== null) destination.reopen();
+      if (settings.file === null) return;
+      batched?.flushNow();
+      destination.reopen();
     },
   };
 }

@@ -43,12 +43,11 @@ export const get: MethodHandler = async (req, services) => {
 async function fileAnswer(req: DavRequest, services: Services, resource: Resource): Promise<DavResponse> {
   const stat = resource.stat!;
   const contentType = contentTypeOf(resource.path);
-  const headers: Record<string, string | number> = {
-    ...versionHeaders(resource.etag, stat),
-    'Content-Type': contentType,
-    'Accept-Ranges': 'bytes',
-    ...storedContentHeaders(contentType),
-  };
+  // Assigned one by one, not spread: object spreads were a tenth of a small GET's own CPU.
+  const headers = versionHeaders(resource.etag, stat) as Record<string, string | number>;
+  headers['Content-Type'] = contentType;
+  headers['Accept-Ranges'] = 'bytes';
+  Object.assign(headers, storedContentHeaders(contentType));
   // The whole file's checksum, also on a range (ownCloud's checksum extension); known when written through keepdav.
   const digests = resource.digests === undefined ? await services.versions.digestsOf(resource.path, stat) : resource.digests;
   if (digests) headers['OC-Checksum'] = checksumHeader(digests);

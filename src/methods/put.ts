@@ -79,7 +79,9 @@ async function writeFile(
       (w) => services.versions.recordNewContent(path, w.stat, w.digests),
     );
     const { stat, created, digests } = written;
-    const headers: Record<string, string> = { ...versionHeaders(etag, stat), 'OC-ETag': etag, 'OC-Checksum': checksumHeader(digests) };
+    const headers = versionHeaders(etag, stat);
+    headers['OC-ETag'] = etag;
+    headers['OC-Checksum'] = checksumHeader(digests);
     if (declaredMtimeMs !== undefined) headers['X-OC-MTime'] = 'accepted';
     return { status: created ? 201 : 204, headers };
   });

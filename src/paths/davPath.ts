@@ -18,12 +18,19 @@ export class BadPathError extends Error {
   }
 }
 
+/** "/seg(/seg)*" of characters that percent-decoding leaves alone and a segment may hold. */
+const PLAIN_URL_PATH = /^(?:\/[A-Za-z0-9\-._~!$&'()*+,;=:@]+)+$/;
+const URL_DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+
 /**
  * Decodes a URL path (already stripped of query and fragment) into a DavPath.
  * Percent-decoding happens exactly once per segment, so "%2F" can never become a separator
  * and "%2e%2e" is refused like "..". Empty segments ("a//b", trailing "/") are dropped.
  */
 export function davPathFromUrlPath(urlPath: string): DavPath {
+  // Most URL paths need no decoding and hold no dot segment: they are their own DavPath
+  // (256 characters at most, so no segment can pass 255 bytes).
+  if (urlPath.length <= 256 && PLAIN_URL_PATH.test(urlPath) && !URL_DOT_SEGMENT.test(urlPath)) return urlPath;
   if (!urlPath.startsWith('/')) throw new BadPathError('path must start with /');
   const segments: string[] = [];
   for (const raw of urlPath.split('/')) {
@@ -85,7 +92,11 @@ export function rebase(path: DavPath, from: DavPath, to: DavPath): DavPath {
 /** Characters kept as they are in an href segment (RFC 3986 unreserved plus a few safe sub-delims). */
 const KEEP = /[A-Za-z0-9\-._~!$&'()*+,;=:@]/;
 
+/** A path whose every character is kept (or "/"): its href is the path itself. */
+const ALL_KEPT = /^[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
+
 function encodeSegment(segment: string): string {
+  if (ALL_KEPT.test(segment)) return segment;
   let out = '';
   for (const ch of segment) {
     if (KEEP.test(ch)) out += ch;
@@ -99,6 +110,8 @@ function encodeSegment(segment: string): string {
  * collections end in "/" (RFC 4918 §5.2). `prefix` is a mount prefix ("" by default).
  */
 export function hrefOf(path: DavPath, isCollection: boolean, prefix = ''): string {
+  if (path === ROOT) return prefix + '/';
+  if (ALL_KEPT.test(path)) return isCollection ? prefix + path + '/' : prefix + path;
   const encoded = segmentsOf(path).map(encodeSegment).join('/');
   const href = prefix + '/' + encoded;
   if (path === ROOT) return prefix + '/';

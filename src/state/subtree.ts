@@ -1,4 +1,4 @@
-import { ROOT, type DavPath } from '../paths/davPath';
+import { ROOT, isSameOrInside, parentOf, type DavPath } from '../paths/davPath';
 
 /**
  * Bounds for selecting a resource and everything below it in a TEXT column of DavPaths:
@@ -12,4 +12,20 @@ export function subtreeBounds(path: DavPath): { path: string; lower: string; upp
 /** The SQL condition for subtreeBounds on column `col` (named parameters @path, @lower, @upper). */
 export function subtreeCondition(col: string): string {
   return `(${col} = @path OR (${col} >= @lower AND ${col} < @upper))`;
+}
+
+/**
+ * The deepest path whose subtree (subtreeBounds) holds every one of `paths` (non-empty): for the
+ * members of one collection, that collection. A batch look-up first asks whether that subtree
+ * has any row at all, an index probe, before matching the paths one by one.
+ */
+export function commonSubtree(paths: readonly DavPath[]): DavPath {
+  let common = paths[0];
+  let below = common + '/';
+  for (const path of paths) {
+    if (common === ROOT || path === common || path.startsWith(below)) continue;
+    while (!isSameOrInside(path, common)) common = parentOf(common) ?? ROOT;
+    below = common + '/';
+  }
+  return common;
 }

@@ -241,6 +241,16 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
         expect(many.has('/c')).toBe(false);
       });
 
+      test('listMany finds members of one collection, in other branches, and none beside rows of neighbours', async () => {
+        for (const path of ['/d', '/d/deep/m', '/e/one', ...NEIGHBOURS]) await store.properties.apply(path, [{ op: 'set', property: p('n', path) }]);
+        expect([...(await store.properties.listMany(['/d/deep/k', '/d/deep/m'])).keys()]).toEqual(['/d/deep/m']);
+        expect([...(await store.properties.listMany(['/d/deep/k', '/d/deep/l'])).keys()]).toEqual([]);
+        expect([...(await store.properties.listMany(['/d/k', '/d/l'])).keys()]).toEqual([]);
+        expect([...(await store.properties.listMany(['/d/k', '/e/one', '/d'])).keys()].sort()).toEqual(['/d', '/e/one']);
+        expect([...(await store.properties.listMany(['/e/one'])).keys()]).toEqual(['/e/one']);
+        expect((await store.properties.listMany([])).size).toBe(0);
+      });
+
       test('move, copy and forget of a subtree stay inside it (bytewise)', async () => {
         for (const path of ['/a', '/a/x', '/a/x/y', ...NEIGHBOURS]) await store.properties.apply(path, [{ op: 'set', property: p('n', path) }]);
         await store.properties.apply('/b/old', [{ op: 'set', property: p('stale') }]);
@@ -278,6 +288,14 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
         expect([...many.keys()].sort()).toEqual(['/f', '/g']);
         expect(many.get('/g')?.etag).toBe('"2"');
         expect((await store.versions.paths()).sort()).toEqual(['/f', '/g']);
+      });
+
+      test('getMany finds members of one collection, in other branches, and none beside records of neighbours', async () => {
+        for (const path of ['/d/deep/m', '/e/one', ...NEIGHBOURS]) await store.versions.put(path, record(`"${path}"`));
+        expect([...(await store.versions.getMany(['/d/deep/k', '/d/deep/m'])).keys()]).toEqual(['/d/deep/m']);
+        expect([...(await store.versions.getMany(['/d/deep/k', '/d/deep/l'])).keys()]).toEqual([]);
+        expect([...(await store.versions.getMany(['/d/k', '/e/one'])).keys()]).toEqual(['/e/one']);
+        expect((await store.versions.getMany([])).size).toBe(0);
       });
 
       test('move and forget of a subtree stay inside it (bytewise)', async () => {

@@ -92,7 +92,7 @@ export function creationClaims(services: Services, path: DavPath, tree: boolean)
 export async function resolveEquivalentPath(services: Services, path: DavPath): Promise<DavPath> {
   const name = baseName(path);
   const caseInsensitive = services.config.caseInsensitive;
-  if (!caseInsensitive && name === name.normalize('NFC')) return path;
+  if (!caseInsensitive && (ASCII.test(name) || name === name.normalize('NFC'))) return path;
   if (await services.store.stat(path)) return path;
   const key = nameKey(name, caseInsensitive);
   const parent = parentOf(path);

@@ -48,10 +48,18 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
 
   const failedMember = (href: string): string => doc.fragment(el(DAV_NS, 'response', el(DAV_NS, 'href', href), propstat([], 500)));
   const plain = plainListingRenderer(request, await services.state.now());
+  /** The plain rendering, without a promise per member; null when it needs renderMember. */
+  const renderPlain = (member: Resource, dead: readonly DeadProperty[]): string | null => {
+    if (plain === null || dead.length !== 0) return null;
+    try {
+      return plain(member);
+    } catch (err) {
+      log(`PROPFIND ${member.href}: ${(err as Error).message}`);
+      return failedMember(member.href);
+    }
+  };
   const renderMember = async (member: Resource, dead: readonly DeadProperty[]): Promise<string> => {
     try {
-      const text = plain !== null && dead.length === 0 ? plain(member) : null;
-      if (text !== null) return text;
       return doc.fragment(propResponse(member.href, await collectProperties(services, member, request, usage, dead)));
     } catch (err) {
       log(`PROPFIND ${member.href}: ${(err as Error).message}`);
@@ -89,7 +97,8 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
             continue;
           }
           const member: Resource = { path: stat.path, stat, etag: stat.isCollection ? null : lookups.etagOf(stat.path, stat), href };
-          chunk += await renderMember(member, lookups.deadOf.get(stat.path) ?? []);
+          const dead = lookups.deadOf.get(stat.path) ?? [];
+          chunk += renderPlain(member, dead) ?? (await renderMember(member, dead));
           if (below > 0 && stat.isCollection) {
             yield chunk;
             chunk = '';

@@ -5,12 +5,13 @@
 import type Database from 'better-sqlite3';
 import type { DavPath } from '../../paths/davPath';
 import type { DeadProperty, DeadPropertyChange, PropertyRecords } from '../stateStore';
-import { subtreeBounds, subtreeCondition } from '../subtree';
+import { commonSubtree, subtreeBounds, subtreeCondition } from '../subtree';
 import type { StepRunner, TransactionGate } from './transactionGate';
 
 export class SqlitePropertyRecords implements PropertyRecords {
   private readonly selectAll;
   private readonly selectMany;
+  private readonly anyInSubtree;
   private readonly applyAll: (path: DavPath, changes: readonly DeadPropertyChange[]) => void;
   private readonly moveAll: (from: DavPath, to: DavPath) => void;
   private readonly copyAll: (from: DavPath, to: DavPath, depth: '0' | 'infinity') => void;
@@ -24,6 +25,9 @@ export class SqlitePropertyRecords implements PropertyRecords {
     this.selectAll = db.prepare<[string], DeadProperty>('SELECT ns, local, xml FROM dead_properties WHERE path = ? ORDER BY rowid');
     this.selectMany = db.prepare<[string], DeadProperty & { path: string }>(
       'SELECT path, ns, local, xml FROM dead_properties WHERE path IN (SELECT value FROM json_each(?)) ORDER BY rowid',
+    );
+    this.anyInSubtree = db.prepare<[ReturnType<typeof subtreeBounds>], { found: number }>(
+      `SELECT EXISTS (SELECT 1 FROM dead_properties WHERE ${subtreeCondition('path')}) AS found`,
     );
     const insert = db.prepare('INSERT OR REPLACE INTO dead_properties (path, ns, local, xml) VALUES (?, ?, ?, ?)');
     const deleteOne = db.prepare('DELETE FROM dead_properties WHERE path = ? AND ns = ? AND local = ?');
@@ -56,6 +60,8 @@ export class SqlitePropertyRecords implements PropertyRecords {
   listMany(paths: readonly DavPath[]): Promise<Map<DavPath, DeadProperty[]>> {
     return this.gate.call(() => {
       const byPath = new Map<DavPath, DeadProperty[]>();
+      // Most listings have no dead property at all: one index probe instead of matching every path.
+      if (paths.length === 0 || this.anyInSubtree.get(subtreeBounds(commonSubtree(paths)))!.found === 0) return byPath;
       for (const { path, ns, local, xml } of this.selectMany.all(JSON.stringify(paths))) {
         const list = byPath.get(path);
         if (list) list.push({ ns, local, xml });

@@ -2,13 +2,14 @@
 import type Database from 'better-sqlite3';
 import type { DavPath } from '../../paths/davPath';
 import type { FileFingerprint, VersionRecord, VersionRecords } from '../stateStore';
-import { subtreeBounds, subtreeCondition } from '../subtree';
+import { commonSubtree, subtreeBounds, subtreeCondition } from '../subtree';
 import type { StepRunner, TransactionGate } from './transactionGate';
 import { toVersionRecord as toRecord, type VersionTableRow as Row } from '../tableRows';
 
 export class SqliteVersionRecords implements VersionRecords {
   private readonly selectOne;
   private readonly selectMany;
+  private readonly anyInSubtree;
   private readonly selectPaths;
   private readonly upsertFingerprint;
   private readonly upsertContent;
@@ -23,6 +24,9 @@ export class SqliteVersionRecords implements VersionRecords {
     this.selectOne = db.prepare<[string], Row>('SELECT etag, ino, size, mtime_ms, sha1, md5 FROM versions WHERE path = ?');
     this.selectMany = db.prepare<[string], Row & { path: string }>(
       'SELECT path, etag, ino, size, mtime_ms, sha1, md5 FROM versions WHERE path IN (SELECT value FROM json_each(?))',
+    );
+    this.anyInSubtree = db.prepare<[ReturnType<typeof subtreeBounds>], { found: number }>(
+      `SELECT EXISTS (SELECT 1 FROM versions WHERE ${subtreeCondition('path')}) AS found`,
     );
     this.selectPaths = db.prepare<[], { path: string }>('SELECT path FROM versions');
     // A metadata change keeps the digests; new content replaces them (NULL when unknown).
@@ -53,6 +57,8 @@ export class SqliteVersionRecords implements VersionRecords {
   getMany(paths: readonly DavPath[]): Promise<Map<DavPath, VersionRecord>> {
     return this.gate.call(() => {
       const found = new Map<DavPath, VersionRecord>();
+      // A tree put in place by other means has no record: one index probe instead of matching every path.
+      if (paths.length === 0 || this.anyInSubtree.get(subtreeBounds(commonSubtree(paths)))!.found === 0) return found;
       for (const row of this.selectMany.all(JSON.stringify(paths))) found.set(row.path, toRecord(row));
       return found;
     });

@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, symlinkSync, 
 import fsPromises = require('node:fs/promises');
 import { join } from 'node:path';
 import { FileStore } from '../../../src/storage/fileStore';
+import { beginWrite, writesInFlight } from '../../../src/storage/writesInFlight';
 import {
   AccessDeniedError, AlreadyExistsError, NotFoundError, ParentMissingError,
 } from '../../../src/storage/storageErrors';
@@ -235,4 +236,36 @@ describe('move', () => {
     await expect(store.move(src, dst)).rejects.toBeInstanceOf(expected);
     expect(snapshot(join(dir, c), true)).toEqual(before);
   });
+});
+
+test('lists in batches the same whether a write is in flight or not, also when that changes midway', async () => {
+  const c = `/t${++counter}`;
+  mkdirSync(join(dir, c));
+  for (let i = 0; i < 70; i++) writeFileSync(join(dir, c, `f${i}`), String(i));
+  const listed = async (toggleAt: number | null): Promise<string[]> => {
+    const seen: string[] = [];
+    let done: (() => void) | null = null;
+    const batches = await store.listInBatches(c, 7);
+    for (let batch = await batches.next(); batch !== null; batch = await batches.next()) {
+      seen.push(...batch.map((m) => m.path));
+      if (toggleAt !== null && seen.length >= toggleAt) {
+        if (done) done();
+        else done = beginWrite();
+        toggleAt += 21;
+      }
+    }
+    done?.();
+    await batches.close();
+    return seen.sort();
+  };
+  const expected = Array.from({ length: 70 }, (_, i) => `${c}/f${i}`).sort();
+  expect(await listed(null)).toEqual(expected);
+  expect(await listed(14)).toEqual(expected);
+  const done = beginWrite();
+  try {
+    expect(await listed(null)).toEqual(expected);
+  } finally {
+    done();
+  }
+  expect(writesInFlight()).toBe(0);
 });

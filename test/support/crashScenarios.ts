@@ -102,22 +102,22 @@ export const overwrite = treeOperation('overwrite', OVERWRITE, smallFixture,
   (t, dir) => ({ ...t, 'f.txt': contentOf(`${dir}/f`, 1, 500) }),
   (lab, dir) => lab.request('PUT', `/${dir}/f.txt`, { body: contentOf(`${dir}/f`, 1, 500) }));
 
-export const deleteFile = treeOperation('DELETE file', ['delete:intent', 'delete:moved', 'delete:committed'], smallFixture,
+export const deleteFile = treeOperation('DELETE file', ['delete:recorded', 'delete:intent', 'delete:moved', 'delete:committed'], smallFixture,
   (t) => without(t, 'f.txt'), (lab, dir) => lab.request('DELETE', `/${dir}/f.txt`));
 
-export const deleteTree = treeOperation('DELETE tree', ['delete:intent', 'delete:moved', 'delete:committed'], smallFixture,
+export const deleteTree = treeOperation('DELETE tree', ['delete:recorded', 'delete:intent', 'delete:moved', 'delete:committed'], smallFixture,
   (t) => without(t, 'd'), (lab, dir) => lab.request('DELETE', `/${dir}/d`));
 
-export const moveTree = treeOperation('MOVE tree', ['move:intent', 'move:renamed', 'move:committed'], smallFixture,
+export const moveTree = treeOperation('MOVE tree', ['move:recorded', 'move:intent', 'move:renamed', 'move:committed'], smallFixture,
   (t) => rename(t, 'd', 'e'), (lab, dir) => lab.request('MOVE', `/${dir}/d`, { headers: dest(lab, `/${dir}/e`) }));
 
-export const moveOnto = treeOperation('MOVE onto a tree', ['move:intent', 'replace:aside', 'move:renamed', 'move:committed'], smallFixture,
+export const moveOnto = treeOperation('MOVE onto a tree', ['move:recorded', 'move:intent', 'replace:aside', 'move:renamed', 'move:committed'], smallFixture,
   (t) => rename(without(t, 'x'), 'd', 'x'), (lab, dir) => lab.request('MOVE', `/${dir}/d`, { headers: dest(lab, `/${dir}/x`) }));
 
-export const copyTree = treeOperation('COPY tree', ['copy:intent', 'copy:copied', 'copy:committed'], smallFixture,
+export const copyTree = treeOperation('COPY tree', ['copy:recorded', 'copy:intent', 'copy:copied', 'copy:committed'], smallFixture,
   (t) => ({ ...t, ...rename(only(t, 'd'), 'd', 'e') }), (lab, dir) => lab.request('COPY', `/${dir}/d`, { headers: dest(lab, `/${dir}/e`) }));
 
-export const copyOnto = treeOperation('COPY onto a tree', ['copy:intent', 'replace:aside', 'copy:copied', 'copy:committed'], smallFixture,
+export const copyOnto = treeOperation('COPY onto a tree', ['copy:recorded', 'copy:intent', 'replace:aside', 'copy:copied', 'copy:committed'], smallFixture,
   (t) => ({ ...without(t, 'x'), ...rename(only(t, 'd'), 'd', 'x') }), (lab, dir) => lab.request('COPY', `/${dir}/d`, { headers: dest(lab, `/${dir}/x`) }));
 
 const proppatchWithTime = treeOperation('PROPPATCH with a time', ['proppatch:properties-set', 'proppatch:mtime-set'], smallFixture, (t) => t,

@@ -34,14 +34,28 @@ export class TreeOperations {
   }
 
   /**
+   * Journals the intent and, when the operation moves `aside` into retention, its pending tree,
+   * in ONE transaction: recovery judges a COPY onto a tree by that pending row ("was the old target
+   * moved aside?"), so an intent without it, left by a crash between two commits, made recovery
+   * take the untouched old target for a finished copy and drop its properties.
+   */
+  private begin(op: IntentOperation, src: DavPath, dst: DavPath | null, depth: '0' | 'infinity', aside: DavPath | null, reason: RetentionReason = 'delete'): Promise<{ id: number; pending: PendingVersion | null }> {
+    return this.state.transaction(async (tx) => {
+      const id = await this.record(op, src, dst, depth, null, tx);
+      crashPoint(`${op}:recorded`);
+      const pending = aside === null ? null : await this.retention.beginTree(aside, reason, id, tx);
+      return { id, pending };
+    });
+  }
+
+  /**
    * Removes a resource (a whole tree for a collection) with its properties and versions.
    * What it held is moved into retention (one rename) unless retention is off, so it can be
    * restored; its files are listed as versions in the same transaction that forgets its metadata.
    * Locks rooted inside go too (RFC 4918 §9.6.1). Throws the store's error when part of it could not be removed.
    */
   async remove(path: DavPath, options: { reason?: RetentionReason } = {}): Promise<void> {
-    const id = await this.record('delete', path, null);
-    const pending = await this.retention.beginTree(path, options.reason ?? 'delete', id);
+    const { id, pending } = await this.begin('delete', path, null, 'infinity', path, options.reason ?? 'delete');
     crashPoint('delete:intent');
     let aside: MovedAside = { pending: null, rows: [] };
     try {
@@ -65,8 +79,7 @@ export class TreeOperations {
    * (its locks stay, RFC 4918 §7), and put back if the rename fails or never happened.
    */
   async move(src: DavPath, dst: DavPath, options: { replace?: boolean } = {}): Promise<void> {
-    const id = await this.record('move', src, dst);
-    const pending = options.replace ? await this.retention.beginTree(dst, 'delete', id) : null;
+    const { id, pending } = await this.begin('move', src, dst, 'infinity', options.replace ? dst : null);
     crashPoint('move:intent');
     const aside = await this.replaceStep(id, dst, options.replace ?? false, pending, () => this.store.move(src, dst));
     crashPoint('move:renamed');
@@ -84,8 +97,7 @@ export class TreeOperations {
    * `replace`, the existing `dst` is moved into retention first, as for move.
    */
   async copy(src: DavPath, dst: DavPath, depth: '0' | 'infinity', options: { replace?: boolean } = {}): Promise<void> {
-    const id = await this.record('copy', src, dst, depth);
-    const pending = options.replace ? await this.retention.beginTree(dst, 'delete', id) : null;
+    const { id, pending } = await this.begin('copy', src, dst, depth, options.replace ? dst : null);
     crashPoint('copy:intent');
     const aside = await this.replaceStep(id, dst, options.replace ?? false, pending, () => this.store.copy(src, dst, depth));
     crashPoint('copy:copied');

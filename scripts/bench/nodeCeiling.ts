@@ -1,13 +1,19 @@
 /**
- * The ceiling of Node.js on this machine for the small-GET row: a plain node:http server that
- * answers GET with one blocking stat and one blocking read of the file under --root, and nothing
- * else (no containment, no ETag, no log). keepdav cannot beat it; the bench shows it beside
- * keepdav so the gap to Apache can be split into "the runtime" and "keepdav's own work".
+ * The ceiling of Node.js on this machine: a plain node:http server doing the least work each row
+ * needs, and nothing else (no containment, no state, no log, no locks):
+ *   GET       one blocking stat and one blocking read of the file under --root;
+ *   PROPFIND  Depth 1: one directory read and one blocking lstat per member, the four properties
+ *             the bench asks for written into one string;
+ *   PUT       a durable replacement as keepdav makes it: the body into a new temporary file, its
+ *             fsync, the rename over the target, and an fsync of the directory (concurrent ones
+ *             grouped, as keepdav groups them).
+ * keepdav cannot beat it; the bench shows it beside keepdav so the gap to Apache can be split into
+ * "the runtime" and "keepdav's own work".
  *
  * Usage: node scripts/bench/nodeCeiling.ts --root DIR   (prints `listening http://127.0.0.1:PORT/`)
- * Only the get-4k rows run against it.
  */
 import * as fs from 'node:fs';
+import * as fsp from 'node:fs/promises';
 import * as http from 'node:http';
 import * as path from 'node:path';
 
@@ -17,9 +23,10 @@ if (!root) {
   process.stderr.write('--root DIR is required\n');
   process.exit(2);
 }
+const servedRoot: string = root;
 
-const server = http.createServer((req, res) => {
-  const file = path.join(root, decodeURIComponent((req.url ?? '/').split('?')[0]));
+function get(urlPath: string, res: http.ServerResponse): void {
+  const file = path.join(servedRoot, urlPath);
   try {
     const stat = fs.statSync(file);
     const body = fs.readFileSync(file);
@@ -29,6 +36,97 @@ const server = http.createServer((req, res) => {
     res.writeHead(404, { 'Content-Length': 0 });
     res.end();
   }
+}
+
+function propertiesOf(href: string, stat: fs.Stats): string {
+  const size = stat.isDirectory() ? '' : `<D:getcontentlength>${stat.size}</D:getcontentlength>`;
+  const type = stat.isDirectory() ? '<D:resourcetype><D:collection/></D:resourcetype>' : '<D:resourcetype/>';
+  const etag = `<D:getetag>"${stat.ino.toString(36)}-${stat.size.toString(36)}-${Math.floor(stat.mtimeMs).toString(36)}"</D:getetag>`;
+  return `<D:response><D:href>${href}</D:href><D:propstat><D:prop>${size}<D:getlastmodified>${stat.mtime.toUTCString()}</D:getlastmodified>${type}${etag}</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>`;
+}
+
+function propfind(urlPath: string, res: http.ServerResponse): void {
+  const dir = path.join(servedRoot, urlPath);
+  try {
+    const base = urlPath.endsWith('/') ? urlPath : urlPath + '/';
+    let body = '<?xml version="1.0" encoding="utf-8"?>\n<D:multistatus xmlns:D="DAV:">' + propertiesOf(encodeURI(base), fs.lstatSync(dir));
+    for (const name of fs.readdirSync(dir)) body += propertiesOf(encodeURI(base + name), fs.lstatSync(path.join(dir, name)));
+    body += '</D:multistatus>';
+    res.writeHead(207, { 'Content-Type': 'application/xml; charset=utf-8', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  } catch {
+    res.writeHead(404, { 'Content-Length': 0 });
+    res.end();
+  }
+}
+
+/** Directory fsyncs in flight, by directory: a caller arriving meanwhile shares the next one. */
+const directorySyncs = new Map<string, { running: Promise<void>; next: Promise<void> | null }>();
+
+async function syncDirectoryNow(dir: string): Promise<void> {
+  const fh = await fsp.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function syncDirectory(dir: string): Promise<void> {
+  const state = directorySyncs.get(dir);
+  if (!state) {
+    const running = syncDirectoryNow(dir).finally(() => {
+      if (directorySyncs.get(dir)?.next === null) directorySyncs.delete(dir);
+    });
+    directorySyncs.set(dir, { running, next: null });
+    return running;
+  }
+  state.next ??= state.running.catch(() => undefined).then(() => {
+    const running = syncDirectoryNow(dir).finally(() => {
+      if (directorySyncs.get(dir)?.next === null) directorySyncs.delete(dir);
+    });
+    state.running = running;
+    state.next = null;
+    return running;
+  });
+  return state.next;
+}
+
+let temporaries = 0;
+
+async function put(urlPath: string, body: Buffer, res: http.ServerResponse): Promise<void> {
+  const target = path.join(servedRoot, urlPath);
+  const dir = path.dirname(target);
+  const temporary = path.join(dir, `.ceiling-${process.pid}-${++temporaries}`);
+  try {
+    const fh = await fsp.open(temporary, 'wx');
+    try {
+      await fh.writeFile(body);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fsp.rename(temporary, target);
+    await syncDirectory(dir);
+    res.writeHead(201, { 'Content-Length': 0 });
+  } catch {
+    await fsp.unlink(temporary).catch(() => undefined);
+    res.writeHead(500, { 'Content-Length': 0 });
+  }
+  res.end();
+}
+
+const server = http.createServer((req, res) => {
+  const urlPath = decodeURIComponent((req.url ?? '/').split('?')[0]);
+  if (req.method === 'PUT') {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => void put(urlPath, Buffer.concat(chunks), res));
+    return;
+  }
+  req.resume();
+  if (req.method === 'PROPFIND') req.on('end', () => propfind(urlPath, res));
+  else get(urlPath, res);
 });
 server.listen(0, '127.0.0.1', () => {
   const address = server.address() as { port: number };

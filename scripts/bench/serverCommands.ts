@@ -113,7 +113,7 @@ export async function serverCommand(name: ServerName, dirs: ServerDirs, env: Nod
     case 'ceiling':
       return {
         name,
-        label: 'node:http with a blocking stat + read (the ceiling)',
+        label: 'node:http doing only what each row needs (the ceiling: scripts/bench/nodeCeiling.ts)',
         executable: process.execPath,
         args: ['-r', require.resolve('ts-node/register/transpile-only'), path.join(__dirname, 'nodeCeiling.ts'), '--root', dirs.root],
         cwd: REPO_ROOT,

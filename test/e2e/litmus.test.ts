@@ -2,54 +2,17 @@
  * The litmus WebDAV test suite (Debian package `litmus`) against a real keepdav: every suite
  * (basic, copymove, props, locks, http) must pass with zero failures and zero warnings.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { startAuthServer, htpasswdLine } from '../support/authKit';
+import { runLitmus, summarizeLitmus, type LitmusSummary } from '../support/litmusKit';
 
 const litmusAvailable = spawnSync('litmus', ['--version']).status === 0;
 
-interface SuiteSummary {
-  suite: string;
-  run: number;
-  passed: number;
-  failed: number;
-}
-
-function summarize(output: string): { suites: SuiteSummary[]; warnings: string[]; failures: string[] } {
-  const suites = [...output.matchAll(/<- summary for `(\w+)': of (\d+) tests run: (\d+) passed, (\d+) failed/g)].map((m) => ({
-    suite: m[1],
-    run: Number(m[2]),
-    passed: Number(m[3]),
-    failed: Number(m[4]),
-  }));
-  const lines = output.split('\n');
-  return {
-    suites,
-    warnings: lines.filter((l) => /WARNING/.test(l)),
-    failures: lines.filter((l) => /\bFAIL\b/.test(l)),
-  };
-}
-
-/** `credentials`: user and password, which litmus sends with Basic when challenged. */
-function runLitmus(url: string, credentials: [string, string] | [] = []): Promise<string> {
-  return new Promise((resolve, reject) => {
-    // litmus writes debug.log and child.log into its working directory: a temporary one, never the repository.
-    const cwd = mkdtempSync(join(tmpdir(), 'keepdav-litmus-'));
-    const child = spawn('litmus', [url, ...credentials], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('error', reject);
-    child.on('close', () => {
-      clearTimeout(timer);
-      rmSync(cwd, { recursive: true, force: true });
-      resolve(output);
-    });
-  });
+/** The suites, and the output lines with a warning or a failure. */
+function summarize(output: string): Pick<LitmusSummary, 'suites' | 'warnings' | 'failures'> {
+  const { suites, warnings, failures } = summarizeLitmus(output);
+  return { suites, warnings, failures };
 }
 
 describe('litmus', () => {

@@ -4,9 +4,7 @@
  * failure and no warning, MOVE and COPY work (the Destination names nginx's https host), every href
  * is under /dav/, and the client address nginx reports in Forwarded is the one keepdav uses.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:https';
 import { resolveConfig } from '../../src/config';
@@ -15,6 +13,7 @@ import { send } from '../support/testServer';
 import { itWhenInstalled, programAvailable, removeDir, tempDir } from '../support/realClientKit';
 import { makePki, makeServerCertificate, type Pki } from '../support/tlsKit';
 import { startNginx, type NginxProxy } from '../support/nginxProxy';
+import { runLitmus, summarizeLitmus } from '../support/litmusKit';
 
 const ready = programAvailable('nginx') && programAvailable('openssl');
 const withNginx = itWhenInstalled('nginx', ready, 'apt-get install -y nginx openssl');
@@ -110,29 +109,10 @@ function accessEntries(): AccessLine[] {
   return accessLog.map((l) => JSON.parse(l) as AccessLine).filter((e) => e.kind === 'access');
 }
 
-function runLitmus(url: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    // litmus writes debug.log and child.log into its working directory: a temporary one, never the repository.
-    const child = spawn('litmus', [url], { cwd: mkdtempSync(join(tmpdir(), 'keepdav-litmus-')), stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('error', reject);
-    child.on('close', () => (clearTimeout(timer), resolve(out)));
-  });
-}
-
+/** What the assertions compare: suite names, totals, warnings, failures and skipped tests. */
 function summarize(output: string) {
-  const suites = [...output.matchAll(/<- summary for `(\w+)': of (\d+) tests run: (\d+) passed, (\d+) failed/g)].map((m) => ({ suite: m[1], passed: Number(m[3]), failed: Number(m[4]) }));
-  return {
-    suites: suites.map((s) => s.suite),
-    passed: suites.reduce((n, s) => n + s.passed, 0),
-    failed: suites.reduce((n, s) => n + s.failed, 0),
-    warnings: output.split('\n').filter((l) => /WARNING/.test(l)),
-    failures: output.split('\n').filter((l) => /\bFAIL\b/.test(l)),
-    skipped: output.split('\n').filter((l) => /SKIPPED/.test(l)).map((l) => /(\w+)\.+ SKIPPED \(([^)]*)\)/.exec(l)?.slice(1, 3).join(': ') ?? l),
-  };
+  const { suiteNames: suites, passed, failed, warnings, failures, skipped } = summarizeLitmus(output);
+  return { suites, passed, failed, warnings, failures, skipped };
 }
 
 withLitmus('litmus through nginx over HTTPS: every suite, no failure, no warning (litmus itself skips expect100 over TLS)', async () => {

@@ -14,9 +14,9 @@ import type { TestResponse } from '../support/testServer';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { Client } from 'pg';
 import { programAvailable, itWhenInstalled } from '../support/realClientKit';
-import { spawn } from 'node:child_process';
 import { makePki, makeServerCertificate } from '../support/tlsKit';
 import { startNginx } from '../support/nginxProxy';
+import { runLitmus, summarizeLitmus } from '../support/litmusKit';
 
 const itPg = itWithPostgres();
 jest.setTimeout(180_000);
@@ -342,19 +342,6 @@ describe('paused and clock-skewed instances', () => {
 
 const itLitmusBehindNginx = itWhenInstalled('litmus', programAvailable('litmus') && programAvailable('nginx') && programAvailable('openssl') && postgresInstalled, 'apt-get install -y litmus nginx openssl postgresql');
 
-function runLitmus(url: string, cwd: string): Promise<string> {
-  return new Promise<string>((resolve, reject) => {
-    // litmus writes debug.log and child.log into its working directory: a temporary one, never the repository.
-    const child = spawn('litmus', [url], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000);
-    child.on('error', reject);
-    child.on('close', () => (clearTimeout(timer), resolve(out)));
-  });
-}
-
 describe('behind a load balancer', () => {
   itLitmusBehindNginx('litmus through an nginx upstream alternating the two instances on every request: 104 passed, 0 failed, 0 warnings', async () => {
     const { url, dir, root } = await freshRootAndDatabase();
@@ -365,16 +352,8 @@ describe('behind a load balancer', () => {
     const cert = await makeServerCertificate(pki, 'nginx');
     const nginx = await startNginx({ dir: join(dir, 'nginx'), certFile: cert.certFile, keyFile: cert.keyFile, upstreamPort: 0, upstreamPorts: instances.map((s) => s.port), basePath: '/dav/' });
     try {
-      mkdirSync(join(dir, 'litmus'));
-      const output = await runLitmus(`http://localhost:${nginx.plainPort}/dav/`, join(dir, 'litmus'));
-      const suites = [...output.matchAll(/<- summary for `(\w+)': of (\d+) tests run: (\d+) passed, (\d+) failed/g)];
-      const result = {
-        suites: suites.map((m) => m[1]),
-        passed: suites.reduce((n, m) => n + Number(m[3]), 0),
-        failed: suites.reduce((n, m) => n + Number(m[4]), 0),
-        warnings: output.split('\n').filter((l) => /WARNING/.test(l)),
-        failures: output.split('\n').filter((l) => /\bFAIL\b/.test(l)),
-      };
+      const { suiteNames: suites, passed, failed, warnings, failures } = summarizeLitmus(await runLitmus(`http://localhost:${nginx.plainPort}/dav/`));
+      const result = { suites, passed, failed, warnings, failures };
       expect(result).toEqual({ suites: ['basic', 'copymove', 'props', 'locks', 'http'], passed: 104, failed: 0, warnings: [], failures: [] });
       // Both instances answered litmus's requests.
       for (const server of instances) expect((server.stderr().match(/"kind":"access"/g) ?? []).length).toBeGreaterThan(50);

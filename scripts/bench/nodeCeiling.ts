@@ -16,6 +16,8 @@ import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';
 import * as http from 'node:http';
 import * as path from 'node:path';
+// keepdav's own group commit of directory fsyncs, so the ceiling syncs exactly as keepdav does.
+import { fsyncDirectory } from '../../src/storage/atomicWrite';
 
 const rootIndex = process.argv.indexOf('--root');
 const root = rootIndex > 0 ? process.argv[rootIndex + 1] : null;
@@ -60,38 +62,6 @@ function propfind(urlPath: string, res: http.ServerResponse): void {
   }
 }
 
-/** Directory fsyncs in flight, by directory: a caller arriving meanwhile shares the next one. */
-const directorySyncs = new Map<string, { running: Promise<void>; next: Promise<void> | null }>();
-
-async function syncDirectoryNow(dir: string): Promise<void> {
-  const fh = await fsp.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-function syncDirectory(dir: string): Promise<void> {
-  const state = directorySyncs.get(dir);
-  if (!state) {
-    const running = syncDirectoryNow(dir).finally(() => {
-      if (directorySyncs.get(dir)?.next === null) directorySyncs.delete(dir);
-    });
-    directorySyncs.set(dir, { running, next: null });
-    return running;
-  }
-  state.next ??= state.running.catch(() => undefined).then(() => {
-    const running = syncDirectoryNow(dir).finally(() => {
-      if (directorySyncs.get(dir)?.next === null) directorySyncs.delete(dir);
-    });
-    state.running = running;
-    state.next = null;
-    return running;
-  });
-  return state.next;
-}
-
 let temporaries = 0;
 
 async function put(urlPath: string, body: Buffer, res: http.ServerResponse): Promise<void> {
@@ -107,7 +77,7 @@ async function put(urlPath: string, body: Buffer, res: http.ServerResponse): Pro
       await fh.close();
     }
     await fsp.rename(temporary, target);
-    await syncDirectory(dir);
+    await fsyncDirectory(dir);
     res.writeHead(201, { 'Content-Length': 0 });
   } catch {
     await fsp.unlink(temporary).catch(() => undefined);

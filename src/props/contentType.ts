@@ -1,17 +1,22 @@
 import { lookup } from 'mime-types';
 import { baseName, type DavPath } from '../paths/davPath';
 
-/** Answers by file name: a listing or repeated GETs ask for the same names over and over. */
-const byName = new Map<string, string>();
-const BY_NAME_ENTRIES = 4096;
+/**
+ * Answers by extension, the only part of the name mime-types looks at (what follows the last dot,
+ * in any letter case; a name without a dot is taken whole as one): a listing of 100,000 names has a
+ * handful of extensions, where a cache by name would miss on every one.
+ */
+const byExtension = new Map<string, string>();
+const BY_EXTENSION_ENTRIES = 4096;
 
 /** The Content-Type of a file, from its name (mime-types' database); octet-stream when unknown. */
 export function contentTypeOf(path: DavPath): string {
   const name = baseName(path);
-  const known = byName.get(name);
+  const extension = name.slice(name.lastIndexOf('.') + 1).toLowerCase();
+  const known = byExtension.get(extension);
   if (known !== undefined) return known;
   const type = lookup(name) || 'application/octet-stream';
-  if (byName.size >= BY_NAME_ENTRIES) byName.clear();
-  byName.set(name, type);
+  if (byExtension.size >= BY_EXTENSION_ENTRIES) byExtension.clear();
+  byExtension.set(extension, type);
   return type;
 }

@@ -117,21 +117,19 @@ export class SqliteLockRecords implements LockRecords {
   }
 
   release(token: string): Promise<ActiveLock | null> {
-    return this.gate.call(() => {
-      this.purgeUntilNow();
-      const lock = this.tokens.get(token);
-      if (!lock) return null;
-      this.removeMany([token]);
-      this.unindex(lock);
-      return lock;
-    });
+    return this.releaseIf(token, () => true);
   }
 
   releaseOwned(token: string, path: DavPath, principal: string | null): Promise<ActiveLock | null> {
+    return this.releaseIf(token, (lock) => lockCovers(lock, path) && (lock.principal ?? null) === principal);
+  }
+
+  /** Removes the active lock `token` when `accept` says so, in one step; returns it, or null. */
+  private releaseIf(token: string, accept: (lock: ActiveLock) => boolean): Promise<ActiveLock | null> {
     return this.gate.call(() => {
       this.purgeUntilNow();
       const lock = this.tokens.get(token);
-      if (!lock || !lockCovers(lock, path) || (lock.principal ?? null) !== principal) return null;
+      if (!lock || !accept(lock)) return null;
       this.removeMany([token]);
       this.unindex(lock);
       return lock;

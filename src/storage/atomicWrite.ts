@@ -10,8 +10,8 @@
  * failed write leaves the body unpiped and paused, and the caller decides what to do with the rest.
  */
 import { randomBytes } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { constants as fsConstants, createReadStream, type Stats } from 'node:fs';
+import { rename, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 import type { DavPath } from '../paths/davPath';
@@ -20,6 +20,10 @@ import { errnoOf, IncompleteBodyError, storageErrorFromErrno } from './storageEr
 import { timedFsync } from './fsyncTiming';
 import { beginWrite } from './writesInFlight';
 import { startContentDigests, type ContentDigester, type ContentDigests } from './contentDigests';
+import {
+  chmodDescriptor, closeDescriptor, openDescriptor, openDirectoryDescriptor, setDescriptorTimes, statDescriptor,
+  syncDescriptor, writeAllToDescriptor,
+} from './fileDescriptorCalls';
 
 export type { ContentDigests } from './contentDigests';
 
@@ -73,38 +77,19 @@ function settle(key: string): void {
 }
 
 async function syncDirectoryNow(dirHost: string | Buffer): Promise<void> {
-  const dir = await open(dirHost, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+  const dir = await openDirectoryDescriptor(dirHost);
   try {
-    await timedFsync('directory', () => dir.sync());
+    await timedFsync('directory', () => syncDescriptor(dir));
   } catch (err) {
     const code = errnoOf(err);
     if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
   } finally {
-    await dir.close();
-  }
-}
-
-/** Writes every byte of `buffers` at the current position, looping over short writes. */
-async function writeAll(fh: FileHandle, buffers: Buffer[]): Promise<void> {
-  let pending = buffers.filter((b) => b.length > 0);
-  while (pending.length > 0) {
-    const { bytesWritten } = pending.length === 1 ? await fh.write(pending[0]) : await fh.writev(pending);
-    if (bytesWritten <= 0) throw new Error('short write: no progress');
-    let skip = bytesWritten;
-    const rest: Buffer[] = [];
-    for (const buffer of pending) {
-      if (skip >= buffer.length) skip -= buffer.length;
-      else {
-        rest.push(skip > 0 ? buffer.subarray(skip) : buffer);
-        skip = 0;
-      }
-    }
-    pending = rest;
+    await closeDescriptor(dir);
   }
 }
 
 /**
- * A Writable over an open FileHandle that counts bytes, refuses more than `limit`, and hashes the
+ * A Writable over an open file descriptor that counts bytes, refuses more than `limit`, and hashes the
  * bytes as they pass (SHA-1 and MD5, contentDigests.ts), so a checksum never needs a second read.
  */
 class FileSink extends Writable {
@@ -113,7 +98,8 @@ class FileSink extends Writable {
   private readonly digester: ContentDigester;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fd: number,
+    private readonly host: string,
     private readonly limit: number | undefined,
     private readonly path: DavPath,
   ) {
@@ -137,8 +123,8 @@ class FileSink extends Writable {
 
   /** The digests of every byte written; call once, after 'finish' (the file must still be open). */
   digests(): Promise<ContentDigests> {
-    const fh = this.fh;
-    return this.digester.result(() => fh.createReadStream({ start: 0, autoClose: false, emitClose: false })[Symbol.asyncIterator]());
+    const { fd, host } = this;
+    return this.digester.result(() => createReadStream(host, { fd, start: 0, autoClose: false, emitClose: false })[Symbol.asyncIterator]());
   }
 
   /** Waits for a write still running, so the caller may close the file once 'close' is emitted. */
@@ -155,7 +141,8 @@ class FileSink extends Writable {
       return;
     }
     const hashing = this.digester.update(buffers);
-    this.inFlight = hashing ? Promise.all([writeAll(this.fh, buffers), hashing]).then(() => undefined) : writeAll(this.fh, buffers);
+    const writing = writeAllToDescriptor(this.fd, buffers);
+    this.inFlight = hashing ? Promise.all([writing, hashing]).then(() => undefined) : writing;
     this.inFlight.then(() => done(), done);
   }
 }
@@ -240,6 +227,13 @@ export interface AtomicWriteRequest {
   verify?: (digests: ContentDigests) => void;
 }
 
+/** What a completed atomic write produced. */
+export interface AtomicWriteOutcome {
+  digests: ContentDigests;
+  /** The new file's stats, taken after the rename (so its ctime is the one a later stat sees). */
+  stats: Stats;
+}
+
 /**
  * Streams `body` into a temp file next to the target, fsyncs it (after setting the mtime when
  * given), renames it over the target and fsyncs the directory. Resolves once all is durable.
@@ -247,9 +241,9 @@ export interface AtomicWriteRequest {
  * IncompleteBodyError when the body fails, aborts, or its length differs from expectedLength;
  * NoSpaceError, AccessDeniedError, ParentMissingError, IsACollectionError (a collection appeared
  * at the target) as mapped by storageErrorFromErrno; whatever `verify` throws. After any throw no
- * temp file remains. Resolves with the digests of the content written.
+ * temp file remains. Resolves with the digests of the content written and the new file's stats.
  */
-export async function writeAtomically(request: AtomicWriteRequest): Promise<ContentDigests> {
+export async function writeAtomically(request: AtomicWriteRequest): Promise<AtomicWriteOutcome> {
   const done = beginWrite();
   try {
     return await writeAtomicallyCounted(request);
@@ -258,47 +252,48 @@ export async function writeAtomically(request: AtomicWriteRequest): Promise<Cont
   }
 }
 
-async function writeAtomicallyCounted(request: AtomicWriteRequest): Promise<ContentDigests> {
+async function writeAtomicallyCounted(request: AtomicWriteRequest): Promise<AtomicWriteOutcome> {
   const { path, dirHost, targetHost, body, expectedLength, mtimeMs, mode } = request;
   if (expectedLength !== undefined && !(Number.isSafeInteger(expectedLength) && expectedLength >= 0)) {
     throw new RangeError(`expectedLength must be a non-negative integer, got ${expectedLength}`);
   }
   if (mtimeMs !== undefined && !Number.isFinite(mtimeMs)) throw new RangeError(`mtimeMs must be finite, got ${mtimeMs}`);
   const tempHost = childHostPath(dirHost, tempName());
-  let fh: FileHandle | undefined;
+  let fd: number | undefined;
   let tempCreated = false;
   let digests: ContentDigests;
+  let stats: Stats;
   try {
     // Read-write: should the hashing thread fail, the digests are read back from this file.
     const flags = fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
-    fh = await open(tempHost, flags, 0o666);
+    fd = await openDescriptor(tempHost, flags, 0o666);
     tempCreated = true;
-    if (mode !== undefined) await fh.chmod(mode & 0o7777);
-    const sink = new FileSink(fh, expectedLength, path);
+    const written = fd;
+    if (mode !== undefined) await chmodDescriptor(written, mode & 0o7777);
+    const sink = new FileSink(written, tempHost, expectedLength, path);
     await pumpBody(body, sink, path);
     // The last bytes may still be hashing (on the worker): the file syncs meanwhile.
     const digesting = sink.digests();
     // The mtime is set before the fsync so that the metadata is made durable with the data.
-    const synced = fh;
     const syncing = (async () => {
-      if (mtimeMs !== undefined) await synced.utimes(Date.now() / 1000, mtimeMs / 1000);
-      await timedFsync('file', () => synced.sync());
+      if (mtimeMs !== undefined) await setDescriptorTimes(written, Date.now() / 1000, mtimeMs / 1000);
+      await timedFsync('file', () => syncDescriptor(written));
     })();
     const [hashed, durable] = await Promise.allSettled([digesting, syncing]);
     if (hashed.status === 'rejected') throw hashed.reason;
     if (durable.status === 'rejected') throw durable.reason;
     digests = hashed.value;
     request.verify?.(digests);
-    const closing = fh;
-    fh = undefined;
-    await closing.close();
     await rename(tempHost, targetHost);
     tempCreated = false;
+    stats = await statDescriptor(written);
   } catch (err) {
-    if (fh !== undefined) await fh.close().catch(() => undefined);
     if (tempCreated) await unlink(tempHost).catch(() => undefined);
     throw storageErrorFromErrno(err, path, 'create');
+  } finally {
+    // The content is durable before this: a failing close loses nothing.
+    if (fd !== undefined) await closeDescriptor(fd).catch(() => undefined);
   }
   await fsyncDirectory(dirHost);
-  return digests;
+  return { digests, stats };
 }

@@ -12,8 +12,9 @@
  * they clear the cache; the TTL bounds what a change made outside the server can slip past.
  */
 import type { Stats } from 'node:fs';
-import { lstatSync } from 'node:fs';
+import { lstatSync, realpathSync } from 'node:fs';
 import { writesInFlight } from './writesInFlight';
+import { inline, inlineAllowed } from './inlineCalls';
 import { lstat, realpath, stat } from 'node:fs/promises';
 import { BadPathError, baseName, parentOf, ROOT, type DavPath } from '../paths/davPath';
 import { AccessDeniedError, errnoOf, isMissingErrno, storageErrorFromErrno } from './storageErrors';
@@ -144,7 +145,7 @@ export class Containment {
     if (parent === ROOT) return this.root;
     let real: string;
     try {
-      real = await realpath(this.prefix + parent);
+      real = await realpathOf(this.prefix + parent);
     } catch (err) {
       const context = missingParent === 'ParentMissing' ? 'create' : 'read';
       if (errnoOf(err) === 'ELOOP') throw new AccessDeniedError(path, `${path}: symlink loop`, { cause: err });
@@ -198,8 +199,8 @@ export class Containment {
   private async lstatOrNull(host: string, path: DavPath): Promise<Stats | null> {
     try {
       // While a write is under way the blocking call can wait on its directory lock: go async then.
-      if (writesInFlight() > 0) return await lstat(host);
-      return lstatSync(host, { throwIfNoEntry: false }) ?? null;
+      if (writesInFlight() > 0 || !inlineAllowed()) return await lstat(host);
+      return inline(() => lstatSync(host, { throwIfNoEntry: false })) ?? null;
     } catch (err) {
       if (isHiddenErrno(err)) return null;
       throw storageErrorFromErrno(err, path);
@@ -208,7 +209,7 @@ export class Containment {
 
   private async realpathOrNull(host: string, path: DavPath): Promise<string | null> {
     try {
-      return await realpath(host);
+      return await realpathOf(host);
     } catch (err) {
       if (isHiddenErrno(err)) return null;
       throw storageErrorFromErrno(err, path);
@@ -222,6 +223,14 @@ export class Containment {
       throw storageErrorFromErrno(err, path);
     }
   }
+}
+
+/**
+ * realpath(3) of a directory's path: inline (inlineCalls.ts) when allowed, since it walks names
+ * that exist and are cached, taking no directory lock; through the thread pool otherwise.
+ */
+async function realpathOf(host: string): Promise<string> {
+  return inlineAllowed() ? inline(() => realpathSync.native(host)) : realpath(host);
 }
 
 /** Errors after which a name simply does not exist for a reader. */

@@ -132,13 +132,13 @@ export class FileStore implements ResourceStore {
     const target = await this.containment.inspectWriteTarget(path, dirReal);
     if (target.kind === 'collection') throw new IsACollectionError(path, `${path}: is a collection`);
     const existing = target.kind === 'file' ? target : null;
-    const digests = await writeAtomically({
+    const { digests, stats } = await writeAtomically({
       path, body, expectedLength: opts.expectedLength, mtimeMs: opts.mtimeMs, verify: opts.verify,
       dirHost: existing?.viaLink ? dirname(existing.host) : dirReal,
       targetHost: target.host,
       mode: existing?.stats.mode,
     });
-    return { stat: await this.statHost(target.host, path), created: existing === null, digests };
+    return { stat: toResourceStat(path, stats), created: existing === null, digests };
   }
 
   /**

@@ -11,6 +11,7 @@ import { joinPath, type DavPath } from '../paths/davPath';
 import { addressableName, childHostPath, type Containment } from './containment';
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import { writesInFlight } from './writesInFlight';
+import { inline, inlineAllowed } from './inlineCalls';
 import { errnoOf, NotACollectionError, NotFoundError, storageErrorFromErrno } from './storageErrors';
 
 /** How many members needing the careful path (symlinks, errors) are resolved concurrently. */
@@ -23,8 +24,9 @@ const BATCH = 64;
  * trip per member costs ~20 µs: a PROPFIND of 1,000 members spent most of its time there.
  */
 function plainMemberStats(host: string): ResourceStatSource | undefined {
+  if (!inlineAllowed()) return undefined;
   try {
-    const stats = lstatSync(host, { throwIfNoEntry: false });
+    const stats = inline(() => lstatSync(host, { throwIfNoEntry: false }));
     return stats && (stats.isFile() || stats.isDirectory()) ? stats : undefined;
   } catch {
     return undefined;
@@ -108,7 +110,7 @@ export async function openMemberBatches(containment: Containment, path: DavPath,
         while (names.length < batchSize) {
           // Most reads are served from the handle's buffer: a promise each cost ~1,000 per 1,000
           // members. Blocking only when no write of ours could hold the directory's lock (writesInFlight.ts).
-          const entry = (writesInFlight() > 0 ? await dir.read() : dir.readSync()) as Dirent<Buffer> | null;
+          const entry = (writesInFlight() > 0 || !inlineAllowed() ? await dir.read() : inline(() => dir.readSync())) as Dirent<Buffer> | null;
           if (entry === null) break;
           const name = addressableName(entry.name);
           if (name !== null) names.push(name);

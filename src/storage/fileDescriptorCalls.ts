@@ -8,17 +8,23 @@
  * Every descriptor opened here must be closed exactly once with closeDescriptor.
  */
 import * as fs from 'node:fs';
-import { promisify } from 'node:util';
 import { inline, inlineAllowed } from './inlineCalls';
 
-const openAsync = promisify(fs.open);
-const closeAsync = promisify(fs.close);
-const fsyncAsync = promisify(fs.fsync);
-const fstatAsync = promisify(fs.fstat);
-const fchmodAsync = promisify(fs.fchmod);
-const futimesAsync = promisify(fs.futimes);
-const writeAsync = promisify(fs.write);
-const writevAsync = promisify(fs.writev);
+// Written out rather than promisified once, so each call finds fs's function as it is then.
+const openAsync = (host: string | Buffer, flags: number, mode?: number) =>
+  new Promise<number>((resolve, reject) => fs.open(host, flags, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
+const closeAsync = (fd: number) => new Promise<void>((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
+const fsyncAsync = (fd: number) => new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
+const fstatAsync = (fd: number) =>
+  new Promise<fs.Stats>((resolve, reject) => fs.fstat(fd, (err, stats) => (err ? reject(err) : resolve(stats))));
+const fchmodAsync = (fd: number, mode: number) =>
+  new Promise<void>((resolve, reject) => fs.fchmod(fd, mode, (err) => (err ? reject(err) : resolve())));
+const futimesAsync = (fd: number, atime: number, mtime: number) =>
+  new Promise<void>((resolve, reject) => fs.futimes(fd, atime, mtime, (err) => (err ? reject(err) : resolve())));
+const writeAsync = (fd: number, buffer: Buffer) =>
+  new Promise<number>((resolve, reject) => fs.write(fd, buffer, 0, buffer.length, null, (err, n) => (err ? reject(err) : resolve(n))));
+const writevAsync = (fd: number, buffers: Buffer[]) =>
+  new Promise<number>((resolve, reject) => fs.writev(fd, buffers, (err, n) => (err ? reject(err) : resolve(n))));
 
 /** Writes of at most this many bytes go into the page cache inline. */
 const INLINE_WRITE_MAX = 64 * 1024;
@@ -84,6 +90,5 @@ async function writeSome(fd: number, buffers: Buffer[]): Promise<number> {
   if (total <= INLINE_WRITE_MAX && inlineAllowed()) {
     return inline(() => (buffers.length === 1 ? fs.writeSync(fd, buffers[0]) : fs.writevSync(fd, buffers)));
   }
-  if (buffers.length === 1) return (await writeAsync(fd, buffers[0], 0, buffers[0].length, null)).bytesWritten;
-  return (await writevAsync(fd, buffers)).bytesWritten;
+  return buffers.length === 1 ? writeAsync(fd, buffers[0]) : writevAsync(fd, buffers);
 }

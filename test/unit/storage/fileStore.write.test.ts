@@ -1,5 +1,4 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import * as fsPromises from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { FileStore } from '../../../src/storage/fileStore';
@@ -104,11 +103,24 @@ describe('writeAtomic', () => {
     const c = testCollection();
     const host = join(dir, c, 'full');
     writeFileSync(host, 'precious');
-    const probe = await fsPromises.open(host, 'r');
-    const fileHandleProto = Object.getPrototypeOf(probe) as { write: unknown; writev: unknown };
-    await probe.close();
-    jest.spyOn(fileHandleProto as never, 'write' as never).mockRejectedValue(errnoError('ENOSPC') as never);
-    jest.spyOn(fileHandleProto as never, 'writev' as never).mockRejectedValue(errnoError('ENOSPC') as never);
+    // Every way a write reaches a file under the store (inline for small pieces, through the pool
+    // otherwise) fails; writes elsewhere (the test runner's own output) go on.
+    const fs: typeof import('node:fs') = require('node:fs');
+    const underStore = (fd: unknown) => typeof fd === 'number' && fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+    for (const name of ['write', 'writev'] as const) {
+      const original = fs[name] as (...args: unknown[]) => unknown;
+      jest.spyOn(fs, name).mockImplementation(((...args: unknown[]) => {
+        if (!underStore(args[0])) return original(...args);
+        (args[args.length - 1] as (err: Error) => void)(errnoError('ENOSPC'));
+      }) as never);
+    }
+    for (const name of ['writeSync', 'writevSync'] as const) {
+      const original = fs[name] as (...args: unknown[]) => unknown;
+      jest.spyOn(fs, name).mockImplementation(((...args: unknown[]) => {
+        if (!underStore(args[0])) return original(...args);
+        throw errnoError('ENOSPC');
+      }) as never);
+    }
     const body = longBody();
     await expect(store.writeAtomic(`${c}/full`, body)).rejects.toBeInstanceOf(NoSpaceError);
     jest.restoreAllMocks();

@@ -9,7 +9,7 @@
  * http.IncomingMessage destroys its socket: a 507 for a full disk could then never be sent. So a
  * failed write leaves the body unpiped and paused, and the caller decides what to do with the rest.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../randomHex';
 import { constants as fsConstants, createReadStream, type Stats } from 'node:fs';
 import { rename, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
@@ -32,7 +32,7 @@ const SINK_HIGH_WATER_MARK = 1 << 20;
 
 /** A fresh temp name (reserved, so never visible by URL): `.keepdav-tmp-<16 hex digits>`. */
 export function tempName(): string {
-  return `${RESERVED_PREFIX}tmp-${randomBytes(8).toString('hex')}`;
+  return `${RESERVED_PREFIX}tmp-${randomHex(8)}`;
 }
 
 /**

@@ -8,7 +8,7 @@
  * derived from its fingerprint, so it still changes whenever the file does. That policy lives
  * here, once, over any store's records (StateStore.versions, or a transaction's).
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../randomHex';
 import type { ContentDigests } from '../storage/atomicWrite';
 import { derivedTag } from '../storage/resourceStat';
 import type { DavPath } from '../paths/davPath';
@@ -37,7 +37,7 @@ export function digestsFrom(record: VersionRecord | null | undefined, f: FileFin
 
 /** A fresh, unguessable strong ETag for new content. */
 export function newEtag(): string {
-  return `"${Date.now().toString(36)}-${randomBytes(8).toString('hex')}"`;
+  return `"${Date.now().toString(36)}-${randomHex(8)}"`;
 }
 
 export class VersionStore {

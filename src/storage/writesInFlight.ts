@@ -1,8 +1,9 @@
 /**
- * How many atomic writes this process has under way. While one is, a blocking lstat on the main
- * thread can wait for the directory lock a worker thread's create, rename or fsync holds (Linux
- * takes the parent's i_rwsem for a name look-up that misses the dentry cache): measured on small
- * PUTs, lstatSync was 23 % of the busy profile. containment.ts then stats through the thread pool.
+ * How many atomic writes this process has under way. While one is, a blocking read of a directory
+ * on the main thread can wait for the directory lock a worker thread's create or rename holds:
+ * listCollection.ts then reads entries through the thread pool. (containment.ts's lstat no longer
+ * asks: measured on small PUTs, going through the pool cost more than the rare wait; its own
+ * guard, inlineCalls.ts, stops inline calls after a slow one.)
  *
  * Usage: `const done = beginWrite(); try { ... } finally { done(); }`; `writesInFlight() > 0`.
  */

@@ -24,9 +24,8 @@ const BATCH = 64;
  * trip per member costs ~20 µs: a PROPFIND of 1,000 members spent most of its time there.
  */
 function plainMemberStats(host: string): ResourceStatSource | undefined {
-  if (!inlineAllowed()) return undefined;
   try {
-    const stats = inline(() => lstatSync(host, { throwIfNoEntry: false }));
+    const stats = lstatSync(host, { throwIfNoEntry: false });
     return stats && (stats.isFile() || stats.isDirectory()) ? stats : undefined;
   } catch {
     return undefined;
@@ -58,11 +57,16 @@ export async function listCollection(containment: Containment, path: DavPath, di
 async function statMembers(containment: Containment, path: DavPath, dirHost: string, names: readonly string[]): Promise<ResourceStat[]> {
   const members: ResourceStat[] = [];
   const careful: string[] = [];
-  for (const name of names) {
-    const stats = plainMemberStats(childHostPath(dirHost, name));
-    if (stats) members.push(toResourceStat(joinPath(path, name), stats));
-    else careful.push(name);
-  }
+  if (inlineAllowed()) {
+    // One inline call for the whole batch (inlineCalls.ts): timing each lstat cost more than it.
+    inline(() => {
+      for (const name of names) {
+        const stats = plainMemberStats(childHostPath(dirHost, name));
+        if (stats) members.push(toResourceStat(joinPath(path, name), stats));
+        else careful.push(name);
+      }
+    });
+  } else careful.push(...names);
   for (let i = 0; i < careful.length; i += BATCH) {
     const found = await Promise.all(
       careful.slice(i, i + BATCH).map(async (name) => {
@@ -106,14 +110,22 @@ export async function openMemberBatches(containment: Containment, path: DavPath,
     async next() {
       if (closed) return null;
       const names: string[] = [];
+      const take = (entry: Dirent<Buffer> | null): boolean => {
+        if (entry === null) return false;
+        const name = addressableName(entry.name);
+        if (name !== null) names.push(name);
+        return true;
+      };
       try {
-        while (names.length < batchSize) {
-          // Most reads are served from the handle's buffer: a promise each cost ~1,000 per 1,000
-          // members. Blocking only when no write of ours could hold the directory's lock (writesInFlight.ts).
-          const entry = (writesInFlight() > 0 || !inlineAllowed() ? await dir.read() : inline(() => dir.readSync())) as Dirent<Buffer> | null;
-          if (entry === null) break;
-          const name = addressableName(entry.name);
-          if (name !== null) names.push(name);
+        // Most reads are served from the handle's buffer: a promise each cost ~1,000 per 1,000
+        // members. Blocking only when no write of ours could hold the directory's lock
+        // (writesInFlight.ts), as one inline call for the batch (inlineCalls.ts).
+        if (writesInFlight() === 0 && inlineAllowed()) {
+          inline(() => {
+            while (names.length < batchSize && take(dir.readSync() as Dirent<Buffer> | null));
+          });
+        } else {
+          while (names.length < batchSize && take((await dir.read()) as Dirent<Buffer> | null));
         }
       } catch (err) {
         await close();

@@ -99,14 +99,8 @@ export async function evaluatePreconditions(input: PreconditionInput): Promise<P
     const submitted = submittedLockTokens(ifHeader);
     for (const token of input.alsoSubmitted) submitted.add(token);
     for (const token of [...submitted]) if (!(await input.mayUseToken(token))) submitted.delete(token);
-    for (const write of input.writes) {
-      const lock = await input.locks.blockingLock(write.path, write.depth, submitted);
-      if (lock) throw new LockTokenSubmittedError(await input.lockRootHref(lock.root), target.facts);
-    }
-    for (const path of input.membershipChanges) {
-      const lock = await input.locks.blockingLockForMembershipChange(path, submitted);
-      if (lock) throw new LockTokenSubmittedError(await input.lockRootHref(lock.root), target.facts);
-    }
+    const lock = await input.locks.blockingLockForChanges(input.writes, input.membershipChanges, submitted);
+    if (lock) throw new LockTokenSubmittedError(await input.lockRootHref(lock.root), target.facts);
   }
 
   return outcome.kind === 'not-modified' ? 'not-modified' : 'proceed';

@@ -111,6 +111,7 @@ export class LockManager {
   }
 
   /**
+   * (`prefetched`: covering(path), when the caller has read it already.)
    * Returns the first lock whose token was not submitted and that forbids modifying `path` (and,
    * when `depth` is 'infinity', anything below it, e.g. DELETE/MOVE of a collection); null when
    * the write may go on. Token rule: see firstUnsatisfiedLock (one shared token satisfies the
@@ -118,8 +119,8 @@ export class LockManager {
    * depth-infinity locked collection is covered by that lock (RFC 4918 §7.4), so callers pass the
    * new path. Pass depth '0' for a non-collection: with 'infinity' members are assumed to exist.
    */
-  async blockingLock(path: DavPath, depth: LockDepth, submittedTokens: ReadonlySet<string>): Promise<ActiveLock | null> {
-    const onPath = await this.records.covering(path);
+  async blockingLock(path: DavPath, depth: LockDepth, submittedTokens: ReadonlySet<string>, prefetched?: ActiveLock[]): Promise<ActiveLock | null> {
+    const onPath = prefetched ?? (await this.records.covering(path));
     const blocking = firstUnsatisfiedLock(onPath, submittedTokens);
     if (blocking || depth === '0') return blocking;
     // Depth infinity (RFC 4918 §9.6.1, §9.9.2): each member has its own set of covering locks.
@@ -149,6 +150,29 @@ export class LockManager {
   async blockingLockForMembershipChange(path: DavPath, submittedTokens: ReadonlySet<string>): Promise<ActiveLock | null> {
     const parent = parentOf(path);
     return parent === null ? null : this.blockingLock(parent, '0', submittedTokens);
+  }
+
+  /**
+   * The first lock that forbids any of `writes` (as blockingLock) or, after them, any of
+   * `membershipChanges` (as blockingLockForMembershipChange); null when all may go on. The locks
+   * covering every path involved are read in one step (one round trip to a shared store).
+   */
+  async blockingLockForChanges(
+    writes: ReadonlyArray<{ path: DavPath; depth: LockDepth }>, membershipChanges: readonly DavPath[], submittedTokens: ReadonlySet<string>,
+  ): Promise<ActiveLock | null> {
+    const parents = membershipChanges.map(parentOf).filter((parent): parent is DavPath => parent !== null);
+    const paths = [...new Set([...writes.map((write) => write.path), ...parents])];
+    const answers = await this.records.coveringEach(paths);
+    const covering = new Map(paths.map((path, i) => [path, answers[i]]));
+    for (const write of writes) {
+      const lock = await this.blockingLock(write.path, write.depth, submittedTokens, covering.get(write.path));
+      if (lock) return lock;
+    }
+    for (const parent of parents) {
+      const lock = await this.blockingLock(parent, '0', submittedTokens, covering.get(parent));
+      if (lock) return lock;
+    }
+    return null;
   }
 
   /**

@@ -84,6 +84,11 @@ export interface LockRecords {
    * an ancestor; outermost root first, and in grant order at one root.
    */
   covering(path: DavPath): Promise<ActiveLock[]>;
+  /**
+   * covering() of each of `paths`, in ONE step (one round trip): a write's precondition checks the
+   * target and, for a new or removed member, its parent (RFC 4918 §7.4). Answers in `paths`' order.
+   */
+  coveringEach(paths: readonly DavPath[]): Promise<ActiveLock[][]>;
   /** The active locks rooted at `path` or anywhere below it (within('/') is every lock); `path`'s own first. */
   within(path: DavPath): Promise<ActiveLock[]>;
   /** Removes every lock rooted at `path` or below it (the resources are gone: DELETE, MOVE source); returns how many active ones went. */

@@ -111,6 +111,13 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
         expect((await store.locks.covering('/a/b')).map((l) => l.root)).toEqual(['/a', '/a/b']);
         expect((await store.locks.covering('/a/b/c/d')).map((l) => l.root)).toEqual(['/a']);
         expect(await store.locks.covering('/ab/c')).toEqual([]);
+        // Several paths in one step: each answer is what covering() says for that path.
+        const each = ['/a/b', '/a', '/a/b/c/d', '/ab/c', '/ab', '/A/x/y', '/\u00e1', '/\u00e1/y', '/'];
+        const answers = await store.locks.coveringEach(each);
+        expect(answers).toHaveLength(each.length);
+        for (const [i, path] of each.entries()) expect(answers[i]).toEqual(await store.locks.covering(path));
+        expect(answers.map((locks) => locks.length)).toEqual([2, 1, 1, 0, 1, 1, 0, 1, 0]);
+        expect(await store.locks.coveringEach([])).toEqual([]);
         expect(roots(await store.locks.within('/a'))).toEqual(['/a', '/a/b', '/a/b/c']);
         expect((await store.locks.within('/a'))[0].root).toBe('/a');
         expect(await store.locks.within('/x')).toEqual([]);

@@ -9,6 +9,7 @@
 import type { ActiveLock, LockGrant, LockRecords, NewLock } from '../stateStore';
 import type { DavPath } from '../../paths/davPath';
 import { subtreeBounds } from '../subtree';
+import { lockCovers } from '../../locks/activeLock';
 import { ancestorsOf } from './advisoryLocks';
 import type { Sql } from './connection';
 
@@ -94,6 +95,17 @@ export function lockRecords(sql: Sql, atomic: Atomic): LockRecords {
         [path, ancestorsOf(path)],
       );
       return rows.map(toLock);
+    },
+    async coveringEach(paths: readonly DavPath[]) {
+      if (paths.length === 0) return [];
+      const ancestors = [...new Set(paths.flatMap((path) => ancestorsOf(path)))];
+      const rows = await sql.rows<LockRow>(
+        `SELECT ${COLUMNS} FROM locks WHERE ${ACTIVE} AND (root = ANY($1::text[]) OR (depth = 'infinity' AND root = ANY($2::text[])))
+         ORDER BY length(root), seq`,
+        [[...paths], ancestors],
+      );
+      const locks = rows.map(toLock);
+      return paths.map((path) => locks.filter((lock) => lockCovers(lock, path)));
     },
     async within(path: DavPath) {
       const { lower, upper } = subtreeBounds(path);

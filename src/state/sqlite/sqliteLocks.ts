@@ -150,6 +150,13 @@ export class SqliteLockRecords implements LockRecords {
     });
   }
 
+  coveringEach(paths: readonly DavPath[]): Promise<ActiveLock[][]> {
+    return this.gate.call(() => {
+      this.purgeUntilNow();
+      return paths.map((path) => this.tree.covering(path));
+    });
+  }
+
   within(path: DavPath): Promise<ActiveLock[]> {
     return this.gate.call(() => {
       this.purgeUntilNow();

@@ -177,6 +177,10 @@ class Scenario {
       const parent = path.slice(0, path.lastIndexOf('/')) || '/';
       const parentBlocked = !bruteResourceSatisfied(active.filter((lock) => bruteCovers(lock, parent)), submitted);
       same((await this.manager.blockingLockForMembershipChange(path, submitted)) !== null, parentBlocked);
+      // Both checks at once (one read of the locks, as a PUT's preconditions make them): blocked when either is.
+      const both = await this.manager.blockingLockForChanges([{ path, depth }], [path], submitted);
+      same(both !== null, blocked || parentBlocked);
+      if (blocked) same(both, blocking);
     }
   }
 

@@ -10,21 +10,20 @@
 import * as fs from 'node:fs';
 import { inline, inlineAllowed } from './inlineCalls';
 
-// Written out rather than promisified once, so each call finds fs's function as it is then.
-const openAsync = (host: string | Buffer, flags: number, mode?: number) =>
-  new Promise<number>((resolve, reject) => fs.open(host, flags, mode, (err, fd) => (err ? reject(err) : resolve(fd))));
-const closeAsync = (fd: number) => new Promise<void>((resolve, reject) => fs.close(fd, (err) => (err ? reject(err) : resolve())));
-const fsyncAsync = (fd: number) => new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
-const fstatAsync = (fd: number) =>
-  new Promise<fs.Stats>((resolve, reject) => fs.fstat(fd, (err, stats) => (err ? reject(err) : resolve(stats))));
-const fchmodAsync = (fd: number, mode: number) =>
-  new Promise<void>((resolve, reject) => fs.fchmod(fd, mode, (err) => (err ? reject(err) : resolve())));
+/** A callback call through the pool as a promise; fs's function is looked up at each call (tests replace it). */
+function viaPool<T>(start: (done: (err: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => start((err, value) => (err ? reject(err) : resolve(value))));
+}
+
+const openAsync = (host: string | Buffer, flags: number, mode?: number) => viaPool<number>((done) => fs.open(host, flags, mode, done));
+const closeAsync = (fd: number) => viaPool<void>((done) => fs.close(fd, (err) => done(err, undefined)));
+const fsyncAsync = (fd: number) => viaPool<void>((done) => fs.fsync(fd, (err) => done(err, undefined)));
+const fstatAsync = (fd: number) => viaPool<fs.Stats>((done) => fs.fstat(fd, done));
+const fchmodAsync = (fd: number, mode: number) => viaPool<void>((done) => fs.fchmod(fd, mode, (err) => done(err, undefined)));
 const futimesAsync = (fd: number, atime: number, mtime: number) =>
-  new Promise<void>((resolve, reject) => fs.futimes(fd, atime, mtime, (err) => (err ? reject(err) : resolve())));
-const writeAsync = (fd: number, buffer: Buffer) =>
-  new Promise<number>((resolve, reject) => fs.write(fd, buffer, 0, buffer.length, null, (err, n) => (err ? reject(err) : resolve(n))));
-const writevAsync = (fd: number, buffers: Buffer[]) =>
-  new Promise<number>((resolve, reject) => fs.writev(fd, buffers, (err, n) => (err ? reject(err) : resolve(n))));
+  viaPool<void>((done) => fs.futimes(fd, atime, mtime, (err) => done(err, undefined)));
+const writeAsync = (fd: number, buffer: Buffer) => viaPool<number>((done) => fs.write(fd, buffer, 0, buffer.length, null, done));
+const writevAsync = (fd: number, buffers: Buffer[]) => viaPool<number>((done) => fs.writev(fd, buffers, done));
 
 /** Writes of at most this many bytes go into the page cache inline. */
 const INLINE_WRITE_MAX = 64 * 1024;

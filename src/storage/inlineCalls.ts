@@ -4,11 +4,12 @@
  * A thread-pool round trip costs far more than a call the kernel answers from memory: under small
  * PUTs (12 round trips each), waking a pool thread (a futex, an interrupt to the other CPU) took a
  * quarter of the main thread's time on this 2-core machine (perf), and every pool thread paid as
- * much again to sleep and wake. So calls that only read or change what is already in memory and
- * take no lock another of our threads may hold are made inline: the realpath of existing
- * directories, fstat, fchmod, futimes and close of a file we opened, a small write into its page
- * cache, opening a directory to sync it. Creating, renaming and syncing stay in the pool: they take
- * the directory's lock or wait for the disk.
+ * much again to sleep and wake. So calls that only read or change what is already in memory are
+ * made inline: the realpath of existing directories, lstat (which can wait briefly for a
+ * directory lock a create of ours holds, and is still cheaper inline: containment.ts), fstat,
+ * fchmod, futimes and close of a file we opened, a small write into its page cache, opening a
+ * directory to sync it. Creating, renaming and syncing stay in the pool: they hold the directory's
+ * lock or wait for the disk.
  *
  * Should the filesystem answer slowly after all (a network filesystem, a disk throttling writers),
  * one inline call slower than SLOW_MS turns inline calls off for PAUSE_MS, so the event loop stalls

@@ -49,6 +49,18 @@ const finite = (seconds: number): number | null => (Number.isFinite(seconds) ? s
 export type Atomic = <T>(work: (sql: Sql) => Promise<T>) => Promise<T>;
 
 export function lockRecords(sql: Sql, atomic: Atomic): LockRecords {
+  /** covering() of each path in one statement; covering() is its one-path case. */
+  const coveringEach = async (paths: readonly DavPath[]): Promise<ActiveLock[][]> => {
+    if (paths.length === 0) return [];
+    const ancestors = [...new Set(paths.flatMap((path) => ancestorsOf(path)))];
+    const rows = await sql.rows<LockRow>(
+      `SELECT ${COLUMNS} FROM locks WHERE ${ACTIVE} AND (root = ANY($1::text[]) OR (depth = 'infinity' AND root = ANY($2::text[])))
+       ORDER BY length(root), seq`,
+      [[...paths], ancestors],
+    );
+    const locks = rows.map(toLock);
+    return paths.map((path) => locks.filter((lock) => lockCovers(lock, path)));
+  };
   return {
     async insertUnlessConflicting(lock: NewLock): Promise<LockGrant> {
       // One round trip (migration 2, keepdav_lock_grant): the advisory locks of state transactions
@@ -89,24 +101,9 @@ export function lockRecords(sql: Sql, atomic: Atomic): LockRecords {
       return rows.length > 0 ? toLock(rows[0]) : null;
     },
     async covering(path: DavPath) {
-      const rows = await sql.rows<LockRow>(
-        `SELECT ${COLUMNS} FROM locks WHERE ${ACTIVE} AND (root = $1 OR (depth = 'infinity' AND root = ANY($2::text[])))
-         ORDER BY length(root), seq`,
-        [path, ancestorsOf(path)],
-      );
-      return rows.map(toLock);
+      return (await coveringEach([path]))[0];
     },
-    async coveringEach(paths: readonly DavPath[]) {
-      if (paths.length === 0) return [];
-      const ancestors = [...new Set(paths.flatMap((path) => ancestorsOf(path)))];
-      const rows = await sql.rows<LockRow>(
-        `SELECT ${COLUMNS} FROM locks WHERE ${ACTIVE} AND (root = ANY($1::text[]) OR (depth = 'infinity' AND root = ANY($2::text[])))
-         ORDER BY length(root), seq`,
-        [[...paths], ancestors],
-      );
-      const locks = rows.map(toLock);
-      return paths.map((path) => locks.filter((lock) => lockCovers(lock, path)));
-    },
+    coveringEach,
     async within(path: DavPath) {
       const { lower, upper } = subtreeBounds(path);
       const rows = await sql.rows<LockRow>(

@@ -141,35 +141,27 @@ export class LockManager {
   }
 
   /**
-   * Returns the first lock that forbids adding or removing `path` as a member of its parent
-   * collection, or null. RFC 4918 §7.4: a write lock on a collection, depth 0 or infinity,
-   * prevents adding or removing member URLs by non-lock-owners, so this is a depth-0 write to the
-   * parent. For PUT (create), MKCOL, DELETE, MOVE (both ends), COPY (destination). The root has
-   * no parent: null.
-   */
-  async blockingLockForMembershipChange(path: DavPath, submittedTokens: ReadonlySet<string>): Promise<ActiveLock | null> {
-    const parent = parentOf(path);
-    return parent === null ? null : this.blockingLock(parent, '0', submittedTokens);
-  }
-
-  /**
-   * The first lock that forbids any of `writes` (as blockingLock) or, after them, any of
-   * `membershipChanges` (as blockingLockForMembershipChange); null when all may go on. The locks
-   * covering every path involved are read in one step (one round trip to a shared store).
+   * The first lock that forbids any of `writes` (as blockingLock) or, after them, adding or
+   * removing any of `membershipChanges` as a member of its parent collection; null when all may go
+   * on. RFC 4918 §7.4: a write lock on a collection, depth 0 or infinity, prevents adding or
+   * removing member URLs by non-lock-owners, so a membership change is a depth-0 write to the
+   * parent (PUT creating, MKCOL, DELETE, MOVE at both ends, COPY's destination; the root has no
+   * parent). The locks covering every path involved are read in one step (one round trip to a
+   * shared store).
    */
   async blockingLockForChanges(
     writes: ReadonlyArray<{ path: DavPath; depth: LockDepth }>, membershipChanges: readonly DavPath[], submittedTokens: ReadonlySet<string>,
   ): Promise<ActiveLock | null> {
-    const parents = membershipChanges.map(parentOf).filter((parent): parent is DavPath => parent !== null);
-    const paths = [...new Set([...writes.map((write) => write.path), ...parents])];
+    const parentWrites = membershipChanges.flatMap((path) => {
+      const parent = parentOf(path);
+      return parent === null ? [] : [{ path: parent, depth: '0' as const }];
+    });
+    const checks = [...writes, ...parentWrites];
+    const paths = [...new Set(checks.map((check) => check.path))];
     const answers = await this.records.coveringEach(paths);
     const covering = new Map(paths.map((path, i) => [path, answers[i]]));
-    for (const write of writes) {
-      const lock = await this.blockingLock(write.path, write.depth, submittedTokens, covering.get(write.path));
-      if (lock) return lock;
-    }
-    for (const parent of parents) {
-      const lock = await this.blockingLock(parent, '0', submittedTokens, covering.get(parent));
+    for (const check of checks) {
+      const lock = await this.blockingLock(check.path, check.depth, submittedTokens, covering.get(check.path));
       if (lock) return lock;
     }
     return null;

@@ -60,7 +60,7 @@ describe('LockManager.blockingLock (RFC 4918 §7, §7.4, §7.5)', () => {
       labels.set(lock.token, label);
     }
     const submitted = new Set(submittedLabels.map((label) => tokens.get(label) as string));
-    const blocking = (await manager.blockingLockForMembershipChange(path, submitted));
+    const blocking = (await manager.blockingLockForChanges([], [path], submitted));
     expect(blocking === null ? null : labels.get(blocking.token)).toBe(expected);
   });
 });

@@ -176,7 +176,7 @@ class Scenario {
     if (path !== '/') {
       const parent = path.slice(0, path.lastIndexOf('/')) || '/';
       const parentBlocked = !bruteResourceSatisfied(active.filter((lock) => bruteCovers(lock, parent)), submitted);
-      same((await this.manager.blockingLockForMembershipChange(path, submitted)) !== null, parentBlocked);
+      same((await this.manager.blockingLockForChanges([], [path], submitted)) !== null, parentBlocked);
       // Both checks at once (one read of the locks, as a PUT's preconditions make them): blocked when either is.
       const both = await this.manager.blockingLockForChanges([{ path, depth }], [path], submitted);
       same(both !== null, blocked || parentBlocked);

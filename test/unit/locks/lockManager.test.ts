@@ -235,7 +235,7 @@ describe('expiry (RFC 4918 §6.6) with an injected clock', () => {
     expect((await manager.covering('/a/b'))).toEqual([]);
     expect((await manager.within('/'))).toEqual([]);
     expect((await manager.blockingLock('/a', 'infinity', new Set()))).toBeNull();
-    expect((await manager.blockingLockForMembershipChange('/a/x', new Set()))).toBeNull();
+    expect((await manager.blockingLockForChanges([], ['/a/x'], new Set()))).toBeNull();
     await expect(manager.refresh(lock.token, '/a', [])).rejects.toThrow(LockNotFoundError);
     await expect(manager.release(lock.token, '/a')).rejects.toThrow(LockNotFoundError);
     expect(storedTokens()).toEqual([]);

@@ -3,7 +3,8 @@
  * to date (schema.ts) without starting a server; `serve` does the same at start. Safe beside
  * running instances and other migrations (it holds the migration advisory lock).
  */
-import { connect, openPool, redactUrl, StateUnavailableError } from './connection';
+import { connect, openPool } from './connection';
+import { redactUrl, StateUnavailableError } from './stateUrl';
 import { migrate, MIGRATIONS } from './schema';
 
 /** Returns the exit code: 0 migrated or up to date, 1 the database refused or could not be reached. */

@@ -11,7 +11,8 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import type { StateAccess, StateStore } from '../stateStore';
-import { connect, openPool, sqlOver, isConnectionLoss, StateUnavailableError, redactUrl, type Sql } from './connection';
+import { connect, openPool, sqlOver, isConnectionLoss, type Sql } from './connection';
+import { StateUnavailableError, redactUrl } from './stateUrl';
 import { migrate } from './schema';
 import { lockRecords, type Atomic } from './lockRecords';
 import { propertyRecords, versionRecords, VersionCache } from './pathRecords';

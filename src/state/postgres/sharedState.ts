@@ -15,7 +15,7 @@ import type { ServerConfig } from '../../config';
 import type { StateStore } from '../stateStore';
 import { ROOT_MARKER } from '../rootIdentity';
 import { PostgresStateStore } from './postgresStateStore';
-import { redactUrl } from './connection';
+import { redactUrl } from './stateUrl';
 
 /** The root and the database do not belong together. */
 export class SharedStateMismatchError extends Error {

@@ -15,7 +15,8 @@ import { PathMutex, OperationInProgressError, type PathClaim, type RunningOperat
 import { isSameOrInside } from '../../paths/davPath';
 import type { WriteClaims } from '../stateStore';
 import { planClaimLocks, takeLocksParams } from './advisoryLocks';
-import { connect, isConnectionLoss, preparedStatement, StateUnavailableError, type Sql } from './connection';
+import { connect, isConnectionLoss, preparedStatement, type Sql } from './connection';
+import { StateUnavailableError } from './stateUrl';
 
 interface OperationRow {
   id: string;

@@ -14,7 +14,7 @@ import { PostgresStateStore } from '../../../src/state/postgres/postgresStateSto
 import { migrateCommand } from '../../../src/state/postgres/migrateCommand';
 import { recoverDeadInstances } from '../../../src/state/postgres/sharedState';
 import { main } from '../../../src/cli';
-import { StateUnavailableError } from '../../../src/state/postgres/connection';
+import { StateUnavailableError } from '../../../src/state/postgres/stateUrl';
 import { MIGRATIONS } from '../../../src/state/postgres/schema';
 import { planClaimLocks } from '../../../src/state/postgres/advisoryLocks';
 import { loadServeSettings } from '../../../src/settings/loadSettings';

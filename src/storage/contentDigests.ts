@@ -167,9 +167,6 @@ class HashingThread {
     const state: JobState = { inFlight: 0, waitingForRoom: [] };
     this.jobs.set(id, state);
     let failed: Error | null = null;
-    const fail = (err: Error) => {
-      failed = err;
-    };
     return {
       batchBuffer: () => {
         const reused = this.free.pop();
@@ -181,7 +178,7 @@ class HashingThread {
         try {
           worker.postMessage({ kind: 'batch', id, buffer: batch.buffer, length }, [batch.buffer as ArrayBuffer]);
         } catch (err) {
-          fail(err as Error);
+          failed = err as Error;
         }
       },
       room: () => (state.inFlight < MAX_BATCHES_IN_FLIGHT || this.worker !== worker ? Promise.resolve() : new Promise<void>((resolve) => state.waitingForRoom.push(resolve))),

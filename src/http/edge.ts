@@ -17,6 +17,7 @@ import { ALLOWED_METHODS } from '../methods/allowedMethods';
 import { xmlContentTypeFor } from './xmlMediaType';
 import { isUiRequest, uiAnswer } from '../web/uiRoutes';
 import { BROWSER_HEADERS } from '../web/pageSecurity';
+import { FileContent } from '../storage/fileContent';
 
 /** Headers on every answer: WebDAV compliance classes (RFC 4918 §10.1) and Windows' authoring hint. */
 const COMMON_HEADERS = { DAV: '1, 2', 'MS-Author-Via': 'DAV', ...BROWSER_HEADERS };
@@ -155,6 +156,11 @@ function write(req: IncomingMessage, res: ServerResponse, response: DavResponse,
   if (bodyless) {
     (body as Readable).destroy();
     res.end();
+    return;
+  }
+  if (body instanceof FileContent) {
+    // A file's bytes go out through two reused buffers (storage/fileContent.ts).
+    body.sendTo(res, Number(headers['Content-Length'])).catch((err: Error) => logger.warn({ err, path: req.url }, 'response stream failed'));
     return;
   }
   pipeline(body as Readable, res, (err) => {

@@ -6,16 +6,13 @@
 import type { Stats } from 'node:fs';
 import { constants as fsConstants, openSync, fstatSync, readSync, closeSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
+import { FileContent } from './fileContent';
 import { parentOf, ROOT, type DavPath } from '../paths/davPath';
 import { assertDavPath, hasReservedSegment, type Containment } from './containment';
 import { errnoOf, IsACollectionError, NotFoundError, storageErrorFromErrno } from './storageErrors';
 
 /** O_NONBLOCK: opening a FIFO never hangs (and is refused after the fstat). */
 const READ_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK;
-/** 1 MiB reads: measured ~40% faster large downloads than 128 KiB, at 1 MiB of buffer per download. */
-const READ_STREAM_HIGH_WATER_MARK = 1024 * 1024;
-
 /** Bytes start..end, both inclusive (as in an HTTP Range). */
 export interface ByteRange {
   start: number;
@@ -28,7 +25,7 @@ export interface ByteRange {
  * are emitted on the stream unmapped. Throws BadPathError, RangeError (malformed range),
  * NotFoundError (missing or hidden), IsACollectionError, AccessDeniedError.
  */
-export async function openReadStream(containment: Containment, path: DavPath, range?: ByteRange): Promise<Readable> {
+export async function openReadStream(containment: Containment, path: DavPath, range?: ByteRange): Promise<FileContent> {
   assertDavPath(path);
   if (range !== undefined && !isByteRange(range)) throw new RangeError(`bad range ${range.start}-${range.end}`);
   if (path === ROOT) throw new IsACollectionError(path, '/: is a collection');
@@ -47,8 +44,7 @@ export async function openReadStream(containment: Containment, path: DavPath, ra
   }
   // Without a range, stop at the size seen by fstat: this saves the last read (the one finding
   // EOF), and the bytes served are those of the one inode opened (writes replace, never append).
-  const bounds = range ?? (stats.size > 0 ? { start: 0, end: stats.size - 1 } : {});
-  return fh.createReadStream({ ...bounds, highWaterMark: READ_STREAM_HIGH_WATER_MARK });
+  return range ? new FileContent(fh, range.start, range.end) : new FileContent(fh, 0, stats.size - 1);
 }
 
 function isByteRange(range: ByteRange): boolean {

@@ -3,7 +3,10 @@
  * §10.1): compliance headers, validators (ETag = DAV:getetag, Last-Modified in IMF-fixdate),
  * byte ranges and If-Range, conditional GET, the HTML index of a collection.
  */
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { DAV, findAll, first, text } from '../support/xmlQuery';
@@ -200,6 +203,43 @@ describe('Range (RFC 9110 §14)', () => {
     const res = await t.request('GET', '/alpha.txt', { headers: { Range: 'bytes=30-', 'If-Range': lm } });
     expect(res.status).toBe(206);
     expect(res.text).toBe(CONTENT.slice(30));
+  });
+});
+
+describe('GET of a file larger than one read', () => {
+  // Several 1 MiB reads through the two reused buffers of storage/fileContent.ts, and a part of one.
+  const big = randomBytes(24 * 1024 * 1024 + 777);
+
+  beforeAll(() => writeFile(join(t.root, 'big.bin'), big));
+
+  it('sends every byte, and a range crossing reads, exactly', async () => {
+    const whole = await t.request('GET', '/big.bin');
+    expect(whole.status).toBe(200);
+    expect(header(whole, 'content-length')).toBe(String(big.length));
+    expect(whole.body.equals(big)).toBe(true);
+    const part = await t.request('GET', '/big.bin', { headers: { Range: 'bytes=1048570-3145740' } });
+    expect(part.status).toBe(206);
+    expect(part.body.equals(big.subarray(1048570, 3145741))).toBe(true);
+  });
+
+  it('a client that leaves midway leaves no file open, and the next download is whole', async () => {
+    const socket = connect(t.port, '127.0.0.1');
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write('GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n');
+    await new Promise((resolve) => socket.once('data', resolve)); // the answer has started
+    socket.destroy();
+    const host = join(t.root, 'big.bin');
+    const openOnBig = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === host;
+      } catch {
+        return false;
+      }
+    }).length;
+    for (let waited = 0; openOnBig() > 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(openOnBig()).toBe(0);
+    const again = await t.request('GET', '/big.bin');
+    expect(again.body.equals(big)).toBe(true);
   });
 });
 

@@ -12,6 +12,7 @@ import { addressableName, childHostPath, type Containment } from './containment'
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import { writesInFlight } from './writesInFlight';
 import { inline, inlineAllowed } from './inlineCalls';
+import { MEMBER_FIELDS, MemberKind, statMembersOnThread } from './memberStatThread';
 import { errnoOf, NotACollectionError, NotFoundError, storageErrorFromErrno } from './storageErrors';
 
 /** How many members needing the careful path (symlinks, errors) are resolved concurrently. */
@@ -53,11 +54,34 @@ export async function listCollection(containment: Containment, path: DavPath, di
   return statMembers(containment, path, dirHost, names);
 }
 
+/** Batches of at least this many names are looked up on the member stat thread; smaller ones inline (a round trip would cost more). */
+const THREAD_MIN_MEMBERS = 32;
+
 /** The members named `names` of the collection `path` (host `dirHost`); vanished or hidden ones are left out. */
 async function statMembers(containment: Containment, path: DavPath, dirHost: string, names: readonly string[]): Promise<ResourceStat[]> {
   const members: ResourceStat[] = [];
   const careful: string[] = [];
-  if (inlineAllowed()) {
+  const packed = names.length >= THREAD_MIN_MEMBERS ? await statMembersOnThread(dirHost, names).catch(() => null) : null;
+  if (packed !== null) {
+    for (let i = 0, at = 0; i < names.length; i++, at += MEMBER_FIELDS) {
+      const kind = packed[at];
+      if (kind === MemberKind.Careful) {
+        careful.push(names[i]);
+        continue;
+      }
+      const isCollection = kind === MemberKind.Directory;
+      members.push({
+        path: joinPath(path, names[i]),
+        isCollection,
+        size: isCollection ? 0 : packed[at + 1],
+        mtimeMs: packed[at + 2],
+        ctimeMs: packed[at + 3],
+        birthtimeMs: packed[at + 4],
+        ino: packed[at + 5],
+        dev: packed[at + 6],
+      });
+    }
+  } else if (inlineAllowed()) {
     // One inline call for the whole batch (inlineCalls.ts): timing each lstat cost more than it.
     inline(() => {
       for (const name of names) {
@@ -78,7 +102,6 @@ async function statMembers(containment: Containment, path: DavPath, dirHost: str
   }
   return members;
 }
-
 
 /** A collection's members read a batch at a time (a listing of 100,000 never sits in memory whole). */
 export interface MemberBatches {
@@ -101,43 +124,60 @@ export async function openMemberBatches(containment: Containment, path: DavPath,
     throw await listingError(err, containment, path);
   }
   let closed = false;
-  const close = async () => {
+  const closeDir = async () => {
     if (closed) return;
     closed = true;
     await dir.close().catch(() => undefined);
   };
+  const readBatch = async (): Promise<ResourceStat[] | null> => {
+    if (closed) return null;
+    const names: string[] = [];
+    const take = (entry: Dirent<Buffer> | null): boolean => {
+      if (entry === null) return false;
+      const name = addressableName(entry.name);
+      if (name !== null) names.push(name);
+      return true;
+    };
+    try {
+      // Most reads are served from the handle's buffer: a promise each cost ~1,000 per 1,000
+      // members. Blocking only when no write of ours could hold the directory's lock
+      // (writesInFlight.ts), as one inline call for the batch (inlineCalls.ts).
+      if (writesInFlight() === 0 && inlineAllowed()) {
+        inline(() => {
+          while (names.length < batchSize && take(dir.readSync() as Dirent<Buffer> | null));
+        });
+      } else {
+        while (names.length < batchSize && take((await dir.read()) as Dirent<Buffer> | null));
+      }
+    } catch (err) {
+      await closeDir();
+      throw storageErrorFromErrno(err, path);
+    }
+    if (names.length === 0) {
+      await closeDir();
+      return null;
+    }
+    return statMembers(containment, path, dirHost, names);
+  };
+  // The batch after the one just handed out is read and looked up meanwhile (on the member stat
+  // thread, while the caller renders): one batch ahead, never more.
+  let ahead: Promise<ResourceStat[] | null> | null = null;
   return {
     async next() {
-      if (closed) return null;
-      const names: string[] = [];
-      const take = (entry: Dirent<Buffer> | null): boolean => {
-        if (entry === null) return false;
-        const name = addressableName(entry.name);
-        if (name !== null) names.push(name);
-        return true;
-      };
-      try {
-        // Most reads are served from the handle's buffer: a promise each cost ~1,000 per 1,000
-        // members. Blocking only when no write of ours could hold the directory's lock
-        // (writesInFlight.ts), as one inline call for the batch (inlineCalls.ts).
-        if (writesInFlight() === 0 && inlineAllowed()) {
-          inline(() => {
-            while (names.length < batchSize && take(dir.readSync() as Dirent<Buffer> | null));
-          });
-        } else {
-          while (names.length < batchSize && take((await dir.read()) as Dirent<Buffer> | null));
-        }
-      } catch (err) {
-        await close();
-        throw storageErrorFromErrno(err, path);
+      const batch = await (ahead ?? readBatch());
+      ahead = null;
+      if (batch !== null && !closed) {
+        ahead = readBatch();
+        ahead.catch(() => undefined); // its failure is thrown by the next call of next()
       }
-      if (names.length === 0) {
-        await close();
-        return null;
-      }
-      return statMembers(containment, path, dirHost, names);
+      return batch;
     },
-    close,
+    async close() {
+      const pending = ahead;
+      ahead = null;
+      await pending?.catch(() => undefined);
+      await closeDir();
+    },
   };
 }
 

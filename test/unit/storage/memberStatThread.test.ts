@@ -1,0 +1,107 @@
+/**
+ * memberStatThread.ts and the listings built on it (listCollection.ts): a batch of members is
+ * looked up on the worker thread with the same numbers lstat gives, anything not a plain file or
+ * directory is left to the careful path, and a listing stays whole and exact when the thread
+ * stops midway. Batches are read one ahead; closing early leaves no directory open.
+ */
+import { execFileSync } from 'node:child_process';
+import { lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MEMBER_FIELDS, MemberKind, statMembersOnThread, stopMemberStatThread } from '../../../src/storage/memberStatThread';
+import { FileStore } from '../../../src/storage/fileStore';
+import type { ResourceStat } from '../../../src/storage/resourceStat';
+import { freshDir, removeDir, UNUSED_KEPT_DIR } from './storageTestKit';
+
+let dir: string;
+let store: FileStore;
+/** More members than one batch of the listing, and than the thread's minimum. */
+const MANY = 700;
+
+beforeAll(async () => {
+  dir = freshDir('member-stat');
+  mkdirSync(join(dir, 'mixed/sub'), { recursive: true });
+  writeFileSync(join(dir, 'mixed/file.txt'), 'twelve bytes');
+  symlinkSync('file.txt', join(dir, 'mixed/link-inside'));
+  symlinkSync('/etc/hostname', join(dir, 'mixed/link-outside'));
+  execFileSync('mkfifo', [join(dir, 'mixed/pipe')]);
+  mkdirSync(join(dir, 'many'));
+  for (let i = 0; i < MANY; i++) {
+    if (i % 50 === 0) mkdirSync(join(dir, `many/d${i}`));
+    else writeFileSync(join(dir, `many/f${i}.txt`), 'x'.repeat(i));
+  }
+  symlinkSync(`f1.txt`, join(dir, 'many/link-to-f1'));
+  store = await FileStore.open(dir, UNUSED_KEPT_DIR);
+});
+afterAll(async () => {
+  await stopMemberStatThread();
+  removeDir(dir);
+});
+
+/** What lstat says of a member, in the fields a ResourceStat keeps. */
+function lstatFields(host: string) {
+  const s = lstatSync(host);
+  const isCollection = s.isDirectory();
+  return { isCollection, size: isCollection ? 0 : s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, birthtimeMs: s.birthtimeMs, ino: s.ino, dev: s.dev };
+}
+
+async function allBatches(path: string, size: number, afterFirst?: () => Promise<void>): Promise<ResourceStat[]> {
+  const batches = await store.listInBatches(path, size);
+  const out: ResourceStat[] = [];
+  for (let batch = await batches.next(); batch !== null; batch = await batches.next()) {
+    const first = out.length === 0;
+    out.push(...batch);
+    if (first && afterFirst) await afterFirst();
+  }
+  return out;
+}
+
+function expectExact(members: ResourceStat[]): void {
+  const expected = readdirSync(join(dir, 'many')).filter((n) => !n.startsWith('link')).sort();
+  expect(members.map((m) => m.path.slice('/many/'.length)).sort()).toEqual([...expected, 'link-to-f1'].sort());
+  for (const m of members) {
+    const name = m.path.slice('/many/'.length);
+    if (name === 'link-to-f1') expect(m).toMatchObject({ isCollection: false, size: 1 }); // the careful path followed it
+    else expect(m).toEqual({ path: m.path, ...lstatFields(join(dir, 'many', name)) });
+  }
+}
+
+describe('statMembersOnThread', () => {
+  it('gives lstat\'s numbers for files and directories, and marks everything else careful', async () => {
+    const names = ['file.txt', 'sub', 'link-inside', 'link-outside', 'pipe', 'gone'];
+    const packed = await statMembersOnThread(join(dir, 'mixed'), names);
+    expect(packed.length).toBe(names.length * MEMBER_FIELDS);
+    const kinds = names.map((_, i) => packed[i * MEMBER_FIELDS]);
+    expect(kinds).toEqual([MemberKind.File, MemberKind.Directory, MemberKind.Careful, MemberKind.Careful, MemberKind.Careful, MemberKind.Careful]);
+    const file = lstatSync(join(dir, 'mixed/file.txt'));
+    expect(Array.from(packed.subarray(1, MEMBER_FIELDS))).toEqual([file.size, file.mtimeMs, file.ctimeMs, file.birthtimeMs, file.ino, file.dev]);
+  });
+});
+
+describe('listings through the thread', () => {
+  it('list and listInBatches give every member with lstat\'s numbers; a symlink inside still takes the careful path', async () => {
+    expectExact(await store.list('/many'));
+    expectExact(await allBatches('/many', 256));
+  });
+
+  it('a listing stays whole and exact when the thread stops midway (the rest is looked up inline, a new thread later)', async () => {
+    expectExact(await allBatches('/many', 100, stopMemberStatThread));
+    expectExact(await allBatches('/many', 100));
+  });
+
+  it('closing after the first batch, with the next one read ahead, leaves no directory open', async () => {
+    const host = join(dir, 'many');
+    const openOnMany = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === host;
+      } catch {
+        return false;
+      }
+    }).length;
+    const batches = await store.listInBatches('/many', 64);
+    expect((await batches.next())?.length).toBe(64);
+    expect(openOnMany()).toBe(1);
+    await batches.close();
+    expect(openOnMany()).toBe(0);
+    expect(await batches.next()).toBeNull();
+  });
+});

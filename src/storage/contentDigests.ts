@@ -165,6 +165,8 @@ class HashingThread {
     const worker = this.running();
     const id = this.nextId++;
     const state: JobState = { inFlight: 0, waitingForRoom: [] };
+    // Referenced while it has uploads to hash (a restore run from the command line must get its digests), not while idle.
+    if (this.jobs.size === 0) worker.ref();
     this.jobs.set(id, state);
     let failed: Error | null = null;
     return {
@@ -191,7 +193,7 @@ class HashingThread {
         });
       },
       cancel: () => {
-        if (!this.jobs.delete(id)) return;
+        if (!this.forget(id)) return;
         if (this.worker === worker) worker.postMessage({ kind: 'cancel', id });
         for (const wake of state.waitingForRoom.splice(0)) wake();
       },
@@ -205,9 +207,8 @@ class HashingThread {
 
   private running(): Worker {
     if (this.worker) return this.worker;
-    // A small heap: the worker holds two hashes per upload and nothing else.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 } });
-    worker.unref();
+    // A small heap, and none of the process's own flags (a --require of the main thread is no business of this one): the worker holds two hashes per upload and nothing else.
+    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 } });
     worker.on('message', (m: WorkerMessage) => this.onMessage(m));
     const stopped = (err: Error) => {
       if (this.worker !== worker) return;
@@ -221,8 +222,17 @@ class HashingThread {
     };
     worker.on('error', stopped);
     worker.on('exit', (code) => stopped(new Error(`the hashing thread exited (${code})`)));
+    // After the listeners (adding one refs the worker again): an idle thread does not keep the process alive.
+    worker.unref();
     this.worker = worker;
     return worker;
+  }
+
+  /** Drops upload `id`; an idle thread no longer keeps the process alive. False when it was not there. */
+  private forget(id: number): boolean {
+    if (!this.jobs.delete(id)) return false;
+    if (this.jobs.size === 0) this.worker?.unref();
+    return true;
   }
 
   private onMessage(m: WorkerMessage): void {
@@ -233,7 +243,7 @@ class HashingThread {
       state.inFlight--;
       if (state.inFlight < MAX_BATCHES_IN_FLIGHT) for (const wake of state.waitingForRoom.splice(0)) wake();
     } else if (m.kind === 'digests') {
-      this.jobs.delete(m.id);
+      this.forget(m.id);
       state.finished?.resolve({ sha1: m.sha1!, md5: m.md5! });
     }
   }

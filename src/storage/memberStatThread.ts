@@ -63,6 +63,8 @@ class MemberStatThread {
     const worker = this.running();
     const id = this.nextId++;
     return new Promise<Float64Array>((resolve, reject) => {
+      // Referenced while it owes an answer (a command that lists and then ends must get it), not while idle.
+      if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve, reject });
       try {
         worker.postMessage({ id, dir, names });
@@ -80,12 +82,12 @@ class MemberStatThread {
 
   private running(): Worker {
     if (this.worker) return this.worker;
-    // A small heap: the worker holds one batch's answer at a time.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
-    worker.unref();
+    // A small heap, and none of the process's own flags (a --require of the main thread is no business of this one): the worker holds one batch's answer at a time.
+    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
     worker.on('message', (m: { id: number; stats: Float64Array }) => {
       const waiting = this.pending.get(m.id);
       this.pending.delete(m.id);
+      if (this.pending.size === 0) worker.unref();
       waiting?.resolve(m.stats);
     });
     const stopped = (err: Error) => {
@@ -96,6 +98,8 @@ class MemberStatThread {
     };
     worker.on('error', stopped);
     worker.on('exit', (code) => stopped(new Error(`the member stat thread exited (${code})`)));
+    // After the listeners (adding one refs the worker again): an idle thread does not keep the process alive.
+    worker.unref();
     this.worker = worker;
     return worker;
   }

@@ -3,6 +3,7 @@
  * hashing thread when announced large, and read back from the written bytes when that thread
  * stops mid-upload. Every answer is checked against node:crypto over the same bytes.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { OFFLOAD_MIN_BYTES, startContentDigests, stopHashingThread, type ContentDigests } from '../../../src/storage/contentDigests';
 
@@ -32,6 +33,14 @@ const neverReadBack = (): AsyncIterable<Buffer> => {
 afterAll(() => stopHashingThread());
 
 describe('content digests', () => {
+  it('a process that hashes a large body on the thread gets its digests, then ends by itself', () => {
+    const module = require.resolve('../../../src/storage/contentDigests');
+    const script = `const d = require(${JSON.stringify(module)}).startContentDigests(${OFFLOAD_MIN_BYTES}); ` +
+      `Promise.resolve(d.update([Buffer.alloc(${OFFLOAD_MIN_BYTES}, 7)])).then(() => d.result(() => { throw new Error('read back'); })).then((r) => console.log(r.sha1))`;
+    const out = execFileSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), '-e', script], { timeout: 30_000 });
+    expect(out.toString()).toBe(`${expected(Buffer.alloc(OFFLOAD_MIN_BYTES, 7)).sha1}\n`);
+  });
+
   const large = randomBytes(OFFLOAD_MIN_BYTES + 3_000_017);
 
   it('an announced large body is hashed on the hashing thread, in order, whatever the piece sizes', async () => {

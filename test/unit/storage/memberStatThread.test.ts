@@ -77,6 +77,15 @@ describe('statMembersOnThread', () => {
   });
 });
 
+describe('the thread and the process', () => {
+  it('a process that lists through the thread gets its answer, then ends by itself (an idle thread holds nothing open)', () => {
+    const module = require.resolve('../../../src/storage/memberStatThread');
+    const script = `require(${JSON.stringify(module)}).statMembersOnThread(${JSON.stringify(join(dir, 'mixed'))}, ['sub', 'file.txt']).then((p) => console.log(p[0], p[${MEMBER_FIELDS}]))`;
+    const out = execFileSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), '-e', script], { timeout: 30_000 });
+    expect(out.toString()).toBe(`${MemberKind.Directory} ${MemberKind.File}\n`);
+  });
+});
+
 describe('listings through the thread', () => {
   it('list and listInBatches give every member with lstat\'s numbers; a symlink inside still takes the careful path', async () => {
     expectExact(await store.list('/many'));

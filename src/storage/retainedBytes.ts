@@ -6,11 +6,11 @@
  * filesystem; then they are copied under `<key>.partial` first and renamed into place, so a key
  * that exists is always whole. Host paths never leave storage/.
  */
-import { createReadStream, readdirSync, rmdirSync, rmSync, type Dirent } from 'node:fs';
-import { copyFile, link, lstat, mkdir, readdir, rename, rm, rmdir, statfs } from 'node:fs/promises';
+import { constants as fsConstants, readdirSync, rmdirSync, rmSync, type Dirent } from 'node:fs';
+import { copyFile, link, lstat, mkdir, open, readdir, rename, rm, rmdir, statfs } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import type { Readable } from 'node:stream';
 import { errnoOf } from './storageErrors';
+import { FileContent } from './fileContent';
 import type { KeptFile } from './resourceStore';
 
 const PARTIAL = '.partial';
@@ -111,10 +111,16 @@ export class RetainedBytes {
     return found;
   }
 
-  /** A stream of the bytes kept under `key`; null when they are missing. */
-  async open(key: string): Promise<Readable | null> {
-    const st = await lstat(this.hostOf(key)).catch(() => null);
-    return st?.isFile() ? createReadStream(this.hostOf(key)) : null;
+  /** The bytes kept under `key` (sent as a file's are: storage/fileContent.ts); null when they are missing. */
+  async open(key: string): Promise<FileContent | null> {
+    const file = await open(this.hostOf(key), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW).catch(() => null);
+    if (file === null) return null;
+    const st = await file.stat().catch(() => null);
+    if (!st?.isFile()) {
+      await file.close();
+      return null;
+    }
+    return new FileContent(file, 0, st.size - 1);
   }
 
   /** Frees what is kept under `key` (and a partial copy), then the directories it no longer needs. */

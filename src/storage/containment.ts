@@ -270,3 +270,13 @@ export function addressableName(raw: Buffer): string | null {
   if (name.includes('\uFFFD') && !Buffer.from(name, 'utf8').equals(raw)) return null;
   return name;
 }
+
+/**
+ * Whether a name a directory read gave as text (UTF-8 decoded) can be a DavPath segment: not
+ * reserved, no "\". Bytes that are not UTF-8 were decoded to U+FFFD, so a name holding U+FFFD may
+ * name nothing reachable: listCollection.ts lists such a name only when it exists written back as
+ * UTF-8, and only once.
+ */
+export function isAddressableText(name: string): boolean {
+  return !name.includes('\\') && !isReservedName(name);
+}

@@ -8,7 +8,7 @@ import { lstatSync } from 'node:fs';
 import { readdir, opendir } from 'node:fs/promises';
 import type { Dir } from 'node:fs';
 import { joinPath, type DavPath } from '../paths/davPath';
-import { addressableName, childHostPath, type Containment } from './containment';
+import { childHostPath, isAddressableText, type Containment } from './containment';
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import { writesInFlight } from './writesInFlight';
 import { inline, inlineAllowed } from './inlineCalls';
@@ -40,18 +40,32 @@ type ResourceStatSource = Parameters<typeof toResourceStat>[1];
  * Throws NotACollectionError when it is a file, NotFoundError when it is missing or hidden.
  */
 export async function listCollection(containment: Containment, path: DavPath, dirHost: string): Promise<ResourceStat[]> {
-  let entries: Dirent<Buffer>[];
+  let entries: string[];
   try {
-    entries = await readdir(dirHost, { withFileTypes: true, encoding: 'buffer' });
+    entries = await readdir(dirHost);
   } catch (err) {
     throw await listingError(err, containment, path);
   }
-  const names: string[] = [];
-  for (const entry of entries) {
-    const name = addressableName(entry.name);
-    if (name !== null) names.push(name);
-  }
-  return statMembers(containment, path, dirHost, names);
+  const take = nameFilter();
+  return statMembers(containment, path, dirHost, entries.filter(take));
+}
+
+/**
+ * A filter of the names one listing reads, as text (storage/containment.ts, isAddressableText):
+ * reserved names and names holding "\" are left out, and of the names holding U+FFFD (one may
+ * stand for bytes that are not UTF-8) only the first: the lstat of the name written back as UTF-8
+ * then decides whether it is listed at all.
+ */
+function nameFilter(): (name: string) => boolean {
+  let replaced: Set<string> | null = null;
+  return (name) => {
+    if (!isAddressableText(name)) return false;
+    if (!name.includes('\uFFFD')) return true;
+    replaced ??= new Set();
+    if (replaced.has(name)) return false;
+    replaced.add(name);
+    return true;
+  };
 }
 
 /** Batches of at least this many names are looked up on the member stat thread; smaller ones inline (a round trip would cost more). */
@@ -119,10 +133,11 @@ export interface MemberBatches {
 export async function openMemberBatches(containment: Containment, path: DavPath, dirHost: string, batchSize: number): Promise<MemberBatches> {
   let dir: Dir;
   try {
-    dir = await opendir(dirHost, { encoding: 'buffer', bufferSize: Math.min(batchSize, 1024) } as unknown as Parameters<typeof opendir>[1]);
+    dir = await opendir(dirHost, { bufferSize: Math.min(batchSize, 1024) });
   } catch (err) {
     throw await listingError(err, containment, path);
   }
+  const addressable = nameFilter();
   let closed = false;
   const closeDir = async () => {
     if (closed) return;
@@ -132,10 +147,9 @@ export async function openMemberBatches(containment: Containment, path: DavPath,
   const readBatch = async (): Promise<ResourceStat[] | null> => {
     if (closed) return null;
     const names: string[] = [];
-    const take = (entry: Dirent<Buffer> | null): boolean => {
+    const take = (entry: Dirent | null): boolean => {
       if (entry === null) return false;
-      const name = addressableName(entry.name);
-      if (name !== null) names.push(name);
+      if (addressable(entry.name)) names.push(entry.name);
       return true;
     };
     try {
@@ -144,10 +158,10 @@ export async function openMemberBatches(containment: Containment, path: DavPath,
       // (writesInFlight.ts), as one inline call for the batch (inlineCalls.ts).
       if (writesInFlight() === 0 && inlineAllowed()) {
         inline(() => {
-          while (names.length < batchSize && take(dir.readSync() as Dirent<Buffer> | null));
+          while (names.length < batchSize && take(dir.readSync()));
         });
       } else {
-        while (names.length < batchSize && take((await dir.read()) as Dirent<Buffer> | null));
+        while (names.length < batchSize && take(await dir.read()));
       }
     } catch (err) {
       await closeDir();

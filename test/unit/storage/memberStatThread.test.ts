@@ -97,6 +97,24 @@ describe('listings through the thread', () => {
     expectExact(await allBatches('/many', 100));
   });
 
+  it('a name that is not UTF-8 is never listed; a real name holding U+FFFD that it decodes to is listed once (inline and on the thread)', async () => {
+    for (const [collection, fillers] of [['fffd-few', 3], ['fffd-many', 60]] as const) {
+      const host = join(dir, collection);
+      mkdirSync(host);
+      for (let i = 0; i < fillers; i++) writeFileSync(join(host, `n${i}`), '');
+      writeFileSync(Buffer.concat([Buffer.from(host + '/bad-'), Buffer.from([0xff]), Buffer.from('-1')]), 'not utf-8');
+      writeFileSync(Buffer.concat([Buffer.from(host + '/only-'), Buffer.from([0xfe])]), 'not utf-8, no twin');
+      writeFileSync(join(host, 'bad-\uFFFD-1'), 'a real replacement character');
+      writeFileSync(Buffer.concat([Buffer.from(host + '/bad-'), Buffer.from([0xc3]), Buffer.from('-1')]), 'not utf-8 either');
+      for (const members of [await store.list(`/${collection}`), await allBatches(`/${collection}`, 256), await allBatches(`/${collection}`, 2)]) {
+        const odd = members.map((m) => m.path).filter((p) => !/\/n\d+$/.test(p));
+        expect(odd).toEqual([`/${collection}/bad-\uFFFD-1`]);
+        expect(members.find((m) => m.path === `/${collection}/bad-\uFFFD-1`)?.size).toBe(Buffer.byteLength('a real replacement character'));
+        expect(members.length).toBe(fillers + 1);
+      }
+    }
+  });
+
   it('closing after the first batch, with the next one read ahead, leaves no directory open', async () => {
     const host = join(dir, 'many');
     const openOnMany = () => readdirSync('/proc/self/fd').filter((fd) => {

@@ -12,8 +12,8 @@ import { childHostPath, isAddressableText, type Containment } from './containmen
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import { writesInFlight } from './writesInFlight';
 import { inline, inlineAllowed } from './inlineCalls';
-import { MEMBER_FIELDS, MemberKind, statMembersOnThread } from './memberStatThread';
-import { errnoOf, NotACollectionError, NotFoundError, storageErrorFromErrno } from './storageErrors';
+import { MEMBER_FIELDS, MemberKind, openListingOnThread, statMembersOnThread, type ThreadListing } from './listingThread';
+import { errnoOf, NotACollectionError, NotFoundError, StorageError, storageErrorFromErrno } from './storageErrors';
 
 /** How many members needing the careful path (symlinks, errors) are resolved concurrently. */
 const BATCH = 64;
@@ -73,46 +73,65 @@ const THREAD_MIN_MEMBERS = 32;
 
 /** The members named `names` of the collection `path` (host `dirHost`); vanished or hidden ones are left out. */
 async function statMembers(containment: Containment, path: DavPath, dirHost: string, names: readonly string[]): Promise<ResourceStat[]> {
-  const members: ResourceStat[] = [];
-  const careful: string[] = [];
   const packed = names.length >= THREAD_MIN_MEMBERS ? await statMembersOnThread(dirHost, names).catch(() => null) : null;
-  if (packed !== null) {
-    for (let i = 0, at = 0; i < names.length; i++, at += MEMBER_FIELDS) {
-      const kind = packed[at];
-      if (kind === MemberKind.Careful) {
-        careful.push(names[i]);
-        continue;
-      }
-      const isCollection = kind === MemberKind.Directory;
-      members.push({
-        path: joinPath(path, names[i]),
-        isCollection,
-        size: isCollection ? 0 : packed[at + 1],
-        mtimeMs: packed[at + 2],
-        ctimeMs: packed[at + 3],
-        birthtimeMs: packed[at + 4],
-        ino: packed[at + 5],
-        dev: packed[at + 6],
-      });
-    }
-  } else if (inlineAllowed()) {
+  if (packed !== null) return withCareful(containment, path, dirHost, fromPacked(path, names, packed, null));
+  const found: FoundMembers = { members: [], careful: [] };
+  if (inlineAllowed()) {
     // One inline call for the whole batch (inlineCalls.ts): timing each lstat cost more than it.
     inline(() => {
       for (const name of names) {
         const stats = plainMemberStats(childHostPath(dirHost, name));
-        if (stats) members.push(toResourceStat(joinPath(path, name), stats));
-        else careful.push(name);
+        if (stats) found.members.push(toResourceStat(joinPath(path, name), stats));
+        else found.careful.push(name);
       }
     });
-  } else careful.push(...names);
+  } else found.careful.push(...names);
+  return withCareful(containment, path, dirHost, found);
+}
+
+/** Members whose stats are known, and names that need the careful path (symlinks, special files, errors). */
+interface FoundMembers {
+  members: ResourceStat[];
+  careful: string[];
+}
+
+/** The members of `names` from the thread's packed stats (listingThread.ts), those `keep` accepts (all, when null). */
+function fromPacked(path: DavPath, names: readonly string[], packed: Float64Array, keep: ((name: string) => boolean) | null): FoundMembers {
+  const found: FoundMembers = { members: [], careful: [] };
+  for (let i = 0, at = 0; i < names.length; i++, at += MEMBER_FIELDS) {
+    const name = names[i];
+    if (keep !== null && !keep(name)) continue;
+    const kind = packed[at];
+    if (kind === MemberKind.Careful) {
+      found.careful.push(name);
+      continue;
+    }
+    const isCollection = kind === MemberKind.Directory;
+    found.members.push({
+      path: joinPath(path, name),
+      isCollection,
+      size: isCollection ? 0 : packed[at + 1],
+      mtimeMs: packed[at + 2],
+      ctimeMs: packed[at + 3],
+      birthtimeMs: packed[at + 4],
+      ino: packed[at + 5],
+      dev: packed[at + 6],
+    });
+  }
+  return found;
+}
+
+/** `found`'s members, then those of its careful names that resolve inside the root (containment.ts), BATCH at a time. */
+async function withCareful(containment: Containment, path: DavPath, dirHost: string, found: FoundMembers): Promise<ResourceStat[]> {
+  const { members, careful } = found;
   for (let i = 0; i < careful.length; i += BATCH) {
-    const found = await Promise.all(
+    const resolved = await Promise.all(
       careful.slice(i, i + BATCH).map(async (name) => {
         const entry = await containment.resolveEntry(childHostPath(dirHost, name), joinPath(path, name));
         return entry === null ? null : toResourceStat(joinPath(path, name), entry.stats);
       }),
     );
-    for (const member of found) if (member !== null) members.push(member);
+    for (const member of resolved) if (member !== null) members.push(member);
   }
   return members;
 }
@@ -127,71 +146,114 @@ export interface MemberBatches {
 
 /**
  * Opens the collection `path` for reading in batches of `batchSize` names: the directory is read
- * incrementally (opendir), so memory stays bounded however large it is. Opening throws what
+ * incrementally (opendir), so memory stays bounded however large it is, on the listing thread
+ * (listingThread.ts), or on this one when that thread cannot start. Opening throws what
  * `listCollection` throws, before anything is read; a batch that fails later throws StorageError.
+ * The batch after the one just handed out is read meanwhile (while the caller renders this one):
+ * one batch ahead, never more.
  */
 export async function openMemberBatches(containment: Containment, path: DavPath, dirHost: string, batchSize: number): Promise<MemberBatches> {
-  let dir: Dir;
+  const bufferSize = Math.min(batchSize, 1024);
+  let source: MemberBatches;
   try {
-    dir = await opendir(dirHost, { bufferSize: Math.min(batchSize, 1024) });
+    source = threadBatches(containment, path, dirHost, await openListingOnThread(dirHost, bufferSize), batchSize);
   } catch (err) {
-    throw await listingError(err, containment, path);
+    if (errnoOf(err) !== undefined) throw await listingError(err, containment, path);
+    source = await mainThreadBatches(containment, path, dirHost, batchSize, bufferSize);
   }
-  const addressable = nameFilter();
-  let closed = false;
-  const closeDir = async () => {
-    if (closed) return;
-    closed = true;
-    await dir.close().catch(() => undefined);
-  };
-  const readBatch = async (): Promise<ResourceStat[] | null> => {
-    if (closed) return null;
-    const names: string[] = [];
-    const take = (entry: Dirent | null): boolean => {
-      if (entry === null) return false;
-      if (addressable(entry.name)) names.push(entry.name);
-      return true;
-    };
-    try {
-      // Most reads are served from the handle's buffer: a promise each cost ~1,000 per 1,000
-      // members. Blocking only when no write of ours could hold the directory's lock
-      // (writesInFlight.ts), as one inline call for the batch (inlineCalls.ts).
-      if (writesInFlight() === 0 && inlineAllowed()) {
-        inline(() => {
-          while (names.length < batchSize && take(dir.readSync()));
-        });
-      } else {
-        while (names.length < batchSize && take(await dir.read()));
-      }
-    } catch (err) {
-      await closeDir();
-      throw storageErrorFromErrno(err, path);
-    }
-    if (names.length === 0) {
-      await closeDir();
-      return null;
-    }
-    return statMembers(containment, path, dirHost, names);
-  };
-  // The batch after the one just handed out is read and looked up meanwhile (on the member stat
-  // thread, while the caller renders): one batch ahead, never more.
   let ahead: Promise<ResourceStat[] | null> | null = null;
+  let ended = false;
   return {
     async next() {
-      const batch = await (ahead ?? readBatch());
+      if (ended) return null;
+      const batch = await (ahead ?? source.next());
       ahead = null;
-      if (batch !== null && !closed) {
-        ahead = readBatch();
+      if (batch === null) ended = true;
+      else {
+        ahead = source.next();
         ahead.catch(() => undefined); // its failure is thrown by the next call of next()
       }
       return batch;
     },
     async close() {
+      ended = true;
       const pending = ahead;
       ahead = null;
       await pending?.catch(() => undefined);
-      await closeDir();
+      await source.close();
     },
+  };
+}
+
+/** Batches read by the listing thread: names and stats come back together. */
+function threadBatches(containment: Containment, path: DavPath, dirHost: string, listing: ThreadListing, batchSize: number): MemberBatches {
+  const addressable = nameFilter();
+  return {
+    async next() {
+      let read;
+      try {
+        read = await listing.read(batchSize);
+      } catch (err) {
+        await listing.close();
+        const mapped = storageErrorFromErrno(err, path);
+        throw mapped instanceof StorageError ? mapped : new StorageError(path, `${path}: the listing was interrupted (${mapped.message})`, { cause: err });
+      }
+      if (read === null) {
+        await listing.close();
+        return null;
+      }
+      return withCareful(containment, path, dirHost, fromPacked(path, read.names, read.stats, addressable));
+    },
+    close: () => listing.close(),
+  };
+}
+
+/** Batches read on this thread: the directory through a Dir, the stats as statMembers makes them. */
+async function mainThreadBatches(containment: Containment, path: DavPath, dirHost: string, batchSize: number, bufferSize: number): Promise<MemberBatches> {
+  let dir: Dir;
+  try {
+    dir = await opendir(dirHost, { bufferSize });
+  } catch (err) {
+    throw await listingError(err, containment, path);
+  }
+  const addressable = nameFilter();
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await dir.close().catch(() => undefined);
+  };
+  return {
+    async next() {
+      if (closed) return null;
+      const names: string[] = [];
+      const take = (entry: Dirent | null): boolean => {
+        if (entry === null) return false;
+        if (addressable(entry.name)) names.push(entry.name);
+        return true;
+      };
+      try {
+        // Most reads are served from the handle's buffer: a promise each cost ~1,000 per 1,000
+        // members. Blocking only when no write of ours could hold the directory's lock
+        // (writesInFlight.ts), as one inline call for the batch (inlineCalls.ts).
+        if (writesInFlight() === 0 && inlineAllowed()) {
+          inline(() => {
+            while (names.length < batchSize && take(dir.readSync()));
+          });
+        } else {
+          while (names.length < batchSize && take(await dir.read()));
+        }
+      } catch (err) {
+        await close();
+        throw storageErrorFromErrno(err, path);
+      }
+      if (names.length === 0) {
+        await close();
+        return null;
+      }
+      return statMembers(containment, path, dirHost, names);
+    },
+    close,
   };
 }
 

@@ -2,7 +2,9 @@
  * PROPFIND over HTTP (RFC 4918 §9.1): allprop, propname, named properties, Depth 0/1/infinity,
  * hrefs, the live properties of §15 and RFC 4331, 404 propstats and malformed bodies.
  */
-import { stat, readdir } from 'node:fs/promises';
+import * as http from 'node:http';
+import { mkdir, stat, readdir, writeFile } from 'node:fs/promises';
+import { StorageError } from '../../src/storage/storageErrors';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { DAV, findAll, first, propstats, text } from '../support/xmlQuery';
@@ -307,5 +309,51 @@ describe('PROPFIND', () => {
       expect(res.status).toBe(207);
       expect(hrefs(res.xml()).sort()).toEqual(['/dir/sub/', '/dir/sub/deep.txt']);
     });
+  });
+});
+
+describe('PROPFIND whose listing fails midway', () => {
+  const ALLPROP = '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>';
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+    await mkdir(join(t.root, 'big'));
+    for (let i = 0; i < 600; i++) await writeFile(join(t.root, 'big', `f${i}`), '');
+  });
+  afterAll(() => t.close());
+
+  it('is cut, never a complete 207 that leaves members out', async () => {
+    const store = t.server.services.store;
+    const real = store.listInBatches.bind(store);
+    const spy = jest.spyOn(store, 'listInBatches').mockImplementation(async (path, size) => {
+      const batches = await real(path, size);
+      let served = 0;
+      return {
+        next: async () => {
+          if (++served > 1) throw new StorageError(path, `${path}: could not be read further (test)`);
+          return batches.next();
+        },
+        close: () => batches.close(),
+      };
+    });
+    try {
+      const outcome = await new Promise<string>((resolve) => {
+        const req = http.request({ host: '127.0.0.1', port: t.port, method: 'PROPFIND', path: '/big/', headers: { Depth: '1', ...XML_HEADERS } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('error', () => resolve(`cut after ${res.statusCode}`));
+          res.on('end', () => resolve(`complete ${res.statusCode}: ${body.includes('</D:multistatus>') || body.includes(':multistatus>') ? 'closed document' : 'open document'}`));
+        });
+        req.on('error', () => resolve('cut'));
+        req.end(ALLPROP);
+      });
+      expect(outcome).toMatch(/^cut/);
+      // And the server goes on answering.
+      spy.mockRestore();
+      expect((await t.request('PROPFIND', '/big/', { headers: { Depth: '1', ...XML_HEADERS }, body: ALLPROP })).status).toBe(207);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

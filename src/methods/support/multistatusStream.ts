@@ -9,7 +9,8 @@
  * What fails before the first byte (the target, its preconditions, opening its listing) is thrown
  * as usual and answered as an error; after the first byte, a member whose properties cannot be
  * computed gets a 500 propstat (§9.1: a response per member with its own status) and the document
- * is still completed.
+ * is still completed, while a listing that cannot be read further cuts the answer (never a
+ * well-formed document that leaves members out).
  */
 import { Readable } from 'node:stream';
 import { setImmediate as turnOfEventLoop } from 'node:timers/promises';
@@ -83,8 +84,11 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
         try {
           batch = await batches.next();
         } catch (err) {
-          log(`PROPFIND listing stopped early: ${(err as Error).message}`);
-          return;
+          // A multistatus has no way to say "and more that could not be read": a document ended
+          // here would tell a sync client the rest is gone. The answer is cut instead, which every
+          // client sees as a failed transfer.
+          log(`PROPFIND listing failed midway, the answer is cut: ${(err as Error).message}`);
+          throw err;
         }
         if (batch === null) return;
         batch = batch.filter((m) => services.access.mayRead(req.user, m.path)); // what the user may not read is not listed

@@ -1,13 +1,15 @@
 /**
- * memberStatThread.ts and the listings built on it (listCollection.ts): a batch of members is
- * looked up on the worker thread with the same numbers lstat gives, anything not a plain file or
- * directory is left to the careful path, and a listing stays whole and exact when the thread
- * stops midway. Batches are read one ahead; closing early leaves no directory open.
+ * listingThread.ts and the listings built on it (listCollection.ts): a directory is read and its
+ * members looked up on the worker thread with the same numbers lstat gives, anything not a plain
+ * file or directory is left to the careful path; a listing the thread dies under fails loudly
+ * (never a short listing), and a whole-directory list falls back to this thread. Batches are read
+ * one ahead; closing early leaves no directory open.
  */
 import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MEMBER_FIELDS, MemberKind, statMembersOnThread, stopMemberStatThread } from '../../../src/storage/memberStatThread';
+import { MEMBER_FIELDS, MemberKind, statMembersOnThread, stopListingThread } from '../../../src/storage/listingThread';
+import { StorageError } from '../../../src/storage/storageErrors';
 import { FileStore } from '../../../src/storage/fileStore';
 import type { ResourceStat } from '../../../src/storage/resourceStat';
 import { freshDir, removeDir, UNUSED_KEPT_DIR } from './storageTestKit';
@@ -33,7 +35,7 @@ beforeAll(async () => {
   store = await FileStore.open(dir, UNUSED_KEPT_DIR);
 });
 afterAll(async () => {
-  await stopMemberStatThread();
+  await stopListingThread();
   removeDir(dir);
 });
 
@@ -79,7 +81,7 @@ describe('statMembersOnThread', () => {
 
 describe('the thread and the process', () => {
   it('a process that lists through the thread gets its answer, then ends by itself (an idle thread holds nothing open)', () => {
-    const module = require.resolve('../../../src/storage/memberStatThread');
+    const module = require.resolve('../../../src/storage/listingThread');
     const script = `require(${JSON.stringify(module)}).statMembersOnThread(${JSON.stringify(join(dir, 'mixed'))}, ['sub', 'file.txt']).then((p) => console.log(p[0], p[${MEMBER_FIELDS}]))`;
     const out = execFileSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), '-e', script], { timeout: 30_000 });
     expect(out.toString()).toBe(`${MemberKind.Directory} ${MemberKind.File}\n`);
@@ -92,9 +94,15 @@ describe('listings through the thread', () => {
     expectExact(await allBatches('/many', 256));
   });
 
-  it('a listing stays whole and exact when the thread stops midway (the rest is looked up inline, a new thread later)', async () => {
-    expectExact(await allBatches('/many', 100, stopMemberStatThread));
+  it('a listing whose thread stops midway fails with a StorageError, never ends short; the next listing is whole on a new thread', async () => {
+    await expect(allBatches('/many', 100, stopListingThread)).rejects.toBeInstanceOf(StorageError);
     expectExact(await allBatches('/many', 100));
+  });
+
+  it('a whole-directory list stays exact when the thread stops as it asks (its lstats are then made here)', async () => {
+    const listing = store.list('/many');
+    await stopListingThread();
+    expectExact(await listing);
   });
 
   it('a name that is not UTF-8 is never listed; a real name holding U+FFFD that it decodes to is listed once (inline and on the thread)', async () => {

@@ -106,5 +106,8 @@ async function collectionAnswer(req: DavRequest, services: Services, resource: R
   function rowsOf(members: ResourceStat[]): string {
     return members.map((m) => indexRow({ name: baseName(m.path), href: req.hrefOf(m.path, m.isCollection), isCollection: m.isCollection, size: m.size, mtimeMs: m.mtimeMs })).join('');
   }
-  return { status: 200, headers, body: Readable.from(page(), { objectMode: false }) };
+  const body = Readable.from(page(), { objectMode: false });
+  // A body destroyed before it started (the client left at once) never runs page()'s finally.
+  body.once('close', () => void batches.close());
+  return { status: 200, headers, body };
 }

@@ -177,7 +177,7 @@ export async function openListingOnThread(dir: string, bufferSize: number): Prom
   await owner.call({ kind: 'open', listing, dir, bufferSize });
   const worker = owner.current();
   let ended = false;
-  return {
+  const handle: ThreadListing = {
     async read(max) {
       if (ended) return null;
       // Its directory handle died with the thread that held it: a listing cannot resume.
@@ -188,10 +188,18 @@ export async function openListingOnThread(dir: string, bufferSize: number): Prom
     async close() {
       if (ended) return;
       ended = true;
+      abandoned.unregister(handle);
       if (owner.current() === worker) await owner.call({ kind: 'close', listing }).catch(() => undefined);
     },
   };
+  abandoned.register(handle, { owner, worker, listing }, handle);
+  return handle;
 }
+
+/** A listing dropped without close() still has its directory closed on the thread, once collected. */
+const abandoned = new FinalizationRegistry<{ owner: ListingThread; worker: Worker | null; listing: number }>(({ owner, worker, listing }) => {
+  if (owner.current() === worker) owner.call({ kind: 'close', listing }).catch(() => undefined);
+});
 
 /** Stops the thread (the next call starts another): for a process about to end, and for tests of what follows a failure. */
 export function stopListingThread(): Promise<void> {

@@ -124,5 +124,8 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
     yield doc.close();
   }
 
-  return Readable.from(body(), { objectMode: false, highWaterMark: 64 * 1024 });
+  const stream = Readable.from(body(), { objectMode: false, highWaterMark: 64 * 1024 });
+  // A body destroyed before it started (the client left at once) never runs members()'s finally.
+  stream.once('close', () => void listing?.close());
+  return stream;
 }

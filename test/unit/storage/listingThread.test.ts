@@ -8,7 +8,9 @@
 import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MEMBER_FIELDS, MemberKind, statMembersOnThread, stopListingThread } from '../../../src/storage/listingThread';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { MEMBER_FIELDS, MemberKind, openListingOnThread, statMembersOnThread, stopListingThread } from '../../../src/storage/listingThread';
 import { StorageError } from '../../../src/storage/storageErrors';
 import { FileStore } from '../../../src/storage/fileStore';
 import type { ResourceStat } from '../../../src/storage/resourceStat';
@@ -121,6 +123,29 @@ describe('listings through the thread', () => {
         expect(members.length).toBe(fillers + 1);
       }
     }
+  });
+
+  it('a listing dropped without close() has its directory closed on the thread once it is collected', async () => {
+    setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    const host = join(dir, 'many');
+    const openOnMany = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`) === host;
+      } catch {
+        return false;
+      }
+    }).length;
+    await (async () => {
+      const listing = await openListingOnThread(host, 64);
+      expect((await listing.read(10))?.names.length).toBe(10);
+    })();
+    expect(openOnMany()).toBe(1);
+    for (let i = 0; i < 50 && openOnMany() > 0; i++) {
+      collect();
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(openOnMany()).toBe(0);
   });
 
   it('closing after the first batch, with the next one read ahead, leaves no directory open', async () => {

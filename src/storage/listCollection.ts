@@ -68,7 +68,7 @@ function nameFilter(): (name: string) => boolean {
   };
 }
 
-/** Batches of at least this many names are looked up on the member stat thread; smaller ones inline (a round trip would cost more). */
+/** Batches of at least this many names are looked up on the listing thread; smaller ones inline (a round trip would cost more). */
 const THREAD_MIN_MEMBERS = 32;
 
 /** The members named `names` of the collection `path` (host `dirHost`); vanished or hidden ones are left out. */

@@ -18,7 +18,8 @@
  *   digests.cancel();                         // when the upload fails
  */
 import { createHash, type Hash } from 'node:crypto';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from './workerThread';
 
 /** The SHA-1 and MD5 of a file's content, lower-case hex (what ownCloud clients and rclone compare). */
 export interface ContentDigests {
@@ -207,23 +208,22 @@ class HashingThread {
 
   private running(): Worker {
     if (this.worker) return this.worker;
-    // A small heap, and none of the process's own flags (a --require of the main thread is no business of this one): the worker holds two hashes per upload and nothing else.
-    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 16 } });
-    worker.on('message', (m: WorkerMessage) => this.onMessage(m));
-    const stopped = (err: Error) => {
-      if (this.worker !== worker) return;
-      this.worker = null;
-      // Every upload it was hashing is read back instead (OffloadedDigests.result).
-      for (const state of this.jobs.values()) {
-        for (const wake of state.waitingForRoom.splice(0)) wake();
-        state.finished?.reject(err);
-      }
-      this.jobs.clear();
-    };
-    worker.on('error', stopped);
-    worker.on('exit', (code) => stopped(new Error(`the hashing thread exited (${code})`)));
-    // After the listeners (adding one refs the worker again): an idle thread does not keep the process alive.
-    worker.unref();
+    // The helper holds two hashes per upload and nothing else.
+    const worker: Worker = startWorkerThread<WorkerMessage>(WORKER_SOURCE, {
+      name: 'hashing thread',
+      youngGenerationMb: 1,
+      onMessage: (m) => this.onMessage(m),
+      onStopped: (err) => {
+        if (this.worker !== worker) return;
+        this.worker = null;
+        // Every upload it was hashing is read back instead (OffloadedDigests.result).
+        for (const state of this.jobs.values()) {
+          for (const wake of state.waitingForRoom.splice(0)) wake();
+          state.finished?.reject(err);
+        }
+        this.jobs.clear();
+      },
+    });
     this.worker = worker;
     return worker;
   }

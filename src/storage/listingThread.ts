@@ -14,7 +14,8 @@
  * Should the thread fail, whatever waits on it is rejected (a listing it was reading cannot be
  * resumed: its directory handle died with it) and the next call starts a new thread.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from './workerThread';
 
 /** Numbers per member in an answer. */
 export const MEMBER_FIELDS = 7;
@@ -132,19 +133,17 @@ class ListingThread {
 
   private running(): Worker {
     if (this.worker) return this.worker;
-    // A small heap, and none of the process's own flags (a --require of the main thread is no business of this one).
-    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 16 } });
-    worker.on('message', (reply: Reply) => this.settled(reply.id, worker)?.resolve(reply));
-    const stopped = (err: Error) => {
-      if (this.worker !== worker) return;
-      this.worker = null;
-      for (const waiting of this.pending.values()) waiting.reject(err);
-      this.pending.clear();
-    };
-    worker.on('error', stopped);
-    worker.on('exit', (code) => stopped(new Error(`the listing thread exited (${code})`)));
-    // After the listeners (adding one refs the worker again): an idle thread does not keep the process alive.
-    worker.unref();
+    const worker: Worker = startWorkerThread<Reply>(WORKER_SOURCE, {
+      name: 'listing thread',
+      youngGenerationMb: 2,
+      onMessage: (reply) => this.settled(reply.id, worker)?.resolve(reply),
+      onStopped: (err) => {
+        if (this.worker !== worker) return;
+        this.worker = null;
+        for (const waiting of this.pending.values()) waiting.reject(err);
+        this.pending.clear();
+      },
+    });
     this.worker = worker;
     return worker;
   }

@@ -4,13 +4,13 @@
  * byte ranges and If-Range, conditional GET, the HTML index of a collection.
  */
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { DAV, findAll, first, text } from '../support/xmlQuery';
 import { rawRequest } from '../support/rawHttp';
+import { openDescriptorsOn } from '../support/openDescriptors';
 
 const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 const CONTENT = 'abcdefghijklmnopqrstuvwxyz0123456789'; // 36 bytes
@@ -229,13 +229,7 @@ describe('GET of a file larger than one read', () => {
     await new Promise((resolve) => socket.once('data', resolve)); // the answer has started
     socket.destroy();
     const host = join(t.root, 'big.bin');
-    const openOnBig = () => readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`) === host;
-      } catch {
-        return false;
-      }
-    }).length;
+    const openOnBig = () => openDescriptorsOn(host);
     for (let waited = 0; openOnBig() > 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(openOnBig()).toBe(0);
     const again = await t.request('GET', '/big.bin');

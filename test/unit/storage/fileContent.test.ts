@@ -3,12 +3,13 @@
  * refilled only after the writable has taken them; the file is closed however the sending ends.
  */
 import { randomBytes } from 'node:crypto';
-import { readlinkSync, readdirSync, truncateSync, writeFileSync } from 'node:fs';
+import { truncateSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { FileContent } from '../../../src/storage/fileContent';
 import { freshDir, removeDir } from './storageTestKit';
+import { openDescriptorsOn } from '../../support/openDescriptors';
 
 let dir: string;
 const MiB = 1024 * 1024;
@@ -23,17 +24,6 @@ afterAll(() => removeDir(dir));
 
 async function contentOf(name: string, start: number, end: number): Promise<FileContent> {
   return new FileContent(await open(join(dir, name), 'r'), start, end);
-}
-
-/** Descriptors of this process open on `name`. */
-function openDescriptorsOn(name: string): number {
-  return readdirSync('/proc/self/fd').filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`) === join(dir, name);
-    } catch {
-      return false;
-    }
-  }).length;
 }
 
 /**
@@ -72,7 +62,7 @@ describe('FileContent as a Readable', () => {
     for await (const chunk of content) chunks.push(chunk as Buffer);
     expect(Buffer.concat(chunks).equals(bytes.subarray(bytes.length - 10))).toBe(true);
     await closedEvent(content);
-    expect(openDescriptorsOn('f.bin')).toBe(0);
+    expect(openDescriptorsOn(join(dir, 'f.bin'))).toBe(0);
   });
 });
 
@@ -87,7 +77,7 @@ describe('FileContent.sendTo', () => {
     expect(Buffer.concat(sink.received).equals(bytes)).toBe(true);
     expect(sink.received.length).toBeGreaterThan(3); // several chunks went through the two buffers
     await closedEvent(content);
-    expect(openDescriptorsOn('f.bin')).toBe(0);
+    expect(openDescriptorsOn(join(dir, 'f.bin'))).toBe(0);
   });
 
   it('sends a range', async () => {
@@ -104,7 +94,7 @@ describe('FileContent.sendTo', () => {
     await expect(sending).resolves.toBeUndefined();
     expect(Buffer.concat(sink.received).length).toBeLessThan(bytes.length);
     await closedEvent(content);
-    expect(openDescriptorsOn('f.bin')).toBe(0);
+    expect(openDescriptorsOn(join(dir, 'f.bin'))).toBe(0);
   });
 
   it('a file shorter than announced destroys the writable (a cut answer, not a short one) and rejects', async () => {
@@ -116,7 +106,7 @@ describe('FileContent.sendTo', () => {
     expect(sink.destroyed).toBe(true);
     expect(sink.writableFinished).toBe(false);
     await closedEvent(content);
-    expect(openDescriptorsOn('shrinks.bin')).toBe(0);
+    expect(openDescriptorsOn(join(dir, 'shrinks.bin'))).toBe(0);
   });
 
   it('an empty file ends the writable at once', async () => {

@@ -6,7 +6,7 @@
  * one ahead; closing early leaves no directory open.
  */
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -15,6 +15,7 @@ import { StorageError } from '../../../src/storage/storageErrors';
 import { FileStore } from '../../../src/storage/fileStore';
 import type { ResourceStat } from '../../../src/storage/resourceStat';
 import { freshDir, removeDir, UNUSED_KEPT_DIR } from './storageTestKit';
+import { openDescriptorsOn } from '../../support/openDescriptors';
 
 let dir: string;
 let store: FileStore;
@@ -129,13 +130,7 @@ describe('listings through the thread', () => {
     setFlagsFromString('--expose-gc');
     const collect = runInNewContext('gc') as () => void;
     const host = join(dir, 'many');
-    const openOnMany = () => readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`) === host;
-      } catch {
-        return false;
-      }
-    }).length;
+    const openOnMany = () => openDescriptorsOn(host);
     await (async () => {
       const listing = await openListingOnThread(host, 64);
       expect((await listing.read(10))?.names.length).toBe(10);
@@ -150,13 +145,7 @@ describe('listings through the thread', () => {
 
   it('closing after the first batch, with the next one read ahead, leaves no directory open', async () => {
     const host = join(dir, 'many');
-    const openOnMany = () => readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`) === host;
-      } catch {
-        return false;
-      }
-    }).length;
+    const openOnMany = () => openDescriptorsOn(host);
     const batches = await store.listInBatches('/many', 64);
     expect((await batches.next())?.length).toBe(64);
     expect(openOnMany()).toBe(1);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startChildServer, type ChildServer } from '../support/childServer';
 import { codeOf } from '../support/conflictKit';
+import { KEEPDAV_NODE_FLAGS } from '../support/keepdavBin';
 
 jest.setTimeout(180_000);
 
@@ -25,7 +26,7 @@ interface Exit {
 /** Runs `keepdav ARGS` to its end (a serve that starts is killed and reported as code -1). */
 function keepdav(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Exit> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [...KEEPDAV_NODE_FLAGS, BIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);

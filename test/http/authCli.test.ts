@@ -10,13 +10,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startChildServer } from '../support/childServer';
 import { basic, htpasswdLine, htpasswdAvailable } from '../support/authKit';
+import { KEEPDAV_NODE_FLAGS } from '../support/keepdavBin';
 
 const BIN = join(resolve(__dirname, '..', '..'), 'bin', 'keepdav.js');
 jest.setTimeout(150_000);
 
 function runToExit(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((res) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...KEEPDAV_NODE_FLAGS, BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));

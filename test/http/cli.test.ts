@@ -8,7 +8,7 @@ import { mkdtemp, mkdir, readFile, rm, writeFile, readdir } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { send } from '../support/testServer';
-import { KEEPDAV_BIN } from '../support/keepdavBin';
+import { KEEPDAV_BIN, KEEPDAV_NODE_FLAGS } from '../support/keepdavBin';
 
 const REPO = resolve(__dirname, '..', '..');
 const BIN = KEEPDAV_BIN;
@@ -26,7 +26,7 @@ interface Run {
 const running: ChildProcess[] = [];
 
 function run(args: string[]): Run {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...KEEPDAV_NODE_FLAGS, BIN, ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   running.push(child);
   let out = '';
   let err = '';

@@ -7,6 +7,7 @@ import { mkdtemp, mkdir, rm, writeFile, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { send } from '../support/testServer';
+import { KEEPDAV_NODE_FLAGS } from '../support/keepdavBin';
 
 const REPO = resolve(__dirname, '..', '..');
 const BIN = join(REPO, 'bin', 'keepdav.js');
@@ -21,7 +22,7 @@ interface Outcome {
 /** Runs keepdav; when it prints its listening line, `onListening` runs and the server is stopped (SIGTERM). */
 function keepdav(args: string[], env: Record<string, string> = {}, onListening?: (url: string) => Promise<void>): Promise<Outcome & { error?: unknown }> {
   const childEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('KEEPDAV_')));
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: { ...childEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...KEEPDAV_NODE_FLAGS, BIN, ...args], { cwd: REPO, env: { ...childEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   let error: unknown;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { admin, taskWhenDone } from '../support/adminKit';
-import { KEEPDAV_BIN } from '../support/keepdavBin';
+import { KEEPDAV_BIN, KEEPDAV_NODE_FLAGS } from '../support/keepdavBin';
 
 const CONFLICT_MESSAGE = 'Task locked. Cannot start a new automation since job is already running.';
 const BIN = KEEPDAV_BIN;
@@ -115,7 +115,7 @@ describe('maintenance tasks on the admin listener', () => {
     await rm(join(t.root, 'b.txt'));
     // Not spawnSync: the server answering the command runs in this process.
     const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [BIN, 'scrub', '--root', t.root, '--state', t.stateDir], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
+      execFile(process.execPath, [...KEEPDAV_NODE_FLAGS, BIN, 'scrub', '--root', t.root, '--state', t.stateDir], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
         resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
       );
     });

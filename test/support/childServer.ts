@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Agent } from 'node:http';
 import { send, type RequestOptions, type TestResponse } from './testServer';
-import { KEEPDAV_BIN } from './keepdavBin';
+import { KEEPDAV_BIN, KEEPDAV_NODE_FLAGS } from './keepdavBin';
 
 const REPO = join(__dirname, '..', '..');
 const BIN = KEEPDAV_BIN;
@@ -26,7 +26,7 @@ export interface ChildServer {
 
 export function startChildServer(root: string, state: string, extraArgs: string[] = [], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<ChildServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--root', root, '--state', state, '--port', '0', '--host', '127.0.0.1', ...extraArgs], {
+    const child = spawn(process.execPath, [...KEEPDAV_NODE_FLAGS, BIN, 'serve', '--root', root, '--state', state, '--port', '0', '--host', '127.0.0.1', ...extraArgs], {
       cwd: REPO,
       env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,7 +17,7 @@ import { ALLOWED_METHODS } from '../methods/allowedMethods';
 import { xmlContentTypeFor } from './xmlMediaType';
 import { isUiRequest, uiAnswer } from '../web/uiRoutes';
 import { BROWSER_HEADERS } from '../web/pageSecurity';
-import { FileContent } from '../storage/fileContent';
+import type { FileBytes } from '../storage/resourceStore';
 
 /** Headers on every answer: WebDAV compliance classes (RFC 4918 §10.1) and Windows' authoring hint. */
 const COMMON_HEADERS = { DAV: '1, 2', 'MS-Author-Via': 'DAV', ...BROWSER_HEADERS };
@@ -158,7 +158,7 @@ function write(req: IncomingMessage, res: ServerResponse, response: DavResponse,
     res.end();
     return;
   }
-  if (body instanceof FileContent) {
+  if (sendsItself(body)) {
     // A file's bytes go out through two reused buffers (storage/fileContent.ts).
     body.sendTo(res, Number(headers['Content-Length'])).catch((err: Error) => logger.warn({ err, path: req.url }, 'response stream failed'));
     return;
@@ -166,4 +166,9 @@ function write(req: IncomingMessage, res: ServerResponse, response: DavResponse,
   pipeline(body as Readable, res, (err) => {
     if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') logger.warn({ err, path: req.url }, 'response stream failed');
   });
+}
+
+/** A body the store opened from a file (ResourceStore.openRead): it writes itself to the socket. */
+function sendsItself(body: Readable): body is FileBytes {
+  return typeof (body as Partial<FileBytes>).sendTo === 'function';
 }

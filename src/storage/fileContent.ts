@@ -11,11 +11,12 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { Readable, type Writable } from 'node:stream';
+import type { FileBytes } from './resourceStore';
 
 /** Bytes read, and written to the socket, at once. */
 const CHUNK_BYTES = 1024 * 1024;
 
-export class FileContent extends Readable {
+export class FileContent extends Readable implements FileBytes {
   /** The next byte to read. */
   private position: number;
 

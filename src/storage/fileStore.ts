@@ -9,7 +9,6 @@ import type { Stats } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
 import { lstat, mkdir, open, realpath, rename, stat, unlink, utimes } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { Readable } from 'node:stream';
 import { baseName, ROOT, type DavPath } from '../paths/davPath';
 import { fsyncDirectory, writeAtomically } from './atomicWrite';
 import { assertDavPath, childHostPath, Containment, hasReservedSegment, type WriteTarget } from './containment';
@@ -19,7 +18,7 @@ import { KeptTransfers } from './keptTransfers';
 import { listCollection, openMemberBatches, type MemberBatches } from './listCollection';
 import { openReadStream, readSmallFile, type ByteRange } from './readStream';
 import { removeHostEntry } from './removeTree';
-import type { AtomicWriteOptions, AtomicWriteResult, KeptFile, KeptFingerprint, ResourceStore, Space } from './resourceStore';
+import type { AtomicWriteOptions, AtomicWriteResult, FileBytes, KeptFile, KeptFingerprint, ResourceStore, Space } from './resourceStore';
 import { RetainedBytes } from './retainedBytes';
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import {
@@ -109,7 +108,7 @@ export class FileStore implements ResourceStore {
    * range past the end yields what exists). Throws NotFoundError, IsACollectionError, and
    * RangeError for a malformed range.
    */
-  openRead(path: DavPath, range?: ByteRange): Promise<Readable> {
+  openRead(path: DavPath, range?: ByteRange): Promise<FileBytes> {
     return openReadStream(this.containment, path, range);
   }
 
@@ -340,7 +339,7 @@ export class FileStore implements ResourceStore {
     return this.transfers.putBack(path, key);
   }
 
-  openKept(key: string): Promise<Readable | null> {
+  openKept(key: string): Promise<FileBytes | null> {
     return this.kept.open(key);
   }
 

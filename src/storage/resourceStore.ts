@@ -17,7 +17,7 @@
  * is hidden for reads and AccessDeniedError for writes. FileStore (fileStore.ts) is the
  * filesystem implementation; test/contract/resourceStore.contract.ts is what every one must pass.
  */
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import type { DavPath } from '../paths/davPath';
 import type { ContentDigests } from './atomicWrite';
 import type { Usage } from './diskUsage';
@@ -66,6 +66,17 @@ export interface KeptFile {
   ino: number;
 }
 
+/**
+ * A file's bytes as the store opens them: a stream for any consumer, and sendTo(), which writes
+ * them to `out` and ends it, the way an HTTP answer sends a file (storage/fileContent.ts: two
+ * reused buffers). sendTo resolves when all is written or `out` closed first, rejects when a read
+ * or write fails or the file holds fewer than `expected` bytes (then `out` is destroyed, never
+ * ended short), and closes the file in every case.
+ */
+export interface FileBytes extends Readable {
+  sendTo(out: Writable, expected: number): Promise<void>;
+}
+
 /** Free and total bytes of a disk. */
 export interface Space {
   free: number;
@@ -88,7 +99,7 @@ export interface ResourceStore {
    * A stream of the file's bytes, or of `range` (inclusive; past the end yields what exists).
    * Throws NotFoundError, IsACollectionError, RangeError for a malformed range.
    */
-  openRead(path: DavPath, range?: ByteRange): Promise<Readable>;
+  openRead(path: DavPath, range?: ByteRange): Promise<FileBytes>;
 
   /** The whole content of a small file (at most `maxBytes`). Throws as openRead. */
   readSmall(path: DavPath, maxBytes: number): Promise<Buffer>;
@@ -154,7 +165,7 @@ export interface ResourceStore {
   putBack(path: DavPath, key: string): Promise<void>;
 
   /** A stream of the kept file `key`, or null when it is missing (or a tree). */
-  openKept(key: string): Promise<Readable | null>;
+  openKept(key: string): Promise<FileBytes | null>;
 
   /** What is kept under `key`, or null when nothing is. */
   keptFingerprint(key: string): Promise<KeptFingerprint | null>;

@@ -17,7 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import type { DavPath } from '../paths/davPath';
 import type { RetentionReason, RetentionRow, StateAccess } from '../state/stateStore';
-import type { ResourceStore } from '../storage/resourceStore';
+import type { FileBytes, ResourceStore } from '../storage/resourceStore';
 import { hasReservedSegment } from '../storage/containment';
 import { reserveBytes, type FreeSpaceReserve } from './freeSpaceReserve';
 
@@ -102,7 +102,7 @@ export class RetentionStore {
   }
 
   /** The bytes of a retained version; null when it is unknown or its bytes are missing. */
-  async open(id: string): Promise<import('node:stream').Readable | null> {
+  async open(id: string): Promise<FileBytes | null> {
     const row = await this.state.retention.get(id);
     return row && row.reason !== 'pending' ? this.store.openKept(row.storage) : null;
   }

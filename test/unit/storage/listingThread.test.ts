@@ -35,6 +35,8 @@ beforeAll(async () => {
     else writeFileSync(join(dir, `many/f${i}.txt`), 'x'.repeat(i));
   }
   symlinkSync(`f1.txt`, join(dir, 'many/link-to-f1'));
+  symlinkSync('/etc/hostname', join(dir, 'many/link-outside')); // leads out of the root: never listed
+  execFileSync('mkfifo', [join(dir, 'many/link-fifo')]); // a special file: never listed
   store = await FileStore.open(dir, UNUSED_KEPT_DIR);
 });
 afterAll(async () => {

@@ -111,13 +111,13 @@ export class LockManager {
   }
 
   /**
-   * (`prefetched`: covering(path), when the caller has read it already.)
    * Returns the first lock whose token was not submitted and that forbids modifying `path` (and,
    * when `depth` is 'infinity', anything below it, e.g. DELETE/MOVE of a collection); null when
    * the write may go on. Token rule: see firstUnsatisfiedLock (one shared token satisfies the
    * shared locks on a resource; each exclusive lock needs its own). A new member of a
    * depth-infinity locked collection is covered by that lock (RFC 4918 §7.4), so callers pass the
    * new path. Pass depth '0' for a non-collection: with 'infinity' members are assumed to exist.
+   * `prefetched` is covering(path) when the caller has read it already (blockingLockForChanges).
    */
   async blockingLock(path: DavPath, depth: LockDepth, submittedTokens: ReadonlySet<string>, prefetched?: ActiveLock[]): Promise<ActiveLock | null> {
     const onPath = prefetched ?? (await this.records.covering(path));

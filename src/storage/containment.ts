@@ -169,7 +169,6 @@ export class Containment {
       if (found === null) return { kind: 'missing', host };
       stats = found;
     } catch (err) {
-      if (errnoOf(err) === 'ENOENT') return { kind: 'missing', host };
       throw storageErrorFromErrno(err, path, missingParent === 'ParentMissing' ? 'create' : 'read');
     }
     let viaLink = false;

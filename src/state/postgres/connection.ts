@@ -9,7 +9,6 @@
 import { Pool, types, type PoolClient, type PoolConfig } from 'pg';
 import { StateUnavailableError } from './stateUrl';
 
-
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOENT']);
 
 /**

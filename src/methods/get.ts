@@ -12,7 +12,7 @@ import { indexHead, indexRow, INDEX_TAIL, pagedIndexTail } from './support/colle
 import { indexPageOf } from '../web/indexPaging';
 import type { ResourceStat } from '../storage/resourceStat';
 import { LISTING_BATCH } from './support/multistatusStream';
-import { Readable } from 'node:stream';
+import { listingBody } from './support/listingBody';
 import { setImmediate as turnOfEventLoop } from 'node:timers/promises';
 import { isVersionRequest, versionAnswer } from './versionAccess';
 import { isTrashRequest, trashAnswer } from './trashAccess';
@@ -106,8 +106,5 @@ async function collectionAnswer(req: DavRequest, services: Services, resource: R
   function rowsOf(members: ResourceStat[]): string {
     return members.map((m) => indexRow({ name: baseName(m.path), href: req.hrefOf(m.path, m.isCollection), isCollection: m.isCollection, size: m.size, mtimeMs: m.mtimeMs })).join('');
   }
-  const body = Readable.from(page(), { objectMode: false });
-  // A body destroyed before it started (the client left at once) never runs page()'s finally.
-  body.once('close', () => void batches.close());
-  return { status: 200, headers, body };
+  return { status: 200, headers, body: listingBody(page(), batches) };
 }

@@ -12,7 +12,8 @@
  * is still completed, while a listing that cannot be read further cuts the answer (never a
  * well-formed document that leaves members out).
  */
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { listingBody } from './listingBody';
 import { setImmediate as turnOfEventLoop } from 'node:timers/promises';
 import type { DavRequest, Services } from '../context';
 import type { Resource } from './resource';
@@ -124,8 +125,5 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
     yield doc.close();
   }
 
-  const stream = Readable.from(body(), { objectMode: false, highWaterMark: 64 * 1024 });
-  // A body destroyed before it started (the client left at once) never runs members()'s finally.
-  stream.once('close', () => void listing?.close());
-  return stream;
+  return listingBody(body(), listing, 64 * 1024);
 }

@@ -69,6 +69,11 @@ export class PathMutex {
     }
   }
 
+  /** Whether a holder (not a waiter: it has looked at nothing yet) has claims meeting `claims` now. */
+  meetsHolder(claims: readonly PathClaim[]): boolean {
+    return this.conflicts(claims, this.held);
+  }
+
   /** The declared operations running now, oldest first. */
   running(): RunningOperation[] {
     const operations: RunningOperation[] = [];

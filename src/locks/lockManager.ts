@@ -10,7 +10,7 @@ import { ActiveLock, LockDepth, LockScope, assertDavPath, isLockDepth, isLockSco
 import { LockConflictError, LockNotFoundError } from './lockErrors';
 import { firstUnsatisfiedLock } from './lockSubmission';
 import { TimeoutPolicy, assertTimeoutPolicy, grantTimeout } from './timeoutPolicy';
-import type { LockRecords } from '../state/stateStore';
+import type { LockRecords, NewLock, PathClaim } from '../state/stateStore';
 
 export type { TimeoutPolicy } from './timeoutPolicy';
 
@@ -45,10 +45,27 @@ export class LockManager {
    * RangeError for an unknown scope or depth.
    */
   async acquire(req: LockRequest): Promise<ActiveLock> {
+    const outcome = await this.records.insertUnlessConflicting(this.newLock(req));
+    if (outcome.conflict) throw new LockConflictError(outcome.conflict);
+    return outcome.granted;
+  }
+
+  /**
+   * As acquire, but only while no write claim meets `claims` (LockRecords.insertUnlessClaimedOrConflicting):
+   * null when one does (nothing stored; the caller claims and calls acquire).
+   */
+  async acquireUnlessClaimed(req: LockRequest, claims: readonly PathClaim[]): Promise<ActiveLock | null> {
+    const outcome = await this.records.insertUnlessClaimedOrConflicting(this.newLock(req), claims);
+    if (outcome.conflict) throw new LockConflictError(outcome.conflict);
+    return outcome.granted ?? null;
+  }
+
+  /** The lock `req` asks for, with a new token and the granted timeout; RangeError for a bad scope or depth. */
+  private newLock(req: LockRequest): NewLock {
     assertDavPath(req.root);
     if (!isLockScope(req.scope)) throw new RangeError(`unknown lock scope ${String(req.scope)}`);
     if (!isLockDepth(req.depth)) throw new RangeError(`unknown lock depth ${String(req.depth)}`);
-    const outcome = await this.records.insertUnlessConflicting({
+    return {
       token: newLockToken(),
       root: req.root,
       scope: req.scope,
@@ -56,9 +73,7 @@ export class LockManager {
       owner: req.owner ?? null,
       ...(typeof req.principal === 'string' ? { principal: req.principal } : {}),
       timeoutSeconds: this.grantedTimeout(req.requestedTimeouts),
-    });
-    if (outcome.conflict) throw new LockConflictError(outcome.conflict);
-    return outcome.granted;
+    };
   }
 
   /**

@@ -17,6 +17,9 @@ import { renderXmlDocument, el } from '../xml/build';
 import { DAV_NS } from '../xml/tree';
 import { lockDiscoveryElement } from '../props/lockDiscovery';
 import type { ActiveLock } from '../locks/activeLock';
+import type { LockRequest } from '../locks/lockManager';
+import type { PathClaim } from '../concurrency/pathMutex';
+import { unchangedSince } from '../storage/resourceStat';
 import { refuseDuplicateName, creationClaims, resolveEquivalentPath } from './support/equivalentNames';
 
 export const lock: MethodHandler = async (req, services) => {
@@ -30,7 +33,18 @@ export const lock: MethodHandler = async (req, services) => {
   if (depth === '1') throw new BadRequestError('LOCK takes Depth 0 or infinity');
 
   const path = await resolveEquivalentPath(services, req.path);
-  return services.state.claims.run(creationClaims(services, path, depth === 'infinity'), async () => {
+  const wanted: LockRequest = {
+    root: path,
+    scope: info.scope,
+    depth,
+    owner: info.owner ? serializeElement(info.owner) : null,
+    principal: req.user,
+    requestedTimeouts,
+  };
+  const claims = creationClaims(services, path, depth === 'infinity');
+  const unclaimed = await lockExistingUnclaimed(req, services, wanted, claims);
+  if (unclaimed) return unclaimed;
+  return services.state.claims.run(claims, async () => {
     const target = await loadResource(req, services, path);
     if (!target.stat) {
       await requireParentCollection(req, services, path);
@@ -38,14 +52,7 @@ export const lock: MethodHandler = async (req, services) => {
     }
     await checkPreconditions(req, services, target);
 
-    const granted = await services.locks.acquire({
-      root: path,
-      scope: info.scope,
-      depth: target.stat?.isCollection ? depth : '0',
-      owner: info.owner ? serializeElement(info.owner) : null,
-      principal: req.user,
-      requestedTimeouts,
-    });
+    const granted = await services.locks.acquire(lockOn(target, wanted));
     let resource = target;
     if (!target.stat) {
       try {
@@ -60,6 +67,33 @@ export const lock: MethodHandler = async (req, services) => {
     return await lockAnswer(target.stat ? 200 : 201, resource, granted, services, { 'Lock-Token': `<${granted.token}>` }, target.stat ? granted.createdAtMs : undefined);
   });
 };
+
+/**
+ * LOCK on an existing resource without a write claim of its own (with PostgreSQL one round trip
+ * less than a claim, then the grant). The lock is granted only while no writer holds a claim
+ * meeting `claims` (LockManager.acquireUnlessClaimed), so every writer either ended before the
+ * grant or will see the lock. It is kept only if the resource is still the one loaded and checked:
+ * when a write ended between that look and the grant, the lock is released again. Null when the
+ * resource does not exist, a claim was in the way or the resource changed: the caller then takes
+ * the claims and answers as before.
+ */
+async function lockExistingUnclaimed(req: DavRequest, services: Services, wanted: LockRequest, claims: readonly PathClaim[]): Promise<DavResponse | null> {
+  const target = await loadResource(req, services, wanted.root);
+  if (!target.stat) return null;
+  await checkPreconditions(req, services, target);
+  const granted = await services.locks.acquireUnlessClaimed(lockOn(target, wanted), claims);
+  if (!granted) return null;
+  if (!unchangedSince(target.stat, await services.store.stat(wanted.root))) {
+    await services.locks.release(granted.token, wanted.root, granted);
+    return null;
+  }
+  return lockAnswer(200, target, granted, services, { 'Lock-Token': `<${granted.token}>` }, granted.createdAtMs);
+}
+
+/** The lock to grant on `target`: on a file, or on an unmapped URL (which becomes a file), it is Depth 0 (§9.10.3). */
+function lockOn(target: Resource, wanted: LockRequest): LockRequest {
+  return target.stat?.isCollection ? wanted : { ...wanted, depth: '0' };
+}
 
 /** §9.10.2: a refresh names its lock in the If header and has no body. */
 async function refresh(req: DavRequest, services: Services, requestedTimeouts: number[]): Promise<DavResponse> {

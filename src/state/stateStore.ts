@@ -48,6 +48,9 @@ export interface NewLock {
 /** The outcome of the atomic check-and-insert of a lock. */
 export type LockGrant = { readonly granted: ActiveLock; readonly conflict?: undefined } | { readonly granted?: undefined; readonly conflict: ActiveLock };
 
+/** insertUnlessClaimedOrConflicting found a write claim (or a running operation) in the way: nothing was stored. */
+export type LockClaimed = { readonly claimed: true; readonly granted?: undefined; readonly conflict?: undefined };
+
 /**
  * Lock records. Every member answers only about active locks: a lock whose expiresAtMs <= now()
  * does not exist for any member (RFC 4918 §6.6), whether or not `purgeExpired` has removed it yet.
@@ -62,6 +65,16 @@ export interface LockRecords {
    * A token already stored is a programming error (the driver's error is thrown).
    */
   insertUnlessConflicting(lock: NewLock): Promise<LockGrant>;
+  /**
+   * insertUnlessConflicting, in the same ONE atomic step made only while no holder of a write
+   * claim (WriteClaims.run, on any instance sharing the state) has claims meeting `claims`, and no
+   * running operation overlaps them; otherwise nothing is stored and the answer is `{ claimed }`
+   * (the caller then takes `claims` itself and asks insertUnlessConflicting). A writer that looked
+   * at the locks before this step still held its claim at it, so a grant here is never overtaken
+   * by a write that missed it. Spares LOCK on an existing resource a claim of its own (with
+   * PostgreSQL, one round trip).
+   */
+  insertUnlessClaimedOrConflicting(lock: NewLock, claims: readonly PathClaim[]): Promise<LockGrant | LockClaimed>;
   /**
    * Restarts the timeout of the active lock `token` from now(): timeoutSeconds = `timeoutSeconds`,
    * expiresAtMs = expiryOf(now, timeoutSeconds); every other field stays. Returns the refreshed

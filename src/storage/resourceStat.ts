@@ -61,3 +61,19 @@ export function toResourceStat(path: DavPath, stats: Stats): ResourceStat {
     dev: stats.dev,
   };
 }
+
+/**
+ * Whether `after`, a later stat of the same path, shows the resource of `before` unchanged: the
+ * same kind and identity, size and times (a write, a replacement or a member added changes one).
+ */
+export function unchangedSince(before: ResourceStat, after: ResourceStat | null): boolean {
+  return (
+    after !== null &&
+    after.isCollection === before.isCollection &&
+    after.ino === before.ino &&
+    after.dev === before.dev &&
+    after.size === before.size &&
+    after.mtimeMs === before.mtimeMs &&
+    after.ctimeMs === before.ctimeMs
+  );
+}

@@ -75,6 +75,45 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
         ['case and accents differ bytewise', ['xi:/A', 'xi:/\u00e1'], 'xi:/a', null],
         ['root infinity covers everything', ['xi:/'], 's0:/z/y', '/'],
       ];
+      test('insertUnlessClaimedOrConflicting: nothing stored while a write claim meeting it is held; granted beside it and after it', async () => {
+        let release!: () => void;
+        let started!: () => void;
+        const isHeld = new Promise<void>((resolve) => { started = resolve; });
+        const held = store.claims.run([{ path: '/a/b', tree: false }], () => new Promise<void>((resolve) => { release = resolve; started(); }));
+        await isHeld;
+        const claim = (path: string, tree = false) => [{ path, tree }];
+        // Meeting it: the same path; a tree holding it.
+        expect(await store.locks.insertUnlessClaimedOrConflicting(newLock('x0:/a/b'), claim('/a/b'))).toEqual({ claimed: true });
+        expect(await store.locks.insertUnlessClaimedOrConflicting(newLock('xi:/a'), claim('/a', true))).toEqual({ claimed: true });
+        expect(await store.locks.insertUnlessClaimedOrConflicting(newLock('xi:/'), claim('/', true))).toEqual({ claimed: true });
+        expect(await store.locks.within('/')).toEqual([]);
+        // Beside it: a sibling, a name it is a prefix of.
+        for (const text of ['x0:/a/c', 'x0:/a/bc']) {
+          const path = text.slice(3);
+          expect((await store.locks.insertUnlessClaimedOrConflicting(newLock(text), claim(path))).granted?.root).toBe(path);
+        }
+        release();
+        await held;
+        const granted = (await store.locks.insertUnlessClaimedOrConflicting(newLock('x0:/a/b'), claim('/a/b'))).granted!;
+        expect(await store.locks.byToken(granted.token)).toEqual(granted);
+        // A conflicting lock is answered as insertUnlessConflicting answers it.
+        const conflict = await store.locks.insertUnlessClaimedOrConflicting(newLock('s0:/a/b'), claim('/a/b'));
+        expect(conflict.conflict?.token).toBe(granted.token);
+        expect(roots(await store.locks.within('/'))).toEqual(['/a/b', '/a/bc', '/a/c']);
+      });
+
+      test('insertUnlessClaimedOrConflicting: nothing stored over a running operation', async () => {
+        let finish!: () => void;
+        let started!: () => void;
+        const isRunning = new Promise<void>((resolve) => { started = resolve; });
+        const running = store.claims.run([{ path: '/t', tree: true }], () => new Promise<void>((resolve) => { finish = resolve; started(); }), { id: 'op1', method: 'MOVE', path: '/t' });
+        await isRunning;
+        expect(await store.locks.insertUnlessClaimedOrConflicting(newLock('x0:/t/x'), [{ path: '/t/x', tree: false }])).toEqual({ claimed: true });
+        finish();
+        await running;
+        expect((await store.locks.insertUnlessClaimedOrConflicting(newLock('x0:/t/x'), [{ path: '/t/x', tree: false }])).granted).toBeDefined();
+      });
+
       test.each(conflicts)('insertUnlessConflicting: %s', async (_name, existing, requested, conflictRoot) => {
         for (const text of existing) expect((await store.locks.insertUnlessConflicting(newLock(text))).granted).toBeDefined();
         const wanted = newLock(requested);

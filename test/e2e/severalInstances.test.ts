@@ -123,6 +123,29 @@ describe('several instances, one database', () => {
     }
   });
 
+  itPg('a LOCK through B on a file whose upload through A is under way waits for it, then locks what A wrote', async () => {
+    const { a, b, root, url } = await twoInstances();
+    expect((await a.request('PUT', '/upload.txt', { body: 'v0' })).status).toBe(201);
+    expect((await a.request('MKCOL', '/folder')).status).toBe(201);
+    for (const [target, lockPath, depth] of [['/upload.txt', '/upload.txt', '0'], ['/folder/member.txt', '/folder', 'infinity']]) {
+      const upload = slowPut(a, target, 'from A');
+      // A holds its claim once the body has started (it looked at the locks before it).
+      expect(await until(() => claimLocksHeld(url), (n) => n > 0, 10_000)).toBeGreaterThan(0);
+      let lockDone = false;
+      const locking = lock(b, lockPath, { Depth: depth }).then((r) => ((lockDone = true), r));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(lockDone).toBe(false);
+      upload.finish('rest');
+      expect(await upload.status).toBe(target === '/upload.txt' ? 204 : 201);
+      const locked = await locking;
+      expect(locked.status).toBe(200);
+      const token = lockTokenOf(locked);
+      expect(readFileSync(join(root, target.slice(1)), 'utf8')).toBe('from A'.padEnd(32, '.') + 'rest'.padEnd(32, '.'));
+      expect((await a.request('PUT', target, { body: 'no token' })).status).toBe(423);
+      expect((await a.request('UNLOCK', lockPath, { headers: { 'Lock-Token': `<${token}>` } })).status).toBe(204);
+    }
+  });
+
   itPg('If-Match pairs sent to different instances: exactly one wins, the other is 412, nothing is lost', async () => {
     const { a, b, root } = await twoInstances();
     for (let round = 0; round < 8; round++) {

@@ -3,7 +3,8 @@
  * and without the token, depth-infinity collection locks, refresh, unlock, expiry, persistence,
  * and what DELETE, MOVE and COPY do with locks.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { startTestServer, type TestServer, type TestResponse } from '../support/testServer';
 import { DAV, findAll, first, text } from '../support/xmlQuery';
@@ -177,6 +178,81 @@ describe('LOCK and UNLOCK', () => {
         await s.close();
       }
     });
+  });
+
+  describe('a LOCK meeting an upload under way', () => {
+    /** A PUT whose body is sent in two parts: `first` now, `rest` when `finish` is called. */
+    const slowPut = (path: string, first: string, rest: string): { finish(): void; status: Promise<number> } => {
+      let req!: ClientRequest;
+      const status = new Promise<number>((resolve, reject) => {
+        req = httpRequest({ host: '127.0.0.1', port: t.port, method: 'PUT', path, headers: { 'Content-Length': first.length + rest.length } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+      });
+      req.write(first);
+      return { finish: () => req.end(rest), status };
+    };
+    /** Waits until the upload's temporary file exists: the PUT holds its claim and has looked at the locks. */
+    const uploadStarted = async (dir: string): Promise<void> => {
+      const deadline = Date.now() + 10_000;
+      while (!(await readdir(join(t.root, dir))).some((name) => name.startsWith('.keepdav-tmp-'))) {
+        if (Date.now() > deadline) throw new Error('the upload never started');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+
+    test.each([
+      ['a file being replaced, Depth 0', 'replaced.txt', '', '0'],
+      ['a collection with a member being created, Depth infinity', 'box/new.txt', 'box', 'infinity'],
+    ])('on %s: waits for the upload, then locks what it wrote', async (_name, target, lockRel, depth) => {
+      const dir = target.includes('/') ? target.split('/')[0] : '';
+      if (dir) expect((await t.request('MKCOL', `/${dir}`)).status).toBe(201);
+      else expect((await t.request('PUT', `/${target}`, { body: 'before' })).status).toBe(201);
+      const upload = slowPut(`/${target}`, 'uploaded ', 'whole');
+      await uploadStarted(dir);
+      let lockDone = false;
+      const locking = t
+        .request('LOCK', `/${lockRel || target}`, { headers: { ...XML_HEADERS, Depth: depth }, body: lockinfo('exclusive') })
+        .then((res) => ((lockDone = true), res));
+      // The upload looked at the locks before this LOCK came: granting it now would let the upload land on a locked resource.
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(lockDone).toBe(false);
+      upload.finish();
+      expect(await upload.status).toBe(dir ? 201 : 204);
+      const locked = await locking;
+      expect(locked.status).toBe(200);
+      expect(await onDisk(target)).toBe('uploaded whole');
+      const token = header(locked, 'lock-token')!.slice(1, -1);
+      expect((await t.request('PUT', `/${target}`, { body: 'no token' })).status).toBe(423);
+      expect((await t.request('PUT', `/${target}`, { body: 'with it', headers: ifToken(token) })).status).toBe(204);
+      expect(await onDisk(target)).toBe('with it');
+    });
+  });
+
+  test('a write that ends between the LOCK\'s look at the file and its grant: that grant is released, the LOCK claims and is granted anew', async () => {
+    const f = await freshFile('looked at');
+    const locks = t.server.services.locks;
+    const unclaimed = locks.acquireUnlessClaimed.bind(locks);
+    const firstGrants: string[] = [];
+    locks.acquireUnlessClaimed = async (req, claims) => {
+      await writeFile(join(t.root, f.rel), 'written meanwhile, by another process');
+      const granted = await unclaimed(req, claims);
+      if (granted) firstGrants.push(granted.token);
+      return granted;
+    };
+    let res: TestResponse;
+    try {
+      res = await t.request('LOCK', f.path, { headers: { ...XML_HEADERS, Depth: '0' }, body: lockinfo('exclusive') });
+    } finally {
+      locks.acquireUnlessClaimed = unclaimed;
+    }
+    expect(res.status).toBe(200);
+    expect(firstGrants).toHaveLength(1);
+    const token = header(res, 'lock-token')!.slice(1, -1);
+    expect(token).not.toBe(firstGrants[0]);
+    expect((await discovery(f.path)).map(activeLockToken)).toEqual([token]);
   });
 
   describe('enforcement on a locked file', () => {

@@ -6,11 +6,11 @@
  * conflicting LOCK requests on any instances exactly one is granted (a check-then-insert without
  * it would let two through, as SabreDAV's PDO backend does).
  */
-import type { ActiveLock, LockGrant, LockRecords, NewLock } from '../stateStore';
+import type { ActiveLock, LockClaimed, LockGrant, LockRecords, NewLock, PathClaim } from '../stateStore';
 import type { DavPath } from '../../paths/davPath';
 import { subtreeBounds } from '../subtree';
 import { lockCovers } from '../../locks/activeLock';
-import { ancestorsOf } from './advisoryLocks';
+import { ancestorsOf, planClaimLocks, takeLocksParams } from './advisoryLocks';
 import type { Sql } from './connection';
 
 export const ACTIVE = '(expires_at_ms IS NULL OR expires_at_ms > keepdav_now_ms())';
@@ -45,6 +45,23 @@ function toLock(row: LockRow): ActiveLock {
 /** Seconds as stored: NULL stands for Infinite. */
 const finite = (seconds: number): number | null => (Number.isFinite(seconds) ? seconds : null);
 
+/** keepdav_lock_grant's ten parameters, numbered from `first`: $first, ... (the timeout and the ancestors typed). */
+function grantParams(first: number): string {
+  const typed: Record<number, string> = { 5: '::double precision', 7: '::text[]' };
+  return Array.from({ length: 10 }, (_, i) => `$${first + i}${typed[i] ?? ''}`).join(', ');
+}
+
+/** keepdav_lock_grant's arguments for `lock`. */
+function grantValues(lock: NewLock): unknown[] {
+  const { lower, upper } = subtreeBounds(lock.root);
+  return [lock.token, lock.root, lock.scope, lock.depth, lock.owner, finite(lock.timeoutSeconds), lock.principal ?? null, ancestorsOf(lock.root), lower, upper];
+}
+
+/** The grant's row is the new lock, or the first lock in its way. */
+function outcomeOf(row: LockRow, lock: NewLock): LockGrant {
+  return row.token === lock.token ? { granted: toLock(row) } : { conflict: toLock(row) };
+}
+
 /** `atomic(work)`: work on one connection in one transaction (or inside the caller's). */
 export type Atomic = <T>(work: (sql: Sql) => Promise<T>) => Promise<T>;
 
@@ -67,12 +84,19 @@ export function lockRecords(sql: Sql, atomic: Atomic): LockRecords {
       // and of the lock table, the conflict check and the insert, in one statement's transaction
       // (or inside the caller's). RFC 4918 §6.1, §9.10.3 (wouldConflict): locks covering the root,
       // and for depth infinity those below it; shared meets shared freely.
-      const { lower, upper } = subtreeBounds(lock.root);
-      const [row] = await sql.rows<LockRow>(
-        `SELECT ${COLUMNS} FROM keepdav_lock_grant($1, $2, $3, $4, $5, $6::double precision, $7, $8::text[], $9, $10)`,
-        [lock.token, lock.root, lock.scope, lock.depth, lock.owner, finite(lock.timeoutSeconds), lock.principal ?? null, ancestorsOf(lock.root), lower, upper],
+      const [row] = await sql.rows<LockRow>(`SELECT ${COLUMNS} FROM keepdav_lock_grant(${grantParams(1)})`, grantValues(lock));
+      return outcomeOf(row, lock);
+    },
+    async insertUnlessClaimedOrConflicting(lock: NewLock, claims: readonly PathClaim[]): Promise<LockGrant | LockClaimed> {
+      // One round trip (migration 4, keepdav_lock_grant_unclaimed): the claim's advisory locks tried
+      // without waiting (a writer holding one is at work there), the running operations looked at,
+      // then keepdav_lock_grant; no row when claimed.
+      const [keys, exclusive] = takeLocksParams(planClaimLocks(claims.map((c) => c.path)));
+      const rows = await sql.rows<LockRow>(
+        `SELECT ${COLUMNS} FROM keepdav_lock_grant_unclaimed($1::bigint[], $2::boolean[], $3::text[], $4::boolean[], ${grantParams(5)})`,
+        [keys, exclusive, claims.map((c) => c.path), claims.map((c) => c.tree), ...grantValues(lock)],
       );
-      return row.token === lock.token ? { granted: toLock(row) } : { conflict: toLock(row) };
+      return rows.length === 0 ? { claimed: true } : outcomeOf(rows[0], lock);
     },
     async refresh(token, timeoutSeconds) {
       const rows = await sql.rows<LockRow>(

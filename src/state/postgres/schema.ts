@@ -218,6 +218,41 @@ END
 $$;
 `,
   },
+  {
+    version: 4,
+    name: 'lock grant unless claimed',
+    sql: `
+-- LOCK on an existing resource without a write claim of its own, in one round trip
+-- (lockRecords.ts, insertUnlessClaimedOrConflicting): keepdav_lock_grant, made only while no
+-- holder of a write claim meets the given claims and no running operation overlaps them. The
+-- claim's advisory locks (advisoryLocks.ts) are only tried, transaction-scoped, never waited for:
+-- one that another session holds means a writer is at work there, and nothing is granted. The two
+-- locks of keepdav_lock_grant are taken first, so nothing is waited for while a path lock is
+-- held. Returns no row when claimed, else what keepdav_lock_grant returns.
+CREATE FUNCTION keepdav_lock_grant_unclaimed(p_keys BIGINT[], p_exclusive BOOLEAN[], p_claims TEXT[], p_trees BOOLEAN[],
+    p_token TEXT, p_root TEXT, p_scope TEXT, p_depth TEXT, p_owner TEXT,
+    p_timeout DOUBLE PRECISION, p_principal TEXT, p_ancestors TEXT[], p_lower TEXT, p_upper TEXT)
+  RETURNS SETOF locks LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+  t RECORD;
+BEGIN
+  PERFORM pg_advisory_xact_lock(${ADVISORY_NAMESPACE.transaction}, 0);
+  PERFORM pg_advisory_xact_lock(${ADVISORY_NAMESPACE.lockTable}, 0);
+  FOR t IN SELECT u.key, u.exclusive FROM unnest(p_keys, p_exclusive) WITH ORDINALITY AS u(key, exclusive, n) ORDER BY u.n LOOP
+    IF NOT (CASE WHEN t.exclusive THEN pg_try_advisory_xact_lock(t.key) ELSE pg_try_advisory_xact_lock_shared(t.key) END) THEN
+      RETURN;
+    END IF;
+  END LOOP;
+  PERFORM 1 FROM tree_operations o
+   WHERE EXISTS (SELECT 1 FROM unnest(p_claims, p_trees) AS c(claim, tree) WHERE keepdav_claims_meet(c.claim, c.tree, o.claim, o.tree));
+  IF FOUND THEN
+    RETURN;
+  END IF;
+  RETURN QUERY SELECT * FROM keepdav_lock_grant(p_token, p_root, p_scope, p_depth, p_owner, p_timeout, p_principal, p_ancestors, p_lower, p_upper);
+END
+$$;
+`,
+  },
 ];
 
 /** The database was migrated by a newer keepdav, or a migration failed. */

@@ -15,7 +15,7 @@ import { ActiveLock, LockDepth, LockScope, assertDavPath, isLockDepth, isLockSco
 import { ExpiryQueue } from '../../locks/expiryQueue';
 import { LockTree } from '../../locks/lockTree';
 import { expiryOf } from '../../locks/timeoutPolicy';
-import type { LockGrant, LockRecords, NewLock } from '../stateStore';
+import type { LockClaimed, LockGrant, LockRecords, NewLock, PathClaim } from '../stateStore';
 import type { StepRunner, TransactionGate } from './transactionGate';
 
 /** Stale heap entries are dropped once they outnumber live locks by this much. */
@@ -54,7 +54,16 @@ export class SqliteLockRecords implements LockRecords {
   /** Runs this module's steps (the store's: waiting for an open transaction; a transaction view's: at once). */
   readonly gate: StepRunner;
 
-  constructor(db: Database.Database, transactions: TransactionGate, private readonly clock: () => number) {
+  /**
+   * `claimed(claims)`: whether a holder of a write claim (the store's PathMutex) meets `claims`
+   * now. Asked inside the insert's step, so no claim can begin between the look and the insert.
+   */
+  constructor(
+    db: Database.Database,
+    transactions: TransactionGate,
+    private readonly clock: () => number,
+    private readonly claimed: (claims: readonly PathClaim[]) => boolean,
+  ) {
     this.gate = transactions.outside;
     this.selectAll = db.prepare('SELECT * FROM locks ORDER BY created_at_ms, token');
     this.insert = db.prepare(`
@@ -70,38 +79,45 @@ export class SqliteLockRecords implements LockRecords {
   }
 
   insertUnlessConflicting(lock: NewLock): Promise<LockGrant> {
-    return this.gate.call(() => {
-      assertDavPath(lock.root);
-      if (!isLockScope(lock.scope)) throw new RangeError(`unknown lock scope ${String(lock.scope)}`);
-      if (!isLockDepth(lock.depth)) throw new RangeError(`unknown lock depth ${String(lock.depth)}`);
-      const now = this.purgeUntilNow();
-      const conflict = this.findConflict(lock.root, lock.depth, lock.scope);
-      if (conflict) return { conflict };
-      const granted: ActiveLock = Object.freeze({
-        token: lock.token,
-        root: lock.root,
-        scope: lock.scope,
-        depth: lock.depth,
-        owner: lock.owner ?? null,
-        ...(typeof lock.principal === 'string' ? { principal: lock.principal } : {}),
-        timeoutSeconds: lock.timeoutSeconds,
-        expiresAtMs: expiryOf(now, lock.timeoutSeconds),
-        createdAtMs: now,
-      });
-      this.insert.run({
-        token: granted.token,
-        root: granted.root,
-        scope: granted.scope,
-        depth: granted.depth,
-        owner: granted.owner,
-        timeoutSeconds: finiteOrNull(granted.timeoutSeconds),
-        expiresAtMs: finiteOrNull(granted.expiresAtMs),
-        createdAtMs: granted.createdAtMs,
-        principal: granted.principal ?? null,
-      });
-      this.index(granted);
-      return { granted };
+    return this.gate.call(() => this.insertNow(lock));
+  }
+
+  insertUnlessClaimedOrConflicting(lock: NewLock, claims: readonly PathClaim[]): Promise<LockGrant | LockClaimed> {
+    return this.gate.call(() => (this.claimed(claims) ? { claimed: true as const } : this.insertNow(lock)));
+  }
+
+  /** The check and the insert of insertUnlessConflicting, in one synchronous step. */
+  private insertNow(lock: NewLock): LockGrant {
+    assertDavPath(lock.root);
+    if (!isLockScope(lock.scope)) throw new RangeError(`unknown lock scope ${String(lock.scope)}`);
+    if (!isLockDepth(lock.depth)) throw new RangeError(`unknown lock depth ${String(lock.depth)}`);
+    const now = this.purgeUntilNow();
+    const conflict = this.findConflict(lock.root, lock.depth, lock.scope);
+    if (conflict) return { conflict };
+    const granted: ActiveLock = Object.freeze({
+      token: lock.token,
+      root: lock.root,
+      scope: lock.scope,
+      depth: lock.depth,
+      owner: lock.owner ?? null,
+      ...(typeof lock.principal === 'string' ? { principal: lock.principal } : {}),
+      timeoutSeconds: lock.timeoutSeconds,
+      expiresAtMs: expiryOf(now, lock.timeoutSeconds),
+      createdAtMs: now,
     });
+    this.insert.run({
+      token: granted.token,
+      root: granted.root,
+      scope: granted.scope,
+      depth: granted.depth,
+      owner: granted.owner,
+      timeoutSeconds: finiteOrNull(granted.timeoutSeconds),
+      expiresAtMs: finiteOrNull(granted.expiresAtMs),
+      createdAtMs: granted.createdAtMs,
+      principal: granted.principal ?? null,
+    });
+    this.index(granted);
+    return { granted };
   }
 
   refresh(token: string, timeoutSeconds: number): Promise<ActiveLock | null> {

@@ -56,13 +56,13 @@ export class SqliteStateStore implements StateStore {
       return now;
     };
     this.gate = new TransactionGate(db);
-    this.locks = new SqliteLockRecords(db, this.gate, this.clock);
+    const mutex = new PathMutex(this.clock);
+    this.locks = new SqliteLockRecords(db, this.gate, this.clock, (claims) => mutex.meetsHolder(claims));
     this.properties = new SqlitePropertyRecords(db, this.gate);
     this.versions = new SqliteVersionRecords(db, this.gate);
     this.journal = new SqliteIntentJournal(db, this.gate);
     this.retention = new SqliteRetentionRecords(db, this.gate);
     this.refusals = new MemoryRefusalRecords(this.gate, this.clock, options.refusalKeepMs);
-    const mutex = new PathMutex(this.clock);
     this.claims = {
       run: (claims, action, operation) => mutex.run(claims, action, operation),
       running: async () => mutex.running(),

@@ -51,7 +51,7 @@ describe('the schema', () => {
     const url = await freshDatabase();
     const out: string[] = [];
     expect(await migrateCommand(url, (l) => out.push(l), (l) => out.push(l))).toBe(0);
-    expect(out[0]).toMatch(/^migrated .* to schema version 3 \(applied 1, 2, 3\)$/);
+    expect(out[0]).toMatch(/^migrated .* to schema version 4 \(applied 1, 2, 3, 4\)$/);
     expect(await migrateCommand(url, (l) => out.push(l), (l) => out.push(l))).toBe(0);
     expect(out[1]).toMatch(/nothing to do/);
     const client = new Client({ connectionString: url });
@@ -161,6 +161,10 @@ describe('write claims across instances', () => {
       events.push('a releases /tree');
     });
     await isRunning;
+    // A lock granted without a claim of its own is not granted there either, only beside it.
+    const lockOn = (root: string) => ({ token: `urn:uuid:${root.length}-${Date.now()}`, root, scope: 'exclusive' as const, depth: '0' as const, owner: null, timeoutSeconds: 60 });
+    expect(await b.locks.insertUnlessClaimedOrConflicting(lockOn('/tree/deep/file'), [{ path: '/tree/deep/file', tree: false }])).toEqual({ claimed: true });
+    expect((await b.locks.insertUnlessClaimedOrConflicting(lockOn('/other/file'), [{ path: '/other/file', tree: false }])).granted).toBeDefined();
     const waiter = b.claims.run([{ path: '/tree/deep/file', tree: false }], async () => void events.push('b writes /tree/deep/file'));
     const sibling = b.claims.run([{ path: '/other', tree: false }], async () => void events.push('b writes /other'));
     await sibling;
@@ -217,6 +221,9 @@ describe('leases', () => {
     }
     const refused = await other.claims.run([{ path: '/a/x', tree: false }], async () => 'ran').catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(OperationInProgressError); // still 423 until recovered
+    // Its claims' advisory locks went with its sessions; its operation's row still keeps a lock out.
+    const lockInside = { token: 'urn:uuid:inside-dead-operation', root: '/a/x', scope: 'exclusive' as const, depth: '0' as const, owner: null, timeoutSeconds: 60 };
+    expect(await other.locks.insertUnlessClaimedOrConflicting(lockInside, [{ path: '/a/x', tree: false }])).toEqual({ claimed: true });
     const [adopted, ...more] = await live.adoptDeadInstances(true);
     expect(more).toEqual([]);
     expect(adopted.id).toBe(dying.instanceId);
@@ -240,6 +247,7 @@ describe('leases', () => {
     expect(recovered).toEqual([[intent]]);
     expect(await other.claims.run([{ path: '/a/x', tree: false }], async () => 'ran')).toBe('ran');
     expect(await other.adoptDeadInstances(true)).toEqual([]);
+    expect((await other.locks.insertUnlessClaimedOrConflicting(lockInside, [{ path: '/a/x', tree: false }])).granted?.root).toBe('/a/x');
     stop();
   });
 });

@@ -21,13 +21,17 @@ import type { LockRequest } from '../locks/lockManager';
 import type { PathClaim } from '../concurrency/pathMutex';
 import { unchangedSince } from '../storage/resourceStat';
 import { refuseDuplicateName, creationClaims, resolveEquivalentPath } from './support/equivalentNames';
+import { parsedBody } from './support/parsedBodyCache';
 
 export const lock: MethodHandler = async (req, services) => {
   const requestedTimeouts = usableTimeouts(req.header('timeout'));
   const body = req.hasBody ? await req.readBody(services.config.maxXmlBodyBytes) : Buffer.alloc(0);
   if (body.length === 0) return refresh(req, services, requestedTimeouts);
 
-  const info = parseLockinfo(parseXmlDocument(body, { maxElements: services.config.maxXmlElements, maxDepth: services.config.maxXmlDepth }));
+  const info = parsedBody(services, 'LOCK', body, (bytes) => {
+    const parsed = parseLockinfo(parseXmlDocument(bytes, { maxElements: services.config.maxXmlElements, maxDepth: services.config.maxXmlDepth }));
+    return { scope: parsed.scope, owner: parsed.owner ? serializeElement(parsed.owner) : null };
+  });
   // §9.10.3: Depth 0 or infinity (the default); 1 is not a lock depth.
   const depth = parseDepth(req.header('depth')) ?? 'infinity';
   if (depth === '1') throw new BadRequestError('LOCK takes Depth 0 or infinity');
@@ -37,7 +41,7 @@ export const lock: MethodHandler = async (req, services) => {
     root: path,
     scope: info.scope,
     depth,
-    owner: info.owner ? serializeElement(info.owner) : null,
+    owner: info.owner,
     principal: req.user,
     requestedTimeouts,
   };

@@ -12,7 +12,7 @@ import { resolveEquivalentPath } from './support/equivalentNames';
 import { parseXmlDocument } from '../xml/parse';
 import { parsePropfind, type PropfindRequest } from '../xml/requests';
 import { isQuotaProperty } from '../props/liveProperties';
-import { PropfindBodyCache } from './support/propfindBodyCache';
+import { parsedBody } from './support/parsedBodyCache';
 
 export const propfind: MethodHandler = async (req, services) => {
   // §9.1 / §10.2: no Depth header means infinity.
@@ -34,13 +34,8 @@ async function readPropfind(req: DavRequest, services: Services): Promise<Propfi
   if (!req.hasBody) return parsePropfind(null);
   const body = await req.readBody(services.config.maxXmlBodyBytes);
   if (body.length === 0) return parsePropfind(null);
-  let cache = bodyCaches.get(services);
-  if (cache === undefined) bodyCaches.set(services, (cache = new PropfindBodyCache()));
-  return cache.get(body) ?? cache.remember(body, parsePropfind(parseXmlDocument(body, { maxElements: services.config.maxXmlElements, maxDepth: services.config.maxXmlDepth })));
+  return parsedBody(services, 'PROPFIND', body, (bytes) => parsePropfind(parseXmlDocument(bytes, { maxElements: services.config.maxXmlElements, maxDepth: services.config.maxXmlDepth })));
 }
-
-/** Per server (its XML limits decide what parses). */
-const bodyCaches = new WeakMap<Services, PropfindBodyCache>();
 
 function wantsQuota(request: PropfindRequest): request is PropfindRequest & { kind: 'prop' } {
   return (

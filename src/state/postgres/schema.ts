@@ -253,6 +253,22 @@ END
 $$;
 `,
   },
+  {
+    version: 5,
+    name: 'statement functions keep one plan',
+    sql: `
+-- The statements inside these functions take their arguments as parameters, and PostgreSQL plans
+-- such a statement anew on every call while it judges a plan for the values at hand cheaper than
+-- one for any value: the look for a running operation alone (keepdav_claims_meet inlined into it)
+-- took 0.1 ms of each call to plan, against microseconds to run over the few rows these tables
+-- hold. One plan per connection, made once, serves every call (measured server side: a LOCK's
+-- grant 0.22 ms before, 0.11 ms after).
+ALTER FUNCTION keepdav_claim(BIGINT[], BOOLEAN[], TEXT[], BOOLEAN[], TEXT[]) SET plan_cache_mode = force_generic_plan;
+ALTER FUNCTION keepdav_lock_grant(TEXT, TEXT, TEXT, TEXT, TEXT, DOUBLE PRECISION, TEXT, TEXT[], TEXT, TEXT) SET plan_cache_mode = force_generic_plan;
+ALTER FUNCTION keepdav_lock_grant_unclaimed(BIGINT[], BOOLEAN[], TEXT[], BOOLEAN[], TEXT, TEXT, TEXT, TEXT, TEXT, DOUBLE PRECISION, TEXT, TEXT[], TEXT, TEXT)
+  SET plan_cache_mode = force_generic_plan;
+`,
+  },
 ];
 
 /** The database was migrated by a newer keepdav, or a migration failed. */

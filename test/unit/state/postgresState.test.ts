@@ -51,7 +51,7 @@ describe('the schema', () => {
     const url = await freshDatabase();
     const out: string[] = [];
     expect(await migrateCommand(url, (l) => out.push(l), (l) => out.push(l))).toBe(0);
-    expect(out[0]).toMatch(/^migrated .* to schema version 4 \(applied 1, 2, 3, 4\)$/);
+    expect(out[0]).toMatch(/^migrated .* to schema version 5 \(applied 1, 2, 3, 4, 5\)$/);
     expect(await migrateCommand(url, (l) => out.push(l), (l) => out.push(l))).toBe(0);
     expect(out[1]).toMatch(/nothing to do/);
     const client = new Client({ connectionString: url });

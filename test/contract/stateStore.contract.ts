@@ -3,7 +3,7 @@
  * implementation's test file calls `describeStateStoreContract(name, open)`, where `open` gives a
  * fresh, empty store whose clock (`now()`) is driven by `clock` (advance it to expire locks).
  */
-import type { StateStore, NewLock, RetentionRow, VersionRecord, ActiveLock, LockDepth, LockScope } from '../../src/state/stateStore';
+import type { StateStore, NewLock, RetentionRow, VersionRecord, ActiveLock, LockDepth, LockScope, PathClaim } from '../../src/state/stateStore';
 import { OperationInProgressError } from '../../src/state/stateStore';
 import type { TestClock } from '../support/testClock';
 
@@ -48,6 +48,21 @@ function record(etag: string, ino = 1): VersionRecord {
 /** Paths that a bytewise subtree of /a must not include. */
 const NEIGHBOURS = ['/A/x', '/\u00e1/y', '/ab', '/a0', '/a.b'];
 
+/** Holds `claims` (with `operation`: as a running operation) until `end()`; resolves once they are held. */
+async function holdClaims(store: StateStore, claims: PathClaim[], operation?: { id: string; method: string; path: string }): Promise<{ end(): Promise<void> }> {
+  let finish!: () => void;
+  let held!: () => void;
+  const isHeld = new Promise<void>((resolve) => { held = resolve; });
+  const running = store.claims.run(claims, () => new Promise<void>((resolve) => { finish = resolve; held(); }), operation);
+  await isHeld;
+  return {
+    async end() {
+      finish();
+      await running;
+    },
+  };
+}
+
 export function describeStateStoreContract(name: string, open: () => Promise<ContractSubject>): void {
   describe(`StateStore contract: ${name}`, () => {
     let subject: ContractSubject;
@@ -89,11 +104,7 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
       };
 
       test('insertUnlessClaimedOrConflicting: nothing stored while a write claim meeting it is held; granted beside it and after it', async () => {
-        let release!: () => void;
-        let started!: () => void;
-        const isHeld = new Promise<void>((resolve) => { started = resolve; });
-        const held = store.claims.run([{ path: '/a/b', tree: false }], () => new Promise<void>((resolve) => { release = resolve; started(); }));
-        await isHeld;
+        const held = await holdClaims(store, [{ path: '/a/b', tree: false }]);
         const claim = (path: string, tree = false) => [{ path, tree }];
         // Meeting it: the same path; a tree holding it.
         expect(await store.locks.insertUnlessClaimedOrConflicting(newLock('x0:/a/b'), claim('/a/b'))).toEqual({ claimed: true });
@@ -105,8 +116,7 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
           const path = text.slice(3);
           expect((await store.locks.insertUnlessClaimedOrConflicting(newLock(text), claim(path))).granted?.root).toBe(path);
         }
-        release();
-        await held;
+        await held.end();
         const granted = (await onceClaimEnds(newLock('x0:/a/b'), claim('/a/b'))).granted!;
         expect(await store.locks.byToken(granted.token)).toEqual(granted);
         // A conflicting lock is answered as insertUnlessConflicting answers it.
@@ -116,14 +126,9 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
       });
 
       test('insertUnlessClaimedOrConflicting: nothing stored over a running operation', async () => {
-        let finish!: () => void;
-        let started!: () => void;
-        const isRunning = new Promise<void>((resolve) => { started = resolve; });
-        const running = store.claims.run([{ path: '/t', tree: true }], () => new Promise<void>((resolve) => { finish = resolve; started(); }), { id: 'op1', method: 'MOVE', path: '/t' });
-        await isRunning;
+        const operation = await holdClaims(store, [{ path: '/t', tree: true }], { id: 'op1', method: 'MOVE', path: '/t' });
         expect(await store.locks.insertUnlessClaimedOrConflicting(newLock('x0:/t/x'), [{ path: '/t/x', tree: false }])).toEqual({ claimed: true });
-        finish();
-        await running;
+        await operation.end();
         expect((await onceClaimEnds(newLock('x0:/t/x'), [{ path: '/t/x', tree: false }])).granted).toBeDefined();
       });
 
@@ -574,19 +579,14 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
       });
 
       test('a claim overlapping a running operation is refused at once; claims end however the action ends', async () => {
-        let finish!: () => void;
-        let actionStarted!: () => void;
-        const started = new Promise<void>((resolve) => { actionStarted = resolve; });
-        const running = store.claims.run([{ path: '/t', tree: true }], () => new Promise<void>((resolve) => { finish = resolve; actionStarted(); }), { id: 'op1', method: 'MOVE', path: '/t' });
-        await started;
+        const operation = await holdClaims(store, [{ path: '/t', tree: true }], { id: 'op1', method: 'MOVE', path: '/t' });
         const listed = await store.claims.running();
         expect(listed).toEqual([{ id: 'op1', method: 'MOVE', path: '/t', startedAtMs: await store.now() }]);
         const refused = store.claims.run([{ path: '/t/x', tree: false }], async () => 'ran');
         await expect(refused).rejects.toBeInstanceOf(OperationInProgressError);
         await expect(refused).rejects.toMatchObject({ operation: { id: 'op1', method: 'MOVE', path: '/t' } });
         expect(await store.claims.run([{ path: '/tt', tree: false }], async () => 'ran')).toBe('ran');
-        finish();
-        await running;
+        await operation.end();
         expect(await store.claims.running()).toEqual([]);
         await expect(store.claims.run([{ path: '/t', tree: true }], async () => { throw new Error('failed'); })).rejects.toThrow('failed');
         expect(await store.claims.run([{ path: '/t/x', tree: false }], async () => 'ran')).toBe('ran');

@@ -146,6 +146,39 @@ describe('several instances, one database', () => {
     }
   });
 
+  itPg('once a LOCK through B is answered, no upload without its token lands through A or B until the UNLOCK (3 s)', async () => {
+    const { a, b } = await twoInstances();
+    const files = ['/contended-a.txt', '/contended-b.txt'];
+    for (const f of files) expect((await a.request('PUT', f, { body: 'initial' })).status).toBe(201);
+    const until = Date.now() + 3000;
+    const statuses = new Set<number>();
+    const writer = async (w: number): Promise<void> => {
+      for (let i = 0; Date.now() < until; i++) {
+        const server = (w + i) % 2 === 0 ? a : b;
+        statuses.add(await putInTwoParts(server, files[(w + i) % files.length], `writer ${w} upload ${i} `.repeat(40), 2 + ((w * 7 + i * 13) % 25)));
+      }
+    };
+    let locked = 0;
+    const changedUnderLock: string[] = [];
+    const locker = async (): Promise<void> => {
+      for (let i = 0; Date.now() < until; i++) {
+        const file = files[i % files.length];
+        const res = await lock(b, file, { Depth: '0', Timeout: 'Second-60' });
+        expect(res.status).toBe(200);
+        locked += 1;
+        const first = (await a.request('GET', file)).text;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        const second = (await b.request('GET', file)).text;
+        if (second !== first) changedUnderLock.push(`${file}: ${first.slice(0, 20)} -> ${second.slice(0, 20)}`);
+        expect((await a.request('UNLOCK', file, { headers: { 'Lock-Token': `<${lockTokenOf(res)}>` } })).status).toBe(204);
+      }
+    };
+    await Promise.all([...Array.from({ length: 6 }, (_, w) => writer(w)), locker()]);
+    expect(changedUnderLock).toEqual([]);
+    expect(locked).toBeGreaterThan(5);
+    expect([...statuses].sort()).toEqual([204, 423]);
+  });
+
   itPg('If-Match pairs sent to different instances: exactly one wins, the other is 412, nothing is lost', async () => {
     const { a, b, root } = await twoInstances();
     for (let round = 0; round < 8; round++) {
@@ -276,6 +309,20 @@ describe('several instances, one database', () => {
     expect(readFileSync(join(root, 'doc.txt'), 'utf8')).toBe('newer');
   });
 });
+
+/** A PUT of `content` whose second half goes out `pauseMs` after the first (the upload holds its claim meanwhile); its status. */
+function putInTwoParts(server: ChildServer, path: string, content: string, pauseMs: number): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const body = Buffer.from(content);
+    const req = httpRequest({ host: '127.0.0.1', port: server.port, method: 'PUT', path, headers: { 'Content-Length': body.length } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.write(body.subarray(0, body.length >> 1));
+    setTimeout(() => req.end(body.subarray(body.length >> 1)), pauseMs);
+  });
+}
 
 /** A PUT whose body is sent in two parts: the first now, the rest when `finish` is called. */
 function slowPut(server: ChildServer, path: string, first: string): { finish(rest: string): void; status: Promise<number> } {

@@ -7,9 +7,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { request as httpRequest } from 'node:http';
 import { startTestServer, type TestServer, type TestResponse } from '../support/testServer';
 import { codeOf, conflictFields, hdr, walk } from '../support/conflictKit';
-import { dest } from '../support/davHttpKit';
+import { dest, lockinfo, XML_HEADERS } from '../support/davHttpKit';
 
 let t: TestServer;
 
@@ -235,5 +236,55 @@ describe('a mutation overlapping a long COPY of a tree', () => {
   it('names the copied collection by its collection href (trailing "/", RFC 4918 §5.2, as every other href keepdav writes)', () => {
     expect(refusedPaths.length).toBeGreaterThan(0);
     for (const path of refusedPaths) expect(path).toMatch(/\/$/);
+  });
+});
+
+describe('LOCKs among uploads without the token', () => {
+  /** A PUT whose body goes out in two parts, `pauseMs` apart (the upload holds its claim meanwhile). */
+  function slowPut(path: string, content: string, pauseMs: number): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      const body = Buffer.from(content);
+      const req = httpRequest({ host: '127.0.0.1', port: t.port, method: 'PUT', path, headers: { 'Content-Length': body.length } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', reject);
+      req.write(body.subarray(0, body.length >> 1));
+      setTimeout(() => req.end(body.subarray(body.length >> 1)), pauseMs);
+    });
+  }
+
+  it('once a LOCK is answered, no upload without its token lands until the UNLOCK (3 s of writers and a locker)', async () => {
+    const files = ['/contended-a.txt', '/contended-b.txt'];
+    for (const f of files) expect((await t.request('PUT', f, { body: 'initial' })).status).toBe(201);
+    const until = Date.now() + 3000;
+    const statuses = new Map<number, number>();
+    const writer = async (w: number): Promise<void> => {
+      for (let i = 0; Date.now() < until; i++) {
+        const status = await slowPut(files[(w + i) % files.length], `writer ${w} upload ${i} `.repeat(40), 2 + ((w * 7 + i * 13) % 25));
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }
+    };
+    let locked = 0;
+    const changedUnderLock: string[] = [];
+    const locker = async (): Promise<void> => {
+      for (let i = 0; Date.now() < until; i++) {
+        const file = files[i % files.length];
+        const res = await t.request('LOCK', file, { headers: { ...XML_HEADERS, Depth: '0', Timeout: 'Second-60' }, body: lockinfo('exclusive') });
+        expect(res.status).toBe(200);
+        const token = hdr(res, 'lock-token')!;
+        locked += 1;
+        const first = (await t.request('GET', file)).text;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        const second = (await t.request('GET', file)).text;
+        if (second !== first) changedUnderLock.push(`${file}: ${first.slice(0, 20)} -> ${second.slice(0, 20)}`);
+        expect((await t.request('UNLOCK', file, { headers: { 'Lock-Token': token } })).status).toBe(204);
+      }
+    };
+    await Promise.all([...Array.from({ length: 6 }, (_, w) => writer(w)), locker()]);
+    expect(changedUnderLock).toEqual([]);
+    expect(locked).toBeGreaterThan(10);
+    // Uploads landed between the locks, and were refused during them.
+    expect([...statuses.keys()].sort()).toEqual([204, 423]);
   });
 });

@@ -4,7 +4,9 @@
  * (keepdav_lock_grant, schema.ts migration 2) that first takes the transaction-scoped advisory
  * locks of state transactions and of the lock table, so of any number of concurrent
  * conflicting LOCK requests on any instances exactly one is granted (a check-then-insert without
- * it would let two through, as SabreDAV's PDO backend does).
+ * it would let two through, as SabreDAV's PDO backend does). A LOCK that takes no write claim of
+ * its own is granted by keepdav_lock_grant_unclaimed (migration 4), which first tries the
+ * claim's advisory locks and looks at the running operations, in the same statement.
  */
 import type { ActiveLock, LockClaimed, LockGrant, LockRecords, NewLock, PathClaim } from '../stateStore';
 import type { DavPath } from '../../paths/davPath';

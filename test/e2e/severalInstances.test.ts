@@ -9,9 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgresCluster, itWithPostgres, postgresInstalled, type PostgresCluster } from '../support/postgresCluster';
 import { startChildServer, type ChildServer } from '../support/childServer';
-import { XML_HEADERS, lockinfo, lockTokenOf, header, propertyUpdate, propfindBody } from '../support/davHttpKit';
+import { XML_HEADERS, lockinfo, lockTokenOf, header, propertyUpdate, propfindBody, putInTwoParts, putWithPause } from '../support/davHttpKit';
 import type { TestResponse } from '../support/testServer';
-import { request as httpRequest, type ClientRequest } from 'node:http';
 import { Client } from 'pg';
 import { programAvailable, itWhenInstalled } from '../support/realClientKit';
 import { makePki, makeServerCertificate } from '../support/tlsKit';
@@ -128,14 +127,14 @@ describe('several instances, one database', () => {
     expect((await a.request('PUT', '/upload.txt', { body: 'v0' })).status).toBe(201);
     expect((await a.request('MKCOL', '/folder')).status).toBe(201);
     for (const [target, lockPath, depth] of [['/upload.txt', '/upload.txt', '0'], ['/folder/member.txt', '/folder', 'infinity']]) {
-      const upload = slowPut(a, target, 'from A');
+      const upload = putInTwoParts(a.port, target, 'from A'.padEnd(32, '.'), 'rest'.padEnd(32, '.'));
       // A holds its claim once the body has started (it looked at the locks before it).
       expect(await until(() => claimLocksHeld(url), (n) => n > 0, 10_000)).toBeGreaterThan(0);
       let lockDone = false;
       const locking = lock(b, lockPath, { Depth: depth }).then((r) => ((lockDone = true), r));
       await new Promise((resolve) => setTimeout(resolve, 500));
       expect(lockDone).toBe(false);
-      upload.finish('rest');
+      upload.finish();
       expect(await upload.status).toBe(target === '/upload.txt' ? 204 : 201);
       const locked = await locking;
       expect(locked.status).toBe(200);
@@ -155,7 +154,7 @@ describe('several instances, one database', () => {
     const writer = async (w: number): Promise<void> => {
       for (let i = 0; Date.now() < until; i++) {
         const server = (w + i) % 2 === 0 ? a : b;
-        statuses.add(await putInTwoParts(server, files[(w + i) % files.length], `writer ${w} upload ${i} `.repeat(40), 2 + ((w * 7 + i * 13) % 25)));
+        statuses.add(await putWithPause(server.port, files[(w + i) % files.length], `writer ${w} upload ${i} `.repeat(40), 2 + ((w * 7 + i * 13) % 25)));
       }
     };
     let locked = 0;
@@ -310,34 +309,6 @@ describe('several instances, one database', () => {
   });
 });
 
-/** A PUT of `content` whose second half goes out `pauseMs` after the first (the upload holds its claim meanwhile); its status. */
-function putInTwoParts(server: ChildServer, path: string, content: string, pauseMs: number): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    const body = Buffer.from(content);
-    const req = httpRequest({ host: '127.0.0.1', port: server.port, method: 'PUT', path, headers: { 'Content-Length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.write(body.subarray(0, body.length >> 1));
-    setTimeout(() => req.end(body.subarray(body.length >> 1)), pauseMs);
-  });
-}
-
-/** A PUT whose body is sent in two parts: the first now, the rest when `finish` is called. */
-function slowPut(server: ChildServer, path: string, first: string): { finish(rest: string): void; status: Promise<number> } {
-  let req!: ClientRequest;
-  const status = new Promise<number>((resolve, reject) => {
-    req = httpRequest({ host: '127.0.0.1', port: server.port, method: 'PUT', path, headers: { 'Content-Length': 64 } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-  });
-  req.write(first.padEnd(32, '.'));
-  return { finish: (rest) => req.end(rest.padEnd(32, '.')), status };
-}
-
 /** The instances' lease rows, straight from the database. */
 async function leaseRows(url: string): Promise<string[]> {
   const client = new Client({ connectionString: url });
@@ -367,7 +338,7 @@ describe('paused and clock-skewed instances', () => {
   itPg('SIGSTOP of A while it holds a claim: B waits and recovers nothing while A\'s session lives; after SIGCONT both writes land, in order', async () => {
     const { a, b, root, url } = await twoInstances();
     expect((await a.request('PUT', '/shared.txt', { body: 'v0' })).status).toBe(201);
-    const first = slowPut(a, '/shared.txt', 'from A');
+    const first = putInTwoParts(a.port, '/shared.txt', 'from A'.padEnd(32, '.'), 'rest'.padEnd(32, '.'));
     // A is inside its claim once the body has started; B's write to the same file must wait for it.
     expect(await until(() => claimLocksHeld(url), (n) => n > 0, 10_000)).toBeGreaterThan(0);
     a.child.kill('SIGSTOP');
@@ -380,7 +351,7 @@ describe('paused and clock-skewed instances', () => {
       expect(await leaseRows(url)).toHaveLength(2);
       expect(b.stderr()).not.toMatch(/recovered the interrupted work/);
       a.child.kill('SIGCONT');
-      first.finish('rest');
+      first.finish();
       expect(await first.status).toBe(204);
       expect(await second).toBe(204);
     } finally {

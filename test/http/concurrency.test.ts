@@ -7,10 +7,9 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { request as httpRequest } from 'node:http';
 import { startTestServer, type TestServer, type TestResponse } from '../support/testServer';
 import { codeOf, conflictFields, hdr, walk } from '../support/conflictKit';
-import { dest, lockinfo, XML_HEADERS } from '../support/davHttpKit';
+import { dest, lockinfo, putWithPause, XML_HEADERS } from '../support/davHttpKit';
 
 let t: TestServer;
 
@@ -240,20 +239,6 @@ describe('a mutation overlapping a long COPY of a tree', () => {
 });
 
 describe('LOCKs among uploads without the token', () => {
-  /** A PUT whose body goes out in two parts, `pauseMs` apart (the upload holds its claim meanwhile). */
-  function slowPut(path: string, content: string, pauseMs: number): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      const body = Buffer.from(content);
-      const req = httpRequest({ host: '127.0.0.1', port: t.port, method: 'PUT', path, headers: { 'Content-Length': body.length } }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      });
-      req.on('error', reject);
-      req.write(body.subarray(0, body.length >> 1));
-      setTimeout(() => req.end(body.subarray(body.length >> 1)), pauseMs);
-    });
-  }
-
   it('once a LOCK is answered, no upload without its token lands until the UNLOCK (3 s of writers and a locker)', async () => {
     const files = ['/contended-a.txt', '/contended-b.txt'];
     for (const f of files) expect((await t.request('PUT', f, { body: 'initial' })).status).toBe(201);
@@ -261,7 +246,7 @@ describe('LOCKs among uploads without the token', () => {
     const statuses = new Map<number, number>();
     const writer = async (w: number): Promise<void> => {
       for (let i = 0; Date.now() < until; i++) {
-        const status = await slowPut(files[(w + i) % files.length], `writer ${w} upload ${i} `.repeat(40), 2 + ((w * 7 + i * 13) % 25));
+        const status = await putWithPause(t.port, files[(w + i) % files.length], `writer ${w} upload ${i} `.repeat(40), 2 + ((w * 7 + i * 13) % 25));
         statuses.set(status, (statuses.get(status) ?? 0) + 1);
       }
     };

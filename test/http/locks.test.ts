@@ -4,7 +4,6 @@
  * and what DELETE, MOVE and COPY do with locks.
  */
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { request as httpRequest, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import { startTestServer, type TestServer, type TestResponse } from '../support/testServer';
 import { DAV, findAll, first, text } from '../support/xmlQuery';
@@ -20,6 +19,7 @@ import {
   lockinfo,
   propertyUpdate,
   propfind,
+  putInTwoParts,
   rawRequest,
 } from '../support/davHttpKit';
 
@@ -181,19 +181,6 @@ describe('LOCK and UNLOCK', () => {
   });
 
   describe('a LOCK meeting an upload under way', () => {
-    /** A PUT whose body is sent in two parts: `first` now, `rest` when `finish` is called. */
-    const slowPut = (path: string, first: string, rest: string): { finish(): void; status: Promise<number> } => {
-      let req!: ClientRequest;
-      const status = new Promise<number>((resolve, reject) => {
-        req = httpRequest({ host: '127.0.0.1', port: t.port, method: 'PUT', path, headers: { 'Content-Length': first.length + rest.length } }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
-        req.on('error', reject);
-      });
-      req.write(first);
-      return { finish: () => req.end(rest), status };
-    };
     /** Waits until the upload's temporary file exists: the PUT holds its claim and has looked at the locks. */
     const uploadStarted = async (dir: string): Promise<void> => {
       const deadline = Date.now() + 10_000;
@@ -210,7 +197,7 @@ describe('LOCK and UNLOCK', () => {
       const dir = target.includes('/') ? target.split('/')[0] : '';
       if (dir) expect((await t.request('MKCOL', `/${dir}`)).status).toBe(201);
       else expect((await t.request('PUT', `/${target}`, { body: 'before' })).status).toBe(201);
-      const upload = slowPut(`/${target}`, 'uploaded ', 'whole');
+      const upload = putInTwoParts(t.port, `/${target}`, 'uploaded ', 'whole');
       await uploadStarted(dir);
       let lockDone = false;
       const locking = t

@@ -3,11 +3,37 @@
  * URLs, and a canonical form of XML elements for "comes back exactly" comparisons.
  */
 import { connect } from 'node:net';
+import { request as httpRequest, type ClientRequest } from 'node:http';
 import { attributeOf, childElements, isElement, textOf, type XmlElement } from '../../src/xml/tree';
 import type { TestResponse, TestServer } from './testServer';
 import { DAV, findAll, first, text } from './xmlQuery';
 
 export const XML_HEADERS = { 'Content-Type': 'application/xml; charset=utf-8' };
+
+/**
+ * A PUT to the server on 127.0.0.1:`port` whose body goes out in two parts: `first` now, `rest`
+ * when `finish()` is called (the upload holds its write claim meanwhile). `status` is the answer's.
+ */
+export function putInTwoParts(port: number, path: string, first: string | Buffer, rest: string | Buffer): { finish(): void; status: Promise<number> } {
+  let req!: ClientRequest;
+  const status = new Promise<number>((resolve, reject) => {
+    req = httpRequest({ host: '127.0.0.1', port, method: 'PUT', path, headers: { 'Content-Length': Buffer.byteLength(first) + Buffer.byteLength(rest) } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+  });
+  req.write(first);
+  return { finish: () => req.end(rest), status };
+}
+
+/** putInTwoParts of `content` split in halves, the second `pauseMs` after the first; its status. */
+export function putWithPause(port: number, path: string, content: string, pauseMs: number): Promise<number> {
+  const body = Buffer.from(content);
+  const upload = putInTwoParts(port, path, body.subarray(0, body.length >> 1), body.subarray(body.length >> 1));
+  setTimeout(upload.finish, pauseMs);
+  return upload.status;
+}
 
 /** A PROPFIND body asking for the named properties; each name is [namespace, local]. */
 export function propfindBody(names: Array<[string, string]>): string {

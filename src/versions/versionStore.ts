@@ -104,11 +104,15 @@ export class VersionStore {
   }
 
   /**
-   * The ETags of the files `paths` at once (a batch of a streamed PROPFIND), in one query: a
-   * function from a file's path and fingerprint to its ETag, answering as etagOf would.
+   * The recorded ETags of the files `paths` at once (a batch of a streamed PROPFIND), in one
+   * query: a function from a file's path and fingerprint to the ETag its record gives that very
+   * content, or null when there is none and the ETag is `derivedTag(f)` (etagOf answers the same).
    */
-  async etagsOfMany(paths: readonly DavPath[]): Promise<(path: DavPath, f: FileFingerprint) => string> {
+  async recordedEtagsOfMany(paths: readonly DavPath[]): Promise<(path: DavPath, f: FileFingerprint) => string | null> {
     const records = await this.records.getMany(paths);
-    return (path, f) => etagFrom(records.get(path), f);
+    return (path, f) => {
+      const record = records.get(path);
+      return recordMatches(record, f) ? record.etag : null;
+    };
   }
 }

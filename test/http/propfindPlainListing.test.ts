@@ -4,7 +4,10 @@
  * general path, so a Depth 0 PROPFIND of a member is the reference for that member's response in
  * the Depth 1 listing of its parent.
  */
+import { join } from 'node:path';
+import { mkdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { startTestServer, type TestServer } from '../support/testServer';
+import { renderedMembersOf } from '../../src/methods/support/renderedMembers';
 
 const XML = { 'Content-Type': 'application/xml; charset=utf-8' };
 
@@ -35,17 +38,77 @@ describe('PROPFIND plain listing', () => {
     ['every plain property', ['D:displayname', 'D:getcontenttype', 'D:creationdate', 'D:resourcetype', 'D:getcontentlength', 'D:getetag', 'D:getlastmodified']],
     ['only properties a collection lacks', ['D:getcontentlength', 'D:getetag']],
   ];
-  test.each(cases)('%s: each member reads as its own Depth 0 answer', async (_, names) => {
-    const listing = await t.request('PROPFIND', '/dir/', { headers: { ...XML, Depth: '1' }, body: propfindBody(names) });
+  /** Lists `dir` (Depth 1) and checks each member against its own Depth 0 answer; returns the members' responses. */
+  async function expectMembersAsOwnAnswers(dir: string, names: string[], count: number): Promise<string[]> {
+    const listing = await t.request('PROPFIND', dir, { headers: { ...XML, Depth: '1' }, body: propfindBody(names) });
     expect(listing.status).toBe(207);
     const members = responses(listing.text).slice(1);
-    expect(members).toHaveLength(4);
+    expect(members).toHaveLength(count);
     for (const member of members) {
       const href = /<D:href>(.*?)<\/D:href>/.exec(member)![1].replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
       const own = await t.request('PROPFIND', href, { headers: { ...XML, Depth: '0' }, body: propfindBody(names) });
       expect(own.status).toBe(207);
       expect(responses(own.text)).toEqual([member]);
     }
+    return members;
+  }
+
+  test.each(cases)('%s: each member reads as its own Depth 0 answer', async (_, names) => {
+    await expectMembersAsOwnAnswers('/dir/', names, 4);
+    // Listed again, from the renderings kept (renderedMembers.ts): the same answers.
+    await expectMembersAsOwnAnswers('/dir/', names, 4);
+  });
+
+  test('a member changed through the server or behind its back is listed as it is now, not as it was rendered', async () => {
+    const names = cases[1][1];
+    expect((await t.request('MKCOL', '/changing/')).status).toBe(201);
+    for (const name of ['put.txt', 'swapped.txt', 'touched.txt', 'now-a-folder']) {
+      expect((await t.request('PUT', `/changing/${name}`, { body: 'same length' })).status).toBe(201);
+    }
+    const before = await expectMembersAsOwnAnswers('/changing/', names, 4);
+    const host = (name: string) => join(t.root, 'changing', name);
+    const { mtime } = await stat(host('swapped.txt'));
+
+    // Through the server: new content of the same length (a new recorded ETag).
+    expect((await t.request('PUT', '/changing/put.txt', { body: 'SAME LENGTH' })).status).toBe(204);
+    // Behind its back: another file of the same length and mtime renamed over it (only the inode differs),
+    await writeFile(host('swapped.txt.new'), 'other bytes');
+    await utimes(host('swapped.txt.new'), mtime, mtime);
+    await rename(host('swapped.txt.new'), host('swapped.txt'));
+    // one rewritten in place with a later mtime, and one replaced by a folder.
+    await writeFile(host('touched.txt'), 'fresh bytes');
+    await utimes(host('touched.txt'), mtime, new Date(mtime.getTime() + 5000));
+    await unlink(host('now-a-folder'));
+    await mkdir(host('now-a-folder'));
+
+    const after = await expectMembersAsOwnAnswers('/changing/', names, 4);
+    for (let i = 0; i < 4; i++) expect(after[i]).not.toEqual(before[i]);
+    expect(after.find((m) => m.includes('now-a-folder'))).toContain('<D:collection/>');
+  });
+
+  test('a folder too large to keep keeps its first members, and pushes out no other folder', async () => {
+    const rendered = renderedMembersOf(t.server.services);
+    const names = cases[0][1];
+    await expectMembersAsOwnAnswers('/dir/', names, 4);
+    const small = rendered.usage;
+    await mkdir(join(t.root, 'large'));
+    for (let i = 0; i < 6000; i++) await writeFile(join(t.root, 'large', `member-${String(i).padStart(5, '0')}.txt`), 'x');
+    const list = async () => {
+      const res = await t.request('PROPFIND', '/large/', { headers: { ...XML, Depth: '1' }, body: propfindBody(names) });
+      expect(res.status).toBe(207);
+      expect(responses(res.text)).toHaveLength(6001);
+      return res.text;
+    };
+    const first = await list();
+    const kept = rendered.usage;
+    expect(kept.members).toBeGreaterThan(small.members + 1000);
+    expect(kept.members).toBeLessThan(small.members + 6000);
+    expect(kept.bytes - small.bytes).toBeLessThanOrEqual(rendered.listingShare + 1000);
+    // Listed again: the members kept are found, none added, and the small folder's stay.
+    expect(await list()).toBe(first);
+    expect(rendered.usage).toEqual(kept);
+    await expectMembersAsOwnAnswers('/dir/', names, 4);
+    expect(rendered.usage).toEqual(kept);
   });
 
   test('a member with a dead property, and a request for lockdiscovery, are answered in full', async () => {

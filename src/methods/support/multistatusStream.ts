@@ -2,8 +2,9 @@
  * A PROPFIND multistatus (RFC 4918 §9.1, §14.16) written as it is computed, so a collection of
  * 100,000 members never sits in memory as one document and no other client waits for it: the
  * directory is read a batch at a time (opendir), each batch's dead properties and ETags come from
- * one query each, every member is rendered straight into the body, and the event loop gets a turn
- * between batches. Backpressure comes from the response: a batch is read only when the previous
+ * one query each, every member is rendered straight into the body (or its rendering from an
+ * earlier listing reused while nothing it shows changed, renderedMembers.ts), each batch goes out
+ * as one buffer, and the event loop gets a turn between batches. Backpressure comes from the response: a batch is read only when the previous
  * one was taken.
  *
  * What fails before the first byte (the target, its preconditions, opening its listing) is thrown
@@ -26,6 +27,10 @@ import { collectProperties, propResponse, propstat } from './propertyValues';
 import { StreamedXmlDocument, el } from '../../xml/build';
 import { DAV_NS } from '../../xml/tree';
 import { plainListingRenderer } from './plainListing';
+import { renderedMembersOf, bytesOf, textOf, type MemberText } from './renderedMembers';
+import { derivedTag, type ResourceStat } from '../../storage/resourceStat';
+
+const NO_DEAD_PROPERTIES: readonly DeadProperty[] = [];
 
 /** Members per batch: one directory read, two queries, then a turn for everyone else. */
 export const LISTING_BATCH = 256;
@@ -50,16 +55,39 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
 
   const failedMember = (href: string): string => doc.fragment(el(DAV_NS, 'response', el(DAV_NS, 'href', href), propstat([], 500)));
   const plain = plainListingRenderer(request, await services.state.now());
-  /** The plain rendering, without a promise per member; null when it needs renderMember. */
-  const renderPlain = (member: Resource, dead: readonly DeadProperty[]): string | null => {
-    if (plain === null || dead.length !== 0) return null;
+  const rendered = plain === null ? null : renderedMembersOf(services);
+  let keptBytes = 0;
+  /**
+   * A member's plain rendering, kept (renderedMembers.ts) or made now, without a promise per
+   * member; null when it needs the general path (renderMember).
+   */
+  const plainText = (stat: ResourceStat, recordedEtag: string | null, dead: readonly DeadProperty[]): MemberText | null => {
+    if (plain === null || rendered === null || dead.length !== 0) return null;
+    const earlier = rendered.get(request, stat, recordedEtag);
+    if (earlier !== undefined) {
+      keptBytes += earlier.cost;
+      return earlier;
+    }
+    const member = memberOf(stat, recordedEtag);
+    let text: string | null;
     try {
-      return plain(member);
+      text = plain(member);
     } catch (err) {
       log(`PROPFIND ${member.href}: ${(err as Error).message}`);
-      return failedMember(member.href);
+      return textOf(failedMember(member.href));
     }
+    if (text === null) return null;
+    if (keptBytes >= rendered.listingShare) return textOf(text);
+    const kept = rendered.remember(request, stat, recordedEtag, text);
+    keptBytes += kept.cost;
+    return kept;
   };
+  const memberOf = (stat: ResourceStat, recordedEtag: string | null): Resource => ({
+    path: stat.path,
+    stat,
+    etag: stat.isCollection ? null : (recordedEtag ?? derivedTag(stat)),
+    href: req.hrefOf(stat.path, stat.isCollection),
+  });
   const renderMember = async (member: Resource, dead: readonly DeadProperty[]): Promise<string> => {
     try {
       return doc.fragment(propResponse(member.href, await collectProperties(services, member, request, usage, dead)));
@@ -68,17 +96,17 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
       return failedMember(member.href);
     }
   };
-  /** One query each for a batch's dead properties and ETags; null when the state store fails (each member then answers 500). */
+  /** One query each for a batch's dead properties and recorded ETags; null when the state store fails (each member then answers 500). */
   const batchLookups = async (paths: DavPath[], filePaths: DavPath[]) => {
     try {
-      return { deadOf: await services.state.properties.listMany(paths), etagOf: await services.versions.etagsOfMany(filePaths) };
+      return { deadOf: await services.state.properties.listMany(paths), recordedEtagOf: await services.versions.recordedEtagsOfMany(filePaths) };
     } catch (err) {
       log(`PROPFIND: looking up ${paths.length} members failed: ${(err as Error).message}`);
       return null;
     }
   };
 
-  async function* members(batches: MemberBatches, below: number): AsyncGenerator<string> {
+  async function* members(batches: MemberBatches, below: number): AsyncGenerator<Buffer> {
     try {
       for (;;) {
         let batch;
@@ -94,24 +122,23 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
         if (batch === null) return;
         batch = batch.filter((m) => services.access.mayRead(req.user, m.path)); // what the user may not read is not listed
         const lookups = await batchLookups(batch.map((m) => m.path), batch.filter((m) => !m.isCollection).map((m) => m.path));
-        let chunk = '';
+        let texts: MemberText[] = [];
         for (const stat of batch) {
-          const href = req.hrefOf(stat.path, stat.isCollection);
           if (lookups === null) {
-            chunk += failedMember(href);
+            texts.push(textOf(failedMember(req.hrefOf(stat.path, stat.isCollection))));
             continue;
           }
-          const member: Resource = { path: stat.path, stat, etag: stat.isCollection ? null : lookups.etagOf(stat.path, stat), href };
-          const dead = lookups.deadOf.get(stat.path) ?? [];
-          chunk += renderPlain(member, dead) ?? (await renderMember(member, dead));
+          const recordedEtag = stat.isCollection ? null : lookups.recordedEtagOf(stat.path, stat);
+          const dead = lookups.deadOf.get(stat.path) ?? NO_DEAD_PROPERTIES;
+          texts.push(plainText(stat, recordedEtag, dead) ?? textOf(await renderMember(memberOf(stat, recordedEtag), dead)));
           if (below > 0 && stat.isCollection) {
-            yield chunk;
-            chunk = '';
+            yield bytesOf(texts);
+            texts = [];
             const inner = await services.store.listInBatches(stat.path, LISTING_BATCH).catch(() => null); // vanished meanwhile: nothing below
             if (inner) yield* members(inner, below - 1);
           }
         }
-        if (chunk !== '') yield chunk;
+        if (texts.length !== 0) yield bytesOf(texts);
         await turnOfEventLoop();
       }
     } finally {
@@ -119,7 +146,7 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
     }
   }
 
-  async function* body(): AsyncGenerator<string> {
+  async function* body(): AsyncGenerator<string | Buffer> {
     yield first;
     if (listing) yield* members(listing, plan.depth - 1);
     yield doc.close();

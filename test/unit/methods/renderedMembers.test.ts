@@ -1,0 +1,86 @@
+/** RenderedMembers: a member's plain-listing text, reused only while everything it shows is unchanged. */
+import { RenderedMembers, bytesOf, textOf, BUDGET_BYTES } from '../../../src/methods/support/renderedMembers';
+import type { PropfindRequest } from '../../../src/xml/requests';
+import type { ResourceStat } from '../../../src/storage/resourceStat';
+import type { DavPath } from '../../../src/paths/davPath';
+
+const request: PropfindRequest = Object.freeze({ kind: 'prop', names: [{ ns: 'DAV:', local: 'getetag' }] });
+const stat = (path: string, changes: Partial<ResourceStat> = {}): ResourceStat => ({
+  path: path as DavPath,
+  isCollection: false,
+  size: 5,
+  mtimeMs: 1_700_000_000_123.5,
+  ctimeMs: 1_700_000_000_456.25,
+  birthtimeMs: 1_700_000_000_000,
+  ino: 42,
+  dev: 7,
+  ...changes,
+});
+
+test('answers the text kept for the same request, stat fields and recorded ETag', () => {
+  const rendered = new RenderedMembers();
+  expect(rendered.get(request, stat('/a'), null)).toBeUndefined();
+  const kept = rendered.remember(request, stat('/a'), null, '<D:response>a</D:response>');
+  expect(kept).toMatchObject({ text: '<D:response>a</D:response>', byteLength: 26 });
+  expect(rendered.get(request, stat('/a'), null)).toMatchObject({ text: '<D:response>a</D:response>', byteLength: 26 });
+  // The device is not shown (nor in the derived ETag): a change of it alone does not matter.
+  expect(rendered.get(request, stat('/a', { dev: 8 }), null)?.text).toBe('<D:response>a</D:response>');
+});
+
+test.each<[string, Partial<ResourceStat>]>([
+  ['size', { size: 6 }],
+  ['modification time', { mtimeMs: 1_700_000_000_124.5 }],
+  ['change time', { ctimeMs: 1_700_000_001_456.25 }],
+  ['creation time', { birthtimeMs: 1 }],
+  ['inode (another file put in its place)', { ino: 43 }],
+  ['kind (a collection now)', { isCollection: true, size: 0 }],
+])('a changed %s is a miss', (_, changes) => {
+  const rendered = new RenderedMembers();
+  rendered.remember(request, stat('/a'), null, 'text');
+  expect(rendered.get(request, stat('/a', changes), null)).toBeUndefined();
+});
+
+test('another request (even one asking the same), or another recorded ETag, is a miss', () => {
+  const rendered = new RenderedMembers();
+  rendered.remember(request, stat('/a'), '"e1"', 'text');
+  expect(rendered.get({ kind: 'prop', names: [{ ns: 'DAV:', local: 'getetag' }] }, stat('/a'), '"e1"')).toBeUndefined();
+  expect(rendered.get(request, stat('/a'), '"e2"')).toBeUndefined();
+  expect(rendered.get(request, stat('/a'), null)).toBeUndefined();
+  expect(rendered.get(request, stat('/a'), '"e1"')?.text).toBe('text');
+});
+
+test('one entry per path: a new rendering replaces the old one and its bytes', () => {
+  const rendered = new RenderedMembers();
+  rendered.remember(request, stat('/a'), null, 'old text');
+  const once = rendered.usage;
+  rendered.remember(request, stat('/a', { size: 9 }), null, 'new text');
+  expect(rendered.usage).toEqual(once);
+  expect(rendered.get(request, stat('/a'), null)).toBeUndefined();
+  expect(rendered.get(request, stat('/a', { size: 9 }), null)?.text).toBe('new text');
+});
+
+test('stays within its budget: past it, the oldest go until three quarters are left', () => {
+  const rendered = new RenderedMembers(10_000);
+  expect(rendered.listingShare).toBe(5_000);
+  expect(new RenderedMembers().listingShare).toBe(BUDGET_BYTES / 2);
+  const text = 'x'.repeat(300);
+  const cost = rendered.remember(request, stat('/f000'), null, text).cost;
+  expect(cost).toBeGreaterThan(300);
+  const fit = Math.floor(10_000 / cost);
+  for (let i = 1; i < fit; i++) rendered.remember(request, stat(`/f${String(i).padStart(3, '0')}`), null, text);
+  expect(rendered.usage).toEqual({ members: fit, bytes: fit * cost });
+  rendered.remember(request, stat(`/f${String(fit).padStart(3, '0')}`), null, text);
+  expect(rendered.usage.members).toBe(Math.floor(7_500 / cost));
+  expect(rendered.get(request, stat('/f000'), null)).toBeUndefined();
+  expect(rendered.get(request, stat(`/f${String(fit).padStart(3, '0')}`), null)?.text).toBe(text);
+  for (let i = 0; i < 1_000; i++) rendered.remember(request, stat(`/g${i}`), null, text);
+  expect(rendered.usage.bytes).toBeLessThanOrEqual(10_000);
+  expect(rendered.get(request, stat('/g999'), null)?.text).toBe(text);
+});
+
+test('bytesOf writes the texts one after another in UTF-8', () => {
+  const texts = [textOf('<a>é</a>'), textOf(''), textOf('<b>€ and 😀</b>')];
+  expect(texts[0].byteLength).toBe(9);
+  expect(bytesOf(texts).toString('utf8')).toBe('<a>é</a><b>€ and 😀</b>');
+  expect(bytesOf([]).length).toBe(0);
+});

@@ -31,15 +31,12 @@ export const BUDGET_BYTES = 3 * 1024 * 1024;
 /** What an entry costs besides its text (the entry, its map slot, the path key), estimated. */
 const ENTRY_OVERHEAD = 160;
 
+/** The stat fields a member's response shows, or its derived ETag is made of (the device is neither). */
+type ShownStat = Pick<ResourceStat, 'isCollection' | 'size' | 'mtimeMs' | 'ctimeMs' | 'birthtimeMs' | 'ino'>;
+
 /** A rendered response and what it was rendered from. */
-interface RenderedMember extends KeptText {
+interface RenderedMember extends KeptText, ShownStat {
   request: PropfindRequest;
-  isCollection: boolean;
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
-  birthtimeMs: number;
-  ino: number;
   recordedEtag: string | null;
 }
 

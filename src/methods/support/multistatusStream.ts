@@ -4,8 +4,8 @@
  * directory is read a batch at a time (opendir), each batch's dead properties and ETags come from
  * one query each, every member is rendered straight into the body (or its rendering from an
  * earlier listing reused while nothing it shows changed, renderedMembers.ts), each batch goes out
- * as one buffer, and the event loop gets a turn between batches. Backpressure comes from the response: a batch is read only when the previous
- * one was taken.
+ * as one buffer, and the event loop gets a turn between batches. Backpressure comes from the
+ * response: a batch is read only when the previous one was taken.
  *
  * What fails before the first byte (the target, its preconditions, opening its listing) is thrown
  * as usual and answered as an error; after the first byte, a member whose properties cannot be

@@ -214,8 +214,15 @@ describe('leases', () => {
     const admin = new Client({ connectionString: url });
     await admin.connect();
     try {
-      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid IN (SELECT pid FROM pg_locks WHERE locktype = $1 AND objid = (SELECT liveness_key FROM instances WHERE id = $2))', ['advisory', dying.instanceId]);
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'keepdav claims' AND state <> 'active' AND pid <> pg_backend_pid() AND query LIKE '%keepdav_claim(%'");
+      const killed = [
+        ...(await admin.query('SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid IN (SELECT pid FROM pg_locks WHERE locktype = $1 AND objid = (SELECT liveness_key FROM instances WHERE id = $2))', ['advisory', dying.instanceId])).rows,
+        ...(await admin.query("SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'keepdav claims' AND state <> 'active' AND pid <> pg_backend_pid() AND query LIKE '%keepdav_claim(%'")).rows,
+      ].map((row: { pid: number }) => row.pid);
+      expect(killed.length).toBeGreaterThanOrEqual(2);
+      // pg_terminate_backend only signals: the sessions (and their advisory locks) end a moment later.
+      for (let i = 0; i < 250 && (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = ANY($1)', [killed])).rowCount !== 0; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     } finally {
       await admin.end();
     }

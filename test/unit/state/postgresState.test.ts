@@ -243,13 +243,22 @@ describe('leases', () => {
     live.abandonAdoption(adopted);
     // The server's round: recover through the view, then the operation and the lease end.
     const recovered: number[][] = [];
-    const rounds = await recoverDeadInstances(live, (view) => ({
-      async recover() {
-        const pending = await view.journal.pending();
-        recovered.push(pending.map((i) => i.id));
-        for (const i of pending) await view.journal.complete(i.id);
-      },
-    }), true, () => undefined);
+    const round = () =>
+      recoverDeadInstances(live, (view) => ({
+        async recover() {
+          const pending = await view.journal.pending();
+          recovered.push(pending.map((i) => i.id));
+          for (const i of pending) await view.journal.complete(i.id);
+        },
+      }), true, () => undefined);
+    // Abandoning drops the adopter's connection; its session, which holds the dead instance's
+    // liveness lock, ends a moment later. Until then a round finds nothing to adopt, as the
+    // server's next heartbeat round would retry.
+    let rounds = await round();
+    for (let i = 0; i < 100 && rounds === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      rounds = await round();
+    }
     expect(rounds).toBe(1);
     expect(recovered).toEqual([[intent]]);
     expect(await other.claims.run([{ path: '/a/x', tree: false }], async () => 'ran')).toBe('ran');

@@ -55,14 +55,14 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
 
   const failedMember = (href: string): string => doc.fragment(el(DAV_NS, 'response', el(DAV_NS, 'href', href), propstat([], 500)));
   const plain = plainListingRenderer(request, await services.state.now());
-  const rendered = plain === null ? null : renderedMembersOf(services);
+  const rendered = renderedMembersOf(services);
   let keptBytes = 0;
   /**
    * A member's plain rendering, kept (renderedMembers.ts) or made now, without a promise per
    * member; null when it needs the general path (renderMember).
    */
   const plainText = (stat: ResourceStat, recordedEtag: string | null, dead: readonly DeadProperty[]): MemberText | null => {
-    if (plain === null || rendered === null || dead.length !== 0) return null;
+    if (plain === null || dead.length !== 0) return null;
     const earlier = rendered.get(request, stat, recordedEtag);
     if (earlier !== undefined) {
       keptBytes += earlier.cost;

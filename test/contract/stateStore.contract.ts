@@ -6,6 +6,7 @@
 import type { StateStore, NewLock, RetentionRow, VersionRecord, ActiveLock, LockDepth, LockScope, PathClaim } from '../../src/state/stateStore';
 import { OperationInProgressError } from '../../src/state/stateStore';
 import type { TestClock } from '../support/testClock';
+import { retryWhile } from '../support/retryWhile';
 
 export interface ContractSubject {
   store: StateStore;
@@ -94,14 +95,8 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
        * insertUnlessClaimedOrConflicting once a claim that was in the way has ended: a store may give
        * a claim up a moment after run() resolved (PostgreSQL does not wait for the unlock to land).
        */
-      const onceClaimEnds = async (lock: NewLock, claims: Array<{ path: string; tree: boolean }>) => {
-        const deadline = Date.now() + 5_000;
-        for (;;) {
-          const outcome = await store.locks.insertUnlessClaimedOrConflicting(lock, claims);
-          if (!('claimed' in outcome) || Date.now() > deadline) return outcome;
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-      };
+      const onceClaimEnds = (lock: NewLock, claims: Array<{ path: string; tree: boolean }>) =>
+        retryWhile(() => store.locks.insertUnlessClaimedOrConflicting(lock, claims), (outcome) => 'claimed' in outcome, 5_000, 10);
 
       test('insertUnlessClaimedOrConflicting: nothing stored while a write claim meeting it is held; granted beside it and after it', async () => {
         const held = await holdClaims(store, [{ path: '/a/b', tree: false }]);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { startPostgresCluster, itWithPostgres, type PostgresCluster } from '../../support/postgresCluster';
+import { retryWhile } from '../../support/retryWhile';
 import { PostgresStateStore } from '../../../src/state/postgres/postgresStateStore';
 import { migrateCommand } from '../../../src/state/postgres/migrateCommand';
 import { recoverDeadInstances } from '../../../src/state/postgres/sharedState';
@@ -220,9 +221,7 @@ describe('leases', () => {
       ].map((row: { pid: number }) => row.pid);
       expect(killed.length).toBeGreaterThanOrEqual(2);
       // pg_terminate_backend only signals: the sessions (and their advisory locks) end a moment later.
-      for (let i = 0; i < 250 && (await admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = ANY($1)', [killed])).rowCount !== 0; i++) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+      await retryWhile(() => admin.query('SELECT 1 FROM pg_stat_activity WHERE pid = ANY($1)', [killed]), (found) => found.rowCount !== 0, 5_000);
     } finally {
       await admin.end();
     }
@@ -254,21 +253,12 @@ describe('leases', () => {
     // Abandoning drops the adopter's connection; its session, which holds the dead instance's
     // liveness lock, ends a moment later. Until then a round finds nothing to adopt, as the
     // server's next heartbeat round would retry.
-    let rounds = await round();
-    for (let i = 0; i < 100 && rounds === 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      rounds = await round();
-    }
-    expect(rounds).toBe(1);
+    expect(await retryWhile(round, (rounds) => rounds === 0)).toBe(1);
     expect(recovered).toEqual([[intent]]);
     expect(await other.claims.run([{ path: '/a/x', tree: false }], async () => 'ran')).toBe('ran');
     expect(await other.adoptDeadInstances(true)).toEqual([]);
     // (The claim just ended gives its advisory locks up a moment after run() resolved.)
-    let outcome = await other.locks.insertUnlessClaimedOrConflicting(lockInside, [{ path: '/a/x', tree: false }]);
-    for (let i = 0; i < 100 && 'claimed' in outcome; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      outcome = await other.locks.insertUnlessClaimedOrConflicting(lockInside, [{ path: '/a/x', tree: false }]);
-    }
+    const outcome = await retryWhile(() => other.locks.insertUnlessClaimedOrConflicting(lockInside, [{ path: '/a/x', tree: false }]), (o) => 'claimed' in o);
     expect(outcome.granted?.root).toBe('/a/x');
     stop();
   });

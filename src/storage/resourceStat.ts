@@ -62,11 +62,14 @@ export function toResourceStat(path: DavPath, stats: Stats): ResourceStat {
   };
 }
 
+/** What unchangedSince compares: a resource's kind, identity, size and times. */
+export type StatIdentity = Pick<ResourceStat, 'isCollection' | 'ino' | 'dev' | 'size' | 'mtimeMs' | 'ctimeMs'>;
+
 /**
  * Whether `after`, a later stat of the same path, shows the resource of `before` unchanged: the
  * same kind and identity, size and times (a write, a replacement or a member added changes one).
  */
-export function unchangedSince(before: ResourceStat, after: ResourceStat | null): boolean {
+export function unchangedSince(before: StatIdentity, after: ResourceStat | null): boolean {
   return (
     after !== null &&
     after.isCollection === before.isCollection &&

@@ -11,16 +11,11 @@
  *
  * Bounded: files up to `maxFileBytes`, `budgetBytes` in all; the least recently used go first.
  */
-import type { ResourceStat } from './resourceStat';
+import { unchangedSince, type ResourceStat, type StatIdentity } from './resourceStat';
 
 const RACY_MS = 2000;
 
-interface Entry {
-  dev: number;
-  ino: number;
-  size: number;
-  mtimeMs: number;
-  ctimeMs: number;
+interface Entry extends StatIdentity {
   bytes: Buffer;
 }
 
@@ -37,7 +32,7 @@ export class SmallFileCache {
   get(stat: ResourceStat): Buffer | undefined {
     const entry = this.entries.get(stat.path);
     if (entry === undefined) return undefined;
-    if (entry.dev !== stat.dev || entry.ino !== stat.ino || entry.size !== stat.size || entry.mtimeMs !== stat.mtimeMs || entry.ctimeMs !== stat.ctimeMs) {
+    if (!unchangedSince(entry, stat)) {
       this.drop(stat.path, entry);
       return undefined;
     }
@@ -51,7 +46,8 @@ export class SmallFileCache {
     if (bytes.length !== stat.size || bytes.length > this.maxFileBytes || stat.ctimeMs > nowMs - RACY_MS) return bytes;
     const old = this.entries.get(stat.path);
     if (old) this.drop(stat.path, old);
-    this.entries.set(stat.path, { dev: stat.dev, ino: stat.ino, size: stat.size, mtimeMs: stat.mtimeMs, ctimeMs: stat.ctimeMs, bytes });
+    const { isCollection, dev, ino, size, mtimeMs, ctimeMs } = stat;
+    this.entries.set(stat.path, { isCollection, dev, ino, size, mtimeMs, ctimeMs, bytes });
     this.heldBytes += bytes.length;
     for (const [path, entry] of this.entries) {
       if (this.heldBytes <= this.budgetBytes) break;

@@ -126,8 +126,6 @@ export type DeadPropertyChange = { op: 'set'; property: DeadProperty } | { op: '
 export interface PropertyRecords {
   /** The dead properties of `path` in the order they were set (a replaced one counts as set anew); [] when none. */
   list(path: DavPath): Promise<DeadProperty[]>;
-  /** The dead properties of each of `paths` (a PROPFIND batch), one round trip; paths without any are absent from the map. */
-  listMany(paths: readonly DavPath[]): Promise<Map<DavPath, DeadProperty[]>>;
   /**
    * Applies `changes` in order, all or nothing (PROPPATCH, RFC 4918 §9.2): `set` inserts or
    * replaces (ns, local); `remove` of an absent one is no error.
@@ -177,8 +175,6 @@ export interface VersionRecords {
    * of an unchanged file needs no round trip. Without it, callers use `get`.
    */
   getFor?(path: DavPath, fingerprint: FileFingerprint): Promise<VersionRecord | null>;
-  /** The records of `paths` (a PROPFIND batch), one round trip; paths without one are absent from the map. */
-  getMany(paths: readonly DavPath[]): Promise<Map<DavPath, VersionRecord>>;
   /** Inserts or replaces the whole record of `path` (new content: digests included, null when unknown). */
   put(path: DavPath, record: VersionRecord): Promise<void>;
   /**
@@ -192,6 +188,18 @@ export interface VersionRecords {
   moveSubtree(from: DavPath, to: DavPath): Promise<void>;
   /** Forgets the records of `path` and its subtree. */
   forgetSubtree(path: DavPath): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A listing's batch: what its members show besides their stat
+// ---------------------------------------------------------------------------------------------
+
+/** The records of a batch of members; a path without any is absent from each map. */
+export interface MemberRecords {
+  /** Each member's dead properties, in the order PropertyRecords.list gives them. */
+  readonly dead: Map<DavPath, DeadProperty[]>;
+  /** Each member's version record. */
+  readonly versions: Map<DavPath, VersionRecord>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -361,6 +369,11 @@ export interface StateAccess {
   readonly journal: IntentJournalRecords;
   readonly retention: RetentionRecords;
   readonly refusals: RefusalRecords;
+  /**
+   * The dead properties and version records of each of `paths` (a batch of a streamed PROPFIND),
+   * in one round trip: a network store answers both in one statement.
+   */
+  recordsOfMembers(paths: readonly DavPath[]): Promise<MemberRecords>;
   /** The authority's clock, ms since the epoch (SQLite: the injected clock; PostgreSQL: the database's). */
   now(): Promise<number>;
   /**

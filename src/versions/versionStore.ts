@@ -35,6 +35,18 @@ export function digestsFrom(record: VersionRecord | null | undefined, f: FileFin
   return { sha1: record.sha1, md5: record.md5 };
 }
 
+/**
+ * The recorded ETags of a listing's batch (`records`, from StateAccess.recordsOfMembers): a
+ * function from a file's path and fingerprint to the ETag its record gives that very content, or
+ * null when there is none and the ETag is `derivedTag(f)` (VersionStore.etagOf answers the same).
+ */
+export function recordedEtagsIn(records: ReadonlyMap<DavPath, VersionRecord>): (path: DavPath, f: FileFingerprint) => string | null {
+  return (path, f) => {
+    const record = records.get(path);
+    return recordMatches(record, f) ? record.etag : null;
+  };
+}
+
 /** A fresh, unguessable strong ETag for new content. */
 export function newEtag(): string {
   return `"${Date.now().toString(36)}-${randomHex(8)}"`;
@@ -101,18 +113,5 @@ export class VersionStore {
   /** Every path that has a record (a scrub and a reindex compare them with the tree). */
   recordedPaths(): Promise<DavPath[]> {
     return this.records.paths();
-  }
-
-  /**
-   * The recorded ETags of the files `paths` at once (a batch of a streamed PROPFIND), in one
-   * query: a function from a file's path and fingerprint to the ETag its record gives that very
-   * content, or null when there is none and the ETag is `derivedTag(f)` (etagOf answers the same).
-   */
-  async recordedEtagsOfMany(paths: readonly DavPath[]): Promise<(path: DavPath, f: FileFingerprint) => string | null> {
-    const records = await this.records.getMany(paths);
-    return (path, f) => {
-      const record = records.get(path);
-      return recordMatches(record, f) ? record.etag : null;
-    };
   }
 }

@@ -75,6 +75,8 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
     afterEach(async () => {
       await subject.close();
     });
+    const deadOf = async (paths: string[]) => (await store.recordsOfMembers(paths)).dead;
+    const versionsOf = async (paths: string[]) => (await store.recordsOfMembers(paths)).versions;
 
     describe('locks', () => {
       const conflicts: Array<[string, string[], string, string | null]> = [
@@ -291,23 +293,46 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
         expect(await store.properties.list('/f')).toEqual([p('a')]);
       });
 
-      test('listMany answers a batch; paths without properties are absent', async () => {
+      test('recordsOfMembers answers a batch\'s dead properties; paths without properties are absent', async () => {
         await store.properties.apply('/a', [{ op: 'set', property: p('x') }]);
         await store.properties.apply('/b', [{ op: 'set', property: p('y') }, { op: 'set', property: p('z') }]);
-        const many = await store.properties.listMany(['/a', '/b', '/c']);
+        const many = await deadOf(['/a', '/b', '/c']);
         expect(many.get('/a')).toEqual([p('x')]);
         expect(many.get('/b')).toEqual([p('y'), p('z')]);
         expect(many.has('/c')).toBe(false);
       });
 
-      test('listMany finds members of one collection, in other branches, and none beside rows of neighbours', async () => {
+      test('recordsOfMembers finds dead properties of members of one collection, in other branches, and none beside rows of neighbours', async () => {
         for (const path of ['/d', '/d/deep/m', '/e/one', ...NEIGHBOURS]) await store.properties.apply(path, [{ op: 'set', property: p('n', path) }]);
-        expect([...(await store.properties.listMany(['/d/deep/k', '/d/deep/m'])).keys()]).toEqual(['/d/deep/m']);
-        expect([...(await store.properties.listMany(['/d/deep/k', '/d/deep/l'])).keys()]).toEqual([]);
-        expect([...(await store.properties.listMany(['/d/k', '/d/l'])).keys()]).toEqual([]);
-        expect([...(await store.properties.listMany(['/d/k', '/e/one', '/d'])).keys()].sort()).toEqual(['/d', '/e/one']);
-        expect([...(await store.properties.listMany(['/e/one'])).keys()]).toEqual(['/e/one']);
-        expect((await store.properties.listMany([])).size).toBe(0);
+        expect([...(await deadOf(['/d/deep/k', '/d/deep/m'])).keys()]).toEqual(['/d/deep/m']);
+        expect([...(await deadOf(['/d/deep/k', '/d/deep/l'])).keys()]).toEqual([]);
+        expect([...(await deadOf(['/d/k', '/d/l'])).keys()]).toEqual([]);
+        expect([...(await deadOf(['/d/k', '/e/one', '/d'])).keys()].sort()).toEqual(['/d', '/e/one']);
+        expect([...(await deadOf(['/e/one'])).keys()]).toEqual(['/e/one']);
+        expect((await deadOf([])).size).toBe(0);
+      });
+
+      test('recordsOfMembers answers both kinds at once, properties in the order set (a replaced one counts as set anew), and inside a transaction its own writes', async () => {
+        await store.properties.apply('/m/a', [{ op: 'set', property: p('x') }, { op: 'set', property: p('y') }]);
+        await store.versions.put('/m/a', { etag: '"a"', ino: 1, size: 2, mtimeMs: 3, sha1: 's', md5: 'm' });
+        await store.versions.put('/m/b', { etag: '"b"', ino: 4, size: 5, mtimeMs: 6, sha1: null, md5: null });
+        await store.properties.apply('/m/a', [{ op: 'set', property: p('x', 'again') }]);
+        await store.properties.apply('/m/c', [{ op: 'set', property: p('z') }]);
+        const records = await store.recordsOfMembers(['/m/a', '/m/b', '/m/c', '/m/none']);
+        expect(records.dead).toEqual(new Map([['/m/a', [p('y'), p('x', 'again')]], ['/m/c', [p('z')]]]));
+        expect(records.versions).toEqual(new Map([
+          ['/m/a', { etag: '"a"', ino: 1, size: 2, mtimeMs: 3, sha1: 's', md5: 'm' }],
+          ['/m/b', { etag: '"b"', ino: 4, size: 5, mtimeMs: 6, sha1: null, md5: null }],
+        ]));
+        await store.transaction(async (tx) => {
+          await tx.properties.apply('/m/b', [{ op: 'set', property: p('w') }]);
+          await tx.versions.forgetSubtree('/m/a');
+          const seen = await tx.recordsOfMembers(['/m/a', '/m/b']);
+          expect([...seen.dead.keys()]).toEqual(['/m/a', '/m/b']);
+          expect([...seen.versions.keys()]).toEqual(['/m/b']);
+        });
+        const empty = await store.recordsOfMembers([]);
+        expect([empty.dead.size, empty.versions.size]).toEqual([0, 0]);
       });
 
       test('move, copy and forget of a subtree stay inside it (bytewise)', async () => {
@@ -333,7 +358,7 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
     });
 
     describe('version records', () => {
-      test('put, putFingerprint keeps digests, get and getMany; null when none', async () => {
+      test('put, putFingerprint keeps digests, get and recordsOfMembers; null when none', async () => {
         expect(await store.versions.get('/f')).toBeNull();
         await store.versions.put('/f', { ...record('"1"'), sha1: 'aa', md5: 'bb' });
         expect(await store.versions.get('/f')).toEqual({ ...record('"1"'), sha1: 'aa', md5: 'bb' });
@@ -343,18 +368,18 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
         expect(await store.versions.get('/g')).toEqual({ etag: '"2"', ino: 2, size: 0, mtimeMs: 1, sha1: null, md5: null });
         await store.versions.put('/f', record('"3"'));
         expect((await store.versions.get('/f'))?.sha1).toBeNull();
-        const many = await store.versions.getMany(['/f', '/g', '/h']);
+        const many = await versionsOf(['/f', '/g', '/h']);
         expect([...many.keys()].sort()).toEqual(['/f', '/g']);
         expect(many.get('/g')?.etag).toBe('"2"');
         expect((await store.versions.paths()).sort()).toEqual(['/f', '/g']);
       });
 
-      test('getMany finds members of one collection, in other branches, and none beside records of neighbours', async () => {
+      test('recordsOfMembers finds version records of members of one collection, in other branches, and none beside records of neighbours', async () => {
         for (const path of ['/d/deep/m', '/e/one', ...NEIGHBOURS]) await store.versions.put(path, record(`"${path}"`));
-        expect([...(await store.versions.getMany(['/d/deep/k', '/d/deep/m'])).keys()]).toEqual(['/d/deep/m']);
-        expect([...(await store.versions.getMany(['/d/deep/k', '/d/deep/l'])).keys()]).toEqual([]);
-        expect([...(await store.versions.getMany(['/d/k', '/e/one'])).keys()]).toEqual(['/e/one']);
-        expect((await store.versions.getMany([])).size).toBe(0);
+        expect([...(await versionsOf(['/d/deep/k', '/d/deep/m'])).keys()]).toEqual(['/d/deep/m']);
+        expect([...(await versionsOf(['/d/deep/k', '/d/deep/l'])).keys()]).toEqual([]);
+        expect([...(await versionsOf(['/d/k', '/e/one'])).keys()]).toEqual(['/e/one']);
+        expect((await versionsOf([])).size).toBe(0);
       });
 
       test('move and forget of a subtree stay inside it (bytewise)', async () => {
@@ -514,7 +539,7 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
         });
         // A reader and a writer from outside, started while the transaction is open.
         await isOpen;
-        const reader = store.versions.getMany(['/x', '/y']);
+        const reader = versionsOf(['/x', '/y']);
         const writer = store.versions.put('/x', record('"after"'));
         await new Promise((resolve) => setImmediate(resolve));
         release();

@@ -27,6 +27,7 @@ import { collectProperties, propResponse, propstat } from './propertyValues';
 import { StreamedXmlDocument, el } from '../../xml/build';
 import { DAV_NS } from '../../xml/tree';
 import { plainListingRenderer } from './plainListing';
+import { recordedEtagsIn } from '../../versions/versionStore';
 import { renderedMembersOf, bytesOf, textOf, type MemberText } from './renderedMembers';
 import { derivedTag, type ResourceStat } from '../../storage/resourceStat';
 
@@ -96,10 +97,11 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
       return failedMember(member.href);
     }
   };
-  /** One query each for a batch's dead properties and recorded ETags; null when the state store fails (each member then answers 500). */
-  const batchLookups = async (paths: DavPath[], filePaths: DavPath[]) => {
+  /** A batch's dead properties and recorded ETags, in one lookup; null when the state store fails (each member then answers 500). */
+  const batchLookups = async (paths: DavPath[]) => {
     try {
-      return { deadOf: await services.state.properties.listMany(paths), recordedEtagOf: await services.versions.recordedEtagsOfMany(filePaths) };
+      const records = await services.state.recordsOfMembers(paths);
+      return { deadOf: records.dead, recordedEtagOf: recordedEtagsIn(records.versions) };
     } catch (err) {
       log(`PROPFIND: looking up ${paths.length} members failed: ${(err as Error).message}`);
       return null;
@@ -121,7 +123,7 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
         }
         if (batch === null) return;
         batch = batch.filter((m) => services.access.mayRead(req.user, m.path)); // what the user may not read is not listed
-        const lookups = await batchLookups(batch.map((m) => m.path), batch.filter((m) => !m.isCollection).map((m) => m.path));
+        const lookups = await batchLookups(batch.map((m) => m.path));
         let texts: MemberText[] = [];
         for (const stat of batch) {
           if (lookups === null) {

@@ -2,7 +2,7 @@
  * Dead properties and version records over PostgreSQL: rows keyed by path (COLLATE "C"), whose
  * subtrees follow their resource through MOVE and COPY in single statements.
  */
-import type { DeadProperty, PropertyRecords, VersionRecord, VersionRecords, FileFingerprint } from '../stateStore';
+import type { DeadProperty, MemberRecords, PropertyRecords, VersionRecord, VersionRecords, FileFingerprint } from '../stateStore';
 import type { DavPath } from '../../paths/davPath';
 import { subtreeBounds } from '../subtree';
 import type { Sql } from './connection';
@@ -26,17 +26,6 @@ export function propertyRecords(sql: Sql, atomic: Atomic): PropertyRecords {
   return {
     list(path) {
       return sql.rows<DeadProperty>('SELECT ns, local, xml FROM dead_properties WHERE path = $1 ORDER BY seq', [path]);
-    },
-    async listMany(paths) {
-      const byPath = new Map<DavPath, DeadProperty[]>();
-      if (paths.length === 0) return byPath;
-      const rows = await sql.rows<DeadProperty & { path: string }>('SELECT path, ns, local, xml FROM dead_properties WHERE path = ANY($1::text[]) ORDER BY seq', [paths]);
-      for (const { path, ns, local, xml } of rows) {
-        const list = byPath.get(path);
-        if (list) list.push({ ns, local, xml });
-        else byPath.set(path, [{ ns, local, xml }]);
-      }
-      return byPath;
     },
     apply(path, changes) {
       return atomic(async (tx) => {
@@ -111,14 +100,6 @@ export function versionRecords(sql: Sql, atomic: Atomic, cache: VersionCache | n
     async getFor(path, f) {
       return cache?.matching(path, f) ?? get(path);
     },
-    async getMany(paths) {
-      const out = new Map<DavPath, VersionRecord>();
-      if (paths.length === 0) return out;
-      for (const row of await sql.rows<VersionRow>('SELECT path, etag, ino, size, mtime_ms, sha1, md5 FROM versions WHERE path = ANY($1::text[])', [paths])) {
-        out.set(row.path, toRecord(row));
-      }
-      return out;
-    },
     async put(path, r) {
       cache?.forgetSubtree(path);
       await sql.count(
@@ -152,4 +133,38 @@ export function versionRecords(sql: Sql, atomic: Atomic, cache: VersionCache | n
       await sql.count(`DELETE FROM versions WHERE ${subtree('path')}`, bounds(path));
     },
   };
+}
+
+/**
+ * The records of a listing's batch in one statement, so one round trip (two were a fifth of the
+ * main thread's time in PROPFIND of 1,000 files: each statement's write wakes the database): the
+ * version records, then the dead properties in the order they were set, one row shape for both
+ * (`seq` is NULL on a version row). The paths go as one JSON array, not a text[] parameter: the
+ * planner estimated each element of an array constant anew on every execution (0.45 ms of
+ * planning for 256 paths against 0.05 of execution), and node-postgres escapes arrays element by
+ * element; the batch's statement took 1.26-1.46 ms that way, 0.75-0.83 ms this way.
+ */
+const MEMBER_RECORDS = `WITH member AS MATERIALIZED (SELECT json_array_elements_text($1::json) AS path)
+  SELECT path, NULL::bigint AS seq, NULL::text AS ns, NULL::text AS local, NULL::text AS xml, etag, ino, size, mtime_ms, sha1, md5
+    FROM versions WHERE path IN (SELECT path FROM member)
+  UNION ALL
+  SELECT path, seq, ns, local, xml, NULL, NULL, NULL, NULL, NULL, NULL FROM dead_properties WHERE path IN (SELECT path FROM member)
+  ORDER BY seq NULLS FIRST`;
+
+type MemberRow = { path: DavPath; seq: null } & VersionTableRow | { path: DavPath; seq: number } & DeadProperty;
+
+export async function recordsOfMembers(sql: Sql, paths: readonly DavPath[]): Promise<MemberRecords> {
+  const records = { dead: new Map<DavPath, DeadProperty[]>(), versions: new Map<DavPath, VersionRecord>() };
+  if (paths.length === 0) return records;
+  for (const row of await sql.rows<MemberRow>(MEMBER_RECORDS, [JSON.stringify(paths)])) {
+    if (row.seq === null) {
+      records.versions.set(row.path, toRecord(row));
+      continue;
+    }
+    const property = { ns: row.ns, local: row.local, xml: row.xml };
+    const list = records.dead.get(row.path);
+    if (list) list.push(property);
+    else records.dead.set(row.path, [property]);
+  }
+  return records;
 }

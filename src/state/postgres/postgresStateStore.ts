@@ -10,12 +10,13 @@
  * starves the statements of the holder it waits for).
  */
 import type { Pool, PoolClient } from 'pg';
-import type { StateAccess, StateStore } from '../stateStore';
+import type { DavPath } from '../../paths/davPath';
+import type { MemberRecords, StateAccess, StateStore } from '../stateStore';
 import { connect, openPool, sqlOver, isConnectionLoss, type Sql } from './connection';
 import { StateUnavailableError, redactUrl } from './stateUrl';
 import { migrate } from './schema';
 import { lockRecords, type Atomic } from './lockRecords';
-import { propertyRecords, versionRecords, VersionCache } from './pathRecords';
+import { propertyRecords, versionRecords, recordsOfMembers, VersionCache } from './pathRecords';
 import { retentionRecords } from './retentionRecords';
 import { journalRecords, refusalRecords } from './journalAndRefusals';
 import { PostgresWriteClaims } from './writeClaims';
@@ -69,6 +70,7 @@ function accessOver(sql: Sql, atomic: Atomic, instanceId: string, transaction: S
     journal: journalRecords(sql, instanceId),
     retention: retentionRecords(sql, atomic, instanceId),
     refusals: refusalRecords(sql),
+    recordsOfMembers: (paths) => recordsOfMembers(sql, paths),
     async now() {
       const [row] = await sql.rows<{ now: number }>('SELECT keepdav_now_ms() AS now');
       return row.now;
@@ -133,6 +135,10 @@ export class PostgresStateStore implements StateStore {
 
   get instanceId(): string {
     return this.lease.id;
+  }
+
+  recordsOfMembers(paths: readonly DavPath[]): Promise<MemberRecords> {
+    return this.access.recordsOfMembers(paths);
   }
 
   now(): Promise<number> {

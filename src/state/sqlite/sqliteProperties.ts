@@ -57,6 +57,7 @@ export class SqlitePropertyRecords implements PropertyRecords {
     return this.gate.call(() => this.selectAll.all(path));
   }
 
+  /** The dead properties of each of `paths` (the store's recordsOfMembers); paths without any are absent. */
   listMany(paths: readonly DavPath[]): Promise<Map<DavPath, DeadProperty[]>> {
     return this.gate.call(() => {
       const byPath = new Map<DavPath, DeadProperty[]>();

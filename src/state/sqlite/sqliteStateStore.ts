@@ -10,7 +10,8 @@
  */
 import type Database from 'better-sqlite3';
 import { PathMutex } from '../../concurrency/pathMutex';
-import type { StateAccess, StateStore, WriteClaims } from '../stateStore';
+import type { DavPath } from '../../paths/davPath';
+import type { MemberRecords, StateAccess, StateStore, WriteClaims } from '../stateStore';
 import { migrate } from './schema';
 import { TransactionGate, viewWith } from './transactionGate';
 import { SqliteLockRecords } from './sqliteLocks';
@@ -69,17 +70,24 @@ export class SqliteStateStore implements StateStore {
     };
     this.probe = db.prepare('INSERT OR REPLACE INTO readiness_probe (id, checked_at) VALUES (1, ?)');
     const inside = this.gate.inside;
+    const properties = viewWith(this.properties, inside);
+    const versions = viewWith(this.versions, inside);
     const view: StateAccess = {
       locks: viewWith(this.locks, inside),
-      properties: viewWith(this.properties, inside),
-      versions: viewWith(this.versions, inside),
+      properties,
+      versions,
       journal: viewWith(this.journal, inside),
       retention: viewWith(this.retention, inside),
       refusals: viewWith(this.refusals, inside),
+      recordsOfMembers: (paths) => recordsOfMembers(properties, versions, paths),
       now: () => inside.call(this.clock),
       transaction: (work) => this.gate.savepoint(() => work(view)),
     };
     this.inTransaction = view;
+  }
+
+  recordsOfMembers(paths: readonly DavPath[]): Promise<MemberRecords> {
+    return recordsOfMembers(this.properties, this.versions, paths);
   }
 
   now(): Promise<number> {
@@ -103,4 +111,9 @@ export class SqliteStateStore implements StateStore {
     });
     return this.closing;
   }
+}
+
+/** Two statements on the one connection of the embedded database: there is no round trip to save. */
+async function recordsOfMembers(properties: SqlitePropertyRecords, versions: SqliteVersionRecords, paths: readonly DavPath[]): Promise<MemberRecords> {
+  return { dead: await properties.listMany(paths), versions: await versions.getMany(paths) };
 }

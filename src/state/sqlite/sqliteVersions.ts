@@ -54,6 +54,7 @@ export class SqliteVersionRecords implements VersionRecords {
     });
   }
 
+  /** The records of `paths` (the store's recordsOfMembers); paths without one are absent. */
   getMany(paths: readonly DavPath[]): Promise<Map<DavPath, VersionRecord>> {
     return this.gate.call(() => {
       const found = new Map<DavPath, VersionRecord>();

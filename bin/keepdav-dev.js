@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=50
+#!/usr/bin/env -S node --max-semi-space-size=4 --heap-growing-percent=50 --expose-gc
 'use strict';
 // Development only: runs the TypeScript sources in src/ through ts-node (a dev dependency), on
 // purpose, whatever the state of dist/. `npm run dev -- serve ...` calls it. Installs run

@@ -3,7 +3,7 @@
  *
  * Usage: `const command = serverCommand('keepdav', { root, state }, process.env);`
  *
- * keepdav: `node --max-semi-space-size=4 --heap-growing-percent=50 bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1
+ * keepdav: `node --max-semi-space-size=4 --heap-growing-percent=50 --expose-gc bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1
  * --users {users} --anonymous write --log-file {state}/keepdav.log` (users for the signed-in row,
  * anonymous for the others; the log, access lines included, goes to a file as in production, not
  * through a pipe the bench would have to read),
@@ -51,10 +51,10 @@ export interface ServerDirs {
 
 /** keepdav-pg: the same, its state in PostgreSQL; `--state-dir` keeps the retained bytes beside the root. */
 export const DEFAULT_KEEPDAV_PG_CMD =
-  'node --max-semi-space-size=4 --heap-growing-percent=50 bin/keepdav.js serve --root {root} --state {stateUrl} --state-dir {state} --port 0 --host 127.0.0.1 --users {users} --anonymous write --log-file {state}/keepdav.log';
+  'node --max-semi-space-size=4 --heap-growing-percent=50 --expose-gc bin/keepdav.js serve --root {root} --state {stateUrl} --state-dir {state} --port 0 --host 127.0.0.1 --users {users} --anonymous write --log-file {state}/keepdav.log';
 
 export const DEFAULT_KEEPDAV_CMD =
-  'node --max-semi-space-size=4 --heap-growing-percent=50 bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1 --users {users} --anonymous write --log-file {state}/keepdav.log';
+  'node --max-semi-space-size=4 --heap-growing-percent=50 --expose-gc bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1 --users {users} --anonymous write --log-file {state}/keepdav.log';
 
 function fromTemplate(template: string, dirs: ServerDirs): string[] {
   const words = template.trim().split(/\s+/).filter((w) => w.length > 0);

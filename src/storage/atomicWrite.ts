@@ -19,6 +19,7 @@ import { childHostPath, RESERVED_PREFIX } from './containment';
 import { errnoOf, IncompleteBodyError, storageErrorFromErrno } from './storageErrors';
 import { timedFsync } from './fsyncTiming';
 import { beginWrite } from './writesInFlight';
+import { bodyBytesPassed } from './spentBodyBuffers';
 import { startContentDigests, type ContentDigester, type ContentDigests } from './contentDigests';
 import {
   chmodDescriptor, closeDescriptor, openDescriptor, openDirectoryDescriptor, setDescriptorTimes, statDescriptor,
@@ -135,6 +136,7 @@ class FileSink extends Writable {
   }
 
   private writeBuffers(buffers: Buffer[], done: (err?: Error | null) => void): void {
+    const before = this.bytes;
     for (const b of buffers) this.bytes += b.length;
     if (this.limit !== undefined && this.bytes > this.limit) {
       done(new IncompleteBodyError(this.path, `${this.path}: body longer than the expected ${this.limit} bytes`));
@@ -142,6 +144,8 @@ class FileSink extends Writable {
     }
     const hashing = this.digester.update(buffers);
     const writing = writeAllToDescriptor(this.fd, buffers);
+    // The buffers before these are spent now (spentBodyBuffers.ts).
+    bodyBytesPassed(this.bytes - before);
     this.inFlight = hashing ? Promise.all([writing, hashing]).then(() => undefined) : writing;
     this.inFlight.then(() => done(), done);
   }

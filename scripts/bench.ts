@@ -67,7 +67,7 @@ async function startServers(options: BenchOptions, large: ReturnType<typeof crea
     }
     const data = createBenchData(name, large);
     try {
-      if (name === 'keepdav-pg') {
+      if (name === 'keepdav-pg' || (name === 'baseline' && process.env.AB_BASELINE_PG)) {
         const pg = await startBenchPostgres();
         postgres.push(pg);
         data.stateUrl = pg.url;

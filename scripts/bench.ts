@@ -67,7 +67,8 @@ async function startServers(options: BenchOptions, large: ReturnType<typeof crea
     }
     const data = createBenchData(name, large);
     try {
-      if (name === 'keepdav-pg' || (name === 'baseline' && process.env.AB_BASELINE_PG)) {
+      // keepdav-pg, and a baseline whose command names {stateUrl} (an A/B of PostgreSQL state).
+      if (name === 'keepdav-pg' || (name === 'baseline' && (process.env.BENCH_BASELINE_CMD ?? '').includes('{stateUrl}'))) {
         const pg = await startBenchPostgres();
         postgres.push(pg);
         data.stateUrl = pg.url;

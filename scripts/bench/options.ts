@@ -15,7 +15,8 @@
  *                       program is not installed is skipped with a note, never an error)
  *   BENCH_KEEPDAV_CMD   keepdav's command line, see serverCommands.ts
  *   BENCH_BASELINE_CMD  a second keepdav to compare with (another build, for A/B), same template;
- *                       the `baseline` server runs only when this is set
+ *                       the `baseline` server runs only when this is set; with `{stateUrl}` in it,
+ *                       the baseline gets a PostgreSQL cluster of its own, as keepdav-pg does
  *   BENCH_APACHE_BIN, BENCH_APACHE_MODULES   where apache lives, see apacheServer.ts
  */
 

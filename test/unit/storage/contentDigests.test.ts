@@ -5,7 +5,8 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { OFFLOAD_MIN_BYTES, startContentDigests, stopHashingThread, type ContentDigests } from '../../../src/storage/contentDigests';
+import { OFFLOAD_MIN_BYTES, startContentDigests, type ContentDigests } from '../../../src/storage/contentDigests';
+import { stopHelperThread } from '../../../src/storage/helperThread';
 
 function expected(bytes: Buffer): ContentDigests {
   return { sha1: createHash('sha1').update(bytes).digest('hex'), md5: createHash('md5').update(bytes).digest('hex') };
@@ -30,7 +31,7 @@ const neverReadBack = (): AsyncIterable<Buffer> => {
   throw new Error('read back although the hashing thread ran');
 };
 
-afterAll(() => stopHashingThread());
+afterAll(() => stopHelperThread());
 
 describe('content digests', () => {
   it('a process that hashes a large body on the thread gets its digests, then ends by itself', () => {
@@ -75,7 +76,7 @@ describe('content digests', () => {
     const digester = startContentDigests(large.length);
     const all = pieces(large);
     for (const piece of all.slice(0, 10)) await digester.update([piece]);
-    await stopHashingThread();
+    await stopHelperThread();
     for (const piece of all.slice(10)) await digester.update([piece]);
     expect(await digester.result(() => readBackOf(large))).toEqual(expected(large));
     // and the next large upload has a thread again

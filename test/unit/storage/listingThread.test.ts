@@ -10,7 +10,8 @@ import { lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { MEMBER_FIELDS, MemberKind, openListingOnThread, statMembersOnThread, stopListingThread } from '../../../src/storage/listingThread';
+import { MEMBER_FIELDS, MemberKind, openListingOnThread, statMembersOnThread } from '../../../src/storage/listingThread';
+import { stopHelperThread } from '../../../src/storage/helperThread';
 import { StorageError } from '../../../src/storage/storageErrors';
 import { FileStore } from '../../../src/storage/fileStore';
 import type { ResourceStat } from '../../../src/storage/resourceStat';
@@ -40,7 +41,7 @@ beforeAll(async () => {
   store = await FileStore.open(dir, UNUSED_KEPT_DIR);
 });
 afterAll(async () => {
-  await stopListingThread();
+  await stopHelperThread();
   removeDir(dir);
 });
 
@@ -100,13 +101,13 @@ describe('listings through the thread', () => {
   });
 
   it('a listing whose thread stops midway fails with a StorageError, never ends short; the next listing is whole on a new thread', async () => {
-    await expect(allBatches('/many', 100, stopListingThread)).rejects.toBeInstanceOf(StorageError);
+    await expect(allBatches('/many', 100, stopHelperThread)).rejects.toBeInstanceOf(StorageError);
     expectExact(await allBatches('/many', 100));
   });
 
   it('a whole-directory list stays exact when the thread stops as it asks (its lstats are then made here)', async () => {
     const listing = store.list('/many');
-    await stopListingThread();
+    await stopHelperThread();
     expectExact(await listing);
   });
 

@@ -268,7 +268,7 @@ async function writeAtomicallyCounted(request: AtomicWriteRequest): Promise<Atom
   let digests: ContentDigests;
   let stats: Stats;
   try {
-    // Read-write: should the helper thread fail, the digests are read back from this file.
+    // Read-write: should the hashing thread fail, the digests are read back from this file.
     const flags = fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
     fd = await openDescriptor(tempHost, flags, 0o666);
     tempCreated = true;

@@ -68,7 +68,7 @@ function nameFilter(): (name: string) => boolean {
   };
 }
 
-/** Batches of at least this many names are looked up on the helper thread; smaller ones inline (a round trip would cost more). */
+/** Batches of at least this many names are looked up on the listing thread; smaller ones inline (a round trip would cost more). */
 const THREAD_MIN_MEMBERS = 32;
 
 /** The members named `names` of the collection `path` (host `dirHost`); vanished or hidden ones are left out. */
@@ -146,7 +146,7 @@ export interface MemberBatches {
 
 /**
  * Opens the collection `path` for reading in batches of `batchSize` names: the directory is read
- * incrementally (opendir), so memory stays bounded however large it is, on the helper thread
+ * incrementally (opendir), so memory stays bounded however large it is, on the listing thread
  * (listingThread.ts), or on this one when that thread cannot start. Opening throws what
  * `listCollection` throws, before anything is read; a batch that fails later throws StorageError.
  * The batch after the one just handed out is read meanwhile (while the caller renders this one):
@@ -185,7 +185,7 @@ export async function openMemberBatches(containment: Containment, path: DavPath,
   };
 }
 
-/** Batches read on the helper thread: names and stats come back together. */
+/** Batches read by the listing thread: names and stats come back together. */
 function threadBatches(containment: Containment, path: DavPath, dirHost: string, listing: ThreadListing, batchSize: number): MemberBatches {
   const addressable = nameFilter();
   return {

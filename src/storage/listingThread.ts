@@ -164,7 +164,7 @@ export async function openListingOnThread(dir: string, bufferSize: number): Prom
     async read(max) {
       if (ended) return null;
       // Its directory handle died with the thread that held it: a listing cannot resume.
-      if (owner.current() !== thread) throw new Error('the helper thread stopped while reading this directory');
+      if (owner.current() !== thread) throw new Error('the listing thread stopped while reading this directory');
       const reply = await owner.call({ kind: 'read', listing, max });
       return reply.names!.length === 0 ? null : { names: reply.names!, stats: reply.stats! };
     },

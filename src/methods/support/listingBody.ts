@@ -3,7 +3,7 @@
  * or bytes `chunks` yields, and `listing` closed when the body closes, however it ends.
  * The generator's own finally does not cover a body destroyed before it started (a client that
  * left at once): a generator that never ran never runs its finally, and the listing would stay
- * open on the helper thread (storage/listingThread.ts).
+ * open on the listing thread (storage/listingThread.ts).
  */
 import { Readable } from 'node:stream';
 import type { MemberBatches } from '../../storage/listCollection';

@@ -3,12 +3,12 @@
  * read of the file). Hashing is the costliest step of a large upload: MD5 runs at about 430 MiB/s
  * on one core here, SHA-1 at 1,100, so a 512 MiB PUT spent 1.6 s of its main thread hashing, time
  * in which no other request was answered. An upload announced as large (at least
- * OFFLOAD_MIN_BYTES) is therefore hashed on the helper thread (helperThread.ts): its bytes are copied
- * into 1 MiB batches whose memory moves to the thread and back (no second copy, and the same few buffers
+ * OFFLOAD_MIN_BYTES) is therefore hashed on a worker thread: its bytes are copied into 1 MiB
+ * batches whose memory moves to the worker and back (no second copy, and the same few buffers
  * serve every upload: memory that waits for a collection would double a large upload's resident
  * size), at most MAX_BATCHES_IN_FLIGHT ahead of it (beyond that the upload waits). Smaller or unannounced (chunked)
- * bodies are hashed in place, where a round trip to the thread would cost more than it saves. Should
- * the thread fail, the digests are read back from the written file instead: never a wrong digest,
+ * bodies are hashed in place, where a worker's round trip would cost more than it saves. Should the
+ * worker fail, the digests are read back from the written file instead: never a wrong digest,
  * never a failed upload for it.
  *
  * Usage:
@@ -18,7 +18,8 @@
  *   digests.cancel();                         // when the upload fails
  */
 import { createHash, type Hash } from 'node:crypto';
-import { helperService } from './helperThread';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from './workerThread';
 
 /** The SHA-1 and MD5 of a file's content, lower-case hex (what ownCloud clients and rclone compare). */
 export interface ContentDigests {
@@ -26,7 +27,7 @@ export interface ContentDigests {
   md5: string;
 }
 
-/** Bodies announced at least this long are hashed on the helper thread. */
+/** Bodies announced at least this long are hashed on the worker thread. */
 export const OFFLOAD_MIN_BYTES = 8 * 1024 * 1024;
 const BATCH_BYTES = 1024 * 1024;
 const MAX_BATCHES_IN_FLIGHT = 4;
@@ -35,7 +36,7 @@ const MAX_FREE_BATCHES = MAX_BATCHES_IN_FLIGHT + 1;
 export interface ContentDigester {
   /** Hashes `chunks` after those before; resolves when more may be given. */
   update(chunks: readonly Buffer[]): Promise<void> | void;
-  /** The digests of every byte given; `readBack` yields the same bytes again, for when the thread failed. */
+  /** The digests of every byte given; `readBack` yields the same bytes again, for when the worker failed. */
   result(readBack: () => AsyncIterable<Buffer>): Promise<ContentDigests>;
   /** Forgets the upload (it failed); no result follows. */
   cancel(): void;
@@ -110,8 +111,9 @@ class OffloadedDigests implements ContentDigester {
   }
 }
 
-/** The thread's side (a helper service's source, helperThread.ts): one pair of hashes per upload id, updated in the order batches arrive. */
-const SERVICE_SOURCE = `
+/** The worker's side: one pair of hashes per upload id, updated in the order batches arrive. */
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const jobs = new Map();
 const hashesOf = (id) => {
@@ -119,28 +121,28 @@ const hashesOf = (id) => {
   if (!job) jobs.set(id, (job = { sha1: createHash('sha1'), md5: createHash('md5') }));
   return job;
 };
-return (m) => {
+parentPort.on('message', (m) => {
   if (m.kind === 'batch') {
     const job = hashesOf(m.id);
     const bytes = new Uint8Array(m.buffer, 0, m.length);
     job.sha1.update(bytes);
     job.md5.update(bytes);
-    post({ kind: 'hashed', id: m.id, buffer: m.buffer }, [m.buffer]);
+    parentPort.postMessage({ kind: 'hashed', id: m.id, buffer: m.buffer }, [m.buffer]);
   } else if (m.kind === 'finish') {
     const job = hashesOf(m.id);
     jobs.delete(m.id);
-    post({ kind: 'digests', id: m.id, sha1: job.sha1.digest('hex'), md5: job.md5.digest('hex') });
+    parentPort.postMessage({ kind: 'digests', id: m.id, sha1: job.sha1.digest('hex'), md5: job.md5.digest('hex') });
   } else if (m.kind === 'cancel') {
     jobs.delete(m.id);
   }
-};
+});
 `;
 
-interface HashingJob {
-  /** A free BATCH_BYTES buffer (one the thread gave back, or a new one). */
+interface WorkerJob {
+  /** A free BATCH_BYTES buffer (one the worker gave back, or a new one). */
   batchBuffer(): Buffer;
   send(batch: Buffer, length: number): void;
-  /** Resolves once fewer than MAX_BATCHES_IN_FLIGHT batches wait for the thread. */
+  /** Resolves once fewer than MAX_BATCHES_IN_FLIGHT batches wait for the worker. */
   room(): Promise<void>;
   finish(): Promise<ContentDigests>;
   cancel(): void;
@@ -152,73 +154,88 @@ interface JobState {
   finished?: { resolve: (d: ContentDigests) => void; reject: (err: Error) => void };
 }
 
-/** The hashing of large uploads on the helper thread, which starts at the first one and again after a failure. */
+/** The one hashing thread of the process, started at the first large upload and restarted after a failure. */
 class HashingThread {
+  private worker: Worker | null = null;
   private readonly jobs = new Map<number, JobState>();
   private nextId = 1;
-  /** Batch buffers the thread gave back, for the next batches (at most MAX_FREE_BATCHES kept). */
+  /** Batch buffers the worker gave back, for the next batches (at most MAX_FREE_BATCHES kept). */
   private readonly free: ArrayBuffer[] = [];
-  private readonly service = helperService<HashingReply>('hashing', {
-    source: SERVICE_SOURCE,
-    onMessage: (m) => this.onMessage(m),
-    onStopped: (err) => {
-      // Every upload it was hashing is read back instead (OffloadedDigests.result).
-      for (const state of this.jobs.values()) {
-        for (const wake of state.waitingForRoom.splice(0)) wake();
-        state.finished?.reject(err);
-      }
-      this.jobs.clear();
-    },
-  });
 
-  open(): HashingJob {
-    const thread = this.service.thread();
+  open(): WorkerJob {
+    const worker = this.running();
     const id = this.nextId++;
     const state: JobState = { inFlight: 0, waitingForRoom: [] };
-    // Busy while it has uploads to hash (a restore run from the command line must get its digests), not while idle.
+    // Referenced while it has uploads to hash (a restore run from the command line must get its digests), not while idle.
+    if (this.jobs.size === 0) worker.ref();
     this.jobs.set(id, state);
-    thread.busy(true);
     let failed: Error | null = null;
-    const stillRunning = () => this.service.current() === thread;
     return {
       batchBuffer: () => {
         const reused = this.free.pop();
         return reused ? Buffer.from(reused) : Buffer.allocUnsafeSlow(BATCH_BYTES);
       },
       send: (batch, length) => {
-        if (failed || !stillRunning()) return;
+        if (failed || this.worker !== worker) return;
         state.inFlight++;
         try {
-          thread.post({ kind: 'batch', id, buffer: batch.buffer, length }, [batch.buffer as ArrayBuffer]);
+          worker.postMessage({ kind: 'batch', id, buffer: batch.buffer, length }, [batch.buffer as ArrayBuffer]);
         } catch (err) {
           failed = err as Error;
         }
       },
-      room: () => (state.inFlight < MAX_BATCHES_IN_FLIGHT || !stillRunning() ? Promise.resolve() : new Promise<void>((resolve) => state.waitingForRoom.push(resolve))),
+      room: () => (state.inFlight < MAX_BATCHES_IN_FLIGHT || this.worker !== worker ? Promise.resolve() : new Promise<void>((resolve) => state.waitingForRoom.push(resolve))),
       finish: () => {
         if (failed) return Promise.reject(failed);
-        if (!stillRunning()) return Promise.reject(new Error('the helper thread stopped'));
+        if (this.worker !== worker) return Promise.reject(new Error('the hashing thread stopped'));
         return new Promise<ContentDigests>((resolve, reject) => {
           state.finished = { resolve, reject };
-          thread.post({ kind: 'finish', id });
+          worker.postMessage({ kind: 'finish', id });
         });
       },
       cancel: () => {
         if (!this.forget(id)) return;
-        if (stillRunning()) thread.post({ kind: 'cancel', id });
+        if (this.worker === worker) worker.postMessage({ kind: 'cancel', id });
         for (const wake of state.waitingForRoom.splice(0)) wake();
       },
     };
   }
 
-  /** Drops upload `id`; an idle service no longer keeps the process alive. False when it was not there. */
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    if (worker) await worker.terminate();
+  }
+
+  private running(): Worker {
+    if (this.worker) return this.worker;
+    // The helper holds two hashes per upload and nothing else.
+    const worker: Worker = startWorkerThread<WorkerMessage>(WORKER_SOURCE, {
+      name: 'hashing thread',
+      youngGenerationMb: 1,
+      onMessage: (m) => this.onMessage(m),
+      onStopped: (err) => {
+        if (this.worker !== worker) return;
+        this.worker = null;
+        // Every upload it was hashing is read back instead (OffloadedDigests.result).
+        for (const state of this.jobs.values()) {
+          for (const wake of state.waitingForRoom.splice(0)) wake();
+          state.finished?.reject(err);
+        }
+        this.jobs.clear();
+      },
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  /** Drops upload `id`; an idle thread no longer keeps the process alive. False when it was not there. */
   private forget(id: number): boolean {
     if (!this.jobs.delete(id)) return false;
-    if (this.jobs.size === 0) this.service.current()?.busy(false);
+    if (this.jobs.size === 0) this.worker?.unref();
     return true;
   }
 
-  private onMessage(m: HashingReply): void {
+  private onMessage(m: WorkerMessage): void {
     if (m.buffer && m.buffer.byteLength === BATCH_BYTES && this.free.length < MAX_FREE_BATCHES) this.free.push(m.buffer);
     const state = this.jobs.get(m.id);
     if (!state) return;
@@ -232,7 +249,7 @@ class HashingThread {
   }
 }
 
-interface HashingReply {
+interface WorkerMessage {
   kind: 'hashed' | 'digests';
   id: number;
   /** 'hashed': the batch's memory, given back. */
@@ -243,3 +260,11 @@ interface HashingReply {
 
 let thread: HashingThread | null = null;
 const hashingThread = (): HashingThread => (thread ??= new HashingThread());
+
+/**
+ * Stops the hashing thread (a later large upload starts another). Uploads it was hashing read their
+ * bytes back instead. For a process that is about to end, and for tests of that fallback.
+ */
+export function stopHashingThread(): Promise<void> {
+  return thread?.stop() ?? Promise.resolve();
+}

@@ -1,5 +1,5 @@
 /**
- * Reading a collection's members on the helper thread (helperThread.ts), a batch at a time: the directory read
+ * Reading a collection's members on a worker thread, a batch at a time: the directory read
  * (getdents, a string per name) and each member's lstat happen there, so the main thread renders
  * one batch while the other core reads the next, and a slow filesystem never stalls the main
  * thread. perf and --cpu-prof of PROPFIND Depth 1 over 1,000 files under 16 connections: the
@@ -14,15 +14,16 @@
  * Should the thread fail, whatever waits on it is rejected (a listing it was reading cannot be
  * resumed: its directory handle died with it) and the next call starts a new thread.
  */
-import { helperService, type HelperThread } from './helperThread';
+import type { Worker } from 'node:worker_threads';
+import { startWorkerThread } from './workerThread';
 
 /** Numbers per member in an answer. */
 export const MEMBER_FIELDS = 7;
 /** The first number of a member: 0 for a symlink, a special file, one gone or an error (the caller resolves it itself). */
 export const MemberKind = { Careful: 0, File: 1, Directory: 2 } as const;
 
-/** The thread's side (a helper service's source, helperThread.ts). */
-const SERVICE_SOURCE = `
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
 const { lstatSync, opendirSync } = require('node:fs');
 const FIELDS = ${MEMBER_FIELDS};
 const listings = new Map();
@@ -49,30 +50,30 @@ function statsOf(dir, names) {
   }
   return out;
 }
-return (m) => {
+parentPort.on('message', (m) => {
   try {
     if (m.kind === 'stat') {
       const stats = statsOf(m.dir, m.names);
-      post({ id: m.id, stats }, [stats.buffer]);
+      parentPort.postMessage({ id: m.id, stats }, [stats.buffer]);
     } else if (m.kind === 'open') {
       listings.set(m.listing, { dir: m.dir, handle: opendirSync(m.dir, { bufferSize: m.bufferSize }) });
-      post({ id: m.id });
+      parentPort.postMessage({ id: m.id });
     } else if (m.kind === 'read') {
       const listing = listings.get(m.listing);
       const names = [];
       for (let entry; names.length < m.max && (entry = listing.handle.readSync()) !== null; ) names.push(entry.name);
       const stats = statsOf(listing.dir, names);
-      post({ id: m.id, names, stats }, [stats.buffer]);
+      parentPort.postMessage({ id: m.id, names, stats }, [stats.buffer]);
     } else if (m.kind === 'close') {
       const listing = listings.get(m.listing);
       listings.delete(m.listing);
       listing?.handle.closeSync();
-      post({ id: m.id });
+      parentPort.postMessage({ id: m.id });
     }
   } catch (err) {
-    post({ id: m.id, error: { code: err.code, message: err.message } });
+    parentPort.postMessage({ id: m.id, error: { code: err.code, message: err.message } });
   }
-};
+});
 `;
 
 interface Reply {
@@ -96,29 +97,22 @@ export interface ThreadListing {
 }
 
 class ListingThread {
+  private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  private readonly service = helperService<Reply>('listing', {
-    source: SERVICE_SOURCE,
-    onMessage: (reply) => this.settled(reply.id)?.resolve(reply),
-    onStopped: (err) => {
-      for (const waiting of this.pending.values()) waiting.reject(err);
-      this.pending.clear();
-    },
-  });
 
-  /** Sends `message` with a fresh id; resolves with the thread's answer, rejects when it reports an error (an Error with its errno code) or dies. */
+  /** Sends `message` with a fresh id; resolves with the worker's answer, rejects when it reports an error (an Error with its errno code) or dies. */
   call(message: Record<string, unknown>): Promise<Reply> {
-    const thread = this.service.thread();
+    const worker = this.running();
     const id = this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
       // Referenced while it owes an answer (a command that lists and then ends must get it), not while idle.
+      if (this.pending.size === 0) worker.ref();
       this.pending.set(id, { resolve, reject });
-      thread.busy(true);
       try {
-        thread.post({ ...message, id });
+        worker.postMessage({ ...message, id });
       } catch (err) {
-        this.settled(id);
+        this.settled(id, worker);
         reject(err as Error);
       }
     }).then((reply) => {
@@ -127,15 +121,37 @@ class ListingThread {
     });
   }
 
-  /** The thread now, for a listing to tell whether the one that holds its directory still runs. */
-  current(): HelperThread | null {
-    return this.service.current();
+  /** The worker now, for a listing to tell whether the one that holds its directory still runs. */
+  current(): Worker | null {
+    return this.worker;
   }
 
-  private settled(id: number): Pending | undefined {
+  async stop(): Promise<void> {
+    const worker = this.worker;
+    if (worker) await worker.terminate();
+  }
+
+  private running(): Worker {
+    if (this.worker) return this.worker;
+    const worker: Worker = startWorkerThread<Reply>(WORKER_SOURCE, {
+      name: 'listing thread',
+      youngGenerationMb: 2,
+      onMessage: (reply) => this.settled(reply.id, worker)?.resolve(reply),
+      onStopped: (err) => {
+        if (this.worker !== worker) return;
+        this.worker = null;
+        for (const waiting of this.pending.values()) waiting.reject(err);
+        this.pending.clear();
+      },
+    });
+    this.worker = worker;
+    return worker;
+  }
+
+  private settled(id: number, worker: Worker): Pending | undefined {
     const waiting = this.pending.get(id);
     this.pending.delete(id);
-    if (this.pending.size === 0) this.service.current()?.busy(false);
+    if (this.pending.size === 0) worker.unref();
     return waiting;
   }
 }
@@ -158,13 +174,13 @@ export async function openListingOnThread(dir: string, bufferSize: number): Prom
   const owner = listingThread();
   const listing = nextListing++;
   await owner.call({ kind: 'open', listing, dir, bufferSize });
-  const thread = owner.current();
+  const worker = owner.current();
   let ended = false;
   const handle: ThreadListing = {
     async read(max) {
       if (ended) return null;
       // Its directory handle died with the thread that held it: a listing cannot resume.
-      if (owner.current() !== thread) throw new Error('the listing thread stopped while reading this directory');
+      if (owner.current() !== worker) throw new Error('the listing thread stopped while reading this directory');
       const reply = await owner.call({ kind: 'read', listing, max });
       return reply.names!.length === 0 ? null : { names: reply.names!, stats: reply.stats! };
     },
@@ -172,15 +188,19 @@ export async function openListingOnThread(dir: string, bufferSize: number): Prom
       if (ended) return;
       ended = true;
       abandoned.unregister(handle);
-      if (owner.current() === thread) await owner.call({ kind: 'close', listing }).catch(() => undefined);
+      if (owner.current() === worker) await owner.call({ kind: 'close', listing }).catch(() => undefined);
     },
   };
-  abandoned.register(handle, { owner, thread, listing }, handle);
+  abandoned.register(handle, { owner, worker, listing }, handle);
   return handle;
 }
 
 /** A listing dropped without close() still has its directory closed on the thread, once collected. */
-const abandoned = new FinalizationRegistry<{ owner: ListingThread; thread: HelperThread | null; listing: number }>(({ owner, thread, listing }) => {
-  if (owner.current() === thread) owner.call({ kind: 'close', listing }).catch(() => undefined);
+const abandoned = new FinalizationRegistry<{ owner: ListingThread; worker: Worker | null; listing: number }>(({ owner, worker, listing }) => {
+  if (owner.current() === worker) owner.call({ kind: 'close', listing }).catch(() => undefined);
 });
 
+/** Stops the thread (the next call starts another): for a process about to end, and for tests of what follows a failure. */
+export function stopListingThread(): Promise<void> {
+  return thread?.stop() ?? Promise.resolve();
+}

@@ -10,8 +10,7 @@ import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { codeOf, hdr } from '../support/conflictKit';
 import { DAV, first, text } from '../support/xmlQuery';
-import { OFFLOAD_MIN_BYTES } from '../../src/storage/contentDigests';
-import { stopHelperThread } from '../../src/storage/helperThread';
+import { OFFLOAD_MIN_BYTES, stopHashingThread } from '../../src/storage/contentDigests';
 
 const OC = 'http://owncloud.org/ns';
 const sha1 = (b: string) => createHash('sha1').update(b).digest('hex');
@@ -97,7 +96,7 @@ describe('a large upload (hashed on the hashing thread)', () => {
     const answered = new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
     req.write(body.subarray(0, OFFLOAD_MIN_BYTES * 2));
     await new Promise((resolve) => setTimeout(resolve, 200)); // part of it is with the hashing thread
-    await stopHelperThread();
+    await stopHashingThread();
     req.end(body.subarray(OFFLOAD_MIN_BYTES * 2));
     const res = await answered;
     res.resume();

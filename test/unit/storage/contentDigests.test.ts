@@ -5,8 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { OFFLOAD_MIN_BYTES, startContentDigests, type ContentDigests } from '../../../src/storage/contentDigests';
-import { stopHelperThread } from '../../../src/storage/helperThread';
+import { OFFLOAD_MIN_BYTES, startContentDigests, stopHashingThread, type ContentDigests } from '../../../src/storage/contentDigests';
 
 function expected(bytes: Buffer): ContentDigests {
   return { sha1: createHash('sha1').update(bytes).digest('hex'), md5: createHash('md5').update(bytes).digest('hex') };
@@ -31,7 +30,7 @@ const neverReadBack = (): AsyncIterable<Buffer> => {
   throw new Error('read back although the hashing thread ran');
 };
 
-afterAll(() => stopHelperThread());
+afterAll(() => stopHashingThread());
 
 describe('content digests', () => {
   it('a process that hashes a large body on the thread gets its digests, then ends by itself', () => {
@@ -76,7 +75,7 @@ describe('content digests', () => {
     const digester = startContentDigests(large.length);
     const all = pieces(large);
     for (const piece of all.slice(0, 10)) await digester.update([piece]);
-    await stopHelperThread();
+    await stopHashingThread();
     for (const piece of all.slice(10)) await digester.update([piece]);
     expect(await digester.result(() => readBackOf(large))).toEqual(expected(large));
     // and the next large upload has a thread again

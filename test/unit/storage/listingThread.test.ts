@@ -10,8 +10,7 @@ import { lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { MEMBER_FIELDS, MemberKind, openListingOnThread, statMembersOnThread } from '../../../src/storage/listingThread';
-import { stopHelperThread } from '../../../src/storage/helperThread';
+import { MEMBER_FIELDS, MemberKind, openListingOnThread, statMembersOnThread, stopListingThread } from '../../../src/storage/listingThread';
 import { StorageError } from '../../../src/storage/storageErrors';
 import { FileStore } from '../../../src/storage/fileStore';
 import type { ResourceStat } from '../../../src/storage/resourceStat';
@@ -41,7 +40,7 @@ beforeAll(async () => {
   store = await FileStore.open(dir, UNUSED_KEPT_DIR);
 });
 afterAll(async () => {
-  await stopHelperThread();
+  await stopListingThread();
   removeDir(dir);
 });
 
@@ -101,13 +100,13 @@ describe('listings through the thread', () => {
   });
 
   it('a listing whose thread stops midway fails with a StorageError, never ends short; the next listing is whole on a new thread', async () => {
-    await expect(allBatches('/many', 100, stopHelperThread)).rejects.toBeInstanceOf(StorageError);
+    await expect(allBatches('/many', 100, stopListingThread)).rejects.toBeInstanceOf(StorageError);
     expectExact(await allBatches('/many', 100));
   });
 
   it('a whole-directory list stays exact when the thread stops as it asks (its lstats are then made here)', async () => {
     const listing = store.list('/many');
-    await stopHelperThread();
+    await stopListingThread();
     expectExact(await listing);
   });
 

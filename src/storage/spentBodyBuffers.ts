@@ -6,8 +6,9 @@
  * 512 MiB PUT the process held 35-50 MiB of spent buffers (peak RSS 114 MiB, 63 idle). A minor
  * collection after every COLLECT_EVERY_BYTES body bytes (all uploads together) frees them at once:
  * peak 92-94 MiB, 73 for a chunked body hashed in place, and the upload no slower (1.47-1.77 s
- * against 1.56-1.88, three PUTs each). A minor collection with the 4 MiB young generation
- * bin/keepdav.js asks for takes well under a millisecond; 8 MiB of body takes 15-25 ms to arrive.
+ * against 1.56-1.88, three PUTs each). A minor collection of the small young generation
+ * bin/keepdav.js asks for (4 MiB semi-spaces) takes about a millisecond; 8 MiB of body takes 15-25
+ * ms to arrive.
  *
  * It needs the `gc` function of node's --expose-gc, which bin/keepdav.js, `npm start` and the
  * Dockerfile pass; without it bodies are collected as V8 decides, as before.

@@ -312,6 +312,21 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
         expect((await deadOf([])).size).toBe(0);
       });
 
+      test('recordsOfMembers sees one moment: a transaction changing both kinds, begun as it reads, is seen whole or not at all', async () => {
+        await store.properties.apply('/s', [{ op: 'set', property: p('v', 'old') }]);
+        await store.versions.put('/s', record('"old"'));
+        // The transaction is asked for first: it begins while the read is under way.
+        const writer = store.transaction(async (tx) => {
+          await tx.properties.apply('/s', [{ op: 'set', property: p('v', 'new') }]);
+          await tx.versions.put('/s', record('"new"'));
+        });
+        const reader = store.recordsOfMembers(['/s']);
+        const [seen] = await Promise.all([reader, writer]);
+        const newProperty = seen.dead.get('/s')![0].xml.includes('new');
+        const newVersion = seen.versions.get('/s')!.etag === '"new"';
+        expect(newProperty).toBe(newVersion);
+      });
+
       test('recordsOfMembers answers both kinds at once, properties in the order set (a replaced one counts as set anew), and inside a transaction its own writes', async () => {
         await store.properties.apply('/m/a', [{ op: 'set', property: p('x') }, { op: 'set', property: p('y') }]);
         await store.versions.put('/m/a', { etag: '"a"', ino: 1, size: 2, mtimeMs: 3, sha1: 's', md5: 'm' });

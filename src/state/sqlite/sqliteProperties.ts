@@ -57,19 +57,20 @@ export class SqlitePropertyRecords implements PropertyRecords {
     return this.gate.call(() => this.selectAll.all(path));
   }
 
-  /** The dead properties of each of `paths` (the store's recordsOfMembers); paths without any are absent. */
-  listMany(paths: readonly DavPath[]): Promise<Map<DavPath, DeadProperty[]>> {
-    return this.gate.call(() => {
-      const byPath = new Map<DavPath, DeadProperty[]>();
-      // Most listings have no dead property at all: one index probe instead of matching every path.
-      if (paths.length === 0 || this.anyInSubtree.get(subtreeBounds(commonSubtree(paths)))!.found === 0) return byPath;
-      for (const { path, ns, local, xml } of this.selectMany.all(JSON.stringify(paths))) {
-        const list = byPath.get(path);
-        if (list) list.push({ ns, local, xml });
-        else byPath.set(path, [{ ns, local, xml }]);
-      }
-      return byPath;
-    });
+  /**
+   * The dead properties of each of `paths`, paths without any absent: a step, run at once (the
+   * store's recordsOfMembers runs it through the gate, beside the version records' own).
+   */
+  deadPropertiesOf(paths: readonly DavPath[]): Map<DavPath, DeadProperty[]> {
+    const byPath = new Map<DavPath, DeadProperty[]>();
+    // Most listings have no dead property at all: one index probe instead of matching every path.
+    if (paths.length === 0 || this.anyInSubtree.get(subtreeBounds(commonSubtree(paths)))!.found === 0) return byPath;
+    for (const { path, ns, local, xml } of this.selectMany.all(JSON.stringify(paths))) {
+      const list = byPath.get(path);
+      if (list) list.push({ ns, local, xml });
+      else byPath.set(path, [{ ns, local, xml }]);
+    }
+    return byPath;
   }
 
   apply(path: DavPath, changes: readonly DeadPropertyChange[]): Promise<void> {

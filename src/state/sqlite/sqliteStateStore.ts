@@ -113,7 +113,10 @@ export class SqliteStateStore implements StateStore {
   }
 }
 
-/** Two statements on the one connection of the embedded database: there is no round trip to save. */
-async function recordsOfMembers(properties: SqlitePropertyRecords, versions: SqliteVersionRecords, paths: readonly DavPath[]): Promise<MemberRecords> {
-  return { dead: await properties.listMany(paths), versions: await versions.getMany(paths) };
+/**
+ * Both lookups in one step of `properties`' runner (the store's, or a transaction's, the same for
+ * `versions`): nothing written between them, as PostgreSQL's one statement sees one snapshot.
+ */
+function recordsOfMembers(properties: SqlitePropertyRecords, versions: SqliteVersionRecords, paths: readonly DavPath[]): Promise<MemberRecords> {
+  return properties.gate.call(() => ({ dead: properties.deadPropertiesOf(paths), versions: versions.recordsOf(paths) }));
 }

@@ -1,11 +1,18 @@
 import { ROOT, isSameOrInside, parentOf, type DavPath } from '../paths/davPath';
 
+/** A resource and everything below it, as subtreeBounds gives them. */
+export interface SubtreeBounds {
+  path: string;
+  lower: string;
+  upper: string;
+}
+
 /**
  * Bounds for selecting a resource and everything below it in a TEXT column of DavPaths:
  * `col = @path OR (col >= @lower AND col < @upper)`. '/' sorts right before '0', so every
  * descendant "path/..." lies in [path + '/', path + '0').
  */
-export function subtreeBounds(path: DavPath): { path: string; lower: string; upper: string } {
+export function subtreeBounds(path: DavPath): SubtreeBounds {
   return path === ROOT ? { path, lower: '/', upper: '0' } : { path, lower: path + '/', upper: path + '0' };
 }
 

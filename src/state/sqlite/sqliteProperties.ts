@@ -5,7 +5,7 @@
 import type Database from 'better-sqlite3';
 import type { DavPath } from '../../paths/davPath';
 import type { DeadProperty, DeadPropertyChange, PropertyRecords } from '../stateStore';
-import { commonSubtree, subtreeBounds, subtreeCondition } from '../subtree';
+import { subtreeBounds, subtreeCondition, type SubtreeBounds } from '../subtree';
 import type { StepRunner, TransactionGate } from './transactionGate';
 
 export class SqlitePropertyRecords implements PropertyRecords {
@@ -26,7 +26,7 @@ export class SqlitePropertyRecords implements PropertyRecords {
     this.selectMany = db.prepare<[string], DeadProperty & { path: string }>(
       'SELECT path, ns, local, xml FROM dead_properties WHERE path IN (SELECT value FROM json_each(?)) ORDER BY rowid',
     );
-    this.anyInSubtree = db.prepare<[ReturnType<typeof subtreeBounds>], { found: number }>(
+    this.anyInSubtree = db.prepare<[SubtreeBounds], { found: number }>(
       `SELECT EXISTS (SELECT 1 FROM dead_properties WHERE ${subtreeCondition('path')}) AS found`,
     );
     const insert = db.prepare('INSERT OR REPLACE INTO dead_properties (path, ns, local, xml) VALUES (?, ?, ?, ?)');
@@ -58,13 +58,14 @@ export class SqlitePropertyRecords implements PropertyRecords {
   }
 
   /**
-   * The dead properties of each of `paths`, paths without any absent: a step, run at once (the
-   * store's recordsOfMembers runs it through the gate, beside the version records' own).
+   * The dead properties of each of `paths` (non-empty, all inside `within`: subtreeBounds of their
+   * commonSubtree), paths without any absent: a step, run at once (the store's recordsOfMembers
+   * runs it through the gate, beside the version records' own).
    */
-  deadPropertiesOf(paths: readonly DavPath[]): Map<DavPath, DeadProperty[]> {
+  deadPropertiesOf(paths: readonly DavPath[], within: SubtreeBounds): Map<DavPath, DeadProperty[]> {
     const byPath = new Map<DavPath, DeadProperty[]>();
     // Most listings have no dead property at all: one index probe instead of matching every path.
-    if (paths.length === 0 || this.anyInSubtree.get(subtreeBounds(commonSubtree(paths)))!.found === 0) return byPath;
+    if (this.anyInSubtree.get(within)!.found === 0) return byPath;
     for (const { path, ns, local, xml } of this.selectMany.all(JSON.stringify(paths))) {
       const list = byPath.get(path);
       if (list) list.push({ ns, local, xml });

@@ -12,6 +12,7 @@ import type Database from 'better-sqlite3';
 import { PathMutex } from '../../concurrency/pathMutex';
 import type { DavPath } from '../../paths/davPath';
 import type { MemberRecords, StateAccess, StateStore, WriteClaims } from '../stateStore';
+import { commonSubtree, subtreeBounds } from '../subtree';
 import { migrate } from './schema';
 import { TransactionGate, viewWith } from './transactionGate';
 import { SqliteLockRecords } from './sqliteLocks';
@@ -115,8 +116,13 @@ export class SqliteStateStore implements StateStore {
 
 /**
  * Both lookups in one step of `properties`' runner (the store's, or a transaction's, the same for
- * `versions`): nothing written between them, as PostgreSQL's one statement sees one snapshot.
+ * `versions`): nothing written between them, as PostgreSQL's one statement sees one snapshot. The
+ * batch's common subtree, which each table probes first, is worked out once for both.
  */
 function recordsOfMembers(properties: SqlitePropertyRecords, versions: SqliteVersionRecords, paths: readonly DavPath[]): Promise<MemberRecords> {
-  return properties.gate.call(() => ({ dead: properties.deadPropertiesOf(paths), versions: versions.recordsOf(paths) }));
+  return properties.gate.call(() => {
+    if (paths.length === 0) return { dead: new Map(), versions: new Map() };
+    const within = subtreeBounds(commonSubtree(paths));
+    return { dead: properties.deadPropertiesOf(paths, within), versions: versions.recordsOf(paths, within) };
+  });
 }

@@ -2,7 +2,7 @@
 import type Database from 'better-sqlite3';
 import type { DavPath } from '../../paths/davPath';
 import type { FileFingerprint, VersionRecord, VersionRecords } from '../stateStore';
-import { commonSubtree, subtreeBounds, subtreeCondition } from '../subtree';
+import { subtreeBounds, subtreeCondition, type SubtreeBounds } from '../subtree';
 import type { StepRunner, TransactionGate } from './transactionGate';
 import { toVersionRecord as toRecord, type VersionTableRow as Row } from '../tableRows';
 
@@ -25,7 +25,7 @@ export class SqliteVersionRecords implements VersionRecords {
     this.selectMany = db.prepare<[string], Row & { path: string }>(
       'SELECT path, etag, ino, size, mtime_ms, sha1, md5 FROM versions WHERE path IN (SELECT value FROM json_each(?))',
     );
-    this.anyInSubtree = db.prepare<[ReturnType<typeof subtreeBounds>], { found: number }>(
+    this.anyInSubtree = db.prepare<[SubtreeBounds], { found: number }>(
       `SELECT EXISTS (SELECT 1 FROM versions WHERE ${subtreeCondition('path')}) AS found`,
     );
     this.selectPaths = db.prepare<[], { path: string }>('SELECT path FROM versions');
@@ -55,13 +55,14 @@ export class SqliteVersionRecords implements VersionRecords {
   }
 
   /**
-   * The records of `paths`, paths without one absent: a step, run at once (the store's
-   * recordsOfMembers runs it through the gate, beside the dead properties' own).
+   * The records of `paths` (non-empty, all inside `within`: subtreeBounds of their
+   * commonSubtree), paths without one absent: a step, run at once (the store's recordsOfMembers
+   * runs it through the gate, beside the dead properties' own).
    */
-  recordsOf(paths: readonly DavPath[]): Map<DavPath, VersionRecord> {
+  recordsOf(paths: readonly DavPath[], within: SubtreeBounds): Map<DavPath, VersionRecord> {
     const found = new Map<DavPath, VersionRecord>();
     // A tree put in place by other means has no record: one index probe instead of matching every path.
-    if (paths.length === 0 || this.anyInSubtree.get(subtreeBounds(commonSubtree(paths)))!.found === 0) return found;
+    if (this.anyInSubtree.get(within)!.found === 0) return found;
     for (const row of this.selectMany.all(JSON.stringify(paths))) found.set(row.path, toRecord(row));
     return found;
   }

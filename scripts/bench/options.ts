@@ -20,6 +20,8 @@
  *   BENCH_APACHE_BIN, BENCH_APACHE_MODULES   where apache lives, see apacheServer.ts
  */
 
+import { DEFAULT_KEEPDAV_CMD } from './serverCommands';
+
 export const ROW_NAMES = [
   'get-4k',
   'get-4k-auth',
@@ -107,4 +109,4 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
 export const USAGE = `usage: npm run bench -- [--quick] [--only=ROW[,ROW]] [--rounds=N] [--seconds=N] [--large-mib=N] [--json=FILE] [--verbose]
 rows:    ${ROW_NAMES.join(', ')}
 servers: BENCH_SERVERS=${SERVER_NAMES.join(',')} (default: all that are installed)
-keepdav: BENCH_KEEPDAV_CMD="node --max-semi-space-size=4 --heap-growing-percent=50 --expose-gc bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1"`;
+keepdav: BENCH_KEEPDAV_CMD="${DEFAULT_KEEPDAV_CMD}"`;

@@ -49,12 +49,14 @@ export interface ServerDirs {
   stateUrl?: string;
 }
 
-/** keepdav-pg: the same, its state in PostgreSQL; `--state-dir` keeps the retained bytes beside the root. */
-export const DEFAULT_KEEPDAV_PG_CMD =
-  'node --max-semi-space-size=4 --heap-growing-percent=50 --expose-gc bin/keepdav.js serve --root {root} --state {stateUrl} --state-dir {state} --port 0 --host 127.0.0.1 --users {users} --anonymous write --log-file {state}/keepdav.log';
+/** keepdav as bin/keepdav.js's shebang starts it (the same node flags). */
+export const KEEPDAV_SERVE = 'node --max-semi-space-size=4 --heap-growing-percent=50 --expose-gc bin/keepdav.js serve';
+const KEEPDAV_REST = '--port 0 --host 127.0.0.1 --users {users} --anonymous write --log-file {state}/keepdav.log';
 
-export const DEFAULT_KEEPDAV_CMD =
-  'node --max-semi-space-size=4 --heap-growing-percent=50 --expose-gc bin/keepdav.js serve --root {root} --state {state} --port 0 --host 127.0.0.1 --users {users} --anonymous write --log-file {state}/keepdav.log';
+/** keepdav-pg: the same, its state in PostgreSQL; `--state-dir` keeps the retained bytes beside the root. */
+export const DEFAULT_KEEPDAV_PG_CMD = `${KEEPDAV_SERVE} --root {root} --state {stateUrl} --state-dir {state} ${KEEPDAV_REST}`;
+
+export const DEFAULT_KEEPDAV_CMD = `${KEEPDAV_SERVE} --root {root} --state {state} ${KEEPDAV_REST}`;
 
 function fromTemplate(template: string, dirs: ServerDirs): string[] {
   const words = template.trim().split(/\s+/).filter((w) => w.length > 0);

@@ -10,8 +10,8 @@
  * bin/keepdav.js asks for (4 MiB semi-spaces) takes about a millisecond; 8 MiB of body takes 15-25
  * ms to arrive.
  *
- * It needs the `gc` function of node's --expose-gc, which bin/keepdav.js, `npm start` and the
- * Dockerfile pass; without it bodies are collected as V8 decides, as before.
+ * It needs the `gc` function of node's --expose-gc, which bin/keepdav.js, `npm start`, `npm run
+ * dev`, the Dockerfile and the bench pass; without it bodies are collected as V8 decides, as before.
  */
 
 /** Body bytes between two collections. */

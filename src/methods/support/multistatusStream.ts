@@ -2,7 +2,7 @@
  * A PROPFIND multistatus (RFC 4918 §9.1, §14.16) written as it is computed, so a collection of
  * 100,000 members never sits in memory as one document and no other client waits for it: the
  * directory is read a batch at a time (opendir), each batch's dead properties and ETags come from
- * one query each, every member is rendered straight into the body (or its rendering from an
+ * one state-store lookup, every member is rendered straight into the body (or its rendering from an
  * earlier listing reused while nothing it shows changed, renderedMembers.ts), each batch goes out
  * as one buffer, and the event loop gets a turn between batches. Backpressure comes from the
  * response: a batch is read only when the previous one was taken.
@@ -33,7 +33,7 @@ import { derivedTag, type ResourceStat } from '../../storage/resourceStat';
 
 const NO_DEAD_PROPERTIES: readonly DeadProperty[] = [];
 
-/** Members per batch: one directory read, two queries, then a turn for everyone else. */
+/** Members per batch: one directory read, one state-store lookup, then a turn for everyone else. */
 export const LISTING_BATCH = 256;
 
 export interface MultistatusPlan {

@@ -12,7 +12,8 @@
  * keepdav cannot beat it; the bench shows it beside keepdav so the gap to Apache can be split into
  * "the runtime" and "keepdav's own work".
  *
- * Usage: node scripts/bench/nodeCeiling.ts --root DIR   (prints `listening http://127.0.0.1:PORT/`)
+ * Usage: node -r ts-node/register/transpile-only scripts/bench/nodeCeiling.ts --root DIR   (prints
+ * `listening http://127.0.0.1:PORT/`). The bench runs it as JavaScript over dist/ (compiledScript.ts).
  */
 import * as fs from 'node:fs';
 import * as fsp from 'node:fs/promises';

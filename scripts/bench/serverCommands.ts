@@ -18,6 +18,7 @@
  */
 import * as path from 'node:path';
 import { apacheCommand, apacheUnavailable } from './apacheServer';
+import { compiledScript } from './compiledScript';
 import { lighttpdCommand, lighttpdUnavailable } from './lighttpdServer';
 import { nginxCommand, nginxUnavailable } from './nginxServer';
 import { postgresUnavailable } from './postgresServer';
@@ -50,7 +51,8 @@ export interface ServerDirs {
 }
 
 /** keepdav as bin/keepdav.js's shebang starts it (the same node flags). */
-export const KEEPDAV_SERVE = 'node --max-semi-space-size=4 --heap-growing-percent=50 --expose-gc bin/keepdav.js serve';
+export const KEEPDAV_NODE_FLAGS = ['--max-semi-space-size=4', '--heap-growing-percent=50', '--expose-gc'];
+export const KEEPDAV_SERVE = `node ${KEEPDAV_NODE_FLAGS.join(' ')} bin/keepdav.js serve`;
 const KEEPDAV_REST = '--port 0 --host 127.0.0.1 --users {users} --anonymous write --log-file {state}/keepdav.log';
 
 /** keepdav-pg: the same, its state in PostgreSQL; `--state-dir` keeps the retained bytes beside the root. */
@@ -77,9 +79,7 @@ function peerCommand(dirs: ServerDirs): ServerCommand {
     label: 'webdav-server 2.6.3',
     executable: process.execPath,
     args: [
-      '-r',
-      require.resolve('ts-node/register/transpile-only'),
-      path.join(__dirname, 'webdavServerPeer.ts'),
+      compiledScript(path.join(__dirname, 'webdavServerPeer.ts'), REPO_ROOT),
       '--root',
       dirs.root,
       '--port',
@@ -117,7 +117,8 @@ export async function serverCommand(name: ServerName, dirs: ServerDirs, env: Nod
         name,
         label: 'node:http doing only what each row needs (the ceiling: scripts/bench/nodeCeiling.ts)',
         executable: process.execPath,
-        args: ['-r', require.resolve('ts-node/register/transpile-only'), path.join(__dirname, 'nodeCeiling.ts'), '--root', dirs.root],
+        // keepdav's V8 flags (KEEPDAV_SERVE), so the memory columns compare servers, not flags.
+        args: [...KEEPDAV_NODE_FLAGS, compiledScript(path.join(__dirname, 'nodeCeiling.ts'), REPO_ROOT), '--root', dirs.root],
         cwd: REPO_ROOT,
       };
     case 'apache':

@@ -29,7 +29,7 @@ import { parseBenchOptions, USAGE, type BenchOptions, type ServerName } from './
 import { formatProgress, formatReport, type BenchResults, type ServerColumn } from './bench/report';
 import { selectRows } from './bench/rows';
 import type { Measurement } from './bench/rowTypes';
-import { describeCommand, serverCommand, serverUnavailable } from './bench/serverCommands';
+import { describeCommand, needsPostgres, serverCommand, serverUnavailable } from './bench/serverCommands';
 import { ServerProcess } from './bench/serverProcess';
 import { startBenchPostgres, type BenchPostgres } from './bench/postgresServer';
 import { wrkMissing } from './bench/wrk';
@@ -68,7 +68,7 @@ async function startServers(options: BenchOptions, large: ReturnType<typeof crea
     const data = createBenchData(name, large);
     try {
       // keepdav-pg, and a baseline whose command names {stateUrl} (an A/B of PostgreSQL state).
-      if (name === 'keepdav-pg' || (name === 'baseline' && (process.env.BENCH_BASELINE_CMD ?? '').includes('{stateUrl}'))) {
+      if (needsPostgres(name, process.env)) {
         const pg = await startBenchPostgres();
         postgres.push(pg);
         data.stateUrl = pg.url;

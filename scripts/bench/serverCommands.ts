@@ -101,15 +101,32 @@ export function serverUnavailable(name: ServerName, env: NodeJS.ProcessEnv): str
   return null;
 }
 
+/** The command template of a keepdav server (keepdav, keepdav-pg, baseline) as the environment sets it; null for the others. */
+function keepdavTemplate(name: ServerName, env: NodeJS.ProcessEnv): string | null {
+  switch (name) {
+    case 'keepdav':
+      return env.BENCH_KEEPDAV_CMD || DEFAULT_KEEPDAV_CMD;
+    case 'keepdav-pg':
+      return env.BENCH_KEEPDAV_PG_CMD || DEFAULT_KEEPDAV_PG_CMD;
+    case 'baseline':
+      return env.BENCH_BASELINE_CMD ?? '';
+    default:
+      return null;
+  }
+}
+
+/** Whether `name`'s command names `{stateUrl}`: the bench then starts a PostgreSQL cluster of its own for it. */
+export function needsPostgres(name: ServerName, env: NodeJS.ProcessEnv): boolean {
+  return keepdavTemplate(name, env)?.includes('{stateUrl}') ?? false;
+}
+
 /** The command for `name` over these dirs (apache: also writes its config and picks its port). */
 export async function serverCommand(name: ServerName, dirs: ServerDirs, env: NodeJS.ProcessEnv): Promise<ServerCommand> {
   switch (name) {
     case 'keepdav':
-      return keepdavCommand(dirs, env.BENCH_KEEPDAV_CMD || DEFAULT_KEEPDAV_CMD, 'keepdav');
     case 'keepdav-pg':
-      return keepdavCommand(dirs, env.BENCH_KEEPDAV_PG_CMD || DEFAULT_KEEPDAV_PG_CMD, 'keepdav-pg');
     case 'baseline':
-      return keepdavCommand(dirs, env.BENCH_BASELINE_CMD ?? '', 'baseline');
+      return keepdavCommand(dirs, keepdavTemplate(name, env)!, name);
     case 'peer':
       return peerCommand(dirs);
     case 'ceiling':

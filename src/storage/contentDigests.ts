@@ -19,7 +19,7 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
-import { startWorkerThread } from './workerThread';
+import { IdleStop, startWorkerThread } from './workerThread';
 
 /** The SHA-1 and MD5 of a file's content, lower-case hex (what ownCloud clients and rclone compare). */
 export interface ContentDigests {
@@ -161,6 +161,7 @@ class HashingThread {
   private nextId = 1;
   /** Batch buffers the worker gave back, for the next batches (at most MAX_FREE_BATCHES kept). */
   private readonly free: ArrayBuffer[] = [];
+  private readonly idleStop = new IdleStop(() => this.jobs.size === 0, () => this.stopIdle());
 
   open(): WorkerJob {
     const worker = this.running();
@@ -206,6 +207,19 @@ class HashingThread {
     if (worker) await worker.terminate();
   }
 
+  isRunning(): boolean {
+    return this.worker !== null;
+  }
+
+  /** No upload to hash: the worker ends, and its batch buffers are let go with it. */
+  private stopIdle(): void {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = null;
+    this.free.length = 0;
+    void worker.terminate();
+  }
+
   private running(): Worker {
     if (this.worker) return this.worker;
     // The helper holds two hashes per upload and nothing else.
@@ -216,6 +230,7 @@ class HashingThread {
       onStopped: (err) => {
         if (this.worker !== worker) return;
         this.worker = null;
+        this.idleStop.cancel();
         // Every upload it was hashing is read back instead (OffloadedDigests.result).
         for (const state of this.jobs.values()) {
           for (const wake of state.waitingForRoom.splice(0)) wake();
@@ -231,7 +246,10 @@ class HashingThread {
   /** Drops upload `id`; an idle thread no longer keeps the process alive. False when it was not there. */
   private forget(id: number): boolean {
     if (!this.jobs.delete(id)) return false;
-    if (this.jobs.size === 0) this.worker?.unref();
+    if (this.jobs.size === 0 && this.worker) {
+      this.worker.unref();
+      this.idleStop.fellIdle();
+    }
     return true;
   }
 
@@ -260,6 +278,11 @@ interface WorkerMessage {
 
 let thread: HashingThread | null = null;
 const hashingThread = (): HashingThread => (thread ??= new HashingThread());
+
+/** Whether the hashing thread runs now (it stops once idle, workerThread.ts): for tests. */
+export function hashingThreadRunning(): boolean {
+  return thread?.isRunning() ?? false;
+}
 
 /**
  * Stops the hashing thread (a later large upload starts another). Uploads it was hashing read their

@@ -15,7 +15,7 @@
  * resumed: its directory handle died with it) and the next call starts a new thread.
  */
 import type { Worker } from 'node:worker_threads';
-import { startWorkerThread } from './workerThread';
+import { IdleStop, startWorkerThread } from './workerThread';
 
 /** Numbers per member in an answer. */
 export const MEMBER_FIELDS = 7;
@@ -100,6 +100,12 @@ class ListingThread {
   private worker: Worker | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
+  /** Directories open on the current worker: it holds their handles, so it is not idle while any is. */
+  private openListings = 0;
+  private readonly idleStop = new IdleStop(
+    () => this.pending.size === 0 && this.openListings === 0,
+    () => this.stopIdle(),
+  );
 
   /** Sends `message` with a fresh id; resolves with the worker's answer, rejects when it reports an error (an Error with its errno code) or dies. */
   call(message: Record<string, unknown>): Promise<Reply> {
@@ -131,6 +137,27 @@ class ListingThread {
     if (worker) await worker.terminate();
   }
 
+  /** A directory was opened on `worker`. */
+  listingOpened(worker: Worker | null): void {
+    if (worker && worker === this.worker) this.openListings++;
+  }
+
+  /** A directory opened on `worker` is being closed (or `worker` is gone, and it with it). */
+  listingClosed(worker: Worker | null): void {
+    if (!worker || worker !== this.worker || this.openListings === 0) return;
+    this.openListings--;
+    if (this.openListings === 0 && this.pending.size === 0) this.idleStop.fellIdle();
+  }
+
+  /** Idle (nothing owed, no directory open): the next call starts a new worker, and this one ends. */
+  private stopIdle(): void {
+    const worker = this.worker;
+    if (!worker) return;
+    this.worker = null;
+    this.openListings = 0;
+    void worker.terminate();
+  }
+
   private running(): Worker {
     if (this.worker) return this.worker;
     const worker: Worker = startWorkerThread<Reply>(WORKER_SOURCE, {
@@ -140,6 +167,8 @@ class ListingThread {
       onStopped: (err) => {
         if (this.worker !== worker) return;
         this.worker = null;
+        this.openListings = 0;
+        this.idleStop.cancel();
         for (const waiting of this.pending.values()) waiting.reject(err);
         this.pending.clear();
       },
@@ -151,7 +180,10 @@ class ListingThread {
   private settled(id: number, worker: Worker): Pending | undefined {
     const waiting = this.pending.get(id);
     this.pending.delete(id);
-    if (this.pending.size === 0) worker.unref();
+    if (this.pending.size === 0) {
+      worker.unref();
+      if (this.openListings === 0 && worker === this.worker) this.idleStop.fellIdle();
+    }
     return waiting;
   }
 }
@@ -175,6 +207,7 @@ export async function openListingOnThread(dir: string, bufferSize: number): Prom
   const listing = nextListing++;
   await owner.call({ kind: 'open', listing, dir, bufferSize });
   const worker = owner.current();
+  owner.listingOpened(worker);
   let ended = false;
   const handle: ThreadListing = {
     async read(max) {
@@ -188,6 +221,7 @@ export async function openListingOnThread(dir: string, bufferSize: number): Prom
       if (ended) return;
       ended = true;
       abandoned.unregister(handle);
+      owner.listingClosed(worker);
       if (owner.current() === worker) await owner.call({ kind: 'close', listing }).catch(() => undefined);
     },
   };
@@ -197,8 +231,14 @@ export async function openListingOnThread(dir: string, bufferSize: number): Prom
 
 /** A listing dropped without close() still has its directory closed on the thread, once collected. */
 const abandoned = new FinalizationRegistry<{ owner: ListingThread; worker: Worker | null; listing: number }>(({ owner, worker, listing }) => {
+  owner.listingClosed(worker);
   if (owner.current() === worker) owner.call({ kind: 'close', listing }).catch(() => undefined);
 });
+
+/** Whether the listing thread runs now (it stops once idle, workerThread.ts): for tests. */
+export function listingThreadRunning(): boolean {
+  return thread?.current() != null;
+}
 
 /** Stops the thread (the next call starts another): for a process about to end, and for tests of what follows a failure. */
 export function stopListingThread(): Promise<void> {

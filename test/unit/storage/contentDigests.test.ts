@@ -5,7 +5,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { OFFLOAD_MIN_BYTES, startContentDigests, stopHashingThread, type ContentDigests } from '../../../src/storage/contentDigests';
+import { hashingThreadRunning, OFFLOAD_MIN_BYTES, startContentDigests, stopHashingThread, type ContentDigests } from '../../../src/storage/contentDigests';
+import { helperThreadsForTests } from '../../../src/storage/workerThread';
+import { retryWhile } from '../../support/retryWhile';
 
 function expected(bytes: Buffer): ContentDigests {
   return { sha1: createHash('sha1').update(bytes).digest('hex'), md5: createHash('md5').update(bytes).digest('hex') };
@@ -90,6 +92,32 @@ describe('content digests', () => {
     cancelled.cancel();
     const next = startContentDigests(large.length);
     for (const piece of pieces(large)) await next.update([piece]);
+    expect(await next.result(neverReadBack)).toEqual(expected(large));
+  });
+});
+
+describe('an idle hashing thread', () => {
+  beforeAll(async () => {
+    await stopHashingThread();
+    helperThreadsForTests.setIdleStopMs(300);
+  });
+  afterAll(() => helperThreadsForTests.setIdleStopMs(10_000));
+
+  it('is stopped once no upload has been hashed for the idle time, not while one is; the next large upload gets a new thread', async () => {
+    const large = randomBytes(OFFLOAD_MIN_BYTES + 1);
+    const done = startContentDigests(large.length);
+    await done.update([large]);
+    expect(await done.result(neverReadBack)).toEqual(expected(large)); // the thread has fallen idle: its stop is due in 300 ms
+    const slow = startContentDigests(large.length);
+    await slow.update([large.subarray(0, 1_000_000)]);
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // the upload's client is slow: its thread stays
+    expect(hashingThreadRunning()).toBe(true);
+    await slow.update([large.subarray(1_000_000)]);
+    expect(await slow.result(neverReadBack)).toEqual(expected(large));
+    expect(await retryWhile(async () => hashingThreadRunning(), (running) => running, 5_000)).toBe(false);
+    const next = startContentDigests(large.length);
+    await next.update(pieces(large));
+    expect(hashingThreadRunning()).toBe(true);
     expect(await next.result(neverReadBack)).toEqual(expected(large));
   });
 });

@@ -10,12 +10,14 @@ import { lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { MEMBER_FIELDS, MemberKind, openListingOnThread, statMembersOnThread, stopListingThread } from '../../../src/storage/listingThread';
+import { MEMBER_FIELDS, MemberKind, listingThreadRunning, openListingOnThread, statMembersOnThread, stopListingThread } from '../../../src/storage/listingThread';
+import { helperThreadsForTests } from '../../../src/storage/workerThread';
 import { StorageError } from '../../../src/storage/storageErrors';
 import { FileStore } from '../../../src/storage/fileStore';
 import type { ResourceStat } from '../../../src/storage/resourceStat';
 import { freshDir, removeDir, UNUSED_KEPT_DIR } from './storageTestKit';
 import { openDescriptorsOn } from '../../support/openDescriptors';
+import { retryWhile } from '../../support/retryWhile';
 
 let dir: string;
 let store: FileStore;
@@ -154,5 +156,42 @@ describe('listings through the thread', () => {
     await batches.close();
     expect(openOnMany()).toBe(0);
     expect(await batches.next()).toBeNull();
+  });
+});
+
+/** The process's threads, as the kernel counts them. */
+const threadCount = (): number => readdirSync('/proc/self/task').length;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('an idle thread', () => {
+  const IDLE_MS = 300;
+  beforeAll(async () => {
+    await stopListingThread();
+    helperThreadsForTests.setIdleStopMs(IDLE_MS);
+  });
+  afterAll(() => helperThreadsForTests.setIdleStopMs(10_000));
+
+  it('is stopped once it has had nothing to do for the idle time (its OS thread ends); the next call starts another', async () => {
+    const before = threadCount();
+    const first = await statMembersOnThread(join(dir, 'mixed'), ['file.txt']);
+    expect(listingThreadRunning()).toBe(true);
+    expect(threadCount()).toBe(before + 1);
+    expect(await retryWhile(async () => listingThreadRunning(), (running) => running, 5_000)).toBe(false);
+    expect(await retryWhile(async () => threadCount(), (n) => n > before, 5_000)).toBe(before);
+    expect(await statMembersOnThread(join(dir, 'mixed'), ['file.txt'])).toEqual(first);
+    expect(listingThreadRunning()).toBe(true);
+  });
+
+  it('is not stopped while a listing is open, however long its reader waits between batches; stopped once it is closed', async () => {
+    const batches = await store.listInBatches('/many', 64);
+    const out: ResourceStat[] = [];
+    for (let batch = await batches.next(); batch !== null; batch = await batches.next()) {
+      out.push(...batch);
+      await pause(out.length === 64 ? 3 * IDLE_MS : 1);
+      expect(listingThreadRunning()).toBe(true);
+    }
+    expectExact(out);
+    await batches.close();
+    expect(await retryWhile(async () => listingThreadRunning(), (running) => running, 5_000)).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
 /**
- * What runs beside the WebDAV server: the maintenance task runner, and, with `--admin-listen`,
+ * What runs beside the WebDAV server: the maintenance task runner, the collection once the
+ * server has gone quiet (quietCollection.ts), and, with `--admin-listen`,
  * the metrics, the readiness check and the admin listener (whose address is recorded in the
  * state directory for the command line).
  */
@@ -15,10 +16,11 @@ import { recordAdminAddress, forgetAdminAddress } from './adminAddressFile';
 import { listenOrExplain } from '../http/listen';
 import { AdminUsers } from '../auth/adminUsers';
 import { ConfigError } from '../config';
+import { fullCollection, startQuietCollection } from './quietCollection';
 
 export interface ServiceExtras {
   readonly tasks: TaskRunner;
-  /** Request observers to add to the edge (the metrics, when the admin listener is on). */
+  /** Request observers to add to the edge (the quiet collection; the metrics, when the admin listener is on). */
   readonly observers: RequestObserver[];
   /** Starts the admin listener when configured; its URL, or null. */
   listen(): Promise<string | null>;
@@ -42,9 +44,10 @@ export function startServices(services: Services, logger: Logger): ServiceExtras
   const metrics = adminListen === null ? null : (require('./metrics') as typeof import('./metrics')).createMetrics(services);
   let admin: AdminServer | null = null;
   const adminUsers = services.config.adminUsersFile === null ? null : openAdminUsers(services.config.adminUsersFile);
+  const quiet = startQuietCollection(fullCollection());
   return {
     tasks,
-    observers: metrics ? [metrics] : [],
+    observers: metrics ? [quiet, metrics] : [quiet],
     async listen() {
       if (adminListen === null || metrics === null) return null;
       const address = parseListenAddress(adminListen, adminUsers !== null);
@@ -58,6 +61,7 @@ export function startServices(services: Services, logger: Logger): ServiceExtras
       return admin.url;
     },
     async close() {
+      quiet.stop();
       await tasks.stop();
       metrics?.close();
       if (admin) {

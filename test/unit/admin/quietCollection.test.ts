@@ -1,0 +1,71 @@
+/**
+ * quietCollection.ts: one collection per quiet spell, between one and two checks after the last
+ * request ended; none while a request is in flight, none before the first request, none again
+ * until there were requests again; nothing at all without --expose-gc.
+ */
+import { fullCollection, startQuietCollection, type QuietCollection } from '../../../src/admin/quietCollection';
+import type { AccessEntry } from '../../../src/http/accessEntry';
+
+const CHECK_MS = 100;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const finished = {} as AccessEntry;
+
+let quiet: QuietCollection | null = null;
+afterEach(() => quiet?.stop());
+
+function counting(): { collections: () => number; quiet: QuietCollection } {
+  let n = 0;
+  quiet = startQuietCollection(() => n++, CHECK_MS);
+  return { collections: () => n, quiet };
+}
+
+describe('the collection once the server has gone quiet', () => {
+  it('none before the first request; one after a request and a quiet spell; none again while nothing happens', async () => {
+    const { collections, quiet: q } = counting();
+    await pause(5 * CHECK_MS);
+    expect(collections()).toBe(0);
+    q.requestStarted();
+    q.requestFinished(finished);
+    await pause(3 * CHECK_MS);
+    expect(collections()).toBe(1);
+    await pause(5 * CHECK_MS);
+    expect(collections()).toBe(1);
+    q.requestStarted();
+    q.requestFinished(finished);
+    await pause(3 * CHECK_MS);
+    expect(collections()).toBe(2);
+  });
+
+  it('none while requests keep coming, nor while one is in flight however long it takes', async () => {
+    const { collections, quiet: q } = counting();
+    for (let i = 0; i < 30; i++) {
+      q.requestStarted();
+      q.requestFinished(finished);
+      await pause(CHECK_MS / 10);
+    }
+    expect(collections()).toBe(0);
+    q.requestStarted(); // a long upload
+    await pause(5 * CHECK_MS);
+    expect(collections()).toBe(0);
+    q.requestFinished(finished);
+    await pause(3 * CHECK_MS);
+    expect(collections()).toBe(1);
+  });
+
+  it('stop() ends the checks', async () => {
+    const { collections, quiet: q } = counting();
+    q.requestStarted();
+    q.requestFinished(finished);
+    q.stop();
+    await pause(4 * CHECK_MS);
+    expect(collections()).toBe(0);
+  });
+
+  it('without --expose-gc there is nothing to call, and the observer still takes requests', () => {
+    expect(typeof (globalThis as { gc?: unknown }).gc).toBe('undefined');
+    expect(fullCollection()).toBeNull();
+    quiet = startQuietCollection(null, CHECK_MS);
+    quiet.requestStarted();
+    quiet.requestFinished(finished);
+  });
+});

@@ -15,7 +15,7 @@
  * servers in turn and the order rotating every round, so a change in the machine's load hits
  * every server alike. Each figure is the median over the rounds. Peak RSS is sampled from /proc
  * during every row (over the whole process group for the forking servers) and idle RSS after
- * start and after the run. Servers that are not installed are skipped with a note. At the end one
+ * start, after the run and once more after the servers were left alone for a while (--quiet-seconds). Servers that are not installed are skipped with a note. At the end one
  * Markdown table is printed, ready for the README. Temp data and children are removed on any
  * exit. Exit status 1 when a server did not start or died during the run.
  */
@@ -57,7 +57,7 @@ async function startServers(options: BenchOptions, large: ReturnType<typeof crea
   const live: LiveServer[] = [];
   const columns: ServerColumn[] = [];
   for (const name of options.servers) {
-    const column: ServerColumn = { server: name, label: name, idleStartMiB: null, idleEndMiB: null };
+    const column: ServerColumn = { server: name, label: name, idleStartMiB: null, idleEndMiB: null, idleQuietMiB: null };
     columns.push(column);
     const unavailable = serverUnavailable(name, process.env);
     if (unavailable) {
@@ -160,6 +160,11 @@ async function main(): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 3000));
     for (const server of live) server.column.idleEndMiB = rssNow(server);
+    if (options.quietSeconds > 0) {
+      console.log(`  idle for ${options.quietSeconds} s, then idle RSS again`);
+      await new Promise((resolve) => setTimeout(resolve, options.quietSeconds * 1000));
+      for (const server of live) server.column.idleQuietMiB = rssNow(server);
+    }
   } finally {
     for (const server of live) {
       if (server.process.died) {
@@ -182,6 +187,7 @@ async function main(): Promise<void> {
     loadAfter: loadAverage(),
     rounds: options.rounds,
     rowSeconds: options.rowSeconds,
+    quietSeconds: options.quietSeconds,
     largeMiB: options.largeFileBytes / MIB,
   };
   console.log(`\n${execFileSync('date', ['-u']).toString().trim()}, node ${process.version}, ${os.cpus().length} CPUs\n`);

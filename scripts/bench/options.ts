@@ -8,6 +8,8 @@
  *   --rounds=N          interleaved rounds; each figure is the median over them (default 2)
  *   --seconds=N         wrk duration per throughput row and server (default 5, quick 2)
  *   --large-mib=N       size of the large PUT/GET file (default 512, quick 64)
+ *   --quiet-seconds=N   idle RSS again N seconds after the run (default 30, quick 0: not measured),
+ *                       what each server settles at once it has been left alone
  *   --json=FILE         also write every measurement as JSON
  *   --verbose           echo the servers' stdout/stderr
  *   --help              print the usage
@@ -53,6 +55,8 @@ export interface BenchOptions {
   /** wrk duration per throughput row. */
   rowSeconds: number;
   largeFileBytes: number;
+  /** Seconds after the run before idle RSS is read again; 0: not read. */
+  quietSeconds: number;
   jsonPath: string | null;
   verbose: boolean;
   help: boolean;
@@ -85,7 +89,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     if (!match) throw new Error(`unexpected argument: ${arg}`);
     flags.set(match[1], match[2] ?? '');
   }
-  const known = new Set(['quick', 'only', 'rounds', 'seconds', 'large-mib', 'json', 'verbose', 'help']);
+  const known = new Set(['quick', 'only', 'rounds', 'seconds', 'large-mib', 'quiet-seconds', 'json', 'verbose', 'help']);
   for (const name of flags.keys()) if (!known.has(name)) throw new Error(`unknown option --${name}`);
 
   const quick = flags.has('quick');
@@ -93,6 +97,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
   const seconds = flags.get('seconds');
   const rounds = flags.get('rounds');
   const largeMib = flags.get('large-mib');
+  const quiet = flags.get('quiet-seconds');
   return {
     quick,
     rows: only ? parseList(only, ROW_NAMES, 'row') : [...ROW_NAMES],
@@ -100,13 +105,14 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
     rounds: rounds ? Math.max(1, Math.round(parsePositive(rounds, '--rounds'))) : quick ? 1 : 2,
     rowSeconds: seconds ? Math.max(1, Math.round(parsePositive(seconds, '--seconds'))) : quick ? 2 : 5,
     largeFileBytes: Math.round((largeMib ? parsePositive(largeMib, '--large-mib') : quick ? 64 : 512) * MIB),
+    quietSeconds: quiet !== undefined ? (quiet === '0' ? 0 : Math.round(parsePositive(quiet, '--quiet-seconds'))) : quick ? 0 : 30,
     jsonPath: flags.get('json') || null,
     verbose: flags.has('verbose'),
     help: flags.has('help'),
   };
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--only=ROW[,ROW]] [--rounds=N] [--seconds=N] [--large-mib=N] [--json=FILE] [--verbose]
+export const USAGE = `usage: npm run bench -- [--quick] [--only=ROW[,ROW]] [--rounds=N] [--seconds=N] [--large-mib=N] [--quiet-seconds=N] [--json=FILE] [--verbose]
 rows:    ${ROW_NAMES.join(', ')}
 servers: BENCH_SERVERS=${SERVER_NAMES.join(',')} (default: all that are installed)
 keepdav: BENCH_KEEPDAV_CMD="${DEFAULT_KEEPDAV_CMD}"`;

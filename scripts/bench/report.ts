@@ -21,6 +21,8 @@ export interface ServerColumn {
   skipped?: string;
   idleStartMiB: number | null;
   idleEndMiB: number | null;
+  /** Idle RSS once the server has been left alone for `quietSeconds` after the run (null: not measured). */
+  idleQuietMiB: number | null;
 }
 
 export interface BenchResults {
@@ -34,6 +36,8 @@ export interface BenchResults {
   loadAfter: string;
   rounds: number;
   rowSeconds: number;
+  /** Seconds the servers were left alone after the run before idle RSS was read again (0: not read). */
+  quietSeconds: number;
   largeMiB: number;
 }
 
@@ -164,7 +168,9 @@ export function formatReport(results: BenchResults): string {
     const what = cpuRows.map((n) => short[n]).join(' / ');
     lines.push(`| server CPU per request: ${what} | ${running.map((s) => cpuRows.map((n) => cpuOf(s.server, n)).join(' / ')).concat(tail).join(' | ')} |`);
   }
-  lines.push(`| idle RSS: after start / after the run (MiB) | ${running.map((s) => `${mib(s.idleStartMiB)} / ${mib(s.idleEndMiB)}`).concat(tail).join(' | ')} |`);
+  const quiet = results.quietSeconds > 0 ? ` / ${results.quietSeconds} s later` : '';
+  const idle = (s: ServerColumn) => `${mib(s.idleStartMiB)} / ${mib(s.idleEndMiB)}${quiet ? ` / ${mib(s.idleQuietMiB)}` : ''}`;
+  lines.push(`| idle RSS: after start / after the run${quiet} (MiB) | ${running.map(idle).concat(tail).join(' | ')} |`);
 
   const notes = [
     '',

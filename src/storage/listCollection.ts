@@ -12,7 +12,7 @@ import { childHostPath, isAddressableText, type Containment } from './containmen
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import { writesInFlight } from './writesInFlight';
 import { inline, inlineAllowed } from './inlineCalls';
-import { MEMBER_FIELDS, MemberKind, openListingOnThread, statMembersOnThread, type ThreadListing } from './listingThread';
+import { listingThreadReady, MEMBER_FIELDS, MemberKind, openListingOnThread, statMembersOnThread, type ThreadListing } from './listingThread';
 import { errnoOf, NotACollectionError, NotFoundError, StorageError, storageErrorFromErrno } from './storageErrors';
 
 /** How many members needing the careful path (symlinks, errors) are resolved concurrently. */
@@ -73,7 +73,7 @@ const THREAD_MIN_MEMBERS = 32;
 
 /** The members named `names` of the collection `path` (host `dirHost`); vanished or hidden ones are left out. */
 async function statMembers(containment: Containment, path: DavPath, dirHost: string, names: readonly string[]): Promise<ResourceStat[]> {
-  const packed = names.length >= THREAD_MIN_MEMBERS ? await statMembersOnThread(dirHost, names).catch(() => null) : null;
+  const packed = names.length >= THREAD_MIN_MEMBERS && listingThreadReady() ? await statMembersOnThread(dirHost, names).catch(() => null) : null;
   if (packed !== null) return withCareful(containment, path, dirHost, fromPacked(path, names, packed, null));
   const found: FoundMembers = { members: [], careful: [] };
   if (inlineAllowed()) {
@@ -147,20 +147,23 @@ export interface MemberBatches {
 /**
  * Opens the collection `path` for reading in batches of `batchSize` names: the directory is read
  * incrementally (opendir), so memory stays bounded however large it is, on the listing thread
- * (listingThread.ts), or on this one when that thread cannot start. Opening throws what
+ * (listingThread.ts), or on this one while that thread is starting (it stops once idle) or when
+ * it cannot start. Opening throws what
  * `listCollection` throws, before anything is read; a batch that fails later throws StorageError.
  * The batch after the one just handed out is read meanwhile (while the caller renders this one):
  * one batch ahead, never more.
  */
 export async function openMemberBatches(containment: Containment, path: DavPath, dirHost: string, batchSize: number): Promise<MemberBatches> {
   const bufferSize = Math.min(batchSize, 1024);
-  let source: MemberBatches;
-  try {
-    source = threadBatches(containment, path, dirHost, await openListingOnThread(dirHost, bufferSize), batchSize);
-  } catch (err) {
-    if (errnoOf(err) !== undefined) throw await listingError(err, containment, path);
-    source = await mainThreadBatches(containment, path, dirHost, batchSize, bufferSize);
+  let source: MemberBatches | null = null;
+  if (listingThreadReady()) {
+    try {
+      source = threadBatches(containment, path, dirHost, await openListingOnThread(dirHost, bufferSize), batchSize);
+    } catch (err) {
+      if (errnoOf(err) !== undefined) throw await listingError(err, containment, path);
+    }
   }
+  source ??= await mainThreadBatches(containment, path, dirHost, batchSize, bufferSize);
   let ahead: Promise<ResourceStat[] | null> | null = null;
   let ended = false;
   return {

@@ -74,6 +74,7 @@ parentPort.on('message', (m) => {
     parentPort.postMessage({ id: m.id, error: { code: err.code, message: err.message } });
   }
 });
+parentPort.postMessage({ id: 0 });
 `;
 
 interface Reply {
@@ -102,6 +103,8 @@ class ListingThread {
   private nextId = 1;
   /** Directories open on the current worker: it holds their handles, so it is not idle while any is. */
   private openListings = 0;
+  /** The current worker has started up (its first message, id 0, came): calls to it are answered without waiting. */
+  private ready = false;
   private readonly idleStop = new IdleStop(
     () => this.pending.size === 0 && this.openListings === 0,
     () => this.stopIdle(),
@@ -132,6 +135,17 @@ class ListingThread {
     return this.worker;
   }
 
+  /**
+   * True when a worker has started up and answers at once; otherwise starts one (unless it is
+   * starting already) and returns false, so the caller does this time's work itself: starting a
+   * worker takes 35-75 ms here, longer than the thread saves a listing of a few thousand members.
+   */
+  readyOrStarting(): boolean {
+    if (this.worker && this.ready) return true;
+    this.running();
+    return false;
+  }
+
   async stop(): Promise<void> {
     const worker = this.worker;
     if (worker) await worker.terminate();
@@ -154,6 +168,7 @@ class ListingThread {
     const worker = this.worker;
     if (!worker) return;
     this.worker = null;
+    this.ready = false;
     this.openListings = 0;
     void worker.terminate();
   }
@@ -163,10 +178,18 @@ class ListingThread {
     const worker: Worker = startWorkerThread<Reply>(WORKER_SOURCE, {
       name: 'listing thread',
       youngGenerationMb: 2,
-      onMessage: (reply) => this.settled(reply.id, worker)?.resolve(reply),
+      onMessage: (reply) => {
+        if (reply.id !== 0) this.settled(reply.id, worker)?.resolve(reply);
+        else if (worker === this.worker) {
+          this.ready = true;
+          // Started for a later call (readyOrStarting): idle until one comes.
+          if (this.pending.size === 0 && this.openListings === 0) this.idleStop.fellIdle();
+        }
+      },
       onStopped: (err) => {
         if (this.worker !== worker) return;
         this.worker = null;
+        this.ready = false;
         this.openListings = 0;
         this.idleStop.cancel();
         for (const waiting of this.pending.values()) waiting.reject(err);
@@ -234,6 +257,15 @@ const abandoned = new FinalizationRegistry<{ owner: ListingThread; worker: Worke
   owner.listingClosed(worker);
   if (owner.current() === worker) owner.call({ kind: 'close', listing }).catch(() => undefined);
 });
+
+/**
+ * True when the listing thread is up and answers at once. Otherwise false, and it is being
+ * started: the caller reads this directory itself this time (the thread stops once idle,
+ * workerThread.ts, and the first listing after that would otherwise wait for it to start).
+ */
+export function listingThreadReady(): boolean {
+  return listingThread().readyOrStarting();
+}
 
 /** Whether the listing thread runs now (it stops once idle, workerThread.ts): for tests. */
 export function listingThreadRunning(): boolean {

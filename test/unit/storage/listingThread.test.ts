@@ -10,7 +10,7 @@ import { lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { MEMBER_FIELDS, MemberKind, listingThreadRunning, openListingOnThread, statMembersOnThread, stopListingThread } from '../../../src/storage/listingThread';
+import { MEMBER_FIELDS, MemberKind, listingThreadReady, listingThreadRunning, openListingOnThread, statMembersOnThread, stopListingThread } from '../../../src/storage/listingThread';
 import { helperThreadsForTests } from '../../../src/storage/workerThread';
 import { StorageError } from '../../../src/storage/storageErrors';
 import { FileStore } from '../../../src/storage/fileStore';
@@ -45,6 +45,12 @@ afterAll(async () => {
   await stopListingThread();
   removeDir(dir);
 });
+
+/** Starts the listing thread and waits until it is up: listings go to it only then. */
+async function threadUp(): Promise<void> {
+  await statMembersOnThread(join(dir, 'mixed'), ['file.txt']);
+  expect(listingThreadReady()).toBe(true);
+}
 
 /** What lstat says of a member, in the fields a ResourceStat keeps. */
 function lstatFields(host: string) {
@@ -96,6 +102,8 @@ describe('the thread and the process', () => {
 });
 
 describe('listings through the thread', () => {
+  beforeEach(threadUp);
+
   it('list and listInBatches give every member with lstat\'s numbers; a symlink inside still takes the careful path', async () => {
     expectExact(await store.list('/many'));
     expectExact(await allBatches('/many', 256));
@@ -104,6 +112,18 @@ describe('listings through the thread', () => {
   it('a listing whose thread stops midway fails with a StorageError, never ends short; the next listing is whole on a new thread', async () => {
     await expect(allBatches('/many', 100, stopListingThread)).rejects.toBeInstanceOf(StorageError);
     expectExact(await allBatches('/many', 100));
+    await threadUp();
+    expectExact(await allBatches('/many', 100));
+  });
+
+  it('a listing that begins while the thread is down is read on this thread (exact, and stopping the thread does not touch it), and the thread is started for the next one', async () => {
+    await stopListingThread();
+    expect(listingThreadRunning()).toBe(false);
+    expectExact(await allBatches('/many', 100, stopListingThread));
+    expectExact(await store.list('/many'));
+    expect(listingThreadRunning()).toBe(true);
+    expect(await retryWhile(async () => listingThreadReady(), (ready) => !ready, 5_000)).toBe(true);
+    await expect(allBatches('/many', 100, stopListingThread)).rejects.toBeInstanceOf(StorageError); // on the thread again
   });
 
   it('a whole-directory list stays exact when the thread stops as it asks (its lstats are then made here)', async () => {
@@ -182,7 +202,15 @@ describe('an idle thread', () => {
     expect(listingThreadRunning()).toBe(true);
   });
 
+  it('started for a later listing that never comes, it stops once idle too', async () => {
+    await stopListingThread();
+    expect(listingThreadReady()).toBe(false); // starts it
+    expect(listingThreadRunning()).toBe(true);
+    expect(await retryWhile(async () => listingThreadRunning(), (running) => running, 5_000)).toBe(false);
+  });
+
   it('is not stopped while a listing is open, however long its reader waits between batches; stopped once it is closed', async () => {
+    await threadUp();
     const batches = await store.listInBatches('/many', 64);
     const out: ResourceStat[] = [];
     for (let batch = await batches.next(); batch !== null; batch = await batches.next()) {

@@ -12,7 +12,9 @@
  * size, mtimeMs, ctimeMs, birthtimeMs, ino and dev.
  *
  * Should the thread fail, whatever waits on it is rejected (a listing it was reading cannot be
- * resumed: its directory handle died with it) and the next call starts a new thread.
+ * resumed: its directory handle died with it) and the next call starts a new thread. With nothing
+ * to do and no directory open for 10 s it stops (workerThread.ts); a listing that begins while it
+ * is down or starting is read on the main thread (listingThreadReady, listCollection.ts).
  */
 import type { Worker } from 'node:worker_threads';
 import { IdleStop, startWorkerThread } from './workerThread';

@@ -16,10 +16,10 @@
  */
 import type { RequestObserver } from '../http/edge';
 
-/** A full collection, when node was started with --expose-gc; else null. */
-export function fullCollection(): (() => void) | null {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  return typeof gc === 'function' ? () => gc() : null;
+/** A full collection, when node was started with --expose-gc (`gc` on the global object); else null. */
+export function fullCollection(global: { gc?: unknown } = globalThis): (() => void) | null {
+  const gc = global.gc;
+  return typeof gc === 'function' ? () => (gc as () => void)() : null;
 }
 
 export interface QuietCollection extends RequestObserver {

@@ -61,11 +61,13 @@ describe('the collection once the server has gone quiet', () => {
     expect(collections()).toBe(0);
   });
 
-  it('without --expose-gc there is nothing to call, and the observer still takes requests', () => {
-    expect(typeof (globalThis as { gc?: unknown }).gc).toBe('undefined');
-    expect(fullCollection()).toBeNull();
-    quiet = startQuietCollection(null, CHECK_MS);
+  it('without --expose-gc there is nothing to call, and the observer still takes requests; with it, a full collection', () => {
+    expect(fullCollection({})).toBeNull();
+    quiet = startQuietCollection(fullCollection({}), CHECK_MS);
     quiet.requestStarted();
     quiet.requestFinished(finished);
+    const calls: unknown[][] = [];
+    fullCollection({ gc: (...args: unknown[]) => void calls.push(args) })!();
+    expect(calls).toEqual([[]]); // no options: a full (major) collection
   });
 });

@@ -18,6 +18,7 @@ function viaPool<T>(start: (done: (err: NodeJS.ErrnoException | null, value: T) 
 const openAsync = (host: string | Buffer, flags: number, mode?: number) => viaPool<number>((done) => fs.open(host, flags, mode, done));
 const closeAsync = (fd: number) => viaPool<void>((done) => fs.close(fd, (err) => done(err, undefined)));
 const fsyncAsync = (fd: number) => viaPool<void>((done) => fs.fsync(fd, (err) => done(err, undefined)));
+const fdatasyncAsync = (fd: number) => viaPool<void>((done) => fs.fdatasync(fd, (err) => done(err, undefined)));
 const fstatAsync = (fd: number) => viaPool<fs.Stats>((done) => fs.fstat(fd, done));
 const fchmodAsync = (fd: number, mode: number) => viaPool<void>((done) => fs.fchmod(fd, mode, (err) => done(err, undefined)));
 const futimesAsync = (fd: number, atime: number, mtime: number) =>
@@ -47,6 +48,11 @@ export async function closeDescriptor(fd: number): Promise<void> {
 /** fsync(2): waits for the disk, so always through the pool. */
 export function syncDescriptor(fd: number): Promise<void> {
   return fsyncAsync(fd);
+}
+
+/** fdatasync(2), the file's bytes without its times: waits for the disk, so always through the pool. */
+export function dataSyncDescriptor(fd: number): Promise<void> {
+  return fdatasyncAsync(fd);
 }
 
 export async function statDescriptor(fd: number): Promise<fs.Stats> {

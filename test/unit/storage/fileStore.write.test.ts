@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { FileStore } from '../../../src/storage/fileStore';
+import { EARLY_FLUSH_BYTES } from '../../../src/storage/atomicWrite';
 import {
   AccessDeniedError, AlreadyExistsError, IncompleteBodyError, IsACollectionError, NoSpaceError, ParentMissingError,
 } from '../../../src/storage/storageErrors';
@@ -175,6 +176,54 @@ describe('writeAtomic', () => {
     const { stat } = await store.writeAtomic(`${c}/big`, body, { expectedLength: total });
     expect(stat.size).toBe(total);
     expect(maxLead).toBeLessThan(8 * 1024 * 1024);
+  });
+
+  /** Every fdatasync of a file under the store, with how many bytes the file had then; `fail` makes them fail. */
+  function watchDataSyncs(fail?: NodeJS.ErrnoException): number[] {
+    const fs: typeof import('node:fs') = require('node:fs');
+    const original = fs.fdatasync;
+    const sizes: number[] = [];
+    jest.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, done: (err: NodeJS.ErrnoException | null) => void) => {
+      if (!fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir)) return original(fd, done);
+      sizes.push(fs.fstatSync(fd).size);
+      if (fail) done(fail);
+      else original(fd, done);
+    }) as never);
+    return sizes;
+  }
+
+  /** `total` bytes of 7s, in 1 MiB pieces. */
+  const sevens = (total: number) => Readable.from((function* () {
+    for (let at = 0; at < total; at += 1 << 20) yield Buffer.alloc(Math.min(1 << 20, total - at), 7);
+  })());
+
+  test('a large body goes to the disk while it arrives (an fdatasync every EARLY_FLUSH_BYTES), a small one only at the end', async () => {
+    const c = testCollection();
+    const sizes = watchDataSyncs();
+    const total = 3 * EARLY_FLUSH_BYTES + 12_345;
+    const { stat } = await store.writeAtomic(`${c}/big`, sevens(total), { expectedLength: total });
+    expect(stat.size).toBe(total);
+    expect(sizes.length).toBeGreaterThanOrEqual(2);
+    expect(sizes.length).toBeLessThanOrEqual(3);
+    for (const size of sizes) {
+      expect(size).toBeGreaterThanOrEqual(EARLY_FLUSH_BYTES);
+      expect(size).toBeLessThan(total);
+    }
+    await store.writeAtomic(`${c}/small`, bodyOf('small'));
+    expect(sizes.length).toBeLessThanOrEqual(3);
+  });
+
+  test('an early flush that fails fails the write (a sync error is reported once): the error, old bytes intact, no temp file', async () => {
+    const c = testCollection();
+    const host = join(dir, c, 'precious');
+    writeFileSync(host, 'precious');
+    const sizes = watchDataSyncs(errnoError('EIO'));
+    const total = 2 * EARLY_FLUSH_BYTES;
+    await expect(store.writeAtomic(`${c}/precious`, sevens(total), { expectedLength: total })).rejects.toMatchObject({ code: 'EIO' });
+    expect(sizes.length).toBeGreaterThanOrEqual(1);
+    jest.restoreAllMocks();
+    expect(readFileSync(host, 'utf8')).toBe('precious');
+    expect(readdirSync(join(dir, c))).toEqual(['precious']);
   });
 
 });

@@ -161,7 +161,7 @@ class FileSink extends Writable {
     this.unflushed += written;
     if (this.unflushed < EARLY_FLUSH_BYTES || this.flushing !== null) return;
     this.unflushed = 0;
-    this.flushing = dataSyncDescriptor(this.fd)
+    this.flushing = timedFsync('file', () => dataSyncDescriptor(this.fd))
       .catch((err: unknown) => {
         this.flushError ??= err;
       })

@@ -1,6 +1,6 @@
 /**
- * Times every fsync the storage layer makes (file data and directories), for the metrics'
- * fsync-latency histogram. Observers are process-wide; the admin listener adds one.
+ * Times every fsync the storage layer makes (file data, a large upload's early fdatasyncs among
+ * them, and directories), for the metrics' fsync-latency histogram. Observers are process-wide; the admin listener adds one.
  */
 type FsyncObserver = (seconds: number, kind: 'file' | 'directory') => void;
 

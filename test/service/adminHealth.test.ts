@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { admin, sample } from '../support/adminKit';
+import { EARLY_FLUSH_BYTES } from '../../src/storage/atomicWrite';
 
 const LOCK_BODY = '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>';
 
@@ -78,6 +79,13 @@ describe('metrics and health', () => {
     expect(sample(m, 'keepdav_fsync_duration_seconds_count{kind="file"}')!).toBeGreaterThanOrEqual(2);
     expect(sample(m, 'keepdav_disk_free_bytes{disk="data"}')!).toBeGreaterThan(0);
     expect(sample(m, 'keepdav_disk_free_bytes{disk="state"}')!).toBeGreaterThan(0);
+  });
+
+  it("counts a large upload's early flushes among the file fsyncs", async () => {
+    const fileSyncs = async () => sample((await admin(t.server.adminUrl!, 'GET', '/metrics')).text, 'keepdav_fsync_duration_seconds_count{kind="file"}') ?? 0;
+    const before = await fileSyncs();
+    expect((await t.request('PUT', '/large.bin', { body: Buffer.alloc(EARLY_FLUSH_BYTES + (1 << 20), 1) })).status).toBe(201);
+    expect((await fileSyncs()) - before).toBeGreaterThanOrEqual(2); // one while it arrived, the final one
   });
 
   it('answers 404 elsewhere and 405 for a wrong method, as JSON', async () => {

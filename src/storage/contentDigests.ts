@@ -164,7 +164,7 @@ class HashingThread {
   private readonly idleStop = new IdleStop(() => this.jobs.size === 0, () => this.stopIdle());
 
   open(): WorkerJob {
-    const worker = this.running();
+    const worker = this.ensureWorker();
     const id = this.nextId++;
     const state: JobState = { inFlight: 0, waitingForRoom: [] };
     // Referenced while it has uploads to hash (a restore run from the command line must get its digests), not while idle.
@@ -220,7 +220,8 @@ class HashingThread {
     void worker.terminate();
   }
 
-  private running(): Worker {
+  /** The worker, started now if there is none. */
+  private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     // The helper holds two hashes per upload and nothing else.
     const worker: Worker = startWorkerThread<WorkerMessage>(WORKER_SOURCE, {

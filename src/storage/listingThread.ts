@@ -108,13 +108,13 @@ class ListingThread {
   /** The current worker has started up (its first message, id 0, came): calls to it are answered without waiting. */
   private ready = false;
   private readonly idleStop = new IdleStop(
-    () => this.pending.size === 0 && this.openListings === 0,
+    () => this.isIdle(),
     () => this.stopIdle(),
   );
 
   /** Sends `message` with a fresh id; resolves with the worker's answer, rejects when it reports an error (an Error with its errno code) or dies. */
   call(message: Record<string, unknown>): Promise<Reply> {
-    const worker = this.running();
+    const worker = this.ensureWorker();
     const id = this.nextId++;
     return new Promise<Reply>((resolve, reject) => {
       // Referenced while it owes an answer (a command that lists and then ends must get it), not while idle.
@@ -144,7 +144,7 @@ class ListingThread {
    */
   readyOrStarting(): boolean {
     if (this.worker && this.ready) return true;
-    this.running();
+    this.ensureWorker();
     return false;
   }
 
@@ -162,7 +162,12 @@ class ListingThread {
   listingClosed(worker: Worker | null): void {
     if (!worker || worker !== this.worker || this.openListings === 0) return;
     this.openListings--;
-    if (this.openListings === 0 && this.pending.size === 0) this.idleStop.fellIdle();
+    if (this.isIdle()) this.idleStop.fellIdle();
+  }
+
+  /** Nothing owed by the worker and no directory open on it. */
+  private isIdle(): boolean {
+    return this.pending.size === 0 && this.openListings === 0;
   }
 
   /** Idle (nothing owed, no directory open): the next call starts a new worker, and this one ends. */
@@ -175,7 +180,8 @@ class ListingThread {
     void worker.terminate();
   }
 
-  private running(): Worker {
+  /** The worker, started now if there is none. */
+  private ensureWorker(): Worker {
     if (this.worker) return this.worker;
     const worker: Worker = startWorkerThread<Reply>(WORKER_SOURCE, {
       name: 'listing thread',
@@ -185,7 +191,7 @@ class ListingThread {
         else if (worker === this.worker) {
           this.ready = true;
           // Started for a later call (readyOrStarting): idle until one comes.
-          if (this.pending.size === 0 && this.openListings === 0) this.idleStop.fellIdle();
+          if (this.isIdle()) this.idleStop.fellIdle();
         }
       },
       onStopped: (err) => {
@@ -207,7 +213,7 @@ class ListingThread {
     this.pending.delete(id);
     if (this.pending.size === 0) {
       worker.unref();
-      if (this.openListings === 0 && worker === this.worker) this.idleStop.fellIdle();
+      if (worker === this.worker && this.isIdle()) this.idleStop.fellIdle();
     }
     return waiting;
   }

@@ -13,6 +13,12 @@ const finished = {} as AccessEntry;
 let quiet: QuietCollection | null = null;
 afterEach(() => quiet?.stop());
 
+/** A request that starts and finishes at once. */
+function oneRequest(q: QuietCollection): void {
+  q.requestStarted();
+  q.requestFinished(finished);
+}
+
 function counting(): { collections: () => number; quiet: QuietCollection } {
   let n = 0;
   quiet = startQuietCollection(() => n++, CHECK_MS);
@@ -24,14 +30,12 @@ describe('the collection once the server has gone quiet', () => {
     const { collections, quiet: q } = counting();
     await pause(5 * CHECK_MS);
     expect(collections()).toBe(0);
-    q.requestStarted();
-    q.requestFinished(finished);
+    oneRequest(q);
     await pause(3 * CHECK_MS);
     expect(collections()).toBe(1);
     await pause(5 * CHECK_MS);
     expect(collections()).toBe(1);
-    q.requestStarted();
-    q.requestFinished(finished);
+    oneRequest(q);
     await pause(3 * CHECK_MS);
     expect(collections()).toBe(2);
   });
@@ -39,8 +43,7 @@ describe('the collection once the server has gone quiet', () => {
   it('none while requests keep coming, nor while one is in flight however long it takes', async () => {
     const { collections, quiet: q } = counting();
     for (let i = 0; i < 30; i++) {
-      q.requestStarted();
-      q.requestFinished(finished);
+      oneRequest(q);
       await pause(CHECK_MS / 10);
     }
     expect(collections()).toBe(0);
@@ -54,8 +57,7 @@ describe('the collection once the server has gone quiet', () => {
 
   it('stop() ends the checks', async () => {
     const { collections, quiet: q } = counting();
-    q.requestStarted();
-    q.requestFinished(finished);
+    oneRequest(q);
     q.stop();
     await pause(4 * CHECK_MS);
     expect(collections()).toBe(0);
@@ -64,8 +66,7 @@ describe('the collection once the server has gone quiet', () => {
   it('without --expose-gc there is nothing to call, and the observer still takes requests; with it, a full collection', () => {
     expect(fullCollection({})).toBeNull();
     quiet = startQuietCollection(fullCollection({}), CHECK_MS);
-    quiet.requestStarted();
-    quiet.requestFinished(finished);
+    oneRequest(quiet);
     const calls: unknown[][] = [];
     fullCollection({ gc: (...args: unknown[]) => void calls.push(args) })!();
     expect(calls).toEqual([[]]); // no options: a full (major) collection

@@ -83,3 +83,36 @@ export function silentLogger(): Logger {
 export function lineLogger(write: (line: string) => void, level: LogLevel = 'info'): Logger {
   return build({ format: 'json', level }, { write: (chunk: string) => write(chunk.replace(/\n$/, '')) });
 }
+
+/** Writes one line whose fields the caller formatted: see jsonLineWriter. False when `level` is off. */
+export type JsonLineWriter = (level: 'info' | 'warn' | 'error', fieldsJson: string, msg: string) => boolean;
+
+/**
+ * A writer of the line pino would write for `logger[level](fields, msg)`: `{"level", "time", the
+ * logger's bindings, the fields, "msg"}`, straight to the logger's destination, for the line logged
+ * on every request (the access log). pino's generic serializer and its redaction pass took about
+ * 8 % of a small GET's CPU (profile); the caller formats its own fields (`,"name":value` each) and
+ * redacts nothing, so it must log no secret. The level, time and bindings are the logger's own
+ * (pino.symbols, pino's API for integrations), so the line is the same in JSON and pretty formats.
+ */
+export function jsonLineWriter(logger: Logger): JsonLineWriter {
+  const own = logger as unknown as Record<symbol, unknown>;
+  const stream = own[pino.symbols.streamSym] as DestinationStream;
+  const time = own[pino.symbols.timeSym] as () => string;
+  const bindings = own[pino.symbols.chindingsSym] as string;
+  const formatters = own[pino.symbols.formattersSym] as { level: (label: string, value: number) => object };
+  const levelFields = new Map<string, string>();
+  const levelField = (level: string): string => {
+    let text = levelFields.get(level);
+    if (text === undefined) {
+      text = JSON.stringify(formatters.level(level, logger.levels.values[level])).slice(1, -1);
+      levelFields.set(level, text);
+    }
+    return text;
+  };
+  return (level, fieldsJson, msg) => {
+    if (!logger.isLevelEnabled(level)) return false;
+    stream.write(`{${levelField(level)}${time()}${bindings}${fieldsJson},"msg":${JSON.stringify(msg)}}\n`);
+    return true;
+  };
+}

@@ -142,11 +142,19 @@ export class AccessControl {
     this.noticeUsersFileChange();
     const users = this.policy.users;
     if (users === null) return null; // nobody signs in: credentials are not looked at
-    const credentials = parseBasicCredentials(req.header('authorization'));
+    const header = req.header('authorization');
+    if (header === undefined) return null;
+    // A header that verified before, for a user whose stored hash is still the same: no parsing, no bcrypt.
+    const key = this.cache.keyOf(header);
+    const known = this.cache.userFor(key, (name) => users.users.get(name)?.hash);
+    if (known !== null) {
+      this.refuseWhileLimited(req);
+      return known;
+    }
+    const credentials = parseBasicCredentials(header);
     if (credentials === null) return null;
     if (credentials === 'malformed') throw new UnauthorizedError('the Authorization header holds no usable Basic credentials', CHALLENGE);
-    const wait = this.limiter.retryAfterSeconds(req.clientAddress);
-    if (wait !== null) throw new TooManyAttemptsError(wait);
+    this.refuseWhileLimited(req);
     const entry = users.users.get(credentials.user);
     let verified: boolean;
     if (entry === undefined) {
@@ -154,26 +162,30 @@ export class AccessControl {
       await verifyPassword(credentials.password, users.dummy);
       verified = false;
     } else {
-      verified = await this.verifyCached(credentials.user, credentials.password, entry);
+      verified = await this.verifyOnce(key, credentials.password, entry);
     }
     if (!verified) {
       this.limiter.recordFailure(req.clientAddress);
       throw new UnauthorizedError('wrong user name or password', CHALLENGE);
     }
+    this.cache.remember(key, credentials.user, entry!.hash);
     return credentials.user;
   }
 
-  private async verifyCached(user: string, password: string, entry: UserEntry): Promise<boolean> {
-    const key = this.cache.keyOf(user, password, entry.hash);
-    if (this.cache.has(key)) return true;
+  /** 429 while the client is held back for its failed attempts, whatever it sends now. */
+  private refuseWhileLimited(req: AccessRequest): void {
+    const wait = this.limiter.retryAfterSeconds(req.clientAddress);
+    if (wait !== null) throw new TooManyAttemptsError(wait);
+  }
+
+  /** One bcrypt verification at a time per header: concurrent requests with the same credentials share it. */
+  private verifyOnce(key: string, password: string, entry: UserEntry): Promise<boolean> {
     let pending = this.inFlight.get(key);
     if (!pending) {
       pending = verifyPassword(password, entry).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, pending);
     }
-    const ok = await pending;
-    if (ok) this.cache.remember(key);
-    return ok;
+    return pending;
   }
 
   /** A cheap stat at most once a second; a changed users file is read again (a bad one is reported and the old users stay). */

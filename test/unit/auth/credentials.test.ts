@@ -86,24 +86,42 @@ describe('htpasswd files', () => {
 });
 
 describe('CredentialCache', () => {
-  it('keys on user, password and stored hash, and stays within its capacity', () => {
+  const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+  it('keys on the header with a secret of its own, holds no password, and stays within its capacity', () => {
     const cache = new CredentialCache(2);
-    const k1 = cache.keyOf('alice', 'pw', 'hash1');
-    expect(cache.keyOf('alice', 'pw', 'hash2')).not.toBe(k1);
-    expect(cache.keyOf('alice', 'pw2', 'hash1')).not.toBe(k1);
-    expect(cache.keyOf('alic', 'epw', 'hash1')).not.toBe(k1); // the parts are separated, not just concatenated
-    expect(new CredentialCache().keyOf('alice', 'pw', 'hash1')).not.toBe(k1); // a secret per process
-    // A digest, never the password itself. (A two-letter password can turn up in 44 characters of
-    // base64 by chance, about once in a hundred runs, so the check uses a longer one.)
+    const k1 = cache.keyOf(basic('alice', 'pw'));
+    expect(cache.keyOf(basic('alice', 'pw'))).toBe(k1);
+    expect(cache.keyOf(basic('alice', 'pw2'))).not.toBe(k1);
+    expect(new CredentialCache().keyOf(basic('alice', 'pw'))).not.toBe(k1); // a secret per process
+    // A digest, never the header or the password. (A short password can turn up in 44 characters of
+    // base64 by chance, so the check uses a long one.)
     const spoken = 'correct horse battery staple';
-    const keyOfLongPassword = cache.keyOf('alice', spoken, 'hash1');
+    const keyOfLongPassword = cache.keyOf(basic('alice', spoken));
     expect(keyOfLongPassword).toMatch(/^[A-Za-z0-9+/]{43}=$/);
     expect(keyOfLongPassword).not.toContain('correct');
-    cache.remember(k1);
-    cache.remember(cache.keyOf('b', 'pw', 'h'));
-    cache.remember(cache.keyOf('c', 'pw', 'h'));
-    expect(cache.has(k1)).toBe(false);
-    expect(cache.has(cache.keyOf('c', 'pw', 'h'))).toBe(true);
+    expect(keyOfLongPassword).not.toContain(Buffer.from(`alice:${spoken}`).toString('base64').slice(0, 12));
+    const stored = new Map([['alice', 'hash1'], ['b', 'h'], ['c', 'h']]);
+    const hashOf = (user: string) => stored.get(user);
+    cache.remember(k1, 'alice', 'hash1');
+    expect(cache.userFor(k1, hashOf)).toBe('alice');
+    cache.remember(cache.keyOf(basic('b', 'pw')), 'b', 'h');
+    cache.remember(cache.keyOf(basic('c', 'pw')), 'c', 'h');
+    expect(cache.userFor(k1, hashOf)).toBeNull(); // the oldest went first
+    expect(cache.userFor(cache.keyOf(basic('c', 'pw')), hashOf)).toBe('c');
+  });
+
+  it('no longer counts an entry once its user\'s stored hash changed or the user is gone', () => {
+    const cache = new CredentialCache();
+    const stored = new Map([['alice', 'hash1']]);
+    const key = cache.keyOf(basic('alice', 'pw'));
+    cache.remember(key, 'alice', 'hash1');
+    expect(cache.userFor(key, (user) => stored.get(user))).toBe('alice');
+    stored.set('alice', 'hash2');
+    expect(cache.userFor(key, (user) => stored.get(user))).toBeNull();
+    stored.delete('alice');
+    expect(cache.userFor(key, (user) => stored.get(user))).toBeNull();
+    expect(cache.userFor(cache.keyOf(basic('bob', 'pw')), () => 'x')).toBeNull();
   });
 });
 

@@ -164,11 +164,11 @@ export class AccessControl {
     } else {
       verified = await this.verifyOnce(key, credentials.password, entry);
     }
-    if (!verified) {
+    if (!verified || entry === undefined) {
       this.limiter.recordFailure(req.clientAddress);
       throw new UnauthorizedError('wrong user name or password', CHALLENGE);
     }
-    this.cache.remember(key, credentials.user, entry!.hash);
+    this.cache.remember(key, credentials.user, entry.hash);
     return credentials.user;
   }
 

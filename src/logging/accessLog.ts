@@ -23,7 +23,7 @@ export function accessLog(logger: Logger): RequestObserver {
  * The entry's fields as JSON text, in AccessEntry's order, absent ones left out (as pino leaves out
  * undefined): one template instead of pino's walk over the object. No field carries a secret.
  */
-export function accessFields(e: AccessEntry): string {
+function accessFields(e: AccessEntry): string {
   const text = JSON.stringify;
   return `,"reqId":${text(e.reqId)},"client":${text(e.client)}${e.user === undefined ? '' : `,"user":${text(e.user)}`}` +
     `,"method":${text(e.method)},"path":${text(e.path)},"status":${e.status},"bytesIn":${e.bytesIn},"bytesOut":${e.bytesOut}` +

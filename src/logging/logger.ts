@@ -84,8 +84,8 @@ export function lineLogger(write: (line: string) => void, level: LogLevel = 'inf
   return build({ format: 'json', level }, { write: (chunk: string) => write(chunk.replace(/\n$/, '')) });
 }
 
-/** Writes one line whose fields the caller formatted: see jsonLineWriter. False when `level` is off. */
-export type JsonLineWriter = (level: 'info' | 'warn' | 'error', fieldsJson: string, msg: string) => boolean;
+/** Writes one line whose fields the caller formatted (nothing when `level` is off): see jsonLineWriter. */
+export type JsonLineWriter = (level: 'info' | 'warn' | 'error', fieldsJson: string, msg: string) => void;
 
 /**
  * A writer of the line pino would write for `logger[level](fields, msg)`: `{"level", "time", the
@@ -111,8 +111,6 @@ export function jsonLineWriter(logger: Logger): JsonLineWriter {
     return text;
   };
   return (level, fieldsJson, msg) => {
-    if (!logger.isLevelEnabled(level)) return false;
-    stream.write(`{${levelField(level)}${time()}${bindings}${fieldsJson},"msg":${JSON.stringify(msg)}}\n`);
-    return true;
+    if (logger.isLevelEnabled(level)) stream.write(`{${levelField(level)}${time()}${bindings}${fieldsJson},"msg":${JSON.stringify(msg)}}\n`);
   };
 }

@@ -101,16 +101,10 @@ export function jsonLineWriter(logger: Logger): JsonLineWriter {
   const time = own[pino.symbols.timeSym] as () => string;
   const bindings = own[pino.symbols.chindingsSym] as string;
   const formatters = own[pino.symbols.formattersSym] as { level: (label: string, value: number) => object };
-  const levelFields = new Map<string, string>();
-  const levelField = (level: string): string => {
-    let text = levelFields.get(level);
-    if (text === undefined) {
-      text = JSON.stringify(formatters.level(level, logger.levels.values[level])).slice(1, -1);
-      levelFields.set(level, text);
-    }
-    return text;
-  };
+  // `"level":"info"` and the like, as the logger's level formatter writes them.
+  const levelField = (level: string): string => JSON.stringify(formatters.level(level, logger.levels.values[level])).slice(1, -1);
+  const levelFields = { info: levelField('info'), warn: levelField('warn'), error: levelField('error') };
   return (level, fieldsJson, msg) => {
-    if (logger.isLevelEnabled(level)) stream.write(`{${levelField(level)}${time()}${bindings}${fieldsJson},"msg":${JSON.stringify(msg)}}\n`);
+    if (logger.isLevelEnabled(level)) stream.write(`{${levelFields[level]}${time()}${bindings}${fieldsJson},"msg":${JSON.stringify(msg)}}\n`);
   };
 }

@@ -6,7 +6,9 @@
  * conflicting LOCK requests on any instances exactly one is granted (a check-then-insert without
  * it would let two through, as SabreDAV's PDO backend does). A LOCK that takes no write claim of
  * its own is granted by keepdav_lock_grant_unclaimed (migration 4), which first tries the
- * claim's advisory locks and looks at the running operations, in the same statement.
+ * claim's advisory locks and looks at the running operations, in the same statement. Every
+ * look-up of live locks is a function of migration 6 (lockStatements.ts), which keeps it on an
+ * index while the table churns.
  */
 import type { ActiveLock, LockClaimed, LockGrant, LockRecords, NewLock, PathClaim } from '../stateStore';
 import type { DavPath } from '../../paths/davPath';
@@ -72,11 +74,7 @@ export function lockRecords(sql: Sql, atomic: Atomic): LockRecords {
   const coveringEach = async (paths: readonly DavPath[]): Promise<ActiveLock[][]> => {
     if (paths.length === 0) return [];
     const ancestors = [...new Set(paths.flatMap((path) => ancestorsOf(path)))];
-    const rows = await sql.rows<LockRow>(
-      `SELECT ${COLUMNS} FROM locks WHERE ${ACTIVE} AND (root = ANY($1::text[]) OR (depth = 'infinity' AND root = ANY($2::text[])))
-       ORDER BY length(root), seq`,
-      [[...paths], ancestors],
-    );
+    const rows = await sql.rows<LockRow>(`SELECT ${COLUMNS} FROM keepdav_locks_covering($1::text[], $2::text[])`, [[...paths], ancestors]);
     const locks = rows.map(toLock);
     return paths.map((path) => locks.filter((lock) => lockCovers(lock, path)));
   };
@@ -101,29 +99,20 @@ export function lockRecords(sql: Sql, atomic: Atomic): LockRecords {
       return rows.length === 0 ? { claimed: true } : outcomeOf(rows[0], lock);
     },
     async refresh(token, timeoutSeconds) {
-      const rows = await sql.rows<LockRow>(
-        `UPDATE locks SET timeout_seconds = $2,
-           expires_at_ms = CASE WHEN $2::double precision IS NULL THEN NULL ELSE keepdav_now_ms() + $2 * 1000 END
-         WHERE token = $1 AND ${ACTIVE} RETURNING ${COLUMNS}`,
-        [token, finite(timeoutSeconds)],
-      );
+      const rows = await sql.rows<LockRow>(`SELECT ${COLUMNS} FROM keepdav_lock_refresh($1, $2::double precision)`, [token, finite(timeoutSeconds)]);
       return rows.length > 0 ? toLock(rows[0]) : null;
     },
     async release(token) {
-      const rows = await sql.rows<LockRow>(`DELETE FROM locks WHERE token = $1 AND ${ACTIVE} RETURNING ${COLUMNS}`, [token]);
+      const rows = await sql.rows<LockRow>(`SELECT ${COLUMNS} FROM keepdav_lock_release($1, NULL, NULL, NULL)`, [token]);
       return rows.length > 0 ? toLock(rows[0]) : null;
     },
     async releaseOwned(token, path, principal) {
       // One round trip: the token, that it applies to the path (lockCovers) and who took it, checked by the delete itself.
-      const rows = await sql.rows<LockRow>(
-        `DELETE FROM locks WHERE token = $1 AND ${ACTIVE} AND (root = $2 OR (depth = 'infinity' AND root = ANY($3::text[])))
-           AND principal IS NOT DISTINCT FROM $4 RETURNING ${COLUMNS}`,
-        [token, path, ancestorsOf(path), principal],
-      );
+      const rows = await sql.rows<LockRow>(`SELECT ${COLUMNS} FROM keepdav_lock_release($1, $2, $3::text[], $4)`, [token, path, ancestorsOf(path), principal]);
       return rows.length > 0 ? toLock(rows[0]) : null;
     },
     async byToken(token) {
-      const rows = await sql.rows<LockRow>(`SELECT ${COLUMNS} FROM locks WHERE token = $1 AND ${ACTIVE}`, [token]);
+      const rows = await sql.rows<LockRow>(`SELECT ${COLUMNS} FROM keepdav_lock_by_token($1)`, [token]);
       return rows.length > 0 ? toLock(rows[0]) : null;
     },
     async covering(path: DavPath) {
@@ -132,11 +121,7 @@ export function lockRecords(sql: Sql, atomic: Atomic): LockRecords {
     coveringEach,
     async within(path: DavPath) {
       const { lower, upper } = subtreeBounds(path);
-      const rows = await sql.rows<LockRow>(
-        `SELECT ${COLUMNS} FROM locks WHERE ${ACTIVE} AND (root = $1 OR (root >= $2 AND root < $3))
-         ORDER BY (root = $1) DESC, root, seq`,
-        [path, lower, upper],
-      );
+      const rows = await sql.rows<LockRow>(`SELECT ${COLUMNS} FROM keepdav_locks_within($1, $2, $3)`, [path, lower, upper]);
       return rows.map(toLock);
     },
     async removeWithin(path: DavPath) {

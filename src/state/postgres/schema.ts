@@ -11,6 +11,7 @@
  */
 import type { PoolClient } from 'pg';
 import { ADVISORY_NAMESPACE } from './advisoryLocks';
+import { LOCK_STATEMENTS_MIGRATION } from './lockStatements';
 
 export interface Migration {
   version: number;
@@ -269,6 +270,7 @@ ALTER FUNCTION keepdav_lock_grant_unclaimed(BIGINT[], BOOLEAN[], TEXT[], BOOLEAN
   SET plan_cache_mode = force_generic_plan;
 `,
   },
+  LOCK_STATEMENTS_MIGRATION,
 ];
 
 /** The database was migrated by a newer keepdav, or a migration failed. */

@@ -178,6 +178,20 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
         expect(await store.locks.within('/')).toHaveLength(7);
       });
 
+      test('a depth-infinity lock on the root covers everything, once', async () => {
+        const root = (await store.locks.insertUnlessConflicting(newLock('si:/'))).granted!;
+        expect(await store.locks.covering('/')).toEqual([root]);
+        expect(await store.locks.covering('/a/b')).toEqual([root]);
+        expect(await store.locks.coveringEach(['/', '/a', '/a/b'])).toEqual([[root], [root], [root]]);
+        expect(await store.locks.within('/')).toEqual([root]);
+        expect((await store.locks.insertUnlessConflicting(newLock('x0:/a'))).conflict).toEqual(root);
+        const below = (await store.locks.insertUnlessConflicting(newLock('s0:/a'))).granted!;
+        expect(await store.locks.within('/')).toEqual([root, below]);
+        expect((await store.locks.insertUnlessConflicting(newLock('xi:/'))).conflict).toEqual(root);
+        expect(await store.locks.releaseOwned(root.token, '/a', root.principal ?? null)).toEqual(root);
+        expect((await store.locks.insertUnlessConflicting(newLock('xi:/'))).conflict).toEqual(below);
+      });
+
       test('expiry is judged by the store clock; refresh restarts the timeout', async () => {
         const short = (await store.locks.insertUnlessConflicting(newLock('x0:/a', 60))).granted!;
         const long = (await store.locks.insertUnlessConflicting(newLock('x0:/b', 600))).granted!;

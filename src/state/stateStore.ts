@@ -293,6 +293,8 @@ export interface RetentionRecords {
   oldest(limit: number): Promise<RetentionRow[]>;
   /** How many rows are listed, and the bytes of all rows, pending ones included. */
   totals(): Promise<{ count: number; bytes: number }>;
+  /** totals().bytes, asked after every retained version (pruning): answered without a pass over the rows. */
+  keptBytes(): Promise<number>;
   /** MOVE: the rows of `from` and its subtree (pending and listed) follow it to `to`; rows already at `to` stay. */
   moveSubtree(from: DavPath, to: DavPath): Promise<void>;
 }

@@ -301,7 +301,7 @@ export class RetentionStore {
       for (const id of await this.state.retention.idsOlderThan(cutoff)) doomed.add(id);
     }
     for (const id of doomed) await this.discard(id);
-    let { bytes } = await this.state.retention.totals();
+    let bytes = await this.state.retention.keptBytes();
     while (bytes > this.policy.maxBytes) {
       const oldest = await this.state.retention.oldest(PRUNE_PAGE);
       if (oldest.length === 0) break;
@@ -318,7 +318,7 @@ export class RetentionStore {
 
   /** Prunes the oldest versions while the retention filesystem has less free space than the reserve. */
   private async keepFreeSpaceReserve(): Promise<string[]> {
-    if (this.policy.minFree === undefined || (await this.state.retention.totals()).bytes === 0) return [];
+    if (this.policy.minFree === undefined || (await this.state.retention.keptBytes()) === 0) return [];
     let space = await this.store.keptSpace();
     const reserve = reserveBytes(this.policy.minFree, space.total);
     const pruned: string[] = [];

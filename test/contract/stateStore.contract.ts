@@ -447,6 +447,7 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
         expect((await store.retention.get('v1'))?.reason).toBe('pending');
         expect(await store.retention.pending()).toHaveLength(1);
         expect(await store.retention.totals()).toEqual({ count: 0, bytes: 10 });
+        expect(await store.retention.keptBytes()).toBe(10);
         expect(await store.retention.commit('v1')).toBe(true);
         expect(await store.retention.commit('v1')).toBe(false);
         expect(await store.retention.list('/f')).toEqual([row('v1', '/f', { reason: 'restore' })]);

@@ -8,26 +8,39 @@ import type { DavPath } from '../../paths/davPath';
 import { subtreeBounds } from '../subtree';
 import type { Sql } from './connection';
 import type { Atomic } from './lockRecords';
+import { RETENTION_TOTALS_SQL } from './retentionTotals';
 import { RETENTION_COLUMNS as COLUMNS, toRetentionRow as toRow, type RetentionTableRow as Row } from '../tableRows';
 
 const LISTED = "reason <> 'pending'";
 
 export function retentionRecords(sql: Sql, atomic: Atomic, instanceId: string): RetentionRecords {
-  const insert = (q: Sql, r: RetentionRow) =>
+  // One statement for any number of rows (a deleted tree's files): one addition to the totals (migration 7).
+  const insert = (q: Sql, rows: readonly RetentionRow[]) =>
     q.count(
-      `INSERT INTO retained_versions (${COLUMNS}, instance_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [r.id, r.path, r.retainedAtMs, r.size, r.etag, r.mtimeMs, r.reason, r.storage, r.pendingReason, r.sourceIno, r.pendingKind, r.intentId,
-        r.reason === 'pending' ? instanceId : null],
+      `INSERT INTO retained_versions (${COLUMNS}, instance_id)
+       SELECT ${COLUMNS}, instance_id FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[], $5::text[], $6::float8[], $7::text[],
+           $8::text[], $9::text[], $10::bigint[], $11::text[], $12::bigint[], $13::text[]) WITH ORDINALITY
+         AS r(${COLUMNS}, instance_id, n)
+       ORDER BY n`,
+      [rows.map((r) => r.id), rows.map((r) => r.path), rows.map((r) => r.retainedAtMs), rows.map((r) => r.size), rows.map((r) => r.etag),
+        rows.map((r) => r.mtimeMs), rows.map((r) => r.reason), rows.map((r) => r.storage), rows.map((r) => r.pendingReason),
+        rows.map((r) => r.sourceIno), rows.map((r) => r.pendingKind), rows.map((r) => r.intentId),
+        rows.map((r) => (r.reason === 'pending' ? instanceId : null))],
     );
+  // Kept by the database on every change (migration 7, retentionTotals.ts): no pass over the rows.
+  const totals = async () => {
+    const [row] = await sql.rows<{ count: number; bytes: number }>(RETENTION_TOTALS_SQL);
+    return { count: row.count, bytes: row.bytes };
+  };
   const select = async (where: string, values: readonly unknown[] = []) => (await sql.rows<Row>(`SELECT ${COLUMNS} FROM retained_versions WHERE ${where}`, values)).map(toRow);
   return {
     async insert(row) {
-      await insert(sql, row);
+      await insert(sql, [row]);
     },
     replace(pendingId, rows) {
       return atomic(async (tx) => {
         await tx.count('DELETE FROM retained_versions WHERE id = $1', [pendingId]);
-        for (const row of rows) await insert(tx, row);
+        if (rows.length > 0) await insert(tx, rows);
       });
     },
     async commit(id) {
@@ -73,11 +86,9 @@ export function retentionRecords(sql: Sql, atomic: Atomic, instanceId: string): 
     oldest(limit) {
       return select(`${LISTED} ORDER BY retained_at, seq LIMIT $1`, [limit]);
     },
-    async totals() {
-      const [row] = await sql.rows<{ count: number; bytes: number }>(
-        `SELECT count(*) FILTER (WHERE ${LISTED})::bigint AS count, COALESCE(sum(size), 0)::bigint AS bytes FROM retained_versions`,
-      );
-      return { count: row.count, bytes: row.bytes };
+    totals,
+    async keptBytes() {
+      return (await totals()).bytes;
     },
     async moveSubtree(from, to) {
       const b = subtreeBounds(from);

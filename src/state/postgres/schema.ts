@@ -9,9 +9,10 @@
  * would also return /A/x and /á/y). Times the shared decisions depend on (lock expiry, recent
  * refusals, leases) are the database's (`now()`), never one host's clock.
  */
-import type { PoolClient } from 'pg';
+import type { ClientBase } from 'pg';
 import { ADVISORY_NAMESPACE } from './advisoryLocks';
 import { LOCK_STATEMENTS_MIGRATION } from './lockStatements';
+import { RETENTION_TOTALS_MIGRATION } from './retentionTotals';
 
 export interface Migration {
   version: number;
@@ -271,6 +272,7 @@ ALTER FUNCTION keepdav_lock_grant_unclaimed(BIGINT[], BOOLEAN[], TEXT[], BOOLEAN
 `,
   },
   LOCK_STATEMENTS_MIGRATION,
+  RETENTION_TOTALS_MIGRATION,
 ];
 
 /** The database was migrated by a newer keepdav, or a migration failed. */
@@ -288,7 +290,7 @@ const MIGRATION_LOCK = 1;
  * Applies every migration the database lacks; returns the versions applied (empty when it was
  * up to date). Throws SchemaError when the database is newer than this keepdav.
  */
-export async function migrate(client: PoolClient, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
+export async function migrate(client: ClientBase, migrations: readonly Migration[] = MIGRATIONS): Promise<number[]> {
   await client.query('SELECT pg_advisory_lock($1, $2)', [ADVISORY_NAMESPACE.migration, MIGRATION_LOCK]);
   try {
     await client.query(`CREATE TABLE IF NOT EXISTS keepdav_schema (

@@ -142,6 +142,10 @@ export class SqliteRetentionRecords implements RetentionRecords {
     return this.gate.call(() => ({ count: this.countListed.get()!.n, bytes: this.bytes() }));
   }
 
+  keptBytes(): Promise<number> {
+    return this.gate.call(() => this.bytes());
+  }
+
   moveSubtree(from: DavPath, to: DavPath): Promise<void> {
     return this.gate.call(() => {
       this.moveTree.run({ ...subtreeBounds(from), to });

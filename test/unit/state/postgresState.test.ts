@@ -16,11 +16,12 @@ import { migrateCommand } from '../../../src/state/postgres/migrateCommand';
 import { recoverDeadInstances } from '../../../src/state/postgres/sharedState';
 import { main } from '../../../src/cli';
 import { StateUnavailableError } from '../../../src/state/postgres/stateUrl';
-import { MIGRATIONS } from '../../../src/state/postgres/schema';
+import { MIGRATIONS, migrate } from '../../../src/state/postgres/schema';
 import { planClaimLocks } from '../../../src/state/postgres/advisoryLocks';
 import { loadServeSettings } from '../../../src/settings/loadSettings';
 import { resolveConfig, ConfigError } from '../../../src/config';
 import { OperationInProgressError } from '../../../src/concurrency/pathMutex';
+import type { RetentionRow } from '../../../src/state/stateStore';
 
 const itPg = itWithPostgres();
 jest.setTimeout(120_000);
@@ -52,7 +53,7 @@ describe('the schema', () => {
     const url = await freshDatabase();
     const out: string[] = [];
     expect(await migrateCommand(url, (l) => out.push(l), (l) => out.push(l))).toBe(0);
-    expect(out[0]).toMatch(/^migrated .* to schema version 6 \(applied 1, 2, 3, 4, 5, 6\)$/);
+    expect(out[0]).toMatch(/^migrated .* to schema version 7 \(applied 1, 2, 3, 4, 5, 6, 7\)$/);
     expect(await migrateCommand(url, (l) => out.push(l), (l) => out.push(l))).toBe(0);
     expect(out[1]).toMatch(/nothing to do/);
     const client = new Client({ connectionString: url });
@@ -141,19 +142,19 @@ describe('locks across instances', () => {
   });
 });
 
-describe('lock statements while the lock table churns (migration 6)', () => {
-  /** pg_stat_user_tables' scan counters of the lock table (flushed by a session within a second, and when it ends). */
-  async function lockTableScans(url: string): Promise<{ seq: number; idx: number }> {
-    const client = new Client({ connectionString: url });
-    await client.connect();
-    try {
-      const { rows } = await client.query("SELECT seq_scan, idx_scan FROM pg_stat_user_tables WHERE relname = 'locks'");
-      return { seq: Number(rows[0].seq_scan), idx: Number(rows[0].idx_scan) };
-    } finally {
-      await client.end();
-    }
+/** pg_stat_user_tables' scan counters of `table` (a session flushes them within a second, and when it ends). */
+async function tableScans(url: string, table: string): Promise<{ seq: number; idx: number }> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT seq_scan, idx_scan FROM pg_stat_user_tables WHERE relname = $1', [table]);
+    return { seq: Number(rows[0].seq_scan), idx: Number(rows[0].idx_scan ?? 0) };
+  } finally {
+    await client.end();
   }
+}
 
+describe('lock statements while the lock table churns (migration 6)', () => {
   itPg('look locks up through an index, never by reading the table, when its statistics count only the live rows', async () => {
     const url = await freshDatabase();
     const lock = (i: number, root = '/hot/doc.txt') => ({ token: `urn:uuid:churn-${i}`, root, scope: 'exclusive' as const, depth: '0' as const, owner: null, timeoutSeconds: 60 });
@@ -168,7 +169,7 @@ describe('lock statements while the lock table churns (migration 6)', () => {
     await admin.query('ANALYZE locks');
     await admin.end();
     await first.close();
-    const before = await retryWhile(() => lockTableScans(url), (s) => s.idx < 800, 5_000);
+    const before = await retryWhile(() => tableScans(url, 'locks'), (s) => s.idx < 800, 5_000);
 
     // Fresh sessions plan every lock statement anew; each must still go through an index.
     const store = await openStore(url);
@@ -185,9 +186,61 @@ describe('lock statements while the lock table churns (migration 6)', () => {
       expect((await store.locks.releaseOwned(`urn:uuid:churn-${i}`, hot, null))?.token).toBe(`urn:uuid:churn-${i}`);
     }
     await store.close();
-    const after = await retryWhile(() => lockTableScans(url), (s) => s.idx - before.idx < 50 * 9, 5_000);
+    const after = await retryWhile(() => tableScans(url, 'locks'), (s) => s.idx - before.idx < 50 * 9, 5_000);
     expect(after.idx - before.idx).toBeGreaterThanOrEqual(50 * 9);
     expect(after.seq - before.seq).toBe(0);
+  });
+});
+
+describe('retention totals kept by the database (migration 7)', () => {
+  const kept = (id: string, path: string, size: number, reason: RetentionRow['reason'] = 'delete'): RetentionRow => ({
+    id, path, retainedAtMs: 1_000, size, etag: '"e"', mtimeMs: 1, reason, storage: `st/${id}`,
+    pendingReason: reason === 'pending' ? 'delete' : null, sourceIno: null, pendingKind: reason === 'pending' ? 'file' : null, intentId: null,
+  });
+
+  itPg('start from the rows already there when the migration comes, and follow concurrent writers on two instances exactly', async () => {
+    const url = await freshDatabase();
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    try {
+      await migrate(client, MIGRATIONS.filter((m) => m.version < 7));
+      await client.query(
+        `INSERT INTO retained_versions (id, path, retained_at, size, etag, mtime_ms, reason, storage)
+         VALUES ('old-1', '/a', 1, 100, '"e"', 1, 'delete', 's1'), ('old-2', '/b', 1, 20, '"e"', 1, 'pending', 's2')`,
+      );
+    } finally {
+      await client.end();
+    }
+    const [a, b] = [await openStore(url), await openStore(url)];
+    expect(await a.retention.totals()).toEqual({ count: 1, bytes: 120 });
+
+    // 2 x 60 writers at once: inserts (a third pending), then commits, removals and a MOVE.
+    await Promise.all(Array.from({ length: 120 }, (_, i) => (i % 2 ? a : b).retention.insert(kept(`v${i}`, `/d/f${i % 7}`, i + 1, i % 3 ? 'delete' : 'pending'))));
+    await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? b : a).retention.commit(`v${i * 3}`)));
+    await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? a : b).retention.remove(`v${i * 4 + 1}`)));
+    await a.retention.moveSubtree('/d', '/e');
+    const truth = new Client({ connectionString: url });
+    await truth.connect();
+    const { rows } = await truth.query("SELECT count(*) FILTER (WHERE reason <> 'pending')::int AS count, sum(size)::int AS bytes FROM retained_versions");
+    await truth.end();
+    expect(rows[0].count).toBeGreaterThan(50);
+    expect(await b.retention.totals()).toEqual(rows[0]);
+    expect(await a.retention.keptBytes()).toBe(rows[0].bytes);
+  });
+
+  itPg('are read without a pass over the retained versions', async () => {
+    const url = await freshDatabase();
+    const store = await openStore(url);
+    for (let i = 0; i < 20; i++) await store.retention.insert(kept(`v${i}`, `/f${i}`, 10));
+    await store.close();
+    const before = await tableScans(url, 'retained_versions');
+    const totalsBefore = await tableScans(url, 'retention_totals');
+    const reader = await openStore(url);
+    for (let i = 0; i < 20; i++) expect(await reader.retention.keptBytes()).toBe(200);
+    await reader.close();
+    await retryWhile(() => tableScans(url, 'retention_totals'), (s) => s.seq - totalsBefore.seq < 20, 5_000);
+    expect((await tableScans(url, 'retention_totals')).seq - totalsBefore.seq).toBeGreaterThanOrEqual(20);
+    expect((await tableScans(url, 'retained_versions')).seq).toBe(before.seq);
   });
 });
 

@@ -496,9 +496,11 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
           await tx.retention.insert(row('b', '/b', { size: 1000 }));
           await tx.retention.remove('a');
           expect(await tx.retention.totals()).toEqual({ count: 1, bytes: 1000 });
+          expect(await tx.retention.keptBytes()).toBe(1000);
           throw new Error('undo');
         })).rejects.toThrow('undo');
         expect(await store.retention.totals()).toEqual({ count: 1, bytes: 10 });
+        expect(await store.retention.keptBytes()).toBe(10);
         expect(await store.retention.get('b')).toBeNull();
       });
     });

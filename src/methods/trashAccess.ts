@@ -3,14 +3,37 @@
  * deleted at or below /dir/ and can still be restored, as JSON (the shape is documented in
  * README.md and stable, for web pages built on it):
  *   { "href": "/dir/", "path": "/dir", "deleted": [ { "href", "path", "name", "deletedAt",
- *     "size", "etag", "lastModified", "reason", "versionId", "versions": [ids, newest first] } ] }
- * A deleted file is restored with POST /dir/a.txt?restore=<versionId> (see versionAccess.ts).
+ *     "size", "etag", "lastModified", "reason", "versionId", "versions": [ids, newest first] } ],
+ *     "next": "/dir/?trash&limit=N&after=..." (only when more entries follow) }
+ * A page holds `?limit=N` entries (1 to 10,000; 1,000 when not given) and `next` is the URL of
+ * the following one (trash.ts). A deleted file is restored with POST /dir/a.txt?restore=<versionId>
+ * (see versionAccess.ts).
  */
 import type { DavRequest, DavResponse, Services } from './context';
 import { BadRequestError } from '../conditions/davErrors';
 import { listTrash } from '../versions/trash';
 import { formatHttpDate } from '../headers/httpDate';
-import { baseName } from '../paths/davPath';
+import { baseName, type DavPath } from '../paths/davPath';
+import type { PathNewest } from '../state/stateStore';
+
+const PAGE_DEFAULT = 1000;
+const PAGE_MAX = 10_000;
+
+/** `?limit` and `?after` (the `next` of the page before: `<ms>:<path>`). */
+function pageOf(req: DavRequest): { limit: number; after?: PathNewest } {
+  const limitText = req.query.get('limit');
+  const limit = limitText === null ? PAGE_DEFAULT : Number(limitText);
+  if (!/^\d+$/.test(limitText ?? '1') || !Number.isSafeInteger(limit) || limit < 1 || limit > PAGE_MAX) {
+    throw new BadRequestError(`?limit takes a whole number from 1 to ${PAGE_MAX}`);
+  }
+  const afterText = req.query.get('after');
+  if (afterText === null) return { limit };
+  const colon = afterText.indexOf(':');
+  const retainedAtMs = Number(afterText.slice(0, colon));
+  const path = afterText.slice(colon + 1);
+  if (colon < 1 || !Number.isFinite(retainedAtMs) || !path.startsWith('/')) throw new BadRequestError('?after takes the value from the `next` URL of a trash page');
+  return { limit, after: { retainedAtMs, path: path as DavPath } };
+}
 
 export function isTrashRequest(req: DavRequest): boolean {
   return req.query.has('trash');
@@ -20,8 +43,9 @@ export function isTrashRequest(req: DavRequest): boolean {
 export async function trashAnswer(req: DavRequest, services: Services): Promise<DavResponse> {
   const here = await services.store.stat(req.path);
   if (here && !here.isCollection) throw new BadRequestError(`?trash lists a collection; ${req.hrefOf(req.path, false)} is a file`);
-  const entries = await listTrash(services.retention, req.path, async (p) => (await services.store.stat(p)) !== null);
-  const deleted = entries.map((e) => ({
+  const { limit, after } = pageOf(req);
+  const page = await listTrash(services.retention, req.path, async (p) => (await services.store.stat(p)) !== null, limit, after);
+  const deleted = page.entries.map((e) => ({
     href: req.hrefOf(e.path, false),
     path: e.path,
     name: baseName(e.path),
@@ -33,6 +57,8 @@ export async function trashAnswer(req: DavRequest, services: Services): Promise<
     versionId: e.newest.id,
     versions: e.versionIds,
   }));
-  const body = JSON.stringify({ href: req.hrefOf(req.path, true), path: req.path, deleted }, null, 1);
+  const href = req.hrefOf(req.path, true);
+  const next = page.next ? `${href}?trash&limit=${limit}&after=${encodeURIComponent(`${page.next.retainedAtMs}:${page.next.path}`)}` : undefined;
+  const body = JSON.stringify({ href, path: req.path, deleted, ...(next ? { next } : {}) }, null, 1);
   return { status: 200, headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }, body: req.method === 'HEAD' ? undefined : body };
 }

@@ -262,6 +262,12 @@ export interface RetentionRow {
   intentId: number | null;
 }
 
+/** A path with listed retention rows, and when its newest was retained. */
+export interface PathNewest {
+  path: DavPath;
+  retainedAtMs: number;
+}
+
 export interface RetentionRecords {
   /** Inserts a row (pending or listed); an existing id is a programming error (driver's error). */
   insert(row: RetentionRow): Promise<void>;
@@ -277,6 +283,11 @@ export interface RetentionRecords {
   list(path: DavPath): Promise<RetentionRow[]>;
   /** The listed rows of `path` and its subtree, by path (bytewise), newest first within a path. */
   listUnder(path: DavPath): Promise<RetentionRow[]>;
+  /**
+   * Up to `limit` paths at or below `path` with listed rows, each with the time of its newest:
+   * newest first, then bytewise by path, from after `after` (a page of the trash, trash.ts).
+   */
+  newestUnder(path: DavPath, limit: number, after?: PathNewest): Promise<PathNewest[]>;
   /** Every listed row, in insertion order. */
   listAll(): Promise<RetentionRow[]>;
   /** Every distinct path with listed rows. */

@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DavPath } from '../paths/davPath';
-import type { RetentionReason, RetentionRow, StateAccess } from '../state/stateStore';
+import type { PathNewest, RetentionReason, RetentionRow, StateAccess } from '../state/stateStore';
 import type { FileBytes, ResourceStore } from '../storage/resourceStore';
 import { hasReservedSegment } from '../storage/containment';
 import { reserveBytes, type FreeSpaceReserve } from './freeSpaceReserve';
@@ -94,6 +94,11 @@ export class RetentionStore {
   /** Versions of `path` and of everything ever retained below it, by path, newest first within a path. */
   async listUnder(path: DavPath): Promise<RetainedVersion[]> {
     return (await this.state.retention.listUnder(path)).map(toVersion);
+  }
+
+  /** Paths at or below `path` with versions, newest first, a page at a time (StateStore.retention.newestUnder). */
+  newestUnder(path: DavPath, limit: number, after?: PathNewest): Promise<PathNewest[]> {
+    return this.state.retention.newestUnder(path, limit, after);
   }
 
   async get(id: string): Promise<RetainedVersion | undefined> {

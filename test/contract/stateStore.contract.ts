@@ -490,6 +490,28 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
         expect(await store.retention.totals()).toEqual({ count: 4 + NEIGHBOURS.length, bytes: 10 * (5 + NEIGHBOURS.length) });
       });
 
+      test('newestUnder pages the paths of a subtree by their newest version, then bytewise', async () => {
+        await store.retention.insert(row('a1', '/a', { retainedAtMs: 100 }));
+        await store.retention.insert(row('a2', '/a', { retainedAtMs: 400 }));
+        await store.retention.insert(row('x', '/a/x', { retainedAtMs: 300 }));
+        await store.retention.insert(row('y', '/a/y', { retainedAtMs: 300 }));
+        await store.retention.insert(row('z', '/a/z/\u00e9', { retainedAtMs: 300 }));
+        await store.retention.insert(row('w', '/a/w', { retainedAtMs: 200 }));
+        await store.retention.insert(row('pend', '/a/p', { reason: 'pending', pendingKind: 'file', pendingReason: 'overwrite', retainedAtMs: 900 }));
+        for (const [i, path] of NEIGHBOURS.entries()) await store.retention.insert(row(`n${i}`, path, { retainedAtMs: 500 + i }));
+        const all = [
+          { path: '/a', retainedAtMs: 400 }, { path: '/a/x', retainedAtMs: 300 }, { path: '/a/y', retainedAtMs: 300 },
+          { path: '/a/z/\u00e9', retainedAtMs: 300 }, { path: '/a/w', retainedAtMs: 200 },
+        ];
+        expect(await store.retention.newestUnder('/a', 10)).toEqual(all);
+        expect(await store.retention.newestUnder('/a', 2)).toEqual(all.slice(0, 2));
+        expect(await store.retention.newestUnder('/a', 2, all[1])).toEqual(all.slice(2, 4));
+        expect(await store.retention.newestUnder('/a', 2, all[3])).toEqual(all.slice(4));
+        expect(await store.retention.newestUnder('/a', 2, all[4])).toEqual([]);
+        expect(await store.retention.newestUnder('/a/x', 10)).toEqual([all[1]]);
+        expect((await store.retention.newestUnder('/', 100)).map((p) => p.path).sort()).toEqual([...all.map((p) => p.path), ...NEIGHBOURS].sort());
+      });
+
       test('totals follow a rolled-back transaction', async () => {
         await store.retention.insert(row('a', '/a'));
         await expect(store.transaction(async (tx) => {

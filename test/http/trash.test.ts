@@ -89,6 +89,37 @@ describe('GET ?trash', () => {
     expect((await trashOf('/')).deleted.map((e) => e.path)).toEqual(expect.arrayContaining(['/t1/a.txt', '/t1/sub/b c.txt']));
   });
 
+  it('comes in pages of ?limit entries, each naming the next, which together are the whole list', async () => {
+    expect((await t.request('MKCOL', '/t3')).status).toBe(201);
+    await put('/t3/kept.txt', 'one');
+    for (let i = 0; i < 7; i++) await put(`/t3/f${i}.txt`, `file ${i}`);
+    for (let i = 0; i < 7; i += 2) expect((await t.request('DELETE', `/t3/f${i}.txt`)).status).toBe(204);
+    await put('/t3/kept.txt', 'two'); // versions, but not deleted: never listed
+    for (let i = 1; i < 7; i += 2) expect((await t.request('DELETE', `/t3/f${i}.txt`)).status).toBe(204);
+    const whole = await trashOf('/t3/');
+    expect(whole.deleted.map((e) => e.path).sort()).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => `/t3/f${i}.txt`));
+    expect(whole).not.toHaveProperty('next');
+
+    const paged: TrashEntry[] = [];
+    let url: string | undefined = '/t3/?trash&limit=2';
+    for (let pages = 0; url; pages++) {
+      expect(pages).toBeLessThan(4);
+      const res = await t.request('GET', url);
+      expect(res.status).toBe(200);
+      const page = JSON.parse(res.text) as { href: string; deleted: TrashEntry[]; next?: string };
+      expect(page.href).toBe('/t3/');
+      expect(page.deleted.length).toBe(page.next ? 2 : 1);
+      paged.push(...page.deleted);
+      url = page.next;
+    }
+    expect(paged).toEqual(whole.deleted);
+
+    for (const bad of ['limit=0', 'limit=10001', 'limit=two', 'limit=', 'after=yesterday', 'after=12:no-slash']) {
+      const res = await t.request('GET', `/t3/?trash&${bad}`);
+      expect([bad, res.status]).toEqual([bad, 400]);
+    }
+  });
+
   it('does not list a file that exists again, and refuses ?trash on a file with 400', async () => {
     await put('/t2.txt', 'x');
     expect((await t.request('DELETE', '/t2.txt')).status).toBe(204);

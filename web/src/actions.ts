@@ -110,7 +110,7 @@ async function undoDelete(host: ActionHost, e: Entry, at: number): Promise<void>
   try {
     if (e.isCollection) {
       await send('MKCOL', e.href, {}, [201, 405]);
-      const items = (await trashOf(e.href)).filter((t) => Date.parse(t.deletedAt) >= at - 60_000);
+      const items = await deletedSince(e.href, at - 60_000);
       for (const t of items) await restoreDeleted(t.href, t.versionId);
     } else {
       const v = (await versions(e.href)).find((x) => x.reason === 'delete');
@@ -134,9 +134,31 @@ export interface TrashItem {
   versionId: string;
 }
 
-export async function trashOf(dirHref: string): Promise<TrashItem[]> {
-  const res = await send('GET', `${dirHref}?trash`, { Accept: 'application/json' }, [200]);
-  return ((await res.json()) as { deleted: TrashItem[] }).deleted;
+/** One page of GET ?trash (newest deletion first); `next` is the URL of the following page. */
+interface TrashPage {
+  deleted: TrashItem[];
+  next?: string;
+}
+
+async function trashPage(url: string): Promise<TrashPage> {
+  const res = await send('GET', url, { Accept: 'application/json' }, [200]);
+  return (await res.json()) as TrashPage;
+}
+
+export function trashOf(dirHref: string): Promise<TrashPage> {
+  return trashPage(`${dirHref}?trash`);
+}
+
+/** What was deleted at or below `dirHref` since `since` (ms): the pages are followed while they are that recent. */
+async function deletedSince(dirHref: string, since: number): Promise<TrashItem[]> {
+  const items: TrashItem[] = [];
+  for (let url: string | undefined = `${dirHref}?trash`; url; ) {
+    const page = await trashPage(url);
+    const recent = page.deleted.filter((t) => Date.parse(t.deletedAt) >= since);
+    items.push(...recent);
+    url = recent.length === page.deleted.length ? page.next : undefined;
+  }
+  return items;
 }
 
 /** POST ?restore=ID, to the old place or (Destination) to another; missing folders on the way are created. */
@@ -191,12 +213,13 @@ export async function showVersions(host: ActionHost, e: Entry): Promise<void> {
 }
 
 export async function showTrash(host: ActionHost): Promise<void> {
-  let items: TrashItem[];
+  let page: TrashPage;
   try {
-    items = await trashOf(host.dirHref());
+    page = await trashOf(host.dirHref());
   } catch (err) {
     return explain('list the trash', err);
   }
+  const items = page.deleted;
   const canWrite = document.documentElement.classList.contains('kd-can-write');
   const base = host.dirHref();
   const close = () => document.querySelector('dialog[data-dialog="trash"]')?.querySelector<HTMLButtonElement>('.kd-close')?.click();
@@ -228,7 +251,11 @@ export async function showTrash(host: ActionHost): Promise<void> {
         button('Restore', 'history', () => void bring(t), { class: 'kd-small', 'data-restore': 'here' }),
         button('Restore as\u2026', null, () => void elsewhere(t), { class: 'kd-small', 'data-restore': 'as' })) : null);
   });
-  const body = items.length ? [h('ul', { class: 'kd-versions' }, ...rows)] : [h('p', {}, 'Nothing deleted in this folder can be brought back.')];
+  const older = page.next
+    ? h('p', { class: 'kd-hint', 'data-trash-more': page.next }, `The ${items.length.toLocaleString()} most recently deleted are shown; older ones are listed by \u201ckeepdav trash\u201d on the server.`)
+    : null;
+  const list = h('ul', { class: 'kd-versions' }, ...rows);
+  const body = items.length ? (older ? [list, older] : [list]) : [h('p', {}, 'Nothing deleted in this folder can be brought back.')];
   await choose(`Deleted from ${base === document.querySelector<HTMLMetaElement>('meta[name="keepdav-base"]')?.content ? 'All files' : displayName(decodeURIComponent(base))}`, body, [{ label: 'Close', value: undefined, primary: true }], undefined, 'trash');
 }
 

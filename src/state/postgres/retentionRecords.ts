@@ -3,7 +3,7 @@
  * (`instance_id`): `pending()` answers only this instance's own, those of dead instances it adopted
  * included (lease.ts), so a live instance never settles another live instance's write in progress.
  */
-import type { RetentionRecords, RetentionRow } from '../stateStore';
+import type { PathNewest, RetentionRecords, RetentionRow } from '../stateStore';
 import type { DavPath } from '../../paths/davPath';
 import { subtreeBounds } from '../subtree';
 import type { Sql } from './connection';
@@ -64,6 +64,16 @@ export function retentionRecords(sql: Sql, atomic: Atomic, instanceId: string): 
     listUnder(path) {
       const b = subtreeBounds(path);
       return select(`(path = $1 OR (path >= $2 AND path < $3)) AND ${LISTED} ORDER BY path, retained_at DESC, seq DESC`, [b.path, b.lower, b.upper]);
+    },
+    async newestUnder(path, limit, after?: PathNewest) {
+      const b = subtreeBounds(path);
+      const rows = await sql.rows<{ path: string; newest: number }>(
+        `SELECT path, max(retained_at) AS newest FROM retained_versions WHERE (path = $1 OR (path >= $2 AND path < $3)) AND ${LISTED}
+         GROUP BY path HAVING $4::float8 IS NULL OR max(retained_at) < $4 OR (max(retained_at) = $4 AND path > $5)
+         ORDER BY newest DESC, path LIMIT $6`,
+        [b.path, b.lower, b.upper, after?.retainedAtMs ?? null, after?.path ?? null, limit],
+      );
+      return rows.map((r) => ({ path: r.path as DavPath, retainedAtMs: r.newest }));
     },
     listAll() {
       return select(`${LISTED} ORDER BY seq`);

@@ -6,7 +6,7 @@
  */
 import type Database from 'better-sqlite3';
 import type { DavPath } from '../../paths/davPath';
-import type { RetentionRecords, RetentionRow } from '../stateStore';
+import type { PathNewest, RetentionRecords, RetentionRow } from '../stateStore';
 import { subtreeBounds, subtreeCondition } from '../subtree';
 import type { StepRunner, TransactionGate } from './transactionGate';
 import { RETENTION_COLUMNS as COLUMNS, toRetentionRow as toRow, toRetentionTableRow as toParams, type RetentionTableRow as Row } from '../tableRows';
@@ -25,6 +25,7 @@ export class SqliteRetentionRecords implements RetentionRecords {
   private readonly selectOlderThan;
   private readonly selectOldest;
   private readonly countListed;
+  private readonly selectNewestUnder;
   private readonly selectAll;
   private readonly selectPaths;
   private readonly sumSizes;
@@ -58,6 +59,11 @@ export class SqliteRetentionRecords implements RetentionRecords {
     this.selectStorage = db.prepare<[], { storage: string }>('SELECT storage FROM retained_versions');
     this.selectOlderThan = db.prepare<[number], { id: string }>("SELECT id FROM retained_versions WHERE retained_at < ? AND reason != 'pending'");
     this.selectOldest = db.prepare<[number], Row>(`SELECT ${COLUMNS} FROM retained_versions WHERE reason != 'pending' ORDER BY retained_at, rowid LIMIT ?`);
+    this.selectNewestUnder = db.prepare<{ path: string; lower: string; upper: string; limit: number; afterAt: number | null; afterPath: string | null }, { path: string; newest: number }>(
+      `SELECT path, MAX(retained_at) AS newest FROM retained_versions WHERE ${subtreeCondition('path')} AND reason != 'pending'
+       GROUP BY path HAVING @afterAt IS NULL OR newest < @afterAt OR (newest = @afterAt AND path > @afterPath)
+       ORDER BY newest DESC, path LIMIT @limit`,
+    );
     this.countListed = db.prepare<[], { n: number }>("SELECT COUNT(*) AS n FROM retained_versions WHERE reason != 'pending'");
     this.selectAll = db.prepare<[], Row>(`SELECT ${COLUMNS} FROM retained_versions WHERE reason != 'pending' ORDER BY rowid`);
     this.selectPaths = db.prepare<[], { path: string }>("SELECT DISTINCT path FROM retained_versions WHERE reason != 'pending'");
@@ -108,6 +114,11 @@ export class SqliteRetentionRecords implements RetentionRecords {
 
   listUnder(path: DavPath): Promise<RetentionRow[]> {
     return this.gate.call(() => this.underPath.all(subtreeBounds(path)).map(toRow));
+  }
+
+  newestUnder(path: DavPath, limit: number, after?: PathNewest): Promise<PathNewest[]> {
+    const page = { ...subtreeBounds(path), limit, afterAt: after?.retainedAtMs ?? null, afterPath: after?.path ?? null };
+    return this.gate.call(() => this.selectNewestUnder.all(page).map((r) => ({ path: r.path as DavPath, retainedAtMs: r.newest })));
   }
 
   listAll(): Promise<RetentionRow[]> {

@@ -72,7 +72,11 @@ export type CurrentFile = (path: DavPath) => Promise<{ ino: number; isCollection
 const PRUNE_PAGE = 64;
 
 export class RetentionStore {
-  private lastAgePruneMs = 0;
+  /**
+   * When the age limit was last applied, by this process's monotonic clock: the check costs no
+   * round trip to a shared state's clock, which only the cutoff itself needs.
+   */
+  private lastAgePruneAt = -Infinity;
 
   constructor(
     /** The state store holding the rows (StateStore.retention) and the clock (now()). */
@@ -275,7 +279,7 @@ export class RetentionStore {
 
   /** Applies the whole policy now, to every path, the age limit included (the prune task). */
   async pruneAll(paths: readonly DavPath[]): Promise<number> {
-    this.lastAgePruneMs = -Infinity;
+    this.lastAgePruneAt = -Infinity;
     return this.prune(paths);
   }
 
@@ -299,10 +303,9 @@ export class RetentionStore {
     for (const path of new Set(touchedPaths)) {
       for (const row of (await this.state.retention.list(path)).slice(this.policy.maxVersionsPerPath)) doomed.add(row.id);
     }
-    const now = await this.state.now();
-    if (now - this.lastAgePruneMs >= 60_000) {
-      this.lastAgePruneMs = now;
-      const cutoff = now - this.policy.maxAgeMs;
+    if (performance.now() - this.lastAgePruneAt >= 60_000) {
+      this.lastAgePruneAt = performance.now();
+      const cutoff = (await this.state.now()) - this.policy.maxAgeMs;
       for (const id of await this.state.retention.idsOlderThan(cutoff)) doomed.add(id);
     }
     for (const id of doomed) await this.discard(id);

@@ -49,3 +49,13 @@ it('keeps the newest versions within the byte budget, reading the kept bytes wit
   expect(keptBytes).toHaveBeenCalled();
   expect(totals).not.toHaveBeenCalled();
 });
+
+it('asks the state clock only when the age limit is due (once a minute), not on every prune', async () => {
+  const retention = new RetentionStore(state, store, { maxVersionsPerPath: 10, maxAgeMs: 86_400_000, maxBytes: 1e9 });
+  await keep(retention, '/g.txt', 'one');
+  const now = jest.spyOn(state, 'now');
+  for (let i = 0; i < 3; i++) await retention.prune(['/g.txt']);
+  expect(now).toHaveBeenCalledTimes(1);
+  await retention.pruneAll([]);
+  expect(now).toHaveBeenCalledTimes(2);
+});

@@ -159,10 +159,13 @@ export class CrashLab {
   /** The shas of every retained version of a path at or below /dir, read back over HTTP. */
   async retainedShas(dir: string, paths: Iterable<string>): Promise<Set<string>> {
     const ids = new Map<string, string>(); // id -> path
-    const trash = await this.request('GET', `/${dir}/?trash`);
-    expect(trash?.status).toBe(200);
-    for (const e of (JSON.parse(trash!.text) as { deleted: Array<{ path: string; versions: string[] }> }).deleted) {
-      for (const id of e.versions) ids.set(id, e.path);
+    // Every page of the trash (it names the next one while more follow).
+    for (let url: string | undefined = `/${dir}/?trash`; url; ) {
+      const trash = await this.request('GET', url);
+      expect(trash?.status).toBe(200);
+      const page = JSON.parse(trash!.text) as { deleted: Array<{ path: string; versions: string[] }>; next?: string };
+      for (const e of page.deleted) for (const id of e.versions) ids.set(id, e.path);
+      url = page.next;
     }
     for (const p of new Set(paths)) {
       const res = await this.request('GET', `/${dir}/${p.split('/').map(encodeURIComponent).join('/')}?versions`);

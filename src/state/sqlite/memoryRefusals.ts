@@ -2,7 +2,9 @@
  * Stale-upload refusals and recent deletions for the embedded store: kept in process memory (they
  * matter for seconds, and a restart only loses the protection, never data), with undo steps so a
  * rolled-back transaction takes its changes back. Entries older than `keepMs` are swept once the
- * maps grow large.
+ * maps grow large, and again only once they have doubled: while every entry is recent (a mass
+ * delete keeps tens of thousands within the window) a sweep after each write would walk them all
+ * each time.
  */
 import type { DavPath } from '../../paths/davPath';
 import type { DeletedFile, RefusalRecords, WriteRefusal } from '../stateStore';
@@ -13,6 +15,8 @@ const SWEEP_ABOVE = 10_000;
 export class MemoryRefusalRecords implements RefusalRecords {
   private readonly refusals = new Map<string, WriteRefusal>();
   private readonly deletions = new Map<string, DeletedFile>();
+  /** The number of entries at which the next sweep runs. */
+  private sweepAbove = SWEEP_ABOVE;
 
   /** Runs this module's steps (the store's: waiting for an open transaction; a transaction view's: at once). */
   readonly gate: StepRunner;
@@ -74,7 +78,10 @@ export class MemoryRefusalRecords implements RefusalRecords {
     const previous = map.get(key);
     map.set(key, value);
     this.gate.onUndo(() => (previous ? map.set(key, previous) : map.delete(key)));
-    if (map.size > SWEEP_ABOVE) this.sweep(this.clock() - this.keepMs);
+    if (this.refusals.size + this.deletions.size > this.sweepAbove) {
+      this.sweep(this.clock() - this.keepMs);
+      this.sweepAbove = Math.max(SWEEP_ABOVE, 2 * (this.refusals.size + this.deletions.size));
+    }
   }
 
   private drop<T>(map: Map<string, T>, key: string): void {

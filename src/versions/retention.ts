@@ -320,13 +320,16 @@ export class RetentionStore {
         doomed.add(row.id);
       }
     }
-    for (const id of await this.keepFreeSpaceReserve()) doomed.add(id);
+    for (const id of await this.keepFreeSpaceReserve(bytes)) doomed.add(id);
     return doomed.size;
   }
 
-  /** Prunes the oldest versions while the retention filesystem has less free space than the reserve. */
-  private async keepFreeSpaceReserve(): Promise<string[]> {
-    if (this.policy.minFree === undefined || (await this.state.retention.keptBytes()) === 0) return [];
+  /**
+   * Prunes the oldest versions while the retention filesystem has less free space than the
+   * reserve. `keptBytes`: what prune just counted (nothing kept, nothing to free).
+   */
+  private async keepFreeSpaceReserve(keptBytes: number): Promise<string[]> {
+    if (this.policy.minFree === undefined || keptBytes === 0) return [];
     let space = await this.store.keptSpace();
     const reserve = reserveBytes(this.policy.minFree, space.total);
     const pruned: string[] = [];

@@ -3,6 +3,7 @@
  * entries past the window are swept once the maps grow large, and a mass delete whose entries are
  * all recent does not walk them all again on every write.
  */
+import Database from 'better-sqlite3';
 import { MemoryRefusalRecords } from '../../../src/state/sqlite/memoryRefusals';
 import { TransactionGate } from '../../../src/state/sqlite/transactionGate';
 import { TestClock } from '../../support/testClock';
@@ -10,7 +11,7 @@ import { TestClock } from '../../support/testClock';
 const file = { etag: '"e"', mtimeMs: 1, size: 1 };
 
 function records(clock: TestClock): MemoryRefusalRecords {
-  return new MemoryRefusalRecords(new TransactionGate(), clock.now, 60_000);
+  return new MemoryRefusalRecords(new TransactionGate(new Database(':memory:')), clock.now, 60_000);
 }
 
 it('keeps 30,000 recent deletions, sweeping a few times instead of after every one', async () => {

@@ -254,6 +254,22 @@ describe('the page in chromium', () => {
     await page.close();
   });
 
+  itBrowser('shows a long trash a page at a time: the newest 1,000, then older ones on demand', async () => {
+    mkdirSync(join(server.root, 'heap', 'pile'), { recursive: true });
+    for (let i = 0; i < 1003; i++) writeFileSync(join(server.root, 'heap', 'pile', `f${i}.txt`), `${i}`);
+    expect((await server.request('DELETE', '/heap/pile')).status).toBe(204);
+    const page = await openFolder('heap');
+    await page.click('[data-action="trash"]');
+    await page.waitForSelector('dialog[data-dialog="trash"][open] [data-trash-more]');
+    expect(await page.$$('dialog[data-dialog="trash"] li[data-trash]')).toHaveLength(1000);
+    await page.click('dialog[data-dialog="trash"] [data-trash-more]');
+    await page.waitForFunction(() => document.querySelectorAll('dialog[data-dialog="trash"] li[data-trash]').length === 1003);
+    expect(await page.$('dialog[data-dialog="trash"] [data-trash-more]')).toBeNull();
+    const shown = await page.$$eval('dialog[data-dialog="trash"] li[data-trash]', (rows) => rows.map((r) => r.getAttribute('data-trash')));
+    expect(new Set(shown).size).toBe(1003);
+    await page.close();
+  });
+
   itBrowser('shows a lock on the file (owner, expiry) and explains a 423 on upload with who holds the lock', async () => {
     mkdirSync(join(server.root, 'locked'), { recursive: true });
     writeFileSync(join(server.root, 'locked', 'doc.odt'), 'in use');

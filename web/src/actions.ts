@@ -241,7 +241,7 @@ export async function showTrash(host: ActionHost): Promise<void> {
     if (bad) return inform('Could not restore', [bad], 'error');
     await bring(t, childHref(parentHref(t.href), name, false));
   };
-  const rows = items.map((t) => {
+  const rowOf = (t: TrashItem) => {
     const rel = decodeURIComponent(t.href.startsWith(base) ? t.href.slice(base.length) : t.href);
     return h('li', { class: 'kd-version-row', 'data-trash': t.href },
       h('div', { class: 'kd-version-main' },
@@ -250,12 +250,26 @@ export async function showTrash(host: ActionHost): Promise<void> {
       canWrite ? h('div', { class: 'kd-version-actions' },
         button('Restore', 'history', () => void bring(t), { class: 'kd-small', 'data-restore': 'here' }),
         button('Restore as\u2026', null, () => void elsewhere(t), { class: 'kd-small', 'data-restore': 'as' })) : null);
-  });
-  const older = page.next
-    ? h('p', { class: 'kd-hint', 'data-trash-more': page.next }, `The ${items.length.toLocaleString()} most recently deleted are shown; older ones are listed by \u201ckeepdav trash\u201d on the server.`)
-    : null;
-  const list = h('ul', { class: 'kd-versions' }, ...rows);
-  const body = items.length ? (older ? [list, older] : [list]) : [h('p', {}, 'Nothing deleted in this folder can be brought back.')];
+  };
+  const list = h('ul', { class: 'kd-versions' }, ...items.map(rowOf));
+  // The trash comes in pages, newest deletion first: older ones a page at a time, on demand.
+  let next = page.next;
+  const older: HTMLButtonElement = button('Show older', null, () => void showOlder(), { class: 'kd-small', 'data-trash-more': '' });
+  const showOlder = async () => {
+    if (!next) return;
+    older.disabled = true;
+    try {
+      const more = await trashPage(next);
+      list.append(...more.deleted.map(rowOf));
+      next = more.next;
+    } catch (err) {
+      close();
+      return explain('list the trash', err);
+    }
+    older.disabled = false;
+    if (!next) older.remove();
+  };
+  const body = items.length ? (next ? [list, older] : [list]) : [h('p', {}, 'Nothing deleted in this folder can be brought back.')];
   await choose(`Deleted from ${base === document.querySelector<HTMLMetaElement>('meta[name="keepdav-base"]')?.content ? 'All files' : displayName(decodeURIComponent(base))}`, body, [{ label: 'Close', value: undefined, primary: true }], undefined, 'trash');
 }
 

@@ -16,8 +16,8 @@ import { subtreeBounds } from '../subtree';
 import { lockCovers } from '../../locks/activeLock';
 import { ancestorsOf, planClaimLocks, takeLocksParams } from './advisoryLocks';
 import type { Sql } from './connection';
+import { liveLockAt } from './lockStatements';
 
-export const ACTIVE = '(expires_at_ms IS NULL OR expires_at_ms > keepdav_now_ms())';
 const COLUMNS = 'token, root, scope, depth, owner, timeout_seconds, expires_at_ms, created_at_ms, principal';
 
 interface LockRow {
@@ -127,7 +127,7 @@ export function lockRecords(sql: Sql, atomic: Atomic): LockRecords {
     async removeWithin(path: DavPath) {
       const { lower, upper } = subtreeBounds(path);
       const rows = await sql.rows<{ active: boolean }>(
-        `DELETE FROM locks WHERE root = $1 OR (root >= $2 AND root < $3) RETURNING ${ACTIVE} AS active`,
+        `DELETE FROM locks WHERE root = $1 OR (root >= $2 AND root < $3) RETURNING ${liveLockAt('locks')} AS active`,
         [path, lower, upper],
       );
       return rows.filter((r) => r.active).length;

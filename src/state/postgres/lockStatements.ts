@@ -23,7 +23,8 @@
 import type { Migration } from './schema';
 import { ADVISORY_NAMESPACE } from './advisoryLocks';
 
-const ACTIVE_AT = (now: string) => `(l.expires_at_ms IS NULL OR l.expires_at_ms > ${now})`;
+/** A row of `table` (or its alias) that has not expired at `now` (SQL, ms): the one definition of a live lock. */
+export const liveLockAt = (table: string, now = 'keepdav_now_ms()') => `(${table}.expires_at_ms IS NULL OR ${table}.expires_at_ms > ${now})`;
 const PLANNED = 'SET plan_cache_mode = force_generic_plan SET enable_seqscan = off SET enable_bitmapscan = off';
 
 export const LOCK_STATEMENTS_MIGRATION: Migration = {
@@ -48,7 +49,7 @@ BEGIN
       UNION ALL SELECT * FROM locks WHERE root = ANY(p_ancestors) AND depth = 'infinity'
       UNION ALL SELECT * FROM locks WHERE p_depth = 'infinity'
                                       AND root >= p_lower COLLATE "C" AND root < p_upper COLLATE "C" AND root <> p_root COLLATE "C") l
-   WHERE ${ACTIVE_AT('n')} AND NOT (l.scope = 'shared' AND p_scope = 'shared')
+   WHERE ${liveLockAt('l', 'n')} AND NOT (l.scope = 'shared' AND p_scope = 'shared')
    ORDER BY length(l.root), l.seq LIMIT 1;
   IF FOUND THEN
     RETURN NEXT found_row;
@@ -69,7 +70,7 @@ BEGIN
   RETURN QUERY SELECT l.* FROM (
       SELECT * FROM locks WHERE root = ANY(p_paths)
       UNION ALL SELECT * FROM locks WHERE root = ANY(p_ancestors) AND depth = 'infinity' AND NOT (root = ANY(p_paths))) l
-   WHERE ${ACTIVE_AT('keepdav_now_ms()')}
+   WHERE ${liveLockAt('l')}
    ORDER BY length(l.root), l.seq;
 END
 $$;
@@ -81,7 +82,7 @@ BEGIN
   RETURN QUERY SELECT l.* FROM (
       SELECT * FROM locks WHERE root = p_path COLLATE "C"
       UNION ALL SELECT * FROM locks WHERE root >= p_lower COLLATE "C" AND root < p_upper COLLATE "C" AND root <> p_path COLLATE "C") l
-   WHERE ${ACTIVE_AT('keepdav_now_ms()')}
+   WHERE ${liveLockAt('l')}
    ORDER BY (l.root = p_path) DESC, l.root, l.seq;
 END
 $$;
@@ -90,7 +91,7 @@ $$;
 CREATE FUNCTION keepdav_lock_by_token(p_token TEXT)
   RETURNS SETOF locks LANGUAGE plpgsql STABLE ${PLANNED} AS $$
 BEGIN
-  RETURN QUERY SELECT l.* FROM locks l WHERE l.token = p_token AND ${ACTIVE_AT('keepdav_now_ms()')};
+  RETURN QUERY SELECT l.* FROM locks l WHERE l.token = p_token AND ${liveLockAt('l')};
 END
 $$;
 
@@ -100,7 +101,7 @@ CREATE FUNCTION keepdav_lock_refresh(p_token TEXT, p_timeout DOUBLE PRECISION)
 BEGIN
   RETURN QUERY UPDATE locks l SET timeout_seconds = p_timeout,
       expires_at_ms = CASE WHEN p_timeout IS NULL THEN NULL ELSE keepdav_now_ms() + p_timeout * 1000 END
-    WHERE l.token = p_token AND ${ACTIVE_AT('keepdav_now_ms()')} RETURNING l.*;
+    WHERE l.token = p_token AND ${liveLockAt('l')} RETURNING l.*;
 END
 $$;
 
@@ -109,7 +110,7 @@ $$;
 CREATE FUNCTION keepdav_lock_release(p_token TEXT, p_path TEXT, p_ancestors TEXT[], p_principal TEXT)
   RETURNS SETOF locks LANGUAGE plpgsql VOLATILE ${PLANNED} AS $$
 BEGIN
-  RETURN QUERY DELETE FROM locks l WHERE l.token = p_token AND ${ACTIVE_AT('keepdav_now_ms()')}
+  RETURN QUERY DELETE FROM locks l WHERE l.token = p_token AND ${liveLockAt('l')}
       AND (p_path IS NULL OR ((l.root = p_path OR (l.depth = 'infinity' AND l.root = ANY(p_ancestors)))
                               AND l.principal IS NOT DISTINCT FROM p_principal))
     RETURNING l.*;

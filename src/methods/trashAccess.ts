@@ -22,10 +22,8 @@ const PAGE_MAX = 10_000;
 /** `?limit` and `?after` (the `next` of the page before: `<ms>:<path>`). */
 function pageOf(req: DavRequest): { limit: number; after?: PathNewest } {
   const limitText = req.query.get('limit');
-  const limit = limitText === null ? PAGE_DEFAULT : Number(limitText);
-  if (!/^\d+$/.test(limitText ?? '1') || !Number.isSafeInteger(limit) || limit < 1 || limit > PAGE_MAX) {
-    throw new BadRequestError(`?limit takes a whole number from 1 to ${PAGE_MAX}`);
-  }
+  const limit = limitText === null ? PAGE_DEFAULT : /^\d{1,5}$/.test(limitText) ? Number(limitText) : NaN;
+  if (!(limit >= 1 && limit <= PAGE_MAX)) throw new BadRequestError(`?limit takes a whole number from 1 to ${PAGE_MAX}`);
   const afterText = req.query.get('after');
   if (afterText === null) return { limit };
   const colon = afterText.indexOf(':');

@@ -63,6 +63,7 @@ export function startServices(services: Services, logger: Logger): ServiceExtras
     async close() {
       quiet.stop();
       await tasks.stop();
+      await services.md5Completion.stop();
       metrics?.close();
       if (admin) {
         await admin.close();

@@ -3,7 +3,8 @@ import { HeaderSyntaxError } from './headerSyntaxError';
 /** A content's SHA-1 and MD5, lower-case hex (the same shape as storage's ContentDigests; headers import nothing of storage). */
 export interface Digests {
   sha1: string;
-  md5: string;
+  /** Null while not known yet (a large upload's MD5 follows after the answer). */
+  md5: string | null;
 }
 
 /** The checksum types keepdav computes while an upload streams, with their hex length. */
@@ -49,14 +50,21 @@ export function parseOcChecksum(value: string | undefined): ChecksumClaim[] {
 export function contradictedClaim(claims: readonly ChecksumClaim[], digests: Digests): { claim: ChecksumClaim; computed: string } | null {
   for (const claim of claims) {
     const computed = digests[VERIFIABLE[claim.type].key];
+    // A claim is checked against its own digest, never waved through: whoever asks must have computed it (claimsMd5).
+    if (computed === null) throw new Error(`the ${claim.type} of the content was not computed`);
     if (computed !== claim.hex) return { claim, computed };
   }
   return null;
 }
 
-/** The `oc:checksum` value and OC-Checksum answer for known digests: `SHA1:… MD5:…` (as ownCloud writes it). */
+/** Whether `claims` include an MD5, which must then be computed while the upload streams. */
+export function claimsMd5(claims: readonly ChecksumClaim[]): boolean {
+  return claims.some((claim) => claim.type === 'MD5');
+}
+
+/** The `oc:checksum` value for known digests: `SHA1:… MD5:…` (as ownCloud writes it), `SHA1:…` while the MD5 is not known yet. */
 export function formatChecksums(digests: Digests): string {
-  return `SHA1:${digests.sha1} MD5:${digests.md5}`;
+  return digests.md5 === null ? `SHA1:${digests.sha1}` : `SHA1:${digests.sha1} MD5:${digests.md5}`;
 }
 
 /** The OC-Checksum response header (GET, HEAD, PUT): one checksum, SHA-1, as ownCloud answers it. */

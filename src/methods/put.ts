@@ -7,7 +7,7 @@ import type { DavRequest, DavResponse, MethodHandler, Services } from './context
 import { loadResource, checkPreconditions, requireParentCollection, versionHeaders, factsOf, type Resource } from './support/resource';
 import { addressedMember, creationClaims } from './support/equivalentNames';
 import { BadRequestError, ChecksumMismatchError, MethodNotAllowedError, StaleRecreationError } from '../conditions/davErrors';
-import { checksumHeader, contradictedClaim, parseOcChecksum, type ChecksumClaim } from '../headers/ocChecksum';
+import { checksumHeader, claimsMd5, contradictedClaim, parseOcChecksum, type ChecksumClaim } from '../headers/ocChecksum';
 import { DavError } from '../conditions/davError';
 import { IncompleteBodyError, NoSpaceError } from '../storage/storageErrors';
 import { HeaderSyntaxError } from '../headers/headerSyntaxError';
@@ -70,6 +70,8 @@ async function writeFile(
       () => services.store.writeAtomic(path, req.body, {
         expectedLength,
         mtimeMs: declaredMtimeMs,
+        // A claimed MD5 is computed on the way in; otherwise a large upload's follows the answer (md5Completion.ts).
+        md5Now: claimsMd5(checksumClaims),
         // Checked before the rename: a content that is not what the client computed is never stored.
         verify: (digests) => {
           const contradicted = contradictedClaim(checksumClaims, digests);

@@ -117,9 +117,10 @@ class FileSink extends Writable {
     private readonly host: string,
     private readonly limit: number | undefined,
     private readonly path: DavPath,
+    md5Now: boolean,
   ) {
     super({ highWaterMark: SINK_HIGH_WATER_MARK });
-    this.digester = startContentDigests(limit);
+    this.digester = startContentDigests(limit, { md5Now });
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
@@ -267,6 +268,8 @@ export interface AtomicWriteRequest {
    * (a client-sent checksum that does not match) leaves the target untouched and is rethrown as is.
    */
   verify?: (digests: ContentDigests) => void;
+  /** Compute a large body's MD5 as it streams (`verify` checks a claimed one); otherwise it is null in the outcome. */
+  md5Now?: boolean;
 }
 
 /** What a completed atomic write produced. */
@@ -312,7 +315,7 @@ async function writeAtomicallyCounted(request: AtomicWriteRequest): Promise<Atom
     tempCreated = true;
     const written = fd;
     if (mode !== undefined) await chmodDescriptor(written, mode & 0o7777);
-    const sink = new FileSink(written, tempHost, expectedLength, path);
+    const sink = new FileSink(written, tempHost, expectedLength, path, request.md5Now === true);
     await pumpBody(body, sink, path);
     // The last bytes may still be hashing (on the worker): the file syncs meanwhile.
     const digesting = sink.digests();

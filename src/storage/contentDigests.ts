@@ -11,11 +11,19 @@
  * worker fail, the digests are read back from the written file instead: never a wrong digest,
  * never a failed upload for it.
  *
+ * A large upload's MD5 is computed on the way in only when asked (`md5Now`: the client claimed
+ * one in OC-Checksum, which is checked before the rename). Otherwise its digests come back with
+ * `md5: null` and md5OfFile() reads the stored file back for it after the answer
+ * (versions/md5Completion.ts): on the two cores here MD5 was 0.4 s of a 512 MiB PUT's 1.1 s,
+ * and SHA-1, which the answer's OC-Checksum and every client claim so far need, is the fast one.
+ * The thread reads a file back only while it hashes no upload.
+ *
  * Usage:
- *   const digests = startContentDigests(expectedLength);
+ *   const digests = startContentDigests(expectedLength, { md5Now: false });
  *   await digests.update(chunks);            // for each part of the body, in order (may wait)
  *   const { sha1, md5 } = await digests.result(readBack);   // readBack: the written bytes again
  *   digests.cancel();                         // when the upload fails
+ *   const found = await md5OfFile(hostPath); // later: { md5, ino, size, mtimeMs }, or null
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Worker } from 'node:worker_threads';
@@ -24,7 +32,13 @@ import { IdleStop, startWorkerThread } from './workerThread';
 /** The SHA-1 and MD5 of a file's content, lower-case hex (what ownCloud clients and rclone compare). */
 export interface ContentDigests {
   sha1: string;
-  md5: string;
+  /** Null while not computed yet: a large upload's, until md5OfFile() has read it back. */
+  md5: string | null;
+}
+
+export interface DigestOptions {
+  /** Compute the MD5 of a large upload as it streams (a client claims one); small bodies always get theirs. */
+  md5Now: boolean;
 }
 
 /** Bodies announced at least this long are hashed on the worker thread. */
@@ -42,39 +56,47 @@ export interface ContentDigester {
   cancel(): void;
 }
 
-export function startContentDigests(expectedLength: number | undefined): ContentDigester {
-  return expectedLength !== undefined && expectedLength >= OFFLOAD_MIN_BYTES ? new OffloadedDigests() : new InPlaceDigests();
+export function startContentDigests(expectedLength: number | undefined, options: DigestOptions): ContentDigester {
+  return expectedLength !== undefined && expectedLength >= OFFLOAD_MIN_BYTES ? new OffloadedDigests(options.md5Now) : new InPlaceDigests();
 }
 
 class InPlaceDigests implements ContentDigester {
   private readonly sha1: Hash = createHash('sha1');
-  private readonly md5: Hash = createHash('md5');
+  private readonly md5: Hash | null;
+
+  constructor(withMd5 = true) {
+    this.md5 = withMd5 ? createHash('md5') : null;
+  }
 
   update(chunks: readonly Buffer[]): void {
     for (const chunk of chunks) {
       this.sha1.update(chunk);
-      this.md5.update(chunk);
+      this.md5?.update(chunk);
     }
   }
 
   async result(): Promise<ContentDigests> {
-    return { sha1: this.sha1.digest('hex'), md5: this.md5.digest('hex') };
+    return { sha1: this.sha1.digest('hex'), md5: this.md5?.digest('hex') ?? null };
   }
 
   cancel(): void {}
 }
 
 /** Digests of `bytes` (read back from the file), hashed in place. */
-async function digestsOf(bytes: AsyncIterable<Buffer>): Promise<ContentDigests> {
-  const digester = new InPlaceDigests();
+async function digestsOf(bytes: AsyncIterable<Buffer>, withMd5: boolean): Promise<ContentDigests> {
+  const digester = new InPlaceDigests(withMd5);
   for await (const chunk of bytes) digester.update([chunk]);
   return digester.result();
 }
 
 class OffloadedDigests implements ContentDigester {
-  private readonly job = hashingThread().open();
+  private readonly job: WorkerJob;
   private batch: Buffer | null = null;
   private filled = 0;
+
+  constructor(private readonly withMd5: boolean) {
+    this.job = hashingThread().open(withMd5);
+  }
 
   async update(chunks: readonly Buffer[]): Promise<void> {
     for (const chunk of chunks) {
@@ -95,7 +117,7 @@ class OffloadedDigests implements ContentDigester {
     try {
       return await this.job.finish();
     } catch {
-      return digestsOf(readBack());
+      return digestsOf(readBack(), this.withMd5);
     }
   }
 
@@ -111,32 +133,85 @@ class OffloadedDigests implements ContentDigester {
   }
 }
 
-/** The worker's side: one pair of hashes per upload id, updated in the order batches arrive. */
+/**
+ * The worker's side: a SHA-1 (and an MD5 when asked) per upload id, updated in the order batches
+ * arrive; and files read back for their MD5, a megabyte at a time, only while no upload is being
+ * hashed (uploads come first), their stat compared before and after (a file changed meanwhile
+ * gives no MD5).
+ */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const jobs = new Map();
-const hashesOf = (id) => {
-  let job = jobs.get(id);
-  if (!job) jobs.set(id, (job = { sha1: createHash('sha1'), md5: createHash('md5') }));
+const { open } = require('node:fs/promises');
+const { constants } = require('node:fs');
+const uploads = new Map();
+const files = new Map();
+const hashesOf = (id, md5) => {
+  let job = uploads.get(id);
+  if (!job) uploads.set(id, (job = { sha1: createHash('sha1'), md5: md5 ? createHash('md5') : null }));
   return job;
 };
+const uploadsDone = () => new Promise((resolve) => setTimeout(resolve, 5));
+async function readBackMd5(id, host) {
+  const file = { cancelled: false };
+  files.set(id, file);
+  let handle = null;
+  let answer = { kind: 'file-md5', id, md5: null };
+  try {
+    handle = await open(host, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const before = await handle.stat();
+    const md5 = createHash('md5');
+    const buffer = Buffer.allocUnsafe(${BATCH_BYTES});
+    let position = 0;
+    for (;;) {
+      while (uploads.size > 0 && !file.cancelled) await uploadsDone();
+      if (file.cancelled) break;
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) break;
+      md5.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+    const after = await handle.stat();
+    const unchanged = before.ino === after.ino && before.size === after.size && before.mtimeMs === after.mtimeMs && before.ctimeMs === after.ctimeMs;
+    if (!file.cancelled && unchanged && position === after.size && after.isFile()) {
+      answer = { kind: 'file-md5', id, md5: md5.digest('hex'), ino: after.ino, size: after.size, mtimeMs: after.mtimeMs };
+    }
+  } catch {
+    // Gone, replaced by a directory, unreadable: no MD5 (the caller gives up on this version).
+  } finally {
+    files.delete(id);
+    if (handle) await handle.close().catch(() => {});
+  }
+  parentPort.postMessage(answer);
+}
 parentPort.on('message', (m) => {
   if (m.kind === 'batch') {
-    const job = hashesOf(m.id);
+    const job = hashesOf(m.id, m.md5);
     const bytes = new Uint8Array(m.buffer, 0, m.length);
     job.sha1.update(bytes);
-    job.md5.update(bytes);
+    if (job.md5) job.md5.update(bytes);
     parentPort.postMessage({ kind: 'hashed', id: m.id, buffer: m.buffer }, [m.buffer]);
   } else if (m.kind === 'finish') {
-    const job = hashesOf(m.id);
-    jobs.delete(m.id);
-    parentPort.postMessage({ kind: 'digests', id: m.id, sha1: job.sha1.digest('hex'), md5: job.md5.digest('hex') });
+    const job = hashesOf(m.id, m.md5);
+    uploads.delete(m.id);
+    parentPort.postMessage({ kind: 'digests', id: m.id, sha1: job.sha1.digest('hex'), md5: job.md5 ? job.md5.digest('hex') : null });
   } else if (m.kind === 'cancel') {
-    jobs.delete(m.id);
+    uploads.delete(m.id);
+    const file = files.get(m.id);
+    if (file) file.cancelled = true;
+  } else if (m.kind === 'read-md5') {
+    void readBackMd5(m.id, m.host);
   }
 });
 `;
+
+/** A file's MD5 as read back, with the stat it was read under (the same before and after). */
+export interface FileMd5 {
+  md5: string;
+  ino: number;
+  size: number;
+  mtimeMs: number;
+}
 
 interface WorkerJob {
   /** A free BATCH_BYTES buffer (one the worker gave back, or a new one). */
@@ -149,27 +224,25 @@ interface WorkerJob {
 }
 
 interface JobState {
+  /** An upload's batches (false: a file read back for its MD5, which keeps no process alive). */
+  upload: boolean;
   inFlight: number;
   waitingForRoom: Array<() => void>;
-  finished?: { resolve: (d: ContentDigests) => void; reject: (err: Error) => void };
+  finished?: { resolve: (m: WorkerMessage) => void; reject: (err: Error) => void };
 }
 
 /** The one hashing thread of the process, started at the first large upload and restarted after a failure. */
 class HashingThread {
   private worker: Worker | null = null;
   private readonly jobs = new Map<number, JobState>();
+  private uploads = 0;
   private nextId = 1;
   /** Batch buffers the worker gave back, for the next batches (at most MAX_FREE_BATCHES kept). */
   private readonly free: ArrayBuffer[] = [];
   private readonly idleStop = new IdleStop(() => this.jobs.size === 0, () => this.stopIdle());
 
-  open(): WorkerJob {
-    const worker = this.ensureWorker();
-    const id = this.nextId++;
-    const state: JobState = { inFlight: 0, waitingForRoom: [] };
-    // Referenced while it has uploads to hash (a restore run from the command line must get its digests), not while idle.
-    if (this.jobs.size === 0) worker.ref();
-    this.jobs.set(id, state);
+  open(withMd5: boolean): WorkerJob {
+    const { worker, id, state } = this.start(true);
     let failed: Error | null = null;
     return {
       batchBuffer: () => {
@@ -180,26 +253,35 @@ class HashingThread {
         if (failed || this.worker !== worker) return;
         state.inFlight++;
         try {
-          worker.postMessage({ kind: 'batch', id, buffer: batch.buffer, length }, [batch.buffer as ArrayBuffer]);
+          worker.postMessage({ kind: 'batch', id, buffer: batch.buffer, length, md5: withMd5 }, [batch.buffer as ArrayBuffer]);
         } catch (err) {
           failed = err as Error;
         }
       },
       room: () => (state.inFlight < MAX_BATCHES_IN_FLIGHT || this.worker !== worker ? Promise.resolve() : new Promise<void>((resolve) => state.waitingForRoom.push(resolve))),
-      finish: () => {
-        if (failed) return Promise.reject(failed);
-        if (this.worker !== worker) return Promise.reject(new Error('the hashing thread stopped'));
-        return new Promise<ContentDigests>((resolve, reject) => {
-          state.finished = { resolve, reject };
-          worker.postMessage({ kind: 'finish', id });
-        });
+      finish: async () => {
+        if (failed) throw failed;
+        const m = await this.answer(worker, state, { kind: 'finish', id, md5: withMd5 });
+        return { sha1: m.sha1!, md5: m.md5 ?? null };
       },
-      cancel: () => {
-        if (!this.forget(id)) return;
-        if (this.worker === worker) worker.postMessage({ kind: 'cancel', id });
-        for (const wake of state.waitingForRoom.splice(0)) wake();
-      },
+      cancel: () => this.cancel(worker, id, state),
     };
+  }
+
+  /** The MD5 of the file at `host` as the thread reads it back once no upload is hashing; null when it cannot be read whole and unchanged. */
+  async readBackMd5(host: string, signal?: AbortSignal): Promise<FileMd5 | null> {
+    if (signal?.aborted) return null;
+    const { worker, id, state } = this.start(false);
+    const abort = () => this.cancel(worker, id, state);
+    signal?.addEventListener('abort', abort, { once: true });
+    try {
+      const m = await this.answer(worker, state, { kind: 'read-md5', id, host });
+      return typeof m.md5 === 'string' ? { md5: m.md5, ino: m.ino!, size: m.size!, mtimeMs: m.mtimeMs! } : null;
+    } catch {
+      return null; // the thread stopped: the caller may ask again later
+    } finally {
+      signal?.removeEventListener('abort', abort);
+    }
   }
 
   async stop(): Promise<void> {
@@ -209,6 +291,31 @@ class HashingThread {
 
   isRunning(): boolean {
     return this.worker !== null;
+  }
+
+  private start(upload: boolean): { worker: Worker; id: number; state: JobState } {
+    const worker = this.ensureWorker();
+    const id = this.nextId++;
+    const state: JobState = { upload, inFlight: 0, waitingForRoom: [] };
+    // Referenced while it has uploads to hash (a restore run from the command line must get its digests), not while idle.
+    if (upload && this.uploads++ === 0) worker.ref();
+    this.jobs.set(id, state);
+    return { worker, id, state };
+  }
+
+  private answer(worker: Worker, state: JobState, message: { kind: string; id: number; [field: string]: unknown }): Promise<WorkerMessage> {
+    if (this.worker !== worker) return Promise.reject(new Error('the hashing thread stopped'));
+    return new Promise<WorkerMessage>((resolve, reject) => {
+      state.finished = { resolve, reject };
+      worker.postMessage(message);
+    });
+  }
+
+  private cancel(worker: Worker, id: number, state: JobState): void {
+    if (!this.forget(id)) return;
+    if (this.worker === worker) worker.postMessage({ kind: 'cancel', id });
+    for (const wake of state.waitingForRoom.splice(0)) wake();
+    state.finished?.reject(new Error('cancelled'));
   }
 
   /** No upload to hash: the worker ends, and its batch buffers are let go with it. */
@@ -223,7 +330,7 @@ class HashingThread {
   /** The worker, started now if there is none. */
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    // The helper holds two hashes per upload and nothing else.
+    // The helper holds two hashes per upload and one read buffer, nothing else.
     const worker: Worker = startWorkerThread<WorkerMessage>(WORKER_SOURCE, {
       name: 'hashing thread',
       youngGenerationMb: 1,
@@ -238,19 +345,20 @@ class HashingThread {
           state.finished?.reject(err);
         }
         this.jobs.clear();
+        this.uploads = 0;
       },
     });
     this.worker = worker;
     return worker;
   }
 
-  /** Drops upload `id`; an idle thread no longer keeps the process alive. False when it was not there. */
+  /** Drops job `id`; an idle thread no longer keeps the process alive. False when it was not there. */
   private forget(id: number): boolean {
-    if (!this.jobs.delete(id)) return false;
-    if (this.jobs.size === 0 && this.worker) {
-      this.worker.unref();
-      this.idleStop.fellIdle();
-    }
+    const state = this.jobs.get(id);
+    if (state === undefined) return false;
+    this.jobs.delete(id);
+    if (state.upload && --this.uploads === 0) this.worker?.unref();
+    if (this.jobs.size === 0 && this.worker) this.idleStop.fellIdle();
     return true;
   }
 
@@ -261,20 +369,24 @@ class HashingThread {
     if (m.kind === 'hashed') {
       state.inFlight--;
       if (state.inFlight < MAX_BATCHES_IN_FLIGHT) for (const wake of state.waitingForRoom.splice(0)) wake();
-    } else if (m.kind === 'digests') {
+    } else {
       this.forget(m.id);
-      state.finished?.resolve({ sha1: m.sha1!, md5: m.md5! });
+      state.finished?.resolve(m);
     }
   }
 }
 
 interface WorkerMessage {
-  kind: 'hashed' | 'digests';
+  kind: 'hashed' | 'digests' | 'file-md5';
   id: number;
   /** 'hashed': the batch's memory, given back. */
   buffer?: ArrayBuffer;
   sha1?: string;
-  md5?: string;
+  /** 'digests': null when the upload's MD5 was not asked for; 'file-md5': null when the file could not be read whole and unchanged. */
+  md5?: string | null;
+  ino?: number;
+  size?: number;
+  mtimeMs?: number;
 }
 
 let thread: HashingThread | null = null;
@@ -283,6 +395,15 @@ const hashingThread = (): HashingThread => (thread ??= new HashingThread());
 /** Whether the hashing thread runs now (it stops once idle, workerThread.ts): for tests. */
 export function hashingThreadRunning(): boolean {
   return thread?.isRunning() ?? false;
+}
+
+/**
+ * The MD5 of the file at `host` (an absolute host path, not followed if a symbolic link), read back
+ * on the hashing thread once it hashes no upload, with the stat it was read under; null when it is
+ * missing, not a regular file, changed while it was read, or `signal` aborted first.
+ */
+export function md5OfFile(host: string, signal?: AbortSignal): Promise<FileMd5 | null> {
+  return hashingThread().readBackMd5(host, signal);
 }
 
 /**

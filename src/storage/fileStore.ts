@@ -18,7 +18,8 @@ import { KeptTransfers } from './keptTransfers';
 import { listCollection, openMemberBatches, type MemberBatches } from './listCollection';
 import { openReadStream, readSmallFile, type ByteRange } from './readStream';
 import { removeHostEntry } from './removeTree';
-import type { AtomicWriteOptions, AtomicWriteResult, FileBytes, KeptFile, KeptFingerprint, ResourceStore, Space } from './resourceStore';
+import type { AtomicWriteOptions, AtomicWriteResult, FileBytes, FileMd5, KeptFile, KeptFingerprint, ResourceStore, Space } from './resourceStore';
+import { md5OfFile } from './contentDigests';
 import { RetainedBytes } from './retainedBytes';
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import {
@@ -117,6 +118,13 @@ export class FileStore implements ResourceStore {
     return readSmallFile(this.containment, path, maxBytes);
   }
 
+  /** The MD5 of the file's bytes, read back on the hashing thread (contentDigests.ts); null when it cannot be. */
+  async md5Of(path: DavPath, signal?: AbortSignal): Promise<FileMd5 | null> {
+    assertDavPath(path);
+    if (path === ROOT || hasReservedSegment(path)) return null;
+    return md5OfFile(this.containment.hostPathOf(path), signal);
+  }
+
   /**
    * Replaces (or creates) the file at `path` atomically with `body` (architecture.md rule 8); a
    * symlink inside the root is written through. Throws ParentMissingError, IsACollectionError,
@@ -132,7 +140,7 @@ export class FileStore implements ResourceStore {
     if (target.kind === 'collection') throw new IsACollectionError(path, `${path}: is a collection`);
     const existing = target.kind === 'file' ? target : null;
     const { digests, stats } = await writeAtomically({
-      path, body, expectedLength: opts.expectedLength, mtimeMs: opts.mtimeMs, verify: opts.verify,
+      path, body, expectedLength: opts.expectedLength, mtimeMs: opts.mtimeMs, verify: opts.verify, md5Now: opts.md5Now,
       dirHost: existing?.viaLink ? dirname(existing.host) : dirReal,
       targetHost: target.host,
       mode: existing?.stats.mode,

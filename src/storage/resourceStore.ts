@@ -20,12 +20,14 @@
 import type { Readable, Writable } from 'node:stream';
 import type { DavPath } from '../paths/davPath';
 import type { ContentDigests } from './atomicWrite';
+import type { FileMd5 } from './contentDigests';
 import type { Usage } from './diskUsage';
 import type { MemberBatches } from './listCollection';
 import type { ByteRange } from './readStream';
 import type { ResourceStat } from './resourceStat';
 
 export type { ContentDigests } from './atomicWrite';
+export type { FileMd5 } from './contentDigests';
 export type { Usage } from './diskUsage';
 export type { MemberBatches } from './listCollection';
 export type { ByteRange } from './readStream';
@@ -38,13 +40,15 @@ export interface AtomicWriteOptions {
   mtimeMs?: number;
   /** Called with the digests before the new content replaces the old; a throw stores nothing. */
   verify?: (digests: ContentDigests) => void;
+  /** Compute a large body's MD5 while it streams (a client claimed one); otherwise `digests.md5` is null and md5Of() reads it later. */
+  md5Now?: boolean;
 }
 
 export interface AtomicWriteResult {
   stat: ResourceStat;
   /** True when there was no file at the path before. */
   created: boolean;
-  /** SHA-1 and MD5 of the new content, computed while it streamed in. */
+  /** SHA-1 and MD5 of the new content, computed while it streamed in (a large body's MD5 is null unless md5Now). */
   digests: ContentDigests;
 }
 
@@ -103,6 +107,13 @@ export interface ResourceStore {
 
   /** The whole content of a small file (at most `maxBytes`). Throws as openRead. */
   readSmall(path: DavPath, maxBytes: number): Promise<Buffer>;
+
+  /**
+   * The MD5 of the file's bytes, read back once no upload is being hashed, with the fingerprint
+   * (inode, size, mtime) it was read under; null when the file is missing, not a plain file (a
+   * symbolic link is not followed), changed while it was read, or `signal` aborted. Never throws.
+   */
+  md5Of(path: DavPath, signal?: AbortSignal): Promise<FileMd5 | null>;
 
   /**
    * Replaces (or creates) the file at `path` with `body`, atomically: a reader sees the old

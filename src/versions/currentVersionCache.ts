@@ -50,9 +50,13 @@ export class CurrentVersionCache {
     return entry;
   }
 
-  /** Remembers what was looked up for the file with stat `s` (taken before the look-up). */
+  /**
+   * Remembers what was looked up for the file with stat `s` (taken before the look-up). Digests
+   * whose MD5 is still being read back (md5Completion.ts) are not kept: that record changes
+   * without the file, the one exception to the rule above.
+   */
   set(path: DavPath, s: CachedStat, current: CurrentVersion, nowMs: number): void {
-    if (s.ctimeMs > nowMs - RACY_MS) return;
+    if (s.ctimeMs > nowMs - RACY_MS || current.digests?.md5 === null) return;
     this.entries.delete(path);
     this.entries.set(path, { etag: current.etag, digests: current.digests, ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as DavPath);

@@ -29,11 +29,14 @@ export function etagFrom(record: VersionRecord | null | undefined, f: FileFinger
   return recordMatches(record, f) ? record.etag : derivedTag(f);
 }
 
-/** The digests recorded for this very content, or null. */
+/** The digests recorded for this very content (its MD5 null while md5Completion.ts has not read it back), or null. */
 export function digestsFrom(record: VersionRecord | null | undefined, f: FileFingerprint): ContentDigests | null {
-  if (!recordMatches(record, f) || record.sha1 === null || record.md5 === null) return null;
+  if (!recordMatches(record, f) || record.sha1 === null) return null;
   return { sha1: record.sha1, md5: record.md5 };
 }
+
+/** Told of a recorded version whose MD5 is not known yet (Md5Completion.enqueue). */
+export type Md5Missing = (path: DavPath, etag: string, f: FileFingerprint) => void;
 
 /**
  * The recorded ETags of a listing's batch (`records`, from StateAccess.recordsOfMembers): a
@@ -53,7 +56,11 @@ export function newEtag(): string {
 }
 
 export class VersionStore {
-  constructor(private readonly records: VersionRecords) {}
+  constructor(
+    private readonly records: VersionRecords,
+    /** Told of each version found or recorded without its MD5 (a large upload's, md5Completion.ts). */
+    private readonly md5Missing: Md5Missing = () => undefined,
+  ) {}
 
   /** The same policy over another set of records (a transaction's). */
   static over(records: VersionRecords): VersionStore {
@@ -76,22 +83,31 @@ export class VersionStore {
    */
   async currentOf(path: DavPath, f: FileFingerprint): Promise<{ etag: string; digests: ContentDigests | null }> {
     const record = await this.recordFor(path, f);
-    return { etag: etagFrom(record, f), digests: digestsFrom(record, f) };
+    return { etag: etagFrom(record, f), digests: this.noticed(path, record, digestsFrom(record, f)) };
   }
 
   /** Records new content at `path`, with its digests when they were computed on the way in; returns its new ETag. */
   async recordNewContent(path: DavPath, f: FileFingerprint, digests?: ContentDigests): Promise<string> {
     const etag = newEtag();
     await this.records.put(path, { etag, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, sha1: digests?.sha1 ?? null, md5: digests?.md5 ?? null });
+    if (digests !== undefined && digests.md5 === null) this.md5Missing(path, etag, f);
     return etag;
   }
 
   /**
    * The SHA-1 and MD5 recorded for the file's current content, or null when unknown (written
-   * before checksums were kept, copied, or changed behind the server's back since).
+   * before checksums were kept, copied, or changed behind the server's back since); the MD5 alone
+   * is null while a large upload's is being read back.
    */
   async digestsOf(path: DavPath, f: FileFingerprint): Promise<ContentDigests | null> {
-    return digestsFrom(await this.recordFor(path, f), f);
+    const record = await this.recordFor(path, f);
+    return this.noticed(path, record, digestsFrom(record, f));
+  }
+
+  /** `digests`, after telling md5Missing when they lack the MD5 (a record moved, or left so by a stop before it was read back). */
+  private noticed(path: DavPath, record: VersionRecord | null, digests: ContentDigests | null): ContentDigests | null {
+    if (digests !== null && digests.md5 === null) this.md5Missing(path, record!.etag, record!);
+    return digests;
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { OFFLOAD_MIN_BYTES } from '../../src/storage/contentDigests';
 import type { ResourceStore } from '../../src/storage/resourceStore';
 import { BadPathError, type DavPath } from '../../src/paths/davPath';
 import {
@@ -98,6 +99,21 @@ export function describeResourceStoreContract(name: string, open: () => Promise<
         expect((await store.list('/')).map((m) => m.path)).toEqual(['/f.txt']);
         expect((await store.writeAtomic('/f.txt', body('again'))).created).toBe(false);
         expect(await store.stat('/missing')).toBeNull();
+      });
+
+      it('a large body\'s MD5 is computed on the way in only when asked, and read back by md5Of with the stat it was read under', async () => {
+        const large = Buffer.alloc(OFFLOAD_MIN_BYTES + 5, 'k');
+        const hex = (alg: string) => createHash(alg).update(large).digest('hex');
+        const later = await store.writeAtomic('/large.bin', Readable.from([large]), { expectedLength: large.length });
+        expect(later.digests).toEqual({ sha1: hex('sha1'), md5: null });
+        const asked = await store.writeAtomic('/asked.bin', Readable.from([large]), { expectedLength: large.length, md5Now: true });
+        expect(asked.digests).toEqual({ sha1: hex('sha1'), md5: hex('md5') });
+        const read = await store.md5Of('/large.bin');
+        expect(read).toEqual({ md5: hex('md5'), ino: later.stat.ino, size: later.stat.size, mtimeMs: later.stat.mtimeMs });
+        expect(await store.md5Of('/missing.bin')).toBeNull();
+        await store.makeCollection('/coll');
+        expect(await store.md5Of('/coll')).toBeNull();
+        expect(await store.md5Of('/')).toBeNull();
       });
 
       it('an atomic write is never torn: readers meanwhile see the old content or the new, whole', async () => {

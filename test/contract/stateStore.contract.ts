@@ -403,6 +403,27 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
         expect((await store.versions.paths()).sort()).toEqual(['/f', '/g']);
       });
 
+      test('completeMd5 sets a missing MD5 only on that very version', async () => {
+        const f = { ino: 4, size: 10, mtimeMs: 1234.5 };
+        await store.versions.put('/big', { etag: '"v1"', ...f, sha1: 'aa', md5: null });
+        expect(await store.versions.completeMd5('/big', '"v0"', f, 'bb')).toBe(false); // another version
+        expect(await store.versions.completeMd5('/big', '"v1"', { ...f, ino: 5 }, 'bb')).toBe(false); // other bytes
+        expect(await store.versions.completeMd5('/big', '"v1"', { ...f, mtimeMs: 1234.6 }, 'bb')).toBe(false);
+        expect(await store.versions.completeMd5('/other', '"v1"', f, 'bb')).toBe(false);
+        expect((await store.versions.get('/big'))?.md5).toBeNull();
+        expect(await store.versions.completeMd5('/big', '"v1"', f, 'bb')).toBe(true);
+        expect(await store.versions.get('/big')).toEqual({ etag: '"v1"', ...f, sha1: 'aa', md5: 'bb' });
+        expect(await store.versions.completeMd5('/big', '"v1"', f, 'cc')).toBe(false); // set once
+        expect((await store.versions.get('/big'))?.md5).toBe('bb');
+        await store.versions.put('/nosha', { etag: '"v1"', ...f, sha1: null, md5: null });
+        expect(await store.versions.completeMd5('/nosha', '"v1"', f, 'bb')).toBe(false); // digests unknown: stay unknown
+        // a store that answers from a cache (getFor) shows the completed MD5
+        await store.versions.put('/cached', { etag: '"c"', ...f, sha1: 'aa', md5: null });
+        expect((await (store.versions.getFor?.('/cached', f) ?? store.versions.get('/cached')))?.md5).toBeNull();
+        expect(await store.versions.completeMd5('/cached', '"c"', f, 'dd')).toBe(true);
+        expect((await (store.versions.getFor?.('/cached', f) ?? store.versions.get('/cached')))?.md5).toBe('dd');
+      });
+
       test('recordsOfMembers finds version records of members of one collection, in other branches, and none beside records of neighbours', async () => {
         for (const path of ['/d/deep/m', '/e/one', ...NEIGHBOURS]) await store.versions.put(path, record(`"${path}"`));
         expect([...(await versionsOf(['/d/deep/k', '/d/deep/m'])).keys()]).toEqual(['/d/deep/m']);

@@ -11,6 +11,7 @@ import { startTestServer, type TestServer } from '../support/testServer';
 import { codeOf, hdr } from '../support/conflictKit';
 import { DAV, first, text } from '../support/xmlQuery';
 import { OFFLOAD_MIN_BYTES, stopHashingThread } from '../../src/storage/contentDigests';
+import { retryWhile } from '../support/retryWhile';
 
 const OC = 'http://owncloud.org/ns';
 const sha1 = (b: string) => createHash('sha1').update(b).digest('hex');
@@ -68,7 +69,10 @@ describe('checksums computed on the way in', () => {
 
 describe('a large upload (hashed on the hashing thread)', () => {
   const large = randomBytes(OFFLOAD_MIN_BYTES * 2 + 4_321);
+  const other = () => randomBytes(OFFLOAD_MIN_BYTES + 1);
   const hex = (alg: string, b: Buffer) => createHash(alg).update(b).digest('hex');
+  /** oc:checksums once it shows an MD5 (read back after the answer), or what it shows after 20 s. */
+  const md5Shown = (path: string) => retryWhile(() => checksumsProperty(path), (shown) => !shown?.includes('MD5:'), 20_000, 100);
 
   it('gets the same checksums as a small one: in the answer, the listing and the version record', async () => {
     const res = await t.request('PUT', '/large.bin', { body: large, headers: { 'OC-Checksum': `MD5:${hex('md5', large)}` } });
@@ -89,6 +93,42 @@ describe('a large upload (hashed on the hashing thread)', () => {
     expect((await readdir(t.root)).filter((n) => n.startsWith('.keepdav-tmp'))).toEqual([]);
   });
 
+  it('without a claimed MD5: the answer\'s SHA-1 at once, the MD5 read back after the answer', async () => {
+    const res = await t.request('PUT', '/later.bin', { body: large });
+    expect(res.status).toBe(201);
+    expect(hdr(res, 'oc-checksum')).toBe(`SHA1:${hex('sha1', large)}`);
+    const soon = await checksumsProperty('/later.bin');
+    expect([`SHA1:${hex('sha1', large)}`, `SHA1:${hex('sha1', large)} MD5:${hex('md5', large)}`]).toContain(soon);
+    expect(await md5Shown('/later.bin')).toBe(`SHA1:${hex('sha1', large)} MD5:${hex('md5', large)}`);
+    expect(hdr(await t.request('GET', '/later.bin', { headers: { Range: 'bytes=0-0' } }), 'oc-checksum')).toBe(`SHA1:${hex('sha1', large)}`);
+  });
+
+  it('a version replaced or moved before its MD5 is read back never shows another content\'s MD5', async () => {
+    const other = randomBytes(large.length);
+    expect((await t.request('PUT', '/raced.bin', { body: large })).status).toBe(201);
+    expect((await t.request('PUT', '/raced.bin', { body: other })).status).toBe(204);
+    expect(await md5Shown('/raced.bin')).toBe(`SHA1:${hex('sha1', other)} MD5:${hex('md5', other)}`);
+    expect((await t.request('PUT', '/moving.bin', { body: large })).status).toBe(201);
+    expect((await t.request('MOVE', '/moving.bin', { headers: { Destination: `${t.url}/moved.bin` } })).status).toBe(201);
+    // looking at the moved version queues it again if its MD5 was still missing
+    expect(await md5Shown('/moved.bin')).toBe(`SHA1:${hex('sha1', large)} MD5:${hex('md5', large)}`);
+  });
+
+  it('a version changed on disk before its MD5 is read back gets none, and shows no checksums', async () => {
+    expect((await t.request('PUT', '/edited.bin', { body: large })).status).toBe(201);
+    await writeFile(join(t.root, 'edited.bin'), other());
+    expect(await checksumsProperty('/edited.bin')).toBeUndefined();
+    await t.server.services.md5Completion.idle();
+    expect(await checksumsProperty('/edited.bin')).toBeUndefined();
+  });
+
+  it('a version whose MD5 was not read back before a restart gets it once looked at', async () => {
+    await t.server.services.md5Completion.stop(); // as a server stopping right after the answer
+    expect((await t.request('PUT', '/restart.bin', { body: large })).status).toBe(201);
+    await t.restart();
+    expect(await md5Shown('/restart.bin')).toBe(`SHA1:${hex('sha1', large)} MD5:${hex('md5', large)}`);
+  });
+
   it('when the hashing thread stops during the upload, the checksums are read back and still right', async () => {
     const body = randomBytes(OFFLOAD_MIN_BYTES * 4);
     const path = '/interrupted.bin';
@@ -101,7 +141,7 @@ describe('a large upload (hashed on the hashing thread)', () => {
     const res = await answered;
     res.resume();
     expect(res.statusCode).toBe(201);
-    expect(await checksumsProperty(path)).toBe(`SHA1:${hex('sha1', body)} MD5:${hex('md5', body)}`);
+    expect(await md5Shown(path)).toBe(`SHA1:${hex('sha1', body)} MD5:${hex('md5', body)}`);
   });
 });
 

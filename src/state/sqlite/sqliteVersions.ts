@@ -13,6 +13,7 @@ export class SqliteVersionRecords implements VersionRecords {
   private readonly selectPaths;
   private readonly upsertFingerprint;
   private readonly upsertContent;
+  private readonly setMissingMd5;
   private readonly deleteTree;
   private readonly moveAll: (from: DavPath, to: DavPath) => void;
 
@@ -38,6 +39,10 @@ export class SqliteVersionRecords implements VersionRecords {
       'INSERT INTO versions (path, etag, ino, size, mtime_ms, sha1, md5) VALUES (@path, @etag, @ino, @size, @mtimeMs, @sha1, @md5) ' +
         'ON CONFLICT(path) DO UPDATE SET etag = excluded.etag, ino = excluded.ino, size = excluded.size, mtime_ms = excluded.mtime_ms, ' +
         'sha1 = excluded.sha1, md5 = excluded.md5',
+    );
+    this.setMissingMd5 = db.prepare(
+      'UPDATE versions SET md5 = @md5 WHERE path = @path AND etag = @etag AND ino = @ino AND size = @size AND mtime_ms = @mtimeMs ' +
+        'AND sha1 IS NOT NULL AND md5 IS NULL',
     );
     this.deleteTree = db.prepare(`DELETE FROM versions WHERE ${subtreeCondition('path')}`);
     const moveTree = db.prepare(`UPDATE versions SET path = @to || substr(path, length(@path) + 1) WHERE ${subtreeCondition('path')}`);
@@ -71,6 +76,10 @@ export class SqliteVersionRecords implements VersionRecords {
     return this.gate.call(() => {
       this.upsertContent.run({ path, etag: r.etag, ino: r.ino, size: r.size, mtimeMs: r.mtimeMs, sha1: r.sha1, md5: r.md5 });
     });
+  }
+
+  completeMd5(path: DavPath, etag: string, f: FileFingerprint, md5: string): Promise<boolean> {
+    return this.gate.call(() => this.setMissingMd5.run({ path, etag, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, md5 }).changes === 1);
   }
 
   putFingerprint(path: DavPath, etag: string, f: FileFingerprint): Promise<void> {

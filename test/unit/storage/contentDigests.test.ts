@@ -4,8 +4,11 @@
  * stops mid-upload. Every answer is checked against node:crypto over the same bytes.
  */
 import { execFileSync } from 'node:child_process';
+import { appendFile, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { hashingThreadRunning, OFFLOAD_MIN_BYTES, startContentDigests, stopHashingThread, type ContentDigests } from '../../../src/storage/contentDigests';
+import { hashingThreadRunning, md5OfFile, OFFLOAD_MIN_BYTES, startContentDigests, stopHashingThread, type ContentDigests } from '../../../src/storage/contentDigests';
 import { helperThreadsForTests } from '../../../src/storage/workerThread';
 import { retryWhile } from '../../support/retryWhile';
 
@@ -32,12 +35,15 @@ const neverReadBack = (): AsyncIterable<Buffer> => {
   throw new Error('read back although the hashing thread ran');
 };
 
+const MD5_NOW = { md5Now: true };
+const MD5_LATER = { md5Now: false };
+
 afterAll(() => stopHashingThread());
 
 describe('content digests', () => {
   it('a process that hashes a large body on the thread gets its digests, then ends by itself', () => {
     const module = require.resolve('../../../src/storage/contentDigests');
-    const script = `const d = require(${JSON.stringify(module)}).startContentDigests(${OFFLOAD_MIN_BYTES}); ` +
+    const script = `const d = require(${JSON.stringify(module)}).startContentDigests(${OFFLOAD_MIN_BYTES}, { md5Now: true }); ` +
       `Promise.resolve(d.update([Buffer.alloc(${OFFLOAD_MIN_BYTES}, 7)])).then(() => d.result(() => { throw new Error('read back'); })).then((r) => console.log(r.sha1))`;
     const out = execFileSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), '-e', script], { timeout: 30_000 });
     expect(out.toString()).toBe(`${expected(Buffer.alloc(OFFLOAD_MIN_BYTES, 7)).sha1}\n`);
@@ -46,15 +52,15 @@ describe('content digests', () => {
   const large = randomBytes(OFFLOAD_MIN_BYTES + 3_000_017);
 
   it('an announced large body is hashed on the hashing thread, in order, whatever the piece sizes', async () => {
-    const digester = startContentDigests(large.length);
+    const digester = startContentDigests(large.length, MD5_NOW);
     for (const piece of pieces(large)) await digester.update([piece]);
     expect(await digester.result(neverReadBack)).toEqual(expected(large));
   });
 
   it('several large bodies at once keep their own digests', async () => {
     const other = randomBytes(OFFLOAD_MIN_BYTES + 12_345);
-    const a = startContentDigests(large.length);
-    const b = startContentDigests(other.length);
+    const a = startContentDigests(large.length, MD5_NOW);
+    const b = startContentDigests(other.length, MD5_NOW);
     const [pa, pb] = [pieces(large), pieces(other)];
     for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
       if (pa[i]) await a.update([pa[i]]);
@@ -67,32 +73,107 @@ describe('content digests', () => {
 
   it('small, empty and unannounced bodies are hashed in place', async () => {
     for (const [bytes, announced] of [[Buffer.from('hello'), 5], [Buffer.alloc(0), 0], [large, undefined]] as const) {
-      const digester = startContentDigests(announced);
+      const digester = startContentDigests(announced, MD5_NOW);
       expect(digester.update(pieces(bytes))).toBeUndefined(); // nothing to wait for
       expect(await digester.result(neverReadBack)).toEqual(expected(bytes));
     }
   });
 
   it('when the hashing thread stops mid-upload, the digests come from the bytes read back', async () => {
-    const digester = startContentDigests(large.length);
+    const digester = startContentDigests(large.length, MD5_NOW);
     const all = pieces(large);
     for (const piece of all.slice(0, 10)) await digester.update([piece]);
     await stopHashingThread();
     for (const piece of all.slice(10)) await digester.update([piece]);
     expect(await digester.result(() => readBackOf(large))).toEqual(expected(large));
     // and the next large upload has a thread again
-    const next = startContentDigests(large.length);
+    const next = startContentDigests(large.length, MD5_NOW);
     await next.update([large]);
     expect(await next.result(neverReadBack)).toEqual(expected(large));
   });
 
   it('a cancelled upload leaves the thread serving the next one', async () => {
-    const cancelled = startContentDigests(large.length);
+    const cancelled = startContentDigests(large.length, MD5_NOW);
     await cancelled.update([large.subarray(0, 5_000_000)]);
     cancelled.cancel();
-    const next = startContentDigests(large.length);
+    const next = startContentDigests(large.length, MD5_NOW);
     for (const piece of pieces(large)) await next.update([piece]);
     expect(await next.result(neverReadBack)).toEqual(expected(large));
+  });
+});
+
+describe('a large upload\'s MD5, later', () => {
+  const large = randomBytes(OFFLOAD_MIN_BYTES + 777);
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'keepdav-md5-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('without md5Now a large body gets its SHA-1 and no MD5; a small one gets both; with md5Now both', async () => {
+    const later = startContentDigests(large.length, MD5_LATER);
+    for (const piece of pieces(large)) await later.update([piece]);
+    expect(await later.result(neverReadBack)).toEqual({ sha1: expected(large).sha1, md5: null });
+    const small = startContentDigests(5, MD5_LATER);
+    small.update([Buffer.from('hello')]);
+    expect(await small.result(neverReadBack)).toEqual(expected(Buffer.from('hello')));
+    const now = startContentDigests(large.length, MD5_NOW);
+    await now.update([large]);
+    expect(await now.result(neverReadBack)).toEqual(expected(large));
+  });
+
+  it('read back when the thread stops mid-upload, a large body still has no MD5 unless asked', async () => {
+    const digester = startContentDigests(large.length, MD5_LATER);
+    await digester.update([large.subarray(0, 3_000_000)]);
+    await stopHashingThread();
+    await digester.update([large.subarray(3_000_000)]);
+    expect(await digester.result(() => readBackOf(large))).toEqual({ sha1: expected(large).sha1, md5: null });
+  });
+
+  it('md5OfFile reads a stored file back: its MD5 and the stat it was read under', async () => {
+    const file = join(dir, 'stored.bin');
+    await writeFile(file, large);
+    const s = await stat(file);
+    expect(await md5OfFile(file)).toEqual({ md5: expected(large).md5, ino: s.ino, size: s.size, mtimeMs: s.mtimeMs });
+    await writeFile(join(dir, 'empty'), '');
+    expect((await md5OfFile(join(dir, 'empty')))?.md5).toBe(expected(Buffer.alloc(0)).md5);
+  });
+
+  it('gives null for a missing file, a directory, a symbolic link, and when aborted', async () => {
+    await writeFile(join(dir, 'target.bin'), 'x');
+    await symlink(join(dir, 'target.bin'), join(dir, 'link.bin'));
+    expect(await md5OfFile(join(dir, 'missing.bin'))).toBeNull();
+    expect(await md5OfFile(dir)).toBeNull();
+    expect(await md5OfFile(join(dir, 'link.bin'))).toBeNull();
+    const aborted = new AbortController();
+    aborted.abort();
+    expect(await md5OfFile(join(dir, 'target.bin'), aborted.signal)).toBeNull();
+  });
+
+  it('waits while an upload is being hashed, and gives null for a file that changed while it waited', async () => {
+    const file = join(dir, 'changing.bin');
+    await writeFile(file, large);
+    const upload = startContentDigests(large.length, MD5_LATER);
+    await upload.update([large.subarray(0, 2_000_000)]);
+    let settled = false;
+    const reading = md5OfFile(file).finally(() => {
+      settled = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(settled).toBe(false); // the upload comes first
+    await appendFile(file, 'more'); // opened before, changed now
+    await upload.update([large.subarray(2_000_000)]);
+    expect((await upload.result(neverReadBack)).sha1).toBe(expected(large).sha1);
+    expect(await reading).toBeNull();
+    // and a read that is aborted while it waits gives null at once
+    const blocking = startContentDigests(large.length, MD5_LATER);
+    await blocking.update([large.subarray(0, 1_000)]);
+    const abort = new AbortController();
+    const waiting = md5OfFile(file, abort.signal);
+    abort.abort();
+    expect(await waiting).toBeNull();
+    blocking.cancel();
+    expect((await md5OfFile(file))?.md5).toBe(createHash('md5').update(Buffer.concat([large, Buffer.from('more')])).digest('hex'));
   });
 });
 
@@ -105,17 +186,17 @@ describe('an idle hashing thread', () => {
 
   it('is stopped once no upload has been hashed for the idle time, not while one is; the next large upload gets a new thread', async () => {
     const large = randomBytes(OFFLOAD_MIN_BYTES + 1);
-    const done = startContentDigests(large.length);
+    const done = startContentDigests(large.length, MD5_NOW);
     await done.update([large]);
     expect(await done.result(neverReadBack)).toEqual(expected(large)); // the thread has fallen idle: its stop is due in 300 ms
-    const slow = startContentDigests(large.length);
+    const slow = startContentDigests(large.length, MD5_NOW);
     await slow.update([large.subarray(0, 1_000_000)]);
     await new Promise((resolve) => setTimeout(resolve, 1_000)); // the upload's client is slow: its thread stays
     expect(hashingThreadRunning()).toBe(true);
     await slow.update([large.subarray(1_000_000)]);
     expect(await slow.result(neverReadBack)).toEqual(expected(large));
     expect(await retryWhile(async () => hashingThreadRunning(), (running) => running, 5_000)).toBe(false);
-    const next = startContentDigests(large.length);
+    const next = startContentDigests(large.length, MD5_NOW);
     await next.update(pieces(large));
     expect(hashingThreadRunning()).toBe(true);
     expect(await next.result(neverReadBack)).toEqual(expected(large));

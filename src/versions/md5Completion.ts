@@ -1,0 +1,109 @@
+/**
+ * The MD5 of large uploads, completed after the answer. A large upload is hashed as it streams
+ * for its SHA-1 (the answer's OC-Checksum, and what clients claim), and for its MD5 only when the
+ * client claims one (contentDigests.ts); its version record then has `md5` null, and this queue
+ * reads the stored file back for it, one file at a time, on the hashing thread once that hashes
+ * no upload. The MD5 is recorded only if the record is still that very version (same ETag, same
+ * inode, size and mtime as the bytes read: VersionRecords.completeMd5), so a file replaced, moved
+ * or edited meanwhile never gets a digest of other bytes. Until then `oc:checksums` shows the
+ * SHA-1 alone (ownCloud's own format allows any subset); a record found without its MD5 later
+ * (the server stopped first, a MOVE re-keyed it) is queued again when a client looks at it.
+ *
+ * Usage:
+ *   const md5s = new Md5Completion((path, signal) => store.md5Of(path, signal), state.versions);
+ *   md5s.enqueue(path, etag, fingerprint);   // VersionStore calls it (its md5Missing hook)
+ *   await md5s.stop();                        // at shutdown: the read in progress is abandoned
+ */
+import type { DavPath } from '../paths/davPath';
+import type { FileMd5 } from '../storage/resourceStore';
+import type { FileFingerprint, VersionRecords } from '../state/stateStore';
+
+/** Versions waiting at most; past that a new one is dropped (a later look at it queues it again). */
+const MAX_WAITING = 10_000;
+/** Versions remembered as impossible to complete (changed on disk, unreadable), so a look at them does not queue them again. */
+const MAX_GIVEN_UP = 1_000;
+
+interface Pending {
+  path: DavPath;
+  etag: string;
+  fingerprint: FileFingerprint;
+}
+
+export type ReadMd5 = (path: DavPath, signal: AbortSignal) => Promise<FileMd5 | null>;
+
+export class Md5Completion {
+  private readonly waiting = new Map<string, Pending>();
+  private readonly givenUp = new Set<string>();
+  private running: Promise<void> | null = null;
+  private readonly stopping = new AbortController();
+  private drained: Array<() => void> = [];
+
+  constructor(
+    private readonly readMd5: ReadMd5,
+    private readonly records: Pick<VersionRecords, 'completeMd5'>,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {}
+
+  /** Queues the version `etag` of `path` (with that fingerprint) for its MD5; a version already queued or given up is not queued twice. */
+  enqueue(path: DavPath, etag: string, fingerprint: FileFingerprint): void {
+    const key = keyOf(path, etag, fingerprint);
+    if (this.stopping.signal.aborted || this.waiting.has(key) || this.givenUp.has(key) || this.waiting.size >= MAX_WAITING) return;
+    this.waiting.set(key, { path, etag, fingerprint: { ino: fingerprint.ino, size: fingerprint.size, mtimeMs: fingerprint.mtimeMs } });
+    this.running ??= this.drain();
+  }
+
+  /** Resolves once nothing is queued or being read (tests, and a command that wants the digests before it ends). */
+  idle(): Promise<void> {
+    if (this.running === null) return Promise.resolve();
+    return new Promise((resolve) => this.drained.push(resolve));
+  }
+
+  /** Stops: nothing more is read, the read in progress is abandoned (its version keeps `md5` null). */
+  async stop(): Promise<void> {
+    this.stopping.abort();
+    this.waiting.clear();
+    await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (let next = this.first(); next !== null; next = this.first()) {
+        const [key, pending] = next;
+        this.waiting.delete(key);
+        if (!(await this.complete(pending))) this.giveUp(key);
+      }
+    } finally {
+      this.running = null;
+      for (const resolve of this.drained.splice(0)) resolve();
+    }
+  }
+
+  private first(): [string, Pending] | null {
+    if (this.stopping.signal.aborted) return null;
+    const next = this.waiting.entries().next();
+    return next.done ? null : next.value;
+  }
+
+  /** Reads one version back and records its MD5; false when that version can no longer get one. */
+  private async complete({ path, etag, fingerprint }: Pending): Promise<boolean> {
+    const read = await this.readMd5(path, this.stopping.signal);
+    if (read === null) return this.stopping.signal.aborted; // stopped: not given up, a later start asks again
+    if (read.ino !== fingerprint.ino || read.size !== fingerprint.size || read.mtimeMs !== fingerprint.mtimeMs) return false;
+    try {
+      return await this.records.completeMd5(path, etag, fingerprint, read.md5);
+    } catch (err) {
+      // The state store refused (full disk, database away): the version stays without its MD5 until looked at again.
+      this.log(`recording the MD5 of ${path} failed: ${(err as Error).message}`);
+      return true;
+    }
+  }
+
+  private giveUp(key: string): void {
+    if (this.givenUp.size >= MAX_GIVEN_UP) this.givenUp.delete(this.givenUp.values().next().value as string);
+    this.givenUp.add(key);
+  }
+}
+
+function keyOf(path: DavPath, etag: string, f: FileFingerprint): string {
+  return `${etag} ${f.ino} ${f.size} ${f.mtimeMs} ${path}`;
+}

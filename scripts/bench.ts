@@ -24,7 +24,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { installExitHandlers } from './bench/cleanup';
 import { createBenchData, createLargeSource, removeBenchData, removeLargeSource, type BenchData } from './bench/fixtures';
-import { cpuSeconds, startRssWatch } from './bench/memory';
+import { cpuQuiet, cpuSeconds, startRssWatch } from './bench/memory';
 import { parseBenchOptions, USAGE, type BenchOptions, type ServerName } from './bench/options';
 import { formatProgress, formatReport, type BenchResults, type ServerColumn } from './bench/report';
 import { selectRows } from './bench/rows';
@@ -147,6 +147,7 @@ async function main(): Promise<void> {
           }
           const peak = watch.stop().peakMiB;
           const cpuAfter = cpuSeconds(server.process.pid, group);
+          await cpuQuiet(server.process.pid, group);
           if (m.cpuMsPerOp === undefined && cpuBefore !== null && cpuAfter !== null && m.operations) m.cpuMsPerOp = ((cpuAfter - cpuBefore) * 1000) / m.operations;
           if (!measurements.has(name)) measurements.set(name, new Map());
           if (!peaks.has(name)) peaks.set(name, new Map());

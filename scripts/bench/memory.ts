@@ -171,3 +171,19 @@ export function cpuSeconds(pid: number, processGroup: boolean): number | null {
   }
   return seen > 0 ? total / ticksPerSecond : null;
 }
+
+/**
+ * Resolves once the process (or its group) has used under one clock tick of CPU in a quarter of a
+ * second, or after `withinMs`: what a row left running in the background (a large upload's MD5
+ * read back after its answer, a collection) ends before the next server's turn, not during it.
+ */
+export async function cpuQuiet(pid: number, processGroup: boolean, withinMs = 10_000): Promise<void> {
+  const deadline = Date.now() + withinMs;
+  let before = cpuSeconds(pid, processGroup);
+  while (before !== null && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = cpuSeconds(pid, processGroup);
+    if (now === null || now - before < 0.01) return;
+    before = now;
+  }
+}

@@ -14,6 +14,8 @@
 // The keepdav command. Runs the compiled dist/ only: when it is missing, or older than a file in
 // src/ (a checkout edited since the last build), it says so and exits 1 rather than running
 // anything else. `npm run build` compiles; `npm run dev --` (bin/keepdav-dev.js) runs the sources.
+// First of all: at most two malloc arenas (malloc-arenas.js); this may start the process again.
+require('./malloc-arenas').withFewMallocArenas();
 const { distStatus, compiled } = require('./dist-status');
 
 // Uploads fsync every file: let more than libuv's default 4 threads wait on the disk at once.

@@ -39,7 +39,15 @@ export interface ServerCommand {
   processGroup?: boolean;
   /** The server's own error log, whose tail and error lines end up in the report. */
   logFile?: string;
+  /** Environment variables the server is started with, besides the bench's own. */
+  env?: Record<string, string>;
 }
+
+/**
+ * What keepdav's own launchers set (bin/malloc-arenas.js: the command on Node.js 22.15 and later,
+ * `npm start`, the systemd unit, the Dockerfile), also on an older Node.js that runs it here.
+ */
+const KEEPDAV_ENV = { MALLOC_ARENA_MAX: '2' };
 
 export interface ServerDirs {
   root: string;
@@ -70,7 +78,9 @@ function keepdavCommand(dirs: ServerDirs, template: string, name: 'keepdav' | 'k
   const [first, ...rest] = fromTemplate(template, dirs);
   // `node` means this very Node binary, so both servers run on the same runtime.
   const executable = first === 'node' ? process.execPath : first;
-  return { name, label: name === 'baseline' ? 'keepdav baseline (BENCH_BASELINE_CMD)' : name === 'keepdav-pg' ? 'keepdav, state in PostgreSQL 15 (loopback TCP, fsync on)' : 'keepdav', executable, args: rest, cwd: REPO_ROOT };
+  const label = name === 'baseline' ? 'keepdav baseline (BENCH_BASELINE_CMD)' : name === 'keepdav-pg' ? 'keepdav, state in PostgreSQL 15 (loopback TCP, fsync on)' : 'keepdav';
+  // A baseline command sets its own environment (`env NAME=VALUE node ...`), so an A/B can compare them.
+  return { name, label, executable, args: rest, cwd: REPO_ROOT, env: name === 'baseline' ? undefined : KEEPDAV_ENV };
 }
 
 function peerCommand(dirs: ServerDirs): ServerCommand {
@@ -134,9 +144,10 @@ export async function serverCommand(name: ServerName, dirs: ServerDirs, env: Nod
         name,
         label: 'node:http doing only what each row needs (the ceiling: scripts/bench/nodeCeiling.ts)',
         executable: process.execPath,
-        // keepdav's V8 flags (KEEPDAV_SERVE), so the memory columns compare servers, not flags.
+        // keepdav's V8 flags (KEEPDAV_SERVE) and malloc arenas, so the memory columns compare servers, not settings.
         args: [...KEEPDAV_NODE_FLAGS, compiledScript(path.join(__dirname, 'nodeCeiling.ts'), REPO_ROOT), '--root', dirs.root],
         cwd: REPO_ROOT,
+        env: KEEPDAV_ENV,
       };
     case 'apache':
       return apacheCommand(dirs, env);

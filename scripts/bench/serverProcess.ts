@@ -104,7 +104,7 @@ export class ServerProcess {
     const child = spawn(command.executable, command.args, {
       cwd: command.cwd,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, NODE_ENV: 'production' },
+      env: { ...process.env, NODE_ENV: 'production', ...command.env },
       detached: command.processGroup === true,
     });
     const server = new ServerProcess(command, child, options.verbose);

@@ -38,6 +38,15 @@ import { startServices, type ServiceExtras } from './admin/serviceExtras';
 /** With the single owner established, every temporary found at start is an orphan of a crash. */
 const EVERY_TEMPORARY = -Infinity;
 
+/**
+ * Several instances share the root and the state directory: another one's upload may be under
+ * way, and its temporary is written to at least once per idle timeout or its connection closes.
+ * Only temporaries untouched for twice that (and at least a minute) are orphans.
+ */
+function orphanedTemporaryAgeMs(config: ServerConfig): number {
+  return config.stateUrl === null ? EVERY_TEMPORARY : Math.max(2 * config.idleTimeoutMs, 60_000);
+}
+
 export interface RunningServer {
   readonly url: string;
   readonly port: number;
@@ -99,7 +108,7 @@ export async function openServices(config: ServerConfig, options: OpenOptions = 
   const access = new AccessControl(config, clock, options.log ?? (() => undefined));
   let store: FileStore;
   try {
-    store = await FileStore.open(config.root, join(config.stateDir, 'retained'));
+    store = await FileStore.open(config.root, join(config.stateDir, 'retained'), { uploadsDir: join(config.stateDir, 'uploads') });
   } catch (err) {
     if (err instanceof NotFoundError) throw new ConfigError(`the root ${config.root} does not exist`);
     if (err instanceof NotACollectionError) throw new ConfigError(`the root ${config.root} is not a directory`);
@@ -180,7 +189,7 @@ export async function startServer(
   let extras: ServiceExtras;
   try {
     // Temporaries a crash left in the served tree go before anyone can be served (never reachable by URL, but they take space).
-    const swept = await services.store.sweepTemporaries(EVERY_TEMPORARY);
+    const swept = await services.store.sweepTemporaries(orphanedTemporaryAgeMs(config));
     if (swept > 0) log.info({ removed: swept }, `removed ${swept} temporary file(s) left by an interrupted upload or copy`);
     extras = startServices(services, log);
   } catch (err) {

@@ -1,8 +1,8 @@
 /**
- * Atomic replacement of one file (architecture.md rule 8): the body streams into a temp file in
- * the target's own directory, which is fsynced and renamed over the target; the directory is
- * fsynced last. Until the rename the old content stays byte-identical, and on any failure the temp
- * file is removed.
+ * Atomic replacement of one file (architecture.md rule 8): the body streams into a temp file on
+ * the target's filesystem (in the uploads directory, uploadsDirectory.ts, or beside the target),
+ * which is fsynced and renamed over the target; the target's directory is fsynced last. Until the
+ * rename the old content stays byte-identical, and on any failure the temp file is removed.
  *
  * The body is read with `pipe` (which honours backpressure: memory stays flat whatever the size)
  * rather than `stream.pipeline`, because pipeline destroys its source on failure and destroying an
@@ -11,7 +11,7 @@
  */
 import { randomHex } from '../randomHex';
 import { constants as fsConstants, createReadStream, type Stats } from 'node:fs';
-import { rename, unlink } from 'node:fs/promises';
+import { copyFile, rename, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 import type { DavPath } from '../paths/davPath';
@@ -94,6 +94,31 @@ async function syncDirectoryNow(dirHost: string | Buffer): Promise<void> {
     if (code !== 'EINVAL' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw err;
   } finally {
     await closeDescriptor(dir);
+  }
+}
+
+/**
+ * The durable temporary `tempHost`, copied into a new temporary beside the target (its mode and
+ * mtime given again), synced and renamed over the target; returns the new file's stats. For a
+ * temporary that cannot be renamed there (EXDEV). On a failure the copy is removed.
+ */
+async function copyIntoPlace(tempHost: string, dirHost: string, targetHost: string, mode: number | undefined, mtimeMs: number | undefined): Promise<Stats> {
+  const besideHost = childHostPath(dirHost, tempName());
+  let copied = false;
+  let fd: number | undefined;
+  try {
+    await copyFile(tempHost, besideHost, fsConstants.COPYFILE_EXCL);
+    copied = true;
+    fd = await openDescriptor(besideHost, fsConstants.O_RDWR | fsConstants.O_NOFOLLOW);
+    if (mode !== undefined) await chmodDescriptor(fd, mode & 0o7777);
+    if (mtimeMs !== undefined) await setDescriptorTimes(fd, Date.now() / 1000, mtimeMs / 1000);
+    await timedFsync('file', () => syncDescriptor(fd!));
+    await rename(besideHost, targetHost);
+    copied = false;
+    return await statDescriptor(fd);
+  } finally {
+    if (fd !== undefined) await closeDescriptor(fd).catch(() => undefined);
+    if (copied) await unlink(besideHost).catch(() => undefined);
   }
 }
 
@@ -256,6 +281,12 @@ export interface AtomicWriteRequest {
   path: DavPath;
   /** Real host path of the directory that holds the target. */
   dirHost: string;
+  /** Where to create the temporary (on the target's filesystem: uploadsDirectory.ts); `dirHost` when absent. */
+  tempDirHost?: string;
+  /** Told when creating the temporary in `tempDirHost` failed with ENOENT (it went beside the target instead). */
+  tempDirMissing?: () => void;
+  /** Told when the temporary could not be renamed from `tempDirHost` (EXDEV; it was copied beside the target instead). */
+  renameRefused?: () => void;
   /** Host path to rename the temp file onto (inside `dirHost`). */
   targetHost: string;
   body: NodeJS.ReadableStream;
@@ -303,7 +334,7 @@ async function writeAtomicallyCounted(request: AtomicWriteRequest): Promise<Atom
     throw new RangeError(`expectedLength must be a non-negative integer, got ${expectedLength}`);
   }
   if (mtimeMs !== undefined && !Number.isFinite(mtimeMs)) throw new RangeError(`mtimeMs must be finite, got ${mtimeMs}`);
-  const tempHost = childHostPath(dirHost, tempName());
+  let tempHost = childHostPath(request.tempDirHost ?? dirHost, tempName());
   let fd: number | undefined;
   let tempCreated = false;
   let digests: ContentDigests;
@@ -311,7 +342,15 @@ async function writeAtomicallyCounted(request: AtomicWriteRequest): Promise<Atom
   try {
     // Read-write: should the hashing thread fail, the digests are read back from this file.
     const flags = fsConstants.O_RDWR | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
-    fd = await openDescriptor(tempHost, flags, 0o666);
+    try {
+      fd = await openDescriptor(tempHost, flags, 0o666);
+    } catch (err) {
+      // The uploads directory went missing: this write goes beside its target (where ENOENT means a missing parent).
+      if (errnoOf(err) !== 'ENOENT' || request.tempDirHost === undefined || request.tempDirHost === dirHost) throw err;
+      request.tempDirMissing?.();
+      tempHost = childHostPath(dirHost, tempName());
+      fd = await openDescriptor(tempHost, flags, 0o666);
+    }
     tempCreated = true;
     const written = fd;
     if (mode !== undefined) await chmodDescriptor(written, mode & 0o7777);
@@ -331,9 +370,18 @@ async function writeAtomicallyCounted(request: AtomicWriteRequest): Promise<Atom
     if (durable.status === 'rejected') throw durable.reason;
     digests = hashed.value;
     request.verify?.(digests);
-    await rename(tempHost, targetHost);
-    tempCreated = false;
-    stats = await statDescriptor(written);
+    try {
+      await rename(tempHost, targetHost);
+      tempCreated = false;
+      stats = await statDescriptor(written);
+    } catch (err) {
+      if (errnoOf(err) !== 'EXDEV') throw err;
+      // Same device, another mount (a bind mount under the root): copied beside the target once.
+      request.renameRefused?.();
+      stats = await copyIntoPlace(tempHost, dirHost, targetHost, mode, mtimeMs);
+      await unlink(tempHost).catch(() => undefined);
+      tempCreated = false;
+    }
   } catch (err) {
     if (tempCreated) await unlink(tempHost).catch(() => undefined);
     throw storageErrorFromErrno(err, path, 'create');

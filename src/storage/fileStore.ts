@@ -26,6 +26,7 @@ import {
   AccessDeniedError, AlreadyExistsError, errnoOf, IsACollectionError, NotACollectionError, NotFoundError, storageErrorFromErrno,
 } from './storageErrors';
 import { sweepStaleTemporaries } from './sweepTemporaries';
+import { UploadsDirectory } from './uploadsDirectory';
 
 export type { ResourceStat } from './resourceStat';
 
@@ -36,6 +37,11 @@ export interface FileStoreOptions {
   usageCacheMs?: number;
   /** The clock of both caches (tests inject one). */
   now?: () => number;
+  /**
+   * Where uploads' temporary files are made (uploadsDirectory.ts), used when a file in it can be
+   * renamed into the root; without it, or when it cannot, beside their targets.
+   */
+  uploadsDir?: string;
 }
 
 export class FileStore implements ResourceStore {
@@ -43,6 +49,7 @@ export class FileStore implements ResourceStore {
   private readonly meter: UsageMeter;
   private readonly kept: RetainedBytes;
   private readonly transfers: KeptTransfers;
+  private readonly uploads: UploadsDirectory | null;
 
   /** `root`: the real path of the served directory (for the composition root; never on the interface). */
   private constructor(readonly root: string, keptDir: string, options: FileStoreOptions) {
@@ -51,6 +58,7 @@ export class FileStore implements ResourceStore {
     this.meter = new UsageMeter(root, options.usageCacheMs ?? 30_000, now);
     this.kept = new RetainedBytes(keptDir);
     this.transfers = new KeptTransfers(this.containment, this.kept);
+    this.uploads = options.uploadsDir === undefined ? null : new UploadsDirectory(options.uploadsDir, root);
   }
 
   /**
@@ -139,9 +147,13 @@ export class FileStore implements ResourceStore {
     const target = await this.containment.inspectWriteTarget(path, dirReal);
     if (target.kind === 'collection') throw new IsACollectionError(path, `${path}: is a collection`);
     const existing = target.kind === 'file' ? target : null;
+    const dirHost = existing?.viaLink ? dirname(existing.host) : dirReal;
     const { digests, stats } = await writeAtomically({
       path, body, expectedLength: opts.expectedLength, mtimeMs: opts.mtimeMs, verify: opts.verify, md5Now: opts.md5Now,
-      dirHost: existing?.viaLink ? dirname(existing.host) : dirReal,
+      dirHost,
+      tempDirHost: await this.uploads?.tempDirFor(dirHost),
+      tempDirMissing: () => this.uploads?.lost(),
+      renameRefused: () => this.uploads?.renameRefused(dirHost),
       targetHost: target.host,
       mode: existing?.stats.mode,
     });
@@ -325,8 +337,9 @@ export class FileStore implements ResourceStore {
     return probeWrite(this.root);
   }
 
-  sweepTemporaries(olderThanMs: number, nowMs?: number): Promise<number> {
-    return sweepStaleTemporaries(this.root, olderThanMs, nowMs);
+  async sweepTemporaries(olderThanMs: number, nowMs?: number): Promise<number> {
+    const inTree = await sweepStaleTemporaries(this.root, olderThanMs, nowMs);
+    return inTree + (this.uploads === null ? 0 : await sweepStaleTemporaries(this.uploads.host, olderThanMs, nowMs));
   }
 
   // ---- kept bytes: retention as storage operations (keptTransfers.ts, retainedBytes.ts) ----

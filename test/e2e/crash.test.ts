@@ -14,6 +14,7 @@ import { request as httpRequest } from 'node:http';
 import { startChildServer, type ChildServer } from '../support/childServer';
 import { hdr, propOf } from '../support/conflictKit';
 import { DAV, findAll, text } from '../support/xmlQuery';
+import { uploadTemporaries } from '../support/uploadTemporaries';
 
 jest.setTimeout(240_000);
 
@@ -121,9 +122,8 @@ describe('SIGKILL during a large PUT over an existing file', () => {
 
       const total = 300 * 1024 * 1024;
       const { finished } = await startHugePut(s.port, '/data/file.bin', total, mode, mode === 'fast' ? 96 << 20 : total, mode === 'fast' ? 20_000 : 1500);
-      // the upload is under way: the temp file exists on disk next to the target
-      const during = await readdir(join(root, 'data'));
-      expect(during.some((n) => n.startsWith('.keepdav-tmp-'))).toBe(true);
+      // the upload is under way: its temp file exists on disk (in the uploads directory, or next to the target)
+      expect((await uploadTemporaries({ root, stateDir: state }, 'data')).length).toBeGreaterThan(0);
       await s.kill9();
       await finished;
 
@@ -176,6 +176,7 @@ describe('SIGKILL during a large PUT over an existing file', () => {
     await finished;
     // one more, written just now: with a single owner of the state no upload can still own it
     await writeFile(join(root, 'data', '.keepdav-tmp-planted'), 'left by a crash');
+    await writeFile(join(state, 'uploads', '.keepdav-tmp-planted'), 'left by a crash');
     await restart();
     const temporaries = async (dir: string): Promise<string[]> => {
       const found: string[] = [];
@@ -186,6 +187,7 @@ describe('SIGKILL during a large PUT over an existing file', () => {
       return found;
     };
     expect(await temporaries(root)).toEqual([]);
+    expect(await temporaries(join(state, 'uploads'))).toEqual([]);
   });
 });
 

@@ -12,6 +12,7 @@ import { codeOf, hdr } from '../support/conflictKit';
 import { DAV, first, text } from '../support/xmlQuery';
 import { OFFLOAD_MIN_BYTES, stopHashingThread } from '../../src/storage/contentDigests';
 import { retryWhile } from '../support/retryWhile';
+import { uploadTemporaries } from '../support/uploadTemporaries';
 
 const OC = 'http://owncloud.org/ns';
 const sha1 = (b: string) => createHash('sha1').update(b).digest('hex');
@@ -90,7 +91,7 @@ describe('a large upload (hashed on the hashing thread)', () => {
     expect(codeOf(res)).toBe('checksum-mismatch');
     expect(res.text).toContain(hex('sha1', corrupted));
     expect((await readFile(join(t.root, 'large.bin'))).equals(large)).toBe(true);
-    expect((await readdir(t.root)).filter((n) => n.startsWith('.keepdav-tmp'))).toEqual([]);
+    expect(await uploadTemporaries(t)).toEqual([]);
   });
 
   it('without a claimed MD5: the answer\'s SHA-1 at once, the MD5 read back after the answer', async () => {
@@ -168,7 +169,7 @@ describe('OC-Checksum sent by the client', () => {
     expect(res.text).toContain(sha1('corrupted in transit'));
     expect(await readFile(join(t.root, 'keep.txt'), 'utf8')).toBe('good');
     expect(hdr(await t.request('HEAD', '/keep.txt'), 'etag')).toBe(etag);
-    expect((await readdir(t.root)).filter((n) => n.startsWith('.keepdav-tmp'))).toEqual([]);
+    expect(await uploadTemporaries(t)).toEqual([]);
   });
 
   it('a mismatch on a new file creates nothing', async () => {

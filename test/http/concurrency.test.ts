@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { startTestServer, type TestServer, type TestResponse } from '../support/testServer';
 import { codeOf, conflictFields, hdr, walk } from '../support/conflictKit';
 import { dest, lockinfo, putWithPause, XML_HEADERS } from '../support/davHttpKit';
+import { uploadTemporaries } from '../support/uploadTemporaries';
 
 let t: TestServer;
 
@@ -45,7 +46,7 @@ describe('concurrent PUTs to one path', () => {
     expect(sha256(get.body)).toBe(hashes[winner]);
     // the last one to finish is the winner: its ETag is the current one
     expect(results.map((r) => hdr(r, 'etag'))).toContain(hdr(get, 'etag'));
-    expect((await readdir(t.root)).filter((n) => n.startsWith('.keepdav-tmp-'))).toEqual([]);
+    expect(await uploadTemporaries(t)).toEqual([]);
   });
 
   it('a conditional PUT (If-Match E) racing a plain PUT: the plain body always ends up stored (20 rounds)', async () => {

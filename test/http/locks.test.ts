@@ -22,6 +22,7 @@ import {
   putInTwoParts,
   rawRequest,
 } from '../support/davHttpKit';
+import { uploadTemporaries } from '../support/uploadTemporaries';
 
 const TOKEN_HEADER = /^<urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}>$/i;
 
@@ -184,7 +185,7 @@ describe('LOCK and UNLOCK', () => {
     /** Waits until the upload's temporary file exists: the PUT holds its claim and has looked at the locks. */
     const uploadStarted = async (dir: string): Promise<void> => {
       const deadline = Date.now() + 10_000;
-      while (!(await readdir(join(t.root, dir))).some((name) => name.startsWith('.keepdav-tmp-'))) {
+      while ((await uploadTemporaries(t, dir)).length === 0) {
         if (Date.now() > deadline) throw new Error('the upload never started');
         await new Promise((resolve) => setTimeout(resolve, 20));
       }

@@ -11,6 +11,7 @@ import { startTestServer, type TestServer, type TestResponse } from '../support/
 import { DAV, first, text } from '../support/xmlQuery';
 import { codeOf, conflictFields, hdr, propOf, SABRE } from '../support/conflictKit';
 import { dest, lockPath } from '../support/davHttpKit';
+import { uploadTemporaries } from '../support/uploadTemporaries';
 
 const T_NEW = 1700000000;
 const T_NEW_HTTP = 'Tue, 14 Nov 2023 22:13:20 GMT';
@@ -42,8 +43,7 @@ async function freshFile(path: string, body = `newer content of ${path}`): Promi
 }
 
 async function noTempFiles(): Promise<void> {
-  const names = await readdir(t.root);
-  expect(names.filter((n) => n.startsWith('.keepdav-tmp-'))).toEqual([]);
+  expect(await uploadTemporaries(t)).toEqual([]);
 }
 
 describe('X-OC-Mtime on PUT', () => {

@@ -11,6 +11,7 @@ import { execFile } from 'node:child_process';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { admin, taskWhenDone } from '../support/adminKit';
 import { KEEPDAV_BIN, KEEPDAV_NODE_FLAGS } from '../support/keepdavBin';
+import { uploadTemporaries } from '../support/uploadTemporaries';
 
 const CONFLICT_MESSAGE = 'Task locked. Cannot start a new automation since job is already running.';
 const BIN = KEEPDAV_BIN;
@@ -40,7 +41,7 @@ async function stalledPut(): Promise<{ finish(): Promise<number> }> {
   });
   req.write('x'.repeat(10));
   // The upload is under way (holding /slow.bin's write claim) once its temporary file exists.
-  while (!(await readdir(t.root)).some((n) => n.startsWith('.keepdav-tmp-'))) await new Promise((r) => setTimeout(r, 5));
+  while ((await uploadTemporaries(t)).length === 0) await new Promise((r) => setTimeout(r, 5));
   return {
     finish() {
       req.end('y'.repeat(990));

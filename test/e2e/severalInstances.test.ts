@@ -4,7 +4,7 @@
  * throwaway cluster (test/support/postgresCluster.ts). Every decision made through one instance
  * binds the other on the very next request. Skipped loudly outside CI without PostgreSQL.
  */
-import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, existsSync, rmSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgresCluster, itWithPostgres, postgresInstalled, type PostgresCluster } from '../support/postgresCluster';
@@ -16,6 +16,7 @@ import { programAvailable, itWhenInstalled } from '../support/realClientKit';
 import { makePki, makeServerCertificate } from '../support/tlsKit';
 import { startNginx } from '../support/nginxProxy';
 import { runLitmus, summarizeLitmus } from '../support/litmusKit';
+import { uploadTemporaries } from '../support/uploadTemporaries';
 
 const itPg = itWithPostgres();
 jest.setTimeout(180_000);
@@ -143,6 +144,23 @@ describe('several instances, one database', () => {
       expect((await a.request('PUT', target, { body: 'no token' })).status).toBe(423);
       expect((await a.request('UNLOCK', lockPath, { headers: { 'Lock-Token': `<${token}>` } })).status).toBe(204);
     }
+  });
+
+  itPg('an instance starting while an upload through A is under way leaves its temporary alone, and sweeps only old ones', async () => {
+    const { a, root, start } = await twoInstances();
+    const stateDir = join(root, '..', 'state');
+    const upload = putInTwoParts(a.port, '/in-flight.txt', 'first half '.repeat(10), 'second half'.repeat(10));
+    expect((await until(() => uploadTemporaries({ root, stateDir }), (found) => found.length > 0, 10_000)).length).toBe(1);
+    // an orphan of a crash long ago, beside where it was going
+    const orphan = join(root, '.keepdav-tmp-0123456789abcdef');
+    writeFileSync(orphan, 'left by a crash an hour ago');
+    utimesSync(orphan, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
+    await start(); // its start-up sweep runs before it listens
+    expect(existsSync(orphan)).toBe(false);
+    upload.finish();
+    expect(await upload.status).toBe(201);
+    expect(readFileSync(join(root, 'in-flight.txt'), 'utf8')).toBe('first half '.repeat(10) + 'second half'.repeat(10));
+    expect(await uploadTemporaries({ root, stateDir })).toEqual([]);
   });
 
   itPg('once a LOCK through B is answered, no upload without its token lands through A or B until the UNLOCK (3 s)', async () => {

@@ -5,7 +5,7 @@
  * older node runs as it is (the launchers set it there). What the process really got is read from
  * /proc/<pid>/environ, which glibc reads too, not from process.env.
  *
- * Run with this suite's node and, when KEEPDAV_NODE24 names one (.ci/run installs Node.js 24 from
+ * Run with this suite's node and, when NODE24_FOR_TESTS names one (.ci/run installs Node.js 24 from
  * the npm registry and sets it), with Node.js 24 as well: in CI that node must be there.
  */
 import { execFileSync } from 'node:child_process';
@@ -16,10 +16,10 @@ const REPO = join(__dirname, '..', '..');
 const HELPER = join(REPO, 'bin', 'malloc-arenas.js');
 
 const nodes: Array<[string, string]> = [['this suite\'s node', process.execPath]];
-const node24 = process.env.KEEPDAV_NODE24;
+const node24 = process.env.NODE24_FOR_TESTS;
 if (node24 && existsSync(node24)) nodes.push(['Node.js 24', node24]);
-else if (process.env.CI) test('CI provides Node.js 24 (KEEPDAV_NODE24)', () => expect(node24 && existsSync(node24) ? node24 : 'missing').not.toBe('missing'));
-else console.warn('KEEPDAV_NODE24 is not set: bin/malloc-arenas.js is tested with this node only');
+else if (process.env.CI) test('CI provides Node.js 24 (NODE24_FOR_TESTS)', () => expect(node24 && existsSync(node24) ? node24 : 'missing').not.toBe('missing'));
+else console.warn('NODE24_FOR_TESTS is not set: bin/malloc-arenas.js is tested with this node only');
 
 /** Prints one line per start (`start <pid>`), then what /proc says of the process's environment and its node flags. */
 const PROBE = `

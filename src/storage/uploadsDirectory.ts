@@ -13,7 +13,8 @@
  * So the directory is used only when a first rename from it into the root works (a state
  * directory on another filesystem or mount, as a container's separate volumes, keeps every
  * temporary beside its target, as before); a directory under the root on another device (a mount,
- * a symbolic link written through) gets its temporaries beside the target; and one whose rename
+ * a symbolic link written through) gets its temporaries beside the target, and so does a
+ * set-group-ID directory (its new files take its group, as shared folders rely on); one whose rename
  * from here fails with EXDEV all the same (a bind mount of the same device; atomicWrite.ts then
  * copies the file over once) does too from then on. Should the directory go missing while the
  * server runs, the write goes beside its target and the directory is made again at the next;
@@ -28,6 +29,7 @@ import { inline, inlineAllowed } from './inlineCalls';
 
 /** Directories remembered as needing their temporaries beside the target (EXDEV); the oldest go first past this. */
 const MAX_BESIDE = 1_000;
+const SET_GROUP_ID = 0o2000;
 /** After the directory could not be made, writes go beside their targets for this long before it is tried again. */
 const RETRY_MS = 10_000;
 
@@ -55,8 +57,9 @@ export class UploadsDirectory {
     }
     if (this.beside.has(dirHost)) return dirHost;
     try {
-      const dev = inlineAllowed() ? inline(() => statSync(dirHost).dev) : (await stat(dirHost)).dev;
-      return dev === uploads.dev ? uploads.host : dirHost;
+      const dir = inlineAllowed() ? inline(() => statSync(dirHost)) : await stat(dirHost);
+      // A set-group-ID directory gives what is created in it its group: such a file is created there.
+      return dir.dev === uploads.dev && (dir.mode & SET_GROUP_ID) === 0 ? uploads.host : dirHost;
     } catch {
       return dirHost; // the write itself reports what is wrong with its directory
     }

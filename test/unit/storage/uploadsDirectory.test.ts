@@ -7,7 +7,7 @@
  * uploads directory sends the write beside its target and is made again; a crash's leftovers in
  * it are swept at start, the directory stays.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -90,6 +90,9 @@ describe('UploadsDirectory.tempDirFor', () => {
     const uploadsDir = new UploadsDirectory(own, root);
     expect(await uploadsDir.tempDirFor(join(root, 'sub'))).toBe(own);
     expect(readdirSync(root)).toEqual(['sub']); // the trial rename left nothing
+    mkdirSync(join(root, 'shared'));
+    chmodSync(join(root, 'shared'), 0o2775); // set-group-ID: new files there take its group
+    expect(await uploadsDir.tempDirFor(join(root, 'shared'))).toBe(join(root, 'shared'));
     uploadsDir.renameRefused(join(root, 'sub'));
     expect(await uploadsDir.tempDirFor(join(root, 'sub'))).toBe(join(root, 'sub'));
     expect(await uploadsDir.tempDirFor(root)).toBe(own);

@@ -59,6 +59,8 @@ export interface ServerConfig {
   accessLog: boolean;
   /** Refuse PUTs that state an older modification time than the stored one (409 stale-version). */
   staleUploadCheck: boolean;
+  /** Make every upload's temporary beside its target, never in the state directory's uploads/ (storage/uploadsDirectory.ts). */
+  uploadsBesideTarget: boolean;
   /** How long after a refused upload the same client's unconditional DELETE is refused (and its re-creation judged against what it deleted), ms. */
   staleDeleteWindowMs: number;
   /** Names that differ only in case are the same name (409 duplicate-name on create). */
@@ -119,6 +121,7 @@ export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   idleTimeoutMs: 120_000,
   accessLog: false,
   staleUploadCheck: true,
+  uploadsBesideTarget: false,
   staleDeleteWindowMs: 60_000,
   caseInsensitive: false,
   lockTokenHeaderSubmits: false,

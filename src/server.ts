@@ -108,7 +108,8 @@ export async function openServices(config: ServerConfig, options: OpenOptions = 
   const access = new AccessControl(config, clock, options.log ?? (() => undefined));
   let store: FileStore;
   try {
-    store = await FileStore.open(config.root, join(config.stateDir, 'retained'), { uploadsDir: join(config.stateDir, 'uploads') });
+    const uploadsDir = config.uploadsBesideTarget ? undefined : join(config.stateDir, 'uploads');
+    store = await FileStore.open(config.root, join(config.stateDir, 'retained'), { uploadsDir });
   } catch (err) {
     if (err instanceof NotFoundError) throw new ConfigError(`the root ${config.root} does not exist`);
     if (err instanceof NotACollectionError) throw new ConfigError(`the root ${config.root} is not a directory`);

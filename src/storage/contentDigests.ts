@@ -3,31 +3,26 @@
  * read of the file). Hashing is the costliest step of a large upload: MD5 runs at about 430 MiB/s
  * on one core here, SHA-1 at 1,100, so a 512 MiB PUT spent 1.6 s of its main thread hashing, time
  * in which no other request was answered. An upload announced as large (at least
- * OFFLOAD_MIN_BYTES) is therefore hashed on a worker thread: its bytes are copied into 1 MiB
- * batches whose memory moves to the worker and back (no second copy, and the same few buffers
- * serve every upload: memory that waits for a collection would double a large upload's resident
- * size), at most MAX_BATCHES_IN_FLIGHT ahead of it (beyond that the upload waits). Smaller or unannounced (chunked)
+ * OFFLOAD_MIN_BYTES) is therefore hashed on the hashing thread (hashingThread.ts): its bytes are
+ * copied into 1 MiB batches whose memory moves to the thread and back. Smaller or unannounced (chunked)
  * bodies are hashed in place, where a worker's round trip would cost more than it saves. Should the
  * worker fail, the digests are read back from the written file instead: never a wrong digest,
  * never a failed upload for it.
  *
  * A large upload's MD5 is computed on the way in only when asked (`md5Now`: the client claimed
  * one in OC-Checksum, which is checked before the rename). Otherwise its digests come back with
- * `md5: null` and md5OfFile() reads the stored file back for it after the answer
+ * `md5: null` and md5OfFile() (hashingThread.ts) reads the stored file back for it after the answer
  * (versions/md5Completion.ts): on the two cores here MD5 was 0.4 s of a 512 MiB PUT's 1.1 s,
  * and SHA-1, which the answer's OC-Checksum and every client claim so far need, is the fast one.
- * The thread reads a file back only while it hashes no upload.
  *
  * Usage:
  *   const digests = startContentDigests(expectedLength, { md5Now: false });
  *   await digests.update(chunks);            // for each part of the body, in order (may wait)
  *   const { sha1, md5 } = await digests.result(readBack);   // readBack: the written bytes again
  *   digests.cancel();                         // when the upload fails
- *   const found = await md5OfFile(hostPath); // later: { md5, ino, size, mtimeMs }, or null
  */
 import { createHash, type Hash } from 'node:crypto';
-import type { Worker } from 'node:worker_threads';
-import { IdleStop, startWorkerThread } from './workerThread';
+import { BATCH_BYTES, hashingThread, type WorkerJob } from './hashingThread';
 
 /** The SHA-1 and MD5 of a file's content, lower-case hex (what ownCloud clients and rclone compare). */
 export interface ContentDigests {
@@ -43,9 +38,6 @@ export interface DigestOptions {
 
 /** Bodies announced at least this long are hashed on the worker thread. */
 export const OFFLOAD_MIN_BYTES = 8 * 1024 * 1024;
-const BATCH_BYTES = 1024 * 1024;
-const MAX_BATCHES_IN_FLIGHT = 4;
-const MAX_FREE_BATCHES = MAX_BATCHES_IN_FLIGHT + 1;
 
 export interface ContentDigester {
   /** Hashes `chunks` after those before; resolves when more may be given. */
@@ -131,285 +123,4 @@ class OffloadedDigests implements ContentDigester {
     this.batch = null;
     this.filled = 0;
   }
-}
-
-/**
- * The worker's side: a SHA-1 (and an MD5 when asked) per upload id, updated in the order batches
- * arrive; and files read back for their MD5, a megabyte at a time, only while no upload is being
- * hashed (uploads come first), their stat compared before and after (a file changed meanwhile
- * gives no MD5).
- */
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const { createHash } = require('node:crypto');
-const { open } = require('node:fs/promises');
-const { constants } = require('node:fs');
-const uploads = new Map();
-const files = new Map();
-const hashesOf = (id, md5) => {
-  let job = uploads.get(id);
-  if (!job) uploads.set(id, (job = { sha1: createHash('sha1'), md5: md5 ? createHash('md5') : null }));
-  return job;
-};
-const uploadsDone = () => new Promise((resolve) => setTimeout(resolve, 5));
-async function readBackMd5(id, host) {
-  const file = { cancelled: false };
-  files.set(id, file);
-  let handle = null;
-  let answer = { kind: 'file-md5', id, md5: null };
-  try {
-    handle = await open(host, constants.O_RDONLY | constants.O_NOFOLLOW);
-    const before = await handle.stat();
-    const md5 = createHash('md5');
-    const buffer = Buffer.allocUnsafe(${BATCH_BYTES});
-    let position = 0;
-    for (;;) {
-      while (uploads.size > 0 && !file.cancelled) await uploadsDone();
-      if (file.cancelled) break;
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-      if (bytesRead === 0) break;
-      md5.update(buffer.subarray(0, bytesRead));
-      position += bytesRead;
-    }
-    const after = await handle.stat();
-    const unchanged = before.ino === after.ino && before.size === after.size && before.mtimeMs === after.mtimeMs && before.ctimeMs === after.ctimeMs;
-    if (!file.cancelled && unchanged && position === after.size && after.isFile()) {
-      answer = { kind: 'file-md5', id, md5: md5.digest('hex'), ino: after.ino, size: after.size, mtimeMs: after.mtimeMs };
-    }
-  } catch {
-    // Gone, replaced by a directory, unreadable: no MD5 (the caller gives up on this version).
-  } finally {
-    files.delete(id);
-    if (handle) await handle.close().catch(() => {});
-  }
-  parentPort.postMessage(answer);
-}
-parentPort.on('message', (m) => {
-  if (m.kind === 'batch') {
-    const job = hashesOf(m.id, m.md5);
-    const bytes = new Uint8Array(m.buffer, 0, m.length);
-    job.sha1.update(bytes);
-    if (job.md5) job.md5.update(bytes);
-    parentPort.postMessage({ kind: 'hashed', id: m.id, buffer: m.buffer }, [m.buffer]);
-  } else if (m.kind === 'finish') {
-    const job = hashesOf(m.id, m.md5);
-    uploads.delete(m.id);
-    parentPort.postMessage({ kind: 'digests', id: m.id, sha1: job.sha1.digest('hex'), md5: job.md5 ? job.md5.digest('hex') : null });
-  } else if (m.kind === 'cancel') {
-    uploads.delete(m.id);
-    const file = files.get(m.id);
-    if (file) file.cancelled = true;
-  } else if (m.kind === 'read-md5') {
-    void readBackMd5(m.id, m.host);
-  }
-});
-`;
-
-/** A file's MD5 as read back, with the stat it was read under (the same before and after). */
-export interface FileMd5 {
-  md5: string;
-  ino: number;
-  size: number;
-  mtimeMs: number;
-}
-
-interface WorkerJob {
-  /** A free BATCH_BYTES buffer (one the worker gave back, or a new one). */
-  batchBuffer(): Buffer;
-  send(batch: Buffer, length: number): void;
-  /** Resolves once fewer than MAX_BATCHES_IN_FLIGHT batches wait for the worker. */
-  room(): Promise<void>;
-  finish(): Promise<ContentDigests>;
-  cancel(): void;
-}
-
-interface JobState {
-  /** An upload's batches (false: a file read back for its MD5, which keeps no process alive). */
-  upload: boolean;
-  inFlight: number;
-  waitingForRoom: Array<() => void>;
-  finished?: { resolve: (m: WorkerMessage) => void; reject: (err: Error) => void };
-}
-
-/** The one hashing thread of the process, started at the first large upload and restarted after a failure. */
-class HashingThread {
-  private worker: Worker | null = null;
-  private readonly jobs = new Map<number, JobState>();
-  private uploads = 0;
-  private nextId = 1;
-  /** Batch buffers the worker gave back, for the next batches (at most MAX_FREE_BATCHES kept). */
-  private readonly free: ArrayBuffer[] = [];
-  private readonly idleStop = new IdleStop(() => this.jobs.size === 0, () => this.stopIdle());
-
-  open(withMd5: boolean): WorkerJob {
-    const { worker, id, state } = this.start(true);
-    let failed: Error | null = null;
-    return {
-      batchBuffer: () => {
-        const reused = this.free.pop();
-        return reused ? Buffer.from(reused) : Buffer.allocUnsafeSlow(BATCH_BYTES);
-      },
-      send: (batch, length) => {
-        if (failed || this.worker !== worker) return;
-        state.inFlight++;
-        try {
-          worker.postMessage({ kind: 'batch', id, buffer: batch.buffer, length, md5: withMd5 }, [batch.buffer as ArrayBuffer]);
-        } catch (err) {
-          failed = err as Error;
-        }
-      },
-      room: () => (state.inFlight < MAX_BATCHES_IN_FLIGHT || this.worker !== worker ? Promise.resolve() : new Promise<void>((resolve) => state.waitingForRoom.push(resolve))),
-      finish: async () => {
-        if (failed) throw failed;
-        const m = await this.answer(worker, state, { kind: 'finish', id, md5: withMd5 });
-        return { sha1: m.sha1!, md5: m.md5 ?? null };
-      },
-      cancel: () => this.cancel(worker, id, state),
-    };
-  }
-
-  /** The MD5 of the file at `host` as the thread reads it back once no upload is hashing; null when it cannot be read whole and unchanged. */
-  async readBackMd5(host: string, signal?: AbortSignal): Promise<FileMd5 | null> {
-    if (signal?.aborted) return null;
-    const { worker, id, state } = this.start(false);
-    const abort = () => this.cancel(worker, id, state);
-    signal?.addEventListener('abort', abort, { once: true });
-    try {
-      const m = await this.answer(worker, state, { kind: 'read-md5', id, host });
-      return typeof m.md5 === 'string' ? { md5: m.md5, ino: m.ino!, size: m.size!, mtimeMs: m.mtimeMs! } : null;
-    } catch {
-      return null; // the thread stopped: the caller may ask again later
-    } finally {
-      signal?.removeEventListener('abort', abort);
-    }
-  }
-
-  async stop(): Promise<void> {
-    const worker = this.worker;
-    if (worker) await worker.terminate();
-  }
-
-  isRunning(): boolean {
-    return this.worker !== null;
-  }
-
-  private start(upload: boolean): { worker: Worker; id: number; state: JobState } {
-    const worker = this.ensureWorker();
-    const id = this.nextId++;
-    const state: JobState = { upload, inFlight: 0, waitingForRoom: [] };
-    // Referenced while it has uploads to hash (a restore run from the command line must get its digests), not while idle.
-    if (upload && this.uploads++ === 0) worker.ref();
-    this.jobs.set(id, state);
-    return { worker, id, state };
-  }
-
-  private answer(worker: Worker, state: JobState, message: { kind: string; id: number; [field: string]: unknown }): Promise<WorkerMessage> {
-    if (this.worker !== worker) return Promise.reject(new Error('the hashing thread stopped'));
-    return new Promise<WorkerMessage>((resolve, reject) => {
-      state.finished = { resolve, reject };
-      worker.postMessage(message);
-    });
-  }
-
-  private cancel(worker: Worker, id: number, state: JobState): void {
-    if (!this.forget(id)) return;
-    if (this.worker === worker) worker.postMessage({ kind: 'cancel', id });
-    for (const wake of state.waitingForRoom.splice(0)) wake();
-    state.finished?.reject(new Error('cancelled'));
-  }
-
-  /** No upload to hash: the worker ends, and its batch buffers are let go with it. */
-  private stopIdle(): void {
-    const worker = this.worker;
-    if (!worker) return;
-    this.worker = null;
-    this.free.length = 0;
-    void worker.terminate();
-  }
-
-  /** The worker, started now if there is none. */
-  private ensureWorker(): Worker {
-    if (this.worker) return this.worker;
-    // The helper holds two hashes per upload and one read buffer, nothing else.
-    const worker: Worker = startWorkerThread<WorkerMessage>(WORKER_SOURCE, {
-      name: 'hashing thread',
-      youngGenerationMb: 1,
-      onMessage: (m) => this.onMessage(m),
-      onStopped: (err) => {
-        if (this.worker !== worker) return;
-        this.worker = null;
-        this.idleStop.cancel();
-        // Every upload it was hashing is read back instead (OffloadedDigests.result).
-        for (const state of this.jobs.values()) {
-          for (const wake of state.waitingForRoom.splice(0)) wake();
-          state.finished?.reject(err);
-        }
-        this.jobs.clear();
-        this.uploads = 0;
-      },
-    });
-    this.worker = worker;
-    return worker;
-  }
-
-  /** Drops job `id`; an idle thread no longer keeps the process alive. False when it was not there. */
-  private forget(id: number): boolean {
-    const state = this.jobs.get(id);
-    if (state === undefined) return false;
-    this.jobs.delete(id);
-    if (state.upload && --this.uploads === 0) this.worker?.unref();
-    if (this.jobs.size === 0 && this.worker) this.idleStop.fellIdle();
-    return true;
-  }
-
-  private onMessage(m: WorkerMessage): void {
-    if (m.buffer && m.buffer.byteLength === BATCH_BYTES && this.free.length < MAX_FREE_BATCHES) this.free.push(m.buffer);
-    const state = this.jobs.get(m.id);
-    if (!state) return;
-    if (m.kind === 'hashed') {
-      state.inFlight--;
-      if (state.inFlight < MAX_BATCHES_IN_FLIGHT) for (const wake of state.waitingForRoom.splice(0)) wake();
-    } else {
-      this.forget(m.id);
-      state.finished?.resolve(m);
-    }
-  }
-}
-
-interface WorkerMessage {
-  kind: 'hashed' | 'digests' | 'file-md5';
-  id: number;
-  /** 'hashed': the batch's memory, given back. */
-  buffer?: ArrayBuffer;
-  sha1?: string;
-  /** 'digests': null when the upload's MD5 was not asked for; 'file-md5': null when the file could not be read whole and unchanged. */
-  md5?: string | null;
-  ino?: number;
-  size?: number;
-  mtimeMs?: number;
-}
-
-let thread: HashingThread | null = null;
-const hashingThread = (): HashingThread => (thread ??= new HashingThread());
-
-/** Whether the hashing thread runs now (it stops once idle, workerThread.ts): for tests. */
-export function hashingThreadRunning(): boolean {
-  return thread?.isRunning() ?? false;
-}
-
-/**
- * The MD5 of the file at `host` (an absolute host path, not followed if a symbolic link), read back
- * on the hashing thread once it hashes no upload, with the stat it was read under; null when it is
- * missing, not a regular file, changed while it was read, or `signal` aborted first.
- */
-export function md5OfFile(host: string, signal?: AbortSignal): Promise<FileMd5 | null> {
-  return hashingThread().readBackMd5(host, signal);
-}
-
-/**
- * Stops the hashing thread (a later large upload starts another). Uploads it was hashing read their
- * bytes back instead. For a process that is about to end, and for tests of that fallback.
- */
-export function stopHashingThread(): Promise<void> {
-  return thread?.stop() ?? Promise.resolve();
 }

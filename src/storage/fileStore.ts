@@ -19,7 +19,7 @@ import { listCollection, openMemberBatches, type MemberBatches } from './listCol
 import { openReadStream, readSmallFile, type ByteRange } from './readStream';
 import { removeHostEntry } from './removeTree';
 import type { AtomicWriteOptions, AtomicWriteResult, FileBytes, FileMd5, KeptFile, KeptFingerprint, ResourceStore, Space } from './resourceStore';
-import { md5OfFile } from './contentDigests';
+import { md5OfFile } from './hashingThread';
 import { RetainedBytes } from './retainedBytes';
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import {
@@ -126,7 +126,7 @@ export class FileStore implements ResourceStore {
     return readSmallFile(this.containment, path, maxBytes);
   }
 
-  /** The MD5 of the file's bytes, read back on the hashing thread (contentDigests.ts); null when it cannot be. */
+  /** The MD5 of the file's bytes, read back on the hashing thread (hashingThread.ts); null when it cannot be. */
   async md5Of(path: DavPath, signal?: AbortSignal): Promise<FileMd5 | null> {
     assertDavPath(path);
     if (path === ROOT || hasReservedSegment(path)) return null;

@@ -20,14 +20,14 @@
 import type { Readable, Writable } from 'node:stream';
 import type { DavPath } from '../paths/davPath';
 import type { ContentDigests } from './atomicWrite';
-import type { FileMd5 } from './contentDigests';
+import type { FileMd5 } from './hashingThread';
 import type { Usage } from './diskUsage';
 import type { MemberBatches } from './listCollection';
 import type { ByteRange } from './readStream';
 import type { ResourceStat } from './resourceStat';
 
 export type { ContentDigests } from './atomicWrite';
-export type { FileMd5 } from './contentDigests';
+export type { FileMd5 } from './hashingThread';
 export type { Usage } from './diskUsage';
 export type { MemberBatches } from './listCollection';
 export type { ByteRange } from './readStream';

@@ -1,5 +1,5 @@
 /**
- * How keepdav starts its helper threads (the hashing thread, contentDigests.ts; the listing
+ * How keepdav starts its helper threads (the hashing thread, hashingThread.ts; the listing
  * thread, listingThread.ts): from source text, with a small heap and none of the process's own
  * flags (a --require of the main thread is no business of a helper), and unreferenced, so an idle
  * helper never keeps a process alive. Whoever waits for an answer refs it meanwhile

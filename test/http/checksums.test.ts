@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { codeOf, hdr } from '../support/conflictKit';
 import { DAV, first, text } from '../support/xmlQuery';
-import { OFFLOAD_MIN_BYTES, stopHashingThread } from '../../src/storage/contentDigests';
+import { OFFLOAD_MIN_BYTES } from '../../src/storage/contentDigests';
+import { stopHashingThread } from '../../src/storage/hashingThread';
 import { retryWhile } from '../support/retryWhile';
 import { uploadTemporaries } from '../support/uploadTemporaries';
 

@@ -8,7 +8,8 @@ import { appendFile, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { hashingThreadRunning, md5OfFile, OFFLOAD_MIN_BYTES, startContentDigests, stopHashingThread, type ContentDigests } from '../../../src/storage/contentDigests';
+import { OFFLOAD_MIN_BYTES, startContentDigests, type ContentDigests } from '../../../src/storage/contentDigests';
+import { hashingThreadRunning, md5OfFile, stopHashingThread } from '../../../src/storage/hashingThread';
 import { helperThreadsForTests } from '../../../src/storage/workerThread';
 import { retryWhile } from '../../support/retryWhile';
 

@@ -11,7 +11,7 @@
  */
 import { randomHex } from '../randomHex';
 import { constants as fsConstants, createReadStream, type Stats } from 'node:fs';
-import { copyFile, rename, unlink } from 'node:fs/promises';
+import { copyFile, lstat, open, rename, unlink } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 import type { DavPath } from '../paths/davPath';
@@ -27,6 +27,8 @@ import {
 } from './fileDescriptorCalls';
 
 export type { ContentDigests } from './contentDigests';
+
+const COPY_FLAGS = fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE;
 
 /** How many body bytes may wait for the disk before the body is paused. */
 const SINK_HIGH_WATER_MARK = 1 << 20;
@@ -97,29 +99,34 @@ async function syncDirectoryNow(dirHost: string | Buffer): Promise<void> {
   }
 }
 
-/**
- * The durable temporary `tempHost`, copied into a new temporary beside the target (its mode and
- * mtime given again), synced and renamed over the target; returns the new file's stats. For a
- * temporary that cannot be renamed there (EXDEV). On a failure the copy is removed.
- */
-async function copyIntoPlace(tempHost: string, dirHost: string, targetHost: string, mode: number | undefined, mtimeMs: number | undefined): Promise<Stats> {
-  const besideHost = childHostPath(dirHost, tempName());
-  let copied = false;
-  let fd: number | undefined;
+/** fs.copyFile (mode bits come along, a reflink where the filesystem offers one), then the times of `stats`, then fsync. */
+export async function copyFileDurably(src: string | Buffer, dst: string | Buffer, stats: Stats): Promise<void> {
+  await copyFile(src, dst, COPY_FLAGS);
+  // Read-only is enough for futimes (we own the file) and fsync, and works on a 0444 copy.
+  const fh = await open(dst, fsConstants.O_RDONLY);
   try {
-    await copyFile(tempHost, besideHost, fsConstants.COPYFILE_EXCL);
-    copied = true;
-    fd = await openDescriptor(besideHost, fsConstants.O_RDWR | fsConstants.O_NOFOLLOW);
-    if (mode !== undefined) await chmodDescriptor(fd, mode & 0o7777);
-    if (mtimeMs !== undefined) await setDescriptorTimes(fd, Date.now() / 1000, mtimeMs / 1000);
-    await timedFsync('file', () => syncDescriptor(fd!));
-    await rename(besideHost, targetHost);
-    copied = false;
-    return await statDescriptor(fd);
+    await fh.utimes(stats.atimeMs / 1000, stats.mtimeMs / 1000);
+    await timedFsync('file', () => fh.sync());
   } finally {
-    if (fd !== undefined) await closeDescriptor(fd).catch(() => undefined);
-    if (copied) await unlink(besideHost).catch(() => undefined);
+    await fh.close();
   }
+}
+
+/**
+ * The durable temporary `tempHost` (whose stats are `tempStats`: its mode and mtime are final),
+ * copied beside the target and renamed over it; returns the new file's stats. For a temporary
+ * that cannot be renamed there (EXDEV). On a failure the copy is removed.
+ */
+async function copyIntoPlace(tempHost: string, tempStats: Stats, dirHost: string, targetHost: string): Promise<Stats> {
+  const besideHost = childHostPath(dirHost, tempName());
+  try {
+    await copyFileDurably(tempHost, besideHost, tempStats);
+    await rename(besideHost, targetHost);
+  } catch (err) {
+    await unlink(besideHost).catch(() => undefined);
+    throw err;
+  }
+  return lstat(targetHost);
 }
 
 /**
@@ -378,7 +385,7 @@ async function writeAtomicallyCounted(request: AtomicWriteRequest): Promise<Atom
       if (errnoOf(err) !== 'EXDEV') throw err;
       // Same device, another mount (a bind mount under the root): copied beside the target once.
       request.renameRefused?.();
-      stats = await copyIntoPlace(tempHost, dirHost, targetHost, mode, mtimeMs);
+      stats = await copyIntoPlace(tempHost, await statDescriptor(written), dirHost, targetHost);
       await unlink(tempHost).catch(() => undefined);
       tempCreated = false;
     }

@@ -8,18 +8,15 @@
  * answer the failure as a whole).
  */
 import type { Dirent, Stats } from 'node:fs';
-import { constants as fsConstants } from 'node:fs';
-import { chmod, copyFile, lstat, mkdir, open, readdir, readlink, realpath, rename, stat, symlink, unlink, utimes } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readdir, readlink, realpath, rename, stat, symlink, unlink, utimes } from 'node:fs/promises';
 import type { DavPath } from '../paths/davPath';
-import { fsyncDirectory, tempName } from './atomicWrite';
+import { copyFileDurably, fsyncDirectory, tempName } from './atomicWrite';
 import { addressableName, childHostBytes, childHostPath } from './containment';
 import { memberPath, removeTree } from './removeTree';
-import { timedFsync } from './fsyncTiming';
 import { isMissingErrno, storageErrorFromErrno } from './storageErrors';
 
 /** How many members of one directory are copied concurrently. */
 const BATCH = 8;
-const COPY_FLAGS = fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE;
 
 /**
  * 'visible': copy what a client sees: skip reserved and unaddressable names and special files,
@@ -87,19 +84,6 @@ async function discard(tempHost: string, isDirectory: boolean): Promise<void> {
 
 function inodeKey(stats: Stats): string {
   return `${stats.dev}:${stats.ino}`;
-}
-
-/** fs.copyFile (mode bits come along), then the times, then fsync. */
-async function copyFileDurably(src: string | Buffer, dst: string | Buffer, stats: Stats): Promise<void> {
-  await copyFile(src, dst, COPY_FLAGS);
-  // Read-only is enough for futimes (we own the file) and fsync, and works on a 0444 copy.
-  const fh = await open(dst, fsConstants.O_RDONLY);
-  try {
-    await fh.utimes(stats.atimeMs / 1000, stats.mtimeMs / 1000);
-    await timedFsync('file', () => fh.sync());
-  } finally {
-    await fh.close();
-  }
 }
 
 /** Gives a filled directory copy its source's mode and times, then makes its entries durable. */

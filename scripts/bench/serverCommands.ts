@@ -47,7 +47,8 @@ export interface ServerCommand {
  * What keepdav's own launchers set (bin/malloc-arenas.js: the command on Node.js 22.15 and later,
  * `npm start`, the systemd unit, the Dockerfile), also on an older Node.js that runs it here.
  */
-const KEEPDAV_ENV = { MALLOC_ARENA_MAX: '2' };
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const KEEPDAV_ENV = { MALLOC_ARENA_MAX: (require(path.join(REPO_ROOT, 'bin', 'malloc-arenas.js')) as { ARENAS: string }).ARENAS };
 
 export interface ServerDirs {
   root: string;

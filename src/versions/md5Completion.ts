@@ -36,7 +36,7 @@ export class Md5Completion {
   private readonly givenUp = new Set<string>();
   private running: Promise<void> | null = null;
   private readonly stopping = new AbortController();
-  private drained: Array<() => void> = [];
+  private readonly drained: Array<() => void> = [];
 
   constructor(
     private readonly readMd5: ReadMd5,

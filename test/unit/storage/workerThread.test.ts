@@ -1,0 +1,43 @@
+/**
+ * workerThread.ts: a helper thread's young generation is the one it asks for, even in a process
+ * started with --max-semi-space-size (bin/keepdav.js passes 4), a flag V8 would otherwise apply
+ * to every isolate made later and that overrides a worker's resourceLimits.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { startWorkerThread } from '../../../src/storage/workerThread';
+
+/** Churns through short-lived objects (so V8 grows the new space as far as it may), then reports its size. */
+const CHURN_THEN_REPORT = `
+const { parentPort } = require('node:worker_threads');
+let kept = [];
+for (let i = 0; i < 400000; i++) {
+  kept.push({ i, text: 'member-' + i });
+  if (kept.length > 20000) kept = [];
+}
+const newSpace = require('node:v8').getHeapSpaceStatistics().find((s) => s.space_name === 'new_space');
+parentPort.postMessage(newSpace.space_size);
+`;
+
+function newSpaceOfHelper(youngGenerationMb: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const worker = startWorkerThread<number>(CHURN_THEN_REPORT, {
+      name: 'test helper',
+      youngGenerationMb,
+      onMessage: (bytes) => {
+        resolve(bytes);
+        void worker.terminate();
+      },
+      onStopped: reject,
+    });
+    worker.ref();
+  });
+}
+
+afterAll(() => setFlagsFromString('--max-semi-space-size=0'));
+
+test("a helper's new space follows its youngGenerationMb, not the main thread's --max-semi-space-size", async () => {
+  setFlagsFromString('--max-semi-space-size=4'); // as bin/keepdav.js starts node: 8 MiB of new space per isolate
+  const bytes = await newSpaceOfHelper(1);
+  expect(bytes).toBeLessThanOrEqual(2 * 1024 * 1024);
+  expect(bytes).toBeGreaterThan(0);
+});

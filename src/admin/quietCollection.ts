@@ -12,7 +12,8 @@
  * The check runs every `checkEveryMs` and costs nothing per request beyond a counter: the
  * collection comes once per quiet spell, between one and two checks after the last request ended,
  * and never while one is in flight. Needs node's --expose-gc (bin/keepdav.js passes it); without
- * it this does nothing.
+ * it there is no collection. After the collection, the memory it and the busy spell freed inside
+ * malloc is given back to the system (mallocTrim.ts), where that helper was built.
  */
 import type { RequestObserver } from '../http/edge';
 
@@ -20,6 +21,19 @@ import type { RequestObserver } from '../http/edge';
 export function fullCollection(global: { gc?: unknown } = globalThis): (() => void) | null {
   const gc = global.gc;
   return typeof gc === 'function' ? () => (gc as () => void)() : null;
+}
+
+/**
+ * What to do once quiet: the collection, then the trim of malloc's free memory, either of which
+ * may be missing (null when neither is there). The trim comes `trimAfterMs` after the collection:
+ * V8 frees the memory of the buffers a collection found dead on a background thread, after it.
+ */
+export function quietCleanUp(collect: (() => void) | null, trim: (() => unknown) | null, trimAfterMs = 250): (() => void) | null {
+  if (collect === null && trim === null) return null;
+  return () => {
+    collect?.();
+    if (trim !== null) setTimeout(trim, collect === null ? 0 : trimAfterMs).unref();
+  };
 }
 
 export interface QuietCollection extends RequestObserver {

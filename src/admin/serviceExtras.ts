@@ -16,7 +16,8 @@ import { recordAdminAddress, forgetAdminAddress } from './adminAddressFile';
 import { listenOrExplain } from '../http/listen';
 import { AdminUsers } from '../auth/adminUsers';
 import { ConfigError } from '../config';
-import { fullCollection, startQuietCollection } from './quietCollection';
+import { fullCollection, quietCleanUp, startQuietCollection } from './quietCollection';
+import { mallocTrim } from './mallocTrim';
 
 export interface ServiceExtras {
   readonly tasks: TaskRunner;
@@ -44,7 +45,7 @@ export function startServices(services: Services, logger: Logger): ServiceExtras
   const metrics = adminListen === null ? null : (require('./metrics') as typeof import('./metrics')).createMetrics(services);
   let admin: AdminServer | null = null;
   const adminUsers = services.config.adminUsersFile === null ? null : openAdminUsers(services.config.adminUsersFile);
-  const quiet = startQuietCollection(fullCollection());
+  const quiet = startQuietCollection(quietCleanUp(fullCollection(), mallocTrim()));
   return {
     tasks,
     observers: metrics ? [quiet, metrics] : [quiet],

@@ -1,9 +1,10 @@
 /**
  * quietCollection.ts: one collection per quiet spell, between one and two checks after the last
  * request ended; none while a request is in flight, none before the first request, none again
- * until there were requests again; nothing at all without --expose-gc.
+ * until there were requests again; nothing at all without --expose-gc. quietCleanUp: the
+ * collection, then malloc's trim a little later (either may be missing).
  */
-import { fullCollection, startQuietCollection, type QuietCollection } from '../../../src/admin/quietCollection';
+import { fullCollection, quietCleanUp, startQuietCollection, type QuietCollection } from '../../../src/admin/quietCollection';
 import type { AccessEntry } from '../../../src/http/accessEntry';
 
 const CHECK_MS = 100;
@@ -70,5 +71,40 @@ describe('the collection once the server has gone quiet', () => {
     const calls: unknown[][] = [];
     fullCollection({ gc: (...args: unknown[]) => void calls.push(args) })!();
     expect(calls).toEqual([[]]); // no options: a full (major) collection
+  });
+});
+
+describe('the clean-up once quiet: the collection, then the trim', () => {
+  it('nothing to run when neither is there', () => {
+    expect(quietCleanUp(null, null)).toBeNull();
+  });
+
+  it('the collection at once, the trim after it once V8 has had time to free what it found dead', async () => {
+    const calls: string[] = [];
+    const cleanUp = quietCleanUp(() => calls.push('collect'), () => calls.push('trim'), 50)!;
+    cleanUp();
+    expect(calls).toEqual(['collect']);
+    await pause(20);
+    expect(calls).toEqual(['collect']);
+    await pause(80);
+    expect(calls).toEqual(['collect', 'trim']);
+  });
+
+  it('the trim alone without --expose-gc; the collection alone without the native helper', async () => {
+    const calls: string[] = [];
+    quietCleanUp(null, () => calls.push('trim'))!();
+    await pause(10);
+    expect(calls).toEqual(['trim']);
+    quietCleanUp(() => calls.push('collect'), null)!();
+    await pause(300);
+    expect(calls).toEqual(['trim', 'collect']);
+  });
+
+  it('runs from the quiet collection after a quiet spell', async () => {
+    const calls: string[] = [];
+    quiet = startQuietCollection(quietCleanUp(() => calls.push('collect'), () => calls.push('trim'), 10), CHECK_MS);
+    oneRequest(quiet);
+    await pause(3 * CHECK_MS);
+    expect(calls).toEqual(['collect', 'trim']);
   });
 });

@@ -31,6 +31,18 @@ export interface WorkerThreadOptions<M> {
   name: string;
 }
 
+/** Told each time a helper has ended (observeHelperStops). */
+const stopObservers = new Set<() => void>();
+
+/**
+ * Calls `observer` each time a helper thread has ended: its isolate's memory is then free, which
+ * the server gives back to the system (serviceExtras.ts). Returns the function that removes it.
+ */
+export function observeHelperStops(observer: () => void): () => void {
+  stopObservers.add(observer);
+  return () => stopObservers.delete(observer);
+}
+
 /** How long a helper may sit idle before it is stopped. */
 let idleStopMs = 10_000;
 
@@ -79,7 +91,10 @@ export function startWorkerThread<M>(source: string, options: WorkerThreadOption
   };
   worker.on('message', (message: M) => options.onMessage(message));
   worker.on('error', stop);
-  worker.on('exit', (code) => stop(new Error(`the ${options.name} exited (${code})`)));
+  worker.on('exit', (code) => {
+    stop(new Error(`the ${options.name} exited (${code})`));
+    for (const observer of stopObservers) observer();
+  });
   // After the listeners: adding a 'message' listener refs the worker again.
   worker.unref();
   return worker;

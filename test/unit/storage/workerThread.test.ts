@@ -1,10 +1,11 @@
 /**
  * workerThread.ts: a helper thread's young generation is the one it asks for, even in a process
  * started with --max-semi-space-size (bin/keepdav.js passes 4), a flag V8 would otherwise apply
- * to every isolate made later and that overrides a worker's resourceLimits.
+ * to every isolate made later and that overrides a worker's resourceLimits. Observers of helper
+ * stops hear of each helper that ended, and of none once removed.
  */
 import { setFlagsFromString } from 'node:v8';
-import { startWorkerThread } from '../../../src/storage/workerThread';
+import { observeHelperStops, startWorkerThread } from '../../../src/storage/workerThread';
 
 /** Churns through short-lived objects (so V8 grows the new space as far as it may), then reports its size. */
 const CHURN_THEN_REPORT = `
@@ -20,14 +21,16 @@ parentPort.postMessage(newSpace.space_size);
 
 function newSpaceOfHelper(youngGenerationMb: number): Promise<number> {
   return new Promise((resolve, reject) => {
+    let reported: number | null = null;
+    // Settled once the helper has ended, so that its end is no later test's business.
     const worker = startWorkerThread<number>(CHURN_THEN_REPORT, {
       name: 'test helper',
       youngGenerationMb,
       onMessage: (bytes) => {
-        resolve(bytes);
+        reported = bytes;
         void worker.terminate();
       },
-      onStopped: reject,
+      onStopped: (err) => (reported === null ? reject(err) : resolve(reported)),
     });
     worker.ref();
   });
@@ -40,4 +43,25 @@ test("a helper's new space follows its youngGenerationMb, not the main thread's 
   const bytes = await newSpaceOfHelper(1);
   expect(bytes).toBeLessThanOrEqual(2 * 1024 * 1024);
   expect(bytes).toBeGreaterThan(0);
+});
+
+test('observers hear of each helper that ended, after it ended, and of none once removed', async () => {
+  let heard = 0;
+  const unobserve = observeHelperStops(() => heard++);
+  const runOne = () =>
+    new Promise<void>((resolve, reject) => {
+      const worker = startWorkerThread<string>(`require('node:worker_threads').parentPort.postMessage('up')`, {
+        name: 'test helper',
+        youngGenerationMb: 1,
+        onMessage: () => void worker.terminate(),
+        onStopped: () => resolve(),
+      });
+      worker.on('error', reject);
+      worker.ref();
+    });
+  await runOne();
+  expect(heard).toBe(1);
+  unobserve();
+  await runOne();
+  expect(heard).toBe(1);
 });

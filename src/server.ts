@@ -105,7 +105,8 @@ export interface OpenOptions {
  */
 export async function openServices(config: ServerConfig, options: OpenOptions = { recover: true, own: true }): Promise<{ services: Services; state: StateStore; ownership: StateOwnership | null }> {
   const clock = options.clock ?? Date.now;
-  const access = new AccessControl(config, clock, options.log ?? (() => undefined));
+  const log = options.log ?? (() => undefined);
+  const access = new AccessControl(config, clock, log);
   let store: FileStore;
   try {
     const uploadsDir = config.uploadsBesideTarget ? undefined : join(config.stateDir, 'uploads');
@@ -117,10 +118,9 @@ export async function openServices(config: ServerConfig, options: OpenOptions = 
     throw err;
   }
   assertStateOutsideRoot(store.root, config.stateDir);
-  const log = options.log ?? (() => undefined);
   // Several instances, one PostgreSQL database: leases instead of one owner (src/state/postgres/sharedState.ts).
   // Loaded only then: the PostgreSQL client is of no use to an embedded state (and costs ~15 MiB).
-  if (config.stateUrl !== null) return (await import('./state/postgres/sharedState')).openSharedServices(config, store.root, options.recover, log, (state) => wireServices(config, store, state, access));
+  if (config.stateUrl !== null) return (await import('./state/postgres/sharedState')).openSharedServices(config, store.root, options.recover, log, (state) => wireServices(config, store, state, access, log));
   const ownership = options.own ? acquireStateOwnership(config.stateDir) : null;
   let db: StateDatabase | null = null;
   let state: StateStore | null = null;
@@ -128,7 +128,7 @@ export async function openServices(config: ServerConfig, options: OpenOptions = 
     db = openOwnedDatabase(config, store.root, ownership !== null, log);
     const opened = db;
     state = withDamageCheck(config.stateDir, () => new SqliteStateStore(opened, { clock, refusalKeepMs: config.staleDeleteWindowMs }));
-    const services = wireServices(config, store, state, access);
+    const services = wireServices(config, store, state, access, log);
     if (options.recover) await services.tree.recover();
     return { services, state, ownership };
   } catch (err) {
@@ -161,10 +161,10 @@ function openOwnedDatabase(config: ServerConfig, rootHost: string, owner: boolea
 }
 
 /** The policies over the state store (src/state/stateStore.ts) and the file store. */
-function wireServices(config: ServerConfig, store: ResourceStore, state: StateStore, access: AccessControl): Services {
+function wireServices(config: ServerConfig, store: ResourceStore, state: StateStore, access: AccessControl, log: (line: string) => void): Services {
   const locks = new LockManager(state.locks, config.lockTimeout);
   // A large upload's MD5 is read back after the answer (md5Completion.ts).
-  const md5Completion = new Md5Completion((path, signal) => store.md5Of(path, signal), state.versions);
+  const md5Completion = new Md5Completion((path, signal) => store.md5Of(path, signal), state.versions, log);
   const versions = new VersionStore(state.versions, (path, etag, f) => md5Completion.enqueue(path, etag, f));
   const retention = new RetentionStore(state, store, config.retention);
   const tree = new TreeOperations(state, store, retention);

@@ -52,7 +52,7 @@ export class Md5Completion {
     this.running ??= this.drain();
   }
 
-  /** Resolves once nothing is queued or being read (tests, and a command that wants the digests before it ends). */
+  /** Resolves once nothing is queued or being read (for tests). */
   idle(): Promise<void> {
     if (this.running === null) return Promise.resolve();
     return new Promise((resolve) => this.drained.push(resolve));

@@ -30,9 +30,20 @@ export interface PlannedLock {
   mode: AdvisoryMode;
 }
 
-/** The signed 64-bit key of a path: the first 8 bytes of its SHA-256. */
+/** How many path keys are remembered: every write and LOCK needs those of its path and each ancestor. */
+const REMEMBERED_KEYS = 4096;
+const rememberedKeys = new Map<DavPath, string>();
+
+/** The signed 64-bit key of a path: the first 8 bytes of its SHA-256 (remembered for the most recent paths). */
 export function pathKey(path: DavPath): string {
-  return createHash('sha256').update(path, 'utf8').digest().readBigInt64BE(0).toString();
+  let key = rememberedKeys.get(path);
+  if (key === undefined) {
+    key = createHash('sha256').update(path, 'utf8').digest().readBigInt64BE(0).toString();
+    // Oldest first out: the ancestors that every request shares are inserted again soon after.
+    if (rememberedKeys.size >= REMEMBERED_KEYS) rememberedKeys.delete(rememberedKeys.keys().next().value as DavPath);
+    rememberedKeys.set(path, key);
+  }
+  return key;
 }
 
 /** The ancestors of `path`, root first, without `path` itself. */
@@ -54,8 +65,12 @@ export function planClaimLocks(paths: readonly DavPath[]): PlannedLock[] {
     for (const ancestor of ancestorsOf(path)) if (!modes.has(ancestor)) modes.set(ancestor, 'shared');
     modes.set(path, 'exclusive');
   }
-  return [...modes.entries()]
-    .sort(([a], [b]) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')))
+  const entries = [...modes.entries()];
+  // Bytewise UTF-8 order, which is code point order: the strings' own (UTF-16) order unless a
+  // character beyond U+FFFF (a surrogate pair) is to be compared, so the bytes are compared then.
+  const bytewise = entries.some(([path]) => /[\uD800-\uDFFF]/.test(path));
+  return entries
+    .sort(bytewise ? ([a], [b]) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')) : ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([path, mode]) => ({ path, key: pathKey(path), mode }));
 }
 

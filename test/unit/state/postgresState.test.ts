@@ -17,6 +17,7 @@ import { recoverDeadInstances } from '../../../src/state/postgres/sharedState';
 import { main } from '../../../src/cli';
 import { StateUnavailableError } from '../../../src/state/postgres/stateUrl';
 import { MIGRATIONS, migrate } from '../../../src/state/postgres/schema';
+import { createHash } from 'node:crypto';
 import { planClaimLocks } from '../../../src/state/postgres/advisoryLocks';
 import { loadServeSettings } from '../../../src/settings/loadSettings';
 import { resolveConfig, ConfigError } from '../../../src/config';
@@ -248,6 +249,18 @@ describe('write claims across instances', () => {
   it('take shared locks on ancestors and exclusive on targets, in one bytewise order', () => {
     expect(planClaimLocks(['/b/x', '/a']).map((l) => `${l.mode[0]} ${l.path}`)).toEqual(['s /', 'e /a', 's /b', 'e /b/x']);
     expect(planClaimLocks(['/a/b', '/a']).map((l) => `${l.mode[0]} ${l.path}`)).toEqual(['s /', 'e /a', 'e /a/b']);
+  });
+
+  it('order paths by their UTF-8 bytes, also where UTF-16 order differs (a character beyond U+FFFF), with each path\'s key the same every time', () => {
+    const bytewise = (paths: string[]) => [...paths].sort((a, b) => Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8')));
+    // U+FF5E sorts after U+1F600 in UTF-16 (0xFF5E > 0xD83D) but before it in UTF-8 (EF... < F0...).
+    for (const targets of [['/\uFF5E', '/\u{1F600}', '/z', '/é'], ['/é/x', '/e/x', '/Z'], ['/\u{1F600}/a', '/\uFF5E/b']]) {
+      const plan = planClaimLocks(targets);
+      expect(plan.map((l) => l.path)).toEqual(bytewise(plan.map((l) => l.path)));
+      for (const l of plan) expect(l.key).toBe(createHash('sha256').update(l.path, 'utf8').digest().readBigInt64BE(0).toString());
+    }
+    expect(planClaimLocks(['/\uFF5E', '/\u{1F600}']).map((l) => l.path)).toEqual(['/', '/\uFF5E', '/\u{1F600}']);
+    expect(planClaimLocks(['/\uFF5E', '/\u{1F600}'])).toEqual(planClaimLocks(['/\u{1F600}', '/\uFF5E'])); // remembered keys, same plan
   });
 
   itPg('a write below a tree another instance holds waits for it; a running operation there is 423 on the other instance', async () => {

@@ -5,6 +5,17 @@ import { join } from 'node:path';
 export type StateDatabase = Database.Database;
 
 /**
+ * SQLite's own page cache, in KiB when negative: SQLite's default of 2,000 KiB, where better-sqlite3
+ * builds it with 16,000. The cache fills as the state grows (each version record, lock and property
+ * adds to it) and is never given back, so with 16 MB a server that kept writing new files grew
+ * by 2-3 MiB of resident memory with every 10,000 of them: measured with `wrk`, eight rounds of
+ * small PUTs, GETs, listings and locks took a server from 74 to 94 MiB when quiet, still rising,
+ * against 74-78 MiB throughout with this cap (peaks 124 against 112 MiB), at the same throughput.
+ * Pages beyond it are read from the operating system's page cache, which holds the file anyway.
+ */
+export const STATE_PAGE_CACHE_CAP = -2000;
+
+/**
  * Opens (creating if needed) the embedded state database under `stateDir`: one SQLite file in WAL
  * mode. Its tables are the schema module's (state/sqlite/schema.ts), created or migrated when the
  * SqliteStateStore is made over it.
@@ -18,5 +29,6 @@ export function openStateDatabase(stateDir: string): StateDatabase {
   // by the storage layer regardless.
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  db.pragma(`cache_size = ${STATE_PAGE_CACHE_CAP}`);
   return db;
 }

@@ -10,8 +10,9 @@ export type StateDatabase = Database.Database;
  * adds to it) and is never given back, so with 16 MB a server that kept writing new files grew
  * by 2-3 MiB of resident memory with every 10,000 of them: measured with `wrk`, eight rounds of
  * small PUTs, GETs, listings and locks took a server from 74 to 94 MiB when quiet, still rising,
- * against 74-78 MiB throughout with this cap (peaks 124 against 112 MiB), at the same throughput.
- * Pages beyond it are read from the operating system's page cache, which holds the file anyway.
+ * against 74-78 MiB throughout with this cap (peaks 124 MiB without it, 112 with), at the same
+ * throughput. Pages beyond it are read from the operating system's page cache, which holds the
+ * file anyway.
  */
 export const STATE_PAGE_CACHE_CAP = -2000;
 

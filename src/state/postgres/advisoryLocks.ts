@@ -39,7 +39,7 @@ export function pathKey(path: DavPath): string {
   let key = rememberedKeys.get(path);
   if (key === undefined) {
     key = createHash('sha256').update(path, 'utf8').digest().readBigInt64BE(0).toString();
-    // Oldest first out: the ancestors that every request shares are inserted again soon after.
+    // Oldest first out; a key that went out is only computed again.
     if (rememberedKeys.size >= REMEMBERED_KEYS) rememberedKeys.delete(rememberedKeys.keys().next().value as DavPath);
     rememberedKeys.set(path, key);
   }

@@ -41,7 +41,9 @@ afterAll(() => setFlagsFromString('--max-semi-space-size=0'));
 test("a helper's new space follows its youngGenerationMb, not the main thread's --max-semi-space-size", async () => {
   setFlagsFromString('--max-semi-space-size=4'); // as bin/keepdav.js starts node: 8 MiB of new space per isolate
   const bytes = await newSpaceOfHelper(1);
-  expect(bytes).toBeLessThanOrEqual(2 * 1024 * 1024);
+  // Two semi-spaces of 1 MiB: Node.js 20 reports 2 MiB; Node.js 24's V8 adds pages as it goes
+  // and reported 2-2.5 MiB (of 15 helpers). The main thread's flag would give 8 MiB on either.
+  expect(bytes).toBeLessThanOrEqual(4 * 1024 * 1024);
   expect(bytes).toBeGreaterThan(0);
 });
 

@@ -26,7 +26,7 @@ import { RetentionStore } from './versions/retention';
 import { CleanupGuard } from './versions/cleanupGuard';
 import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
-import { createRequestListener } from './http/edge';
+import { answerClientError, createRequestListener } from './http/edge';
 import { AccessControl } from './auth/accessControl';
 import { assertSafeToServe } from './auth/safeDefault';
 import { readTlsFiles } from './http/tlsFiles';
@@ -208,12 +208,7 @@ export async function startServer(
   const listener = createRequestListener(METHOD_HANDLERS, services, log, [accessLog(log), ...extras.observers]);
   const server: Server | HttpsServer = tls ? createHttpsServer({ ...serverOptions, ...tls }, listener) : createServer(serverOptions, listener);
   server.setTimeout(config.idleTimeoutMs, (socket) => socket.destroy());
-  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
-    if (!socket.writable) return socket.destroy(err);
-    // node's parser refuses methods it does not know before any handler runs: that is 501 (RFC 9110 §15.6.2).
-    const status = err.code === 'HPE_INVALID_METHOD' ? '501 Not Implemented' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
-    socket.end(`HTTP/1.1 ${status}\r\nDAV: 1, 2\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  });
+  server.on('clientError', answerClientError);
 
   let adminUrl: string | null = null;
   try {

@@ -2,8 +2,9 @@
  * The HTTP edge: the only code that touches node:http. It adapts the request, dispatches to the
  * method handler, and writes the DavResponse; every thrown error is rendered here, in one place.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Readable, pipeline } from 'node:stream';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { Readable, pipeline, type Duplex } from 'node:stream';
 import type { DavRequest, DavResponse, MethodHandler, Services } from '../methods/context';
 import type { Logger } from '../logging/logger';
 import { requestIdOf, bytesOfExchange, type AccessEntry } from './accessEntry';
@@ -30,6 +31,34 @@ function commonHeaders(): Record<string, string | number | string[]> {
 }
 
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * The status the edge wrote straight to a connection whose request node:http could not parse
+ * (answerClientError), for the access entry of a request that was under way on it.
+ */
+const answeredOnSocket = new WeakMap<Socket, number>();
+
+/**
+ * The access log's status of a request that ended before its handler's answer was sent, and
+ * nothing was written for it either: the client closed the connection first (nginx's 499).
+ */
+export const CLIENT_CLOSED_REQUEST = 499;
+
+/**
+ * node:http's 'clientError': a request it could not parse, or a body that broke off (a client
+ * that closed its side mid-body). Answers it, when the connection still takes an answer, with a
+ * bare status: 501 for a method node's parser does not know (RFC 9110 §15.6.2), 431 for headers
+ * past the limit, otherwise 400.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable) {
+    socket.destroy(err);
+    return;
+  }
+  const status = err.code === 'HPE_INVALID_METHOD' ? 501 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
+  answeredOnSocket.set(socket as Socket, status);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nDAV: 1, 2\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
 
 /** Told of every request: when it starts and, once its connection is done with it, what it did. */
 export interface RequestObserver {
@@ -68,7 +97,8 @@ export function createRequestListener(
         user: outcome?.request?.user ?? undefined,
         method: req.method ?? '',
         path: (req.url ?? '').slice(0, 1024),
-        status: res.statusCode,
+        // res.statusCode is 200 until an answer is written: a request cut short has none of its own.
+        status: res.headersSent ? res.statusCode : (answeredOnSocket.get(socket) ?? CLIENT_CLOSED_REQUEST),
         bytesIn,
         bytesOut,
         durationMs: Math.round(Number(process.hrtime.bigint() - started) / 1e3) / 1e3,

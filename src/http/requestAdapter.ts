@@ -116,10 +116,17 @@ async function readBounded(raw: IncomingMessage, limit: number, contentLength: n
   if (contentLength !== undefined && contentLength > limit) throw new PayloadTooLargeError(`the request body is larger than ${limit} bytes`);
   const chunks: Buffer[] = [];
   let total = 0;
-  for await (const chunk of raw) {
-    total += (chunk as Buffer).length;
-    if (total > limit) throw new PayloadTooLargeError(`the request body is larger than ${limit} bytes`);
-    chunks.push(chunk as Buffer);
+  try {
+    for await (const chunk of raw) {
+      total += (chunk as Buffer).length;
+      if (total > limit) throw new PayloadTooLargeError(`the request body is larger than ${limit} bytes`);
+      chunks.push(chunk as Buffer);
+    }
+  } catch (err) {
+    if (err instanceof PayloadTooLargeError) throw err;
+    // The client closed the connection mid-body, or its chunked framing broke: the client's
+    // doing (RFC 9112 §6.3, §7.1), a 400 and never an internal error.
+    throw new BadRequestError(`the request body ended before its end (${(err as Error)?.message ?? err})`);
   }
   return Buffer.concat(chunks, total);
 }

@@ -2,6 +2,8 @@
  * The access log as an operator reads it: JSON lines (pino), one per request, with request id
  * (taken from X-Request-Id or generated, echoed), client, method, path, status, bytes, duration,
  * user agent, the stable code of an error; and no secret (a password, a full lock token) in it.
+ * A request the client cut short is logged with the status it got (or 499 for none), never as
+ * an internal error nor as the 200 node:http presumes before an answer.
  */
 import { mkdtemp, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +11,7 @@ import { join } from 'node:path';
 import { resolveConfig } from '../../src/config';
 import { startServer, type RunningServer } from '../../src/server';
 import { lineLogger } from '../../src/logging/logger';
+import { connect } from 'node:net';
 import { send } from '../support/testServer';
 
 let base: string;
@@ -94,5 +97,54 @@ describe('access log', () => {
     expect(all).not.toContain(BASIC.slice(6));
     expect(all).not.toContain(token);
     expect(all).not.toContain(token.slice('urn:uuid:'.length));
+  });
+
+  /** Sends `head` and `bodyPart` (less than the head's Content-Length) with X-Request-Id `reqId`, then closes: half (end) or hard (destroy). */
+  async function cutShort(reqId: string, head: string, bodyPart: string, close: 'end' | 'destroy'): Promise<string> {
+    const socket = connect(server.port, '127.0.0.1');
+    let answer = '';
+    socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
+    socket.on('error', () => undefined);
+    const closed = new Promise((resolve) => socket.on('close', resolve));
+    socket.write(`${head}\r\nHost: x\r\nX-Request-Id: ${reqId}\r\n\r\n${bodyPart}`);
+    await lineWithin(50, () => lines.some((l) => l.includes(`"${reqId}"`))); // nothing logged yet: the server waits for the body
+    if (close === 'end') socket.end();
+    else socket.destroy();
+    await closed;
+    return answer;
+  }
+
+  /** Waits up to `ms` for `done` (false when it never held). */
+  async function lineWithin(ms: number, done: () => boolean): Promise<boolean> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      if (done()) return true;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return done();
+  }
+
+  it('logs a PROPPATCH whose body broke off as the 400 it got, not as an internal error', async () => {
+    const answer = await cutShort('cut-proppatch', 'PROPPATCH /report.txt HTTP/1.1\r\nContent-Type: application/xml\r\nContent-Length: 400', '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:">', 'end');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await lineOf('cut-proppatch')).toMatchObject({ method: 'PROPPATCH', status: 400, level: 'warn' });
+    expect(lines.filter((l) => l.includes('"level":"error"'))).toEqual([]);
+  });
+
+  it('logs a PUT the client abandoned as the 400 it answered (or 499 when the connection closed first), one whose body broke off as the 400 it got', async () => {
+    await cutShort('cut-hard', 'PUT /abandoned.txt HTTP/1.1\r\nContent-Length: 1000', 'only a little', 'destroy');
+    const hard = await lineOf('cut-hard');
+    expect(hard).toMatchObject({ method: 'PUT', aborted: true, level: 'warn' });
+    expect([400, 499]).toContain(hard.status); // never the 200 node:http presumes
+    const answer = await cutShort('cut-half', 'PUT /abandoned.txt HTTP/1.1\r\nContent-Length: 1000', 'only a little', 'end');
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(await lineOf('cut-half')).toMatchObject({ method: 'PUT', status: 400 });
+    expect(lines.filter((l) => l.includes('"level":"error"'))).toEqual([]);
+  });
+
+  it('logs a method keepdav does not implement at warn: the 501 is the client\'s', async () => {
+    const r = await send(server.port, undefined, 'PATCH', '/report.txt', { body: 'x' });
+    expect(r.status).toBe(501);
+    expect(await lineOf(r.headers['x-request-id'] as string)).toMatchObject({ status: 501, code: 'unsupported-method', level: 'warn' });
   });
 });

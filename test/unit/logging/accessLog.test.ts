@@ -18,9 +18,12 @@ const ENTRIES: AccessEntry[] = [
   },
   { reqId: 'x', client: '', method: 'PROPFIND', path: '/', status: 503, bytesIn: 1, bytesOut: 2, durationMs: NaN, code: 'state-unavailable' },
   { reqId: 'y', client: '10.0.0.1', user: undefined, method: 'LOCK', path: '/l', status: 423, bytesIn: 5, bytesOut: 6, durationMs: 1.5, userAgent: undefined, code: undefined, aborted: undefined },
+  { reqId: 'z', client: '10.0.0.2', method: 'TRACE', path: '/', status: 501, bytesIn: 30, bytesOut: 600, durationMs: 0.2, code: 'unsupported-method' },
+  { reqId: 'w', client: '10.0.0.2', method: 'PUT', path: '/cut', status: 499, bytesIn: 300, bytesOut: 0, durationMs: 1500, aborted: true },
 ];
 
-const levelOf = (status: number) => (status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info');
+/** 5xx at error, but the client's own 501, 502 and 505 at warn, with the 4xx. */
+const levelOf = (status: number) => (status >= 500 && ![501, 502, 505].includes(status) ? 'error' : status >= 400 ? 'warn' : 'info');
 const withoutTime = (line: string) => line.replace(/,"time":"[^"]*"/, '');
 
 test.each(ENTRIES.map((entry) => [entry.method, entry] as const))('the %s line is the one pino writes for the entry', (_method, entry) => {
@@ -42,7 +45,8 @@ test('follows the logger level: at warn, successes are not written and errors ar
   expect(lines).toEqual([]);
   observer.requestFinished(ENTRIES[1]);
   observer.requestFinished(ENTRIES[2]);
-  expect(lines.map((line) => (JSON.parse(line) as { level: string }).level)).toEqual(['warn', 'error']);
+  observer.requestFinished(ENTRIES[4]);
+  expect(lines.map((line) => (JSON.parse(line) as { level: string }).level)).toEqual(['warn', 'error', 'warn']);
 });
 
 test('reads as a pretty line with --log-format pretty, and as JSON in a log file', async () => {

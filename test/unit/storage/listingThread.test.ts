@@ -11,7 +11,9 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { MEMBER_FIELDS, MemberKind, listingThreadReady, listingThreadRunning, openListingOnThread, statMembersOnThread, stopListingThread } from '../../../src/storage/listingThread';
+import {
+  MEMBER_FIELDS, MemberKind, listingThreadReady, listingThreadRunning, openListingOnThread, statMembersOnThread, stopListingThread, useNativeMemberStatsForTests,
+} from '../../../src/storage/listingThread';
 import { helperThreadsForTests } from '../../../src/storage/workerThread';
 import { StorageError } from '../../../src/storage/storageErrors';
 import { FileStore } from '../../../src/storage/fileStore';
@@ -90,6 +92,27 @@ describe('statMembersOnThread', () => {
     expect(kinds).toEqual([MemberKind.File, MemberKind.Directory, MemberKind.Careful, MemberKind.Careful, MemberKind.Careful, MemberKind.Careful]);
     const file = lstatSync(join(dir, 'mixed/file.txt'));
     expect(Array.from(packed.subarray(1, MEMBER_FIELDS))).toEqual([file.size, file.mtimeMs, file.ctimeMs, file.birthtimeMs, file.ino, file.dev]);
+  });
+});
+
+describe('without the native helper (native/memberStats.c not built)', () => {
+  beforeAll(async () => {
+    await stopListingThread();
+    useNativeMemberStatsForTests(false);
+  });
+  afterAll(async () => {
+    await stopListingThread();
+    useNativeMemberStatsForTests(true);
+  });
+
+  it('the thread stats members with lstatSync: the same numbers, the same careful members', async () => {
+    await threadUp();
+    const names = ['file.txt', 'sub', 'link-inside', 'pipe', 'gone'];
+    const packed = await statMembersOnThread(join(dir, 'mixed'), names);
+    expect(names.map((_, i) => packed[i * MEMBER_FIELDS])).toEqual([MemberKind.File, MemberKind.Directory, MemberKind.Careful, MemberKind.Careful, MemberKind.Careful]);
+    const file = lstatSync(join(dir, 'mixed/file.txt'));
+    expect(Array.from(packed.subarray(1, MEMBER_FIELDS))).toEqual([file.size, file.mtimeMs, file.ctimeMs, file.birthtimeMs, file.ino, file.dev]);
+    expectExact(await allBatches('/many', 256));
   });
 });
 

@@ -272,10 +272,13 @@ export function addressableName(raw: Buffer): string | null {
 
 /**
  * Whether a name a directory read gave as text (UTF-8 decoded) can be a DavPath segment: not
- * reserved, no "\". Bytes that are not UTF-8 were decoded to U+FFFD, so a name holding U+FFFD may
- * name nothing reachable: listCollection.ts lists such a name only when it exists written back as
- * UTF-8, and only once.
+ * reserved, no "\", at most 255 bytes as UTF-8. Bytes that are not UTF-8 were decoded to U+FFFD,
+ * so a name holding U+FFFD may name nothing reachable: listCollection.ts lists such a name only
+ * when it exists written back as UTF-8, and only once. Each such byte grows to three as U+FFFD: a
+ * name of a few dozen characters in another encoding (Shift-JIS, GBK, Latin-1) passes 255 bytes,
+ * which no segment may (davPath.ts), and once made the listing of its whole folder fail.
  */
 export function isAddressableText(name: string): boolean {
-  return !name.includes('\\') && !isReservedName(name);
+  // UTF-8 takes at most 3 bytes per UTF-16 unit: a name of at most 85 units is short enough.
+  return !name.includes('\\') && !isReservedName(name) && (name.length <= 85 || Buffer.byteLength(name) <= 255);
 }

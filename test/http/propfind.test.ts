@@ -357,3 +357,27 @@ describe('PROPFIND whose listing fails midway', () => {
     }
   });
 });
+
+describe('a folder holding a long name that is not UTF-8', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+    await mkdir(join(t.root, 'legacy'));
+    for (const name of ['a.txt', 'b.txt']) await writeFile(join(t.root, 'legacy', name), name);
+    // 90 characters of Shift-JIS as a Latin-1 system wrote them: 180 bytes, 540 once each byte
+    // that is not UTF-8 reads as U+FFFD. No URL can name it; it must not hide its neighbours.
+    await writeFile(Buffer.concat([Buffer.from(join(t.root, 'legacy') + '/'), Buffer.alloc(180, 0x82)]), 'unreachable');
+  });
+  afterAll(() => t.close());
+
+  it('PROPFIND Depth 1 and the HTML index list every other member, whole', async () => {
+    const res = await t.request('PROPFIND', '/legacy/', { headers: { Depth: '1' } });
+    expect(res.status).toBe(207);
+    expect(findAll(res.xml(), DAV, 'href').map((href) => textOf(href)).sort()).toEqual(['/legacy/', '/legacy/a.txt', '/legacy/b.txt']);
+    const index = await t.request('GET', '/legacy/');
+    expect(index.status).toBe(200);
+    expect(index.text).toContain('a.txt');
+    expect(index.text).toContain('b.txt');
+    expect(index.text).toMatch(/<\/html>\s*$/);
+  });
+});

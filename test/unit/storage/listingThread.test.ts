@@ -156,7 +156,7 @@ describe('listings through the thread', () => {
     expectExact(await listing);
   });
 
-  it('a name that is not UTF-8 is never listed; a real name holding U+FFFD that it decodes to is listed once (inline and on the thread)', async () => {
+  it('a name that is not UTF-8 is never listed, nor breaks the listing when long; a real name holding U+FFFD that it decodes to is listed once (inline and on the thread)', async () => {
     for (const [collection, fillers] of [['fffd-few', 3], ['fffd-many', 60]] as const) {
       const host = join(dir, collection);
       mkdirSync(host);
@@ -165,6 +165,8 @@ describe('listings through the thread', () => {
       writeFileSync(Buffer.concat([Buffer.from(host + '/only-'), Buffer.from([0xfe])]), 'not utf-8, no twin');
       writeFileSync(join(host, 'bad-\uFFFD-1'), 'a real replacement character');
       writeFileSync(Buffer.concat([Buffer.from(host + '/bad-'), Buffer.from([0xc3]), Buffer.from('-1')]), 'not utf-8 either');
+      // 200 bytes of Latin-1 "ÿ": 600 bytes once decoded to U+FFFD, past any segment's 255.
+      writeFileSync(Buffer.concat([Buffer.from(host + '/'), Buffer.alloc(200, 0xff)]), 'a long name, not utf-8');
       for (const members of [await store.list(`/${collection}`), await allBatches(`/${collection}`, 256), await allBatches(`/${collection}`, 2)]) {
         const odd = members.map((m) => m.path).filter((p) => !/\/n\d+$/.test(p));
         expect(odd).toEqual([`/${collection}/bad-\uFFFD-1`]);

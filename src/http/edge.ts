@@ -4,7 +4,7 @@
  */
 import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Readable, pipeline, type Duplex } from 'node:stream';
+import { Readable, type Duplex } from 'node:stream';
 import type { DavRequest, DavResponse, MethodHandler, Services } from '../methods/context';
 import type { Logger } from '../logging/logger';
 import { requestIdOf, bytesOfExchange, type AccessEntry } from './accessEntry';
@@ -193,9 +193,24 @@ function write(req: IncomingMessage, res: ServerResponse, response: DavResponse,
     body.sendTo(res, Number(headers['Content-Length'])).catch((err: Error) => logger.warn({ err, path: req.url }, 'response stream failed'));
     return;
   }
-  pipeline(body as Readable, res, (err) => {
-    if (err && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') logger.warn({ err, path: req.url }, 'response stream failed');
+  sendStream(body as Readable, res, (err) => logger.warn({ err, path: req.url }, 'response stream failed'));
+}
+
+/**
+ * Pipes a streamed body (a listing) into the answer: a body that fails cuts the answer, and an
+ * answer closed first (the client left) destroys the body, which closes what it reads. What
+ * stream.pipeline does here, without the AbortController it makes for every call and the
+ * DOMException (with its stack) that its end makes: 1-2 % of a listing's main-thread time.
+ */
+function sendStream(body: Readable, res: ServerResponse, failed: (err: Error) => void): void {
+  body.once('error', (err) => {
+    failed(err);
+    res.destroy(err);
   });
+  res.once('close', () => {
+    if (!body.readableEnded) body.destroy();
+  });
+  body.pipe(res);
 }
 
 /** A body the store opened from a file (ResourceStore.openRead): it writes itself to the socket. */

@@ -7,7 +7,7 @@ import type { Dirent } from 'node:fs';
 import { lstatSync } from 'node:fs';
 import { readdir, opendir } from 'node:fs/promises';
 import type { Dir } from 'node:fs';
-import { joinPath, type DavPath } from '../paths/davPath';
+import { joinPath, ROOT, type DavPath } from '../paths/davPath';
 import { childHostPath, isAddressableText, type Containment } from './containment';
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import { writesInFlight } from './writesInFlight';
@@ -95,9 +95,16 @@ interface FoundMembers {
   careful: string[];
 }
 
-/** The members of `names` from the thread's packed stats (listingThread.ts), those `keep` accepts (all, when null). */
+/**
+ * The members of `names` from the thread's packed stats (listingThread.ts), those `keep` accepts
+ * (all, when null). Each path is the collection's with "/" (made once) and the name: names a
+ * directory read gives are never empty, "." or "..", nor hold "/" or NUL, and `keep` (nameFilter)
+ * or the caller has left out those no segment may be (isAddressableText), so joinPath's checks
+ * would find nothing; they and its second concatenation were a fifth of what a listing allocated.
+ */
 function fromPacked(path: DavPath, names: readonly string[], packed: Float64Array, keep: ((name: string) => boolean) | null): FoundMembers {
   const found: FoundMembers = { members: [], careful: [] };
+  const prefix = path === ROOT ? '/' : `${path}/`;
   for (let i = 0, at = 0; i < names.length; i++, at += MEMBER_FIELDS) {
     const name = names[i];
     if (keep !== null && !keep(name)) continue;
@@ -108,7 +115,7 @@ function fromPacked(path: DavPath, names: readonly string[], packed: Float64Arra
     }
     const isCollection = kind === MemberKind.Directory;
     found.members.push({
-      path: joinPath(path, name),
+      path: prefix + name,
       isCollection,
       size: isCollection ? 0 : packed[at + 1],
       mtimeMs: packed[at + 2],

@@ -3,6 +3,8 @@
  * hrefs, the live properties of §15 and RFC 4331, 404 propstats and malformed bodies.
  */
 import * as http from 'node:http';
+import { connect } from 'node:net';
+import { openDescriptorsOn } from '../support/openDescriptors';
 import { mkdir, stat, readdir, writeFile } from 'node:fs/promises';
 import { StorageError } from '../../src/storage/storageErrors';
 import { join } from 'node:path';
@@ -379,5 +381,36 @@ describe('a folder holding a long name that is not UTF-8', () => {
     expect(index.text).toContain('a.txt');
     expect(index.text).toContain('b.txt');
     expect(index.text).toMatch(/<\/html>\s*$/);
+  });
+});
+
+describe('a client that leaves in the middle of a listing', () => {
+  let t: TestServer;
+  // Enough that the answer (about 500 bytes a member with these long names, 8 MB) outgrows what
+  // loopback's socket buffers take while the client reads nothing (4 MiB at most here).
+  const MEMBERS = 16_000;
+  const LONG = 'x'.repeat(200);
+  beforeAll(async () => {
+    t = await startTestServer();
+    await mkdir(join(t.root, 'wide'));
+    for (let i = 0; i < MEMBERS; i += 500) {
+      await Promise.all(Array.from({ length: 500 }, (_, k) => writeFile(join(t.root, 'wide', `${LONG}-${i + k}.txt`), '')));
+    }
+  }, 60_000);
+  afterAll(() => t.close());
+
+  it('has the listing closed: no descriptor stays open on its folder, and the next listing is whole', async () => {
+    const host = join(t.root, 'wide');
+    const socket = connect(t.port, '127.0.0.1');
+    socket.write(`PROPFIND /wide/ HTTP/1.1\r\nHost: x\r\nDepth: 1\r\nContent-Length: 0\r\n\r\n`);
+    socket.pause(); // read nothing more: the server's writes fill the socket, the listing waits
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(openDescriptorsOn(host)).toBe(1); // the listing holds its folder open meanwhile
+    socket.destroy();
+    for (let waited = 0; openDescriptorsOn(host) > 0 && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(openDescriptorsOn(host)).toBe(0);
+    const again = await t.request('PROPFIND', '/wide/', { headers: { Depth: '1' } });
+    expect(again.status).toBe(207);
+    expect(again.text.match(/<\/D:response>/g)).toHaveLength(MEMBERS + 1);
   });
 });

@@ -42,7 +42,7 @@ const answeredOnSocket = new WeakMap<Socket, number>();
  * The access log's status of a request that ended before its handler's answer was sent, and
  * nothing was written for it either: the client closed the connection first (nginx's 499).
  */
-export const CLIENT_CLOSED_REQUEST = 499;
+const CLIENT_CLOSED_REQUEST = 499;
 
 /**
  * node:http's 'clientError': a request it could not parse, or a body that broke off (a client

@@ -9,17 +9,7 @@
  *   const next = malformedRequests(port, seed);
  *   const { raw, summary } = next();
  */
-
-/** A small, fast, seeded generator (mulberry32): the same seed gives the same requests. */
-function seeded(seed: number): () => number {
-  let state = seed | 0;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from './seededRandom';
 
 export interface MalformedRequest {
   raw: Buffer;
@@ -48,7 +38,7 @@ const XML_BODIES = [
 ];
 
 export function malformedRequests(port: number, seed: number): () => MalformedRequest {
-  const random = seeded(seed);
+  const random = mulberry32(seed); // the same seed gives the same requests
   const pick = <T>(from: readonly T[]): T => from[Math.floor(random() * from.length)];
   const junk = (): string => {
     let s = '';

@@ -10,6 +10,7 @@ import { LockManager, TimeoutPolicy } from '../../../src/locks/lockManager';
 import Database from 'better-sqlite3';
 import { SqliteStateStore } from '../../../src/state/sqlite/sqliteStateStore';
 import { ManualClock, bruteConflict, bruteCovers, bruteResourceSatisfied, isAtOrBelow, sortByToken } from './lockTestKit';
+import { mulberry32 } from '../../support/seededRandom';
 
 /**
  * expect(actual).toEqual(expected), at a fraction of the cost: node's deep comparison first, and
@@ -18,18 +19,6 @@ import { ManualClock, bruteConflict, bruteCovers, bruteResourceSatisfied, isAtOr
  */
 function same(actual: unknown, expected: unknown): void {
   if (!isDeepStrictEqual(actual, expected)) expect(actual).toEqual(expected);
-}
-
-/** mulberry32: a tiny deterministic PRNG; returns floats in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const TREE = ['/', '/a', '/a/b', '/a/b/c', '/a/d', '/ab', '/e', '/e/f'];

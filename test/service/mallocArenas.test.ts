@@ -11,15 +11,17 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { nodesUnderTest } from '../support/nodesUnderTest';
 
 const REPO = join(__dirname, '..', '..');
 const HELPER = join(REPO, 'bin', 'malloc-arenas.js');
 
-const nodes: Array<[string, string]> = [['this suite\'s node', process.execPath]];
-const node24 = process.env.NODE24_FOR_TESTS;
-if (node24 && existsSync(node24)) nodes.push(['Node.js 24', node24]);
-else if (process.env.CI) test('CI provides Node.js 24 (NODE24_FOR_TESTS)', () => expect(node24 && existsSync(node24) ? node24 : 'missing').not.toBe('missing'));
-else console.warn('NODE24_FOR_TESTS is not set: bin/malloc-arenas.js is tested with this node only');
+const nodes = nodesUnderTest();
+if (nodes.length === 1) {
+  const node24 = process.env.NODE24_FOR_TESTS;
+  if (process.env.CI) test('CI provides Node.js 24 (NODE24_FOR_TESTS)', () => expect(node24 && existsSync(node24) ? node24 : 'missing').not.toBe('missing'));
+  else console.warn('NODE24_FOR_TESTS is not set: bin/malloc-arenas.js is tested with this node only');
+}
 
 /** Prints one line per start (`start <pid>`), then what /proc says of the process's environment and its node flags. */
 const PROBE = `

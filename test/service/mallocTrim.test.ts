@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { MALLOC_TRIM_BINARY, mallocTrim } from '../../src/admin/mallocTrim';
 import { itWhenInstalled } from '../support/realClientKit';
+import { nodesUnderTest } from '../support/nodesUnderTest';
 
 const built = existsSync(MALLOC_TRIM_BINARY);
 const itWhenBuilt = itWhenInstalled('the native malloc_trim helper (build/Release/malloc_trim.node)', built, 'npm install builds it: needs python3, make and a C compiler');
@@ -35,11 +36,8 @@ collect().then(collect).then(() => {
 });
 `;
 
-const nodes: Array<[string, string]> = [["this suite's node", process.execPath]];
-const node24 = process.env.NODE24_FOR_TESTS;
-if (node24 && existsSync(node24)) nodes.push(['Node.js 24', node24]);
 
-describe.each(nodes)('malloc_trim on %s', (_name, node) => {
+describe.each(nodesUnderTest())('malloc_trim on %s', (_name, node) => {
   itWhenBuilt('gives the freed middle of the heap back: RSS falls by most of the ~94 MiB freed only once trimmed', () => {
     const out = execFileSync(node, ['--expose-gc', '-e', PROBE], { encoding: 'utf8', env: { ...process.env, MALLOC_ARENA_MAX: '2' } });
     const { before, freed, trimmed, released } = JSON.parse(out) as { before: number; freed: number; trimmed: number; released: boolean };

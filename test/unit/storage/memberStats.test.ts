@@ -9,10 +9,11 @@
  * CI it must be there.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MEMBER_FIELDS, MEMBER_STATS_BINARY } from '../../../src/storage/listingThread';
 import { itWhenInstalled } from '../../support/realClientKit';
+import { nodesUnderTest } from '../../support/nodesUnderTest';
 import { freshDir, removeDir } from './storageTestKit';
 
 const built = existsSync(MEMBER_STATS_BINARY);
@@ -44,9 +45,6 @@ interface Comparison {
   rows: Array<{ name: string; lstat: number[]; native: number[] }>;
 }
 
-const nodes: Array<[string, string]> = [["this suite's node", process.execPath]];
-const node24 = process.env.NODE24_FOR_TESTS;
-if (node24 && existsSync(node24)) nodes.push(['Node.js 24', node24]);
 
 /** Every kind of member a directory can hold, a large file, and names in UTF-8 and not. */
 function fillMixed(dir: string): void {
@@ -61,9 +59,9 @@ function fillMixed(dir: string): void {
   execFileSync('mkfifo', [join(dir, 'pipe')]);
 }
 
-describe.each(nodes)('native member stats on %s', (_label, node) => {
+describe.each(nodesUnderTest())('native member stats on %s', (_label, node) => {
   const dirs: string[] = [];
-  afterAll(() => dirs.forEach((d) => (d.startsWith('/dev/shm/') ? rmSync(d, { recursive: true, force: true }) : removeDir(d))));
+  afterAll(() => dirs.forEach(removeDir));
 
   const compare = (dir: string): Comparison => JSON.parse(execFileSync(node, ['-e', COMPARE, dir], { encoding: 'utf8' })) as Comparison;
 

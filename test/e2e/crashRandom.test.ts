@@ -6,6 +6,7 @@
  * lost, every replaced or deleted byte listed, no orphans (test/support/crashHarness.ts). KEEPDAV_CRASH_TRIALS sets
  * the number of trials (scripts/crashTrials.ts runs 1,000), KEEPDAV_CRASH_SEED replays a run.
  */
+import { mulberry32 } from '../support/seededRandom';
 import { CrashLab, checkTrial, ensureFreshBuild, type TrialExpectation } from '../support/crashHarness';
 import {
   copyOnto, copyTree, deleteFile, deleteTree, moveOnto, moveTree, overwrite, proppatchBurst, putNew, restore, storm, type Scenario,
@@ -17,22 +18,10 @@ const TRIALS = Number(process.env.KEEPDAV_CRASH_TRIALS ?? 160);
 const SEED = Number(process.env.KEEPDAV_CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const MAX_DELAY_MS = 30;
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed with its seed. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const WORKLOADS: Scenario[] = [
   storm(12), storm(24), storm(24), putNew, overwrite, restore, deleteFile, deleteTree, moveTree, moveOnto, copyTree, copyOnto, proppatchBurst(10), proppatchBurst(20),
 ];
-const random = generator(SEED);
+const random = mulberry32(SEED);
 const trials = Array.from({ length: TRIALS }, (_, i) => ({
   i,
   scenario: WORKLOADS[Math.floor(random() * WORKLOADS.length)],

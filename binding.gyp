@@ -8,6 +8,10 @@
       "target_name": "member_stats",
       "sources": ["native/memberStats.c"],
       "cflags": ["-ffp-contract=off"]
+    },
+    {
+      "target_name": "zero_copy_send",
+      "sources": ["native/zeroCopySend.c"]
     }
   ]
 }

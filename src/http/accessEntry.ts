@@ -36,11 +36,19 @@ export function requestIdOf(req: IncomingMessage): string {
 /** Socket byte counters as of the end of the previous answer on that connection (keep-alive). */
 const counted = new WeakMap<Socket, { read: number; written: number }>();
 
+/** Bytes written to a connection past Node.js's own counter (sendfile, zeroCopySend.ts), in total. */
+const writtenBeside = new WeakMap<Socket, number>();
+
+/** Counts `bytes` written to `socket` other than through it (bytesOfExchange adds them). */
+export function countWrittenBeside(socket: Socket, bytes: number): void {
+  writtenBeside.set(socket, (writtenBeside.get(socket) ?? 0) + bytes);
+}
+
 /** Bytes read and written on the request's connection since the previous answer on it ended. */
 export function bytesOfExchange(socket: Socket | null | undefined): { bytesIn: number; bytesOut: number } {
   if (!socket) return { bytesIn: 0, bytesOut: 0 };
   const before = counted.get(socket) ?? { read: 0, written: 0 };
-  const now = { read: socket.bytesRead ?? 0, written: socket.bytesWritten ?? 0 };
+  const now = { read: socket.bytesRead ?? 0, written: (socket.bytesWritten ?? 0) + (writtenBeside.get(socket) ?? 0) };
   counted.set(socket, now);
   return { bytesIn: Math.max(0, now.read - before.read), bytesOut: Math.max(0, now.written - before.written) };
 }

@@ -16,6 +16,7 @@ import { UnsupportedMethodError } from '../conditions/davErrors';
 import { hrefOf } from '../paths/davPath';
 import { ALLOWED_METHODS } from '../methods/allowedMethods';
 import { xmlContentTypeFor } from './xmlMediaType';
+import { directSendFor } from './zeroCopySend';
 import { isUiRequest, uiAnswer } from '../web/uiRoutes';
 import { BROWSER_HEADERS } from '../web/pageSecurity';
 import type { FileBytes } from '../storage/resourceStore';
@@ -189,8 +190,9 @@ function write(req: IncomingMessage, res: ServerResponse, response: DavResponse,
     return;
   }
   if (sendsItself(body)) {
-    // A file's bytes go out through two reused buffers (storage/fileContent.ts).
-    body.sendTo(res, Number(headers['Content-Length'])).catch((err: Error) => logger.warn({ err, path: req.url }, 'response stream failed'));
+    // A file's bytes go out by sendfile when large (zeroCopySend.ts), else through two reused buffers (storage/fileContent.ts).
+    const length = Number(headers['Content-Length']);
+    body.sendTo(res, length, directSendFor(res, length)).catch((err: Error) => logger.warn({ err, path: req.url }, 'response stream failed'));
     return;
   }
   sendStream(body as Readable, res, (err) => logger.warn({ err, path: req.url }, 'response stream failed'));

@@ -75,11 +75,20 @@ export interface KeptFile {
  * them to `out` and ends it, the way an HTTP answer sends a file (storage/fileContent.ts: two
  * reused buffers). sendTo resolves when all is written or `out` closed first, rejects when a read
  * or write fails or the file holds fewer than `expected` bytes (then `out` is destroyed, never
- * ended short), and closes the file in every case.
+ * ended short), and closes the file in every case. With `direct`, the bytes go that way instead.
  */
 export interface FileBytes extends Readable {
-  sendTo(out: Writable, expected: number): Promise<void>;
+  sendTo(out: Writable, expected: number, direct?: DirectSend | null): Promise<void>;
 }
+
+/**
+ * A way to send bytes of an open file to `out` without reading them into memory (the HTTP edge's
+ * sendfile, http/zeroCopySend.ts): the number of bytes sent (fewer than `length` when the file
+ * ended first); 'closed' when the connection ended before all were sent (the client left or
+ * stopped reading); 'unsupported' when nothing was sent because this file cannot go that way.
+ * Rejects when the file cannot be read.
+ */
+export type DirectSend = (fd: number, offset: number, length: number) => Promise<number | 'closed' | 'unsupported'>;
 
 /** Free and total bytes of a disk. */
 export interface Space {

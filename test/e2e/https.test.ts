@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { request } from 'node:https';
 import { resolveConfig, ConfigError, type ServerConfig } from '../../src/config';
 import { startServer, type RunningServer } from '../../src/server';
+import { zeroCopySendForTests } from '../../src/http/zeroCopySend';
 import { itWhenInstalled, programAvailable, removeDir, tempDir } from '../support/realClientKit';
 import { makePki, makeServerCertificate, type Pki, type ServerCertificate } from '../support/tlsKit';
 import { httpsRequest } from '../support/httpsProbe';
@@ -91,6 +92,16 @@ describe('serving HTTPS', () => {
     expect(put.fingerprint256).toBe(first.fingerprint256);
     expect(readFileSync(join(server.services.config.root, 'hello.txt'), 'utf8')).toBe('over TLS');
     expect((await httpsRequest(server.port, pki.caFile, 'GET', '/hello.txt')).text).toBe('over TLS');
+  });
+
+  withOpenssl('sends a large file whole: TLS encrypts in the process, so it takes the buffers, not sendfile', async () => {
+    const large = 'keepdav over TLS, line after line\n'.repeat(100_000); // 3.4 MB, past http/zeroCopySend.ts's threshold
+    writeFileSync(join(server.services.config.root, 'large.txt'), large);
+    const startedBefore = zeroCopySendForTests.started();
+    const got = await httpsRequest(server.port, pki.caFile, 'GET', '/large.txt');
+    expect(got.status).toBe(200);
+    expect(got.text === large).toBe(true);
+    expect(zeroCopySendForTests.started()).toBe(startedBefore);
   });
 
   withOpenssl('reload serves the new certificate to new connections; a request in flight finishes; a bad reload keeps the old', async () => {

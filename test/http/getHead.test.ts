@@ -11,6 +11,7 @@ import { startTestServer, type TestServer } from '../support/testServer';
 import { DAV, findAll, first, text } from '../support/xmlQuery';
 import { rawRequest } from '../support/rawHttp';
 import { openDescriptorsOn } from '../support/openDescriptors';
+import { zeroCopySendForTests } from '../../src/http/zeroCopySend';
 
 const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d{2}:\d{2}:\d{2} GMT$/;
 const CONTENT = 'abcdefghijklmnopqrstuvwxyz0123456789'; // 36 bytes
@@ -206,13 +207,22 @@ describe('Range (RFC 9110 §14)', () => {
   });
 });
 
-describe('GET of a file larger than one read', () => {
-  // Several 1 MiB reads through the two reused buffers of storage/fileContent.ts, and a part of one.
+describe.each([
+  ['by sendfile (http/zeroCopySend.ts, when built)', true],
+  ['through the buffers', false],
+])('GET of a file larger than one read, %s', (_way, sendfile) => {
+  // Several 1 MiB reads through the two reused buffers of storage/fileContent.ts, and a part of
+  // one; or the same bytes sent by the native sendfile helper.
   const big = randomBytes(24 * 1024 * 1024 + 777);
 
-  beforeAll(() => writeFile(join(t.root, 'big.bin'), big));
+  beforeAll(async () => {
+    zeroCopySendForTests.use(sendfile);
+    await writeFile(join(t.root, 'big.bin'), big);
+  });
+  afterAll(() => zeroCopySendForTests.use(true));
 
   it('sends every byte, and a range crossing reads, exactly', async () => {
+    const startedBefore = zeroCopySendForTests.started();
     const whole = await t.request('GET', '/big.bin');
     expect(whole.status).toBe(200);
     expect(header(whole, 'content-length')).toBe(String(big.length));
@@ -220,6 +230,7 @@ describe('GET of a file larger than one read', () => {
     const part = await t.request('GET', '/big.bin', { headers: { Range: 'bytes=1048570-3145740' } });
     expect(part.status).toBe(206);
     expect(part.body.equals(big.subarray(1048570, 3145741))).toBe(true);
+    expect(zeroCopySendForTests.started() - startedBefore).toBe(sendfile && zeroCopySendForTests.available() ? 2 : 0);
   });
 
   it('a client that leaves midway leaves no file open, and the next download is whole', async () => {

@@ -1,9 +1,10 @@
 /**
  * fileContent.ts: a file's bytes as a Readable, and sent with two reused buffers (sendTo) that are
- * refilled only after the writable has taken them; the file is closed however the sending ends.
+ * refilled only after the writable has taken them, or handed to a DirectSend (the edge's
+ * sendfile) with the file's descriptor and range; the file is closed however the sending ends.
  */
 import { randomBytes } from 'node:crypto';
-import { truncateSync, writeFileSync } from 'node:fs';
+import { readSync, truncateSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -116,5 +117,60 @@ describe('FileContent.sendTo', () => {
     await (await contentOf('empty.bin', 0, -1)).sendTo(sink, 0);
     await finished;
     expect(sink.received).toEqual([]);
+  });
+});
+
+describe('FileContent.sendTo with a DirectSend', () => {
+  /** A DirectSend that reads the range through the descriptor it is given (what sendfile sends) into `sink`. */
+  const readingInto = (sink: Buffer[], calls: Array<[number, number]>) => async (fd: number, offset: number, length: number) => {
+    calls.push([offset, length]);
+    const buffer = Buffer.alloc(length);
+    const got = readSync(fd, buffer, 0, length, offset);
+    sink.push(buffer.subarray(0, got));
+    return got;
+  };
+
+  it('hands it the open file and the range, ends the writable, closes the file', async () => {
+    const direct: Buffer[] = [];
+    const calls: Array<[number, number]> = [];
+    const sink = new SlowCheckingSink();
+    const finished = new Promise((resolve) => sink.on('finish', resolve));
+    const content = await contentOf('f.bin', 1000, 2 * MiB + 999);
+    await content.sendTo(sink, 2 * MiB, readingInto(direct, calls));
+    await finished;
+    expect(calls).toEqual([[1000, 2 * MiB]]);
+    expect(Buffer.concat(direct).equals(bytes.subarray(1000, 2 * MiB + 1000))).toBe(true);
+    expect(sink.received).toEqual([]);
+    await closedEvent(content);
+    expect(openDescriptorsOn(join(dir, 'f.bin'))).toBe(0);
+  });
+
+  it("'unsupported' leaves every byte to the buffers", async () => {
+    const sink = new SlowCheckingSink();
+    const finished = new Promise((resolve) => sink.on('finish', resolve));
+    const content = await contentOf('f.bin', 0, bytes.length - 1);
+    await content.sendTo(sink, bytes.length, async () => 'unsupported');
+    await finished;
+    expect(Buffer.concat(sink.received).equals(bytes)).toBe(true);
+    expect(sink.changedBeforeTaken).toEqual([]);
+    await closedEvent(content);
+  });
+
+  it("'closed' destroys the writable and resolves; a shorter file or a failure destroys it and rejects; the file is closed each time", async () => {
+    for (const [outcome, rejection] of [
+      [async () => 'closed' as const, null],
+      [async () => MiB, `the file ended after ${MiB} of ${bytes.length} bytes`],
+      [async () => Promise.reject(new Error('sendfile failed after 0 of 5 bytes: EIO')), 'EIO'],
+    ] as const) {
+      const sink = new SlowCheckingSink();
+      const content = await contentOf('f.bin', 0, bytes.length - 1);
+      const sending = content.sendTo(sink, bytes.length, outcome);
+      if (rejection === null) await expect(sending).resolves.toBeUndefined();
+      else await expect(sending).rejects.toThrow(rejection);
+      expect(sink.destroyed).toBe(true);
+      expect(sink.writableFinished).toBe(false);
+      await closedEvent(content);
+      expect(openDescriptorsOn(join(dir, 'f.bin'))).toBe(0);
+    }
   });
 });

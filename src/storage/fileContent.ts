@@ -55,34 +55,12 @@ export class FileContent extends Readable implements FileBytes {
    * written, or when `out` closed first (the client left: nothing more to do); rejects when a read
    * or a write fails. When the file proves shorter than `expected` (shrunk by another program
    * since the answer's length was sent), it rejects and destroys `out`, so the client sees a cut
-   * answer, never a short one.
+   * answer, never a short one. With `direct`, the bytes go that way unless it says 'unsupported'.
    */
   async sendTo(out: Writable, expected: number, direct?: DirectSend | null): Promise<void> {
-    if (direct && (await this.sendDirectly(out, expected, direct)) !== 'unsupported') return;
-    const CLOSED = Symbol('closed');
-    const closed = new Promise<typeof CLOSED>((resolve) => out.once('close', () => resolve(CLOSED)));
-    const buffers = [Buffer.allocUnsafeSlow(Math.min(CHUNK_BYTES, Math.max(1, this.remaining)))];
-    const writes: Array<Promise<void> | undefined> = [];
-    let sent = 0;
     try {
-      for (let turn = 0; this.remaining > 0; turn ^= 1) {
-        // This buffer is free again once the socket has taken its last write (at most two chunks are in flight).
-        if ((await Promise.race([writes[turn], closed])) === CLOSED) return;
-        const buffer = (buffers[turn] ??= Buffer.allocUnsafeSlow(buffers[0].length));
-        const read = this.file.read(buffer, 0, Math.min(buffer.length, this.remaining), this.position);
-        const result = await Promise.race([read, closed]);
-        if (result === CLOSED) {
-          read.catch(() => {}); // the client left: the read's outcome no longer matters (the close waits for it)
-          return;
-        }
-        if (result.bytesRead === 0) break;
-        this.position += result.bytesRead;
-        sent += result.bytesRead;
-        const write = written(out, buffer.subarray(0, result.bytesRead));
-        write.catch(() => {}); // awaited in a later turn; this keeps a failure after the client left from going unhandled
-        writes[turn] = write;
-      }
-      if ((await Promise.race([Promise.all(writes), closed])) === CLOSED) return;
+      const sent = (direct ? await this.sendDirectly(out, expected, direct) : undefined) ?? (await this.sendBuffered(out));
+      if (sent === 'closed') return;
       if (sent < expected) throw new Error(`the file ended after ${sent} of ${expected} bytes`);
       out.end();
     } catch (err) {
@@ -93,22 +71,43 @@ export class FileContent extends Readable implements FileBytes {
     }
   }
 
-  /** sendTo() through `direct`: the same outcomes, without the bytes passing through memory; 'unsupported' leaves all to the buffers. */
-  private async sendDirectly(out: Writable, expected: number, direct: DirectSend): Promise<'unsupported' | undefined> {
-    const outcome = await direct(this.file.fd, this.position, Math.max(0, Math.min(this.remaining, expected))).catch((err: unknown) => ({ failed: err }));
-    if (outcome === 'unsupported') return outcome;
-    try {
-      if (typeof outcome === 'object') throw outcome.failed;
-      if (outcome === 'closed') return void out.destroy();
-      this.position += outcome;
-      if (outcome < expected) throw new Error(`the file ended after ${outcome} of ${expected} bytes`);
-      out.end();
-    } catch (err) {
-      out.destroy();
-      throw err;
-    } finally {
-      this.destroy();
+  /** The bytes through two reused buffers: how many were written, or 'closed' when `out` closed first. */
+  private async sendBuffered(out: Writable): Promise<number | 'closed'> {
+    const CLOSED = Symbol('closed');
+    const closed = new Promise<typeof CLOSED>((resolve) => out.once('close', () => resolve(CLOSED)));
+    const buffers = [Buffer.allocUnsafeSlow(Math.min(CHUNK_BYTES, Math.max(1, this.remaining)))];
+    const writes: Array<Promise<void> | undefined> = [];
+    let sent = 0;
+    for (let turn = 0; this.remaining > 0; turn ^= 1) {
+      // This buffer is free again once the socket has taken its last write (at most two chunks are in flight).
+      if ((await Promise.race([writes[turn], closed])) === CLOSED) return 'closed';
+      const buffer = (buffers[turn] ??= Buffer.allocUnsafeSlow(buffers[0].length));
+      const read = this.file.read(buffer, 0, Math.min(buffer.length, this.remaining), this.position);
+      const result = await Promise.race([read, closed]);
+      if (result === CLOSED) {
+        read.catch(() => {}); // the client left: the read's outcome no longer matters (the close waits for it)
+        return 'closed';
+      }
+      if (result.bytesRead === 0) break;
+      this.position += result.bytesRead;
+      sent += result.bytesRead;
+      const write = written(out, buffer.subarray(0, result.bytesRead));
+      write.catch(() => {}); // awaited in a later turn; this keeps a failure after the client left from going unhandled
+      writes[turn] = write;
     }
+    return (await Promise.race([Promise.all(writes), closed])) === CLOSED ? 'closed' : sent;
+  }
+
+  /** The bytes through `direct`, without passing through memory: as sendBuffered, or undefined when it cannot take them. */
+  private async sendDirectly(out: Writable, expected: number, direct: DirectSend): Promise<number | 'closed' | undefined> {
+    const outcome = await direct(this.file.fd, this.position, Math.max(0, Math.min(this.remaining, expected)));
+    if (outcome === 'unsupported') return undefined;
+    if (outcome === 'closed') {
+      out.destroy();
+      return outcome;
+    }
+    this.position += outcome;
+    return outcome;
   }
 }
 

@@ -49,7 +49,9 @@ describe('the uploads directory', () => {
     const body = new PassThrough();
     const writing = store.writeAtomic('/docs/a.txt', body);
     body.write('first part ');
-    for (let i = 0; i < 200 && !(existsSync(uploads) && readdirSync(uploads).length > 0); i++) await new Promise((r) => setTimeout(r, 5));
+    // Up to 20 s: on a machine whose disk is busy (CI runs a multi-GiB upload beside this), making
+    // the directory and its trial rename took longer than the 1 s this waited before.
+    for (const until = Date.now() + 20_000; Date.now() < until && !(existsSync(uploads) && readdirSync(uploads).length > 0); ) await new Promise((r) => setTimeout(r, 5));
     expect(readdirSync(uploads)).toEqual([expect.stringMatching(/^\.keepdav-tmp-[0-9a-f]{16}$/)]);
     expect(readdirSync(join(dir, 'docs'))).toEqual([]); // nothing beside the target meanwhile
     body.end('and the rest');

@@ -15,27 +15,21 @@
  * Without the built helper (no compiler at install time, another libc) this is null and keepdav
  * runs as before.
  */
-import * as path from 'node:path';
+import { loadNativeHelper, nativeHelperPath } from '../nativeHelpers';
 
 interface MallocTrimBinding {
   /** True when memory was given back. */
   trim(): boolean;
 }
 
-/** Where `npm install` builds the helper: build/Release/ at the package's root (this file is in src/admin or dist/admin). */
-export const MALLOC_TRIM_BINARY = path.join(__dirname, '..', '..', 'build', 'Release', 'malloc_trim.node');
+/** Where `npm install` builds the helper (nativeHelpers.ts). */
+export const MALLOC_TRIM_BINARY = nativeHelperPath('malloc_trim');
 
 let loaded: MallocTrimBinding | null | undefined;
 
 /** malloc_trim(0), or null when the helper was not built or cannot load here. */
 export function mallocTrim(): (() => boolean) | null {
-  if (loaded === undefined) {
-    try {
-      loaded = require(MALLOC_TRIM_BINARY) as MallocTrimBinding;
-    } catch {
-      loaded = null;
-    }
-  }
+  if (loaded === undefined) loaded = loadNativeHelper<MallocTrimBinding>(MALLOC_TRIM_BINARY);
   const binding = loaded;
   return binding === null ? null : () => binding.trim();
 }

@@ -19,11 +19,11 @@
 import type { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { constants as osConstants } from 'node:os';
-import * as path from 'node:path';
+import { loadNativeHelper, nativeHelperPath } from '../nativeHelpers';
 import type { DirectSend } from '../storage/resourceStore';
 import { countWrittenBeside } from './accessEntry';
 
-export const ZERO_COPY_SEND_BINARY = path.join(__dirname, '..', '..', 'build', 'Release', 'zero_copy_send.node');
+export const ZERO_COPY_SEND_BINARY = nativeHelperPath('zero_copy_send');
 
 /** Downloads of at least this many bytes go by sendfile. */
 export const ZERO_COPY_MIN_BYTES = 1024 * 1024;
@@ -53,13 +53,8 @@ let running = 0;
 let started = 0;
 
 function loaded(): ZeroCopyBinding | null {
-  if (binding === undefined) {
-    try {
-      binding = binaryPath === null ? null : (require(binaryPath) as ZeroCopyBinding);
-    } catch {
-      binding = null; // not built (no compiler at install): the buffers it is
-    }
-  }
+  // Not built (no compiler at install): the buffers it is.
+  if (binding === undefined) binding = binaryPath === null ? null : loadNativeHelper<ZeroCopyBinding>(binaryPath);
   return binding;
 }
 

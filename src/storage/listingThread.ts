@@ -25,12 +25,12 @@
  * to do and no directory open for 10 s it stops (workerThread.ts); a listing that begins while it
  * is down or starting is read on the main thread (listingThreadReady, listCollection.ts).
  */
-import * as path from 'node:path';
+import { nativeHelperPath } from '../nativeHelpers';
 import type { Worker } from 'node:worker_threads';
 import { IdleStop, startWorkerThread } from './workerThread';
 
-/** Where `npm install` builds native/memberStats.c: build/Release/ at the package's root (this file is in src/storage or dist/storage). */
-export const MEMBER_STATS_BINARY = path.join(__dirname, '..', '..', 'build', 'Release', 'member_stats.node');
+/** Where `npm install` builds native/memberStats.c (nativeHelpers.ts). */
+export const MEMBER_STATS_BINARY = nativeHelperPath('member_stats');
 /** The native helper the next thread started loads, if any (tests turn it off to cover lstatSync). */
 let memberStatsBinary: string | null = MEMBER_STATS_BINARY;
 

@@ -17,7 +17,7 @@ function propfindBody(names: string[], extra = ''): string {
 
 /** The <D:response> elements of a multistatus, as text. */
 function responses(body: string): string[] {
-  return body.match(/<D:response>.*?<\/D:response>/gs) ?? [];
+  return body.match(/<D:response[ >].*?<\/D:response>/gs) ?? [];
 }
 
 describe('PROPFIND plain listing', () => {
@@ -33,30 +33,57 @@ describe('PROPFIND plain listing', () => {
   });
   afterAll(() => t.close());
 
-  const cases: Array<[string, string[]]> = [
-    ['the listing properties clients ask for', ['D:getcontentlength', 'D:getlastmodified', 'D:resourcetype', 'D:getetag']],
-    ['every plain property', ['D:displayname', 'D:getcontenttype', 'D:creationdate', 'D:resourcetype', 'D:getcontentlength', 'D:getetag', 'D:getlastmodified']],
-    ['only properties a collection lacks', ['D:getcontentlength', 'D:getetag']],
+  const APACHE = ' xmlns:A="http://apache.org/dav/props/"';
+  const APPLE = ' xmlns:F="http://www.apple.com/webdav_fs/props/"';
+  // Every row has its three values: jest passes a test callback more parameters than the row has as `done`.
+  const cases: Array<[string, string[], string]> = [
+    ['the listing properties clients ask for', ['D:getcontentlength', 'D:getlastmodified', 'D:resourcetype', 'D:getetag'], ''],
+    ['every plain property', ['D:displayname', 'D:getcontenttype', 'D:creationdate', 'D:resourcetype', 'D:getcontentlength', 'D:getetag', 'D:getlastmodified'], ''],
+    ['only properties a collection lacks', ['D:getcontentlength', 'D:getetag'], ''],
+    // Names with no live property: always in the 404 propstat, their namespaces declared on the response.
+    ["davfs2's listing", ['D:getetag', 'D:getcontentlength', 'D:creationdate', 'D:getlastmodified', 'D:resourcetype', 'A:executable'], APACHE],
+    ["Finder's listing", ['D:getlastmodified', 'D:getcontentlength', 'D:resourcetype', 'F:appledoubleheader'], APPLE],
+    [
+      'unknown names in two namespaces, in DAV:, in none, and one namespace twice',
+      ['F:appledoubleheader', 'D:getcontentlength', 'A:executable', 'D:no-such-property', 'plain', 'F:other'],
+      `${APPLE}${APACHE} xmlns=""`,
+    ],
   ];
   /** Lists `dir` (Depth 1) and checks each member against its own Depth 0 answer; returns the members' responses. */
-  async function expectMembersAsOwnAnswers(dir: string, names: string[], count: number): Promise<string[]> {
-    const listing = await t.request('PROPFIND', dir, { headers: { ...XML, Depth: '1' }, body: propfindBody(names) });
+  async function expectMembersAsOwnAnswers(dir: string, names: string[], count: number, extra = ''): Promise<string[]> {
+    const listing = await t.request('PROPFIND', dir, { headers: { ...XML, Depth: '1' }, body: propfindBody(names, extra) });
     expect(listing.status).toBe(207);
     const members = responses(listing.text).slice(1);
     expect(members).toHaveLength(count);
     for (const member of members) {
       const href = /<D:href>(.*?)<\/D:href>/.exec(member)![1].replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
-      const own = await t.request('PROPFIND', href, { headers: { ...XML, Depth: '0' }, body: propfindBody(names) });
+      const own = await t.request('PROPFIND', href, { headers: { ...XML, Depth: '0' }, body: propfindBody(names, extra) });
       expect(own.status).toBe(207);
       expect(responses(own.text)).toEqual([member]);
     }
     return members;
   }
 
-  test.each(cases)('%s: each member reads as its own Depth 0 answer', async (_, names) => {
-    await expectMembersAsOwnAnswers('/dir/', names, 4);
+  test.each(cases)('%s: each member reads as its own Depth 0 answer', async (_, names, extra) => {
+    await expectMembersAsOwnAnswers('/dir/', names, 4, extra);
     // Listed again, from the renderings kept (renderedMembers.ts): the same answers.
-    await expectMembersAsOwnAnswers('/dir/', names, 4);
+    await expectMembersAsOwnAnswers('/dir/', names, 4, extra);
+  });
+
+  test('names with no live property take the fast path: its renderings are kept', async () => {
+    const rendered = renderedMembersOf(t.server.services);
+    expect((await t.request('MKCOL', '/mounted/')).status).toBe(201);
+    for (const name of ['a.txt', 'b.txt', 'c.txt']) expect((await t.request('PUT', `/mounted/${name}`, { body: name })).status).toBe(201);
+    const before = rendered.usage.members;
+    const [, names, extra] = cases[3];
+    await expectMembersAsOwnAnswers('/mounted/', names, 3, extra);
+    expect(rendered.usage.members).toBe(before + 3);
+    // lockdiscovery is not plain: those members go the general way, and nothing is kept for them.
+    expect((await t.request('MKCOL', '/mounted2/')).status).toBe(201);
+    expect((await t.request('PUT', '/mounted2/d.txt', { body: 'd' })).status).toBe(201);
+    const withLocks = rendered.usage.members;
+    await expectMembersAsOwnAnswers('/mounted2/', [...names, 'D:lockdiscovery'], 1, extra);
+    expect(rendered.usage.members).toBe(withLocks);
   });
 
   test('a member changed through the server or behind its back is listed as it is now, not as it was rendered', async () => {

@@ -13,6 +13,8 @@
  * date. `Date.parse` is never used: it accepts far too much.
  */
 
+import { DayTexts, clockOf } from './utcClock';
+
 const DAY_NAMES = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
@@ -94,6 +96,18 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
 
+/** "Tue, 14 Nov 2023 " for the day starting at `dayStartMs`; RangeError outside the years 0000-9999. */
+const imfDays = new DayTexts((dayStartMs) => {
+  const d = new Date(dayStartMs);
+  const year = d.getUTCFullYear();
+  if (Number.isNaN(year) || year < 0 || year > 9999) throw new RangeError(`year out of range: ${dayStartMs}`);
+  return `${DAY_NAMES[d.getUTCDay()]}, ${pad(d.getUTCDate(), 2)} ${MONTH_NAMES[d.getUTCMonth()]} ${pad(year, 4)} `;
+});
+
+/** The last second formatted, and its text. */
+let lastSecond = NaN;
+let lastText = '';
+
 /**
  * Formats `ms` (milliseconds since the epoch; the fraction of a second is dropped) as an
  * IMF-fixdate, e.g. "Tue, 14 Nov 2023 22:13:20 GMT" (RFC 9110 §5.6.7).
@@ -102,19 +116,11 @@ function pad(n: number, width: number): string {
 export function formatHttpDate(ms: number): string {
   if (!Number.isFinite(ms)) throw new RangeError(`not a time: ${ms}`);
   const second = Math.floor(ms / 1000);
-  // Listings and repeated GETs format the same seconds over and over: keep recent answers.
-  const known = formatted.get(second);
-  if (known !== undefined) return known;
-  const d = new Date(second * 1000);
-  const year = d.getUTCFullYear();
-  if (Number.isNaN(year) || year < 0 || year > 9999) throw new RangeError(`year out of range: ${ms}`);
-  const text =
-    `${DAY_NAMES[d.getUTCDay()]}, ${pad(d.getUTCDate(), 2)} ${MONTH_NAMES[d.getUTCMonth()]} ${pad(year, 4)} ` +
-    `${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)} GMT`;
-  if (formatted.size >= FORMATTED_ENTRIES) formatted.clear();
-  formatted.set(second, text);
+  // Repeated GETs and a folder's files written together format the same second over and over.
+  if (second === lastSecond) return lastText;
+  const text = `${imfDays.of(second)}${clockOf(second)} GMT`;
+  lastSecond = second;
+  lastText = text;
   return text;
 }
 
-const formatted = new Map<number, string>();
-const FORMATTED_ENTRIES = 4096;

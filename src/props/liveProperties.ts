@@ -7,6 +7,7 @@ import type { ActiveLock } from '../locks/activeLock';
 import type { ResourceStat } from '../storage/resourceStore';
 import { baseName, type DavPath } from '../paths/davPath';
 import { formatHttpDate } from '../headers/httpDate';
+import { DayTexts, clockOf } from '../headers/utcClock';
 import { el, type OutNode } from '../xml/build';
 import { DAV_NS } from '../xml/tree';
 import { lockDiscoveryElement, supportedLockElement } from './lockDiscovery';
@@ -35,9 +36,18 @@ export interface LiveProperty {
   value(ctx: PropertyContext): OutNode[] | null;
 }
 
-/** RFC 3339 date-time for DAV:creationdate (RFC 4918 §15.1). */
-function rfc3339(ms: number): string {
-  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+/** The latest (and, negated, the earliest) time a Date can hold (ECMAScript's time values). */
+const MAX_DATE_MS = 8.64e15;
+
+/** "2023-11-14T" for the day starting at `dayStartMs` (a RangeError where Date has no such day). */
+const rfc3339Days = new DayTexts((dayStartMs) => new Date(dayStartMs).toISOString().slice(0, -13));
+
+/** RFC 3339 date-time for DAV:creationdate (RFC 4918 §15.1), to the second: "2023-11-14T22:13:20Z". */
+export function rfc3339(ms: number): string {
+  const time = Math.trunc(ms); // as a Date takes it: the fraction of a millisecond cut toward zero
+  if (!(Math.abs(time) <= MAX_DATE_MS)) throw new RangeError(`not a time a Date can hold: ${ms}`);
+  const second = Math.floor(time / 1000);
+  return `${rfc3339Days.of(second)}${clockOf(second)}Z`;
 }
 
 /** macOS Finder asks these older quota properties besides RFC 4331's (values in 512-byte blocks, as Apple's servers sent them). */

@@ -120,6 +120,11 @@ export class LockManager {
     return this.records.covering(path);
   }
 
+  /** covering() of each of `paths`, in one step of the store (a listing's batch of members); in `paths`' order. */
+  coveringEach(paths: readonly DavPath[]): Promise<ActiveLock[][]> {
+    return this.records.coveringEach(paths);
+  }
+
   /** Returns the active locks rooted at `path` or anywhere below it (within('/') lists them all). */
   within(path: DavPath): Promise<ActiveLock[]> {
     return this.records.within(path);

@@ -15,6 +15,13 @@ export type PropfindRequest =
   | { kind: 'prop'; names: XmlName[] };
 
 /**
+ * What a PROPFIND without a body asks for: one object for all of them, so what is kept per parsed
+ * request (renderedMembers.ts) serves Windows Explorer's listings too, as parsedBodyCache.ts does
+ * for a body sent again. Frozen: no one may change what every such request shares.
+ */
+const NO_BODY_ALLPROP: PropfindRequest = Object.freeze({ kind: 'allprop', include: Object.freeze([]) as unknown as XmlName[] });
+
+/**
  * Returns the PROPFIND request in `root`; null (no body) means allprop (RFC 4918 §9.1).
  * Property names are returned once each, in first-seen order.
  * Throws XmlError('unprocessable') for a root other than DAV:propfind, for none or more than one
@@ -22,7 +29,7 @@ export type PropfindRequest =
  * include without allprop.
  */
 export function parsePropfind(root: XmlElement | null): PropfindRequest {
-  if (root === null) return { kind: 'allprop', include: [] };
+  if (root === null) return NO_BODY_ALLPROP;
   expectRoot(root, 'propfind');
   const props = findChildren(root, DAV_NS, 'prop');
   const allprops = findChildren(root, DAV_NS, 'allprop');

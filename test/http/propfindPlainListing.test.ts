@@ -15,6 +15,11 @@ function propfindBody(names: string[], extra = ''): string {
   return `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"${extra}><D:prop>${names.map((n) => `<${n}/>`).join('')}</D:prop></D:propfind>`;
 }
 
+const ALLPROP_BODY = '<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>';
+
+/** `text` with each lock's remaining time read out. */
+const withoutTimeLeft = (text: string) => text.replace(/<D:timeout>Second-\d+<\/D:timeout>/g, '<D:timeout>Second-N</D:timeout>');
+
 /** The <D:response> elements of a multistatus, as text. */
 function responses(body: string): string[] {
   return body.match(/<D:response[ >].*?<\/D:response>/gs) ?? [];
@@ -49,17 +54,27 @@ describe('PROPFIND plain listing', () => {
       `${APPLE}${APACHE} xmlns=""`,
     ],
   ];
-  /** Lists `dir` (Depth 1) and checks each member against its own Depth 0 answer; returns the members' responses. */
-  async function expectMembersAsOwnAnswers(dir: string, names: string[], count: number, extra = ''): Promise<string[]> {
-    const listing = await t.request('PROPFIND', dir, { headers: { ...XML, Depth: '1' }, body: propfindBody(names, extra) });
+  /**
+   * Lists `dir` (Depth 1) and checks each member against its own Depth 0 answer; returns the
+   * members' responses. `names` 'no body' sends none (allprop, as Windows Explorer lists),
+   * 'allprop' an allprop body. A lock's remaining timeout is read out as `Second-N` (it may tick
+   * between the two requests).
+   */
+  async function expectMembersAsOwnAnswers(dir: string, names: string[] | 'no body' | 'allprop', count: number, extra = ''): Promise<string[]> {
+    const ask = (path: string, depth: string) =>
+      t.request('PROPFIND', path, {
+        headers: { ...XML, Depth: depth },
+        ...(names === 'no body' ? {} : { body: names === 'allprop' ? ALLPROP_BODY : propfindBody(names, extra) }),
+      });
+    const listing = await ask(dir, '1');
     expect(listing.status).toBe(207);
     const members = responses(listing.text).slice(1);
     expect(members).toHaveLength(count);
     for (const member of members) {
       const href = /<D:href>(.*?)<\/D:href>/.exec(member)![1].replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
-      const own = await t.request('PROPFIND', href, { headers: { ...XML, Depth: '0' }, body: propfindBody(names, extra) });
+      const own = await ask(href, '0');
       expect(own.status).toBe(207);
-      expect(responses(own.text)).toEqual([member]);
+      expect(responses(own.text).map(withoutTimeLeft)).toEqual([withoutTimeLeft(member)]);
     }
     return members;
   }
@@ -70,6 +85,47 @@ describe('PROPFIND plain listing', () => {
     await expectMembersAsOwnAnswers('/dir/', names, 4, extra);
   });
 
+  test.each<['no body' | 'allprop']>([['no body'], ['allprop']])('allprop (%s): each member reads as its own Depth 0 answer, kept or not', async (names) => {
+    await expectMembersAsOwnAnswers('/dir/', names, 4);
+    await expectMembersAsOwnAnswers('/dir/', names, 4);
+  });
+
+  test('lockdiscovery and supportedlock named: each member reads as its own Depth 0 answer', async () => {
+    const names = ['D:lockdiscovery', 'D:getetag', 'D:supportedlock', 'D:resourcetype'];
+    await expectMembersAsOwnAnswers('/dir/', names, 4);
+    await expectMembersAsOwnAnswers('/dir/', names, 4);
+  });
+
+  test('allprop takes the fast path for members no lock covers; a member locked, then unlocked, is listed as it is each time', async () => {
+    const rendered = renderedMembersOf(t.server.services);
+    expect((await t.request('MKCOL', '/locking/')).status).toBe(201);
+    for (const name of ['a.txt', 'b.txt', 'c.txt']) expect((await t.request('PUT', `/locking/${name}`, { body: name })).status).toBe(201);
+    const before = rendered.usage.members;
+    const plain = await expectMembersAsOwnAnswers('/locking/', 'no body', 3);
+    expect(rendered.usage.members).toBe(before + 3);
+    expect(plain.join('')).toContain('<D:lockdiscovery/>');
+
+    const lockBody = '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>tester</D:owner></D:lockinfo>';
+    const lock = await t.request('LOCK', '/locking/b.txt', { headers: { ...XML, Timeout: 'Second-600' }, body: lockBody });
+    expect(lock.status).toBe(200);
+    const token = lock.headers['lock-token'] as string;
+    const locked = await expectMembersAsOwnAnswers('/locking/', 'no body', 3);
+    const lockedB = locked.find((m) => m.includes('/locking/b.txt'))!;
+    expect(lockedB).toMatch(new RegExp(`<D:locktoken><D:href>${token.slice(1, -1)}</D:href>\\s*</D:locktoken>`));
+    expect(locked.filter((m) => m !== lockedB)).toEqual(plain.filter((m) => !m.includes('/locking/b.txt')));
+
+    // A depth-infinity lock on the folder covers every member.
+    expect((await t.request('UNLOCK', '/locking/b.txt', { headers: { 'Lock-Token': token } })).status).toBe(204);
+    const folderLock = await t.request('LOCK', '/locking/', { headers: { ...XML, Timeout: 'Second-600', Depth: 'infinity' }, body: lockBody });
+    expect(folderLock.status).toBe(200);
+    const covered = await expectMembersAsOwnAnswers('/locking/', 'no body', 3);
+    for (const member of covered) expect(member).toContain('<D:lockroot><D:href>/locking/</D:href></D:lockroot>');
+
+    // Unlocked: the renderings kept before the locks are what the members are again.
+    expect((await t.request('UNLOCK', '/locking/', { headers: { 'Lock-Token': folderLock.headers['lock-token'] as string } })).status).toBe(204);
+    expect(await expectMembersAsOwnAnswers('/locking/', 'no body', 3)).toEqual(plain);
+  });
+
   test('names with no live property take the fast path: its renderings are kept', async () => {
     const rendered = renderedMembersOf(t.server.services);
     expect((await t.request('MKCOL', '/mounted/')).status).toBe(201);
@@ -78,12 +134,12 @@ describe('PROPFIND plain listing', () => {
     const [, names, extra] = cases[3];
     await expectMembersAsOwnAnswers('/mounted/', names, 3, extra);
     expect(rendered.usage.members).toBe(before + 3);
-    // lockdiscovery is not plain: those members go the general way, and nothing is kept for them.
+    // oc:checksums is not plain (it needs each file's digests): those members go the general way, and nothing is kept for them.
     expect((await t.request('MKCOL', '/mounted2/')).status).toBe(201);
     expect((await t.request('PUT', '/mounted2/d.txt', { body: 'd' })).status).toBe(201);
-    const withLocks = rendered.usage.members;
-    await expectMembersAsOwnAnswers('/mounted2/', [...names, 'D:lockdiscovery'], 1, extra);
-    expect(rendered.usage.members).toBe(withLocks);
+    const general = rendered.usage.members;
+    await expectMembersAsOwnAnswers('/mounted2/', [...names, 'oc:checksums'], 1, `${extra} xmlns:oc="http://owncloud.org/ns"`);
+    expect(rendered.usage.members).toBe(general);
   });
 
   test('a member changed through the server or behind its back is listed as it is now, not as it was rendered', async () => {

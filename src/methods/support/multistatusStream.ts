@@ -21,6 +21,7 @@ import type { Resource } from './resource';
 import type { PropfindRequest } from '../../xml/requests';
 import type { PropertyContext } from '../../props/liveProperties';
 import type { DeadProperty } from '../../props/deadPropertyStore';
+import type { ActiveLock } from '../../locks/activeLock';
 import type { MemberBatches } from '../../storage/listCollection';
 import type { DavPath } from '../../paths/davPath';
 import { collectProperties, propResponse, propstat } from './propertyValues';
@@ -32,6 +33,7 @@ import { renderedMembersOf, bytesOf, textOf, type MemberText } from './renderedM
 import { derivedTag, type ResourceStat } from '../../storage/resourceStat';
 
 const NO_DEAD_PROPERTIES: readonly DeadProperty[] = [];
+const NO_LOCKS: readonly ActiveLock[] = [];
 
 /** Members per batch: one directory read, one state-store lookup, then a turn for everyone else. */
 export const LISTING_BATCH = 256;
@@ -62,8 +64,9 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
    * A member's plain rendering, kept (renderedMembers.ts) or made now, without a promise per
    * member; null when it needs the general path (renderMember).
    */
-  const plainText = (stat: ResourceStat, recordedEtag: string | null, dead: readonly DeadProperty[]): MemberText | null => {
-    if (plain === null || dead.length !== 0) return null;
+  const plainText = (stat: ResourceStat, recordedEtag: string | null, dead: readonly DeadProperty[], locks: readonly ActiveLock[]): MemberText | null => {
+    // A rendering kept from a time no lock covered the member is never used while one does.
+    if (plain === null || dead.length !== 0 || locks.length !== 0) return null;
     const earlier = rendered.get(request, stat, recordedEtag);
     if (earlier !== undefined) {
       keptBytes += earlier.cost;
@@ -72,7 +75,7 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
     const member = memberOf(stat, recordedEtag);
     let text: string | null;
     try {
-      text = plain(member);
+      text = plain.render(member);
     } catch (err) {
       log(`PROPFIND ${member.href}: ${(err as Error).message}`);
       return textOf(failedMember(member.href));
@@ -97,11 +100,15 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
       return failedMember(member.href);
     }
   };
-  /** A batch's dead properties and recorded ETags, in one lookup; null when the state store fails (each member then answers 500). */
+  /**
+   * A batch's dead properties and recorded ETags, in one lookup, and the locks covering each member
+   * when the plain renderer needs them (one more); null when the state store fails (each member then answers 500).
+   */
   const batchLookups = async (paths: DavPath[]) => {
     try {
       const records = await services.state.recordsOfMembers(paths);
-      return { deadOf: records.dead, recordedEtagOf: recordedEtagsIn(records.versions) };
+      const locks = plain?.needsLocks ? await services.locks.coveringEach(paths) : null;
+      return { deadOf: records.dead, recordedEtagOf: recordedEtagsIn(records.versions), locksOf: (i: number) => locks?.[i] ?? NO_LOCKS };
     } catch (err) {
       log(`PROPFIND: looking up ${paths.length} members failed: ${(err as Error).message}`);
       return null;
@@ -125,14 +132,15 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
         batch = batch.filter((m) => services.access.mayRead(req.user, m.path)); // what the user may not read is not listed
         const lookups = await batchLookups(batch.map((m) => m.path));
         let texts: MemberText[] = [];
-        for (const stat of batch) {
+        for (let i = 0; i < batch.length; i++) {
+          const stat = batch[i];
           if (lookups === null) {
             texts.push(textOf(failedMember(req.hrefOf(stat.path, stat.isCollection))));
             continue;
           }
           const recordedEtag = stat.isCollection ? null : lookups.recordedEtagOf(stat.path, stat);
           const dead = lookups.deadOf.get(stat.path) ?? NO_DEAD_PROPERTIES;
-          texts.push(plainText(stat, recordedEtag, dead) ?? textOf(await renderMember(memberOf(stat, recordedEtag), dead)));
+          texts.push(plainText(stat, recordedEtag, dead, lookups.locksOf(i)) ?? textOf(await renderMember(memberOf(stat, recordedEtag), dead)));
           if (below > 0 && stat.isCollection) {
             yield bytesOf(texts);
             texts = [];

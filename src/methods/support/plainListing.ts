@@ -1,50 +1,128 @@
 /**
- * The common PROPFIND written without the general machinery: a `prop` request naming only DAV:
- * live properties whose values are text or empty DAV: elements (getcontentlength, getetag,
- * getlastmodified, resourcetype, displayname, getcontenttype, creationdate), for a member with no
- * dead property. Each such member is one string built straight from its stat, where the general
- * path (propertyValues.ts + xml/build.ts) builds a tree of objects and a prefix table per member:
- * a listing of 1,000 files spent most of its time allocating and collecting them. The values come
- * from the same live property table, and the text is what the general path writes for the same
- * member (RFC 4918 §9.1, §14.16, §14.22, §14.24): `D` for DAV:, the 200 propstat first, then a 404
- * one with the properties the member does not have.
+ * The common PROPFIND written without the general machinery, for a member with no dead property
+ * and no lock covering it: a `prop` request naming DAV: live properties whose values are text or
+ * DAV: elements (getcontentlength, getetag, getlastmodified, resourcetype, displayname,
+ * getcontenttype, creationdate, lockdiscovery, supportedlock), and `allprop` without an include
+ * (Windows Explorer's listing, Cyberduck's). Each such member is one string built straight from its
+ * stat, where the general path (propertyValues.ts + xml/build.ts) builds a tree of objects and a
+ * prefix table per member, and looks up its locks one by one: a listing of 1,000 files spent most
+ * of its time allocating and collecting them. The values come from the same live property table,
+ * and the text is what the general path writes for the same member (RFC 4918 §9.1, §14.16, §14.22,
+ * §14.24): `D` for DAV:, the 200 propstat first, then a 404 one with the properties the member
+ * does not have (none for allprop, which names only what is there).
  *
  * A request may also name properties keepdav defines no live property for, in any namespace, as
  * the clients that mount a share do (davfs2 asks for `apache:executable`, Finder for
  * `A:appledoubleheader`): on a member with no dead property they are always in the 404 propstat,
  * their namespaces declared on the response as the general path declares them (`ns1`, `ns2`... in
  * order of first use, xml/prefixes.ts). Before, one such name sent every member of the listing the
- * general way, three times slower. Anything else (dead properties, lockdiscovery, supportedlock,
- * quota, checksums, allprop, propname) goes the general way.
+ * general way, three times slower. Anything else (dead properties, a member a lock covers, quota,
+ * checksums, an allprop include, propname) goes the general way.
  *
  * Usage:
  *   const plain = plainListingRenderer(request, nowMs);   // null: not a plain request
- *   const text = plain && dead.length === 0 ? plain(member) : null;   // null: render it generally
+ *   // plain.needsLocks: look up the locks covering the members (LockManager.coveringEach)
+ *   const text = plain && dead.length === 0 && locks.length === 0 ? plain.render(member) : null;   // null: render it generally
  */
 import type { Resource } from './resource';
 import type { PropfindRequest } from '../../xml/requests';
 import type { OutNode } from '../../xml/build';
 import type { PropertyContext } from '../../props/liveProperties';
-import { liveProperty, type LiveProperty } from '../../props/liveProperties';
+import { ALL_LIVE_PROPERTIES, liveProperty, type LiveProperty } from '../../props/liveProperties';
 import { DAV_NS } from '../../xml/tree';
 import { escapeText } from '../../xml/chars';
 import { PrefixTable, qualify } from '../../xml/prefixes';
 
-/** DAV: properties whose value is computed from the stat, the path and the ETag alone. */
-const PLAIN = new Set(['getcontentlength', 'getetag', 'getlastmodified', 'resourcetype', 'displayname', 'getcontenttype', 'creationdate']);
+/**
+ * DAV: properties whose value is computed from the stat, the path and the ETag alone; supportedlock,
+ * the same on every resource; and lockdiscovery, empty on a member no lock covers (a member with
+ * one goes the general way).
+ */
+const PLAIN = new Set(['getcontentlength', 'getetag', 'getlastmodified', 'resourcetype', 'displayname', 'getcontenttype', 'creationdate', 'lockdiscovery', 'supportedlock']);
+/** Plain properties whose value is the same on every member: rendered once per listing. */
+const CONSTANT = new Set(['supportedlock']);
 
 const NO_LOCKS: PropertyContext['locks'] = [];
 const DAV_ONLY: ReadonlySet<string> = new Set([DAV_NS]);
 const NO_LOCK_ROOT = (): null => null;
 const NO_CHECKSUMS = (): null => null;
 
-/** One member's <D:response>, or null when its values need the general path. */
-export type PlainRenderer = (member: Resource) => string | null;
+export interface PlainRenderer {
+  /** One member's <D:response>, or null when its values need the general path. Only for a member no lock covers. */
+  render(member: Resource): string | null;
+  /** The request names lockdiscovery: the caller must know which members locks cover (they go the general way). */
+  needsLocks: boolean;
+}
+
+/** A property the renderer writes: its live definition (null: none, always missing), its tag, its text when constant. */
+interface PlainProperty {
+  live: LiveProperty | null;
+  tag: string;
+  constantText: string | null;
+}
 
 export function plainListingRenderer(request: PropfindRequest, nowMs: number): PlainRenderer | null {
+  const properties = plainProperties(request);
+  if (properties === null) return null;
+  // One context for every member, its resource fields set per member: values are computed at once
+  // and never keep it, and a listing of 1,000 no longer allocates 1,000 contexts and 2,000 closures.
+  const ctx: PropertyContext = { path: '/', stat: null!, etag: null, locks: NO_LOCKS, lockRootHref: NO_LOCK_ROOT, nowMs, usage: null, checksums: NO_CHECKSUMS };
+  for (const property of properties.list) {
+    if (property.live !== null && CONSTANT.has(property.live.local)) {
+      const value = property.live.value(ctx);
+      const inner = value === null ? null : plainText(value);
+      if (value === null || inner === null) return null;
+      property.constantText = value.length === 0 ? `<${property.tag}/>` : `<${property.tag}>${inner}</${property.tag}>`;
+    }
+  }
+  // allprop (RFC 4918 §9.1) answers only what the member has: nothing goes in a 404 propstat.
+  const { list, responseStart, allprop } = properties;
+  const render = (member: Resource): string | null => {
+    ctx.path = member.path;
+    ctx.stat = member.stat!;
+    ctx.etag = member.etag;
+    let found = '';
+    let missing = '';
+    for (const { live, tag, constantText } of list) {
+      if (constantText !== null) {
+        found += constantText;
+        continue;
+      }
+      const value = live === null ? null : live.value(ctx);
+      if (value === null) {
+        if (!allprop) missing += `<${tag}/>`;
+        continue;
+      }
+      const inner = plainText(value);
+      if (inner === null) return null;
+      found += value.length === 0 ? `<${tag}/>` : `<${tag}>${inner}</${tag}>`;
+    }
+    let text = `${responseStart}${escapeText(member.href)}</D:href>`;
+    if (found !== '' || missing === '') text += `<D:propstat><D:prop>${found}</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>`;
+    if (missing !== '') text += `<D:propstat><D:prop>${missing}</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>`;
+    return text + '</D:response>';
+  };
+  return { render, needsLocks: list.some((p) => p.live !== null && p.live.local === 'lockdiscovery' && p.live.ns === DAV_NS) };
+}
+
+/**
+ * The properties a plain rendering of `request` writes, in the general path's order, and the
+ * response's start tag; null when the request needs the general path.
+ */
+function plainProperties(request: PropfindRequest): { list: PlainProperty[]; responseStart: string; allprop: boolean } | null {
+  if (request.kind === 'allprop') {
+    // §9.1: the live properties allprop includes (propertyValues.ts); an include goes the general way.
+    if (request.include.length !== 0) return null;
+    const list: PlainProperty[] = [];
+    for (const live of ALL_LIVE_PROPERTIES) {
+      if (!live.inAllprop) continue;
+      if (live.ns !== DAV_NS || !PLAIN.has(live.local)) return null;
+      list.push({ live, tag: `D:${live.local}`, constantText: null });
+    }
+    return { list, responseStart: '<D:response><D:href>', allprop: true };
+  }
   if (request.kind !== 'prop') return null;
-  // A null `live`: a name with no live property, always missing on a member without dead properties.
-  const properties: Array<{ live: LiveProperty | null; tag: string }> = [];
+  const list: PlainProperty[] = [];
   // Prefixes as the general path assigns them in a response: D first, then the other namespaces in
   // the order their names first appear (every such name is in the 404 propstat, after all found ones).
   const prefixes = new PrefixTable();
@@ -58,42 +136,27 @@ export function plainListingRenderer(request: PropfindRequest, nowMs: number): P
     } catch {
       return null; // a name no element may have: the general path says so
     }
-    properties.push({ live, tag: qualify(prefix, name.local) });
+    list.push({ live, tag: qualify(prefix, name.local), constantText: null });
   }
-  const responseStart = `<D:response${prefixes.declarations(DAV_ONLY)}><D:href>`;
-  // One context for every member, its resource fields set per member: values are computed at once
-  // and never keep it, and a listing of 1,000 no longer allocates 1,000 contexts and 2,000 closures.
-  const ctx: PropertyContext = { path: '/', stat: null!, etag: null, locks: NO_LOCKS, lockRootHref: NO_LOCK_ROOT, nowMs, usage: null, checksums: NO_CHECKSUMS };
-  return (member) => {
-    ctx.path = member.path;
-    ctx.stat = member.stat!;
-    ctx.etag = member.etag;
-    let found = '';
-    let missing = '';
-    for (const { live, tag } of properties) {
-      const value = live === null ? null : live.value(ctx);
-      if (value === null) {
-        missing += `<${tag}/>`;
-        continue;
-      }
-      const inner = plainText(value);
-      if (inner === null) return null;
-      found += inner === '' ? `<${tag}/>` : `<${tag}>${inner}</${tag}>`;
-    }
-    let text = `${responseStart}${escapeText(member.href)}</D:href>`;
-    if (found !== '' || missing === '') text += `<D:propstat><D:prop>${found}</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>`;
-    if (missing !== '') text += `<D:propstat><D:prop>${missing}</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>`;
-    return text + '</D:response>';
-  };
+  return { list, responseStart: `<D:response${prefixes.declarations(DAV_ONLY)}><D:href>`, allprop: false };
 }
 
-/** Text children escaped, empty DAV: elements as `<D:x/>`; null for anything else. */
+/** Text children escaped, DAV: elements without attributes as the general path writes them; null for anything else. */
 function plainText(nodes: readonly OutNode[]): string | null {
   let out = '';
   for (const node of nodes) {
-    if (typeof node === 'string') out += escapeText(node);
-    else if ('local' in node && node.ns === DAV_NS && node.attrs === undefined && (node.children === undefined || node.children.length === 0)) out += `<D:${node.local}/>`;
-    else return null;
+    if (typeof node === 'string') {
+      out += escapeText(node);
+      continue;
+    }
+    if (!('local' in node) || node.ns !== DAV_NS || node.attrs !== undefined) return null;
+    if (node.children === undefined || node.children.length === 0) {
+      out += `<D:${node.local}/>`;
+      continue;
+    }
+    const inner = plainText(node.children);
+    if (inner === null) return null;
+    out += `<D:${node.local}>${inner}</D:${node.local}>`;
   }
   return out;
 }

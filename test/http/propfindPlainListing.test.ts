@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { mkdir, rename, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { renderedMembersOf } from '../../src/methods/support/renderedMembers';
+import * as propertyValues from '../../src/methods/support/propertyValues';
 
 const XML = { 'Content-Type': 'application/xml; charset=utf-8' };
 
@@ -192,6 +193,41 @@ describe('PROPFIND plain listing', () => {
     expect(rendered.usage).toEqual(kept);
     await expectMembersAsOwnAnswers('/dir/', names, 4);
     expect(rendered.usage).toEqual(kept);
+  });
+
+  test("members with dead properties (Windows Explorer's Win32 ones, a displayname set) read as their own Depth 0 answers, and are not kept", async () => {
+    const rendered = renderedMembersOf(t.server.services);
+    expect((await t.request('MKCOL', '/explorer/')).status).toBe(201);
+    for (const name of ['a.docx', 'b.txt', 'c.txt']) expect((await t.request('PUT', `/explorer/${name}`, { body: name })).status).toBe(201);
+    const win32 =
+      '<?xml version="1.0" encoding="utf-8"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:schemas-microsoft-com:"><D:set><D:prop>' +
+      '<Z:Win32CreationTime>Sun, 06 Dec 2026 10:00:00 GMT</Z:Win32CreationTime><Z:Win32FileAttributes>00000020</Z:Win32FileAttributes>' +
+      '</D:prop></D:set></D:propertyupdate>';
+    for (const name of ['a.docx', 'b.txt']) expect((await t.request('PROPPATCH', `/explorer/${name}`, { headers: XML, body: win32 })).status).toBe(207);
+    const shown = '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:A="http://apache.org/dav/props/"><D:set><D:prop><D:displayname>Shown &amp; told</D:displayname><A:executable>T</A:executable></D:prop></D:set></D:propertyupdate>';
+    expect((await t.request('PROPPATCH', '/explorer/b.txt', { headers: XML, body: shown })).status).toBe(207);
+    const before = rendered.usage.members;
+    // The members take the fast path: the general one collects the properties of the folder alone.
+    const general = jest.spyOn(propertyValues, 'collectProperties');
+    const listing = await t.request('PROPFIND', '/explorer/', { headers: { Depth: '1' } });
+    expect(listing.status).toBe(207);
+    expect(general).toHaveBeenCalledTimes(1);
+    general.mockRestore();
+    const all = await expectMembersAsOwnAnswers('/explorer/', 'no body', 3);
+    expect(all.find((m) => m.includes('a.docx'))).toContain('Win32FileAttributes');
+    expect(all.find((m) => m.includes('b.txt'))).toContain('Shown &amp; told');
+    // Names in three namespaces, one of them found as a dead property (the prefixes of the rest move).
+    const names = ['D:displayname', 'A:executable', 'F:appledoubleheader', 'Z:Win32FileAttributes', 'D:getcontentlength'];
+    const extra = ` xmlns:A="http://apache.org/dav/props/" xmlns:F="http://www.apple.com/webdav_fs/props/" xmlns:Z="urn:schemas-microsoft-com:"`;
+    const named = await expectMembersAsOwnAnswers('/explorer/', names, 3, extra);
+    expect(named.find((m) => m.includes('b.txt'))).toContain('>T</ns1:executable>');
+    expect(named.find((m) => m.includes('c.txt'))).toContain('<ns1:executable/>');
+    // Only c.txt (no dead property) is kept, once per request.
+    expect(rendered.usage.members).toBe(before + 1);
+    // A property set after a listing shows in the next one.
+    expect((await t.request('PROPPATCH', '/explorer/c.txt', { headers: XML, body: win32 })).status).toBe(207);
+    const again = await expectMembersAsOwnAnswers('/explorer/', 'no body', 3);
+    expect(again.find((m) => m.includes('c.txt'))).toContain('Win32FileAttributes');
   });
 
   test('a member with a dead property, and a request for lockdiscovery, are answered in full', async () => {

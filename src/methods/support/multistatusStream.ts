@@ -66,8 +66,10 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
    */
   const plainText = (stat: ResourceStat, recordedEtag: string | null, dead: readonly DeadProperty[], locks: readonly ActiveLock[]): MemberText | null => {
     // A rendering kept from a time no lock covered the member is never used while one does.
-    if (plain === null || dead.length !== 0 || locks.length !== 0) return null;
-    const earlier = rendered.get(request, stat, recordedEtag);
+    if (plain === null || locks.length !== 0) return null;
+    // Only members without dead properties are kept: a PROPPATCH changes none of what a kept one is checked by.
+    const keep = dead.length === 0;
+    const earlier = keep ? rendered.get(request, stat, recordedEtag) : undefined;
     if (earlier !== undefined) {
       keptBytes += earlier.cost;
       return earlier;
@@ -75,13 +77,13 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
     const member = memberOf(stat, recordedEtag);
     let text: string | null;
     try {
-      text = plain.render(member);
+      text = plain.render(member, dead);
     } catch (err) {
       log(`PROPFIND ${member.href}: ${(err as Error).message}`);
       return textOf(failedMember(member.href));
     }
     if (text === null) return null;
-    if (keptBytes >= rendered.listingShare) return textOf(text);
+    if (!keep || keptBytes >= rendered.listingShare) return textOf(text);
     const kept = rendered.remember(request, stat, recordedEtag, text);
     keptBytes += kept.cost;
     return kept;

@@ -104,6 +104,27 @@ describe('several instances, one database', () => {
     expect((await a.request('UNLOCK', '/report.txt', { headers: { 'Lock-Token': `<${token}>` } })).status).toBe(409);
   });
 
+  itPg("a LOCK through A shows in B's listings (allprop, as Windows Explorer lists), and is gone from them after UNLOCK", async () => {
+    const { a, b } = await twoInstances();
+    expect((await a.request('MKCOL', '/shared/')).status).toBe(201);
+    for (const name of ['one.txt', 'two.txt', 'three.txt']) expect((await a.request('PUT', `/shared/${name}`, { body: name })).status).toBe(201);
+    const members = async (server: ChildServer) => {
+      const listing = await server.request('PROPFIND', '/shared/', { headers: { Depth: '1' } });
+      expect(listing.status).toBe(207);
+      return listing.text.match(/<D:response>.*?<\/D:response>/gs)!.slice(1);
+    };
+    const before = await members(b);
+    expect(before).toHaveLength(3);
+    const locked = await lock(a, '/shared/two.txt');
+    expect(locked.status).toBe(200);
+    const token = lockTokenOf(locked);
+    const during = await members(b);
+    expect(during.find((m) => m.includes('/shared/two.txt'))).toContain(token);
+    expect(during.filter((m) => !m.includes('/shared/two.txt'))).toEqual(before.filter((m) => !m.includes('/shared/two.txt')));
+    expect((await b.request('UNLOCK', '/shared/two.txt', { headers: { 'Lock-Token': `<${token}>` } })).status).toBe(204);
+    expect(await members(b)).toEqual(before);
+  });
+
   itPg('of 64 concurrent exclusive LOCKs spread over both instances exactly one is granted each round, none lost', async () => {
     const { a, b } = await twoInstances();
     for (let round = 0; round < 3; round++) {

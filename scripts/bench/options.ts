@@ -28,6 +28,7 @@ export const ROW_NAMES = [
   'get-4k',
   'get-4k-auth',
   'propfind-1000',
+  'propfind-allprop-1000',
   'propfind-10000',
   'put-4k',
   'put-large',

@@ -8,6 +8,8 @@
  *   get-4k-auth     the same signed in with Basic as BENCH_USER; keepdav only (the others have no
  *                   users configured); the report gives it as a share of get-4k
  *   propfind-1000   PROPFIND Depth 1 (4 live props) of 1,000 files, 16 connections (req/s)
+ *   propfind-allprop-1000  the same without a body (allprop), as Windows Explorer lists a folder
+ *                   (lua/propfind-allprop.lua); the ceiling has no allprop, so not for it
  *   propfind-10000  PROPFIND Depth 1 of 10,000 files, one request at a time (s, median)
  *   put-4k          PUT of 4 KiB to new names, 16 connections (req/s; lua/put.lua)
  *   put-large       PUT of the large file (curl -T, s); removed from disk afterwards
@@ -73,8 +75,10 @@ async function smallGetCheck(ctx: RowContext, headers: http.OutgoingHttpHeaders)
   return res.status === 200 && res.bytes === SMALL_FILE_BYTES ? null : `GET answered ${res.status} with ${res.bytes} bytes`;
 }
 
-async function propfindCheck(ctx: RowContext, count: number): Promise<string | null> {
-  const res = await request(new URL(FIXTURE.listing(count), ctx.baseUrl), 'PROPFIND', { Depth: '1', 'Content-Type': 'application/xml' }, PROPFIND_BODY);
+/** An error note unless a Depth 1 PROPFIND of the `count` files' folder (with PROPFIND_BODY, or none when `allprop`) answers every member. */
+async function propfindCheck(ctx: RowContext, count: number, allprop = false): Promise<string | null> {
+  const url = new URL(FIXTURE.listing(count), ctx.baseUrl);
+  const res = allprop ? await request(url, 'PROPFIND', { Depth: '1' }) : await request(url, 'PROPFIND', { Depth: '1', 'Content-Type': 'application/xml' }, PROPFIND_BODY);
   const responses = res.text.match(RESPONSE_END)?.length ?? 0;
   return res.status === 207 && responses === count + 1 ? null : `PROPFIND answered ${res.status} with ${responses} responses`;
 }
@@ -112,6 +116,18 @@ const propfindThousand: RowDefinition = {
     const bad = await propfindCheck(ctx, 1000);
     if (bad) return { value: null, errors: 1, note: bad };
     return wrkMeasure(ctx, { url: new URL(FIXTURE.listing(1000), ctx.baseUrl), threads: 2, connections: 16, script: 'propfind.lua' });
+  },
+};
+
+const propfindAllpropThousand: RowDefinition = {
+  appliesTo: everyDavServer,
+  name: 'propfind-allprop-1000',
+  label: 'PROPFIND allprop (no body, as Windows Explorer) Depth 1 on 1,000 files, 16 conns',
+  unit: 'req/s',
+  async run(ctx) {
+    const bad = await propfindCheck(ctx, 1000, true);
+    if (bad) return { value: null, errors: 1, note: bad };
+    return wrkMeasure(ctx, { url: new URL(FIXTURE.listing(1000), ctx.baseUrl), threads: 2, connections: 16, script: 'propfind-allprop.lua' });
   },
 };
 
@@ -250,6 +266,7 @@ export const ALL_ROWS: readonly RowDefinition[] = [
   getSmall,
   getSmallSignedIn,
   propfindThousand,
+  propfindAllpropThousand,
   propfindTenThousand,
   putSmall,
   putLarge,

@@ -104,6 +104,18 @@ export class VersionStore {
     return this.noticed(path, record, digestsFrom(record, f));
   }
 
+  /**
+   * The digests a listing's batch of records (StateAccess.recordsOfMembers) gives each file, as
+   * digestsOf answers them from its own look-up: null unless recorded for that very content, and
+   * one without its MD5 told to md5Missing.
+   */
+  digestsIn(records: ReadonlyMap<DavPath, VersionRecord>): (path: DavPath, f: FileFingerprint) => ContentDigests | null {
+    return (path, f) => {
+      const record = records.get(path) ?? null;
+      return this.noticed(path, record, digestsFrom(record, f));
+    };
+  }
+
   /** `digests`, after telling md5Missing when they lack the MD5 (a record moved, or left so by a stop before it was read back). */
   private noticed(path: DavPath, record: VersionRecord | null, digests: ContentDigests | null): ContentDigests | null {
     if (digests !== null && digests.md5 === null) this.md5Missing(path, record!.etag, record!);

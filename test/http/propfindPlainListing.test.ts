@@ -143,6 +143,27 @@ describe('PROPFIND plain listing', () => {
     expect(rendered.usage.members).toBe(general);
   });
 
+  test("rclone's listing (vendor owncloud: oc:checksums, oc:permissions) and checksums beside a name in another namespace read as their own Depth 0 answers, by the fast path", async () => {
+    expect((await t.request('MKCOL', '/synced/')).status).toBe(201);
+    expect((await t.request('MKCOL', '/synced/folder/')).status).toBe(201);
+    for (const name of ['a.txt', 'b.bin']) expect((await t.request('PUT', `/synced/${name}`, { body: `content of ${name}` })).status).toBe(201);
+    await writeFile(join(t.root, 'synced', 'behind-its-back.txt'), 'no record, no checksums');
+    const OC = ' xmlns:oc="http://owncloud.org/ns"';
+    const rclone = ['D:displayname', 'D:getlastmodified', 'D:getcontentlength', 'D:resourcetype', 'oc:checksums', 'oc:permissions'];
+    const general = jest.spyOn(propertyValues, 'collectProperties');
+    const members = await expectMembersAsOwnAnswers('/synced/', rclone, 4, OC);
+    // One general collection per Depth 0 answer, one for the listed folder: none for its members.
+    expect(general).toHaveBeenCalledTimes(5);
+    general.mockRestore();
+    const a = members.find((m) => m.includes('/synced/a.txt'))!;
+    expect(a).toMatch(/<ns1:checksums><ns1:checksum>SHA1:[0-9a-f]{40} MD5:[0-9a-f]{32}<\/ns1:checksum><\/ns1:checksums>/);
+    expect(members.find((m) => m.includes('behind-its-back'))).toContain('<ns1:checksums/>');
+    // Found for a file, missing for the folder: the other namespace's prefix is ns2 in one and ns1 in the other.
+    const mixed = await expectMembersAsOwnAnswers('/synced/', ['A:executable', 'oc:checksums', 'D:getetag'], 4, `${OC} xmlns:A="http://apache.org/dav/props/"`);
+    expect(mixed.find((m) => m.includes('/synced/a.txt'))).toContain('<ns2:executable/>');
+    expect(mixed.find((m) => m.includes('/synced/folder/'))).toContain('<ns1:executable/><ns2:checksums/>');
+  });
+
   test('a member changed through the server or behind its back is listed as it is now, not as it was rendered', async () => {
     const names = cases[1][1];
     expect((await t.request('MKCOL', '/changing/')).status).toBe(201);

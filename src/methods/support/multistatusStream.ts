@@ -22,6 +22,7 @@ import type { PropfindRequest } from '../../xml/requests';
 import type { PropertyContext } from '../../props/liveProperties';
 import type { DeadProperty } from '../../props/deadPropertyStore';
 import type { ActiveLock } from '../../locks/activeLock';
+import { formatChecksums } from '../../headers/ocChecksum';
 import type { MemberBatches } from '../../storage/listCollection';
 import type { DavPath } from '../../paths/davPath';
 import { collectProperties, propResponse, propstat } from './propertyValues';
@@ -64,11 +65,12 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
    * A member's plain rendering, kept (renderedMembers.ts) or made now, without a promise per
    * member; null when it needs the general path (renderMember).
    */
-  const plainText = (stat: ResourceStat, recordedEtag: string | null, dead: readonly DeadProperty[], locks: readonly ActiveLock[]): MemberText | null => {
+  const plainText = (stat: ResourceStat, recordedEtag: string | null, dead: readonly DeadProperty[], locks: readonly ActiveLock[], checksumsOf: (stat: ResourceStat) => string | null): MemberText | null => {
     // A rendering kept from a time no lock covered the member is never used while one does.
     if (plain === null || locks.length !== 0) return null;
-    // Only members without dead properties are kept: a PROPPATCH changes none of what a kept one is checked by.
-    const keep = dead.length === 0;
+    // Only members without dead properties are kept: a PROPPATCH changes none of what a kept one is
+    // checked by. Nor with checksums: the MD5 of a large upload is recorded after the answer.
+    const keep = dead.length === 0 && !plain.needsChecksums;
     const earlier = keep ? rendered.get(request, stat, recordedEtag) : undefined;
     if (earlier !== undefined) {
       keptBytes += earlier.cost;
@@ -77,7 +79,7 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
     const member = memberOf(stat, recordedEtag);
     let text: string | null;
     try {
-      text = plain.render(member, dead);
+      text = plain.render(member, dead, plain.needsChecksums ? checksumsOf(stat) : null);
     } catch (err) {
       log(`PROPFIND ${member.href}: ${(err as Error).message}`);
       return textOf(failedMember(member.href));
@@ -110,7 +112,17 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
     try {
       const records = await services.state.recordsOfMembers(paths);
       const locks = plain?.needsLocks ? await services.locks.coveringEach(paths) : null;
-      return { deadOf: records.dead, recordedEtagOf: recordedEtagsIn(records.versions), locksOf: (i: number) => locks?.[i] ?? NO_LOCKS };
+      const digestsOf = plain?.needsChecksums ? services.versions.digestsIn(records.versions) : null;
+      return {
+        deadOf: records.dead,
+        recordedEtagOf: recordedEtagsIn(records.versions),
+        locksOf: (i: number) => locks?.[i] ?? NO_LOCKS,
+        /** A file's oc:checksums text when the request names it (the general path looks up its own). */
+        checksumsOf: (stat: ResourceStat): string | null => {
+          const digests = digestsOf === null || stat.isCollection ? null : digestsOf(stat.path, stat);
+          return digests === null ? null : formatChecksums(digests);
+        },
+      };
     } catch (err) {
       log(`PROPFIND: looking up ${paths.length} members failed: ${(err as Error).message}`);
       return null;
@@ -142,7 +154,7 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
           }
           const recordedEtag = stat.isCollection ? null : lookups.recordedEtagOf(stat.path, stat);
           const dead = lookups.deadOf.get(stat.path) ?? NO_DEAD_PROPERTIES;
-          texts.push(plainText(stat, recordedEtag, dead, lookups.locksOf(i)) ?? textOf(await renderMember(memberOf(stat, recordedEtag), dead)));
+          texts.push(plainText(stat, recordedEtag, dead, lookups.locksOf(i), lookups.checksumsOf) ?? textOf(await renderMember(memberOf(stat, recordedEtag), dead)));
           if (below > 0 && stat.isCollection) {
             yield bytesOf(texts);
             texts = [];

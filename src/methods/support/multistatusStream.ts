@@ -68,10 +68,10 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
   const plainText = (stat: ResourceStat, recordedEtag: string | null, dead: readonly DeadProperty[], locks: readonly ActiveLock[], checksumsOf: (stat: ResourceStat) => string | null): MemberText | null => {
     // A rendering kept from a time no lock covered the member is never used while one does.
     if (plain === null || locks.length !== 0) return null;
-    // Only members without dead properties are kept: a PROPPATCH changes none of what a kept one is
-    // checked by. Nor with checksums: the MD5 of a large upload is recorded after the answer.
-    const keep = dead.length === 0 && !plain.needsChecksums;
-    const earlier = keep ? rendered.get(request, stat, recordedEtag) : undefined;
+    // Only members without dead properties are kept: a PROPPATCH changes none of what a kept one is checked by.
+    const keep = dead.length === 0;
+    const checksums = plain.needsChecksums ? checksumsOf(stat) : null;
+    const earlier = keep ? rendered.get(request, stat, recordedEtag, checksums) : undefined;
     if (earlier !== undefined) {
       keptBytes += earlier.cost;
       return earlier;
@@ -79,14 +79,14 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
     const member = memberOf(stat, recordedEtag);
     let text: string | null;
     try {
-      text = plain.render(member, dead, plain.needsChecksums ? checksumsOf(stat) : null);
+      text = plain.render(member, dead, checksums);
     } catch (err) {
       log(`PROPFIND ${member.href}: ${(err as Error).message}`);
       return textOf(failedMember(member.href));
     }
     if (text === null) return null;
     if (!keep || keptBytes >= rendered.listingShare) return textOf(text);
-    const kept = rendered.remember(request, stat, recordedEtag, text);
+    const kept = rendered.remember(request, stat, recordedEtag, text, checksums);
     keptBytes += kept.cost;
     return kept;
   };

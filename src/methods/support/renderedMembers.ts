@@ -6,10 +6,10 @@
  * the collector's work to reclaim them.
  *
  * A response is a function of the request's property names, the member's path (its href, display
- * name and content type) and the stat fields and ETag it shows; the ETag is the version record's
+ * name and content type) and the stat fields, ETag and checksums it shows; the ETag is the version record's
  * when the record matches the file, otherwise derived from the inode, size and mtime. So an entry
  * is kept with the parsed request it was rendered for (the same frozen object for the same body,
- * parsedBodyCache.ts), those stat fields and the recorded ETag, and is used only when every one of
+ * parsedBodyCache.ts), those stat fields, the recorded ETag and the checksums text, and is used only when every one of
  * them is equal: the listing still stats each member and looks up its record, the cache only
  * spares the rendering. One entry per path (a second property set replaces the first), at most
  * BUDGET_BYTES of text and bookkeeping; the oldest entries go first. One listing uses at most
@@ -38,6 +38,8 @@ type ShownStat = Pick<ResourceStat, 'isCollection' | 'size' | 'mtimeMs' | 'ctime
 interface RenderedMember extends KeptText, ShownStat {
   request: PropfindRequest;
   recordedEtag: string | null;
+  /** The oc:checksums text shown (null when not asked or unknown): a large upload's MD5 is recorded after its ETag. */
+  checksums: string | null;
 }
 
 /** A response's text with its UTF-8 length, so a batch's bytes are allocated once. */
@@ -63,7 +65,7 @@ export class RenderedMembers {
   }
 
   /** The text rendered for this member under `request`, if neither changed since. */
-  get(request: PropfindRequest, stat: ResourceStat, recordedEtag: string | null): KeptText | undefined {
+  get(request: PropfindRequest, stat: ResourceStat, recordedEtag: string | null, checksums: string | null = null): KeptText | undefined {
     const entry = this.entries.get(stat.path);
     if (
       entry === undefined ||
@@ -74,7 +76,8 @@ export class RenderedMembers {
       entry.ctimeMs !== stat.ctimeMs ||
       entry.birthtimeMs !== stat.birthtimeMs ||
       entry.ino !== stat.ino ||
-      entry.recordedEtag !== recordedEtag
+      entry.recordedEtag !== recordedEtag ||
+      entry.checksums !== checksums
     ) {
       return undefined;
     }
@@ -82,10 +85,10 @@ export class RenderedMembers {
   }
 
   /** Keeps `text`, rendered for this member under `request`; returns it with its length and cost. */
-  remember(request: PropfindRequest, stat: ResourceStat, recordedEtag: string | null, text: string): KeptText {
+  remember(request: PropfindRequest, stat: ResourceStat, recordedEtag: string | null, text: string, checksums: string | null = null): KeptText {
     const { path, isCollection, size, mtimeMs, ctimeMs, birthtimeMs, ino } = stat;
     const byteLength = Buffer.byteLength(text);
-    const entry: RenderedMember = { request, isCollection, size, mtimeMs, ctimeMs, birthtimeMs, ino, recordedEtag, text, byteLength, cost: byteLength + path.length + ENTRY_OVERHEAD };
+    const entry: RenderedMember = { request, isCollection, size, mtimeMs, ctimeMs, birthtimeMs, ino, recordedEtag, checksums, text, byteLength, cost: byteLength + path.length + ENTRY_OVERHEAD };
     this.forget(path);
     this.entries.set(path, entry);
     this.bytes += entry.cost;

@@ -40,6 +40,16 @@ test.each<[string, Partial<ResourceStat>]>([
   expect(rendered.get(request, stat('/a', changes), null)).toBeUndefined();
 });
 
+test('other checksums (an MD5 recorded after the upload, a file that had none) are a miss', () => {
+  const rendered = new RenderedMembers();
+  rendered.remember(request, stat('/a'), '"e1"', 'text', 'SHA1:aa');
+  expect(rendered.get(request, stat('/a'), '"e1"', 'SHA1:aa')?.text).toBe('text');
+  expect(rendered.get(request, stat('/a'), '"e1"', 'SHA1:aa MD5:bb')).toBeUndefined();
+  expect(rendered.get(request, stat('/a'), '"e1"')).toBeUndefined();
+  rendered.remember(request, stat('/b'), '"e2"', 'text b');
+  expect(rendered.get(request, stat('/b'), '"e2"', 'SHA1:cc')).toBeUndefined();
+});
+
 test('another request (even one asking the same), or another recorded ETag, is a miss', () => {
   const rendered = new RenderedMembers();
   rendered.remember(request, stat('/a'), '"e1"', 'text');

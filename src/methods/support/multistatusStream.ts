@@ -105,8 +105,9 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
     }
   };
   /**
-   * A batch's dead properties and recorded ETags, in one lookup, and the locks covering each member
-   * when the plain renderer needs them (one more); null when the state store fails (each member then answers 500).
+   * A batch's dead properties and version records, in one lookup (the recorded ETags, and the
+   * files' checksums when the plain renderer needs them), and the locks covering each member when it
+   * needs those (one more); null when the state store fails (each member then answers 500).
    */
   const batchLookups = async (paths: DavPath[]) => {
     try {

@@ -1,29 +1,33 @@
 /**
- * The common PROPFIND written without the general machinery, for a member no lock covers: a `prop` request naming DAV: live properties whose values are text or
- * DAV: elements (getcontentlength, getetag, getlastmodified, resourcetype, displayname,
- * getcontenttype, creationdate, lockdiscovery, supportedlock), and `allprop` without an include
- * (Windows Explorer's listing, Cyberduck's). Each such member is one string built straight from its
- * stat, where the general path (propertyValues.ts + xml/build.ts) builds a tree of objects and a
- * prefix table per member, and looks up its locks one by one: a listing of 1,000 files spent most
- * of its time allocating and collecting them. The values come from the same live property table,
- * and the text is what the general path writes for the same member (RFC 4918 §9.1, §14.16, §14.22,
- * §14.24): `D` for DAV:, the 200 propstat first, then a 404 one with the properties the member
- * does not have (none for allprop, which names only what is there). A member's dead properties
- * (Windows Explorer stores four Win32 ones on every file it writes) are written as stored: under a
- * name asked for, in place of a live one of that name, and for allprop after the live ones.
+ * The common PROPFIND written without the general machinery, for a member no lock covers: a
+ * `prop` request naming live properties whose values come from the member's stat, path, records
+ * and locks (getcontentlength, getetag, getlastmodified, resourcetype, displayname,
+ * getcontenttype, creationdate, lockdiscovery, supportedlock, oc:checksums), and `allprop`
+ * without an include (Windows Explorer's listing, Cyberduck's). Each such member is one string
+ * built straight from its stat, where the general path (propertyValues.ts + xml/build.ts) builds a
+ * tree of objects and a prefix table per member, and looks up its locks and digests one by one: a
+ * listing of 1,000 files spent most of its time allocating and collecting them. The values come
+ * from the same live property table, and the text is what the general path writes for the same
+ * member (RFC 4918 §9.1, §14.16, §14.22, §14.24): `D` for DAV:, the 200 propstat first, then a
+ * 404 one with the properties the member does not have (none for allprop, which names only what
+ * is there). A member's dead properties (Windows Explorer stores four Win32 ones on every file it
+ * writes) are written as stored: under a name asked for, in place of a live one of that name, and
+ * for allprop after the live ones.
  *
  * A request may also name properties keepdav defines no live property for, in any namespace, as
  * the clients that mount a share do (davfs2 asks for `apache:executable`, Finder for
- * `A:appledoubleheader`): on a member with no dead property they are always in the 404 propstat,
- * their namespaces declared on the response as the general path declares them (`ns1`, `ns2`... in
- * order of first use, xml/prefixes.ts). Before, one such name sent every member of the listing the
- * general way, three times slower. Anything else (a member a lock covers, quota, checksums, an
- * allprop include, propname) goes the general way.
+ * `A:appledoubleheader`): they are in the 404 propstat unless stored. Namespaces other than DAV:
+ * are declared on the response as the general writer declares them (`ns1`, `ns2`... in order of
+ * first use, xml/prefixes.ts: names found with a live value first, then the missing ones), so the
+ * prefixes follow which names a member has (Layout). Before, one such name sent every member of
+ * the listing the general way, three times slower. Anything else (a member a lock covers, quota,
+ * an allprop include, propname) goes the general way.
  *
  * Usage:
  *   const plain = plainListingRenderer(request, nowMs);   // null: not a plain request
- *   // plain.needsLocks: look up the locks covering the members (LockManager.coveringEach)
- *   const text = plain && locks.length === 0 ? plain.render(member, dead) : null;   // null: render it generally
+ *   // plain.needsLocks: look up the locks covering the members (LockManager.coveringEach);
+ *   // plain.needsChecksums: pass each file's oc:checksums text (VersionStore.digestsIn)
+ *   const text = plain && locks.length === 0 ? plain.render(member, dead, checksums) : null;   // null: render it generally
  */
 import type { Resource } from './resource';
 import type { PropfindRequest } from '../../xml/requests';
@@ -206,10 +210,7 @@ export function plainListingRenderer(request: PropfindRequest, nowMs: number): P
 
 const DAV_PREFIX_ONLY: ReadonlyMap<string, string> = new Map([[DAV_NS, 'D']]);
 
-/**
- * The properties a plain rendering of `request` writes, in the general path's order, and the
- * response's start tag; null when the request needs the general path.
- */
+/** The properties a plain rendering of `request` writes, in the general path's order; null when the request needs the general path. */
 function plainProperties(request: PropfindRequest): { list: PlainProperty[]; allprop: boolean } | null {
   if (request.kind === 'allprop') {
     // §9.1: the live properties allprop includes (propertyValues.ts); an include goes the general way.

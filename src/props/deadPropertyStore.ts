@@ -4,4 +4,15 @@
  * as sent; they live in the state store (StateStore.properties) and follow their resource through
  * COPY, MOVE and DELETE (see TreeOperations).
  */
+import type { DeadProperty } from '../state/stateStore';
 export type { DeadProperty, DeadPropertyChange } from '../state/stateStore';
+
+/** One string per property name (namespace and local name), to find a property by its name. */
+export function propertyKey(ns: string, local: string): string {
+  return `${ns}\u0000${local}`;
+}
+
+/** `dead` by propertyKey (a later one of the same name wins, as a PROPPATCH replaces it). */
+export function deadPropertiesByName(dead: readonly DeadProperty[]): Map<string, DeadProperty> {
+  return new Map(dead.map((p) => [propertyKey(p.ns, p.local), p]));
+}

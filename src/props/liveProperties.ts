@@ -12,6 +12,7 @@ import { el, type OutNode } from '../xml/build';
 import { DAV_NS } from '../xml/tree';
 import { lockDiscoveryElement, supportedLockElement } from './lockDiscovery';
 import { contentTypeOf } from './contentType';
+import { propertyKey } from './deadPropertyStore';
 
 export interface PropertyContext {
   path: DavPath;
@@ -104,10 +105,10 @@ const LIVE: LiveProperty[] = [
   },
 ];
 
-const BY_NAME = new Map(LIVE.map((p) => [`${p.ns}\u0000${p.local}`, p]));
+const BY_NAME = new Map(LIVE.map((p) => [propertyKey(p.ns, p.local), p]));
 
 export function liveProperty(ns: string, local: string): LiveProperty | undefined {
-  return BY_NAME.get(`${ns}\u0000${local}`);
+  return BY_NAME.get(propertyKey(ns, local));
 }
 
 export const ALL_LIVE_PROPERTIES: readonly LiveProperty[] = LIVE;

@@ -33,7 +33,7 @@ import type { Resource } from './resource';
 import type { PropfindRequest } from '../../xml/requests';
 import type { OutNode } from '../../xml/build';
 import type { PropertyContext } from '../../props/liveProperties';
-import type { DeadProperty } from '../../props/deadPropertyStore';
+import { deadPropertiesByName, propertyKey, type DeadProperty } from '../../props/deadPropertyStore';
 import { ALL_LIVE_PROPERTIES, OWNCLOUD_NS, liveProperty, type LiveProperty } from '../../props/liveProperties';
 import { DAV_NS } from '../../xml/tree';
 import { escapeText } from '../../xml/chars';
@@ -74,13 +74,13 @@ export interface PlainRenderer {
 interface PlainProperty {
   ns: string;
   local: string;
-  /** `ns` NUL `local`, as dead properties are looked up by (propertyValues.ts). */
+  /** Its propertyKey, as dead properties are looked up by. */
   key: string;
   live: LiveProperty | null;
   constantText: string | null;
 }
 
-const plainProperty = (ns: string, local: string, live: LiveProperty | null): PlainProperty => ({ ns, local, key: `${ns}\u0000${local}`, live, constantText: null });
+const plainProperty = (ns: string, local: string, live: LiveProperty | null): PlainProperty => ({ ns, local, key: propertyKey(ns, local), live, constantText: null });
 
 /** What a member's value of each property turned out to be. */
 const FOUND_LIVE = 0;
@@ -160,7 +160,7 @@ export function plainListingRenderer(request: PropfindRequest, nowMs: number): P
     ctx.etag = member.etag;
     memberChecksums = checksums;
     // A stored property is what the member has under that name, a live one's name too (propertyValues.ts).
-    const deadByKey = dead.length === 0 ? null : new Map(dead.map((p) => [`${p.ns}\u0000${p.local}`, p]));
+    const deadByKey = dead.length === 0 ? null : deadPropertiesByName(dead);
     for (let i = 0; i < list.length; i++) {
       const property = list[i];
       const stored = deadByKey?.get(property.key);
@@ -247,7 +247,7 @@ function deadOutsideAllprop(dead: readonly DeadProperty[], list: readonly PlainP
   const seen = new Set(list.map((p) => p.key));
   let out = '';
   for (const p of dead) {
-    const key = `${p.ns}\u0000${p.local}`;
+    const key = propertyKey(p.ns, p.local);
     if (seen.has(key)) continue;
     seen.add(key);
     out += p.xml;

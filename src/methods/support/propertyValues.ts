@@ -12,7 +12,7 @@ import { ALL_LIVE_PROPERTIES, OWNCLOUD_NS, liveProperty, type PropertyContext } 
 import { el, type OutElement, type OutNode } from '../../xml/build';
 import { DAV_NS } from '../../xml/tree';
 import { formatChecksums } from '../../headers/ocChecksum';
-import type { DeadProperty } from '../../props/deadPropertyStore';
+import { deadPropertiesByName, propertyKey, type DeadProperty } from '../../props/deadPropertyStore';
 
 export interface PropstatGroups {
   found: OutNode[];
@@ -67,9 +67,9 @@ export async function collectProperties(
     return { found, missing };
   }
 
-  const deadByName = dead.length === 0 ? NO_DEAD_PROPERTIES : new Map(dead.map((p) => [`${p.ns}\u0000${p.local}`, p]));
+  const deadByName = dead.length === 0 ? NO_DEAD_PROPERTIES : deadPropertiesByName(dead);
   const valueOf = (ns: string, local: string): OutNode | null => {
-    const stored = deadByName.get(`${ns}\u0000${local}`);
+    const stored = deadByName.get(propertyKey(ns, local));
     if (stored) return { raw: stored.xml };
     const live = liveProperty(ns, local);
     const children = live?.value(ctx);
@@ -90,18 +90,18 @@ export async function collectProperties(
   for (const live of ALL_LIVE_PROPERTIES) {
     if (!live.inAllprop) continue;
     const value = valueOf(live.ns, live.local);
-    seen.add(`${live.ns}\u0000${live.local}`);
+    seen.add(propertyKey(live.ns, live.local));
     if (value) found.push(value);
   }
   for (const p of dead) {
-    const key = `${p.ns}\u0000${p.local}`;
+    const key = propertyKey(p.ns, p.local);
     if (!seen.has(key)) {
       seen.add(key);
       found.push({ raw: p.xml });
     }
   }
   for (const name of request.include) {
-    const key = `${name.ns}\u0000${name.local}`;
+    const key = propertyKey(name.ns, name.local);
     if (seen.has(key)) continue;
     const value = valueOf(name.ns, name.local);
     if (value) found.push(value);

@@ -192,6 +192,7 @@ export async function startServer(
     // Temporaries a crash left in the served tree go before anyone can be served (never reachable by URL, but they take space).
     const swept = await services.store.sweepTemporaries(orphanedTemporaryAgeMs(config));
     if (swept > 0) log.info({ removed: swept }, `removed ${swept} temporary file(s) left by an interrupted upload or copy`);
+    await services.store.readyForWrites();
     extras = startServices(services, log);
   } catch (err) {
     await state.close();

@@ -337,6 +337,10 @@ export class FileStore implements ResourceStore {
     return probeWrite(this.root);
   }
 
+  async readyForWrites(): Promise<void> {
+    await this.uploads?.ready();
+  }
+
   async sweepTemporaries(olderThanMs: number, nowMs?: number): Promise<number> {
     const inTree = await sweepStaleTemporaries(this.root, olderThanMs, nowMs);
     return inTree + (this.uploads === null ? 0 : await sweepStaleTemporaries(this.uploads.host, olderThanMs, nowMs));

@@ -159,6 +159,9 @@ export interface ResourceStore {
   /** Writes, syncs and removes a small invisible file at the top of the tree (readiness). Throws the errno's error. */
   probeWritable(): Promise<void>;
 
+  /** Readies, before the first request, what writes need (the uploads directory, made and tried). Never throws: a write finds what is wrong itself. */
+  readyForWrites(): Promise<void>;
+
   /** Removes the temporaries of interrupted writes untouched for `olderThanMs`; returns how many went. */
   sweepTemporaries(olderThanMs: number, nowMs?: number): Promise<number>;
 

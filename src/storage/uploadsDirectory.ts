@@ -19,7 +19,8 @@
  * copies the file over once) does too from then on. Should the directory go missing while the
  * server runs, the write goes beside its target and the directory is made again at the next;
  * one that cannot be made is tried again 10 s later. Temporaries a crash leaves in it are swept
- * at start, like those in the tree (sweepTemporaries.ts).
+ * at start, like those in the tree (sweepTemporaries.ts), and the directory is made and tried then
+ * too, before the first request, so no upload ever waits for (or sits beside) the trial file.
  */
 import { lstat, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { statSync } from 'node:fs';
@@ -63,6 +64,11 @@ export class UploadsDirectory {
     } catch {
       return dirHost; // the write itself reports what is wrong with its directory
     }
+  }
+
+  /** Makes and tries the directory now (at start), as the first write would; whether it is usable is remembered the same way. */
+  async ready(): Promise<void> {
+    await this.tempDirFor(this.rootHost);
   }
 
   /** The uploads directory was found missing (a create there failed with ENOENT): it is made again for the next write. */

@@ -24,7 +24,7 @@ describe.each([
   });
   afterAll(() => t.close());
 
-  it('is preceded at start by the uploads directory\'s one trial, made and gone before the first request', async () => {
+  it(`has ${where === 'uploads' ? 'its uploads directory made, and its one trial rename gone,' : 'no uploads directory and no temporary'} before the first request`, async () => {
     // The trial file briefly sits in the uploads directory and then in the root; a first upload
     // never shares the moment with it (a test that looked then saw both).
     expect(await uploadTemporaries(t, 'docs')).toEqual([]);

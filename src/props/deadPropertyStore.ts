@@ -16,3 +16,19 @@ export function propertyKey(ns: string, local: string): string {
 export function deadPropertiesByName(dead: readonly DeadProperty[]): Map<string, DeadProperty> {
   return new Map(dead.map((p) => [propertyKey(p.ns, p.local), p]));
 }
+
+/**
+ * The dead properties allprop adds after the live ones (RFC 4918 §9.1), in the order stored, each
+ * name once: those whose name is not in `seen` (the live ones' propertyKeys: a stored property
+ * under a live name took that one's place). Their names are added to `seen`.
+ */
+export function deadPropertiesAfterLive(dead: readonly DeadProperty[], seen: Set<string>): DeadProperty[] {
+  const added: DeadProperty[] = [];
+  for (const p of dead) {
+    const key = propertyKey(p.ns, p.local);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    added.push(p);
+  }
+  return added;
+}

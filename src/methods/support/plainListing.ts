@@ -33,7 +33,7 @@ import type { Resource } from './resource';
 import type { PropfindRequest } from '../../xml/requests';
 import type { OutNode } from '../../xml/build';
 import type { PropertyContext } from '../../props/liveProperties';
-import { deadPropertiesByName, propertyKey, type DeadProperty } from '../../props/deadPropertyStore';
+import { deadPropertiesAfterLive, deadPropertiesByName, propertyKey, type DeadProperty } from '../../props/deadPropertyStore';
 import { ALL_LIVE_PROPERTIES, OWNCLOUD_NS, liveProperty, type LiveProperty } from '../../props/liveProperties';
 import { DAV_NS } from '../../xml/tree';
 import { escapeText } from '../../xml/chars';
@@ -138,6 +138,8 @@ export function plainListingRenderer(request: PropfindRequest, nowMs: number): P
       property.constantText = value.length === 0 ? `<${tag}/>` : `<${tag}>${inner}</${tag}>`;
     }
   }
+  /** The names allprop writes live, which stored properties of the same name replace (§9.1). */
+  const liveKeys = list.map((p) => p.key);
   /** Positions of the names outside DAV: (their states choose the layout). */
   const foreign = list.flatMap((p, i) => (p.ns === DAV_NS ? [] : [i]));
   const states = new Uint8Array(list.length);
@@ -198,7 +200,7 @@ export function plainListingRenderer(request: PropfindRequest, nowMs: number): P
         }
       }
     }
-    if (allprop && deadByKey !== null) found += deadOutsideAllprop(dead, list);
+    if (allprop && deadByKey !== null) for (const p of deadPropertiesAfterLive(dead, new Set(liveKeys))) found += p.xml;
     let text = `${layout.start}${escapeText(member.href)}</D:href>`;
     if (found !== '' || missing === '') text += `<D:propstat><D:prop>${found}</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>`;
     if (missing !== '') text += `<D:propstat><D:prop>${missing}</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>`;
@@ -237,22 +239,6 @@ function plainProperties(request: PropfindRequest): { list: PlainProperty[]; all
     list.push(plainProperty(name.ns, name.local, live));
   }
   return { list, allprop: false };
-}
-
-/**
- * The dead properties allprop adds after the live ones (§9.1), in the order stored, each name once:
- * those whose name is not a live one's (a stored one under a live name took its place already).
- */
-function deadOutsideAllprop(dead: readonly DeadProperty[], list: readonly PlainProperty[]): string {
-  const seen = new Set(list.map((p) => p.key));
-  let out = '';
-  for (const p of dead) {
-    const key = propertyKey(p.ns, p.local);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out += p.xml;
-  }
-  return out;
 }
 
 /**

@@ -12,7 +12,7 @@ import { ALL_LIVE_PROPERTIES, OWNCLOUD_NS, liveProperty, type PropertyContext } 
 import { el, type OutElement, type OutNode } from '../../xml/build';
 import { DAV_NS } from '../../xml/tree';
 import { formatChecksums } from '../../headers/ocChecksum';
-import { deadPropertiesByName, propertyKey, type DeadProperty } from '../../props/deadPropertyStore';
+import { deadPropertiesAfterLive, deadPropertiesByName, propertyKey, type DeadProperty } from '../../props/deadPropertyStore';
 
 export interface PropstatGroups {
   found: OutNode[];
@@ -93,13 +93,7 @@ export async function collectProperties(
     seen.add(propertyKey(live.ns, live.local));
     if (value) found.push(value);
   }
-  for (const p of dead) {
-    const key = propertyKey(p.ns, p.local);
-    if (!seen.has(key)) {
-      seen.add(key);
-      found.push({ raw: p.xml });
-    }
-  }
+  for (const p of deadPropertiesAfterLive(dead, seen)) found.push({ raw: p.xml });
   for (const name of request.include) {
     const key = propertyKey(name.ns, name.local);
     if (seen.has(key)) continue;

@@ -10,8 +10,9 @@
  * generation 8 MiB to 1, 5 MiB of dead buffers freed).
  *
  * The check runs every `checkEveryMs` and costs nothing per request beyond a counter: the
- * collection comes once per quiet spell, between one and two checks after the last request ended,
- * and never while one is in flight. Needs node's --expose-gc (bin/keepdav.js passes it); without
+ * collection comes once per quiet spell, between one and two checks after the last request ended
+ * (and once at the first check after start, start-up being a busy spell too), and never while one
+ * is in flight. Needs node's --expose-gc (bin/keepdav.js passes it); without
  * it there is no collection. After the collection, the memory it and the busy spell freed inside
  * malloc is given back to the system (mallocTrim.ts), where that helper was built.
  */
@@ -45,7 +46,10 @@ export function startQuietCollection(collect: (() => void) | null, checkEveryMs 
   let inFlight = 0;
   /** `started` at the previous check, and when the last collection ran. */
   let startedAtCheck = 0;
-  let startedAtCollection = 0;
+  // Start-up is a busy spell of its own (modules compiled, the state opened, the sweep of a crash's
+  // leftovers): its young generation and garbage go at the first quiet check, not at the first
+  // request's. Measured on a root of 10,000 files: 69.6 MiB 10 s after start, 62.3 after it.
+  let startedAtCollection = -1;
   const timer = collect === null ? null : setInterval(() => {
     if (started !== startedAtCheck) {
       startedAtCheck = started; // busy since the last check: wait for a quiet one

@@ -71,8 +71,9 @@ describe('the collection once the server has gone quiet', () => {
     quiet = startQuietCollection(fullCollection({}), CHECK_MS);
     oneRequest(quiet);
     const calls: unknown[][] = [];
-    fullCollection({ gc: (...args: unknown[]) => void calls.push(args) })!();
-    expect(calls).toEqual([[]]); // no options: a full (major) collection
+    fullCollection({ gc: (...args: unknown[]) => void calls.push(['gc', ...args]) }, (flags) => void calls.push([flags]))!();
+    // No options: a full (major) collection, compacting for this one collection only.
+    expect(calls).toEqual([['--compact-on-every-full-gc'], ['gc'], ['--no-compact-on-every-full-gc']]);
   });
 });
 

@@ -30,12 +30,20 @@ import type { RequestObserver } from '../http/edge';
 export function fullCollection(global: { gc?: unknown } = globalThis, setV8Flags: (flags: string) => void = setFlagsFromString): (() => void) | null {
   const gc = global.gc;
   if (typeof gc !== 'function') return null;
+  /** V8 may refuse flags once running (a build that freezes them): then the collection is a plain one. */
+  const trySetting = (flags: string): void => {
+    try {
+      setV8Flags(flags);
+    } catch {
+      // plain collection
+    }
+  };
   return () => {
-    setV8Flags('--compact-on-every-full-gc');
+    trySetting('--compact-on-every-full-gc');
     try {
       (gc as () => void)();
     } finally {
-      setV8Flags('--no-compact-on-every-full-gc');
+      trySetting('--no-compact-on-every-full-gc');
     }
   };
 }

@@ -74,6 +74,13 @@ describe('the collection once the server has gone quiet', () => {
     fullCollection({ gc: (...args: unknown[]) => void calls.push(['gc', ...args]) }, (flags) => void calls.push([flags]))!();
     // No options: a full (major) collection, compacting for this one collection only.
     expect(calls).toEqual([['--compact-on-every-full-gc'], ['gc'], ['--no-compact-on-every-full-gc']]);
+    // Flags refused (a V8 that freezes them): still the collection, nothing thrown.
+    calls.length = 0;
+    const refusing = () => {
+      throw new Error('flags are frozen');
+    };
+    fullCollection({ gc: () => void calls.push(['gc']) }, refusing)!();
+    expect(calls).toEqual([['gc']]);
   });
 });
 

@@ -1,7 +1,8 @@
 /**
  * quietCollection.ts: one collection at the first check after start (start-up's garbage), then
  * one per quiet spell, between one and two checks after the last request ended; none while a
- * request is in flight, none again until there were requests again; nothing at all without --expose-gc. quietCleanUp: the
+ * request is in flight, none again until there were requests again; nothing at all without
+ * --expose-gc; each one compacting, and a plain one where V8 refuses the flag. quietCleanUp: the
  * collection, then malloc's trim a little later (either may be missing).
  */
 import { fullCollection, quietCleanUp, startQuietCollection, type QuietCollection } from '../../../src/admin/quietCollection';

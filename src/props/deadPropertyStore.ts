@@ -19,15 +19,16 @@ export function deadPropertiesByName(dead: readonly DeadProperty[]): Map<string,
 
 /**
  * The dead properties allprop adds after the live ones (RFC 4918 §9.1), in the order stored, each
- * name once: those whose name is not in `seen` (the live ones' propertyKeys: a stored property
- * under a live name took that one's place). Their names are added to `seen`.
+ * name once: those whose name is not in `live` (the live ones' propertyKeys: a stored property
+ * under a live name took that one's place).
  */
-export function deadPropertiesAfterLive(dead: readonly DeadProperty[], seen: Set<string>): DeadProperty[] {
+export function deadPropertiesAfterLive(dead: readonly DeadProperty[], live: ReadonlySet<string>): DeadProperty[] {
   const added: DeadProperty[] = [];
+  const written = new Set<string>();
   for (const p of dead) {
     const key = propertyKey(p.ns, p.local);
-    if (seen.has(key)) continue;
-    seen.add(key);
+    if (live.has(key) || written.has(key)) continue;
+    written.add(key);
     added.push(p);
   }
   return added;

@@ -139,7 +139,7 @@ export function plainListingRenderer(request: PropfindRequest, nowMs: number): P
     }
   }
   /** The names allprop writes live, which stored properties of the same name replace (§9.1). */
-  const liveKeys = list.map((p) => p.key);
+  const liveKeys = new Set(list.map((p) => p.key));
   /** Positions of the names outside DAV: (their states choose the layout). */
   const foreign = list.flatMap((p, i) => (p.ns === DAV_NS ? [] : [i]));
   const states = new Uint8Array(list.length);
@@ -200,7 +200,7 @@ export function plainListingRenderer(request: PropfindRequest, nowMs: number): P
         }
       }
     }
-    if (allprop && deadByKey !== null) for (const p of deadPropertiesAfterLive(dead, new Set(liveKeys))) found += p.xml;
+    if (allprop && deadByKey !== null) for (const p of deadPropertiesAfterLive(dead, liveKeys)) found += p.xml;
     let text = `${layout.start}${escapeText(member.href)}</D:href>`;
     if (found !== '' || missing === '') text += `<D:propstat><D:prop>${found}</D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>`;
     if (missing !== '') text += `<D:propstat><D:prop>${missing}</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>`;

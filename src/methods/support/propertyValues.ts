@@ -93,7 +93,10 @@ export async function collectProperties(
     seen.add(propertyKey(live.ns, live.local));
     if (value) found.push(value);
   }
-  for (const p of deadPropertiesAfterLive(dead, seen)) found.push({ raw: p.xml });
+  for (const p of deadPropertiesAfterLive(dead, seen)) {
+    seen.add(propertyKey(p.ns, p.local)); // an <include> of a name written already adds nothing
+    found.push({ raw: p.xml });
+  }
   for (const name of request.include) {
     const key = propertyKey(name.ns, name.local);
     if (seen.has(key)) continue;

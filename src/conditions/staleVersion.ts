@@ -16,17 +16,21 @@ export interface StaleUploadInput {
   declaredMtimeMs: number | undefined;
   current: { size: number; mtimeMs: number; etag: string | null } | null;
   ifMatch: string | undefined;
-  /** The request submitted a token of a lock that covers the target. */
-  holdsOwnLock: boolean;
+  /**
+   * Whether the request submitted a token of its user's own lock covering the target: asked only
+   * for an empty placeholder with an older stated time, so the locks are looked up (a round trip
+   * with PostgreSQL) only then.
+   */
+  holdsOwnLock: () => Promise<boolean>;
 }
 
-/** Throws StaleVersionError when the upload must be refused as stale. */
-export function checkStaleUpload(input: StaleUploadInput, facts: ResourceFacts): void {
+/** Rejects with StaleVersionError when the upload must be refused as stale. */
+export async function checkStaleUpload(input: StaleUploadInput, facts: ResourceFacts): Promise<void> {
   const { declaredMtimeMs, current } = input;
   if (!input.enabled || declaredMtimeMs === undefined || current === null) return;
   if (Math.floor(declaredMtimeMs / 1000) >= Math.floor(current.mtimeMs / 1000)) return;
   const named = parseEntityTagList(input.ifMatch, 'If-Match');
   if (Array.isArray(named) && current.etag !== null && named.includes(current.etag)) return;
-  if (current.size === 0 && input.holdsOwnLock) return;
+  if (current.size === 0 && (await input.holdsOwnLock())) return;
   throw new StaleVersionError(declaredMtimeMs, facts);
 }

@@ -129,20 +129,17 @@ function expectedEntityLength(value: string | undefined): number | undefined {
 /** semantics.md "Stale uploads": 409 stale-version (remembered by the caller, like every refusal, for rclone's clean-up DELETE). */
 async function refuseStaleUpload(req: DavRequest, services: Services, target: Resource, declaredMtimeMs: number | undefined): Promise<void> {
   const stat = target.stat!;
-  const submitted = submittedLockTokens(parseIfHeader(req.header('if')));
-  const covering = await services.locks.covering(req.path);
-  try {
-    checkStaleUpload(
-      {
-        enabled: services.config.staleUploadCheck,
-        declaredMtimeMs,
-        current: { size: stat.size, mtimeMs: stat.mtimeMs, etag: target.etag },
-        ifMatch: req.header('if-match'),
-        holdsOwnLock: covering.some((lock) => submitted.has(lock.token) && services.access.mayUseLock(req.user, lock)),
+  await checkStaleUpload(
+    {
+      enabled: services.config.staleUploadCheck,
+      declaredMtimeMs,
+      current: { size: stat.size, mtimeMs: stat.mtimeMs, etag: target.etag },
+      ifMatch: req.header('if-match'),
+      holdsOwnLock: async () => {
+        const submitted = submittedLockTokens(parseIfHeader(req.header('if')));
+        return (await services.locks.covering(req.path)).some((lock) => submitted.has(lock.token) && services.access.mayUseLock(req.user, lock));
       },
-      factsOf(target),
-    );
-  } catch (err) {
-    throw err;
-  }
+    },
+    factsOf(target),
+  );
 }

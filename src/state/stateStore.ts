@@ -287,6 +287,12 @@ export interface RetentionRecords {
   remove(id: string): Promise<RetentionRow | null>;
   /** The listed rows of `path`, newest first (retainedAtMs, then insertion order). */
   list(path: DavPath): Promise<RetentionRow[]>;
+  /**
+   * Removes the listed rows of `path` after its `keep` newest (in list()'s order) and returns
+   * them, in one step: the per-path pruning after every overwrite, without reading the rows it
+   * keeps. Of concurrent callers, each removed row is returned to one only.
+   */
+  removeBeyondNewest(path: DavPath, keep: number): Promise<RetentionRow[]>;
   /** The listed rows of `path` and its subtree, by path (bytewise), newest first within a path. */
   listUnder(path: DavPath): Promise<RetentionRow[]>;
   /**

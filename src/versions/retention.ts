@@ -299,10 +299,15 @@ export class RetentionStore {
    * budget (oldest first, exact, on every call), and the age limit (checked at most once a minute).
    */
   async prune(touchedPaths: readonly DavPath[] = []): Promise<number> {
-    const doomed = new Set<string>();
+    let pruned = 0;
     for (const path of new Set(touchedPaths)) {
-      for (const row of (await this.state.retention.list(path)).slice(this.policy.maxVersionsPerPath)) doomed.add(row.id);
+      // The rows go in the same step that picks them, then their bytes (as discard does).
+      for (const row of await this.state.retention.removeBeyondNewest(path, this.policy.maxVersionsPerPath)) {
+        await this.store.removeKept(row.storage);
+        pruned++;
+      }
     }
+    const doomed = new Set<string>();
     if (performance.now() - this.lastAgePruneAt >= 60_000) {
       this.lastAgePruneAt = performance.now();
       const cutoff = (await this.state.now()) - this.policy.maxAgeMs;
@@ -321,7 +326,7 @@ export class RetentionStore {
       }
     }
     for (const id of await this.keepFreeSpaceReserve(bytes)) doomed.add(id);
-    return doomed.size;
+    return pruned + doomed.size;
   }
 
   /**

@@ -511,6 +511,28 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
         expect(await store.retention.totals()).toEqual({ count: 4 + NEIGHBOURS.length, bytes: 10 * (5 + NEIGHBOURS.length) });
       });
 
+      test('removeBeyondNewest removes and returns what lies past the newest kept, nothing pending or elsewhere', async () => {
+        await store.retention.insert(row('old', '/a', { retainedAtMs: 100, size: 1 }));
+        await store.retention.insert(row('new', '/a', { retainedAtMs: 300, size: 2 }));
+        await store.retention.insert(row('mid', '/a', { retainedAtMs: 200, size: 4 }));
+        await store.retention.insert(row('tie', '/a', { retainedAtMs: 300, size: 8 }));
+        await store.retention.insert(row('p', '/a', { reason: 'pending', pendingKind: 'file', pendingReason: 'overwrite', retainedAtMs: 1, size: 16 }));
+        await store.retention.insert(row('below', '/a/x', { retainedAtMs: 50, size: 32 }));
+        for (const [i, path] of NEIGHBOURS.entries()) await store.retention.insert(row(`n${i}`, path, { retainedAtMs: 50 + i, size: 64 }));
+        expect(await store.retention.removeBeyondNewest('/a', 4)).toEqual([]);
+        // list() order: tie, new, mid, old: keeping 2 removes mid and old.
+        expect((await store.retention.removeBeyondNewest('/a', 2)).map((r) => [r.id, r.size]).sort()).toEqual([['mid', 4], ['old', 1]]);
+        expect((await store.retention.list('/a')).map((r) => r.id)).toEqual(['tie', 'new']);
+        expect(await store.retention.get('old')).toBeNull();
+        expect((await store.retention.get('p'))?.reason).toBe('pending');
+        expect(await store.retention.totals()).toEqual({ count: 3 + NEIGHBOURS.length, bytes: 2 + 8 + 16 + 32 + 64 * NEIGHBOURS.length });
+        expect(await store.retention.keptBytes()).toBe(2 + 8 + 16 + 32 + 64 * NEIGHBOURS.length);
+        expect((await store.retention.removeBeyondNewest('/a', 0)).map((r) => r.id).sort()).toEqual(['new', 'tie']);
+        expect(await store.retention.list('/a')).toEqual([]);
+        expect((await store.retention.list('/a/x')).map((r) => r.id)).toEqual(['below']);
+        for (const path of NEIGHBOURS) expect(await store.retention.list(path)).toHaveLength(1);
+      });
+
       test('newestUnder pages the paths of a subtree by their newest version, then bytewise', async () => {
         await store.retention.insert(row('a1', '/a', { retainedAtMs: 100 }));
         await store.retention.insert(row('a2', '/a', { retainedAtMs: 400 }));

@@ -61,6 +61,15 @@ export function retentionRecords(sql: Sql, atomic: Atomic, instanceId: string): 
     list(path) {
       return select(`path = $1 AND ${LISTED} ORDER BY retained_at DESC, seq DESC`, [path]);
     },
+    async removeBeyondNewest(path, keep) {
+      // READ COMMITTED: a row another instance removed first is skipped here, so each is returned once.
+      const rows = await sql.rows<Row>(
+        `DELETE FROM retained_versions WHERE id IN (SELECT id FROM retained_versions WHERE path = $1 AND ${LISTED}
+           ORDER BY retained_at DESC, seq DESC OFFSET $2) RETURNING ${COLUMNS}`,
+        [path, keep],
+      );
+      return rows.map(toRow);
+    },
     listUnder(path) {
       const b = subtreeBounds(path);
       return select(`(path = $1 OR (path >= $2 AND path < $3)) AND ${LISTED} ORDER BY path, retained_at DESC, seq DESC`, [b.path, b.lower, b.upper]);

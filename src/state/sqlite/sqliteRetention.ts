@@ -14,6 +14,7 @@ import { RETENTION_COLUMNS as COLUMNS, toRetentionRow as toRow, toRetentionTable
 export class SqliteRetentionRecords implements RetentionRecords {
   private readonly insertRow;
   private readonly byPath;
+  private readonly deleteBeyondNewest;
   private readonly byId;
   private readonly underPath;
   private readonly deleteRow;
@@ -42,6 +43,10 @@ export class SqliteRetentionRecords implements RetentionRecords {
     );
     this.byPath = db.prepare<[string], Row>(
       `SELECT ${COLUMNS} FROM retained_versions WHERE path = ? AND reason != 'pending' ORDER BY retained_at DESC, rowid DESC`,
+    );
+    this.deleteBeyondNewest = db.prepare<[string, number], Row>(
+      `DELETE FROM retained_versions WHERE id IN (SELECT id FROM retained_versions WHERE path = ? AND reason != 'pending'
+         ORDER BY retained_at DESC, rowid DESC LIMIT -1 OFFSET ?) RETURNING ${COLUMNS}`,
     );
     this.byId = db.prepare<[string], Row>(`SELECT ${COLUMNS} FROM retained_versions WHERE id = ?`);
     this.underPath = db.prepare<{ path: string; lower: string; upper: string }, Row>(
@@ -110,6 +115,15 @@ export class SqliteRetentionRecords implements RetentionRecords {
 
   list(path: DavPath): Promise<RetentionRow[]> {
     return this.gate.call(() => this.byPath.all(path).map(toRow));
+  }
+
+  removeBeyondNewest(path: DavPath, keep: number): Promise<RetentionRow[]> {
+    return this.gate.call(() => {
+      const before = this.bytes();
+      const removed = this.deleteBeyondNewest.all(path, keep);
+      this.total.bytes = removed.reduce((bytes, row) => bytes - row.size, before);
+      return removed.map(toRow);
+    });
   }
 
   listUnder(path: DavPath): Promise<RetentionRow[]> {

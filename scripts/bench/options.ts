@@ -31,6 +31,7 @@ export const ROW_NAMES = [
   'propfind-allprop-1000',
   'propfind-10000',
   'put-4k',
+  'put-4k-over',
   'put-large',
   'get-large',
   'lock-unlock',

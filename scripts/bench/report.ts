@@ -150,21 +150,21 @@ export function formatReport(results: BenchResults): string {
     return found.length ? Math.max(...found) : null;
   };
   const memoryParts: Array<[string, string[]]> = [
-    ['small PUTs', ['put-4k']],
+    ['small PUTs', ['put-4k', 'put-4k-over']],
     ['large PUT', ['put-large']],
     ['PROPFIND 10,000', ['propfind-10000']],
     ['any row', results.rows.map((r) => r.name)],
   ];
   const parts = memoryParts.filter(([, names]) => names.some((n) => results.rows.some((r) => r.name === n)));
   lines.push(`| peak RSS: ${parts.map(([what]) => what).join(' / ')} (MiB) | ${running.map((s) => parts.map(([, names]) => mib(peak(s.server, names))).join(' / ')).concat(tail).join(' | ')} |`);
-  const cpuRows = ['get-4k', 'propfind-1000', 'put-4k'].filter((n) => results.rows.some((r) => r.name === n));
+  const cpuRows = ['get-4k', 'propfind-1000', 'put-4k', 'put-4k-over'].filter((n) => results.rows.some((r) => r.name === n));
   if (cpuRows.length > 0) {
     const cpuOf = (server: ServerName, row: string): string => {
       const values = (results.measurements.get(server)?.get(row) ?? []).map((m) => m.cpuMsPerOp).filter((v): v is number => v !== undefined);
       const ms = median(values);
       return ms === null ? '–' : ms < 1 ? `${Math.round(ms * 1000)} µs` : `${ms.toFixed(1)} ms`;
     };
-    const short: Record<string, string> = { 'get-4k': 'GET 4 KiB', 'propfind-1000': 'PROPFIND 1,000', 'put-4k': 'PUT 4 KiB' };
+    const short: Record<string, string> = { 'get-4k': 'GET 4 KiB', 'propfind-1000': 'PROPFIND 1,000', 'put-4k': 'PUT 4 KiB', 'put-4k-over': 'PUT over' };
     const what = cpuRows.map((n) => short[n]).join(' / ');
     lines.push(`| server CPU per request: ${what} | ${running.map((s) => cpuRows.map((n) => cpuOf(s.server, n)).join(' / ')).concat(tail).join(' | ')} |`);
   }

@@ -12,6 +12,8 @@
  *                   (lua/propfind-allprop.lua); the ceiling has no allprop, so not for it
  *   propfind-10000  PROPFIND Depth 1 of 10,000 files, one request at a time (s, median)
  *   put-4k          PUT of 4 KiB to new names, 16 connections (req/s; lua/put.lua)
+ *   put-4k-over     PUT of 4 KiB over 16 existing files, 16 connections (req/s; lua/put-over.lua):
+ *                   keepdav keeps each replaced version (retention), the others replace in place
  *   put-large       PUT of the large file (curl -T, s); removed from disk afterwards
  *   get-large       GET of the large file (curl, s)
  *   lock-unlock     exclusive LOCK then UNLOCK, 8 connections each on its own file (pairs/s;
@@ -180,6 +182,18 @@ const putSmall: RowDefinition = {
   },
 };
 
+const putSmallOver: RowDefinition = {
+  appliesTo: everyServer,
+  name: 'put-4k-over',
+  label: 'PUT 4 KiB over existing files, 16 conns',
+  unit: 'req/s',
+  run(ctx) {
+    const dir = new URL(FIXTURE.putDir, ctx.baseUrl).pathname;
+    // The same 16 names in every round (the warm-up creates them): each request replaces a file.
+    return wrkMeasure(ctx, { url: ctx.baseUrl, threads: 2, connections: 16, script: 'put-over.lua', scriptArgs: [dir, 'over'] });
+  },
+};
+
 /** curl's total time and status; `-H Expect:` so no server pays a 100-continue round trip. */
 function curl(args: string[]): Promise<{ status: number; seconds: number; bytes: number }> {
   return new Promise((resolve, reject) => {
@@ -269,6 +283,7 @@ export const ALL_ROWS: readonly RowDefinition[] = [
   propfindAllpropThousand,
   propfindTenThousand,
   putSmall,
+  putSmallOver,
   putLarge,
   getLarge,
   lockUnlock,

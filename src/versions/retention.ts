@@ -14,8 +14,8 @@
  * never kept, or a target that still holds them, roll back; otherwise the version is committed.
  * Kept bytes no row names are then re-indexed, at start-up as by the scrub (orphanBytes.ts).
  */
-import { randomBytes } from 'node:crypto';
 import type { DavPath } from '../paths/davPath';
+import { randomHex } from '../randomHex';
 import type { PathNewest, RetentionReason, RetentionRow, StateAccess } from '../state/stateStore';
 import type { FileBytes, ResourceStore } from '../storage/resourceStore';
 import { hasReservedSegment } from '../storage/containment';
@@ -354,5 +354,5 @@ export class RetentionStore {
 
 /** Time-ordered, unguessable version ids: 8 hex digits of seconds, then 8 random bytes. */
 function newVersionId(nowMs: number): string {
-  return Math.floor(nowMs / 1000).toString(16).padStart(8, '0') + randomBytes(8).toString('hex');
+  return Math.floor(nowMs / 1000).toString(16).padStart(8, '0') + randomHex(8);
 }

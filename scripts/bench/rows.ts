@@ -12,7 +12,7 @@
  *                   (lua/propfind-allprop.lua); the ceiling has no allprop, so not for it
  *   propfind-10000  PROPFIND Depth 1 of 10,000 files, one request at a time (s, median)
  *   put-4k          PUT of 4 KiB to new names, 16 connections (req/s; lua/put.lua)
- *   put-4k-over     PUT of 4 KiB over 16 existing files, 16 connections (req/s; lua/put-over.lua):
+ *   put-4k-over     PUT of 4 KiB over 16 existing files, 16 connections (req/s; lua/put.lua, 8 names a thread):
  *                   keepdav keeps each replaced version (retention), the others replace in place
  *   put-large       PUT of the large file (curl -T, s); removed from disk afterwards
  *   get-large       GET of the large file (curl, s)
@@ -190,7 +190,7 @@ const putSmallOver: RowDefinition = {
   run(ctx) {
     const dir = new URL(FIXTURE.putDir, ctx.baseUrl).pathname;
     // The same 16 names in every round (the warm-up creates them): each request replaces a file.
-    return wrkMeasure(ctx, { url: ctx.baseUrl, threads: 2, connections: 16, script: 'put-over.lua', scriptArgs: [dir, 'over'] });
+    return wrkMeasure(ctx, { url: ctx.baseUrl, threads: 2, connections: 16, script: 'put.lua', scriptArgs: [dir, 'over', '8'] });
   },
 };
 

@@ -16,6 +16,11 @@ import type { KeptFile } from './resourceStore';
 
 const PARTIAL = '.partial';
 
+/** Whether `host` exists, asked without an error object for its absence (inline where allowed: inlineCalls.ts). */
+async function exists(host: string): Promise<boolean> {
+  return inlineAllowed() ? inline(() => existsSync(host)) : access(host).then(() => true, () => false);
+}
+
 export class RetainedBytes {
   constructor(readonly dir: string) {}
 
@@ -145,16 +150,14 @@ export class RetainedBytes {
   /**
    * Frees what is kept under `key` (and a partial copy), then the directories it no longer needs.
    * A single file (a version; pruning removes one on every overwrite) goes by one unlink; a bundle
-   * or anything unlink refuses by a recursive rm. A partial copy is looked for without an error
-   * object for its usual absence (inline, as a cached lookup is: inlineCalls.ts).
+   * or anything unlink refuses by a recursive rm; a partial copy, usually absent, is looked for first.
    */
   async remove(key: string): Promise<void> {
     const host = this.hostOf(key);
     await unlink(host).catch(async (err: unknown) => {
       if (errnoOf(err) !== 'ENOENT') await rm(host, { recursive: true, force: true });
     });
-    const partial = host + PARTIAL;
-    if (inlineAllowed() ? inline(() => existsSync(partial)) : await access(partial).then(() => true, () => false)) await rm(partial, { recursive: true, force: true });
+    if (await exists(host + PARTIAL)) await rm(host + PARTIAL, { recursive: true, force: true });
     for (let dir = dirname(host); dir.startsWith(this.dir + sep) && dir !== this.dir; dir = dirname(dir)) {
       try {
         await rmdir(dir);

@@ -167,32 +167,24 @@ const propfindTenThousand: RowDefinition = {
   },
 };
 
-const putSmall: RowDefinition = {
-  appliesTo: everyServer,
-  name: 'put-4k',
-  label: 'PUT 4 KiB new files, 16 conns',
-  unit: 'req/s',
-  run(ctx) {
-    const dir = new URL(FIXTURE.putDir, ctx.baseUrl).pathname;
-    return wrkMeasure(
-      ctx,
-      { url: ctx.baseUrl, threads: 2, connections: 16, script: 'put.lua', scriptArgs: [dir, `r${ctx.round}`] },
-      [dir, 'warm'],
-    );
-  },
-};
+/** 4 KiB PUTs at 16 connections through lua/put.lua with `scriptArgs` (after the collection's path). */
+function smallPutRow(name: RowName, label: string, scriptArgs: (ctx: RowContext) => string[], warmupArgs?: string[]): RowDefinition {
+  return {
+    appliesTo: everyServer,
+    name,
+    label,
+    unit: 'req/s',
+    run(ctx) {
+      const dir = new URL(FIXTURE.putDir, ctx.baseUrl).pathname;
+      const spec = { url: ctx.baseUrl, threads: 2, connections: 16, script: 'put.lua', scriptArgs: [dir, ...scriptArgs(ctx)] };
+      return wrkMeasure(ctx, spec, warmupArgs && [dir, ...warmupArgs]);
+    },
+  };
+}
 
-const putSmallOver: RowDefinition = {
-  appliesTo: everyServer,
-  name: 'put-4k-over',
-  label: 'PUT 4 KiB over existing files, 16 conns',
-  unit: 'req/s',
-  run(ctx) {
-    const dir = new URL(FIXTURE.putDir, ctx.baseUrl).pathname;
-    // The same 16 names in every round (the warm-up creates them): each request replaces a file.
-    return wrkMeasure(ctx, { url: ctx.baseUrl, threads: 2, connections: 16, script: 'put.lua', scriptArgs: [dir, 'over', '8'] });
-  },
-};
+const putSmall = smallPutRow('put-4k', 'PUT 4 KiB new files, 16 conns', (ctx) => [`r${ctx.round}`], ['warm']);
+// The same 16 names in every round (the warm-up creates them): each request replaces a file.
+const putSmallOver = smallPutRow('put-4k-over', 'PUT 4 KiB over existing files, 16 conns', () => ['over', '8']);
 
 /** curl's total time and status; `-H Expect:` so no server pays a 100-continue round trip. */
 function curl(args: string[]): Promise<{ status: number; seconds: number; bytes: number }> {

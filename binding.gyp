@@ -12,6 +12,10 @@
     {
       "target_name": "zero_copy_send",
       "sources": ["native/zeroCopySend.c"]
+    },
+    {
+      "target_name": "durable_write",
+      "sources": ["native/durableWrite.c"]
     }
   ]
 }

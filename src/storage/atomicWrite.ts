@@ -3,20 +3,25 @@
  * the target's filesystem (in the uploads directory, uploadsDirectory.ts, or beside the target),
  * which is fsynced and renamed over the target; the target's directory is fsynced last. Until the
  * rename the old content stays byte-identical, and on any failure the temp file is removed.
+ * A small body of announced length is read into memory first and written, fsynced and renamed in
+ * one trip through the thread pool by the native helper, when it is built (smallBodyWrite.ts).
  *
- * The body is read with `pipe` (which honours backpressure: memory stays flat whatever the size)
- * rather than `stream.pipeline`, because pipeline destroys its source on failure and destroying an
- * http.IncomingMessage destroys its socket: a 507 for a full disk could then never be sent. So a
- * failed write leaves the body unpiped and paused, and the caller decides what to do with the rest.
+ * The body is read with `pipe` (bodyPump.ts: it honours backpressure, so memory stays flat whatever
+ * the size) rather than `stream.pipeline`, because pipeline destroys its source on failure and
+ * destroying an http.IncomingMessage destroys its socket: a 507 for a full disk could then never
+ * be sent. So a failed write leaves the body unpiped and paused, and the caller decides what to do
+ * with the rest.
  */
 import { randomHex } from '../randomHex';
 import { constants as fsConstants, createReadStream, type Stats } from 'node:fs';
 import { copyFile, lstat, open, rename, unlink } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { Writable } from 'node:stream';
 import type { DavPath } from '../paths/davPath';
 import { childHostPath, RESERVED_PREFIX } from './containment';
-import { errnoOf, IncompleteBodyError, storageErrorFromErrno } from './storageErrors';
+import { errnoOf, storageErrorFromErrno } from './storageErrors';
+import { bodyEndedEarly, bodyTooLong, pumpBody } from './bodyPump';
+import { SMALL_BODY_MAX, writeSmallBody } from './smallBodyWrite';
+import { durableWriteHelper } from './durableWriteHelper';
 import { timedFsync } from './fsyncTiming';
 import { beginWrite } from './writesInFlight';
 import { bodyBytesPassed } from './spentBodyBuffers';
@@ -165,7 +170,7 @@ class FileSink extends Writable {
 
   override _final(done: (err?: Error | null) => void): void {
     if (this.limit !== undefined && this.bytes < this.limit) {
-      done(new IncompleteBodyError(this.path, `${this.path}: body ended after ${this.bytes} of ${this.limit} bytes`));
+      done(bodyEndedEarly(this.path, this.bytes, this.limit));
     } else done();
   }
 
@@ -207,7 +212,7 @@ class FileSink extends Writable {
     const before = this.bytes;
     for (const b of buffers) this.bytes += b.length;
     if (this.limit !== undefined && this.bytes > this.limit) {
-      done(new IncompleteBodyError(this.path, `${this.path}: body longer than the expected ${this.limit} bytes`));
+      done(bodyTooLong(this.path, this.limit));
       return;
     }
     const hashing = this.digester.update(buffers);
@@ -220,67 +225,6 @@ class FileSink extends Writable {
       done();
     }, done);
   }
-}
-
-/**
- * Pipes `body` into `sink` until the sink has finished. Rejects with IncompleteBodyError when
- * the body fails, is aborted or closes before its end; with the sink's error otherwise. On
- * rejection the body is unpiped and paused (not destroyed) and the sink is closed.
- */
-function pumpBody(body: NodeJS.ReadableStream, sink: FileSink, path: DavPath): Promise<void> {
-  const readable = body as Partial<Readable> & NodeJS.ReadableStream;
-  if (readable.destroyed === true && readable.readableEnded !== true) {
-    return Promise.reject(new IncompleteBodyError(path, `${path}: the body was already closed`));
-  }
-  return new Promise<void>((resolve, reject) => {
-    let ended = false;
-    let settled = false;
-    const onEnd = () => { ended = true; };
-    const onBodyError = (err: unknown) =>
-      fail(new IncompleteBodyError(path, `${path}: upload failed: ${(err as Error)?.message ?? err}`, { cause: err }));
-    const onAborted = () => fail(new IncompleteBodyError(path, `${path}: upload aborted`));
-    const onBodyClose = () => {
-      if (!ended) fail(new IncompleteBodyError(path, `${path}: upload closed before its end`));
-    };
-    const onSinkError = (err: unknown) => fail(err);
-    const onFinish = () => {
-      if (settled) return;
-      settled = true;
-      detach();
-      resolve();
-    };
-    const detach = () => {
-      body.removeListener('end', onEnd);
-      body.removeListener('error', onBodyError);
-      body.removeListener('aborted', onAborted);
-      body.removeListener('close', onBodyClose);
-      sink.removeListener('finish', onFinish);
-      // Keep a listener on the sink so a late error cannot become an uncaught exception.
-      sink.removeListener('error', onSinkError);
-      sink.on('error', () => {});
-    };
-    const fail = (err: unknown) => {
-      if (settled) return;
-      settled = true;
-      detach();
-      body.unpipe(sink);
-      body.pause();
-      // A body failing once may emit 'error' again later; with nobody listening that would crash.
-      body.on('error', () => {});
-      if (sink.closed) reject(err);
-      else {
-        sink.once('close', () => reject(err));
-        sink.destroy();
-      }
-    };
-    body.on('end', onEnd);
-    body.on('error', onBodyError);
-    body.on('aborted', onAborted);
-    body.on('close', onBodyClose);
-    sink.on('error', onSinkError);
-    sink.on('finish', onFinish);
-    body.pipe(sink);
-  });
 }
 
 export interface AtomicWriteRequest {
@@ -318,8 +262,9 @@ export interface AtomicWriteOutcome {
 }
 
 /**
- * Streams `body` into a temp file next to the target, fsyncs it (after setting the mtime when
- * given), renames it over the target and fsyncs the directory. Resolves once all is durable.
+ * Streams `body` into a temp file next to the target (or, small, writes it from memory:
+ * smallBodyWrite.ts), fsyncs it (after setting the mtime when given), renames it over the target
+ * and fsyncs the directory. Resolves once all is durable.
  * Throws RangeError for a bad expectedLength/mtimeMs (before touching the disk);
  * IncompleteBodyError when the body fails, aborts, or its length differs from expectedLength;
  * NoSpaceError, AccessDeniedError, ParentMissingError, IsACollectionError (a collection appeared
@@ -336,11 +281,26 @@ export async function writeAtomically(request: AtomicWriteRequest): Promise<Atom
 }
 
 async function writeAtomicallyCounted(request: AtomicWriteRequest): Promise<AtomicWriteOutcome> {
-  const { path, dirHost, targetHost, body, expectedLength, mtimeMs, mode } = request;
+  const { path, dirHost, expectedLength, mtimeMs } = request;
   if (expectedLength !== undefined && !(Number.isSafeInteger(expectedLength) && expectedLength >= 0)) {
     throw new RangeError(`expectedLength must be a non-negative integer, got ${expectedLength}`);
   }
   if (mtimeMs !== undefined && !Number.isFinite(mtimeMs)) throw new RangeError(`mtimeMs must be finite, got ${mtimeMs}`);
+  // A small body of announced length is made durable in one trip through the pool (smallBodyWrite.ts).
+  const helper = expectedLength !== undefined && expectedLength <= SMALL_BODY_MAX ? durableWriteHelper() : null;
+  let outcome: AtomicWriteOutcome;
+  try {
+    outcome = helper ? await writeSmallBody(helper, request, tempName) : await streamIntoPlace(request);
+  } catch (err) {
+    throw storageErrorFromErrno(err, path, 'create');
+  }
+  await fsyncDirectory(dirHost);
+  return outcome;
+}
+
+/** The body streamed into a temporary, fsynced and renamed over the target (errors unmapped; the directory's fsync is the caller's). */
+async function streamIntoPlace(request: AtomicWriteRequest): Promise<AtomicWriteOutcome> {
+  const { path, dirHost, targetHost, body, expectedLength, mtimeMs, mode } = request;
   let tempHost = childHostPath(request.tempDirHost ?? dirHost, tempName());
   let fd: number | undefined;
   let tempCreated = false;
@@ -391,11 +351,10 @@ async function writeAtomicallyCounted(request: AtomicWriteRequest): Promise<Atom
     }
   } catch (err) {
     if (tempCreated) await unlink(tempHost).catch(() => undefined);
-    throw storageErrorFromErrno(err, path, 'create');
+    throw err;
   } finally {
     // The content is durable before this: a failing close loses nothing.
     if (fd !== undefined) await closeDescriptor(fd).catch(() => undefined);
   }
-  await fsyncDirectory(dirHost);
   return { digests, stats };
 }

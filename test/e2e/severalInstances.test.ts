@@ -17,6 +17,7 @@ import { makePki, makeServerCertificate } from '../support/tlsKit';
 import { startNginx } from '../support/nginxProxy';
 import { runLitmus, summarizeLitmus } from '../support/litmusKit';
 import { uploadTemporaries } from '../support/uploadTemporaries';
+import { SMALL_BODY_MAX } from '../../src/storage/smallBodyWrite';
 
 const itPg = itWithPostgres();
 jest.setTimeout(180_000);
@@ -170,7 +171,9 @@ describe('several instances, one database', () => {
   itPg('an instance starting while an upload through A is under way leaves its temporary alone, and sweeps only old ones', async () => {
     const { a, root, start } = await twoInstances();
     const stateDir = join(root, '..', 'state');
-    const upload = putInTwoParts(a.port, '/in-flight.txt', 'first half '.repeat(10), 'second half'.repeat(10));
+    // Longer than a small upload (read into memory before its temporary is made: smallBodyWrite.ts), so it has a temporary under way.
+    const firstHalf = 'first half '.repeat(Math.ceil((SMALL_BODY_MAX + 1) / 11));
+    const upload = putInTwoParts(a.port, '/in-flight.txt', firstHalf, 'second half'.repeat(10));
     expect((await until(() => uploadTemporaries({ root, stateDir }), (found) => found.length > 0, 10_000)).length).toBe(1);
     // an orphan of a crash long ago, beside where it was going
     const orphan = join(root, '.keepdav-tmp-0123456789abcdef');
@@ -180,7 +183,7 @@ describe('several instances, one database', () => {
     expect(existsSync(orphan)).toBe(false);
     upload.finish();
     expect(await upload.status).toBe(201);
-    expect(readFileSync(join(root, 'in-flight.txt'), 'utf8')).toBe('first half '.repeat(10) + 'second half'.repeat(10));
+    expect(readFileSync(join(root, 'in-flight.txt'), 'utf8')).toBe(firstHalf + 'second half'.repeat(10));
     expect(await uploadTemporaries({ root, stateDir })).toEqual([]);
   });
 

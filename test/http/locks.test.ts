@@ -23,6 +23,7 @@ import {
   rawRequest,
 } from '../support/davHttpKit';
 import { uploadTemporaries } from '../support/uploadTemporaries';
+import { SMALL_BODY_MAX } from '../../src/storage/smallBodyWrite';
 
 const TOKEN_HEADER = /^<urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}>$/i;
 
@@ -198,7 +199,9 @@ describe('LOCK and UNLOCK', () => {
       const dir = target.includes('/') ? target.split('/')[0] : '';
       if (dir) expect((await t.request('MKCOL', `/${dir}`)).status).toBe(201);
       else expect((await t.request('PUT', `/${target}`, { body: 'before' })).status).toBe(201);
-      const upload = putInTwoParts(t.port, `/${target}`, 'uploaded ', 'whole');
+      // Longer than a small upload (read into memory before its temporary is made: smallBodyWrite.ts), so its temporary shows it under way.
+      const firstPart = 'uploaded '.padEnd(SMALL_BODY_MAX + 1, '.');
+      const upload = putInTwoParts(t.port, `/${target}`, firstPart, 'whole');
       await uploadStarted(dir);
       let lockDone = false;
       const locking = t
@@ -211,7 +214,7 @@ describe('LOCK and UNLOCK', () => {
       expect(await upload.status).toBe(dir ? 201 : 204);
       const locked = await locking;
       expect(locked.status).toBe(200);
-      expect(await onDisk(target)).toBe('uploaded whole');
+      expect(await onDisk(target)).toBe(firstPart + 'whole');
       const token = header(locked, 'lock-token')!.slice(1, -1);
       expect((await t.request('PUT', `/${target}`, { body: 'no token' })).status).toBe(423);
       expect((await t.request('PUT', `/${target}`, { body: 'with it', headers: ifToken(token) })).status).toBe(204);

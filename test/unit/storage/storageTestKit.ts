@@ -1,5 +1,5 @@
 /** Shared helpers of the storage tests: a fresh temporary root, bodies, and views of the disk. */
-import { mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, lstatSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -83,4 +83,19 @@ export function errnoError(code: string, errno?: number): NodeJS.ErrnoException 
   err.code = code;
   if (errno !== undefined) err.errno = errno;
   return err;
+}
+
+/** A directory on another filesystem than the test's temporary directory (tmpfs), or null when there is none. */
+export function otherFilesystem(near: string): string | null {
+  for (const base of ['/dev/shm', '/run']) {
+    try {
+      if (statSync(base).dev === statSync(near).dev) continue;
+      const dir = join(base, `keepdav-uploads-test-${process.pid}`);
+      mkdirSync(dir, { recursive: true });
+      return dir;
+    } catch {
+      // not there, or not writable
+    }
+  }
+  return null;
 }

@@ -14,22 +14,7 @@ import { PassThrough } from 'node:stream';
 import { FileStore } from '../../../src/storage/fileStore';
 import { writeAtomically } from '../../../src/storage/atomicWrite';
 import { UploadsDirectory } from '../../../src/storage/uploadsDirectory';
-import { bodyOf, freshDir, removeDir, tempFilesUnder, UNUSED_KEPT_DIR } from './storageTestKit';
-
-/** A directory on another filesystem than the test's temporary directory (tmpfs), or null when there is none. */
-function otherFilesystem(near: string): string | null {
-  for (const base of ['/dev/shm', '/run']) {
-    try {
-      if (statSync(base).dev === statSync(near).dev) continue;
-      const dir = join(base, `keepdav-uploads-test-${process.pid}`);
-      mkdirSync(dir, { recursive: true });
-      return dir;
-    } catch {
-      // not there, or not writable
-    }
-  }
-  return null;
-}
+import { bodyOf, freshDir, otherFilesystem, removeDir, tempFilesUnder, UNUSED_KEPT_DIR } from './storageTestKit';
 
 let dir: string;
 let uploads: string;

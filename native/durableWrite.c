@@ -5,15 +5,17 @@
  * create, the fsync, the rename), each waking a pool thread and then the main thread again, which
  * on this 2-core machine cost more CPU than the steps themselves.
  *
- *   write(tempPath, bytes, mode, atimeSec, mtimeSec, targetPath, done)
- *   done(errno, step, fd)
+ *   write(tempPath, bytes, mode, atimeMs, mtimeMs, targetPath, done)
+ *   done(errno, step, fd, fsyncSeconds)
  *
  * `mode` is the permission bits to give the file, or -1 for those of the create (0666 less the
- * umask); `mtimeSec` NaN leaves the times alone (atime and mtime are seconds, as fs.futimes takes
- * them, and are rounded as libuv rounds them). On success errno is 0 and `fd` the new file, open
- * read-write: the caller takes its stats and closes it. On failure errno says why and `step` where
- * (STEP_CREATE, STEP_WRITE: the write, mode, times or fsync; STEP_RENAME), and nothing is left:
- * the temporary is removed and closed. Node-API, so one build serves Node.js 20 and 24 alike.
+ * umask); `mtimeMs` NaN leaves the times alone. Times are milliseconds since the epoch, set to the
+ * nearest nanosecond (fs.futimes takes seconds as a double, so one of its sub-second times can
+ * come out a microsecond lower, depending on the Node.js version). On success errno is 0 and `fd`
+ * the new file, open read-write: the caller takes its stats and closes it. On failure errno says
+ * why and `step` where (STEP_CREATE, STEP_WRITE: the write, mode, times or fsync; STEP_RENAME), and
+ * nothing is left: the temporary is removed and closed. `fsyncSeconds` is how long the fsync took
+ * (for the metrics), or -1 when none was made. Node-API, so one build serves Node.js 20 and 24 alike.
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -24,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { STEP_CREATE = 0, STEP_WRITE = 1, STEP_RENAME = 2 };
@@ -39,6 +42,7 @@ typedef struct {
   int error;
   int step;
   int fd;
+  double fsyncSeconds;
   napi_ref buffer;           /* keeps `bytes` alive until done */
   napi_ref done;
   napi_async_work work;
@@ -49,17 +53,24 @@ static napi_value fail(napi_env env, const char *message) {
   return NULL;
 }
 
-/* Seconds as libuv's uv__fs_to_timespec makes them (microseconds kept), so times match fs.futimes. */
-static struct timespec toTimespec(double time) {
+/* Milliseconds since the epoch (before it too) to the nearest nanosecond. */
+static struct timespec toTimespec(double ms) {
   struct timespec ts;
-  ts.tv_sec = (time_t)time;
-  ts.tv_nsec = (long)((time - (double)ts.tv_sec) * 1e9);
-  ts.tv_nsec -= ts.tv_nsec % 1000;
-  if (ts.tv_nsec < 0) {
-    ts.tv_nsec += 1000000000L;
-    ts.tv_sec -= 1;
+  double seconds = floor(ms / 1000);
+  long long nanoseconds = llround((ms - seconds * 1000) * 1e6);
+  if (nanoseconds >= 1000000000LL) {
+    nanoseconds -= 1000000000LL;
+    seconds += 1;
   }
+  ts.tv_sec = (time_t)seconds;
+  ts.tv_nsec = (long)nanoseconds;
   return ts;
+}
+
+static double secondsSince(const struct timespec *start) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
 static int writeAll(int fd, const char *bytes, size_t length) {
@@ -92,7 +103,12 @@ static void Execute(napi_env env, void *data) {
     struct timespec times[2] = { toTimespec(job->atime), toTimespec(job->mtime) };
     if (futimens(fd, times) != 0) error = errno;
   }
-  if (error == 0 && fsync(fd) != 0) error = errno;
+  if (error == 0) {
+    struct timespec started;
+    clock_gettime(CLOCK_MONOTONIC, &started);
+    if (fsync(fd) != 0) error = errno;
+    job->fsyncSeconds = secondsSince(&started);
+  }
   if (error == 0) {
     job->step = STEP_RENAME;
     if (rename(job->temp, job->target) != 0) error = errno;
@@ -124,14 +140,15 @@ static void Complete(napi_env env, napi_status status, void *data) {
     job->fd = -1;
   }
   if (status == napi_cancelled) job->error = ECANCELED;
-  napi_value done, global, argv[3];
+  napi_value done, global, argv[4];
   napi_get_reference_value(env, job->done, &done);
   napi_get_global(env, &global);
   napi_create_int32(env, job->error, &argv[0]);
   napi_create_int32(env, job->step, &argv[1]);
   napi_create_int32(env, job->fd, &argv[2]);
+  napi_create_double(env, job->fsyncSeconds, &argv[3]);
   freeJob(env, job);
-  napi_call_function(env, global, done, 3, argv, NULL);
+  napi_call_function(env, global, done, 4, argv, NULL);
 }
 
 /* A copy of the string argument, NUL-terminated; NULL (and a TypeError thrown) if it is not one or holds a NUL. */
@@ -152,7 +169,7 @@ static napi_value Write(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7) {
-    return fail(env, "write(tempPath, bytes, mode, atimeSec, mtimeSec, targetPath, done)");
+    return fail(env, "write(tempPath, bytes, mode, atimeMs, mtimeMs, targetPath, done)");
   }
   bool isBuffer = false;
   void *bytes;
@@ -164,14 +181,15 @@ static napi_value Write(napi_env env, napi_callback_info info) {
   napi_get_buffer_info(env, argv[1], &bytes, &length);
   if (napi_get_value_int32(env, argv[2], &mode) != napi_ok || mode < -1 || mode > 07777) return fail(env, "mode must be permission bits or -1");
   if (napi_get_value_double(env, argv[3], &atime) != napi_ok || napi_get_value_double(env, argv[4], &mtime) != napi_ok) {
-    return fail(env, "atimeSec and mtimeSec must be numbers");
+    return fail(env, "atimeMs and mtimeMs must be numbers");
   }
-  if (!isnan(mtime) && !(isfinite(atime) && isfinite(mtime))) return fail(env, "atimeSec and mtimeSec must be finite, or mtimeSec NaN");
+  if (!isnan(mtime) && !(isfinite(atime) && isfinite(mtime))) return fail(env, "atimeMs and mtimeMs must be finite, or mtimeMs NaN");
   if (napi_typeof(env, argv[6], &doneType) != napi_ok || doneType != napi_function) return fail(env, "done must be a function");
 
   Job *job = calloc(1, sizeof(Job));
   if (!job) return (napi_throw_error(env, "ENOMEM", "out of memory"), NULL);
   job->fd = -1;
+  job->fsyncSeconds = -1;
   job->temp = stringArgument(env, argv[0], "tempPath must be a path");
   job->target = job->temp ? stringArgument(env, argv[5], "targetPath must be a path") : NULL;
   if (!job->target) {

@@ -12,13 +12,14 @@
  */
 import { getSystemErrorName } from 'node:util';
 import { loadNativeHelper, nativeHelperPath } from '../nativeHelpers';
+import { fsyncTook } from './fsyncTiming';
 
 export const DURABLE_WRITE_BINARY = nativeHelperPath('durable_write');
 
 interface DurableWriteBinding {
   write(
-    tempPath: string, bytes: Buffer, mode: number, atimeSec: number, mtimeSec: number, targetPath: string,
-    done: (errno: number, step: number, fd: number) => void,
+    tempPath: string, bytes: Buffer, mode: number, atimeMs: number, mtimeMs: number, targetPath: string,
+    done: (errno: number, step: number, fd: number, fsyncSeconds: number) => void,
   ): void;
   STEP_CREATE: number;
   STEP_WRITE: number;
@@ -31,7 +32,7 @@ export interface DurableWrite {
   bytes: Buffer;
   /** Permission bits for the new file; the create's own (0666 less the umask) when absent. */
   mode?: number;
-  /** The modification time to give it (its access time becomes now); untouched when absent. */
+  /** The modification time to give it, to the nanosecond (its access time becomes now); untouched when absent. */
   mtimeMs?: number;
   /** What the temporary is renamed over. */
   targetHost: string;
@@ -55,10 +56,9 @@ export function durableWriteHelper(): DurableWriteHelper | null {
 
 function writeThrough(binding: DurableWriteBinding, request: DurableWrite): Promise<number> {
   const { tempHost, bytes, mode, mtimeMs, targetHost } = request;
-  const atimeSec = Date.now() / 1000;
-  const mtimeSec = mtimeMs === undefined ? NaN : mtimeMs / 1000;
   return new Promise<number>((resolve, reject) => {
-    binding.write(tempHost, bytes, mode === undefined ? -1 : mode & 0o7777, atimeSec, mtimeSec, targetHost, (errno, step, fd) => {
+    binding.write(tempHost, bytes, mode === undefined ? -1 : mode & 0o7777, Date.now(), mtimeMs ?? NaN, targetHost, (errno, step, fd, fsyncSeconds) => {
+      if (fsyncSeconds >= 0) fsyncTook('file', fsyncSeconds);
       if (errno === 0) resolve(fd);
       else reject(errnoError(errno, step === binding.STEP_CREATE ? 'open' : step === binding.STEP_RENAME ? 'rename' : 'write', tempHost));
     });

@@ -19,7 +19,11 @@ export async function timedFsync(kind: 'file' | 'directory', sync: () => Promise
   try {
     await sync();
   } finally {
-    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-    for (const observer of observers) observer(seconds, kind);
+    fsyncTook(kind, Number(process.hrtime.bigint() - started) / 1e9);
   }
+}
+
+/** Tells the observers of an fsync made and timed elsewhere (the durable-write helper's). */
+export function fsyncTook(kind: 'file' | 'directory', seconds: number): void {
+  for (const observer of observers) observer(seconds, kind);
 }

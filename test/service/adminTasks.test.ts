@@ -12,6 +12,7 @@ import { startTestServer, type TestServer } from '../support/testServer';
 import { admin, taskWhenDone } from '../support/adminKit';
 import { KEEPDAV_BIN, KEEPDAV_NODE_FLAGS } from '../support/keepdavBin';
 import { uploadTemporaries } from '../support/uploadTemporaries';
+import { SMALL_BODY_MAX } from '../../src/storage/smallBodyWrite';
 
 const CONFLICT_MESSAGE = 'Task locked. Cannot start a new automation since job is already running.';
 const BIN = KEEPDAV_BIN;
@@ -29,9 +30,11 @@ afterAll(async () => {
   await t.close();
 });
 
-/** Starts a PUT of /slow.bin that sends 10 of its 1000 bytes and waits; `finish` sends the rest. */
+/** Starts a PUT of /slow.bin that sends 10 of its bytes and waits; `finish` sends the rest. */
 async function stalledPut(): Promise<{ finish(): Promise<number> }> {
-  const req = httpRequest({ host: '127.0.0.1', port: t.port, method: 'PUT', path: '/slow.bin', headers: { 'Content-Length': 1000 }, agent: false });
+  // Longer than a small upload, which is read into memory before its temporary is made (smallBodyWrite.ts).
+  const length = SMALL_BODY_MAX + 1000;
+  const req = httpRequest({ host: '127.0.0.1', port: t.port, method: 'PUT', path: '/slow.bin', headers: { 'Content-Length': length }, agent: false });
   const answered = new Promise<number>((resolve, reject) => {
     req.on('response', (res) => {
       res.resume();
@@ -44,7 +47,7 @@ async function stalledPut(): Promise<{ finish(): Promise<number> }> {
   while ((await uploadTemporaries(t)).length === 0) await new Promise((r) => setTimeout(r, 5));
   return {
     finish() {
-      req.end('y'.repeat(990));
+      req.end('y'.repeat(length - 10));
       return answered;
     },
   };

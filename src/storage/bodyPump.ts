@@ -44,14 +44,13 @@ export function pumpBody(body: NodeJS.ReadableStream, sink: Writable, path: DavP
       detach();
       resolve();
     };
+    const listeners: Array<[NodeJS.EventEmitter, string, (arg?: unknown) => void]> = [
+      [body, 'end', onEnd], [body, 'error', onBodyError], [body, 'aborted', onAborted], [body, 'close', onBodyClose],
+      [sink, 'error', onSinkError], [sink, 'finish', onFinish],
+    ];
     const detach = () => {
-      body.removeListener('end', onEnd);
-      body.removeListener('error', onBodyError);
-      body.removeListener('aborted', onAborted);
-      body.removeListener('close', onBodyClose);
-      sink.removeListener('finish', onFinish);
+      for (const [emitter, event, listener] of listeners) emitter.removeListener(event, listener);
       // Keep a listener on the sink so a late error cannot become an uncaught exception.
-      sink.removeListener('error', onSinkError);
       sink.on('error', () => {});
     };
     const fail = (err: unknown) => {
@@ -68,12 +67,7 @@ export function pumpBody(body: NodeJS.ReadableStream, sink: Writable, path: DavP
         sink.destroy();
       }
     };
-    body.on('end', onEnd);
-    body.on('error', onBodyError);
-    body.on('aborted', onAborted);
-    body.on('close', onBodyClose);
-    sink.on('error', onSinkError);
-    sink.on('finish', onFinish);
+    for (const [emitter, event, listener] of listeners) emitter.on(event, listener);
     body.pipe(sink);
   });
 }

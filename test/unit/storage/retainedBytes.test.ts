@@ -3,24 +3,22 @@
  * second arrives (the link is tried first), and removing a key leaves no file, partial copy or
  * empty directory behind, whether the key is one file or a bundle.
  */
-import { mkdtemp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RetainedBytes } from '../../../src/storage/retainedBytes';
+import { freshDir, removeDir } from './storageTestKit';
 
 describe('RetainedBytes', () => {
   let base: string;
   let dir: string;
   let bytes: RetainedBytes;
 
-  beforeEach(async () => {
-    base = await mkdtemp(join(tmpdir(), 'keepdav-retained-'));
+  beforeEach(() => {
+    base = freshDir('retained');
     dir = join(base, 'retained');
     bytes = new RetainedBytes(dir);
   });
-  afterEach(async () => {
-    await rm(base, { recursive: true, force: true });
-  });
+  afterEach(() => removeDir(base));
 
   const source = async (name: string, content: string): Promise<string> => {
     const host = join(base, name);

@@ -16,8 +16,7 @@ import { programAvailable, itWhenInstalled } from '../support/realClientKit';
 import { makePki, makeServerCertificate } from '../support/tlsKit';
 import { startNginx } from '../support/nginxProxy';
 import { runLitmus, summarizeLitmus } from '../support/litmusKit';
-import { uploadTemporaries } from '../support/uploadTemporaries';
-import { SMALL_BODY_MAX } from '../../src/storage/smallBodyWrite';
+import { STREAMED_BODY_MIN, uploadTemporaries } from '../support/uploadTemporaries';
 
 const itPg = itWithPostgres();
 jest.setTimeout(180_000);
@@ -171,8 +170,7 @@ describe('several instances, one database', () => {
   itPg('an instance starting while an upload through A is under way leaves its temporary alone, and sweeps only old ones', async () => {
     const { a, root, start } = await twoInstances();
     const stateDir = join(root, '..', 'state');
-    // Longer than a small upload (read into memory before its temporary is made: smallBodyWrite.ts), so it has a temporary under way.
-    const firstHalf = 'first half '.repeat(Math.ceil((SMALL_BODY_MAX + 1) / 11));
+    const firstHalf = 'first half '.padEnd(STREAMED_BODY_MIN, '.');
     const upload = putInTwoParts(a.port, '/in-flight.txt', firstHalf, 'second half'.repeat(10));
     expect((await until(() => uploadTemporaries({ root, stateDir }), (found) => found.length > 0, 10_000)).length).toBe(1);
     // an orphan of a crash long ago, beside where it was going

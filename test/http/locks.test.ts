@@ -22,8 +22,7 @@ import {
   putInTwoParts,
   rawRequest,
 } from '../support/davHttpKit';
-import { uploadTemporaries } from '../support/uploadTemporaries';
-import { SMALL_BODY_MAX } from '../../src/storage/smallBodyWrite';
+import { STREAMED_BODY_MIN, uploadTemporaries } from '../support/uploadTemporaries';
 
 const TOKEN_HEADER = /^<urn:uuid:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}>$/i;
 
@@ -199,8 +198,7 @@ describe('LOCK and UNLOCK', () => {
       const dir = target.includes('/') ? target.split('/')[0] : '';
       if (dir) expect((await t.request('MKCOL', `/${dir}`)).status).toBe(201);
       else expect((await t.request('PUT', `/${target}`, { body: 'before' })).status).toBe(201);
-      // Longer than a small upload (read into memory before its temporary is made: smallBodyWrite.ts), so its temporary shows it under way.
-      const firstPart = 'uploaded '.padEnd(SMALL_BODY_MAX + 1, '.');
+      const firstPart = 'uploaded '.padEnd(STREAMED_BODY_MIN, '.');
       const upload = putInTwoParts(t.port, `/${target}`, firstPart, 'whole');
       await uploadStarted(dir);
       let lockDone = false;

@@ -8,9 +8,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { putInTwoParts } from '../support/davHttpKit';
-import { uploadTemporaries } from '../support/uploadTemporaries';
+import { STREAMED_BODY_MIN, uploadTemporaries } from '../support/uploadTemporaries';
 import { retryWhile } from '../support/retryWhile';
-import { SMALL_BODY_MAX } from '../../src/storage/smallBodyWrite';
 
 const temporariesIn = async (dir: string): Promise<string[]> => (await readdir(dir).catch(() => [] as string[])).filter((n) => n.startsWith('.keepdav-tmp-'));
 
@@ -33,8 +32,7 @@ describe.each([
   });
 
   it(`has its temporary ${where === 'uploads' ? 'in the state directory\'s uploads/' : 'beside its target'}, and none is left after the answer`, async () => {
-    // Longer than a small upload, which is read into memory before its temporary is made (smallBodyWrite.ts).
-    const firstHalf = 'first half, '.repeat(Math.ceil(SMALL_BODY_MAX / 12));
+    const firstHalf = 'first half, '.padEnd(STREAMED_BODY_MIN, '.');
     const upload = putInTwoParts(t.port, '/docs/report.txt', firstHalf, 'second half');
     const during = await retryWhile(() => uploadTemporaries(t, 'docs'), (found) => found.length === 0, 10_000);
     expect(during).toHaveLength(1);

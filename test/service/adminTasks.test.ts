@@ -11,8 +11,7 @@ import { execFile } from 'node:child_process';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { admin, taskWhenDone } from '../support/adminKit';
 import { KEEPDAV_BIN, KEEPDAV_NODE_FLAGS } from '../support/keepdavBin';
-import { uploadTemporaries } from '../support/uploadTemporaries';
-import { SMALL_BODY_MAX } from '../../src/storage/smallBodyWrite';
+import { STREAMED_BODY_MIN, uploadTemporaries } from '../support/uploadTemporaries';
 
 const CONFLICT_MESSAGE = 'Task locked. Cannot start a new automation since job is already running.';
 const BIN = KEEPDAV_BIN;
@@ -32,8 +31,7 @@ afterAll(async () => {
 
 /** Starts a PUT of /slow.bin that sends 10 of its bytes and waits; `finish` sends the rest. */
 async function stalledPut(): Promise<{ finish(): Promise<number> }> {
-  // Longer than a small upload, which is read into memory before its temporary is made (smallBodyWrite.ts).
-  const length = SMALL_BODY_MAX + 1000;
+  const length = STREAMED_BODY_MIN + 1000;
   const req = httpRequest({ host: '127.0.0.1', port: t.port, method: 'PUT', path: '/slow.bin', headers: { 'Content-Length': length }, agent: false });
   const answered = new Promise<number>((resolve, reject) => {
     req.on('response', (res) => {

@@ -7,6 +7,14 @@
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SMALL_BODY_MAX } from '../../src/storage/smallBodyWrite';
+
+/**
+ * A body at least this long streams into its temporary as it arrives, so uploadTemporaries sees
+ * an upload of it under way; a shorter one of announced length is read into memory first and has
+ * a temporary only for the moment it is written (src/storage/smallBodyWrite.ts).
+ */
+export const STREAMED_BODY_MIN = SMALL_BODY_MAX + 1;
 
 export async function uploadTemporaries(server: { root: string; stateDir: string }, ...dirs: string[]): Promise<string[]> {
   const found: string[] = [];

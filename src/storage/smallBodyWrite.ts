@@ -23,8 +23,9 @@ import type { AtomicWriteRequest } from './atomicWrite';
 export const SMALL_BODY_MAX = 64 * 1024;
 
 /**
- * Writes `request` (whose expectedLength is at most SMALL_BODY_MAX) through `helper`; resolves
- * with the content's digests and the new file's stats. Throws what the streaming path throws,
+ * Writes `request` (whose expectedLength is at most SMALL_BODY_MAX) through `helper`, its
+ * temporary named by `newTempName` (atomicWrite.ts's tempName, passed in so this module needs no
+ * value from the one that calls it); resolves with the content's digests and the new file's stats. Throws what the streaming path throws,
  * unmapped: IncompleteBodyError, whatever `verify` throws, and errno errors.
  */
 export async function writeSmallBody(

@@ -32,3 +32,51 @@ export function reserveBytes(reserve: FreeSpaceReserve, totalBytes: number): num
   const share = Math.floor((totalBytes * reserve.percent) / 100);
   return reserve.capBytes === undefined ? share : Math.min(share, reserve.capBytes);
 }
+
+/** Free and total bytes of a filesystem (ResourceStore.keptSpace). */
+export interface SpaceReading {
+  free: number;
+  total: number;
+}
+
+/**
+ * How long a reading of free space may stand in for a new one: at most a second, and less the
+ * nearer the free space is to the reserve, by the fastest a disk here could fill (8 GiB a second,
+ * beyond a fast NVMe drive): a reading can never hide a crossing of the reserve by more than
+ * that fill would allow. At or below the reserve, every call reads anew.
+ */
+const READING_MAX_AGE_MS = 1000;
+const FASTEST_FILL_BYTES_PER_MS = (8 * 1024 ** 3) / 1000;
+
+/**
+ * The free space of the retention filesystem for pruning, which asks after every overwrite and
+ * DELETE: one statfs per call was a thread-pool round trip each time (perf, 16 connections
+ * overwriting 4 KiB files), for an answer that a second earlier, gigabytes above the reserve,
+ * already gave. `read` takes a new reading; `now` is a monotonic clock in ms.
+ */
+export class FreeSpaceGauge {
+  private last: { reading: SpaceReading; atMs: number; validMs: number } | null = null;
+
+  constructor(
+    private readonly read: () => Promise<SpaceReading>,
+    private readonly reserve: FreeSpaceReserve,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** The reserve in bytes, and free space as recently read as its distance from the reserve requires. */
+  async recent(): Promise<SpaceReading & { reserveBytes: number }> {
+    const last = this.last;
+    if (last !== null && this.now() - last.atMs < last.validMs) return { ...last.reading, reserveBytes: reserveBytes(this.reserve, last.reading.total) };
+    return this.fresh();
+  }
+
+  /** A new reading (after pruning freed space), kept for the next `recent`. */
+  async fresh(): Promise<SpaceReading & { reserveBytes: number }> {
+    const atMs = this.now();
+    const reading = await this.read();
+    const reserve = reserveBytes(this.reserve, reading.total);
+    const headroom = reading.free - reserve;
+    this.last = { reading, atMs, validMs: headroom > 0 ? Math.min(READING_MAX_AGE_MS, headroom / FASTEST_FILL_BYTES_PER_MS) : 0 };
+    return { ...reading, reserveBytes: reserve };
+  }
+}

@@ -19,7 +19,7 @@ import { randomHex } from '../randomHex';
 import type { PathNewest, RetentionReason, RetentionRow, StateAccess } from '../state/stateStore';
 import type { FileBytes, ResourceStore } from '../storage/resourceStore';
 import { hasReservedSegment } from '../storage/containment';
-import { reserveBytes, type FreeSpaceReserve } from './freeSpaceReserve';
+import { FreeSpaceGauge, type FreeSpaceReserve } from './freeSpaceReserve';
 
 export type { RetentionReason } from '../state/stateStore';
 
@@ -77,6 +77,8 @@ export class RetentionStore {
    * round trip to a shared state's clock, which only the cutoff itself needs.
    */
   private lastAgePruneAt = -Infinity;
+  /** The kept bytes' free space against `policy.minFree`; null without a reserve. */
+  private readonly freeSpace: FreeSpaceGauge | null;
 
   constructor(
     /** The state store holding the rows (StateStore.retention) and the clock (now()). */
@@ -84,7 +86,9 @@ export class RetentionStore {
     /** Where the bytes are kept: the resource store's kept bytes. */
     private readonly store: ResourceStore,
     private readonly policy: RetentionPolicy,
-  ) {}
+  ) {
+    this.freeSpace = policy.minFree === undefined ? null : new FreeSpaceGauge(() => store.keptSpace(), policy.minFree);
+  }
 
   get enabled(): boolean {
     return this.policy.maxVersionsPerPath > 0;
@@ -331,21 +335,21 @@ export class RetentionStore {
 
   /**
    * Prunes the oldest versions while the retention filesystem has less free space than the
-   * reserve. `keptBytes`: what prune just counted (nothing kept, nothing to free).
+   * reserve (a recent reading first, FreeSpaceGauge; a new one after each version freed).
+   * `keptBytes`: what prune just counted (nothing kept, nothing to free).
    */
   private async keepFreeSpaceReserve(keptBytes: number): Promise<string[]> {
-    if (this.policy.minFree === undefined || keptBytes === 0) return [];
-    let space = await this.store.keptSpace();
-    const reserve = reserveBytes(this.policy.minFree, space.total);
+    if (this.freeSpace === null || keptBytes === 0) return [];
+    let space = await this.freeSpace.recent();
     const pruned: string[] = [];
-    while (space.free < reserve) {
+    while (space.free < space.reserveBytes) {
       const oldest = await this.state.retention.oldest(PRUNE_PAGE);
       if (oldest.length === 0) break;
       for (const row of oldest) {
         await this.discard(row.id);
         pruned.push(row.id);
-        space = await this.store.keptSpace();
-        if (space.free >= reserve) break;
+        space = await this.freeSpace.fresh();
+        if (space.free >= space.reserveBytes) break;
       }
     }
     return pruned;

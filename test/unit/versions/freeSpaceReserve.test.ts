@@ -1,5 +1,5 @@
-/** `--min-free` (src/versions/freeSpaceReserve.ts): sizes with units or a share of the disk; the default 1%, at most 256 MiB. */
-import { DEFAULT_RESERVE, parseFreeSpaceReserve, reserveBytes } from '../../../src/versions/freeSpaceReserve';
+/** `--min-free` (src/versions/freeSpaceReserve.ts): sizes with units or a share of the disk; the default 1%, at most 256 MiB; how long a reading of free space stands (FreeSpaceGauge). */
+import { DEFAULT_RESERVE, FreeSpaceGauge, parseFreeSpaceReserve, reserveBytes, type FreeSpaceReserve } from '../../../src/versions/freeSpaceReserve';
 
 const MiB = 1024 ** 2;
 const GiB = 1024 ** 3;
@@ -36,5 +36,50 @@ describe('reserveBytes', () => {
   });
   test('a plain share has no cap', () => {
     expect(reserveBytes({ percent: 2 }, 1024 * GiB)).toBe(Math.floor((1024 * GiB * 2) / 100));
+  });
+});
+
+describe('FreeSpaceGauge', () => {
+  function gauge(reserve: FreeSpaceReserve, free: number[]) {
+    let clock = 0;
+    const reads: number[] = [];
+    const readings = [...free];
+    const g = new FreeSpaceGauge(async () => {
+      reads.push(clock);
+      return { free: readings.length > 1 ? readings.shift()! : readings[0], total: 100 * GiB };
+    }, reserve, () => clock);
+    return { g, reads, advance: (ms: number) => { clock += ms; } };
+  }
+
+  test('far above the reserve, a reading stands for a second, then the filesystem is asked again', async () => {
+    const { g, reads, advance } = gauge({ bytes: GiB }, [50 * GiB, 40 * GiB]);
+    expect(await g.recent()).toEqual({ free: 50 * GiB, total: 100 * GiB, reserveBytes: GiB });
+    advance(999);
+    expect((await g.recent()).free).toBe(50 * GiB);
+    expect(reads).toEqual([0]);
+    advance(1);
+    expect((await g.recent()).free).toBe(40 * GiB);
+    expect(reads).toEqual([0, 1000]);
+  });
+
+  test('near the reserve, a reading stands only as long as the fastest fill would take to cross it', async () => {
+    // 8 MiB above the reserve: at 8 GiB/s that is under a millisecond.
+    const { g, reads, advance } = gauge({ bytes: GiB }, [GiB + 8 * MiB, GiB + 8 * MiB]);
+    await g.recent();
+    advance(1);
+    await g.recent();
+    expect(reads).toEqual([0, 1]);
+  });
+
+  test('at or below the reserve, every call reads anew, and so does fresh()', async () => {
+    const { g, reads } = gauge({ percent: 1 }, [GiB / 2, GiB / 2, 50 * GiB]);
+    expect(await g.recent()).toEqual({ free: GiB / 2, total: 100 * GiB, reserveBytes: GiB });
+    await g.recent();
+    expect(reads).toEqual([0, 0]);
+    expect((await g.fresh()).free).toBe(50 * GiB);
+    expect(reads).toEqual([0, 0, 0]);
+    // Far above it again: the next call reuses that reading.
+    expect((await g.recent()).free).toBe(50 * GiB);
+    expect(reads).toEqual([0, 0, 0]);
   });
 });

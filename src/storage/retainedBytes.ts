@@ -8,10 +8,11 @@
  */
 import { constants as fsConstants, existsSync, readdirSync, rmdirSync, rmSync, type Dirent } from 'node:fs';
 import { access, copyFile, link, lstat, mkdir, open, readdir, rename, rm, rmdir, statfs, unlink } from 'node:fs/promises';
-import { dirname, join, sep } from 'node:path';
+import { basename, dirname, join, sep } from 'node:path';
 import { errnoOf } from './storageErrors';
 import { FileContent } from './fileContent';
 import { inline, inlineAllowed } from './inlineCalls';
+import { KeyDirectoryCounts } from './keyDirectoryCounts';
 import type { KeptFile } from './resourceStore';
 
 const PARTIAL = '.partial';
@@ -22,6 +23,9 @@ async function exists(host: string): Promise<boolean> {
 }
 
 export class RetainedBytes {
+  /** Entries of the key directories this process made: removing a version tries rmdir only on the last one. */
+  private readonly keyDirectories = new KeyDirectoryCounts();
+
   constructor(readonly dir: string) {}
 
   /** The key for a new version id (ids start with 8 hex digits of time). */
@@ -61,10 +65,17 @@ export class RetainedBytes {
     for (const dir of [this.dir, ...levels]) {
       try {
         await mkdir(dir);
+        if (dirname(dir) === this.dir) this.keyDirectories.created(basename(dir));
       } catch (err) {
         if (errnoOf(err) !== 'EEXIST') throw err;
       }
     }
+  }
+
+  /** Something now lies under `key`: one more entry in its key directory. */
+  private placed(key: string): void {
+    const slash = key.indexOf('/');
+    if (slash > 0) this.keyDirectories.placed(key.slice(0, slash));
   }
 
   /**
@@ -96,6 +107,7 @@ export class RetainedBytes {
       await copyFile(sourceHost, target + PARTIAL);
       await rename(target + PARTIAL, target);
     }
+    this.placed(key);
   }
 
   /** Moves the entry at `sourceHost` (a file or a directory tree) under `key`, by one rename. */
@@ -103,6 +115,7 @@ export class RetainedBytes {
     const target = this.hostOf(key);
     try {
       await this.placeAt(target, () => rename(sourceHost, target));
+      this.placed(key);
       return;
     } catch (err) {
       if (errnoOf(err) !== 'EXDEV') throw err;
@@ -110,6 +123,7 @@ export class RetainedBytes {
     await this.ensureParent(target);
     await copyTreeAcross(sourceHost, target + PARTIAL);
     await rename(target + PARTIAL, target);
+    this.placed(key);
     await rm(sourceHost, { recursive: true, force: true });
   }
 
@@ -151,6 +165,8 @@ export class RetainedBytes {
    * Frees what is kept under `key` (and a partial copy), then the directories it no longer needs.
    * A single file (a version; pruning removes one on every overwrite) goes by one unlink; a bundle
    * or anything unlink refuses by a recursive rm; a partial copy, usually absent, is looked for first.
+   * The key directory is removed when this was its last entry: tried only then where this process
+   * counts its entries (keyDirectoryCounts.ts), tried always elsewhere.
    */
   async remove(key: string): Promise<void> {
     const host = this.hostOf(key);
@@ -159,9 +175,13 @@ export class RetainedBytes {
     });
     if (await exists(host + PARTIAL)) await rm(host + PARTIAL, { recursive: true, force: true });
     for (let dir = dirname(host); dir.startsWith(this.dir + sep) && dir !== this.dir; dir = dirname(dir)) {
+      // Here the key's own entry in its key directory is gone (unlinked, or removed as the level below).
+      const keyDirectory = dirname(dir) === this.dir ? basename(dir) : null;
+      if (keyDirectory !== null && !this.keyDirectories.removedMayEmpty(keyDirectory)) break;
       try {
         await rmdir(dir);
       } catch {
+        if (keyDirectory !== null) this.keyDirectories.forget(keyDirectory);
         break;
       }
     }
@@ -173,6 +193,7 @@ export class RetainedBytes {
    * start-up, before anything is served: one blocking readdir per directory, no stat per file.
    */
   async sweep(known: ReadonlySet<string>): Promise<number> {
+    this.keyDirectories.forgetAll();
     let removed = 0;
     const walk = (rel: string): boolean => {
       const host = rel === '' ? this.dir : this.hostOf(rel);

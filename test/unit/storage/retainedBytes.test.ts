@@ -1,12 +1,16 @@
 /**
  * RetainedBytes on a real filesystem: a key's directory is created when the first version of its
  * second arrives (the link is tried first), and removing a key leaves no file, partial copy or
- * empty directory behind, whether the key is one file or a bundle.
+ * empty directory behind, whether the key is one file or a bundle. The key directory is removed
+ * with its last entry: where this instance made it, it is tried only then (a spy counts rmdir).
  */
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RetainedBytes } from '../../../src/storage/retainedBytes';
 import { freshDir, removeDir } from './storageTestKit';
+
+// The module object itself (an ES namespace import cannot be spied on): retainedBytes.ts calls through it.
+const fsPromises: typeof import('node:fs/promises') = require('node:fs/promises');
 
 describe('RetainedBytes', () => {
   let base: string;
@@ -75,5 +79,57 @@ describe('RetainedBytes', () => {
     expect(await readdir(join(dir, '00000005'))).toEqual(['00000005bbbbbbbbbbbbbbbb.partial']);
     await bytes.remove(copied);
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  describe('removing a key directory', () => {
+    let rmdirs: jest.SpyInstance;
+    beforeEach(() => {
+      rmdirs = jest.spyOn(fsPromises, 'rmdir');
+    });
+    afterEach(() => rmdirs.mockRestore());
+
+    const keys = (second: string) => ['aaaaaaaaaaaaaaaa', 'bbbbbbbbbbbbbbbb', 'cccccccccccccccc'].map((r) => bytes.keyOf(second + r));
+
+    it('that this instance made: tried only when its last entry goes, whatever the order', async () => {
+      const [a, b, c] = keys('00000006');
+      await bytes.linkIn(await source('a.txt', 'a'), a);
+      await mkdir(join(base, 'tree'));
+      await bytes.moveIn(join(base, 'tree'), b);
+      await bytes.linkIn(await source('c.txt', 'c'), c);
+      await bytes.remove(b);
+      await bytes.remove(a);
+      expect(rmdirs).not.toHaveBeenCalledWith(join(dir, '00000006'));
+      expect((await readdir(join(dir, '00000006'))).length).toBe(1);
+      await bytes.remove(c);
+      expect(rmdirs.mock.calls.filter(([at]) => at === join(dir, '00000006'))).toHaveLength(1);
+      expect(await readdir(dir)).toEqual([]);
+      // Made again by the next version of that second, and counted again.
+      await bytes.linkIn(await source('a.txt', 'again'), a);
+      expect(await readFile(join(dir, '00000006', '00000006aaaaaaaaaaaaaaaa'), 'utf8')).toBe('again');
+      await bytes.remove(a);
+      expect(await readdir(dir)).toEqual([]);
+    });
+
+    it('that this instance did not make (a restart): tried on every removal, and removed with its last entry', async () => {
+      const [a, b] = keys('00000007');
+      await new RetainedBytes(dir).linkIn(await source('a.txt', 'a'), a);
+      await new RetainedBytes(dir).linkIn(await source('b.txt', 'b'), b);
+      await bytes.remove(a);
+      expect(rmdirs).toHaveBeenCalledWith(join(dir, '00000007'));
+      await bytes.remove(b);
+      expect(await readdir(dir)).toEqual([]);
+    });
+
+    it('that holds an entry it did not count (a partial copy): the try fails, and the last removal still takes it', async () => {
+      const [a, b] = keys('00000008');
+      await bytes.linkIn(await source('a.txt', 'a'), a);
+      await writeFile(join(dir, '00000008', 'stray'), 'not counted');
+      await bytes.remove(a);
+      expect(await readdir(join(dir, '00000008'))).toEqual(['stray']);
+      await bytes.linkIn(await source('b.txt', 'b'), b);
+      await unlink(join(dir, '00000008', 'stray'));
+      await bytes.remove(b);
+      expect(await readdir(dir)).toEqual([]);
+    });
   });
 });

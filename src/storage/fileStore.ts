@@ -31,6 +31,8 @@ import { UploadsDirectory } from './uploadsDirectory';
 export type { ResourceStat } from './resourceStat';
 
 export interface FileStoreOptions {
+  /** This process alone writes the kept bytes (the owner of an embedded state): RetainedBytesOptions.soleWriter. */
+  soleWriterOfKept?: boolean;
   /** How long a read trusts "this directory lies inside the root" (ms; default 1000; 0: never). */
   containmentCacheMs?: number;
   /** How long `usage().usedBytes` is cached (ms; default 30000, RFC 4331 figures need not be exact). */
@@ -56,7 +58,7 @@ export class FileStore implements ResourceStore {
     const now = options.now ?? Date.now;
     this.containment = new Containment(root, options.containmentCacheMs ?? 1000, now);
     this.meter = new UsageMeter(root, options.usageCacheMs ?? 30_000, now);
-    this.kept = new RetainedBytes(keptDir);
+    this.kept = new RetainedBytes(keptDir, { soleWriter: options.soleWriterOfKept });
     this.transfers = new KeptTransfers(this.containment, this.kept);
     this.uploads = options.uploadsDir === undefined ? null : new UploadsDirectory(options.uploadsDir, root);
   }

@@ -22,11 +22,30 @@ async function exists(host: string): Promise<boolean> {
   return inlineAllowed() ? inline(() => existsSync(host)) : access(host).then(() => true, () => false);
 }
 
-export class RetainedBytes {
-  /** Entries of the key directories this process made: removing a version tries rmdir only on the last one. */
-  private readonly keyDirectories = new KeyDirectoryCounts();
+export interface RetainedBytesOptions {
+  /**
+   * This process alone writes the kept bytes (the owner of an embedded state, stateOwnership.ts),
+   * so it may remember what it did there instead of asking the disk: which key directories hold
+   * other entries (keyDirectoryCounts.ts), and whether a partial copy can lie beside a key. Not so
+   * where several instances share the state directory (PostgreSQL): false, the default.
+   */
+  soleWriter?: boolean;
+}
 
-  constructor(readonly dir: string) {}
+export class RetainedBytes {
+  /** Entries of the key directories this process made (sole writer only): removing a version tries rmdir only on the last one. */
+  private readonly keyDirectories: KeyDirectoryCounts | null;
+  /**
+   * Whether a partial copy may lie beside a key: false only for a sole writer once a sweep has
+   * removed them all and it has begun no copy since (one failing access() per prune saved).
+   */
+  private partialsMayExist = true;
+  /** Copies across filesystems under way (each makes a partial copy first). */
+  private copying = 0;
+
+  constructor(readonly dir: string, options: RetainedBytesOptions = {}) {
+    this.keyDirectories = options.soleWriter === true ? new KeyDirectoryCounts() : null;
+  }
 
   /** The key for a new version id (ids start with 8 hex digits of time). */
   keyOf(id: string): string {
@@ -65,17 +84,28 @@ export class RetainedBytes {
     for (const dir of [this.dir, ...levels]) {
       try {
         await mkdir(dir);
-        if (dirname(dir) === this.dir) this.keyDirectories.created(basename(dir));
+        if (dirname(dir) === this.dir) this.keyDirectories?.created(basename(dir));
       } catch (err) {
         if (errnoOf(err) !== 'EEXIST') throw err;
       }
     }
   }
 
+  /** Runs `copy`, which makes a partial copy beside a key and renames it into place (or fails, leaving it). */
+  private async copyingPartial(copy: () => Promise<void>): Promise<void> {
+    this.partialsMayExist = true;
+    this.copying += 1;
+    try {
+      await copy();
+    } finally {
+      this.copying -= 1;
+    }
+  }
+
   /** Something now lies under `key`: one more entry in its key directory. */
   private placed(key: string): void {
     const slash = key.indexOf('/');
-    if (slash > 0) this.keyDirectories.placed(key.slice(0, slash));
+    if (slash > 0) this.keyDirectories?.placed(key.slice(0, slash));
   }
 
   /**
@@ -104,8 +134,10 @@ export class RetainedBytes {
     } catch (err) {
       if (!['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP'].includes(errnoOf(err) ?? '')) throw err;
       await this.ensureParent(target);
-      await copyFile(sourceHost, target + PARTIAL);
-      await rename(target + PARTIAL, target);
+      await this.copyingPartial(async () => {
+        await copyFile(sourceHost, target + PARTIAL);
+        await rename(target + PARTIAL, target);
+      });
     }
     this.placed(key);
   }
@@ -121,8 +153,10 @@ export class RetainedBytes {
       if (errnoOf(err) !== 'EXDEV') throw err;
     }
     await this.ensureParent(target);
-    await copyTreeAcross(sourceHost, target + PARTIAL);
-    await rename(target + PARTIAL, target);
+    await this.copyingPartial(async () => {
+      await copyTreeAcross(sourceHost, target + PARTIAL);
+      await rename(target + PARTIAL, target);
+    });
     this.placed(key);
     await rm(sourceHost, { recursive: true, force: true });
   }
@@ -164,24 +198,24 @@ export class RetainedBytes {
   /**
    * Frees what is kept under `key` (and a partial copy), then the directories it no longer needs.
    * A single file (a version; pruning removes one on every overwrite) goes by one unlink; a bundle
-   * or anything unlink refuses by a recursive rm; a partial copy, usually absent, is looked for first.
-   * The key directory is removed when this was its last entry: tried only then where this process
-   * counts its entries (keyDirectoryCounts.ts), tried always elsewhere.
+   * or anything unlink refuses by a recursive rm; a partial copy is looked for unless a sole writer
+   * knows there is none. The key directory is removed when this was its last entry: a sole writer
+   * tries only then (keyDirectoryCounts.ts), anyone else on every removal.
    */
   async remove(key: string): Promise<void> {
     const host = this.hostOf(key);
     await unlink(host).catch(async (err: unknown) => {
       if (errnoOf(err) !== 'ENOENT') await rm(host, { recursive: true, force: true });
     });
-    if (await exists(host + PARTIAL)) await rm(host + PARTIAL, { recursive: true, force: true });
+    if (this.partialsMayExist && (await exists(host + PARTIAL))) await rm(host + PARTIAL, { recursive: true, force: true });
     for (let dir = dirname(host); dir.startsWith(this.dir + sep) && dir !== this.dir; dir = dirname(dir)) {
       // Here the key's own entry in its key directory is gone (unlinked, or removed as the level below).
       const keyDirectory = dirname(dir) === this.dir ? basename(dir) : null;
-      if (keyDirectory !== null && !this.keyDirectories.removedMayEmpty(keyDirectory)) break;
+      if (keyDirectory !== null && this.keyDirectories?.removedMayEmpty(keyDirectory) === false) break;
       try {
         await rmdir(dir);
       } catch {
-        if (keyDirectory !== null) this.keyDirectories.forget(keyDirectory);
+        if (keyDirectory !== null) this.keyDirectories?.forget(keyDirectory);
         break;
       }
     }
@@ -193,7 +227,7 @@ export class RetainedBytes {
    * start-up, before anything is served: one blocking readdir per directory, no stat per file.
    */
   async sweep(known: ReadonlySet<string>): Promise<number> {
-    this.keyDirectories.forgetAll();
+    this.keyDirectories?.forgetAll();
     let removed = 0;
     const walk = (rel: string): boolean => {
       const host = rel === '' ? this.dir : this.hostOf(rel);
@@ -224,6 +258,8 @@ export class RetainedBytes {
       return empty;
     };
     walk('');
+    // Every partial copy went (none is a key), unless a copy is under way (it makes another) or others write here too.
+    if (this.keyDirectories !== null && this.copying === 0) this.partialsMayExist = false;
     return removed;
   }
 

@@ -2,7 +2,8 @@
  * RetainedBytes on a real filesystem: a key's directory is created when the first version of its
  * second arrives (the link is tried first), and removing a key leaves no file, partial copy or
  * empty directory behind, whether the key is one file or a bundle. The key directory is removed
- * with its last entry: where this instance made it, it is tried only then (a spy counts rmdir).
+ * with its last entry: where a sole writer made it, it is tried only then (a spy counts rmdir);
+ * and a sole writer that has swept looks for no partial copy.
  */
 import { mkdir, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,7 +21,7 @@ describe('RetainedBytes', () => {
   beforeEach(() => {
     base = freshDir('retained');
     dir = join(base, 'retained');
-    bytes = new RetainedBytes(dir);
+    bytes = new RetainedBytes(dir, { soleWriter: true });
   });
   afterEach(() => removeDir(base));
 
@@ -131,5 +132,30 @@ describe('RetainedBytes', () => {
       await bytes.remove(b);
       expect(await readdir(dir)).toEqual([]);
     });
+
+    it('where others write too (not a sole writer): tried on every removal, and removed with its last entry', async () => {
+      const shared = new RetainedBytes(dir);
+      const [a, b] = keys('00000009');
+      await shared.linkIn(await source('a.txt', 'a'), a);
+      await shared.linkIn(await source('b.txt', 'b'), b);
+      await shared.remove(a);
+      expect(rmdirs).toHaveBeenCalledWith(join(dir, '00000009'));
+      await shared.remove(b);
+      expect(await readdir(dir)).toEqual([]);
+    });
+  });
+
+  it('a sole writer that has swept looks for no partial copy beside a key; one that has not, or shares, does', async () => {
+    const key = bytes.keyOf('0000000aaaaaaaaaaaaaaaaa');
+    const stray = join(dir, '0000000a', '0000000aaaaaaaaaaaaaaaaa.partial');
+    await bytes.linkIn(await source('a.txt', 'a'), key);
+    await bytes.sweep(new Set([key]));
+    await writeFile(stray, 'put here behind its back');
+    await bytes.linkIn(await source('b.txt', 'b'), bytes.keyOf('0000000abbbbbbbbbbbbbbbb'));
+    await bytes.remove(key);
+    expect(await readdir(join(dir, '0000000a'))).toEqual(['0000000aaaaaaaaaaaaaaaaa.partial', '0000000abbbbbbbbbbbbbbbb']);
+    await bytes.linkIn(await source('a.txt', 'a'), key);
+    await new RetainedBytes(dir).remove(key);
+    expect(await readdir(join(dir, '0000000a'))).toEqual(['0000000abbbbbbbbbbbbbbbb']);
   });
 });

@@ -12,7 +12,7 @@ import { basename, dirname, join, sep } from 'node:path';
 import { errnoOf } from './storageErrors';
 import { FileContent } from './fileContent';
 import { inline, inlineAllowed } from './inlineCalls';
-import { KeyDirectoryCounts } from './keyDirectoryCounts';
+import { SoleWriterMemory } from './soleWriterMemory';
 import type { KeptFile } from './resourceStore';
 
 const PARTIAL = '.partial';
@@ -25,26 +25,19 @@ async function exists(host: string): Promise<boolean> {
 export interface RetainedBytesOptions {
   /**
    * This process alone writes the kept bytes (the owner of an embedded state, stateOwnership.ts),
-   * so it may remember what it did there instead of asking the disk: which key directories hold
-   * other entries (keyDirectoryCounts.ts), and whether a partial copy can lie beside a key. Not so
+   * so it may remember what it did there instead of asking the disk (soleWriterMemory.ts): which key
+   * directories hold other entries, and whether a partial copy can lie beside a key. Not so
    * where several instances share the state directory (PostgreSQL): false, the default.
    */
   soleWriter?: boolean;
 }
 
 export class RetainedBytes {
-  /** Entries of the key directories this process made (sole writer only): removing a version tries rmdir only on the last one. */
-  private readonly keyDirectories: KeyDirectoryCounts | null;
-  /**
-   * Whether a partial copy may lie beside a key: false only for a sole writer once a sweep has
-   * removed them all and it has begun no copy since (one failing access() per prune saved).
-   */
-  private partialsMayExist = true;
-  /** Copies across filesystems under way (each makes a partial copy first). */
-  private copying = 0;
+  /** What a sole writer did here (null for anyone else, who asks the disk). */
+  private readonly memory: SoleWriterMemory | null;
 
   constructor(readonly dir: string, options: RetainedBytesOptions = {}) {
-    this.keyDirectories = options.soleWriter === true ? new KeyDirectoryCounts() : null;
+    this.memory = options.soleWriter === true ? new SoleWriterMemory() : null;
   }
 
   /** The key for a new version id (ids start with 8 hex digits of time). */
@@ -84,7 +77,8 @@ export class RetainedBytes {
     for (const dir of [this.dir, ...levels]) {
       try {
         await mkdir(dir);
-        if (dirname(dir) === this.dir) this.keyDirectories?.created(basename(dir));
+        const keyDirectory = this.keyDirectoryAt(dir);
+        if (keyDirectory !== null) this.memory?.directoryMade(keyDirectory);
       } catch (err) {
         if (errnoOf(err) !== 'EEXIST') throw err;
       }
@@ -93,19 +87,23 @@ export class RetainedBytes {
 
   /** Runs `copy`, which makes a partial copy beside a key and renames it into place (or fails, leaving it). */
   private async copyingPartial(copy: () => Promise<void>): Promise<void> {
-    this.partialsMayExist = true;
-    this.copying += 1;
+    this.memory?.copyBegins();
     try {
       await copy();
     } finally {
-      this.copying -= 1;
+      this.memory?.copyEnded();
     }
   }
 
   /** Something now lies under `key`: one more entry in its key directory. */
   private placed(key: string): void {
     const slash = key.indexOf('/');
-    if (slash > 0) this.keyDirectories?.placed(key.slice(0, slash));
+    if (slash > 0) this.memory?.placed(key.slice(0, slash));
+  }
+
+  /** The name of the key directory at host path `dir`, or null when `dir` is no key directory. */
+  private keyDirectoryAt(dir: string): string | null {
+    return dirname(dir) === this.dir ? basename(dir) : null;
   }
 
   /**
@@ -200,22 +198,22 @@ export class RetainedBytes {
    * A single file (a version; pruning removes one on every overwrite) goes by one unlink; a bundle
    * or anything unlink refuses by a recursive rm; a partial copy is looked for unless a sole writer
    * knows there is none. The key directory is removed when this was its last entry: a sole writer
-   * tries only then (keyDirectoryCounts.ts), anyone else on every removal.
+   * tries only then (soleWriterMemory.ts), anyone else on every removal.
    */
   async remove(key: string): Promise<void> {
     const host = this.hostOf(key);
     await unlink(host).catch(async (err: unknown) => {
       if (errnoOf(err) !== 'ENOENT') await rm(host, { recursive: true, force: true });
     });
-    if (this.partialsMayExist && (await exists(host + PARTIAL))) await rm(host + PARTIAL, { recursive: true, force: true });
+    if ((this.memory?.partialsMayExist ?? true) && (await exists(host + PARTIAL))) await rm(host + PARTIAL, { recursive: true, force: true });
     for (let dir = dirname(host); dir.startsWith(this.dir + sep) && dir !== this.dir; dir = dirname(dir)) {
       // Here the key's own entry in its key directory is gone (unlinked, or removed as the level below).
-      const keyDirectory = dirname(dir) === this.dir ? basename(dir) : null;
-      if (keyDirectory !== null && this.keyDirectories?.removedMayEmpty(keyDirectory) === false) break;
+      const keyDirectory = this.keyDirectoryAt(dir);
+      if (keyDirectory !== null && this.memory?.removedMayEmpty(keyDirectory) === false) break;
       try {
         await rmdir(dir);
       } catch {
-        if (keyDirectory !== null) this.keyDirectories?.forget(keyDirectory);
+        if (keyDirectory !== null) this.memory?.forget(keyDirectory);
         break;
       }
     }
@@ -227,7 +225,6 @@ export class RetainedBytes {
    * start-up, before anything is served: one blocking readdir per directory, no stat per file.
    */
   async sweep(known: ReadonlySet<string>): Promise<number> {
-    this.keyDirectories?.forgetAll();
     let removed = 0;
     const walk = (rel: string): boolean => {
       const host = rel === '' ? this.dir : this.hostOf(rel);
@@ -258,8 +255,8 @@ export class RetainedBytes {
       return empty;
     };
     walk('');
-    // Every partial copy went (none is a key), unless a copy is under way (it makes another) or others write here too.
-    if (this.keyDirectories !== null && this.copying === 0) this.partialsMayExist = false;
+    // Every partial copy went (none is a key); one under way is told apart by the memory.
+    this.memory?.swept();
     return removed;
   }
 

@@ -7,6 +7,8 @@
  * (`1%`); the default, 1% capped at 256 MiB, keeps a small tmpfs usable and a large disk unbothered.
  */
 
+import type { Space } from '../storage/resourceStore';
+
 export type FreeSpaceReserve = { bytes: number } | { percent: number; capBytes?: number };
 
 export const DEFAULT_RESERVE: FreeSpaceReserve = { percent: 1, capBytes: 256 * 1024 ** 2 };
@@ -33,12 +35,6 @@ export function reserveBytes(reserve: FreeSpaceReserve, totalBytes: number): num
   return reserve.capBytes === undefined ? share : Math.min(share, reserve.capBytes);
 }
 
-/** Free and total bytes of a filesystem (ResourceStore.keptSpace). */
-export interface SpaceReading {
-  free: number;
-  total: number;
-}
-
 /**
  * How long a reading of free space may stand in for a new one: at most a second, and less the
  * nearer the free space is to the reserve, by the fastest a disk here could fill (8 GiB a second,
@@ -55,28 +51,27 @@ const FASTEST_FILL_BYTES_PER_MS = (8 * 1024 ** 3) / 1000;
  * already gave. `read` takes a new reading; `now` is a monotonic clock in ms.
  */
 export class FreeSpaceGauge {
-  private last: { reading: SpaceReading; atMs: number; validMs: number } | null = null;
+  private last: { reading: Space & { reserveBytes: number }; atMs: number; validMs: number } | null = null;
 
   constructor(
-    private readonly read: () => Promise<SpaceReading>,
+    private readonly read: () => Promise<Space>,
     private readonly reserve: FreeSpaceReserve,
     private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** The reserve in bytes, and free space as recently read as its distance from the reserve requires. */
-  async recent(): Promise<SpaceReading & { reserveBytes: number }> {
+  async recent(): Promise<Space & { reserveBytes: number }> {
     const last = this.last;
-    if (last !== null && this.now() - last.atMs < last.validMs) return { ...last.reading, reserveBytes: reserveBytes(this.reserve, last.reading.total) };
-    return this.fresh();
+    return last !== null && this.now() - last.atMs < last.validMs ? last.reading : this.fresh();
   }
 
   /** A new reading (after pruning freed space), kept for the next `recent`. */
-  async fresh(): Promise<SpaceReading & { reserveBytes: number }> {
+  async fresh(): Promise<Space & { reserveBytes: number }> {
     const atMs = this.now();
-    const reading = await this.read();
-    const reserve = reserveBytes(this.reserve, reading.total);
-    const headroom = reading.free - reserve;
+    const space = await this.read();
+    const reading = { free: space.free, total: space.total, reserveBytes: reserveBytes(this.reserve, space.total) };
+    const headroom = reading.free - reading.reserveBytes;
     this.last = { reading, atMs, validMs: headroom > 0 ? Math.min(READING_MAX_AGE_MS, headroom / FASTEST_FILL_BYTES_PER_MS) : 0 };
-    return { ...reading, reserveBytes: reserve };
+    return reading;
   }
 }

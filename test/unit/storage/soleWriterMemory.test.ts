@@ -1,10 +1,10 @@
-/** KeyDirectoryCounts (src/storage/keyDirectoryCounts.ts): a hint of which key directory a removal may have emptied. */
-import { KeyDirectoryCounts } from '../../../src/storage/keyDirectoryCounts';
+/** SoleWriterMemory (src/storage/soleWriterMemory.ts): a hint of which key directory a removal may have emptied. */
+import { SoleWriterMemory } from '../../../src/storage/soleWriterMemory';
 
-describe('KeyDirectoryCounts', () => {
+describe('SoleWriterMemory', () => {
   it('says a counted directory may be empty only with its last entry, and then stops counting it', () => {
-    const counts = new KeyDirectoryCounts();
-    counts.created('d');
+    const counts = new SoleWriterMemory();
+    counts.directoryMade('d');
     counts.placed('d');
     counts.placed('d');
     expect(counts.removedMayEmpty('d')).toBe(false);
@@ -17,23 +17,23 @@ describe('KeyDirectoryCounts', () => {
   });
 
   it('forgets a directory that was not as counted, and all of them after a sweep', () => {
-    const counts = new KeyDirectoryCounts();
+    const counts = new SoleWriterMemory();
     for (const d of ['a', 'b']) {
-      counts.created(d);
+      counts.directoryMade(d);
       counts.placed(d);
       counts.placed(d);
     }
     counts.forget('a');
     expect(counts.removedMayEmpty('a')).toBe(true);
     expect(counts.removedMayEmpty('b')).toBe(false);
-    counts.forgetAll();
+    counts.swept();
     expect(counts.removedMayEmpty('b')).toBe(true);
   });
 
   it('counts at most `limit` directories, dropping the one counted longest', () => {
-    const counts = new KeyDirectoryCounts(2);
+    const counts = new SoleWriterMemory(2);
     for (const d of ['a', 'b', 'c']) {
-      counts.created(d);
+      counts.directoryMade(d);
       counts.placed(d);
       counts.placed(d);
     }

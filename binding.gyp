@@ -5,8 +5,8 @@
       "sources": ["native/mallocTrim.c"]
     },
     {
-      "target_name": "member_stats",
-      "sources": ["native/memberStats.c"],
+      "target_name": "member_listing",
+      "sources": ["native/memberListing.c"],
       "cflags": ["-ffp-contract=off"]
     },
     {

@@ -13,6 +13,7 @@ import { toResourceStat, type ResourceStat } from './resourceStat';
 import { writesInFlight } from './writesInFlight';
 import { inline, inlineAllowed } from './inlineCalls';
 import { listingThreadReady, MEMBER_FIELDS, MemberKind, openListingOnThread, statMembersOnThread, type ThreadListing } from './listingThread';
+import { nativeListingAvailable, openNativeListing, statMembersNatively } from './nativeListing';
 import { errnoOf, NotACollectionError, NotFoundError, StorageError, storageErrorFromErrno } from './storageErrors';
 
 /** How many members needing the careful path (symlinks, errors) are resolved concurrently. */
@@ -68,12 +69,23 @@ function nameFilter(): (name: string) => boolean {
   };
 }
 
-/** Batches of at least this many names are looked up on the listing thread; smaller ones inline (a round trip would cost more). */
+/** Batches of at least this many names are looked up off this thread; smaller ones inline (a round trip would cost more). */
 const THREAD_MIN_MEMBERS = 32;
+
+/**
+ * The packed stats of `names` (listingThread.ts) looked up off this thread: on libuv's pool by the
+ * native helper when built (nativeListing.ts), else on the listing thread when it is up; null when
+ * neither is at hand or the lookup failed (the caller then looks them up here).
+ */
+async function statMembersOffThread(dirHost: string, names: readonly string[]): Promise<Float64Array | null> {
+  if (names.length < THREAD_MIN_MEMBERS) return null;
+  if (nativeListingAvailable()) return statMembersNatively(dirHost, names).catch(() => null);
+  return listingThreadReady() ? statMembersOnThread(dirHost, names).catch(() => null) : null;
+}
 
 /** The members named `names` of the collection `path` (host `dirHost`); vanished or hidden ones are left out. */
 async function statMembers(containment: Containment, path: DavPath, dirHost: string, names: readonly string[]): Promise<ResourceStat[]> {
-  const packed = names.length >= THREAD_MIN_MEMBERS && listingThreadReady() ? await statMembersOnThread(dirHost, names).catch(() => null) : null;
+  const packed = await statMembersOffThread(dirHost, names);
   if (packed !== null) return withCareful(containment, path, dirHost, fromPacked(path, names, packed, null));
   const found: FoundMembers = { members: [], careful: [] };
   if (inlineAllowed()) {
@@ -152,10 +164,20 @@ export interface MemberBatches {
 }
 
 /**
+ * The host directory `dirHost` opened off this thread: on libuv's pool by the native helper when
+ * built (nativeListing.ts), else on the listing thread when it is up (listingThread.ts); null when
+ * neither is at hand. Rejects with opendir's errno-coded error, or a plain Error when the thread failed.
+ */
+async function openOffThread(dirHost: string, bufferSize: number): Promise<ThreadListing | null> {
+  if (nativeListingAvailable()) return openNativeListing(dirHost);
+  return listingThreadReady() ? openListingOnThread(dirHost, bufferSize) : null;
+}
+
+/**
  * Opens the collection `path` for reading in batches of `batchSize` names: the directory is read
- * incrementally (opendir), so memory stays bounded however large it is, on the listing thread
- * (listingThread.ts), or on this one while that thread is starting (it stops once idle) or when
- * it cannot start. Opening throws what
+ * incrementally (opendir), so memory stays bounded however large it is, off this thread
+ * (openOffThread), or on this one while the listing thread is starting (it stops once idle) or
+ * when it cannot start. Opening throws what
  * `listCollection` throws, before anything is read; a batch that fails later throws StorageError.
  * The batch after the one just handed out is read meanwhile (while the caller renders this one):
  * one batch ahead, never more.
@@ -163,12 +185,11 @@ export interface MemberBatches {
 export async function openMemberBatches(containment: Containment, path: DavPath, dirHost: string, batchSize: number): Promise<MemberBatches> {
   const bufferSize = Math.min(batchSize, 1024);
   let source: MemberBatches | null = null;
-  if (listingThreadReady()) {
-    try {
-      source = threadBatches(containment, path, dirHost, await openListingOnThread(dirHost, bufferSize), batchSize);
-    } catch (err) {
-      if (errnoOf(err) !== undefined) throw await listingError(err, containment, path);
-    }
+  try {
+    const listing = await openOffThread(dirHost, bufferSize);
+    if (listing !== null) source = threadBatches(containment, path, dirHost, listing, batchSize);
+  } catch (err) {
+    if (errnoOf(err) !== undefined) throw await listingError(err, containment, path);
   }
   source ??= await mainThreadBatches(containment, path, dirHost, batchSize, bufferSize);
   let ahead: Promise<ResourceStat[] | null> | null = null;
@@ -195,7 +216,7 @@ export async function openMemberBatches(containment: Containment, path: DavPath,
   };
 }
 
-/** Batches read by the listing thread: names and stats come back together. */
+/** Batches read off this thread (the native helper or the listing thread): names and stats come back together. */
 function threadBatches(containment: Containment, path: DavPath, dirHost: string, listing: ThreadListing, batchSize: number): MemberBatches {
   const addressable = nameFilter();
   return {

@@ -11,47 +11,30 @@
  * or anything else: symlinks, special files and errors, left to the caller's careful path), then
  * size, mtimeMs, ctimeMs, birthtimeMs, ino and dev.
  *
- * The stats come from native/memberStats.c when `npm install` built it (build/Release/
- * member_stats.node): one call per batch, each member by statx relative to the directory, the same
- * numbers lstat gives to the bit. fs.lstatSync walks the whole path again for each member and
- * builds a Stats object for it: 2.05 µs a member here, against 1.0 for the native call in a
- * folder of 1,000 (1.35 in one of 10,000, where the kernel's lookup itself is slower), and the
- * thread was the one that limited PROPFIND Depth 1 over 1,000 files under 16 connections (81 %
- * busy, the main thread 39 %). Without the helper (no compiler at install, or statx missing) the
- * thread calls lstatSync as before.
+ * Where `npm install` built native/memberListing.c, listings are read on libuv's pool instead, with
+ * no second isolate (nativeListing.ts says why): this thread serves an install without a compiler.
  *
  * Should the thread fail, whatever waits on it is rejected (a listing it was reading cannot be
  * resumed: its directory handle died with it) and the next call starts a new thread. With nothing
  * to do and no directory open for 10 s it stops (workerThread.ts); a listing that begins while it
  * is down or starting is read on the main thread (listingThreadReady, listCollection.ts).
  */
-import { nativeHelperPath } from '../nativeHelpers';
 import type { Worker } from 'node:worker_threads';
 import { IdleStop, startWorkerThread } from './workerThread';
-
-/** Where `npm install` builds native/memberStats.c (nativeHelpers.ts). */
-export const MEMBER_STATS_BINARY = nativeHelperPath('member_stats');
-/** The native helper the next thread started loads, if any (tests turn it off to cover lstatSync). */
-let memberStatsBinary: string | null = MEMBER_STATS_BINARY;
 
 /** Numbers per member in an answer. */
 export const MEMBER_FIELDS = 7;
 /** The first number of a member: 0 for a symlink, a special file, one gone or an error (the caller resolves it itself). */
 export const MemberKind = { Careful: 0, File: 1, Directory: 2 } as const;
 
-/** The thread's source, loading the native helper at `binary` when given and built. */
-const workerSource = (binary: string | null): string => `
+/** The thread's source. */
+const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { lstatSync, opendirSync } = require('node:fs');
 const FIELDS = ${MEMBER_FIELDS};
 const listings = new Map();
-let native = null;
-try {
-  native = ${binary === null ? 'null' : `require(${JSON.stringify(binary)})`};
-} catch {}
 function statsOf(dir, names) {
   const out = new Float64Array(names.length * FIELDS);
-  if (native !== null && native.statMembers(dir, names, out)) return out;
   const prefix = dir === '/' ? '/' : dir + '/';
   for (let i = 0; i < names.length; i++) {
     let s;
@@ -204,7 +187,7 @@ class ListingThread {
   /** The worker, started now if there is none. */
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    const worker: Worker = startWorkerThread<Reply>(workerSource(memberStatsBinary), {
+    const worker: Worker = startWorkerThread<Reply>(WORKER_SOURCE, {
       name: 'listing thread',
       youngGenerationMb: 2,
       onMessage: (reply) => {
@@ -306,10 +289,3 @@ export function stopListingThread(): Promise<void> {
   return thread?.stop() ?? Promise.resolve();
 }
 
-/**
- * For tests: whether the next listing thread started stats members with the native helper (when
- * built) or with lstatSync, so both stay covered. Stop the running thread for it to apply.
- */
-export function useNativeMemberStatsForTests(use: boolean): void {
-  memberStatsBinary = use ? MEMBER_STATS_BINARY : null;
-}

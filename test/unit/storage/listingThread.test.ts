@@ -1,51 +1,41 @@
 /**
- * listingThread.ts and the listings built on it (listCollection.ts): a directory is read and its
+ * listingThread.ts and the listings built on it (listCollection.ts) where the native helper is not
+ * built (turned off here: nativeListing.test.ts covers the helper): a directory is read and its
  * members looked up on the worker thread with the same numbers lstat gives, anything not a plain
  * file or directory is left to the careful path; a listing the thread dies under fails loudly
  * (never a short listing), and a whole-directory list falls back to this thread. Batches are read
  * one ahead; closing early leaves no directory open.
  */
 import { execFileSync } from 'node:child_process';
-import { lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
-  MEMBER_FIELDS, MemberKind, listingThreadReady, listingThreadRunning, openListingOnThread, statMembersOnThread, stopListingThread, useNativeMemberStatsForTests,
+  MEMBER_FIELDS, MemberKind, listingThreadReady, listingThreadRunning, openListingOnThread, statMembersOnThread, stopListingThread,
 } from '../../../src/storage/listingThread';
+import { useNativeListingForTests } from '../../../src/storage/nativeListing';
 import { helperThreadsForTests } from '../../../src/storage/workerThread';
 import { StorageError } from '../../../src/storage/storageErrors';
 import { FileStore } from '../../../src/storage/fileStore';
 import type { ResourceStat } from '../../../src/storage/resourceStat';
 import { freshDir, removeDir, UNUSED_KEPT_DIR } from './storageTestKit';
 import { openDescriptorsOn } from '../../support/openDescriptors';
+import { allBatches as allBatchesOf, expectExactMany, expectNamesNotUtf8LeftOut, makeListingFixtures } from './listingFixtures';
 import { retryWhile } from '../../support/retryWhile';
 
 let dir: string;
 let store: FileStore;
-/** More members than one batch of the listing, and than the thread's minimum. */
-const MANY = 700;
-
 beforeAll(async () => {
+  useNativeListingForTests(false);
   dir = freshDir('member-stat');
-  mkdirSync(join(dir, 'mixed/sub'), { recursive: true });
-  writeFileSync(join(dir, 'mixed/file.txt'), 'twelve bytes');
-  symlinkSync('file.txt', join(dir, 'mixed/link-inside'));
-  symlinkSync('/etc/hostname', join(dir, 'mixed/link-outside'));
-  execFileSync('mkfifo', [join(dir, 'mixed/pipe')]);
-  mkdirSync(join(dir, 'many'));
-  for (let i = 0; i < MANY; i++) {
-    if (i % 50 === 0) mkdirSync(join(dir, `many/d${i}`));
-    else writeFileSync(join(dir, `many/f${i}.txt`), 'x'.repeat(i));
-  }
-  symlinkSync(`f1.txt`, join(dir, 'many/link-to-f1'));
-  symlinkSync('/etc/hostname', join(dir, 'many/link-outside')); // leads out of the root: never listed
-  execFileSync('mkfifo', [join(dir, 'many/link-fifo')]); // a special file: never listed
+  makeListingFixtures(dir);
   store = await FileStore.open(dir, UNUSED_KEPT_DIR);
 });
 afterAll(async () => {
   await stopListingThread();
+  useNativeListingForTests(true);
   removeDir(dir);
 });
 
@@ -55,33 +45,8 @@ async function threadUp(): Promise<void> {
   expect(listingThreadReady()).toBe(true);
 }
 
-/** What lstat says of a member, in the fields a ResourceStat keeps. */
-function lstatFields(host: string) {
-  const s = lstatSync(host);
-  const isCollection = s.isDirectory();
-  return { isCollection, size: isCollection ? 0 : s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs, birthtimeMs: s.birthtimeMs, ino: s.ino, dev: s.dev };
-}
-
-async function allBatches(path: string, size: number, afterFirst?: () => Promise<void>): Promise<ResourceStat[]> {
-  const batches = await store.listInBatches(path, size);
-  const out: ResourceStat[] = [];
-  for (let batch = await batches.next(); batch !== null; batch = await batches.next()) {
-    const first = out.length === 0;
-    out.push(...batch);
-    if (first && afterFirst) await afterFirst();
-  }
-  return out;
-}
-
-function expectExact(members: ResourceStat[]): void {
-  const expected = readdirSync(join(dir, 'many')).filter((n) => !n.startsWith('link')).sort();
-  expect(members.map((m) => m.path.slice('/many/'.length)).sort()).toEqual([...expected, 'link-to-f1'].sort());
-  for (const m of members) {
-    const name = m.path.slice('/many/'.length);
-    if (name === 'link-to-f1') expect(m).toMatchObject({ isCollection: false, size: 1 }); // the careful path followed it
-    else expect(m).toEqual({ path: m.path, ...lstatFields(join(dir, 'many', name)) });
-  }
-}
+const allBatches = (path: string, size: number, afterFirst?: () => Promise<void>) => allBatchesOf(store, path, size, afterFirst);
+const expectExact = (members: ResourceStat[]) => expectExactMany(dir, members);
 
 describe('statMembersOnThread', () => {
   it('gives lstat\'s numbers for files and directories, and marks everything else careful', async () => {
@@ -92,27 +57,6 @@ describe('statMembersOnThread', () => {
     expect(kinds).toEqual([MemberKind.File, MemberKind.Directory, MemberKind.Careful, MemberKind.Careful, MemberKind.Careful, MemberKind.Careful]);
     const file = lstatSync(join(dir, 'mixed/file.txt'));
     expect(Array.from(packed.subarray(1, MEMBER_FIELDS))).toEqual([file.size, file.mtimeMs, file.ctimeMs, file.birthtimeMs, file.ino, file.dev]);
-  });
-});
-
-describe('without the native helper (native/memberStats.c not built)', () => {
-  beforeAll(async () => {
-    await stopListingThread();
-    useNativeMemberStatsForTests(false);
-  });
-  afterAll(async () => {
-    await stopListingThread();
-    useNativeMemberStatsForTests(true);
-  });
-
-  it('the thread stats members with lstatSync: the same numbers, the same careful members', async () => {
-    await threadUp();
-    const names = ['file.txt', 'sub', 'link-inside', 'pipe', 'gone'];
-    const packed = await statMembersOnThread(join(dir, 'mixed'), names);
-    expect(names.map((_, i) => packed[i * MEMBER_FIELDS])).toEqual([MemberKind.File, MemberKind.Directory, MemberKind.Careful, MemberKind.Careful, MemberKind.Careful]);
-    const file = lstatSync(join(dir, 'mixed/file.txt'));
-    expect(Array.from(packed.subarray(1, MEMBER_FIELDS))).toEqual([file.size, file.mtimeMs, file.ctimeMs, file.birthtimeMs, file.ino, file.dev]);
-    expectExact(await allBatches('/many', 256));
   });
 });
 
@@ -157,23 +101,7 @@ describe('listings through the thread', () => {
   });
 
   it('a name that is not UTF-8 is never listed, nor breaks the listing when long; a real name holding U+FFFD that it decodes to is listed once (inline and on the thread)', async () => {
-    for (const [collection, fillers] of [['fffd-few', 3], ['fffd-many', 60]] as const) {
-      const host = join(dir, collection);
-      mkdirSync(host);
-      for (let i = 0; i < fillers; i++) writeFileSync(join(host, `n${i}`), '');
-      writeFileSync(Buffer.concat([Buffer.from(host + '/bad-'), Buffer.from([0xff]), Buffer.from('-1')]), 'not utf-8');
-      writeFileSync(Buffer.concat([Buffer.from(host + '/only-'), Buffer.from([0xfe])]), 'not utf-8, no twin');
-      writeFileSync(join(host, 'bad-\uFFFD-1'), 'a real replacement character');
-      writeFileSync(Buffer.concat([Buffer.from(host + '/bad-'), Buffer.from([0xc3]), Buffer.from('-1')]), 'not utf-8 either');
-      // 200 bytes of Latin-1 "ÿ": 600 bytes once decoded to U+FFFD, past any segment's 255.
-      writeFileSync(Buffer.concat([Buffer.from(host + '/'), Buffer.alloc(200, 0xff)]), 'a long name, not utf-8');
-      for (const members of [await store.list(`/${collection}`), await allBatches(`/${collection}`, 256), await allBatches(`/${collection}`, 2)]) {
-        const odd = members.map((m) => m.path).filter((p) => !/\/n\d+$/.test(p));
-        expect(odd).toEqual([`/${collection}/bad-\uFFFD-1`]);
-        expect(members.find((m) => m.path === `/${collection}/bad-\uFFFD-1`)?.size).toBe(Buffer.byteLength('a real replacement character'));
-        expect(members.length).toBe(fillers + 1);
-      }
-    }
+    await expectNamesNotUtf8LeftOut(dir, store);
   });
 
   it('a listing dropped without close() has its directory closed on the thread once it is collected', async () => {

@@ -14,8 +14,12 @@
  * birthtimeMs, ino, dev. They are the numbers Node.js computes from the same statx (libuv asks for
  * the same fields with the same flags), down to the last bit: times as seconds * 1e3 + nanoseconds
  * / 1e6 in doubles (binding.gyp turns off fused multiply-add, which would round differently).
- * A name that is not UTF-8 reaches JavaScript with U+FFFD in it, naming no file: it is marked
- * careful, as an lstat of that text would find nothing. Node-API: one build serves Node.js 20 and 24.
+ * Where statx proves missing (old kernels, some seccomp filters), fstatat stands in, as libuv's
+ * lstat does, the birth time then being the change time. A name that is not UTF-8 reaches
+ * JavaScript with U+FFFD in it, naming no file: it is marked careful, as an lstat of that text
+ * would find nothing. Node-API: one build serves Node.js 20 and 24.
+ *
+ *   useFstatatForTests(): void                           from now on, as without statx
  */
 #define _GNU_SOURCE
 #include <node_api.h>
@@ -23,6 +27,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,22 +68,41 @@ static bool isUtf8(const unsigned char *s, size_t n) {
   return true;
 }
 
-/** Fills `member` (FIELDS numbers) for `name` in the directory `dirFd`; -1 when statx is missing here (ENOSYS). */
-static int statMember(int dirFd, const char *name, size_t length, double *member) {
+/** Set once statx proves missing here (old kernels, some seccomp filters): then fstatat, as libuv does. */
+static _Atomic int noStatx;
+
+/** Fills `member` (FIELDS numbers) for `name` in the directory `dirFd`, as Node.js's lstat would. */
+static void statMember(int dirFd, const char *name, size_t length, double *member) {
   memset(member, 0, FIELDS * sizeof *member);
-  if (length == 0 || length > NAME_MAX || strlen(name) != length || !isUtf8((const unsigned char *)name, length)) return 0;
-  struct statx found;
-  // libuv's lstat: the same flags and the same fields.
-  if (statx(dirFd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, &found) != 0) return errno == ENOSYS ? -1 : 0;
-  member[0] = S_ISREG(found.stx_mode) ? 1 : S_ISDIR(found.stx_mode) ? 2 : 0;
-  if (member[0] == 0) return 0;
-  member[1] = (double)found.stx_size;
-  member[2] = milliseconds(found.stx_mtime.tv_sec, found.stx_mtime.tv_nsec);
-  member[3] = milliseconds(found.stx_ctime.tv_sec, found.stx_ctime.tv_nsec);
-  member[4] = milliseconds(found.stx_btime.tv_sec, found.stx_btime.tv_nsec);
-  member[5] = (double)found.stx_ino;
-  member[6] = (double)makedev(found.stx_dev_major, found.stx_dev_minor);
-  return 0;
+  if (length == 0 || length > NAME_MAX || strlen(name) != length || !isUtf8((const unsigned char *)name, length)) return;
+  if (!atomic_load_explicit(&noStatx, memory_order_relaxed)) {
+    struct statx found;
+    // libuv's lstat: the same flags and the same fields.
+    if (statx(dirFd, name, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS | STATX_BTIME, &found) == 0) {
+      member[0] = S_ISREG(found.stx_mode) ? 1 : S_ISDIR(found.stx_mode) ? 2 : 0;
+      if (member[0] == 0) return;
+      member[1] = (double)found.stx_size;
+      member[2] = milliseconds(found.stx_mtime.tv_sec, found.stx_mtime.tv_nsec);
+      member[3] = milliseconds(found.stx_ctime.tv_sec, found.stx_ctime.tv_nsec);
+      member[4] = milliseconds(found.stx_btime.tv_sec, found.stx_btime.tv_nsec);
+      member[5] = (double)found.stx_ino;
+      member[6] = (double)makedev(found.stx_dev_major, found.stx_dev_minor);
+      return;
+    }
+    // The errors for which libuv, too, decides statx is missing and uses lstat from then on.
+    if (errno != EINVAL && errno != EPERM && errno != ENOSYS && errno != EOPNOTSUPP) return;
+    atomic_store_explicit(&noStatx, 1, memory_order_relaxed);
+  }
+  struct stat found;
+  if (fstatat(dirFd, name, &found, AT_SYMLINK_NOFOLLOW) != 0) return;
+  member[0] = S_ISREG(found.st_mode) ? 1 : S_ISDIR(found.st_mode) ? 2 : 0;
+  if (member[0] == 0) return;
+  member[1] = (double)found.st_size;
+  member[2] = milliseconds(found.st_mtim.tv_sec, found.st_mtim.tv_nsec);
+  member[3] = milliseconds(found.st_ctim.tv_sec, found.st_ctim.tv_nsec);
+  member[4] = member[3]; // libuv's lstat without statx: the birth time is the change time
+  member[5] = (double)found.st_ino;
+  member[6] = (double)found.st_dev;
 }
 
 /** Names as one run of bytes, each NUL-terminated, with where each begins. */
@@ -274,10 +298,7 @@ static void readExecute(napi_env env, void *data) {
   if (call->error != 0) return;
   for (size_t i = 0; i < call->names.count; i++) {
     const char *name = call->names.bytes + call->names.starts[i];
-    if (statMember(dirFd, name, strlen(name), call->stats + i * FIELDS) < 0) {
-      call->error = ENOSYS;
-      return;
-    }
+    statMember(dirFd, name, strlen(name), call->stats + i * FIELDS);
   }
 }
 
@@ -376,10 +397,7 @@ static void statExecute(napi_env env, void *data) {
     const char *name = call->names.bytes + call->names.starts[i];
     // A name holding NUL was stored whole: its length says so, and it is careful.
     size_t length = (i + 1 < call->names.count ? call->names.starts[i + 1] : call->names.used) - call->names.starts[i] - 1;
-    if (statMember(dirFd, name, length, call->stats + i * FIELDS) < 0) {
-      call->error = ENOSYS;
-      break;
-    }
+    statMember(dirFd, name, length, call->stats + i * FIELDS);
   }
   close(dirFd);
 }
@@ -434,9 +452,16 @@ static napi_value Stat(napi_env env, napi_callback_info info) {
   return queue(env, call, "keepdav.memberListing.stat", statExecute, statComplete);
 }
 
+static napi_value UseFstatatForTests(napi_env env, napi_callback_info info) {
+  (void)env;
+  (void)info;
+  atomic_store_explicit(&noStatx, 1, memory_order_relaxed);
+  return NULL;
+}
+
 static napi_value Init(napi_env env, napi_value exports) {
   const struct { const char *name; napi_callback fn; } functions[] = {
-    { "open", Open }, { "read", Read }, { "close", Close }, { "stat", Stat },
+    { "open", Open }, { "read", Read }, { "close", Close }, { "stat", Stat }, { "useFstatatForTests", UseFstatatForTests },
   };
   for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
     napi_value fn;

@@ -41,17 +41,21 @@ const IMPOSSIBLE = ['gone', 'sub/inner', 'nul\u0000name', 'n'.repeat(300), '文'
 /**
  * Prints, for the directory argv[1], what the helper read (in batches of 3) and, for each name read
  * and each impossible one, lstat's fields beside the helper's from read() and from stat(), as JSON.
+ * With argv[2] "fstatat" the helper works as where statx is missing, and lstat's birth time is
+ * replaced by its change time, as libuv's lstat gives it there.
  */
 const COMPARE = `
 const fs = require('node:fs');
 const native = require(${JSON.stringify(MEMBER_LISTING_BINARY)});
 const dir = process.argv[1];
+const withoutStatx = process.argv[2] === 'fstatat';
+if (withoutStatx) native.useFstatatForTests();
 const kindOf = (s) => s === undefined ? 0 : s.isFile() ? 1 : s.isDirectory() ? 2 : 0;
 const lstatRow = (name) => {
   let s;
   try { s = fs.lstatSync(dir + '/' + name, { throwIfNoEntry: false }); } catch { s = undefined; }
   const kind = kindOf(s);
-  return kind === 0 ? [0, 0, 0, 0, 0, 0, 0] : [kind, s.size, s.mtimeMs, s.ctimeMs, s.birthtimeMs, s.ino, s.dev];
+  return kind === 0 ? [0, 0, 0, 0, 0, 0, 0] : [kind, s.size, s.mtimeMs, s.ctimeMs, withoutStatx ? s.ctimeMs : s.birthtimeMs, s.ino, s.dev];
 };
 const row = (stats, i) => Array.from(stats.subarray(i * ${MEMBER_FIELDS}, (i + 1) * ${MEMBER_FIELDS}));
 (async () => {
@@ -98,19 +102,20 @@ describe.each(nodesUnderTest())('native member listing on %s', (_label, node) =>
   const dirs: string[] = [];
   afterAll(() => dirs.forEach(removeDir));
 
-  const compare = (dir: string): { read: Row[]; stated: Row[] } => JSON.parse(execFileSync(node, ['-e', COMPARE, dir], { encoding: 'utf8' }));
+  const compare = (dir: string, mode: 'statx' | 'fstatat'): { read: Row[]; stated: Row[] } => JSON.parse(execFileSync(node, ['-e', COMPARE, dir, mode], { encoding: 'utf8' }));
 
-  const filesystems: Array<[string, () => string]> = [
-    ["the tests' filesystem", () => freshDir('member-listing')],
-    ['tmpfs (/dev/shm)', () => mkdtempSync('/dev/shm/keepdav-member-listing-')],
+  const filesystems: Array<[string, () => string, 'statx' | 'fstatat']> = [
+    ["the tests' filesystem", () => freshDir('member-listing'), 'statx'],
+    ['tmpfs (/dev/shm)', () => mkdtempSync('/dev/shm/keepdav-member-listing-'), 'statx'],
+    ["the tests' filesystem, as where statx is missing (fstatat)", () => freshDir('member-listing-fstatat'), 'fstatat'],
   ];
-  for (const [where, makeDir] of filesystems) {
+  for (const [where, makeDir, mode] of filesystems) {
     itWhenBuilt(`reads every name and gives lstat's exact numbers for files and directories, careful for the rest, on ${where}`, () => {
       if (where.startsWith('tmpfs') && !existsSync('/dev/shm')) return;
       const dir = makeDir();
       dirs.push(dir);
       fillMixed(dir);
-      const { read, stated } = compare(dir);
+      const { read, stated } = compare(dir, mode);
       expect(read.map((r) => r.name).sort()).toEqual(readdirSync(dir).sort());
       expect(Object.fromEntries(read.map((r) => [r.name, r.native[0]]))).toEqual(KINDS);
       expect(stated.length).toBe(read.length + IMPOSSIBLE.length);

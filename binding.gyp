@@ -14,6 +14,11 @@
       "sources": ["native/zeroCopySend.c"]
     },
     {
+      "target_name": "content_hashes",
+      "sources": ["native/contentHashes.c"],
+      "libraries": ["-ldl"]
+    },
+    {
       "target_name": "durable_write",
       "sources": ["native/durableWrite.c"]
     }

@@ -3,15 +3,16 @@
  * read of the file). Hashing is the costliest step of a large upload: MD5 runs at about 430 MiB/s
  * on one core here, SHA-1 at 1,100, so a 512 MiB PUT spent 1.6 s of its main thread hashing, time
  * in which no other request was answered. An upload announced as large (at least
- * OFFLOAD_MIN_BYTES) is therefore hashed on the hashing thread (hashingThread.ts): its bytes are
- * copied into 1 MiB batches whose memory moves to the thread and back. Smaller or unannounced (chunked)
- * bodies are hashed in place, where a worker's round trip would cost more than it saves. Should the
- * worker fail, the digests are read back from the written file instead: never a wrong digest,
+ * OFFLOAD_MIN_BYTES) is therefore hashed off the main thread (nativeHashing.ts: on libuv's pool
+ * by native/contentHashes.c, else on the hashing thread, hashingThread.ts): its bytes are copied
+ * into 1 MiB batches, hashed in the order sent. Smaller or unannounced (chunked)
+ * bodies are hashed in place, where a round trip off the main thread would cost more than it saves. Should
+ * the hashing off it fail, the digests are read back from the written file instead: never a wrong digest,
  * never a failed upload for it.
  *
  * A large upload's MD5 is computed on the way in only when asked (`md5Now`: the client claimed
  * one in OC-Checksum, which is checked before the rename). Otherwise its digests come back with
- * `md5: null` and md5OfFile() (hashingThread.ts) reads the stored file back for it after the answer
+ * `md5: null` and md5OfFile() (nativeHashing.ts) reads the stored file back for it after the answer
  * (versions/md5Completion.ts): on the two cores here MD5 was 0.4 s of a 512 MiB PUT's 1.1 s,
  * and SHA-1, which the answer's OC-Checksum and every client claim so far need, is the fast one.
  *
@@ -22,7 +23,8 @@
  *   digests.cancel();                         // when the upload fails
  */
 import { createHash, type Hash } from 'node:crypto';
-import { BATCH_BYTES, hashingThread, type WorkerJob } from './hashingThread';
+import type { HashingJob } from './hashingThread';
+import { openHashingJob } from './nativeHashing';
 
 /** The SHA-1 and MD5 of a file's content, lower-case hex (what ownCloud clients and rclone compare). */
 export interface ContentDigests {
@@ -36,13 +38,13 @@ export interface DigestOptions {
   md5Now: boolean;
 }
 
-/** Bodies announced at least this long are hashed on the worker thread. */
+/** Bodies announced at least this long are hashed off the main thread. */
 export const OFFLOAD_MIN_BYTES = 8 * 1024 * 1024;
 
 export interface ContentDigester {
   /** Hashes `chunks` after those before; resolves when more may be given. */
   update(chunks: readonly Buffer[]): Promise<void> | void;
-  /** The digests of every byte given; `readBack` yields the same bytes again, for when the worker failed. */
+  /** The digests of every byte given; `readBack` yields the same bytes again, for when the hashing off the main thread failed. */
   result(readBack: () => AsyncIterable<Buffer>): Promise<ContentDigests>;
   /** Forgets the upload (it failed); no result follows. */
   cancel(): void;
@@ -82,30 +84,18 @@ async function digestsOf(bytes: AsyncIterable<Buffer>, withMd5: boolean): Promis
 }
 
 class OffloadedDigests implements ContentDigester {
-  private readonly job: WorkerJob;
-  private batch: Buffer | null = null;
-  private filled = 0;
+  private readonly job: HashingJob;
 
   constructor(private readonly withMd5: boolean) {
-    this.job = hashingThread().open(withMd5);
+    this.job = openHashingJob(withMd5);
   }
 
   async update(chunks: readonly Buffer[]): Promise<void> {
-    for (const chunk of chunks) {
-      let at = 0;
-      while (at < chunk.length) {
-        this.batch ??= this.job.batchBuffer();
-        const copied = chunk.copy(this.batch, this.filled, at);
-        at += copied;
-        this.filled += copied;
-        if (this.filled === BATCH_BYTES) this.send();
-      }
-    }
+    this.job.take(chunks);
     await this.job.room();
   }
 
   async result(readBack: () => AsyncIterable<Buffer>): Promise<ContentDigests> {
-    if (this.filled > 0) this.send();
     try {
       return await this.job.finish();
     } catch {
@@ -114,13 +104,6 @@ class OffloadedDigests implements ContentDigester {
   }
 
   cancel(): void {
-    this.batch = null;
     this.job.cancel();
-  }
-
-  private send(): void {
-    this.job.send(this.batch!, this.filled);
-    this.batch = null;
-    this.filled = 0;
   }
 }

@@ -19,7 +19,7 @@ import { listCollection, openMemberBatches, type MemberBatches } from './listCol
 import { openReadStream, readSmallFile, type ByteRange } from './readStream';
 import { removeHostEntry } from './removeTree';
 import type { AtomicWriteOptions, AtomicWriteResult, FileBytes, FileMd5, KeptFile, KeptFingerprint, ResourceStore, Space } from './resourceStore';
-import { md5OfFile } from './hashingThread';
+import { md5OfFile } from './nativeHashing';
 import { RetainedBytes } from './retainedBytes';
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import {

@@ -6,11 +6,13 @@
  * resident size), at most MAX_BATCHES_IN_FLIGHT ahead of the hashing (beyond that the upload
  * waits). A file read back waits while any upload is being hashed. The thread starts with the
  * first job, stops once idle (workerThread.ts), and is started again after a failure; a job it
- * was doing when it failed is rejected (an upload then reads its bytes back in place).
+ * was doing when it failed is rejected (an upload then reads its bytes back in place). Where
+ * native/contentHashes.c is built, uploads are hashed on libuv's pool instead, with no second
+ * isolate (nativeHashing.ts): this thread serves an install without a compiler.
  *
- * Usage (contentDigests.ts):
- *   const job = hashingThread().open(withMd5);   // job.send(batch, length); await job.room(); await job.finish()
- *   const found = await md5OfFile(hostPath);     // { md5, ino, size, mtimeMs }, or null
+ * Usage (contentDigests.ts, nativeHashing.ts):
+ *   const job = hashingThread().open(withMd5);   // job.take(chunks); await job.room(); await job.finish()
+ *   const found = await md5OfFileOnThread(hostPath);   // { md5, ino, size, mtimeMs }, or null
  */
 import type { Worker } from 'node:worker_threads';
 import type { ContentDigests } from './contentDigests';
@@ -18,8 +20,10 @@ import { IdleStop, startWorkerThread } from './workerThread';
 
 /** The size of the batches an upload's bytes go to the thread in. */
 export const BATCH_BYTES = 1024 * 1024;
-const MAX_BATCHES_IN_FLIGHT = 4;
-const MAX_FREE_BATCHES = MAX_BATCHES_IN_FLIGHT + 1;
+/** Batches of one upload given to the hasher and not yet hashed, at most; beyond that the upload waits. */
+export const MAX_BATCHES_IN_FLIGHT = 4;
+/** Spent batch buffers kept for the next batches, at most. */
+export const MAX_FREE_BATCHES = MAX_BATCHES_IN_FLIGHT + 1;
 
 /**
  * The worker's side: a SHA-1 (and an MD5 when asked) per upload id, updated in the order batches
@@ -101,13 +105,13 @@ export interface FileMd5 {
   mtimeMs: number;
 }
 
-/** One upload's hashing on the thread. */
-export interface WorkerJob {
-  /** A free BATCH_BYTES buffer (one the worker gave back, or a new one). */
-  batchBuffer(): Buffer;
-  send(batch: Buffer, length: number): void;
-  /** Resolves once fewer than MAX_BATCHES_IN_FLIGHT batches wait for the worker. */
+/** One upload's hashing off the main thread: on this thread, or on libuv's pool (nativeHashing.ts). */
+export interface HashingJob {
+  /** Takes the body's next chunks, which are not changed afterwards. */
+  take(chunks: readonly Buffer[]): void;
+  /** Resolves once fewer than MAX_BATCHES_IN_FLIGHT batches wait to be hashed. */
   room(): Promise<void>;
+  /** The digests of every byte taken; rejects when the hashing failed (the caller reads the bytes back). */
   finish(): Promise<ContentDigests>;
   cancel(): void;
 }
@@ -130,30 +134,48 @@ class HashingThread {
   private readonly free: ArrayBuffer[] = [];
   private readonly idleStop = new IdleStop(() => this.jobs.size === 0, () => this.stopIdle());
 
-  open(withMd5: boolean): WorkerJob {
+  /** An upload's hashing: its chunks are copied into BATCH_BYTES batches whose memory moves to the thread and back. */
+  open(withMd5: boolean): HashingJob {
     const { worker, id, state } = this.start(true);
     let failed: Error | null = null;
+    let batch: Buffer | null = null;
+    let filled = 0;
+    const send = () => {
+      const full = batch!;
+      const length = filled;
+      batch = null;
+      filled = 0;
+      if (failed || this.worker !== worker) return;
+      state.inFlight++;
+      try {
+        worker.postMessage({ kind: 'batch', id, buffer: full.buffer, length, md5: withMd5 }, [full.buffer as ArrayBuffer]);
+      } catch (err) {
+        failed = err as Error;
+      }
+    };
     return {
-      batchBuffer: () => {
-        const reused = this.free.pop();
-        return reused ? Buffer.from(reused) : Buffer.allocUnsafeSlow(BATCH_BYTES);
-      },
-      send: (batch, length) => {
-        if (failed || this.worker !== worker) return;
-        state.inFlight++;
-        try {
-          worker.postMessage({ kind: 'batch', id, buffer: batch.buffer, length, md5: withMd5 }, [batch.buffer as ArrayBuffer]);
-        } catch (err) {
-          failed = err as Error;
+      take: (chunks) => {
+        for (const chunk of chunks) {
+          for (let at = 0; at < chunk.length; ) {
+            batch ??= this.batchBuffer();
+            const copied = chunk.copy(batch, filled, at);
+            at += copied;
+            filled += copied;
+            if (filled === BATCH_BYTES) send();
+          }
         }
       },
       room: () => (state.inFlight < MAX_BATCHES_IN_FLIGHT || this.worker !== worker ? Promise.resolve() : new Promise<void>((resolve) => state.waitingForRoom.push(resolve))),
       finish: async () => {
+        if (filled > 0) send();
         if (failed) throw failed;
         const m = await this.answer(worker, state, { kind: 'finish', id, md5: withMd5 });
         return { sha1: m.sha1!, md5: m.md5 ?? null };
       },
-      cancel: () => this.cancel(worker, id, state),
+      cancel: () => {
+        batch = null;
+        this.cancel(worker, id, state);
+      },
     };
   }
 
@@ -171,6 +193,12 @@ class HashingThread {
     } finally {
       signal?.removeEventListener('abort', abort);
     }
+  }
+
+  /** A free BATCH_BYTES buffer: one the worker gave back, or a new one. */
+  private batchBuffer(): Buffer {
+    const reused = this.free.pop();
+    return reused ? Buffer.from(reused) : Buffer.allocUnsafeSlow(BATCH_BYTES);
   }
 
   async stop(): Promise<void> {
@@ -292,7 +320,7 @@ export function hashingThreadRunning(): boolean {
  * on the hashing thread once it hashes no upload, with the stat it was read under; null when it is
  * missing, not a regular file, changed while it was read, or `signal` aborted first.
  */
-export function md5OfFile(host: string, signal?: AbortSignal): Promise<FileMd5 | null> {
+export function md5OfFileOnThread(host: string, signal?: AbortSignal): Promise<FileMd5 | null> {
   return hashingThread().readBackMd5(host, signal);
 }
 

@@ -12,6 +12,7 @@ import { codeOf, hdr } from '../support/conflictKit';
 import { DAV, first, text } from '../support/xmlQuery';
 import { OFFLOAD_MIN_BYTES } from '../../src/storage/contentDigests';
 import { stopHashingThread } from '../../src/storage/hashingThread';
+import { useNativeHashingForTests } from '../../src/storage/nativeHashing';
 import { retryWhile } from '../support/retryWhile';
 import { uploadTemporaries } from '../support/uploadTemporaries';
 
@@ -132,18 +133,23 @@ describe('a large upload (hashed on the hashing thread)', () => {
   });
 
   it('when the hashing thread stops during the upload, the checksums are read back and still right', async () => {
-    const body = randomBytes(OFFLOAD_MIN_BYTES * 4);
-    const path = '/interrupted.bin';
-    const req = http.request(`${t.url}${path}`, { method: 'PUT', headers: { 'Content-Length': body.length } });
-    const answered = new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
-    req.write(body.subarray(0, OFFLOAD_MIN_BYTES * 2));
-    await new Promise((resolve) => setTimeout(resolve, 200)); // part of it is with the hashing thread
-    await stopHashingThread();
-    req.end(body.subarray(OFFLOAD_MIN_BYTES * 2));
-    const res = await answered;
-    res.resume();
-    expect(res.statusCode).toBe(201);
-    expect(await md5Shown(path)).toBe(`SHA1:${hex('sha1', body)} MD5:${hex('md5', body)}`);
+    useNativeHashingForTests(false); // as without the native helper: only the thread can stop midway
+    try {
+      const body = randomBytes(OFFLOAD_MIN_BYTES * 4);
+      const path = '/interrupted.bin';
+      const req = http.request(`${t.url}${path}`, { method: 'PUT', headers: { 'Content-Length': body.length } });
+      const answered = new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
+      req.write(body.subarray(0, OFFLOAD_MIN_BYTES * 2));
+      await new Promise((resolve) => setTimeout(resolve, 200)); // part of it is with the hashing thread
+      await stopHashingThread();
+      req.end(body.subarray(OFFLOAD_MIN_BYTES * 2));
+      const res = await answered;
+      res.resume();
+      expect(res.statusCode).toBe(201);
+      expect(await md5Shown(path)).toBe(`SHA1:${hex('sha1', body)} MD5:${hex('md5', body)}`);
+    } finally {
+      useNativeHashingForTests(true);
+    }
   });
 });
 

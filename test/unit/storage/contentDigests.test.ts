@@ -1,7 +1,9 @@
 /**
- * contentDigests.ts: an upload's SHA-1 and MD5, hashed in place when small or unannounced, on the
- * hashing thread when announced large, and read back from the written bytes when that thread
- * stops mid-upload. Every answer is checked against node:crypto over the same bytes.
+ * contentDigests.ts: an upload's SHA-1 and MD5, hashed in place when small or unannounced, off the
+ * main thread when announced large (nativeHashing.ts: on libuv's pool by native/contentHashes.c,
+ * and, with it turned off as without a compiler, on the hashing thread), and read back from the
+ * written bytes when that thread stops mid-upload. Every answer is checked against node:crypto
+ * over the same bytes.
  */
 import { execFileSync } from 'node:child_process';
 import { appendFile, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
@@ -9,7 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { OFFLOAD_MIN_BYTES, startContentDigests, type ContentDigests } from '../../../src/storage/contentDigests';
-import { hashingThreadRunning, md5OfFile, stopHashingThread } from '../../../src/storage/hashingThread';
+import { hashingThreadRunning, stopHashingThread } from '../../../src/storage/hashingThread';
+import { CONTENT_HASHES_BINARY, md5OfFile, nativeHashingAvailable, useNativeHashingForTests } from '../../../src/storage/nativeHashing';
+import { existsSync } from 'node:fs';
+import { itWhenInstalled } from '../../support/realClientKit';
 import { helperThreadsForTests } from '../../../src/storage/workerThread';
 import { retryWhile } from '../../support/retryWhile';
 
@@ -41,10 +46,34 @@ const MD5_LATER = { md5Now: false };
 
 afterAll(() => stopHashingThread());
 
-describe('content digests', () => {
-  it('a process that hashes a large body on the thread gets its digests, then ends by itself', () => {
+const built = existsSync(CONTENT_HASHES_BINARY);
+/** The two ways a large body is hashed: both must give the same digests. */
+const HASHERS: Array<[string, boolean]> = [["the native helper on libuv's pool", true], ['the hashing thread', false]];
+
+describe('the native helper', () => {
+  itWhenInstalled('the native content hashes helper (build/Release/content_hashes.node)', built, 'npm install builds it: needs python3, make and a C compiler')(
+    'is built, finds OpenSSL in this Node.js, and hashes a large body with no hashing thread started',
+    async () => {
+      await stopHashingThread();
+      expect(nativeHashingAvailable()).toBe(true);
+      const bytes = randomBytes(OFFLOAD_MIN_BYTES + 5);
+      const digester = startContentDigests(bytes.length, MD5_NOW);
+      for (const piece of pieces(bytes)) await digester.update([piece]);
+      expect(await digester.result(neverReadBack)).toEqual(expected(bytes));
+      expect(hashingThreadRunning()).toBe(false);
+    },
+  );
+});
+
+describe.each(HASHERS)('content digests by %s', (_label, native) => {
+  beforeAll(() => useNativeHashingForTests(native));
+  afterAll(() => useNativeHashingForTests(true));
+
+  it('a process that hashes a large body gets its digests, then ends by itself', () => {
     const module = require.resolve('../../../src/storage/contentDigests');
-    const script = `const d = require(${JSON.stringify(module)}).startContentDigests(${OFFLOAD_MIN_BYTES}, { md5Now: true }); ` +
+    const nativeHashing = require.resolve('../../../src/storage/nativeHashing');
+    const script = `require(${JSON.stringify(nativeHashing)}).useNativeHashingForTests(${native}); ` +
+      `const d = require(${JSON.stringify(module)}).startContentDigests(${OFFLOAD_MIN_BYTES}, { md5Now: true }); ` +
       `Promise.resolve(d.update([Buffer.alloc(${OFFLOAD_MIN_BYTES}, 7)])).then(() => d.result(() => { throw new Error('read back'); })).then((r) => console.log(r.sha1))`;
     const out = execFileSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), '-e', script], { timeout: 30_000 });
     expect(out.toString()).toBe(`${expected(Buffer.alloc(OFFLOAD_MIN_BYTES, 7)).sha1}\n`);
@@ -52,7 +81,7 @@ describe('content digests', () => {
 
   const large = randomBytes(OFFLOAD_MIN_BYTES + 3_000_017);
 
-  it('an announced large body is hashed on the hashing thread, in order, whatever the piece sizes', async () => {
+  it('an announced large body is hashed off the main thread, in order, whatever the piece sizes', async () => {
     const digester = startContentDigests(large.length, MD5_NOW);
     for (const piece of pieces(large)) await digester.update([piece]);
     expect(await digester.result(neverReadBack)).toEqual(expected(large));
@@ -80,7 +109,8 @@ describe('content digests', () => {
     }
   });
 
-  it('when the hashing thread stops mid-upload, the digests come from the bytes read back', async () => {
+  // The helper has no thread to stop: this is the hashing thread's own failure.
+  if (!native) it('when the hashing thread stops mid-upload, the digests come from the bytes read back', async () => {
     const digester = startContentDigests(large.length, MD5_NOW);
     const all = pieces(large);
     for (const piece of all.slice(0, 10)) await digester.update([piece]);
@@ -93,7 +123,7 @@ describe('content digests', () => {
     expect(await next.result(neverReadBack)).toEqual(expected(large));
   });
 
-  it('a cancelled upload leaves the thread serving the next one', async () => {
+  it('a cancelled upload leaves the hasher serving the next one', async () => {
     const cancelled = startContentDigests(large.length, MD5_NOW);
     await cancelled.update([large.subarray(0, 5_000_000)]);
     cancelled.cancel();
@@ -103,7 +133,9 @@ describe('content digests', () => {
   });
 });
 
-describe('a large upload\'s MD5, later', () => {
+describe.each(HASHERS)('a large upload\'s MD5, later, by %s', (_label, native) => {
+  beforeAll(() => useNativeHashingForTests(native));
+  afterAll(() => useNativeHashingForTests(true));
   const large = randomBytes(OFFLOAD_MIN_BYTES + 777);
   let dir: string;
   beforeAll(async () => {
@@ -123,7 +155,7 @@ describe('a large upload\'s MD5, later', () => {
     expect(await now.result(neverReadBack)).toEqual(expected(large));
   });
 
-  it('read back when the thread stops mid-upload, a large body still has no MD5 unless asked', async () => {
+  if (!native) it('read back when the thread stops mid-upload, a large body still has no MD5 unless asked', async () => {
     const digester = startContentDigests(large.length, MD5_LATER);
     await digester.update([large.subarray(0, 3_000_000)]);
     await stopHashingThread();
@@ -180,10 +212,14 @@ describe('a large upload\'s MD5, later', () => {
 
 describe('an idle hashing thread', () => {
   beforeAll(async () => {
+    useNativeHashingForTests(false);
     await stopHashingThread();
     helperThreadsForTests.setIdleStopMs(300);
   });
-  afterAll(() => helperThreadsForTests.setIdleStopMs(10_000));
+  afterAll(() => {
+    helperThreadsForTests.setIdleStopMs(10_000);
+    useNativeHashingForTests(true);
+  });
 
   it('is stopped once no upload has been hashed for the idle time, not while one is; the next large upload gets a new thread', async () => {
     const large = randomBytes(OFFLOAD_MIN_BYTES + 1);

@@ -1,0 +1,157 @@
+/**
+ * Hashing large uploads, and files read back for their MD5, on libuv's thread pool with the
+ * OpenSSL Node.js carries (native/contentHashes.c), instead of on the hashing thread
+ * (hashingThread.ts): that thread is a second V8 isolate, 16-20 MiB of a 512 MiB upload's peak
+ * memory (VmHWM 91-94 MiB with it, 73-78 when this process hashed in place, which took twice as
+ * long). Here a pool thread runs C only, the body's own chunks are hashed where they lie (no copy
+ * into batches, no transfer), and nothing is left running once the upload ends. The thread stays for an install
+ * without a compiler, or a Node.js that exports no OpenSSL digests.
+ *
+ * The same contract as the thread's (hashingThread.ts): one upload's batches are hashed in the
+ * order sent, at most MAX_BATCHES_IN_FLIGHT waiting (then room() waits); a file read back waits
+ * while any upload is being hashed; a job that fails throws from finish(), and the caller reads
+ * the bytes back (contentDigests.ts).
+ *
+ *   const job = openHashingJob(withMd5);         // job.take(chunks); await job.room(); await job.finish()
+ *   const found = await md5OfFile(hostPath);     // { md5, ino, size, mtimeMs }, or null
+ */
+import { constants } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
+import { loadNativeHelper, nativeHelperPath } from '../nativeHelpers';
+import type { ContentDigests } from './contentDigests';
+import { BATCH_BYTES, MAX_BATCHES_IN_FLIGHT, hashingThread, md5OfFileOnThread, type FileMd5, type HashingJob } from './hashingThread';
+
+/** native/contentHashes.c's exports. */
+interface ContentHashesBinding {
+  available: boolean;
+  start(sha1: boolean, md5: boolean): object;
+  update(hashes: object, pieces: readonly Uint8Array[]): Promise<void>;
+  finish(hashes: object): { sha1: string | null; md5: string | null };
+}
+
+/** Where `npm install` builds native/contentHashes.c (nativeHelpers.ts). */
+export const CONTENT_HASHES_BINARY = nativeHelperPath('content_hashes');
+const loaded = loadNativeHelper<ContentHashesBinding>(CONTENT_HASHES_BINARY);
+const binding = loaded?.available === true ? loaded : null;
+/** Whether uploads are hashed by the helper (tests turn it off to cover the hashing thread). */
+let enabled = binding !== null;
+
+/** True when the helper is built, finds OpenSSL in this Node.js, and is in use. */
+export function nativeHashingAvailable(): boolean {
+  return enabled;
+}
+
+/** For tests: whether uploads and read-backs use the helper (when available), so the hashing thread stays covered too. */
+export function useNativeHashingForTests(use: boolean): void {
+  enabled = use && binding !== null;
+}
+
+/** Uploads being hashed by the helper now: a file read back waits while there are any. */
+let uploadsHashing = 0;
+
+/** A job hashing one upload: by the helper when available, else on the hashing thread. */
+export function openHashingJob(withMd5: boolean): HashingJob {
+  return enabled ? openNativeJob(binding!, withMd5) : hashingThread().open(withMd5);
+}
+
+/**
+ * The MD5 of the file at `host` (not followed if a symbolic link), read back once no upload is
+ * being hashed, with the stat it was read under; null when it is missing, not a regular file,
+ * changed while it was read, or `signal` aborted first. By the helper when available, else on the
+ * hashing thread.
+ */
+export function md5OfFile(host: string, signal?: AbortSignal): Promise<FileMd5 | null> {
+  return enabled ? readBackMd5(binding!, host, signal) : md5OfFileOnThread(host, signal);
+}
+
+/**
+ * An upload hashed by the helper: its chunks themselves (no copy) go to the pool in batches of at
+ * least BATCH_BYTES, one batch at a time and in order; at most MAX_BATCHES_IN_FLIGHT wait.
+ */
+function openNativeJob(native: ContentHashesBinding, withMd5: boolean): HashingJob {
+  const hashes = native.start(true, withMd5);
+  uploadsHashing++;
+  let ended = false;
+  let failed: unknown = null;
+  let inFlight = 0;
+  let pieces: Buffer[] = [];
+  let piecesBytes = 0;
+  let hashed: Promise<void> = Promise.resolve();
+  const waitingForRoom: Array<() => void> = [];
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    uploadsHashing--;
+    pieces = [];
+    for (const wake of waitingForRoom.splice(0)) wake();
+  };
+  const send = () => {
+    const batch = pieces;
+    pieces = [];
+    piecesBytes = 0;
+    inFlight++;
+    // One update at a time, in the order sent (the helper takes one at a time per upload).
+    hashed = hashed
+      .then(() => (ended || failed !== null ? undefined : native.update(hashes, batch)))
+      .catch((err: unknown) => {
+        failed ??= err;
+      })
+      .finally(() => {
+        inFlight--;
+        if (inFlight < MAX_BATCHES_IN_FLIGHT) for (const wake of waitingForRoom.splice(0)) wake();
+      });
+  };
+  return {
+    take(chunks) {
+      if (ended) return;
+      for (const chunk of chunks) {
+        if (chunk.length === 0) continue;
+        pieces.push(chunk);
+        piecesBytes += chunk.length;
+      }
+      if (piecesBytes >= BATCH_BYTES) send();
+    },
+    room: () => (inFlight < MAX_BATCHES_IN_FLIGHT || ended ? Promise.resolve() : new Promise<void>((resolve) => waitingForRoom.push(resolve))),
+    async finish(): Promise<ContentDigests> {
+      if (!ended && piecesBytes > 0) send();
+      await hashed;
+      end();
+      if (failed !== null) throw failed;
+      const { sha1, md5 } = native.finish(hashes);
+      return { sha1: sha1!, md5 };
+    },
+    cancel: end,
+  };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function readBackMd5(native: ContentHashesBinding, host: string, signal?: AbortSignal): Promise<FileMd5 | null> {
+  if (signal?.aborted) return null;
+  let handle: FileHandle | null = null;
+  try {
+    handle = await open(host, constants.O_RDONLY | constants.O_NOFOLLOW);
+    const before = await handle.stat();
+    if (!before.isFile()) return null;
+    const hashes = native.start(false, true);
+    const buffer = Buffer.allocUnsafeSlow(BATCH_BYTES);
+    let position = 0;
+    for (;;) {
+      // Uploads come first: their answers wait for their hashes, this one for nobody.
+      while (uploadsHashing > 0 && !signal?.aborted) await pause(5);
+      if (signal?.aborted) return null;
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) break;
+      await native.update(hashes, [buffer.subarray(0, bytesRead)]);
+      position += bytesRead;
+    }
+    const after = await handle.stat();
+    const unchanged = before.ino === after.ino && before.size === after.size && before.mtimeMs === after.mtimeMs && before.ctimeMs === after.ctimeMs;
+    if (!unchanged || position !== after.size || signal?.aborted) return null;
+    return { md5: native.finish(hashes).md5!, ino: after.ino, size: after.size, mtimeMs: after.mtimeMs };
+  } catch {
+    return null; // gone, replaced by a directory, unreadable: no MD5 (the caller gives up on this version)
+  } finally {
+    await handle?.close().catch(() => undefined);
+  }
+}

@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include <node_api.h>
+#include "napiArguments.h"
 #include <dlfcn.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -73,24 +74,8 @@ static void finalizeHashes(napi_env env, void *data, void *hint) {
   free(data);
 }
 
-static napi_value throwType(napi_env env, const char *message) {
-  napi_throw_type_error(env, NULL, message);
-  return NULL;
-}
-
-static napi_value throwError(napi_env env, const char *message) {
-  napi_throw_error(env, NULL, message);
-  return NULL;
-}
-
 static Hashes *hashesArgument(napi_env env, napi_value value) {
-  napi_valuetype type;
-  void *data = NULL;
-  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external || napi_get_value_external(env, value, &data) != napi_ok) {
-    throwType(env, "hashes must be what start() gave");
-    return NULL;
-  }
-  return data;
+  return externalArgument(env, value, "hashes must be what start() gave");
 }
 
 static napi_value Start(napi_env env, napi_callback_info info) {
@@ -265,15 +250,10 @@ static napi_value Init(napi_env env, napi_value exports) {
   haveOpenSsl = lookUpOpenSsl();
   napi_get_boolean(env, haveOpenSsl, &available);
   napi_set_named_property(env, exports, "available", available);
-  const struct { const char *name; napi_callback fn; } functions[] = {
+  const ExportedFunction functions[] = {
     { "start", Start }, { "update", UpdateHashes }, { "finish", Finish },
   };
-  for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
-    napi_value fn;
-    if (napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].fn, NULL, &fn) != napi_ok ||
-        napi_set_named_property(env, exports, functions[i].name, fn) != napi_ok) return NULL;
-  }
-  return exports;
+  return exportFunctions(env, exports, functions, sizeof functions / sizeof functions[0]);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

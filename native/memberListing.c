@@ -23,6 +23,7 @@
  */
 #define _GNU_SOURCE
 #include <node_api.h>
+#include "napiArguments.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -169,11 +170,6 @@ static void freeCall(napi_env env, Call *call) {
   free(call);
 }
 
-static napi_value throwType(napi_env env, const char *message) {
-  napi_throw_type_error(env, NULL, message);
-  return NULL;
-}
-
 /** Rejects the call's promise with { errno }. */
 static void rejectErrno(napi_env env, Call *call) {
   napi_value reason, code;
@@ -201,7 +197,7 @@ static char *stringArgument(napi_env env, napi_value value, const char *what) {
   }
   char *text = malloc(length + 1);
   if (text == NULL) {
-    napi_throw_error(env, NULL, "out of memory");
+    throwError(env, "out of memory");
     return NULL;
   }
   napi_get_value_string_utf8(env, value, text, length + 1, &length);
@@ -264,7 +260,7 @@ static napi_value Open(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return throwType(env, "open(dir)");
   Call *call = calloc(1, sizeof *call);
-  if (call == NULL) return throwType(env, "out of memory");
+  if (call == NULL) return throwError(env, "out of memory");
   call->dir = stringArgument(env, argv[0], "dir must be a string");
   if (call->dir == NULL) {
     free(call);
@@ -326,13 +322,7 @@ static void readComplete(napi_env env, napi_status status, void *data) {
 }
 
 static Listing *listingArgument(napi_env env, napi_value value) {
-  napi_valuetype type;
-  void *data = NULL;
-  if (napi_typeof(env, value, &type) != napi_ok || type != napi_external || napi_get_value_external(env, value, &data) != napi_ok) {
-    throwType(env, "listing must be what open() gave");
-    return NULL;
-  }
-  return data;
+  return externalArgument(env, value, "listing must be what open() gave");
 }
 
 static napi_value Read(napi_env env, napi_callback_info info) {
@@ -357,14 +347,14 @@ static napi_value Read(napi_env env, napi_callback_info info) {
     return promise;
   }
   Call *call = calloc(1, sizeof *call);
-  if (call == NULL) return throwType(env, "out of memory");
+  if (call == NULL) return throwError(env, "out of memory");
   call->listing = listing;
   call->max = max;
   call->names.starts = malloc(max * sizeof *call->names.starts);
   call->stats = malloc((size_t)max * FIELDS * sizeof(double));
   if (call->names.starts == NULL || call->stats == NULL || napi_create_reference(env, argv[0], 1, &call->listingRef) != napi_ok) {
     freeCall(env, call);
-    return throwType(env, "out of memory");
+    return throwError(env, "out of memory");
   }
   listing->reading = true;
   return queue(env, call, "keepdav.memberListing.read", readExecute, readComplete);
@@ -420,14 +410,14 @@ static napi_value Stat(napi_env env, napi_callback_info info) {
     return throwType(env, "names must be an array");
   }
   Call *call = calloc(1, sizeof *call);
-  if (call == NULL) return throwType(env, "out of memory");
+  if (call == NULL) return throwError(env, "out of memory");
   call->dir = stringArgument(env, argv[0], "dir must be a string");
   call->names.starts = malloc((count > 0 ? count : 1) * sizeof *call->names.starts);
   call->stats = malloc((size_t)(count > 0 ? count : 1) * FIELDS * sizeof(double));
   if (call->dir == NULL || call->names.starts == NULL || call->stats == NULL) {
     bool thrown = call->dir == NULL;
     freeCall(env, call);
-    return thrown ? NULL : throwType(env, "out of memory");
+    return thrown ? NULL : throwError(env, "out of memory");
   }
   char name[NAME_MAX + 2];
   for (uint32_t i = 0; i < count; i++) {
@@ -446,7 +436,7 @@ static napi_value Stat(napi_env env, napi_callback_info info) {
     } else napi_get_value_string_utf8(env, element, name, sizeof name, &length);
     if (!addName(&call->names, name, length)) {
       freeCall(env, call);
-      return throwType(env, "out of memory");
+      return throwError(env, "out of memory");
     }
   }
   return queue(env, call, "keepdav.memberListing.stat", statExecute, statComplete);
@@ -460,15 +450,10 @@ static napi_value UseFstatatForTests(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Init(napi_env env, napi_value exports) {
-  const struct { const char *name; napi_callback fn; } functions[] = {
+  const ExportedFunction functions[] = {
     { "open", Open }, { "read", Read }, { "close", Close }, { "stat", Stat }, { "useFstatatForTests", UseFstatatForTests },
   };
-  for (size_t i = 0; i < sizeof functions / sizeof functions[0]; i++) {
-    napi_value fn;
-    if (napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].fn, NULL, &fn) != napi_ok ||
-        napi_set_named_property(env, exports, functions[i].name, fn) != napi_ok) return NULL;
-  }
-  return exports;
+  return exportFunctions(env, exports, functions, sizeof functions / sizeof functions[0]);
 }
 
 NAPI_MODULE(NODE_GYP_MODULE_NAME, Init)

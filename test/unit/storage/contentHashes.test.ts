@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { CONTENT_HASHES_BINARY } from '../../../src/storage/nativeHashing';
 import { itWhenInstalled } from '../../support/realClientKit';
 import { nodesUnderTest } from '../../support/nodesUnderTest';
+import { thrownBy } from '../../support/thrownBy';
 
 const built = existsSync(CONTENT_HASHES_BINARY);
 const itWhenBuilt = itWhenInstalled('the native content hashes helper (build/Release/content_hashes.node)', built, 'npm install builds it: needs python3, make and a C compiler');
@@ -65,15 +66,6 @@ describe('native content hashes, wrong calls', () => {
       update(hashes: unknown, pieces: unknown): Promise<void>;
       finish(hashes: unknown): unknown;
     };
-  /** The helper's errors are of the process's own realm, not of jest's sandbox: compare names. */
-  const thrownBy = (call: () => unknown): string => {
-    try {
-      call();
-    } catch (err) {
-      return `${(err as Error).name}: ${(err as Error).message}`;
-    }
-    return 'nothing thrown';
-  };
 
   itWhenBuilt('throws for arguments of the wrong types, a second update while one is under way, and anything after finish', async () => {
     const { start, update, finish } = load();

@@ -20,6 +20,7 @@ import { FileStore } from '../../../src/storage/fileStore';
 import { NotACollectionError, NotFoundError } from '../../../src/storage/storageErrors';
 import { itWhenInstalled } from '../../support/realClientKit';
 import { nodesUnderTest } from '../../support/nodesUnderTest';
+import { thrownBy } from '../../support/thrownBy';
 import { openDescriptorsOn } from '../../support/openDescriptors';
 import { freshDir, removeDir, UNUSED_KEPT_DIR } from './storageTestKit';
 import { allBatches, expectExactMany, expectNamesNotUtf8LeftOut, makeListingFixtures } from './listingFixtures';
@@ -147,15 +148,6 @@ describe('native member listing, calls', () => {
 
   itWhenBuilt('throws a TypeError for arguments of the wrong types, and for a second read while one is under way', async () => {
     const { open, read, close, stat } = load();
-    // The helper's TypeError is of the process's own realm, not of jest's sandbox: compare names.
-    const thrownBy = (call: () => unknown): string => {
-      try {
-        call();
-      } catch (err) {
-        return `${(err as Error).name}: ${(err as Error).message}`;
-      }
-      return 'nothing thrown';
-    };
     expect(thrownBy(() => open(1))).toBe('TypeError: dir must be a string');
     expect(thrownBy(() => read({}, 1))).toBe('TypeError: listing must be what open() gave');
     expect(thrownBy(() => close('x'))).toBe('TypeError: listing must be what open() gave');

@@ -4,11 +4,11 @@
  * on one core here, SHA-1 at 1,100, so a 512 MiB PUT spent 1.6 s of its main thread hashing, time
  * in which no other request was answered. An upload announced as large (at least
  * OFFLOAD_MIN_BYTES) is therefore hashed off the main thread (nativeHashing.ts: on libuv's pool
- * by native/contentHashes.c, else on the hashing thread, hashingThread.ts): its bytes are copied
- * into 1 MiB batches, hashed in the order sent. Smaller or unannounced (chunked)
- * bodies are hashed in place, where a round trip off the main thread would cost more than it saves. Should
- * the hashing off it fail, the digests are read back from the written file instead: never a wrong digest,
- * never a failed upload for it.
+ * by native/contentHashes.c, else on the hashing thread, hashingThread.ts): its bytes go there in
+ * batches of about 1 MiB, hashed in the order sent. Smaller or unannounced (chunked) bodies are
+ * hashed in place, where a round trip off the main thread would cost more than it saves. Should
+ * the hashing off it fail, the digests are read back from the written file instead: never a
+ * wrong digest, never a failed upload for it.
  *
  * A large upload's MD5 is computed on the way in only when asked (`md5Now`: the client claimed
  * one in OC-Checksum, which is checked before the rename). Otherwise its digests come back with

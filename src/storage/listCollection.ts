@@ -12,7 +12,7 @@ import { childHostPath, isAddressableText, type Containment } from './containmen
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import { writesInFlight } from './writesInFlight';
 import { inline, inlineAllowed } from './inlineCalls';
-import { listingThreadReady, MEMBER_FIELDS, MemberKind, openListingOnThread, statMembersOnThread, type ThreadListing } from './listingThread';
+import { listingThreadReady, MEMBER_FIELDS, MemberKind, openListingOnThread, statMembersOnThread, type OffThreadListing } from './listingThread';
 import { nativeListingAvailable, openNativeListing, statMembersNatively } from './nativeListing';
 import { errnoOf, NotACollectionError, NotFoundError, StorageError, storageErrorFromErrno } from './storageErrors';
 
@@ -70,7 +70,7 @@ function nameFilter(): (name: string) => boolean {
 }
 
 /** Batches of at least this many names are looked up off this thread; smaller ones inline (a round trip would cost more). */
-const THREAD_MIN_MEMBERS = 32;
+const OFF_THREAD_MIN_MEMBERS = 32;
 
 /**
  * The packed stats of `names` (listingThread.ts) looked up off this thread: on libuv's pool by the
@@ -78,7 +78,7 @@ const THREAD_MIN_MEMBERS = 32;
  * neither is at hand or the lookup failed (the caller then looks them up here).
  */
 async function statMembersOffThread(dirHost: string, names: readonly string[]): Promise<Float64Array | null> {
-  if (names.length < THREAD_MIN_MEMBERS) return null;
+  if (names.length < OFF_THREAD_MIN_MEMBERS) return null;
   if (nativeListingAvailable()) return statMembersNatively(dirHost, names).catch(() => null);
   return listingThreadReady() ? statMembersOnThread(dirHost, names).catch(() => null) : null;
 }
@@ -168,7 +168,7 @@ export interface MemberBatches {
  * built (nativeListing.ts), else on the listing thread when it is up (listingThread.ts); null when
  * neither is at hand. Rejects with opendir's errno-coded error, or a plain Error when the thread failed.
  */
-async function openOffThread(dirHost: string, bufferSize: number): Promise<ThreadListing | null> {
+async function openOffThread(dirHost: string, bufferSize: number): Promise<OffThreadListing | null> {
   if (nativeListingAvailable()) return openNativeListing(dirHost);
   return listingThreadReady() ? openListingOnThread(dirHost, bufferSize) : null;
 }
@@ -187,7 +187,7 @@ export async function openMemberBatches(containment: Containment, path: DavPath,
   let source: MemberBatches | null = null;
   try {
     const listing = await openOffThread(dirHost, bufferSize);
-    if (listing !== null) source = threadBatches(containment, path, dirHost, listing, batchSize);
+    if (listing !== null) source = offThreadBatches(containment, path, dirHost, listing, batchSize);
   } catch (err) {
     if (errnoOf(err) !== undefined) throw await listingError(err, containment, path);
   }
@@ -217,7 +217,7 @@ export async function openMemberBatches(containment: Containment, path: DavPath,
 }
 
 /** Batches read off this thread (the native helper or the listing thread): names and stats come back together. */
-function threadBatches(containment: Containment, path: DavPath, dirHost: string, listing: ThreadListing, batchSize: number): MemberBatches {
+function offThreadBatches(containment: Containment, path: DavPath, dirHost: string, listing: OffThreadListing, batchSize: number): MemberBatches {
   const addressable = nameFilter();
   return {
     async next() {

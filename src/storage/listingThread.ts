@@ -95,11 +95,11 @@ interface Pending {
   reject(err: Error): void;
 }
 
-/** A directory being read on the thread. */
-export interface ThreadListing {
+/** A directory being read off the main thread: on this thread, or on libuv's pool (nativeListing.ts). */
+export interface OffThreadListing {
   /** The next at most `max` names (before any filtering) and their stats; null at the end. Rejects when the read or the thread fails. */
   read(max: number): Promise<{ names: string[]; stats: Float64Array } | null>;
-  /** Closes the directory (also when the thread has died: then there is nothing to close). */
+  /** Closes the directory (also when the reading thread has died: then there is nothing to close). */
   close(): Promise<void>;
 }
 
@@ -237,14 +237,14 @@ export async function statMembersOnThread(dir: string, names: readonly string[])
  * Rejects with the errno-coded error of opendir (ENOENT, ENOTDIR, EACCES...), or a plain Error
  * when the thread itself failed (the caller may then read the directory itself).
  */
-export async function openListingOnThread(dir: string, bufferSize: number): Promise<ThreadListing> {
+export async function openListingOnThread(dir: string, bufferSize: number): Promise<OffThreadListing> {
   const owner = listingThread();
   const listing = nextListing++;
   await owner.call({ kind: 'open', listing, dir, bufferSize });
   const worker = owner.current();
   owner.listingOpened(worker);
   let ended = false;
-  const handle: ThreadListing = {
+  const handle: OffThreadListing = {
     async read(max) {
       if (ended) return null;
       // Its directory handle died with the thread that held it: a listing cannot resume.

@@ -18,7 +18,7 @@
  */
 import { getSystemErrorName } from 'node:util';
 import { loadNativeHelper, nativeHelperPath } from '../nativeHelpers';
-import type { ThreadListing } from './listingThread';
+import type { OffThreadListing } from './listingThread';
 
 /** native/memberListing.c's exports. */
 interface MemberListingBinding {
@@ -51,7 +51,7 @@ function asErrnoError(reason: unknown, call: string, dir: string): Error {
 }
 
 /** Opens the host directory `dir` on the pool. Rejects with opendir's errno-coded error (ENOENT, ENOTDIR, EACCES...). */
-export async function openNativeListing(dir: string): Promise<ThreadListing> {
+export async function openNativeListing(dir: string): Promise<OffThreadListing> {
   const native = binding!;
   const listing = await native.open(dir).catch((reason: unknown) => {
     throw asErrnoError(reason, 'opendir', dir);

@@ -1,11 +1,12 @@
 /**
  * Hashing large uploads, and files read back for their MD5, on libuv's thread pool with the
  * OpenSSL Node.js carries (native/contentHashes.c), instead of on the hashing thread
- * (hashingThread.ts): that thread is a second V8 isolate, 16-20 MiB of a 512 MiB upload's peak
- * memory (VmHWM 91-94 MiB with it, 73-78 when this process hashed in place, which took twice as
- * long). Here a pool thread runs C only, the body's own chunks are hashed where they lie (no copy
- * into batches, no transfer), and nothing is left running once the upload ends. The thread stays for an install
- * without a compiler, or a Node.js that exports no OpenSSL digests.
+ * (hashingThread.ts): that thread is a second V8 isolate, and its 1 MiB batches copies of the
+ * body. Four PUTs of 512 MiB each peaked at 90-94 MiB (VmHWM) with it, 84-87 here, and 73-78 when
+ * the main thread hashed in place (which took twice as long). Here a pool thread runs C only, the
+ * body's own chunks are hashed where they lie (no copy into batches, no transfer), and nothing is
+ * left running once the upload ends. The thread stays for an install without a compiler, or a
+ * Node.js that exports no OpenSSL digests.
  *
  * The same contract as the thread's (hashingThread.ts): one upload's batches are hashed in the
  * order sent, at most MAX_BATCHES_IN_FLIGHT waiting (then room() waits); a file read back waits

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { MEMBER_FIELDS, listingThreadRunning, stopListingThread } from '../../../src/storage/listingThread';
-import { MEMBER_LISTING_BINARY, nativeListingAvailable, openNativeListing } from '../../../src/storage/nativeListing';
+import { MEMBER_LISTING_BINARY, POOL_DIRECTORY_WORK, nativeListingAvailable, openNativeListing } from '../../../src/storage/nativeListing';
 import { FileStore } from '../../../src/storage/fileStore';
 import { NotACollectionError, NotFoundError } from '../../../src/storage/storageErrors';
 import { itWhenInstalled } from '../../support/realClientKit';
@@ -205,6 +205,21 @@ describe('listings through the native helper', () => {
     expectExactMany(dir, await store.list('/many'));
     for (const size of [1, 100, 256, 5000]) expectExactMany(dir, await allBatches(store, '/many', size));
     expect(listingThreadRunning()).toBe(false);
+  });
+
+  itWhenBuilt('many listings at once hold at most four of the pool\'s threads (the rest wait their turn), and each is whole', async () => {
+    const seen: Array<{ running: number; waiting: number }> = [];
+    const sampling = setInterval(() => seen.push(POOL_DIRECTORY_WORK.load), 0);
+    try {
+      const listings = await Promise.all(Array.from({ length: 12 }, () => allBatches(store, '/many', 64)));
+      for (const members of listings) expectExactMany(dir, members);
+    } finally {
+      clearInterval(sampling);
+    }
+    seen.push(POOL_DIRECTORY_WORK.load);
+    expect(Math.max(...seen.map((l) => l.running))).toBeLessThanOrEqual(4);
+    expect(seen.some((l) => l.waiting > 0)).toBe(true);
+    expect(POOL_DIRECTORY_WORK.load).toEqual({ running: 0, waiting: 0 });
   });
 
   itWhenBuilt('a missing collection is NotFound, a file NotACollection, before anything is read', async () => {

@@ -10,8 +10,7 @@
  * it). Rejects with an errno error as node:fs makes them (code, errno, syscall, path), and then
  * nothing is left: no temporary, no descriptor, the target untouched unless the rename happened.
  */
-import { getSystemErrorName } from 'node:util';
-import { loadNativeHelper, nativeHelperPath } from '../nativeHelpers';
+import { errnoError, loadNativeHelper, nativeHelperPath } from '../nativeHelpers';
 import { fsyncTook } from './fsyncTiming';
 
 export const DURABLE_WRITE_BINARY = nativeHelperPath('durable_write');
@@ -63,12 +62,6 @@ function writeThrough(binding: DurableWriteBinding, request: DurableWrite): Prom
       else reject(errnoError(errno, step === binding.STEP_CREATE ? 'open' : step === binding.STEP_RENAME ? 'rename' : 'write', tempHost));
     });
   });
-}
-
-/** An error as node:fs makes one, so storageErrors.ts maps it as any other. */
-function errnoError(errno: number, syscall: string, path: string): NodeJS.ErrnoException {
-  const code = getSystemErrorName(-errno);
-  return Object.assign(new Error(`${code}: ${syscall} '${path}'`), { code, errno: -errno, syscall, path });
 }
 
 /** For tests: turn the helper off (small uploads then stream as large ones do) and on again. */

@@ -23,7 +23,7 @@ export const BATCH_BYTES = 1024 * 1024;
 /** Batches of one upload given to the hasher and not yet hashed, at most; beyond that the upload waits. */
 export const MAX_BATCHES_IN_FLIGHT = 4;
 /** Spent batch buffers kept for the next batches, at most. */
-export const MAX_FREE_BATCHES = MAX_BATCHES_IN_FLIGHT + 1;
+const MAX_FREE_BATCHES = MAX_BATCHES_IN_FLIGHT + 1;
 
 /**
  * The worker's side: a SHA-1 (and an MD5 when asked) per upload id, updated in the order batches

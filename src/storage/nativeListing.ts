@@ -16,8 +16,7 @@
  *     await listing.close();
  *   }
  */
-import { getSystemErrorName } from 'node:util';
-import { loadNativeHelper, nativeHelperPath } from '../nativeHelpers';
+import { errnoError, loadNativeHelper, nativeHelperPath } from '../nativeHelpers';
 import { ConcurrencyLimit } from '../concurrency/concurrencyLimit';
 import type { OffThreadListing } from './listingThread';
 
@@ -57,8 +56,7 @@ export function nativeListingAvailable(): boolean {
 function asErrnoError(reason: unknown, call: string, dir: string): Error {
   const errno = (reason as { errno?: unknown } | null)?.errno;
   if (typeof errno !== 'number') return reason instanceof Error ? reason : new Error(String(reason));
-  const code = getSystemErrorName(-errno);
-  return Object.assign(new Error(`${code}: ${call} '${dir}'`), { code, errno: -errno, syscall: call, path: dir });
+  return errnoError(errno, call, dir);
 }
 
 /** Opens the host directory `dir` on the pool. Rejects with opendir's errno-coded error (ENOENT, ENOTDIR, EACCES...). */

@@ -19,6 +19,10 @@
       "libraries": ["-ldl"]
     },
     {
+      "target_name": "directory_watch",
+      "sources": ["native/directoryWatch.c"]
+    },
+    {
       "target_name": "durable_write",
       "sources": ["native/durableWrite.c"]
     }

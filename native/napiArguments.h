@@ -2,26 +2,26 @@
  * What keepdav's asynchronous native helpers (memberListing.c, contentHashes.c) share: throwing
  * a TypeError or an Error, taking back an external value the helper gave out earlier, and
  * exporting its functions.
- * Header-only (static functions), so each helper stays one self-contained node-gyp target.
+ * Header-only (static inline functions), so each helper stays one self-contained node-gyp target.
  */
 #ifndef KEEPDAV_NAPI_ARGUMENTS_H
 #define KEEPDAV_NAPI_ARGUMENTS_H
 #include <node_api.h>
 
 /** Throws a TypeError saying `message`; returns NULL for the caller to return. */
-static napi_value throwType(napi_env env, const char *message) {
+static inline napi_value throwType(napi_env env, const char *message) {
   napi_throw_type_error(env, NULL, message);
   return NULL;
 }
 
 /** Throws an Error saying `message`; returns NULL for the caller to return. */
-static napi_value throwError(napi_env env, const char *message) {
+static inline napi_value throwError(napi_env env, const char *message) {
   napi_throw_error(env, NULL, message);
   return NULL;
 }
 
 /** The data of the external `value`, or NULL with a TypeError saying `message` thrown. */
-static void *externalArgument(napi_env env, napi_value value, const char *message) {
+static inline void *externalArgument(napi_env env, napi_value value, const char *message) {
   napi_valuetype type;
   void *data = NULL;
   if (napi_typeof(env, value, &type) != napi_ok || type != napi_external || napi_get_value_external(env, value, &data) != napi_ok) {
@@ -38,7 +38,7 @@ typedef struct {
 } ExportedFunction;
 
 /** Sets each of `count` functions on `exports` by its name; `exports`, or NULL when one could not be set. */
-static napi_value exportFunctions(napi_env env, napi_value exports, const ExportedFunction *functions, size_t count) {
+static inline napi_value exportFunctions(napi_env env, napi_value exports, const ExportedFunction *functions, size_t count) {
   for (size_t i = 0; i < count; i++) {
     napi_value fn;
     if (napi_create_function(env, functions[i].name, NAPI_AUTO_LENGTH, functions[i].fn, NULL, &fn) != napi_ok ||

@@ -16,6 +16,7 @@ import { copyResource } from './copyTree';
 import { diskSpace, probeWrite, UsageMeter, type Usage } from './diskUsage';
 import { KeptTransfers } from './keptTransfers';
 import { listCollection, openMemberBatches, type MemberBatches } from './listCollection';
+import { processListingCache, type ListingCache } from './listingCache';
 import { openReadStream, readSmallFile, type ByteRange } from './readStream';
 import { removeHostEntry } from './removeTree';
 import type { AtomicWriteOptions, AtomicWriteResult, FileBytes, FileMd5, KeptFile, KeptFingerprint, ResourceStore, Space } from './resourceStore';
@@ -44,6 +45,8 @@ export interface FileStoreOptions {
    * renamed into the root; without it, or when it cannot, beside their targets.
    */
   uploadsDir?: string;
+  /** Where read-only listings are kept between requests (listingCache.ts); default the process's, null: none. */
+  listingCache?: ListingCache | null;
 }
 
 export class FileStore implements ResourceStore {
@@ -52,6 +55,7 @@ export class FileStore implements ResourceStore {
   private readonly kept: RetainedBytes;
   private readonly transfers: KeptTransfers;
   private readonly uploads: UploadsDirectory | null;
+  private readonly listingCache: ListingCache | null;
 
   /** `root`: the real path of the served directory (for the composition root; never on the interface). */
   private constructor(readonly root: string, keptDir: string, options: FileStoreOptions) {
@@ -61,6 +65,7 @@ export class FileStore implements ResourceStore {
     this.kept = new RetainedBytes(keptDir, { soleWriter: options.soleWriterOfKept });
     this.transfers = new KeptTransfers(this.containment, this.kept);
     this.uploads = options.uploadsDir === undefined ? null : new UploadsDirectory(options.uploadsDir, root);
+    this.listingCache = options.listingCache === undefined ? processListingCache() : options.listingCache;
   }
 
   /**
@@ -111,7 +116,7 @@ export class FileStore implements ResourceStore {
     if (hasReservedSegment(path) || !(await this.containment.isReadableDir(path))) {
       throw new NotFoundError(path, `${path}: not found`);
     }
-    return openMemberBatches(this.containment, path, this.hostPathOf(path), batchSize);
+    return openMemberBatches(this.containment, path, this.hostPathOf(path), batchSize, this.listingCache);
   }
 
   /**

@@ -14,6 +14,7 @@ import { writesInFlight } from './writesInFlight';
 import { inline, inlineAllowed } from './inlineCalls';
 import { listingThreadReady, MEMBER_FIELDS, MemberKind, openListingOnThread, statMembersOnThread, type OffThreadListing } from './listingThread';
 import { nativeListingAvailable, openNativeListing, statMembersNatively } from './nativeListing';
+import type { ListingCache, KeptBatch } from './listingCache';
 import { errnoOf, NotACollectionError, NotFoundError, StorageError, storageErrorFromErrno } from './storageErrors';
 
 /** How many members needing the careful path (symlinks, errors) are resolved concurrently. */
@@ -85,8 +86,13 @@ async function statMembersOffThread(dirHost: string, names: readonly string[]): 
 
 /** The members named `names` of the collection `path` (host `dirHost`); vanished or hidden ones are left out. */
 async function statMembers(containment: Containment, path: DavPath, dirHost: string, names: readonly string[]): Promise<ResourceStat[]> {
+  return withCareful(containment, path, dirHost, await findMembers(path, dirHost, names));
+}
+
+/** The stats of those of `names` that are plain files and directories, and the rest for the careful path. */
+async function findMembers(path: DavPath, dirHost: string, names: readonly string[]): Promise<FoundMembers> {
   const packed = await statMembersOffThread(dirHost, names);
-  if (packed !== null) return withCareful(containment, path, dirHost, fromPacked(path, names, packed, null));
+  if (packed !== null) return fromPacked(path, names, packed, null);
   const found: FoundMembers = { members: [], careful: [] };
   if (inlineAllowed()) {
     // One inline call for the whole batch (inlineCalls.ts): timing each lstat cost more than it.
@@ -98,7 +104,7 @@ async function statMembers(containment: Containment, path: DavPath, dirHost: str
       }
     });
   } else found.careful.push(...names);
-  return withCareful(containment, path, dirHost, found);
+  return found;
 }
 
 /** Members whose stats are known, and names that need the careful path (symlinks, special files, errors). */
@@ -158,8 +164,14 @@ async function withCareful(containment: Containment, path: DavPath, dirHost: str
 /** A collection's members read a batch at a time (a listing of 100,000 never sits in memory whole). */
 export interface MemberBatches {
   /** The next batch of members (at most the batch size, possibly empty), or null at the end. */
-  next(): Promise<ResourceStat[] | null>;
+  next(): Promise<readonly ResourceStat[] | null>;
   /** Releases the directory handle (also done at the end). */
+  close(): Promise<void>;
+}
+
+/** A directory read a batch at a time, before the careful names are resolved (withCareful). */
+interface FoundBatches {
+  next(): Promise<FoundMembers | null>;
   close(): Promise<void>;
 }
 
@@ -180,34 +192,47 @@ async function openOffThread(dirHost: string, bufferSize: number): Promise<OffTh
  * when it cannot start. Opening throws what
  * `listCollection` throws, before anything is read; a batch that fails later throws StorageError.
  * The batch after the one just handed out is read meanwhile (while the caller renders this one):
- * one batch ahead, never more.
+ * one batch ahead, never more. With a `cache` (listingCache.ts), a listing kept there is served
+ * instead of read, and one read to its end is kept.
  */
-export async function openMemberBatches(containment: Containment, path: DavPath, dirHost: string, batchSize: number): Promise<MemberBatches> {
-  const bufferSize = Math.min(batchSize, 1024);
-  let source: MemberBatches | null = null;
+export async function openMemberBatches(containment: Containment, path: DavPath, dirHost: string, batchSize: number, cache: ListingCache | null = null): Promise<MemberBatches> {
+  const kept = cache?.lookup(path, dirHost) ?? null;
+  if (kept !== null) return keptBatches(containment, path, dirHost, kept);
+  // Watched before the first name is read: a change made while it is read is then seen, and the listing not kept.
+  const fill = cache?.beginFill(path, dirHost) ?? null;
+  let source: FoundBatches;
   try {
-    const listing = await openOffThread(dirHost, bufferSize);
-    if (listing !== null) source = offThreadBatches(containment, path, dirHost, listing, batchSize);
+    source = await openFoundBatches(containment, path, dirHost, batchSize);
   } catch (err) {
-    if (errnoOf(err) !== undefined) throw await listingError(err, containment, path);
+    fill?.abandon();
+    throw err;
   }
-  source ??= await mainThreadBatches(containment, path, dirHost, batchSize, bufferSize);
-  let ahead: Promise<ResourceStat[] | null> | null = null;
+  let ahead: Promise<FoundMembers | null> | null = null;
   let ended = false;
   return {
     async next() {
       if (ended) return null;
-      const batch = await (ahead ?? source.next());
-      ahead = null;
-      if (batch === null) ended = true;
-      else {
-        ahead = source.next();
-        ahead.catch(() => undefined); // its failure is thrown by the next call of next()
+      let found;
+      try {
+        found = await (ahead ?? source.next());
+      } catch (err) {
+        fill?.abandon();
+        throw err;
       }
-      return batch;
+      ahead = null;
+      if (found === null) {
+        ended = true;
+        fill?.finish();
+        return null;
+      }
+      fill?.add(keptBatchOf(path, found));
+      ahead = source.next();
+      ahead.catch(() => undefined); // its failure is thrown by the next call of next()
+      return withCareful(containment, path, dirHost, found);
     },
     async close() {
       ended = true;
+      fill?.abandon();
       const pending = ahead;
       ahead = null;
       await pending?.catch(() => undefined);
@@ -216,8 +241,55 @@ export async function openMemberBatches(containment: Containment, path: DavPath,
   };
 }
 
+/** The directory opened off this thread when it can be, else on this one. */
+async function openFoundBatches(containment: Containment, path: DavPath, dirHost: string, batchSize: number): Promise<FoundBatches> {
+  const bufferSize = Math.min(batchSize, 1024);
+  try {
+    const listing = await openOffThread(dirHost, bufferSize);
+    if (listing !== null) return offThreadBatches(path, listing, batchSize);
+  } catch (err) {
+    if (errnoOf(err) !== undefined) throw await listingError(err, containment, path);
+  }
+  return mainThreadBatches(containment, path, dirHost, batchSize, bufferSize);
+}
+
+/**
+ * What a listing cache keeps of a batch read: its members in directory order, and where the
+ * collections among them are, to be looked up again each time with the careful names.
+ */
+function keptBatchOf(path: DavPath, found: FoundMembers): KeptBatch {
+  const nameAt = path === ROOT ? 1 : path.length + 1;
+  const recheck: { at: number; name: string }[] = [];
+  found.members.forEach((member, at) => {
+    if (member.isCollection) recheck.push({ at, name: member.path.slice(nameAt) });
+  });
+  return { members: found.members.slice(), recheck, careful: found.careful };
+}
+
+/** A kept listing served: its files as kept, its collections and careful names looked up now (listingCache.ts). */
+function keptBatches(containment: Containment, path: DavPath, dirHost: string, kept: readonly KeptBatch[]): MemberBatches {
+  let next = 0;
+  return {
+    async next() {
+      if (next >= kept.length) return null;
+      const { members, recheck, careful } = kept[next++];
+      if (recheck.length === 0 && careful.length === 0) return members;
+      const fresh = new Map<string, ResourceStat>();
+      if (recheck.length !== 0) for (const member of await statMembers(containment, path, dirHost, recheck.map((r) => r.name))) fresh.set(member.path, member);
+      const batch: (ResourceStat | undefined)[] = members.slice();
+      // A collection gone meanwhile is left out, as a listing read now would leave it out.
+      for (const { at } of recheck) batch[at] = fresh.get(members[at].path);
+      const listed = batch.filter((m): m is ResourceStat => m !== undefined);
+      return careful.length === 0 ? listed : listed.concat(await withCareful(containment, path, dirHost, { members: [], careful: [...careful] }));
+    },
+    async close() {
+      next = kept.length;
+    },
+  };
+}
+
 /** Batches read off this thread (the native helper or the listing thread): names and stats come back together. */
-function offThreadBatches(containment: Containment, path: DavPath, dirHost: string, listing: OffThreadListing, batchSize: number): MemberBatches {
+function offThreadBatches(path: DavPath, listing: OffThreadListing, batchSize: number): FoundBatches {
   const addressable = nameFilter();
   return {
     async next() {
@@ -233,14 +305,14 @@ function offThreadBatches(containment: Containment, path: DavPath, dirHost: stri
         await listing.close();
         return null;
       }
-      return withCareful(containment, path, dirHost, fromPacked(path, read.names, read.stats, addressable));
+      return fromPacked(path, read.names, read.stats, addressable);
     },
     close: () => listing.close(),
   };
 }
 
 /** Batches read on this thread: the directory through a Dir, the stats as statMembers makes them. */
-async function mainThreadBatches(containment: Containment, path: DavPath, dirHost: string, batchSize: number, bufferSize: number): Promise<MemberBatches> {
+async function mainThreadBatches(containment: Containment, path: DavPath, dirHost: string, batchSize: number, bufferSize: number): Promise<FoundBatches> {
   let dir: Dir;
   try {
     dir = await opendir(dirHost, { bufferSize });
@@ -282,7 +354,7 @@ async function mainThreadBatches(containment: Containment, path: DavPath, dirHos
         await close();
         return null;
       }
-      return statMembers(containment, path, dirHost, names);
+      return findMembers(path, dirHost, names);
     },
     close,
   };

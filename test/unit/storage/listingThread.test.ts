@@ -31,7 +31,7 @@ beforeAll(async () => {
   useNativeListingForTests(false);
   dir = freshDir('member-stat');
   makeListingFixtures(dir);
-  store = await FileStore.open(dir, UNUSED_KEPT_DIR);
+  store = await FileStore.open(dir, UNUSED_KEPT_DIR, { listingCache: null }); // every listing read from the directory
 });
 afterAll(async () => {
   await stopListingThread();

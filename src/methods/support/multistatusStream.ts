@@ -30,7 +30,7 @@ import { StreamedXmlDocument, el } from '../../xml/build';
 import { DAV_NS } from '../../xml/tree';
 import { plainListingRenderer } from './plainListing';
 import { recordedEtagsIn } from '../../versions/versionStore';
-import { renderedMembersOf, bytesOf, textOf, type MemberText } from './renderedMembers';
+import { renderedMembersOf, bytesOf, keptBytesOf, textOf, type MemberText } from './renderedMembers';
 import { derivedTag, type ResourceStat } from '../../storage/resourceStat';
 
 const NO_DEAD_PROPERTIES: readonly DeadProperty[] = [];
@@ -147,6 +147,7 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
         batch = batch.filter((m) => services.access.mayRead(req.user, m.path)); // what the user may not read is not listed
         const lookups = await batchLookups(batch.map((m) => m.path));
         let texts: MemberText[] = [];
+        let whole = true;
         for (let i = 0; i < batch.length; i++) {
           const stat = batch[i];
           if (lookups === null) {
@@ -159,11 +160,12 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
           if (below > 0 && stat.isCollection) {
             yield bytesOf(texts);
             texts = [];
+            whole = false;
             const inner = await services.store.listInBatches(stat.path, LISTING_BATCH).catch(() => null); // vanished meanwhile: nothing below
             if (inner) yield* members(inner, below - 1);
           }
         }
-        if (texts.length !== 0) yield bytesOf(texts);
+        if (texts.length !== 0) yield whole ? keptBytesOf(texts) : bytesOf(texts);
         await turnOfEventLoop();
       }
     } finally {

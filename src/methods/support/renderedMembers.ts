@@ -148,3 +148,23 @@ export function bytesOf(texts: readonly MemberText[]): Buffer {
   for (const t of texts) at += out.write(t.text, at, t.byteLength, t.byteLength === t.text.length ? 'latin1' : 'utf8');
   return out;
 }
+
+/** A batch's bytes by the first of the kept texts they were made of (see keptBytesOf). */
+const bytesFrom = new WeakMap<KeptText, { texts: readonly MemberText[]; bytes: Buffer }>();
+
+/**
+ * The UTF-8 bytes of a batch's `texts`: the same buffer as the last time this batch was written
+ * from the very same kept texts (RenderedMembers entries, which stay the same objects while
+ * nothing they show changed), else made anew. A busy listing of 1,000 files made 300 KB of
+ * buffers each time (under 16 connections, 16.6 MiB of them waiting to be collected). The buffer
+ * is found through its first text, and goes when that text's entry does.
+ */
+export function keptBytesOf(texts: readonly MemberText[]): Buffer {
+  const first = texts[0];
+  const isKept = (t: MemberText): t is KeptText => 'cost' in t;
+  const kept = first !== undefined && isKept(first) ? bytesFrom.get(first) : undefined;
+  if (kept !== undefined && kept.texts.length === texts.length && kept.texts.every((t, i) => t === texts[i])) return kept.bytes;
+  const bytes = bytesOf(texts);
+  if (first !== undefined && texts.every(isKept)) bytesFrom.set(first as KeptText, { texts, bytes });
+  return bytes;
+}

@@ -1,5 +1,5 @@
 /** RenderedMembers: a member's plain-listing text, reused only while everything it shows is unchanged. */
-import { RenderedMembers, bytesOf, textOf, BUDGET_BYTES } from '../../../src/methods/support/renderedMembers';
+import { RenderedMembers, bytesOf, keptBytesOf, textOf, BUDGET_BYTES } from '../../../src/methods/support/renderedMembers';
 import type { PropfindRequest } from '../../../src/xml/requests';
 import type { ResourceStat } from '../../../src/storage/resourceStat';
 import type { DavPath } from '../../../src/paths/davPath';
@@ -93,4 +93,30 @@ test('bytesOf writes the texts one after another in UTF-8', () => {
   expect(texts[0].byteLength).toBe(9);
   expect(bytesOf(texts).toString('utf8')).toBe('<a>é</a><b>€ and 😀</b>');
   expect(bytesOf([]).length).toBe(0);
+});
+
+describe('a batch\'s bytes (keptBytesOf)', () => {
+  test('are the same buffer while the batch is written from the very same kept texts, and anew when one changed', () => {
+    const rendered = new RenderedMembers();
+    const texts = ['/a', '/b', '/c'].map((p) => rendered.remember(request, stat(p), null, `<r>${p} é</r>`));
+    const first = keptBytesOf(texts);
+    expect(first.toString()).toBe('<r>/a é</r><r>/b é</r><r>/c é</r>');
+    expect(keptBytesOf([...texts])).toBe(first); // another array of the same texts: a listing read again
+    const changed = [texts[0], rendered.remember(request, stat('/b', { size: 6 }), null, '<r>/b changed</r>'), texts[2]];
+    const second = keptBytesOf(changed);
+    expect(second).not.toBe(first);
+    expect(second.toString()).toBe('<r>/a é</r><r>/b changed</r><r>/c é</r>');
+    expect(keptBytesOf(changed)).toBe(second);
+    // Fewer texts (a user who may not read one of them): its own bytes.
+    expect(keptBytesOf([texts[0], texts[2]]).toString()).toBe('<r>/a é</r><r>/c é</r>');
+  });
+
+  test('are not kept when a text was not kept (a member rendered for this answer only)', () => {
+    const rendered = new RenderedMembers();
+    const texts = [rendered.remember(request, stat('/a'), null, '<r>a</r>'), textOf('<r>once</r>')];
+    const first = keptBytesOf(texts);
+    expect(first.toString()).toBe('<r>a</r><r>once</r>');
+    expect(keptBytesOf(texts)).not.toBe(first);
+    expect(keptBytesOf([])).toEqual(Buffer.alloc(0));
+  });
 });

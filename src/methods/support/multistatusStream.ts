@@ -60,6 +60,7 @@ export async function streamMultistatus(req: DavRequest, services: Services, pla
   const failedMember = (href: string): string => doc.fragment(el(DAV_NS, 'response', el(DAV_NS, 'href', href), propstat([], 500)));
   const plain = plainListingRenderer(request, await services.state.now());
   const rendered = renderedMembersOf(services);
+  rendered.listingStarts();
   let keptBytes = 0;
   /**
    * A member's plain rendering, kept (renderedMembers.ts) or made now, without a promise per

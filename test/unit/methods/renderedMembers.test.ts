@@ -1,5 +1,5 @@
 /** RenderedMembers: a member's plain-listing text, reused only while everything it shows is unchanged. */
-import { RenderedMembers, bytesOf, keptBytesOf, textOf, BUDGET_BYTES } from '../../../src/methods/support/renderedMembers';
+import { RenderedMembers, bytesOf, keptBytesOf, textOf, BUDGET_BYTES, FORGET_AFTER_MS } from '../../../src/methods/support/renderedMembers';
 import type { PropfindRequest } from '../../../src/xml/requests';
 import type { ResourceStat } from '../../../src/storage/resourceStat';
 import type { DavPath } from '../../../src/paths/davPath';
@@ -119,4 +119,22 @@ describe('a batch\'s bytes (keptBytesOf)', () => {
     expect(keptBytesOf(texts)).not.toBe(first);
     expect(keptBytesOf([])).toEqual(Buffer.alloc(0));
   });
+});
+
+test('lets everything go once no listing started for FORGET_AFTER_MS, and keeps it while listings come', () => {
+  let now = 0;
+  const rendered = new RenderedMembers(BUDGET_BYTES, FORGET_AFTER_MS, () => now);
+  rendered.listingStarts();
+  rendered.remember(request, stat('/a'), null, 'text');
+  now = FORGET_AFTER_MS - 1;
+  rendered.forgetIfUnused();
+  expect(rendered.usage.members).toBe(1);
+  rendered.listingStarts();
+  now += FORGET_AFTER_MS - 1;
+  rendered.forgetIfUnused();
+  expect(rendered.get(request, stat('/a'), null)?.text).toBe('text');
+  now += 1;
+  rendered.forgetIfUnused();
+  expect(rendered.usage).toEqual({ members: 0, bytes: 0 });
+  expect(rendered.get(request, stat('/a'), null)).toBeUndefined();
 });

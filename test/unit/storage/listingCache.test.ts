@@ -9,7 +9,7 @@
  * skipped; in CI it must be there.
  */
 import {
-  appendFileSync, chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync,
+  appendFileSync, chmodSync, closeSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, symlinkSync, truncateSync, unlinkSync, utimesSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { DIRECTORY_WATCH_BINARY, directoryWatch } from '../../../src/storage/directoryWatch';
@@ -17,6 +17,7 @@ import { ListingCache, type ListingCacheLimits } from '../../../src/storage/list
 import { FileStore } from '../../../src/storage/fileStore';
 import type { ResourceStat } from '../../../src/storage/resourceStat';
 import { itWhenInstalled } from '../../support/realClientKit';
+import { thrownBy } from '../../support/thrownBy';
 import { freshDir, removeDir, UNUSED_KEPT_DIR } from './storageTestKit';
 import { allBatches } from './listingFixtures';
 
@@ -211,6 +212,26 @@ describe('the listing cache', () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(cache.counts).toMatchObject({ keptListings: 0, keptMembers: 0 });
     expect(inotifyWatches()).toBe(watchesBefore);
+  });
+
+  itWhenBuilt('refuses wrong calls of the helper with a TypeError, never a crash', () => {
+    const binding = require(DIRECTORY_WATCH_BINARY) as Record<string, (...args: unknown[]) => unknown>;
+    const fd = binding.open() as number;
+    expect(fd).toBeGreaterThanOrEqual(0);
+    const wrong: [string, unknown[], string][] = [
+      ['watch', ['x', dir], 'watch(fd, dir: string)'],
+      ['watch', [fd], 'watch(fd, dir: string)'],
+      ['watch', [fd, 7], 'watch(fd, dir: string)'],
+      ['unwatch', [fd], 'unwatch(fd, wd)'],
+      ['unwatch', [fd, 'wd'], 'unwatch(fd, wd)'],
+      ['drain', [], 'drain(fd)'],
+      ['drain', ['fd'], 'drain(fd)'],
+    ];
+    for (const [call, args, message] of wrong) expect(thrownBy(() => binding[call](...args))).toBe(`TypeError: ${message}`);
+    expect(binding.watch(fd, join(dir, 'n'.repeat(5000)))).toBeLessThan(0); // too long: -errno
+    expect(binding.unwatch(fd, 12345)).toBeLessThan(0);
+    expect(binding.drain(fd)).toBeNull();
+    closeSync(fd);
   });
 
   itWhenBuilt('watches only local filesystems: a change made by another machine would never queue an event here', () => {

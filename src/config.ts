@@ -61,6 +61,8 @@ export interface ServerConfig {
   staleUploadCheck: boolean;
   /** Make every upload's temporary beside its target, never in the state directory's uploads/ (storage/uploadsDirectory.ts). */
   uploadsBesideTarget: boolean;
+  /** Keep read-only listings between requests while inotify sees no change (storage/listingCache.ts); false: read every one from the disk. */
+  keepListings: boolean;
   /** How long after a refused upload the same client's unconditional DELETE is refused (and its re-creation judged against what it deleted), ms. */
   staleDeleteWindowMs: number;
   /** Names that differ only in case are the same name (409 duplicate-name on create). */
@@ -122,6 +124,7 @@ export const DEFAULTS: Omit<ServerConfig, 'root' | 'stateDir'> = {
   accessLog: false,
   staleUploadCheck: true,
   uploadsBesideTarget: false,
+  keepListings: true,
   staleDeleteWindowMs: 60_000,
   caseInsensitive: false,
   lockTokenHeaderSubmits: false,

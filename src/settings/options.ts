@@ -126,6 +126,7 @@ export const SERVE_OPTIONS: readonly OptionRow[] = [
   { name: 'hide-lockroot', kind: 'boolean', help: 'leave DAV:lockroot out of lock answers (old Office versions)', apply: (c, v) => (c.hideLockRoot = boolean(v)) },
   { name: 'no-stale-check', kind: 'boolean', help: 'accept uploads that state an older modification time\n(default: refuse them with 409 stale-version)', apply: (c, v) => (c.staleUploadCheck = !boolean(v)) },
   { name: 'uploads-beside-target', kind: 'boolean', help: 'make each upload\'s temporary file in its target\'s folder, not in the state\ndirectory\'s uploads/ (for folders whose default ACL new files must get)', apply: (c, v) => (c.uploadsBesideTarget = boolean(v)) },
+  { name: 'no-listing-cache', kind: 'boolean', help: 'read every listing from the disk (default: keep a folder\'s listing while inotify\nreports no change in it, for a second at most; README, PROPFIND)', apply: (c, v) => (c.keepListings = !boolean(v)) },
   { name: 'case-insensitive', kind: 'boolean', help: 'names differing only in case are the same name (409 duplicate-name)', apply: (c, v) => (c.caseInsensitive = boolean(v)) },
   { name: 'retain-versions', kind: 'value', placeholder: 'N', help: 'replaced versions kept per path, 0 turns retention off (default: 10)', apply: (c, v) => ((c.retention ??= {}).maxVersionsPerPath = number(v)) },
   { name: 'retain-days', kind: 'value', placeholder: 'D', help: 'replaced versions older than D days are pruned, or a duration such as 12h (default: 30)', apply: (c, v) => ((c.retention ??= {}).maxAgeMs = duration(v, 86400000)) },

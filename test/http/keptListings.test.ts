@@ -12,6 +12,8 @@ import { startTestServer, type TestServer } from '../support/testServer';
 import { processListingCache } from '../../src/storage/listingCache';
 import { DIRECTORY_WATCH_BINARY } from '../../src/storage/directoryWatch';
 import { itWhenInstalled } from '../support/realClientKit';
+import { loadServeSettings } from '../../src/settings/loadSettings';
+import { resolveConfig } from '../../src/config';
 
 const itWhenBuilt = itWhenInstalled('the native directory watch helper (build/Release/directory_watch.node)', existsSync(DIRECTORY_WATCH_BINARY), 'npm install builds it: needs python3, make and a C compiler');
 
@@ -106,5 +108,19 @@ describe('PROPFIND of a kept listing', () => {
     await mkdir(join(t.root, 'k/sub/inner'));
     shown = await listing();
     expect(Math.abs(Date.parse(shown.get('/k/sub/')!.modified!) - Date.now())).toBeLessThan(5_000);
+  });
+
+  itWhenBuilt('with --no-listing-cache (KEEPDAV_NO_LISTING_CACHE, no-listing-cache: in the file), every listing reads the disk', async () => {
+    expect(resolveConfig(loadServeSettings([], {})).keepListings).toBe(true);
+    expect(resolveConfig(loadServeSettings(['--no-listing-cache'], {})).keepListings).toBe(false);
+    expect(resolveConfig(loadServeSettings([], { KEEPDAV_NO_LISTING_CACHE: '1' })).keepListings).toBe(false);
+    await t.restart({ keepListings: false });
+    const counts = processListingCache()!.counts;
+    const first = await listing();
+    await appendFile(join(t.root, 'k/f9.txt'), 'grown');
+    expect((await listing()).get('/k/f9.txt')?.length).toBe(String(9 + 5));
+    expect(await listing()).toEqual(await listing());
+    expect(first.size).toBe(42);
+    expect(processListingCache()!.counts).toMatchObject({ served: counts.served, kept: counts.kept });
   });
 });

@@ -2,7 +2,8 @@
  * Prometheus metrics (prom-client, a registry per server so several servers can share a process):
  * requests by method and status, durations, bytes in and out, requests in flight, 409/412/423
  * answers by keepdav code, fsync latency, and, read when scraped, active locks, retained versions
- * (count, bytes) and the free space of the data and state disks.
+ * (count, bytes), the free space of the data and state disks, and the listing cache's members and
+ * listings kept and served.
  */
 import { statfs } from 'node:fs/promises';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
@@ -10,6 +11,7 @@ import type { Services } from '../methods/context';
 import type { RequestObserver } from '../http/edge';
 import type { AccessEntry } from '../http/accessEntry';
 import { observeFsyncs } from '../storage/fsyncTiming';
+import { processListingCache } from '../storage/listingCache';
 import { ROOT } from '../paths/davPath';
 
 /** The conflict answers counted by code (RFC 4918: 409 Conflict, 412 Precondition Failed, 423 Locked). */
@@ -81,6 +83,26 @@ export function createMetrics(services: Services): ServerMetrics {
       const [data, state] = await Promise.all([services.store.space().then((s) => s.free), freeBytes(services.config.stateDir)]);
       this.set({ disk: 'data' }, data);
       this.set({ disk: 'state' }, state);
+    },
+  });
+  new Gauge({
+    name: 'keepdav_listing_cache_members',
+    help: 'Members of the listings kept between requests while inotify reports no change (this process)',
+    registers: [registry],
+    collect() {
+      this.set(processListingCache()?.counts.keptMembers ?? 0);
+    },
+  });
+  new Counter({
+    name: 'keepdav_listing_cache_total',
+    help: 'Listings kept after a read, and served from what was kept (this process)',
+    labelNames: ['event'] as const,
+    registers: [registry],
+    collect() {
+      const counts = processListingCache()?.counts;
+      this.reset();
+      this.inc({ event: 'kept' }, counts?.kept ?? 0);
+      this.inc({ event: 'served' }, counts?.served ?? 0);
     },
   });
   const stopObservingFsyncs = observeFsyncs((seconds, kind) => fsyncs.observe({ kind }, seconds));

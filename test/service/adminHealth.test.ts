@@ -5,13 +5,17 @@
  * them those two tests are skipped, loudly.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { admin, sample } from '../support/adminKit';
 import { EARLY_FLUSH_BYTES } from '../../src/storage/atomicWrite';
+import { DIRECTORY_WATCH_BINARY } from '../../src/storage/directoryWatch';
+import { itWhenInstalled } from '../support/realClientKit';
+
+const itWhenWatched = itWhenInstalled('the native directory watch helper (build/Release/directory_watch.node)', existsSync(DIRECTORY_WATCH_BINARY), 'npm install builds it: needs python3, make and a C compiler');
 
 const LOCK_BODY = '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>';
 
@@ -79,6 +83,19 @@ describe('metrics and health', () => {
     expect(sample(m, 'keepdav_fsync_duration_seconds_count{kind="file"}')!).toBeGreaterThanOrEqual(2);
     expect(sample(m, 'keepdav_disk_free_bytes{disk="data"}')!).toBeGreaterThan(0);
     expect(sample(m, 'keepdav_disk_free_bytes{disk="state"}')!).toBeGreaterThan(0);
+  });
+
+  itWhenWatched('counts the listings kept and served from the listing cache, and the members kept', async () => {
+    const scrape = async () => (await admin(t.server.adminUrl!, 'GET', '/metrics')).text;
+    const before = await scrape();
+    expect((await t.request('MKCOL', '/listed/')).status).toBe(201);
+    for (let i = 0; i < 3; i++) expect((await t.request('PUT', `/listed/f${i}`, { body: 'x' })).status).toBe(201);
+    for (let i = 0; i < 3; i++) expect((await t.request('PROPFIND', '/listed/', { headers: { Depth: '1' } })).status).toBe(207);
+    const after = await scrape();
+    const grew = (name: string) => (sample(after, name) ?? 0) - (sample(before, name) ?? 0);
+    expect(grew('keepdav_listing_cache_total{event="kept"}')).toBe(1);
+    expect(grew('keepdav_listing_cache_total{event="served"}')).toBe(2);
+    expect(sample(after, 'keepdav_listing_cache_members')!).toBeGreaterThanOrEqual(3);
   });
 
   it("counts a large upload's early flushes among the file fsyncs", async () => {

@@ -80,13 +80,11 @@ static Hashes *hashesArgument(napi_env env, napi_value value) {
 }
 
 static napi_value Start(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
   bool sha1 = false, md5 = false;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 ||
-      napi_get_value_bool(env, argv[0], &sha1) != napi_ok || napi_get_value_bool(env, argv[1], &md5) != napi_ok) {
-    return throwType(env, "start(sha1: boolean, md5: boolean)");
-  }
+  const char *usage = "start(sha1: boolean, md5: boolean)";
+  if (!takeArguments(env, info, argv, 2, usage)) return NULL;
+  if (napi_get_value_bool(env, argv[0], &sha1) != napi_ok || napi_get_value_bool(env, argv[1], &md5) != napi_ok) return throwType(env, usage);
   if (!haveOpenSsl) return throwError(env, "this Node.js exports no OpenSSL digests");
   Hashes *hashes = calloc(1, sizeof *hashes);
   if (hashes == NULL) return throwError(env, "out of memory");
@@ -151,9 +149,8 @@ static void updateComplete(napi_env env, napi_status status, void *data) {
 }
 
 static napi_value UpdateHashes(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return throwType(env, "update(hashes, pieces)");
+  if (!takeArguments(env, info, argv, 2, "update(hashes, pieces)")) return NULL;
   Hashes *hashes = hashesArgument(env, argv[0]);
   if (hashes == NULL) return NULL;
   bool isArray = false;
@@ -225,9 +222,8 @@ static napi_value hexDigest(napi_env env, EVP_MD_CTX *ctx, bool *ok) {
 }
 
 static napi_value Finish(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return throwType(env, "finish(hashes)");
+  if (!takeArguments(env, info, argv, 1, "finish(hashes)")) return NULL;
   Hashes *hashes = hashesArgument(env, argv[0]);
   if (hashes == NULL) return NULL;
   if (hashes->finished) return throwError(env, "these hashes are finished");

@@ -54,13 +54,6 @@ static int isLocalFilesystem(const char *dir) {
   }
 }
 
-/** Up to `max` arguments into `argv`; how many were given. */
-static size_t argumentsOf(napi_env env, napi_callback_info info, napi_value *argv, size_t max) {
-  size_t argc = max;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
-  return argc;
-}
-
 /** Whether `value` is a number, set into `out` as an int32. */
 static int int32Of(napi_env env, napi_value value, int32_t *out) {
   return napi_get_value_int32(env, value, out) == napi_ok;
@@ -79,12 +72,13 @@ static napi_value Open(napi_env env, napi_callback_info info) {
 }
 
 static napi_value Watch(napi_env env, napi_callback_info info) {
+  const char *usage = "watch(fd, dir: string)";
   napi_value argv[2];
   int32_t fd;
   char dir[PATH_MAX];
   size_t length = 0;
-  if (argumentsOf(env, info, argv, 2) != 2 || !int32Of(env, argv[0], &fd) ||
-      napi_get_value_string_utf8(env, argv[1], dir, sizeof dir, &length) != napi_ok) return throwType(env, "watch(fd, dir: string)");
+  if (!takeArguments(env, info, argv, 2, usage)) return NULL;
+  if (!int32Of(env, argv[0], &fd) || napi_get_value_string_utf8(env, argv[1], dir, sizeof dir, &length) != napi_ok) return throwType(env, usage);
   if (length >= sizeof dir - 1) return int32Value(env, -ENAMETOOLONG);
   if (!isLocalFilesystem(dir)) return int32Value(env, -EXDEV);
   int wd = inotify_add_watch(fd, dir, WATCHED);
@@ -94,7 +88,8 @@ static napi_value Watch(napi_env env, napi_callback_info info) {
 static napi_value Unwatch(napi_env env, napi_callback_info info) {
   napi_value argv[2];
   int32_t fd, wd;
-  if (argumentsOf(env, info, argv, 2) != 2 || !int32Of(env, argv[0], &fd) || !int32Of(env, argv[1], &wd)) return throwType(env, "unwatch(fd, wd)");
+  if (!takeArguments(env, info, argv, 2, "unwatch(fd, wd)")) return NULL;
+  if (!int32Of(env, argv[0], &fd) || !int32Of(env, argv[1], &wd)) return throwType(env, "unwatch(fd, wd)");
   return int32Value(env, inotify_rm_watch(fd, wd) == 0 ? 0 : -errno);
 }
 
@@ -120,7 +115,8 @@ static int addEvent(Events *events, int32_t wd, uint32_t mask) {
 static napi_value Drain(napi_env env, napi_callback_info info) {
   napi_value argv[1];
   int32_t fd;
-  if (argumentsOf(env, info, argv, 1) != 1 || !int32Of(env, argv[0], &fd)) return throwType(env, "drain(fd)");
+  if (!takeArguments(env, info, argv, 1, "drain(fd)")) return NULL;
+  if (!int32Of(env, argv[0], &fd)) return throwType(env, "drain(fd)");
   char buffer[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
   Events events = {NULL, 0, 0};
   int lost = 0;

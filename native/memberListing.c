@@ -190,9 +190,8 @@ static void openComplete(napi_env env, napi_status status, void *data) {
 }
 
 static napi_value Open(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return throwType(env, "open(dir)");
+  if (!takeArguments(env, info, argv, 1, "open(dir)")) return NULL;
   Call *call = calloc(1, sizeof *call);
   if (call == NULL) return throwError(env, "out of memory");
   call->dir = stringArgument(env, argv[0], "dir must be a string");
@@ -260,9 +259,8 @@ static Listing *listingArgument(napi_env env, napi_value value) {
 }
 
 static napi_value Read(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return throwType(env, "read(listing, max)");
+  if (!takeArguments(env, info, argv, 2, "read(listing, max)")) return NULL;
   Listing *listing = listingArgument(env, argv[0]);
   if (listing == NULL) return NULL;
   uint32_t max = 0;
@@ -297,9 +295,8 @@ static napi_value Read(napi_env env, napi_callback_info info) {
 /* ---- close ---- */
 
 static napi_value Close(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return throwType(env, "close(listing)");
+  if (!takeArguments(env, info, argv, 1, "close(listing)")) return NULL;
   Listing *listing = listingArgument(env, argv[0]);
   if (listing == NULL) return NULL;
   if (listing->reading) listing->closeAfter = true;
@@ -335,9 +332,8 @@ static void statComplete(napi_env env, napi_status status, void *data) {
 }
 
 static napi_value Stat(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) return throwType(env, "stat(dir, names)");
+  if (!takeArguments(env, info, argv, 2, "stat(dir, names)")) return NULL;
   bool isArray = false;
   uint32_t count = 0;
   if (napi_is_array(env, argv[1], &isArray) != napi_ok || !isArray || napi_get_array_length(env, argv[1], &count) != napi_ok) {

@@ -1,12 +1,13 @@
 /*
- * What keepdav's asynchronous native helpers (memberListing.c, contentHashes.c) share: throwing
- * a TypeError or an Error, taking back an external value the helper gave out earlier, and
- * exporting its functions.
+ * What keepdav's native helpers memberListing.c, contentHashes.c and directoryWatch.c share:
+ * taking a call's arguments, throwing a TypeError or an Error, taking back an external value the
+ * helper gave out earlier, and exporting its functions.
  * Header-only (static inline functions), so each helper stays one self-contained node-gyp target.
  */
 #ifndef KEEPDAV_NAPI_ARGUMENTS_H
 #define KEEPDAV_NAPI_ARGUMENTS_H
 #include <node_api.h>
+#include <stdbool.h>
 
 /** Throws a TypeError saying `message`; returns NULL for the caller to return. */
 static inline napi_value throwType(napi_env env, const char *message) {
@@ -18,6 +19,17 @@ static inline napi_value throwType(napi_env env, const char *message) {
 static inline napi_value throwError(napi_env env, const char *message) {
   napi_throw_error(env, NULL, message);
   return NULL;
+}
+
+/**
+ * The call's first `count` arguments into `argv` (more are ignored); false, with a TypeError saying
+ * `usage` thrown, when fewer were given.
+ */
+static inline bool takeArguments(napi_env env, napi_callback_info info, napi_value *argv, size_t count, const char *usage) {
+  size_t argc = count;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) == napi_ok && argc >= count) return true;
+  throwType(env, usage);
+  return false;
 }
 
 /** The data of the external `value`, or NULL with a TypeError saying `message` thrown. */

@@ -52,6 +52,10 @@ export interface ListingCacheLimits {
  */
 export const LISTING_CACHE_LIMITS: ListingCacheLimits = { maxMembers: 20_000, maxListings: 64, ttlMs: 1_000 };
 
+/** How long a directory that could not be watched is not tried again, and how many such are remembered. */
+const REFUSAL_KEPT_MS = 60_000;
+const MAX_REFUSED = 1024;
+
 /** What tells the directory at a path from another put there. */
 interface DirectoryIdentity {
   dev: number;
@@ -84,6 +88,8 @@ function sameIdentity(a: DirectoryIdentity, b: DirectoryIdentity | null): boolea
 
 export class ListingCache {
   private readonly kept = new Map<string, KeptListing>();
+  /** Directories that could not be watched (not a local filesystem, no watches left), until when. */
+  private readonly refused = new Map<string, number>();
   /** Per watch: changes seen, and how many kept listings and fills use it (unwatched at none). */
   private readonly watches = new Map<number, { changes: number; users: number }>();
   /** Bumped when the kernel's queue overflowed: every fill under way then started before a lost change. */
@@ -115,8 +121,16 @@ export class ListingCache {
   /** Starts keeping the listing of `path` at `host` about to be read; null when it cannot be watched. */
   beginFill(path: DavPath, host: string): ListingFill | null {
     this.catchUp();
+    const refusedUntil = this.refused.get(host);
+    if (refusedUntil !== undefined && refusedUntil > this.now()) return null;
     const wd = this.watch.watch(host);
-    if (wd === null) return null;
+    if (wd === null) {
+      // Not asked again for a while: on NFS each refusal cost a statfs, a round trip to the server, per listing.
+      if (this.refused.size >= MAX_REFUSED) this.refused.clear();
+      this.refused.set(host, this.now() + REFUSAL_KEPT_MS);
+      return null;
+    }
+    this.refused.delete(host);
     const identity = identityOf(host);
     const watch = this.use(wd);
     if (identity === null) {

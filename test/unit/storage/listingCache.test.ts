@@ -234,6 +234,20 @@ describe('the listing cache', () => {
     closeSync(fd);
   });
 
+  itWhenBuilt('asks to watch a directory that could not be watched again only a minute later (on NFS each refusal is a round trip)', async () => {
+    const real = directoryWatch()!;
+    let asked = 0;
+    const refusing = { ...real, watch: (dirHost: string) => (asked++, dirHost.endsWith('/docs') ? null : real.watch(dirHost)) };
+    cache = new ListingCache(refusing, { maxMembers: 20_000, maxListings: 64, ttlMs: 1_000 }, () => now);
+    cached = await FileStore.open(join(dir, 'root'), UNUSED_KEPT_DIR, { listingCache: cache });
+    for (let i = 0; i < 3; i++) expect(await listed(cached)).toEqual(await listed(uncached));
+    expect(asked).toBe(1);
+    expect(cache.counts.kept).toBe(0);
+    now += 60_001;
+    expect(await listed(cached)).toEqual(await listed(uncached));
+    expect(asked).toBe(2);
+  });
+
   itWhenBuilt('watches only local filesystems: a change made by another machine would never queue an event here', () => {
     const watch = directoryWatch()!;
     expect(watch.watch('/proc')).toBeNull();

@@ -112,7 +112,7 @@ export async function openServices(config: ServerConfig, options: OpenOptions = 
     const uploadsDir = config.uploadsBesideTarget ? undefined : join(config.stateDir, 'uploads');
     // Only the owner of an embedded state writes its kept bytes; instances sharing PostgreSQL share them too.
     const soleWriterOfKept = config.stateUrl === null && options.own === true;
-    store = await FileStore.open(config.root, join(config.stateDir, 'retained'), { uploadsDir, soleWriterOfKept, ...(config.keepListings ? {} : { listingCache: null }) });
+    store = await FileStore.open(config.root, join(config.stateDir, 'retained'), { uploadsDir, soleWriterOfKept, listingCache: config.keepListings ? undefined : null });
   } catch (err) {
     if (err instanceof NotFoundError) throw new ConfigError(`the root ${config.root} does not exist`);
     if (err instanceof NotACollectionError) throw new ConfigError(`the root ${config.root} is not a directory`);

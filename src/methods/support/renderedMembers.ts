@@ -10,8 +10,8 @@
  * when the record matches the file, otherwise derived from the inode, size and mtime. So an entry
  * is kept with the parsed request it was rendered for (the same frozen object for the same body,
  * parsedBodyCache.ts), those stat fields, the recorded ETag and the checksums text, and is used only when every one of
- * them is equal: the listing still stats each member and looks up its record, the cache only
- * spares the rendering. One entry per path (a second property set replaces the first), at most
+ * them is equal: the listing still gives each member's stat (read, or kept while its directory did
+ * not change: storage/listingCache.ts) and looks up its record, the cache only spares the rendering. One entry per path (a second property set replaces the first), at most
  * BUDGET_BYTES of text and bookkeeping; the oldest entries go first, and all of them once no
  * listing came for FORGET_AFTER_MS. One listing uses at most
  * half of that (listingShare), found or added, so a folder too large to keep keeps its first
@@ -192,10 +192,15 @@ const bytesFrom = new WeakMap<KeptText, { texts: readonly MemberText[]; bytes: B
  */
 export function keptBytesOf(texts: readonly MemberText[]): Buffer {
   const first = texts[0];
-  const isKept = (t: MemberText): t is KeptText => 'cost' in t;
-  const kept = first !== undefined && isKept(first) ? bytesFrom.get(first) : undefined;
+  if (first === undefined || !isKept(first)) return bytesOf(texts);
+  const kept = bytesFrom.get(first);
   if (kept !== undefined && kept.texts.length === texts.length && kept.texts.every((t, i) => t === texts[i])) return kept.bytes;
   const bytes = bytesOf(texts);
-  if (first !== undefined && texts.every(isKept)) bytesFrom.set(first as KeptText, { texts, bytes });
+  if (texts.every(isKept)) bytesFrom.set(first, { texts, bytes });
   return bytes;
+}
+
+/** A text kept by RenderedMembers (textOf's are not). */
+function isKept(text: MemberText): text is KeptText {
+  return 'cost' in text;
 }

@@ -95,15 +95,21 @@ describe('the clean-up once quiet: the collection, then the trim', () => {
     expect(quietCleanUp(null, null)).toBeNull();
   });
 
-  it('the collection at once, the trim after it once V8 has had time to free what it found dead', async () => {
-    const calls: string[] = [];
-    const cleanUp = quietCleanUp(() => calls.push('collect'), () => calls.push('trim'), 50)!;
-    cleanUp();
-    expect(calls).toEqual(['collect']);
-    await pause(20);
-    expect(calls).toEqual(['collect']);
-    await pause(80);
-    expect(calls).toEqual(['collect', 'trim']);
+  it('the collection at once, the trim after it once V8 has had time to free what it found dead', () => {
+    // Fake timers: on a loaded machine a real 20 ms pause once overran the 50 ms (CI, the whole suite).
+    jest.useFakeTimers();
+    try {
+      const calls: string[] = [];
+      const cleanUp = quietCleanUp(() => calls.push('collect'), () => calls.push('trim'), 50)!;
+      cleanUp();
+      expect(calls).toEqual(['collect']);
+      jest.advanceTimersByTime(20);
+      expect(calls).toEqual(['collect']);
+      jest.advanceTimersByTime(80);
+      expect(calls).toEqual(['collect', 'trim']);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('the trim alone without --expose-gc; the collection alone without the native helper', async () => {

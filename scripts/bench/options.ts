@@ -43,8 +43,8 @@ export type RowName = (typeof ROW_NAMES)[number];
  * apache is the bar: ratios are keepdav ÷ apache. keepdav-pg is keepdav with its state in a
  * PostgreSQL cluster the bench starts itself (postgresServer.ts; skipped when PostgreSQL is not
  * installed). peer is the webdav-server npm package; baseline
- * another keepdav build (BENCH_BASELINE_CMD); ceiling a bare node:http GET server (nodeCeiling.ts,
- * GET rows only): what Node.js itself allows here.
+ * another keepdav build (BENCH_BASELINE_CMD); ceiling a bare node:http server (nodeCeiling.ts:
+ * GET, PROPFIND Depth 1 and durable PUTs only): what Node.js itself allows here.
  */
 export const SERVER_NAMES = ['keepdav', 'keepdav-pg', 'apache', 'nginx', 'lighttpd', 'peer', 'baseline', 'ceiling'] as const;
 export type ServerName = (typeof SERVER_NAMES)[number];

@@ -199,7 +199,7 @@ function curl(args: string[]): Promise<{ status: number; seconds: number; bytes:
 }
 
 const putLarge: RowDefinition = {
-  appliesTo: everyDavServer,
+  appliesTo: everyServer,
   name: 'put-large',
   label: 'PUT large file (s)',
   unit: 's',

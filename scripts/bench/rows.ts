@@ -14,7 +14,7 @@
  *   put-4k          PUT of 4 KiB to new names, 16 connections (req/s; lua/put.lua)
  *   put-4k-over     PUT of 4 KiB over 16 existing files, 16 connections (req/s; lua/put.lua, 8 names a thread):
  *                   keepdav keeps each replaced version (retention), the others replace in place
- *   put-large       PUT of the large file (curl -T, s); removed from disk afterwards
+ *   put-large       PUT of the large file (curl -T, s); its size on disk checked, then removed
  *   get-large       GET of the large file (curl, s)
  *   lock-unlock     exclusive LOCK then UNLOCK, 8 connections each on its own file (pairs/s;
  *                   lua/lock.lua counts the failed pairs)
@@ -209,8 +209,13 @@ const putLarge: RowDefinition = {
     // No round pays for an earlier one's writeback.
     spawnSync('sync', { stdio: 'ignore', timeout: 120_000 });
     const res = await curl(['-T', ctx.large.file, new URL(name, ctx.baseUrl).href]);
-    fs.rmSync(path.join(ctx.root, name), { force: true });
-    return res.status === 201 || res.status === 204 ? { value: res.seconds, errors: 0 } : { value: null, errors: 1, note: `PUT ${res.status}` };
+    const stored = path.join(ctx.root, name);
+    // A server that answered before the whole file was in place would look faster than it is.
+    const storedBytes = fs.statSync(stored, { throwIfNoEntry: false })?.size ?? 0;
+    fs.rmSync(stored, { force: true });
+    if (res.status !== 201 && res.status !== 204) return { value: null, errors: 1, note: `PUT ${res.status}` };
+    if (storedBytes !== ctx.large.bytes) return { value: null, errors: 1, note: `PUT stored ${storedBytes} of ${ctx.large.bytes} bytes` };
+    return { value: res.seconds, errors: 0 };
   },
 };
 

@@ -25,7 +25,8 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 // keepdav's own group commit of directory fsyncs and descriptor calls, so the ceiling writes exactly as keepdav does.
-import { EARLY_FLUSH_BYTES, fsyncDirectory } from '../../src/storage/atomicWrite';
+import { EARLY_FLUSH_BYTES, SINK_HIGH_WATER_MARK, fsyncDirectory } from '../../src/storage/atomicWrite';
+import { SMALL_BODY_MAX } from '../../src/storage/smallBodyWrite';
 import {
   closeDescriptor, dataSyncDescriptor, openDescriptor, statDescriptor, syncDescriptor, writeAllToDescriptor,
 } from '../../src/storage/fileDescriptorCalls';
@@ -75,11 +76,6 @@ function propfind(urlPath: string, res: http.ServerResponse): void {
 
 let temporaries = 0;
 
-/** Bodies longer than this stream into the temporary as they arrive; shorter ones are gathered first. */
-const GATHERED_MAX = 64 * 1024;
-/** How many body bytes may wait for the disk before the body is paused. */
-const WAITING_MAX = 1 << 20;
-
 /**
  * A Writable over the open `fd`, as keepdav's streaming path writes (atomicWrite.ts): the chunks
  * that waited written together, and an fdatasync started once EARLY_FLUSH_BYTES were written since
@@ -103,7 +99,7 @@ function descriptorSink(fd: number): Writable {
       });
   };
   return new Writable({
-    highWaterMark: WAITING_MAX,
+    highWaterMark: SINK_HIGH_WATER_MARK,
     writev(entries, done) {
       write(entries.map((entry) => entry.chunk as Buffer)).then(() => done(), done);
     },
@@ -118,7 +114,8 @@ async function put(urlPath: string, req: http.IncomingMessage, res: http.ServerR
   const dir = path.dirname(target);
   const temporary = path.join(dir, `.ceiling-${process.pid}-${++temporaries}`);
   const length = Number(req.headers['content-length'] ?? NaN);
-  const gathered = length <= GATHERED_MAX ? await gatherBody(req) : null;
+  // keepdav's own bounds: a body up to SMALL_BODY_MAX is gathered, a longer one streams.
+  const gathered = length <= SMALL_BODY_MAX ? await gatherBody(req) : null;
   try {
     const fd = await openDescriptor(temporary, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o666);
     try {

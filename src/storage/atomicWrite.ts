@@ -36,7 +36,7 @@ export type { ContentDigests } from './contentDigests';
 const COPY_FLAGS = fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE;
 
 /** How many body bytes may wait for the disk before the body is paused. */
-const SINK_HIGH_WATER_MARK = 1 << 20;
+export const SINK_HIGH_WATER_MARK = 1 << 20;
 
 /**
  * A large upload's bytes are sent to the disk (fdatasync, through the pool) every this many, while

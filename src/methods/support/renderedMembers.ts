@@ -6,17 +6,17 @@
  * the collector's work to reclaim them.
  *
  * A response is a function of the request's property names, the member's path (its href, display
- * name and content type) and the stat fields, ETag and checksums it shows; the ETag is the version record's
- * when the record matches the file, otherwise derived from the inode, size and mtime. So an entry
- * is kept with the parsed request it was rendered for (the same frozen object for the same body,
- * parsedBodyCache.ts), those stat fields, the recorded ETag and the checksums text, and is used only when every one of
- * them is equal: the listing still gives each member's stat (read, or kept while its directory did
- * not change: storage/listingCache.ts) and looks up its record, the cache only spares the rendering. One entry per path (a second property set replaces the first), at most
- * BUDGET_BYTES of text and bookkeeping; the oldest entries go first, and all of them once no
- * listing came for FORGET_AFTER_MS. One listing uses at most
- * half of that (listingShare), found or added, so a folder too large to keep keeps its first
- * members and does not push out every other folder's on each listing only to miss them all again
- * the next time.
+ * name and content type) and the stat fields, ETag and checksums it shows; the ETag is the version
+ * record's when the record matches the file, otherwise derived from the inode, size and mtime. So
+ * an entry is kept with the parsed request it was rendered for (the same frozen object for the
+ * same body, parsedBodyCache.ts), those stat fields, the recorded ETag and the checksums text, and
+ * is used only when every one of them is equal: the listing still gives each member's stat (read,
+ * or kept while its directory did not change: storage/listingCache.ts) and looks up its record,
+ * the cache only spares the rendering. One entry per path (a second property set replaces the
+ * first), at most BUDGET_BYTES of text and bookkeeping; the oldest entries go first, and all of
+ * them once no listing came for FORGET_AFTER_MS. One listing uses at most half of that
+ * (listingShare), found or added, so a folder too large to keep keeps its first members and does
+ * not push out every other folder's on each listing only to miss them all again the next time.
  *
  * Usage:
  *   const rendered = renderedMembersOf(services);

@@ -82,7 +82,22 @@ export async function startTestServer(overrides: Partial<ConfigInput> = {}): Pro
   return t;
 }
 
-export function send(port: number, agent: Agent | undefined, method: string, path: string, options: RequestOptions = {}): Promise<TestResponse> {
+/**
+ * One request and its whole answer. A kept-alive socket that the server closed for idleness
+ * (keepAliveTimeout) just as this request was written on it fails with ECONNRESET before the server
+ * read anything; the request is then sent once more on a fresh socket, as Node.js's documentation
+ * advises (`request.reusedSocket`). Any other failure is the caller's.
+ */
+export async function send(port: number, agent: Agent | undefined, method: string, path: string, options: RequestOptions = {}): Promise<TestResponse> {
+  try {
+    return await sendOnce(port, agent, method, path, options);
+  } catch (err) {
+    if ((err as { reusedSocket?: boolean }).reusedSocket !== true || (err as NodeJS.ErrnoException).code !== 'ECONNRESET') throw err;
+    return sendOnce(port, agent, method, path, options);
+  }
+}
+
+function sendOnce(port: number, agent: Agent | undefined, method: string, path: string, options: RequestOptions): Promise<TestResponse> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string | number> = { ...options.headers };
     if (options.body !== undefined && headers['Content-Length'] === undefined && headers['Transfer-Encoding'] === undefined) {
@@ -98,7 +113,7 @@ export function send(port: number, agent: Agent | undefined, method: string, pat
       });
       res.on('error', reject);
     });
-    req.on('error', reject);
+    req.on('error', (err) => reject(Object.assign(err, { reusedSocket: req.reusedSocket })));
     req.end(options.body);
   });
 }

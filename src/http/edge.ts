@@ -17,6 +17,7 @@ import { hrefOf } from '../paths/davPath';
 import { ALLOWED_METHODS } from '../methods/allowedMethods';
 import { xmlContentTypeFor } from './xmlMediaType';
 import { directSendFor } from './zeroCopySend';
+import { lingerOnClose } from './lingeringClose';
 import { isUiRequest, uiAnswer } from '../web/uiRoutes';
 import { BROWSER_HEADERS } from '../web/pageSecurity';
 import type { FileBytes } from '../storage/resourceStore';
@@ -124,6 +125,7 @@ export function createRequestListener(
         // Never let one request take the process down: answer a bare 500 if still possible.
         logger.error({ err, reqId, method: req.method, path: req.url }, 'failed to answer');
         if (!res.headersSent) {
+          if (!req.complete) lingerOnClose(req);
           res.writeHead(500, { 'Content-Length': 0, Connection: 'close', 'X-Request-Id': reqId });
           res.end();
         } else {
@@ -169,10 +171,11 @@ function write(req: IncomingMessage, res: ServerResponse, response: DavResponse,
   for (const name in own) headers[name] = own[name];
   headers['X-Request-Id'] = reqId;
   if (typeof headers['Content-Type'] === 'string') headers['Content-Type'] = xmlContentTypeFor(req.headers['content-type'], headers['Content-Type']);
-  // A body we never read would be drained before the connection can be reused: for a large one,
-  // close the connection instead (RFC 9112 §9.6).
-  if (!req.complete && (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 65536)) {
-    headers.Connection = 'close';
+  if (!req.complete) {
+    // A body we never read would be drained before the connection can be reused: for a large one,
+    // close the connection instead, lingering so that the answer reaches the client (RFC 9112 §9.6).
+    if (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 65536) headers.Connection = 'close';
+    lingerOnClose(req);
   }
   const body = response.body;
   const bodyless = req.method === 'HEAD' || response.status === 204 || response.status === 304;

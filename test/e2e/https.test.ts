@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:https';
+import { connect as tlsConnect } from 'node:tls';
 import { resolveConfig, ConfigError, type ServerConfig } from '../../src/config';
 import { startServer, type RunningServer } from '../../src/server';
 import { zeroCopySendForTests } from '../../src/http/zeroCopySend';
@@ -102,6 +103,24 @@ describe('serving HTTPS', () => {
     expect(got.status).toBe(200);
     expect(got.text === large).toBe(true);
     expect(zeroCopySendForTests.started()).toBe(startedBefore);
+  });
+
+  withOpenssl('an early 409 reaches a client that sends its whole 32 MiB body first: the TLS connection lingers (RFC 9112 §9.6)', async () => {
+    const socket = tlsConnect({ port: server.port, host: '127.0.0.1', servername: 'localhost', ca: readFileSync(pki.caFile), allowHalfOpen: true });
+    await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    const received: Buffer[] = [];
+    let failure: Error | undefined;
+    socket.on('data', (d: Buffer) => received.push(d));
+    socket.on('error', (err) => (failure = err));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    const write = (chunk: Buffer | string) => new Promise<void>((resolve, reject) => socket.write(chunk, (err) => (err ? reject(err) : resolve())));
+    await write(`PUT /missing/big.bin HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: ${32 << 20}\r\n\r\n`);
+    for (let i = 0; i < 32; i++) await write(Buffer.alloc(1 << 20, 0x61));
+    await new Promise((r) => setTimeout(r, 200));
+    socket.end();
+    await closed;
+    expect(failure).toBeUndefined();
+    expect(Buffer.concat(received).toString('latin1')).toMatch(/^HTTP\/1\.1 409 /);
   });
 
   withOpenssl('reload serves the new certificate to new connections; a request in flight finishes; a bad reload keeps the old', async () => {

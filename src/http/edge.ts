@@ -17,7 +17,7 @@ import { hrefOf } from '../paths/davPath';
 import { ALLOWED_METHODS } from '../methods/allowedMethods';
 import { xmlContentTypeFor } from './xmlMediaType';
 import { directSendFor } from './zeroCopySend';
-import { lingerOnClose } from './lingeringClose';
+import { closeLingering, lingerOnClose } from './lingeringClose';
 import { isUiRequest, uiAnswer } from '../web/uiRoutes';
 import { BROWSER_HEADERS } from '../web/pageSecurity';
 import type { FileBytes } from '../storage/resourceStore';
@@ -54,12 +54,17 @@ const CLIENT_CLOSED_REQUEST = 499;
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (!socket.writable) {
+    // Answered already and lingering: node:http reports each later read as another error; the
+    // bytes are read, so dropping them sends no reset.
+    if (answeredOnSocket.has(socket as Socket) && !socket.destroyed) return;
     socket.destroy(err);
     return;
   }
   const status = err.code === 'HPE_INVALID_METHOD' ? 501 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
   answeredOnSocket.set(socket as Socket, status);
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nDAV: 1, 2\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nDAV: 1, 2\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  // The client may still be sending the request's body: drain it before closing (RFC 9112 §9.6).
+  closeLingering(socket as Socket);
 }
 
 /** Told of every request: when it starts and, once its connection is done with it, what it did. */

@@ -30,7 +30,15 @@ export function lingerOnClose(req: IncomingMessage): void {
 }
 
 function lingeringDestroySoon(this: Socket): void {
-  const socket = this;
+  closeLingering(this);
+}
+
+/**
+ * Ends the socket's sending side (after what was written: the answer) and closes it once the client
+ * has closed its side, after LINGER_IDLE_MS without a byte from it, or after LINGER_TOTAL_MS in
+ * all; what arrives meanwhile is read and dropped by node:http's parser.
+ */
+export function closeLingering(socket: Socket): void {
   if (socket.writable) socket.end();
   const close = (): void => {
     clearTimeout(deadline);

@@ -134,6 +134,28 @@ describe('an answer given before a large body was read', () => {
     expect(parseRawResponse(Buffer.concat(received)).status).toBe(409);
   });
 
+  it('a 400 for a body node:http cannot parse (a bad chunk size) reaches a client that goes on sending', async () => {
+    const socket = connect({ port: t.port, host: '127.0.0.1', allowHalfOpen: true });
+    await new Promise<void>((resolve) => socket.once('connect', resolve));
+    const received: Buffer[] = [];
+    socket.on('data', (d: Buffer) => received.push(d));
+    let sendError: Error | undefined;
+    socket.on('error', (err) => (sendError = err));
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    try {
+      await written(socket, Buffer.from(`PUT /bad-chunks.bin HTTP/1.1\r\nHost: 127.0.0.1:${t.port}\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef\r\nZZZ\r\n`, 'latin1'));
+      for (let i = 0; i < 64; i++) await written(socket, Buffer.alloc(MIB, 0x64));
+    } catch (err) {
+      sendError = sendError ?? (err as Error);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    socket.end();
+    await closed;
+    expect(sendError).toBeUndefined();
+    expect(parseRawResponse(Buffer.concat(received)).status).toBe(400);
+    expect(await readdir(t.root)).not.toContain('bad-chunks.bin');
+  });
+
   it(`a client that stalls mid-body has its connection closed after ${LINGER_IDLE_MS} ms without bytes`, async () => {
     const socket = connect({ port: t.port, host: '127.0.0.1', allowHalfOpen: true });
     await new Promise<void>((resolve) => socket.once('connect', resolve));

@@ -40,6 +40,12 @@ function lingeringDestroySoon(this: Socket): void {
  */
 export function closeLingering(socket: Socket): void {
   if (socket.writable) socket.end();
+  if (socket.readableEnded) {
+    // The client closed its side already (a body cut short): nothing is left to drain.
+    if (socket.writableFinished) socket.destroy();
+    else socket.once('finish', () => socket.destroy());
+    return;
+  }
   const close = (): void => {
     clearTimeout(deadline);
     socket.destroy();

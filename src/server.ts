@@ -27,6 +27,7 @@ import { CleanupGuard } from './versions/cleanupGuard';
 import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
 import { answerClientError, createRequestListener } from './http/edge';
+import { continueOnFirstRead } from './http/expectContinue';
 import { AccessControl } from './auth/accessControl';
 import { assertSafeToServe } from './auth/safeDefault';
 import { readTlsFiles } from './http/tlsFiles';
@@ -212,6 +213,8 @@ export async function startServer(
   const server: Server | HttpsServer = tls ? createHttpsServer({ ...serverOptions, ...tls }, listener) : createServer(serverOptions, listener);
   server.setTimeout(config.idleTimeoutMs, (socket) => socket.destroy());
   server.on('clientError', answerClientError);
+  // Expect: 100-continue answered when the body is first read, so refusals come before the body.
+  server.on('checkContinue', continueOnFirstRead(listener));
 
   let adminUrl: string | null = null;
   try {

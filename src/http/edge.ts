@@ -18,6 +18,7 @@ import { ALLOWED_METHODS } from '../methods/allowedMethods';
 import { xmlContentTypeFor } from './xmlMediaType';
 import { directSendFor } from './zeroCopySend';
 import { closeLingering, lingerOnClose } from './lingeringClose';
+import { forgoContinue } from './expectContinue';
 import { isUiRequest, uiAnswer } from '../web/uiRoutes';
 import { BROWSER_HEADERS } from '../web/pageSecurity';
 import type { FileBytes } from '../storage/resourceStore';
@@ -130,7 +131,10 @@ export function createRequestListener(
         // Never let one request take the process down: answer a bare 500 if still possible.
         logger.error({ err, reqId, method: req.method, path: req.url }, 'failed to answer');
         if (!res.headersSent) {
-          if (!req.complete) lingerOnClose(req);
+          if (!req.complete) {
+            forgoContinue(req);
+            lingerOnClose(req);
+          }
           res.writeHead(500, { 'Content-Length': 0, Connection: 'close', 'X-Request-Id': reqId });
           res.end();
         } else {
@@ -179,7 +183,9 @@ function write(req: IncomingMessage, res: ServerResponse, response: DavResponse,
   if (!req.complete) {
     // A body we never read would be drained before the connection can be reused: for a large one,
     // close the connection instead, lingering so that the answer reaches the client (RFC 9112 §9.6).
-    if (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 65536) headers.Connection = 'close';
+    // A body never asked for (no 100 Continue sent) may never come: close then too (RFC 9110 §10.1.1).
+    const bodyNeverAsked = forgoContinue(req);
+    if (bodyNeverAsked || req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 65536) headers.Connection = 'close';
     lingerOnClose(req);
   }
   const body = response.body;

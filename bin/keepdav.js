@@ -6,7 +6,7 @@
 // last full collection before the next one, where V8 lets it grow up to 4 times: under 16
 // concurrent listings the heap stayed at 27 MiB instead of 45-50, peak RSS 26 MiB lower (110-115
 // MiB against 136-143), for 10 % fewer listings a second (scripts/bench, interleaved A/B).
-// --expose-gc: a minor collection after every 8 MiB of request body frees the spent buffers of a
+// --expose-gc: a minor collection after every 4 MiB of request body frees the spent buffers of a
 // large upload at once instead of once they add up to ~64 MiB (src/storage/spentBodyBuffers.ts:
 // a 512 MiB PUT peaked at 93 MiB instead of 112, no slower).
 // `npm start`, the Dockerfile and the benchmark pass the same flags.

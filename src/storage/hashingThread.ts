@@ -20,8 +20,12 @@ import { IdleStop, startWorkerThread } from './workerThread';
 
 /** The size of the batches an upload's bytes go to the thread in. */
 export const BATCH_BYTES = 1024 * 1024;
-/** Batches of one upload given to the hasher and not yet hashed, at most; beyond that the upload waits. */
-export const MAX_BATCHES_IN_FLIGHT = 4;
+/**
+ * Batches of one upload given to the hasher and not yet hashed, at most; beyond that the upload
+ * waits. Two keep the hasher busy while the next batch gathers, and hold little body memory that
+ * V8 counts towards its next full collection (spentBodyBuffers.ts).
+ */
+export const MAX_BATCHES_IN_FLIGHT = 2;
 /** Spent batch buffers kept for the next batches, at most. */
 const MAX_FREE_BATCHES = MAX_BATCHES_IN_FLIGHT + 1;
 

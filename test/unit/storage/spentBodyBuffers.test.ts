@@ -10,7 +10,7 @@ describe('spentBufferCollector', () => {
     expect(collections).toBe(0);
     passed(1);
     expect(collections).toBe(1);
-    for (let i = 0; i < 128; i++) passed(64 * 1024); // 8 MiB in parts of 64 KiB
+    for (let i = 0; i < COLLECT_EVERY_BYTES / (64 * 1024); i++) passed(64 * 1024); // one interval in parts of 64 KiB
     expect(collections).toBe(2);
     passed(3 * COLLECT_EVERY_BYTES); // one part larger than the interval: one collection, the count starts again
     expect(collections).toBe(3);

@@ -21,8 +21,8 @@ afterAll(async () => {
 
 const MIB = 1024 * 1024;
 
-/** A client that sends the head of a PUT with Expect: 100-continue and then waits, as curl and Cyberduck do. */
-async function expectingClient(path: string, contentLength: number, extraHeaders = '') {
+/** A client that sends the head of a request (PUT unless told) with Expect: 100-continue and then waits, as curl and Cyberduck do. */
+async function expectingClient(path: string, contentLength: number, extraHeaders = '', method = 'PUT') {
   const socket: Socket = connect({ port: t.port, host: '127.0.0.1', allowHalfOpen: true });
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   const chunks: Buffer[] = [];
@@ -30,7 +30,7 @@ async function expectingClient(path: string, contentLength: number, extraHeaders
   let failure: Error | undefined;
   socket.on('error', (err) => (failure = err));
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
-  socket.write(`PUT ${path} HTTP/1.1\r\nHost: 127.0.0.1:${t.port}\r\nContent-Length: ${contentLength}\r\nExpect: 100-continue\r\n${extraHeaders}\r\n`);
+  socket.write(`${method} ${path} HTTP/1.1\r\nHost: 127.0.0.1:${t.port}\r\nContent-Length: ${contentLength}\r\nExpect: 100-continue\r\n${extraHeaders}\r\n`);
   const text = () => Buffer.concat(chunks).toString('latin1');
   /** Waits until `pattern` is in what the server sent (at most `ms`). */
   const waitFor = async (pattern: RegExp, ms = 3000): Promise<boolean> => {
@@ -98,5 +98,22 @@ describe('a PUT that will be stored gets its 100 Continue', () => {
     client.socket.end();
     await client.closed;
     expect((await readFile(join(t.root, 'stored.bin'))).equals(body)).toBe(true);
+  });
+
+  it('a PROPFIND and a LOCK get theirs too: their XML bodies are read through the same request', async () => {
+    const propfind = Buffer.from('<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>');
+    const listing = await expectingClient('/', propfind.length, 'Depth: 1\r\nContent-Type: text/xml\r\n', 'PROPFIND');
+    expect(await listing.waitFor(/^HTTP\/1\.1 100 Continue\r\n\r\n/)).toBe(true);
+    listing.socket.write(propfind);
+    expect(await listing.waitFor(/HTTP\/1\.1 207 /)).toBe(true);
+    listing.socket.end();
+    await listing.closed;
+    const lockinfo = Buffer.from('<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>');
+    const lock = await expectingClient('/new-lock.txt', lockinfo.length, 'Content-Type: text/xml\r\n', 'LOCK');
+    expect(await lock.waitFor(/^HTTP\/1\.1 100 Continue\r\n\r\n/)).toBe(true);
+    lock.socket.write(lockinfo);
+    expect(await lock.waitFor(/HTTP\/1\.1 201 /)).toBe(true);
+    lock.socket.end();
+    await lock.closed;
   });
 });

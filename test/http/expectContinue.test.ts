@@ -100,20 +100,16 @@ describe('a PUT that will be stored gets its 100 Continue', () => {
     expect((await readFile(join(t.root, 'stored.bin'))).equals(body)).toBe(true);
   });
 
-  it('a PROPFIND and a LOCK get theirs too: their XML bodies are read through the same request', async () => {
-    const propfind = Buffer.from('<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>');
-    const listing = await expectingClient('/', propfind.length, 'Depth: 1\r\nContent-Type: text/xml\r\n', 'PROPFIND');
-    expect(await listing.waitFor(/^HTTP\/1\.1 100 Continue\r\n\r\n/)).toBe(true);
-    listing.socket.write(propfind);
-    expect(await listing.waitFor(/HTTP\/1\.1 207 /)).toBe(true);
-    listing.socket.end();
-    await listing.closed;
-    const lockinfo = Buffer.from('<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>');
-    const lock = await expectingClient('/new-lock.txt', lockinfo.length, 'Content-Type: text/xml\r\n', 'LOCK');
-    expect(await lock.waitFor(/^HTTP\/1\.1 100 Continue\r\n\r\n/)).toBe(true);
-    lock.socket.write(lockinfo);
-    expect(await lock.waitFor(/HTTP\/1\.1 201 /)).toBe(true);
-    lock.socket.end();
-    await lock.closed;
+  it.each([
+    ['PROPFIND', '/', 'Depth: 1\r\n', '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:getetag/></D:prop></D:propfind>', 207],
+    ['LOCK', '/new-lock.txt', '', '<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>', 201],
+  ])('a %s gets its 100 too, when its XML body is read', async (method, path, headers, xml, status) => {
+    const body = Buffer.from(xml);
+    const client = await expectingClient(path, body.length, `${headers}Content-Type: text/xml\r\n`, method);
+    expect(await client.waitFor(/^HTTP\/1\.1 100 Continue\r\n\r\n/)).toBe(true);
+    client.socket.write(body);
+    expect(await client.waitFor(new RegExp(`HTTP/1\\.1 ${status} `))).toBe(true);
+    client.socket.end();
+    await client.closed;
   });
 });

@@ -25,10 +25,11 @@ import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 // keepdav's own group commit of directory fsyncs and descriptor calls, so the ceiling writes exactly as keepdav does.
-import { EARLY_FLUSH_BYTES, SINK_HIGH_WATER_MARK, fsyncDirectory } from '../../src/storage/atomicWrite';
+import { SINK_HIGH_WATER_MARK, fsyncDirectory } from '../../src/storage/atomicWrite';
+import { EarlyFlushes } from '../../src/storage/earlyFlushes';
 import { SMALL_BODY_MAX } from '../../src/storage/smallBodyWrite';
 import {
-  closeDescriptor, dataSyncDescriptor, openDescriptor, statDescriptor, syncDescriptor, writeAllToDescriptor,
+  closeDescriptor, openDescriptor, statDescriptor, syncDescriptor, writeAllToDescriptor,
 } from '../../src/storage/fileDescriptorCalls';
 
 const rootIndex = process.argv.indexOf('--root');
@@ -78,33 +79,22 @@ let temporaries = 0;
 
 /**
  * A Writable over the open `fd`, as keepdav's streaming path writes (atomicWrite.ts): the chunks
- * that waited written together, and an fdatasync started once EARLY_FLUSH_BYTES were written since
- * the last began, unless one runs, while the body goes on arriving; the last is waited for at the end.
+ * that waited written together, with keepdav's own early flushes (earlyFlushes.ts) while the body
+ * goes on arriving; the last is waited for at the end.
  */
 function descriptorSink(fd: number): Writable {
-  let unflushed = 0;
-  let flushing: Promise<void> | null = null;
-  let flushError: unknown = null;
-  const write = async (chunks: Buffer[]): Promise<void> => {
-    await writeAllToDescriptor(fd, chunks);
-    unflushed += chunks.reduce((bytes, chunk) => bytes + chunk.length, 0);
-    if (unflushed < EARLY_FLUSH_BYTES || flushing !== null) return;
-    unflushed = 0;
-    flushing = dataSyncDescriptor(fd)
-      .catch((err: unknown) => {
-        flushError = err;
-      })
-      .finally(() => {
-        flushing = null;
-      });
-  };
+  const flushes = new EarlyFlushes(fd);
   return new Writable({
     highWaterMark: SINK_HIGH_WATER_MARK,
     writev(entries, done) {
-      write(entries.map((entry) => entry.chunk as Buffer)).then(() => done(), done);
+      const chunks = entries.map((entry) => entry.chunk as Buffer);
+      writeAllToDescriptor(fd, chunks).then(() => {
+        flushes.written(chunks.reduce((bytes, chunk) => bytes + chunk.length, 0));
+        done();
+      }, done);
     },
     final(done) {
-      Promise.resolve(flushing).then(() => done(flushError as Error | null));
+      flushes.settled().then(() => done(), done);
     },
   });
 }

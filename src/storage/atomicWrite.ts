@@ -23,28 +23,22 @@ import { bodyEndedEarly, bodyTooLong, pumpBody } from './bodyPump';
 import { SMALL_BODY_MAX, writeSmallBody } from './smallBodyWrite';
 import { durableWriteHelper } from './durableWriteHelper';
 import { timedFsync } from './fsyncTiming';
+import { EarlyFlushes } from './earlyFlushes';
 import { beginWrite } from './writesInFlight';
 import { bodyBytesPassed } from './spentBodyBuffers';
 import { startContentDigests, type ContentDigester, type ContentDigests } from './contentDigests';
 import {
-  chmodDescriptor, closeDescriptor, dataSyncDescriptor, openDescriptor, openDirectoryDescriptor, setDescriptorTimes,
+  chmodDescriptor, closeDescriptor, openDescriptor, openDirectoryDescriptor, setDescriptorTimes,
   statDescriptor, syncDescriptor, writeAllToDescriptor,
 } from './fileDescriptorCalls';
 
 export type { ContentDigests } from './contentDigests';
+export { EARLY_FLUSH_BYTES } from './earlyFlushes';
 
 const COPY_FLAGS = fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE;
 
 /** How many body bytes may wait for the disk before the body is paused. */
 export const SINK_HIGH_WATER_MARK = 1 << 20;
-
-/**
- * A large upload's bytes are sent to the disk (fdatasync, through the pool) every this many, while
- * the rest of the body still arrives. The kernel would otherwise hold them all in the page cache
- * until the final fsync (it starts writing back on its own only after 30 s, or past a tenth of
- * memory), and that fsync then waited for all of them: 0.2 s for 512 MiB on this machine.
- */
-export const EARLY_FLUSH_BYTES = 32 * 1024 * 1024;
 
 /** A fresh temp name (reserved, so never visible by URL): `.keepdav-tmp-<16 hex digits>`. */
 export function tempName(): string {
@@ -142,12 +136,8 @@ class FileSink extends Writable {
   bytes = 0;
   private inFlight: Promise<void> = Promise.resolve();
   private readonly digester: ContentDigester;
-  /** Bytes written since the last early flush began (EARLY_FLUSH_BYTES). */
-  private unflushed = 0;
-  /** The early flush running, if one is. */
-  private flushing: Promise<void> | null = null;
-  /** What an early flush failed with: a sync error is reported once, so the final fsync might not see it again. */
-  private flushError: unknown = null;
+  /** fdatasyncs started while the body still arrives (earlyFlushes.ts). */
+  private readonly flushes: EarlyFlushes;
 
   constructor(
     private readonly fd: number,
@@ -158,6 +148,7 @@ class FileSink extends Writable {
   ) {
     super({ highWaterMark: SINK_HIGH_WATER_MARK });
     this.digester = startContentDigests(limit, { md5Now });
+    this.flushes = new EarlyFlushes(fd);
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
@@ -181,31 +172,15 @@ class FileSink extends Writable {
   }
 
   /** Waits for an early flush still running; throws what any of them failed with. Call before the final fsync. */
-  async flushed(): Promise<void> {
-    await this.flushing;
-    if (this.flushError !== null) throw this.flushError;
+  flushed(): Promise<void> {
+    return this.flushes.settled();
   }
 
   /** Waits for a write or flush still running, so the caller may close the file once 'close' is emitted. */
   override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
     // Destroyed before its end (a failed upload): the hashing of it is dropped.
     if (!this.writableFinished) this.digester.cancel();
-    const flushing = this.flushing ?? Promise.resolve();
-    Promise.allSettled([this.inFlight, flushing]).then(() => done(err));
-  }
-
-  /** Starts an early flush once EARLY_FLUSH_BYTES were written since the last began, unless one runs. */
-  private flushEarly(written: number): void {
-    this.unflushed += written;
-    if (this.unflushed < EARLY_FLUSH_BYTES || this.flushing !== null) return;
-    this.unflushed = 0;
-    this.flushing = timedFsync('file', () => dataSyncDescriptor(this.fd))
-      .catch((err: unknown) => {
-        this.flushError ??= err;
-      })
-      .finally(() => {
-        this.flushing = null;
-      });
+    Promise.allSettled([this.inFlight, this.flushes.idle()]).then(() => done(err));
   }
 
   private writeBuffers(buffers: Buffer[], done: (err?: Error | null) => void): void {
@@ -221,7 +196,7 @@ class FileSink extends Writable {
     bodyBytesPassed(this.bytes - before);
     this.inFlight = hashing ? Promise.all([writing, hashing]).then(() => undefined) : writing;
     this.inFlight.then(() => {
-      this.flushEarly(this.bytes - before);
+      this.flushes.written(this.bytes - before);
       done();
     }, done);
   }

@@ -131,10 +131,7 @@ export function createRequestListener(
         // Never let one request take the process down: answer a bare 500 if still possible.
         logger.error({ err, reqId, method: req.method, path: req.url }, 'failed to answer');
         if (!res.headersSent) {
-          if (!req.complete) {
-            forgoContinue(req);
-            lingerOnClose(req);
-          }
+          if (!req.complete) answerBeforeBody(req);
           res.writeHead(500, { 'Content-Length': 0, Connection: 'close', 'X-Request-Id': reqId });
           res.end();
         } else {
@@ -180,14 +177,7 @@ function write(req: IncomingMessage, res: ServerResponse, response: DavResponse,
   for (const name in own) headers[name] = own[name];
   headers['X-Request-Id'] = reqId;
   if (typeof headers['Content-Type'] === 'string') headers['Content-Type'] = xmlContentTypeFor(req.headers['content-type'], headers['Content-Type']);
-  if (!req.complete) {
-    // A body we never read would be drained before the connection can be reused: for a large one,
-    // close the connection instead, lingering so that the answer reaches the client (RFC 9112 §9.6).
-    // A body never asked for (no 100 Continue sent) may never come: close then too (RFC 9110 §10.1.1).
-    const bodyNeverAsked = forgoContinue(req);
-    if (bodyNeverAsked || req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 65536) headers.Connection = 'close';
-    lingerOnClose(req);
-  }
+  if (!req.complete && answerBeforeBody(req)) headers.Connection = 'close';
   const body = response.body;
   const bodyless = req.method === 'HEAD' || response.status === 204 || response.status === 304;
   if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {
@@ -210,6 +200,21 @@ function write(req: IncomingMessage, res: ServerResponse, response: DavResponse,
     return;
   }
   sendStream(body as Readable, res, (err) => logger.warn({ err, path: req.url }, 'response stream failed'));
+}
+
+/** The most of an unread body the connection is kept for: node:http drains it before the next request. */
+const DRAINED_BODY_MAX = 64 * 1024;
+
+/**
+ * Readies the connection of a request answered before its body was read to its end: no 100
+ * (Continue) follows, and a close lingers so that the answer reaches a client still sending
+ * (RFC 9112 §9.6). True when the answer must close the connection: a body never asked for may never
+ * come (RFC 9110 §10.1.1), and a large or chunked one is not worth draining for the next request.
+ */
+function answerBeforeBody(req: IncomingMessage): boolean {
+  const bodyNeverAsked = forgoContinue(req);
+  lingerOnClose(req);
+  return bodyNeverAsked || req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > DRAINED_BODY_MAX;
 }
 
 /**

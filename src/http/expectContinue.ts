@@ -10,11 +10,10 @@
  * may not send the body after all (§10.1.1 allows both), so the connection cannot be reused.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { RequestListener } from './edge';
 
 /** The answers whose request asked for 100 (Continue) and has not been sent one. */
 const continueOwed = new WeakMap<IncomingMessage, ServerResponse>();
-
-type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /**
  * node:http's 'checkContinue' listener: hands the request to `listener` as any other, and sends the

@@ -17,7 +17,7 @@ import { FileStore } from './storage/fileStore';
 import type { ResourceStore } from './storage/resourceStore';
 import { StorageError, NotFoundError, NotACollectionError } from './storage/storageErrors';
 import { LockManager } from './locks/lockManager';
-import { Md5Completion } from './versions/md5Completion';
+import { DigestCompletion } from './versions/digestCompletion';
 import { VersionStore } from './versions/versionStore';
 import type { StateStore } from './state/stateStore';
 import { SqliteStateStore } from './state/sqlite/sqliteStateStore';
@@ -166,13 +166,13 @@ function openOwnedDatabase(config: ServerConfig, rootHost: string, owner: boolea
 /** The policies over the state store (src/state/stateStore.ts) and the file store. */
 function wireServices(config: ServerConfig, store: ResourceStore, state: StateStore, access: AccessControl, log: (line: string) => void): Services {
   const locks = new LockManager(state.locks, config.lockTimeout);
-  // A large upload's MD5 is read back after the answer (md5Completion.ts).
-  const md5Completion = new Md5Completion((path, signal) => store.md5Of(path, signal), state.versions, log);
-  const versions = new VersionStore(state.versions, (path, etag, f) => md5Completion.enqueue(path, etag, f));
+  // A large upload's digests are read back after the answer (digestCompletion.ts).
+  const digestCompletion = new DigestCompletion((path, signal) => store.digestsOf(path, signal), state.versions, log);
+  const versions = new VersionStore(state.versions, (path, etag, f) => digestCompletion.enqueue(path, etag, f));
   const retention = new RetentionStore(state, store, config.retention);
   const tree = new TreeOperations(state, store, retention);
   const cleanupGuard = new CleanupGuard(state, config.staleDeleteWindowMs);
-  return { config, store, state, locks, versions, md5Completion, tree, retention, cleanupGuard, access };
+  return { config, store, state, locks, versions, digestCompletion, tree, retention, cleanupGuard, access };
 }
 
 /**

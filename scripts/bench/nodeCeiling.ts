@@ -10,8 +10,8 @@
  *             file's fstat, and an fsync of the directory (concurrent ones grouped, as keepdav
  *             groups them). A small body is gathered first; a large one streams into the
  *             temporary as it arrives (at most 1 MiB waiting, an fdatasync started every 32 MiB, as
- *             keepdav's streaming path does), with no hashing, which keepdav must do (its answer
- *             carries the SHA-1).
+ *             keepdav's streaming path does), with no hashing (keepdav hashes a large body on
+ *             the way in only for a checksum its client claims, which the bench's curl does not).
  * keepdav cannot beat it; the bench shows it beside keepdav so the gap to Apache can be split into
  * "the runtime" and "keepdav's own work".
  *

@@ -70,7 +70,7 @@ export function startServices(services: Services, logger: Logger): ServiceExtras
       quiet.stop();
       unobserveHelpers?.();
       await tasks.stop();
-      await services.md5Completion.stop();
+      await services.digestCompletion.stop();
       metrics?.close();
       if (admin) {
         await admin.close();

@@ -46,15 +46,20 @@ export function parseOcChecksum(value: string | undefined): ChecksumClaim[] {
   return claims;
 }
 
-/** The first claim the content's digests contradict, or null when all hold. */
-export function contradictedClaim(claims: readonly ChecksumClaim[], digests: Digests): { claim: ChecksumClaim; computed: string } | null {
+/** The first claim the content's digests (null: none computed) contradict, or null when all hold. */
+export function contradictedClaim(claims: readonly ChecksumClaim[], digests: Digests | null): { claim: ChecksumClaim; computed: string } | null {
   for (const claim of claims) {
-    const computed = digests[VERIFIABLE[claim.type].key];
-    // A claim is checked against its own digest, never waved through: whoever asks must have computed it (claimsMd5).
+    const computed = digests === null ? null : digests[VERIFIABLE[claim.type].key];
+    // A claim is checked against its own digest, never waved through: whoever asks must have computed it (claimsChecksum, claimsMd5).
     if (computed === null) throw new Error(`the ${claim.type} of the content was not computed`);
     if (computed !== claim.hex) return { claim, computed };
   }
   return null;
+}
+
+/** Whether there are claims, which must then be checked before the upload is stored: its digests computed while it streams. */
+export function claimsChecksum(claims: readonly ChecksumClaim[]): boolean {
+  return claims.length > 0;
 }
 
 /** Whether `claims` include an MD5, which must then be computed while the upload streams. */

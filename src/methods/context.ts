@@ -8,7 +8,7 @@ import type { ServerConfig } from '../config';
 import type { ResourceStore } from '../storage/resourceStore';
 import type { LockManager } from '../locks/lockManager';
 import type { VersionStore } from '../versions/versionStore';
-import type { Md5Completion } from '../versions/md5Completion';
+import type { DigestCompletion } from '../versions/digestCompletion';
 import type { StateStore } from '../state/stateStore';
 import type { TreeOperations } from './support/treeOperations';
 import type { RetentionStore } from '../versions/retention';
@@ -65,8 +65,8 @@ export interface Services {
   readonly locks: LockManager;
   /** The ETag policy over state.versions. */
   readonly versions: VersionStore;
-  /** Large uploads' MD5s, read back after their answers. */
-  readonly md5Completion: Md5Completion;
+  /** Large uploads' digests, read back after their answers. */
+  readonly digestCompletion: DigestCompletion;
   readonly tree: TreeOperations;
   readonly retention: RetentionStore;
   readonly cleanupGuard: CleanupGuard;

@@ -7,7 +7,7 @@ import type { DavRequest, DavResponse, MethodHandler, Services } from './context
 import { loadResource, checkPreconditions, requireParentCollection, versionHeaders, factsOf, type Resource } from './support/resource';
 import { addressedMember, creationClaims } from './support/equivalentNames';
 import { BadRequestError, ChecksumMismatchError, MethodNotAllowedError, StaleRecreationError } from '../conditions/davErrors';
-import { checksumHeader, claimsMd5, contradictedClaim, parseOcChecksum, type ChecksumClaim } from '../headers/ocChecksum';
+import { checksumHeader, claimsChecksum, claimsMd5, contradictedClaim, parseOcChecksum, type ChecksumClaim } from '../headers/ocChecksum';
 import { DavError } from '../conditions/davError';
 import { IncompleteBodyError, NoSpaceError } from '../storage/storageErrors';
 import { HeaderSyntaxError } from '../headers/headerSyntaxError';
@@ -70,7 +70,8 @@ async function writeFile(
       () => services.store.writeAtomic(path, req.body, {
         expectedLength,
         mtimeMs: declaredMtimeMs,
-        // A claimed MD5 is computed on the way in; otherwise a large upload's follows the answer (md5Completion.ts).
+        // A large upload is hashed on the way in only for what it claims; what it does not claim is read back after the answer (digestCompletion.ts).
+        hashNow: claimsChecksum(checksumClaims),
         md5Now: claimsMd5(checksumClaims),
         // Checked before the rename: a content that is not what the client computed is never stored.
         verify: (digests) => {
@@ -83,7 +84,7 @@ async function writeFile(
     const { stat, created, digests } = written;
     const headers = versionHeaders(etag, stat);
     headers['OC-ETag'] = etag;
-    headers['OC-Checksum'] = checksumHeader(digests);
+    if (digests) headers['OC-Checksum'] = checksumHeader(digests);
     if (declaredMtimeMs !== undefined) headers['X-OC-MTime'] = 'accepted';
     return { status: created ? 201 : 204, headers };
   });

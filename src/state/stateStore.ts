@@ -183,11 +183,12 @@ export interface VersionRecords {
    */
   putFingerprint(path: DavPath, etag: string, fingerprint: FileFingerprint): Promise<void>;
   /**
-   * Sets the MD5 of `path`'s record only while that record is still the version `etag` with
-   * `fingerprint`, its SHA-1 known and its MD5 not (a large upload's MD5, read back after the
-   * answer); true when it was set. One statement: a write or move meanwhile makes it a no-op.
+   * Sets the SHA-1 and MD5 of `path`'s record where they are unknown (a large upload's, read back
+   * after the answer), only while that record is still the version `etag` with `fingerprint` and
+   * lacks one; a digest already recorded stays. True when a digest was set. One statement: a write
+   * or move meanwhile makes it a no-op.
    */
-  completeMd5(path: DavPath, etag: string, fingerprint: FileFingerprint, md5: string): Promise<boolean>;
+  completeDigests(path: DavPath, etag: string, fingerprint: FileFingerprint, digests: { sha1: string; md5: string }): Promise<boolean>;
   /** Every path with a record, in no particular order (scrub and reindex compare them with the tree). */
   paths(): Promise<DavPath[]>;
   /** Re-keys the records of `from` and its subtree under `to` (MOVE keeps inode, size, mtime). Records already under `to` are dropped first. */

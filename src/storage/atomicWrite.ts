@@ -26,7 +26,7 @@ import { timedFsync } from './fsyncTiming';
 import { EarlyFlushes } from './earlyFlushes';
 import { beginWrite } from './writesInFlight';
 import { bodyBytesPassed } from './spentBodyBuffers';
-import { startContentDigests, type ContentDigester, type ContentDigests } from './contentDigests';
+import { startContentDigests, type ContentDigester, type ContentDigests, type DigestOptions } from './contentDigests';
 import {
   chmodDescriptor, closeDescriptor, openDescriptor, openDirectoryDescriptor, setDescriptorTimes,
   statDescriptor, syncDescriptor, writeAllToDescriptor,
@@ -130,7 +130,7 @@ async function copyIntoPlace(tempHost: string, tempStats: Stats, dirHost: string
 
 /**
  * A Writable over an open file descriptor that counts bytes, refuses more than `limit`, and hashes the
- * bytes as they pass (SHA-1 and MD5, contentDigests.ts), so a checksum never needs a second read.
+ * bytes as they pass (SHA-1 and MD5; a large body only for the checksums a client claims: contentDigests.ts).
  */
 class FileSink extends Writable {
   bytes = 0;
@@ -144,10 +144,10 @@ class FileSink extends Writable {
     private readonly host: string,
     private readonly limit: number | undefined,
     private readonly path: DavPath,
-    md5Now: boolean,
+    options: DigestOptions,
   ) {
     super({ highWaterMark: SINK_HIGH_WATER_MARK });
-    this.digester = startContentDigests(limit, { md5Now });
+    this.digester = startContentDigests(limit, options);
     this.flushes = new EarlyFlushes(fd);
   }
 
@@ -165,8 +165,8 @@ class FileSink extends Writable {
     } else done();
   }
 
-  /** The digests of every byte written; call once, after 'finish' (the file must still be open). */
-  digests(): Promise<ContentDigests> {
+  /** The digests of every byte written (null: a large body's, left for after the answer); call once, after 'finish' (the file must still be open). */
+  digests(): Promise<ContentDigests | null> {
     const { fd, host } = this;
     return this.digester.result(() => createReadStream(host, { fd, start: 0, autoClose: false, emitClose: false })[Symbol.asyncIterator]());
   }
@@ -224,14 +224,17 @@ export interface AtomicWriteRequest {
    * Called with the content's digests once the body is complete, before the rename: a throw
    * (a client-sent checksum that does not match) leaves the target untouched and is rethrown as is.
    */
-  verify?: (digests: ContentDigests) => void;
-  /** Compute a large body's MD5 as it streams (`verify` checks a claimed one); otherwise it is null in the outcome. */
+  verify?: (digests: ContentDigests | null) => void;
+  /** Hash a large body as it streams, for its SHA-1 (`verify` checks a claimed checksum); otherwise its digests are null in the outcome. */
+  hashNow?: boolean;
+  /** Its MD5 too (a claimed MD5); implies hashNow. Without it a large body's MD5 is null in the outcome. */
   md5Now?: boolean;
 }
 
 /** What a completed atomic write produced. */
 export interface AtomicWriteOutcome {
-  digests: ContentDigests;
+  /** Null for a large body that was not hashed on the way in (contentDigests.ts). */
+  digests: ContentDigests | null;
   /** The new file's stats, taken after the rename (so its ctime is the one a later stat sees). */
   stats: Stats;
 }
@@ -279,7 +282,7 @@ async function streamIntoPlace(request: AtomicWriteRequest): Promise<AtomicWrite
   let tempHost = childHostPath(request.tempDirHost ?? dirHost, tempName());
   let fd: number | undefined;
   let tempCreated = false;
-  let digests: ContentDigests;
+  let digests: ContentDigests | null;
   let stats: Stats;
   try {
     // Read-write: should the hashing thread fail, the digests are read back from this file.
@@ -296,7 +299,7 @@ async function streamIntoPlace(request: AtomicWriteRequest): Promise<AtomicWrite
     tempCreated = true;
     const written = fd;
     if (mode !== undefined) await chmodDescriptor(written, mode & 0o7777);
-    const sink = new FileSink(written, tempHost, expectedLength, path, request.md5Now === true);
+    const sink = new FileSink(written, tempHost, expectedLength, path, { hashNow: request.hashNow === true, md5Now: request.md5Now === true });
     await pumpBody(body, sink, path);
     // The last bytes may still be hashing (on the worker): the file syncs meanwhile.
     const digesting = sink.digests();

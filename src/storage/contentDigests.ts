@@ -1,25 +1,27 @@
 /**
- * The SHA-1 and MD5 of an upload, computed as its bytes pass (so a checksum never needs a second
- * read of the file). Hashing is the costliest step of a large upload: MD5 runs at about 430 MiB/s
- * on one core here, SHA-1 at 1,100, so a 512 MiB PUT spent 1.6 s of its main thread hashing, time
- * in which no other request was answered. An upload announced as large (at least
- * OFFLOAD_MIN_BYTES) is therefore hashed off the main thread (nativeHashing.ts: on libuv's pool
- * by native/contentHashes.c, else on the hashing thread, hashingThread.ts): its bytes go there in
- * batches of about 1 MiB, hashed in the order sent. Smaller or unannounced (chunked) bodies are
- * hashed in place, where a round trip off the main thread would cost more than it saves. Should
- * the hashing off it fail, the digests are read back from the written file instead: never a
- * wrong digest, never a failed upload for it.
+ * The SHA-1 and MD5 of an upload, computed as its bytes pass, or after the answer.
  *
- * A large upload's MD5 is computed on the way in only when asked (`md5Now`: the client claimed
- * one in OC-Checksum, which is checked before the rename). Otherwise its digests come back with
- * `md5: null` and md5OfFile() (nativeHashing.ts) reads the stored file back for it after the answer
- * (versions/md5Completion.ts): on the two cores here MD5 was 0.4 s of a 512 MiB PUT's 1.1 s,
- * and SHA-1, which the answer's OC-Checksum and every client claim so far need, is the fast one.
+ * Hashing is the costliest step of a large upload: SHA-1 runs at about 1,800 MiB/s on one core
+ * here and MD5 at 730, on the same two cores that receive the body and write it. So:
+ * - A body announced as small (below OFFLOAD_MIN_BYTES), or not announced (chunked), is hashed in
+ *   place, on the main thread, where a round trip off it would cost more than it saves.
+ * - A large body that a client claims a checksum for (OC-Checksum, checked before the rename:
+ *   `hashNow`) is hashed as it streams, off the main thread (nativeHashing.ts: on libuv's pool by
+ *   native/contentHashes.c, else on the hashing thread, hashingThread.ts), in batches of about
+ *   1 MiB hashed in the order sent: its SHA-1, and its MD5 when one is claimed (`md5Now`). Should
+ *   that hashing fail, the digests are read back from the written file instead: never a wrong
+ *   digest, never a failed upload for it.
+ * - A large body nobody claims a checksum for is not hashed on the way in: its result is null, and
+ *   versions/digestCompletion.ts reads the stored file back for both digests after the answer,
+ *   once no large upload streams (storedFileDigests.ts). Hashing its SHA-1 on the way took a
+ *   512 MiB PUT from 0.58 s to 0.92 s here (the bench's put-large row, 3 rounds), for a digest
+ *   that nothing needed before the answer. Both digests come from the one read back, which the
+ *   MD5 already needed.
  *
  * Usage:
- *   const digests = startContentDigests(expectedLength, { md5Now: false });
+ *   const digests = startContentDigests(expectedLength, { hashNow: false, md5Now: false });
  *   await digests.update(chunks);            // for each part of the body, in order (may wait)
- *   const { sha1, md5 } = await digests.result(readBack);   // readBack: the written bytes again
+ *   const found = await digests.result(readBack);   // readBack: the written bytes again; null: left for later
  *   digests.cancel();                         // when the upload fails
  */
 import { createHash, type Hash } from 'node:crypto';
@@ -29,12 +31,14 @@ import { openHashingJob } from './nativeHashing';
 /** The SHA-1 and MD5 of a file's content, lower-case hex (what ownCloud clients and rclone compare). */
 export interface ContentDigests {
   sha1: string;
-  /** Null while not computed yet: a large upload's, until md5OfFile() has read it back. */
+  /** Null while not computed yet: a large upload's when only its SHA-1 was claimed, until it is read back. */
   md5: string | null;
 }
 
 export interface DigestOptions {
-  /** Compute the MD5 of a large upload as it streams (a client claims one); small bodies always get theirs. */
+  /** Hash a large upload as it streams, for its SHA-1 (a client claims a checksum); small bodies are always hashed. */
+  hashNow: boolean;
+  /** Its MD5 too (a client claims one); implies hashNow. */
   md5Now: boolean;
 }
 
@@ -44,14 +48,54 @@ export const OFFLOAD_MIN_BYTES = 8 * 1024 * 1024;
 export interface ContentDigester {
   /** Hashes `chunks` after those before; resolves when more may be given. */
   update(chunks: readonly Buffer[]): Promise<void> | void;
-  /** The digests of every byte given; `readBack` yields the same bytes again, for when the hashing off the main thread failed. */
-  result(readBack: () => AsyncIterable<Buffer>): Promise<ContentDigests>;
+  /**
+   * The digests of every byte given, or null for a large body left to be read back after the
+   * answer; `readBack` yields the same bytes again, for when the hashing off the main thread failed.
+   */
+  result(readBack: () => AsyncIterable<Buffer>): Promise<ContentDigests | null>;
   /** Forgets the upload (it failed); no result follows. */
   cancel(): void;
 }
 
+/** Large uploads streaming now, hashed or not: a stored file is read back only while there are none (storedFileDigests.ts). */
+let largeUploads = 0;
+
+/** Whether a large upload is streaming now (its digester made, its result or cancel not yet asked for). */
+export function largeUploadStreaming(): boolean {
+  return largeUploads > 0;
+}
+
 export function startContentDigests(expectedLength: number | undefined, options: DigestOptions): ContentDigester {
-  return expectedLength !== undefined && expectedLength >= OFFLOAD_MIN_BYTES ? new OffloadedDigests(options.md5Now) : new InPlaceDigests();
+  if (expectedLength === undefined || expectedLength < OFFLOAD_MIN_BYTES) return new InPlaceDigests();
+  return new LargeUpload(options.hashNow || options.md5Now ? new OffloadedDigests(options.md5Now) : null);
+}
+
+/** A large upload's digester, counted in largeUploads until its result or its cancel; with no hashing: a null result. */
+class LargeUpload implements ContentDigester {
+  private counted = true;
+
+  constructor(private readonly hashing: ContentDigester | null) {
+    largeUploads++;
+  }
+
+  update(chunks: readonly Buffer[]): Promise<void> | void {
+    return this.hashing?.update(chunks);
+  }
+
+  async result(readBack: () => AsyncIterable<Buffer>): Promise<ContentDigests | null> {
+    this.uncount();
+    return this.hashing === null ? null : this.hashing.result(readBack);
+  }
+
+  cancel(): void {
+    this.uncount();
+    this.hashing?.cancel();
+  }
+
+  private uncount(): void {
+    if (this.counted) largeUploads--;
+    this.counted = false;
+  }
 }
 
 class InPlaceDigests implements ContentDigester {

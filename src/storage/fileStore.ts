@@ -19,8 +19,8 @@ import { listCollection, openMemberBatches, type MemberBatches } from './listCol
 import { processListingCache, type ListingCache } from './listingCache';
 import { openReadStream, readSmallFile, type ByteRange } from './readStream';
 import { removeHostEntry } from './removeTree';
-import type { AtomicWriteOptions, AtomicWriteResult, FileBytes, FileMd5, KeptFile, KeptFingerprint, ResourceStore, Space } from './resourceStore';
-import { md5OfFile } from './nativeHashing';
+import type { AtomicWriteOptions, AtomicWriteResult, FileBytes, FileDigests, KeptFile, KeptFingerprint, ResourceStore, Space } from './resourceStore';
+import { digestsOfStoredFile } from './storedFileDigests';
 import { RetainedBytes } from './retainedBytes';
 import { toResourceStat, type ResourceStat } from './resourceStat';
 import {
@@ -133,11 +133,11 @@ export class FileStore implements ResourceStore {
     return readSmallFile(this.containment, path, maxBytes);
   }
 
-  /** The MD5 of the file's bytes, read back on the hashing thread (hashingThread.ts); null when it cannot be. */
-  async md5Of(path: DavPath, signal?: AbortSignal): Promise<FileMd5 | null> {
+  /** The SHA-1 and MD5 of the file's bytes, read back (storedFileDigests.ts); null when they cannot be. */
+  async digestsOf(path: DavPath, signal?: AbortSignal): Promise<FileDigests | null> {
     assertDavPath(path);
     if (path === ROOT || hasReservedSegment(path)) return null;
-    return md5OfFile(this.containment.hostPathOf(path), signal);
+    return digestsOfStoredFile(this.containment.hostPathOf(path), signal);
   }
 
   /**
@@ -156,7 +156,7 @@ export class FileStore implements ResourceStore {
     const existing = target.kind === 'file' ? target : null;
     const dirHost = existing?.viaLink ? dirname(existing.host) : dirReal;
     const { digests, stats } = await writeAtomically({
-      path, body, expectedLength: opts.expectedLength, mtimeMs: opts.mtimeMs, verify: opts.verify, md5Now: opts.md5Now,
+      path, body, expectedLength: opts.expectedLength, mtimeMs: opts.mtimeMs, verify: opts.verify, hashNow: opts.hashNow, md5Now: opts.md5Now,
       dirHost,
       tempDirHost: await this.uploads?.tempDirFor(dirHost),
       tempDirMissing: () => this.uploads?.lost(),

@@ -1,18 +1,17 @@
 /**
- * The hashing thread: one worker thread of the process that hashes large uploads and reads stored
- * files back for their MD5 (contentDigests.ts says when each is used). An upload's bytes come in
- * 1 MiB batches whose memory moves to the worker and back (no second copy, and the same few
- * buffers serve every upload: memory that waits for a collection would double a large upload's
- * resident size), at most MAX_BATCHES_IN_FLIGHT ahead of the hashing (beyond that the upload
- * waits). A file read back waits while any upload is being hashed. The thread starts with the
- * first job, stops once idle (workerThread.ts), and is started again after a failure; a job it
- * was doing when it failed is rejected (an upload then reads its bytes back in place). Where
- * native/contentHashes.c is built, uploads are hashed on libuv's pool instead, with no second
- * isolate (nativeHashing.ts): this thread serves an install without a compiler.
+ * The hashing thread: one worker thread of the process that hashes large uploads, and stored files
+ * read back (contentDigests.ts says when each is used; storedFileDigests.ts reads the files). The
+ * bytes come in 1 MiB batches whose memory moves to the worker and back (no second copy, and the
+ * same few buffers serve every upload: memory that waits for a collection would double a large
+ * upload's resident size), at most MAX_BATCHES_IN_FLIGHT ahead of the hashing (beyond that the
+ * upload waits). The thread starts with the first job, stops once idle (workerThread.ts), and is
+ * started again after a failure; a job it was doing when it failed is rejected (an upload then
+ * reads its bytes back in place). Where native/contentHashes.c is built, uploads are hashed on
+ * libuv's pool instead, with no second isolate (nativeHashing.ts): this thread serves an install
+ * without a compiler.
  *
  * Usage (contentDigests.ts, nativeHashing.ts):
  *   const job = hashingThread().open(withMd5);   // job.take(chunks); await job.room(); await job.finish()
- *   const found = await md5OfFileOnThread(hostPath);   // { md5, ino, size, mtimeMs }, or null
  */
 import type { Worker } from 'node:worker_threads';
 import type { ContentDigests } from './contentDigests';
@@ -29,57 +28,16 @@ export const MAX_BATCHES_IN_FLIGHT = 2;
 /** Spent batch buffers kept for the next batches, at most. */
 const MAX_FREE_BATCHES = MAX_BATCHES_IN_FLIGHT + 1;
 
-/**
- * The worker's side: a SHA-1 (and an MD5 when asked) per upload id, updated in the order batches
- * arrive; and files read back for their MD5, a megabyte at a time, only while no upload is being
- * hashed (uploads come first), their stat compared before and after (a file changed meanwhile
- * gives no MD5).
- */
+/** The worker's side: a SHA-1 (and an MD5 when asked) per job id, updated in the order batches arrive. */
 const WORKER_SOURCE = `
 const { parentPort } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
-const { open } = require('node:fs/promises');
-const { constants } = require('node:fs');
-const uploads = new Map();
-const files = new Map();
+const jobs = new Map();
 const hashesOf = (id, md5) => {
-  let job = uploads.get(id);
-  if (!job) uploads.set(id, (job = { sha1: createHash('sha1'), md5: md5 ? createHash('md5') : null }));
+  let job = jobs.get(id);
+  if (!job) jobs.set(id, (job = { sha1: createHash('sha1'), md5: md5 ? createHash('md5') : null }));
   return job;
 };
-const uploadsDone = () => new Promise((resolve) => setTimeout(resolve, 5));
-async function readBackMd5(id, host) {
-  const file = { cancelled: false };
-  files.set(id, file);
-  let handle = null;
-  let answer = { kind: 'file-md5', id, md5: null };
-  try {
-    handle = await open(host, constants.O_RDONLY | constants.O_NOFOLLOW);
-    const before = await handle.stat();
-    const md5 = createHash('md5');
-    const buffer = Buffer.allocUnsafe(${BATCH_BYTES});
-    let position = 0;
-    for (;;) {
-      while (uploads.size > 0 && !file.cancelled) await uploadsDone();
-      if (file.cancelled) break;
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-      if (bytesRead === 0) break;
-      md5.update(buffer.subarray(0, bytesRead));
-      position += bytesRead;
-    }
-    const after = await handle.stat();
-    const unchanged = before.ino === after.ino && before.size === after.size && before.mtimeMs === after.mtimeMs && before.ctimeMs === after.ctimeMs;
-    if (!file.cancelled && unchanged && position === after.size && after.isFile()) {
-      answer = { kind: 'file-md5', id, md5: md5.digest('hex'), ino: after.ino, size: after.size, mtimeMs: after.mtimeMs };
-    }
-  } catch {
-    // Gone, replaced by a directory, unreadable: no MD5 (the caller gives up on this version).
-  } finally {
-    files.delete(id);
-    if (handle) await handle.close().catch(() => {});
-  }
-  parentPort.postMessage(answer);
-}
 parentPort.on('message', (m) => {
   if (m.kind === 'batch') {
     const job = hashesOf(m.id, m.md5);
@@ -89,25 +47,13 @@ parentPort.on('message', (m) => {
     parentPort.postMessage({ kind: 'hashed', id: m.id, buffer: m.buffer }, [m.buffer]);
   } else if (m.kind === 'finish') {
     const job = hashesOf(m.id, m.md5);
-    uploads.delete(m.id);
+    jobs.delete(m.id);
     parentPort.postMessage({ kind: 'digests', id: m.id, sha1: job.sha1.digest('hex'), md5: job.md5 ? job.md5.digest('hex') : null });
   } else if (m.kind === 'cancel') {
-    uploads.delete(m.id);
-    const file = files.get(m.id);
-    if (file) file.cancelled = true;
-  } else if (m.kind === 'read-md5') {
-    void readBackMd5(m.id, m.host);
+    jobs.delete(m.id);
   }
 });
 `;
-
-/** A file's MD5 as read back, with the stat it was read under (the same before and after). */
-export interface FileMd5 {
-  md5: string;
-  ino: number;
-  size: number;
-  mtimeMs: number;
-}
 
 /** One upload's hashing off the main thread: on this thread, or on libuv's pool (nativeHashing.ts). */
 export interface HashingJob {
@@ -121,8 +67,6 @@ export interface HashingJob {
 }
 
 interface JobState {
-  /** An upload's batches (false: a file read back for its MD5, which keeps no process alive). */
-  upload: boolean;
   inFlight: number;
   waitingForRoom: Array<() => void>;
   finished?: { resolve: (m: WorkerMessage) => void; reject: (err: Error) => void };
@@ -132,15 +76,14 @@ interface JobState {
 class HashingThread {
   private worker: Worker | null = null;
   private readonly jobs = new Map<number, JobState>();
-  private uploads = 0;
   private nextId = 1;
   /** Batch buffers the worker gave back, for the next batches (at most MAX_FREE_BATCHES kept). */
   private readonly free: ArrayBuffer[] = [];
   private readonly idleStop = new IdleStop(() => this.jobs.size === 0, () => this.stopIdle());
 
-  /** An upload's hashing: its chunks are copied into BATCH_BYTES batches whose memory moves to the thread and back. */
+  /** One upload's (or file's) hashing: its chunks are copied into BATCH_BYTES batches whose memory moves to the thread and back. */
   open(withMd5: boolean): HashingJob {
-    const { worker, id, state } = this.start(true);
+    const { worker, id, state } = this.start();
     let failed: Error | null = null;
     let batch: Buffer | null = null;
     let filled = 0;
@@ -183,22 +126,6 @@ class HashingThread {
     };
   }
 
-  /** The MD5 of the file at `host` as the thread reads it back once no upload is hashing; null when it cannot be read whole and unchanged. */
-  async readBackMd5(host: string, signal?: AbortSignal): Promise<FileMd5 | null> {
-    if (signal?.aborted) return null;
-    const { worker, id, state } = this.start(false);
-    const abort = () => this.cancel(worker, id, state);
-    signal?.addEventListener('abort', abort, { once: true });
-    try {
-      const m = await this.answer(worker, state, { kind: 'read-md5', id, host });
-      return typeof m.md5 === 'string' ? { md5: m.md5, ino: m.ino!, size: m.size!, mtimeMs: m.mtimeMs! } : null;
-    } catch {
-      return null; // the thread stopped: the caller may ask again later
-    } finally {
-      signal?.removeEventListener('abort', abort);
-    }
-  }
-
   /** A free BATCH_BYTES buffer: one the worker gave back, or a new one. */
   private batchBuffer(): Buffer {
     const reused = this.free.pop();
@@ -214,12 +141,12 @@ class HashingThread {
     return this.worker !== null;
   }
 
-  private start(upload: boolean): { worker: Worker; id: number; state: JobState } {
+  private start(): { worker: Worker; id: number; state: JobState } {
     const worker = this.ensureWorker();
     const id = this.nextId++;
-    const state: JobState = { upload, inFlight: 0, waitingForRoom: [] };
-    // Referenced while it has uploads to hash (a restore run from the command line must get its digests), not while idle.
-    if (upload && this.uploads++ === 0) worker.ref();
+    const state: JobState = { inFlight: 0, waitingForRoom: [] };
+    // Referenced while it has jobs (a restore run from the command line must get its digests), not while idle.
+    if (this.jobs.size === 0) worker.ref();
     this.jobs.set(id, state);
     return { worker, id, state };
   }
@@ -251,7 +178,7 @@ class HashingThread {
   /** The worker, started now if there is none. */
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
-    // The helper holds two hashes per upload and one read buffer, nothing else.
+    // The helper holds two hashes per job, nothing else.
     const worker: Worker = startWorkerThread<WorkerMessage>(WORKER_SOURCE, {
       name: 'hashing thread',
       youngGenerationMb: 1,
@@ -266,7 +193,6 @@ class HashingThread {
           state.finished?.reject(err);
         }
         this.jobs.clear();
-        this.uploads = 0;
       },
     });
     this.worker = worker;
@@ -278,8 +204,10 @@ class HashingThread {
     const state = this.jobs.get(id);
     if (state === undefined) return false;
     this.jobs.delete(id);
-    if (state.upload && --this.uploads === 0) this.worker?.unref();
-    if (this.jobs.size === 0 && this.worker) this.idleStop.fellIdle();
+    if (this.jobs.size === 0 && this.worker) {
+      this.worker.unref();
+      this.idleStop.fellIdle();
+    }
     return true;
   }
 
@@ -298,16 +226,13 @@ class HashingThread {
 }
 
 interface WorkerMessage {
-  kind: 'hashed' | 'digests' | 'file-md5';
+  kind: 'hashed' | 'digests';
   id: number;
   /** 'hashed': the batch's memory, given back. */
   buffer?: ArrayBuffer;
   sha1?: string;
-  /** 'digests': null when the upload's MD5 was not asked for; 'file-md5': null when the file could not be read whole and unchanged. */
+  /** 'digests': null when the job's MD5 was not asked for. */
   md5?: string | null;
-  ino?: number;
-  size?: number;
-  mtimeMs?: number;
 }
 
 let thread: HashingThread | null = null;
@@ -317,15 +242,6 @@ export const hashingThread = (): HashingThread => (thread ??= new HashingThread(
 /** Whether the hashing thread runs now (it stops once idle, workerThread.ts): for tests. */
 export function hashingThreadRunning(): boolean {
   return thread?.isRunning() ?? false;
-}
-
-/**
- * The MD5 of the file at `host` (an absolute host path, not followed if a symbolic link), read back
- * on the hashing thread once it hashes no upload, with the stat it was read under; null when it is
- * missing, not a regular file, changed while it was read, or `signal` aborted first.
- */
-export function md5OfFileOnThread(host: string, signal?: AbortSignal): Promise<FileMd5 | null> {
-  return hashingThread().readBackMd5(host, signal);
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Hashing large uploads, and files read back for their MD5, on libuv's thread pool with the
+ * Hashing large uploads, and stored files read back (storedFileDigests.ts), on libuv's thread pool with the
  * OpenSSL Node.js carries (native/contentHashes.c), instead of on the hashing thread
  * (hashingThread.ts): that thread is a second V8 isolate, and its 1 MiB batches copies of the
  * body. Four PUTs of 512 MiB each peaked at 90-94 MiB (VmHWM) with it, 84-87 here, and 73-78 when
@@ -9,18 +9,14 @@
  * Node.js that exports no OpenSSL digests.
  *
  * The same contract as the thread's (hashingThread.ts): one upload's batches are hashed in the
- * order sent, at most MAX_BATCHES_IN_FLIGHT waiting (then room() waits); a file read back waits
- * while any upload is being hashed; a job that fails throws from finish(), and the caller reads
- * the bytes back (contentDigests.ts).
+ * order sent, at most MAX_BATCHES_IN_FLIGHT waiting (then room() waits); a job that fails throws
+ * from finish(), and the caller reads the bytes back (contentDigests.ts).
  *
  *   const job = openHashingJob(withMd5);         // job.take(chunks); await job.room(); await job.finish()
- *   const found = await md5OfFile(hostPath);     // { md5, ino, size, mtimeMs }, or null
  */
-import { constants } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
 import { loadNativeHelper, nativeHelperPath } from '../nativeHelpers';
 import type { ContentDigests } from './contentDigests';
-import { BATCH_BYTES, MAX_BATCHES_IN_FLIGHT, hashingThread, md5OfFileOnThread, type FileMd5, type HashingJob } from './hashingThread';
+import { BATCH_BYTES, MAX_BATCHES_IN_FLIGHT, hashingThread, type HashingJob } from './hashingThread';
 
 /** native/contentHashes.c's exports. */
 interface ContentHashesBinding {
@@ -34,7 +30,7 @@ interface ContentHashesBinding {
 export const CONTENT_HASHES_BINARY = nativeHelperPath('content_hashes');
 const loaded = loadNativeHelper<ContentHashesBinding>(CONTENT_HASHES_BINARY);
 const binding = loaded?.available === true ? loaded : null;
-/** Whether uploads are hashed by the helper (tests turn it off to cover the hashing thread). */
+/** Whether uploads and read backs are hashed by the helper (tests turn it off to cover the hashing thread). */
 let enabled = binding !== null;
 
 /** True when the helper is built, finds OpenSSL in this Node.js, and is in use. */
@@ -42,27 +38,14 @@ export function nativeHashingAvailable(): boolean {
   return enabled;
 }
 
-/** For tests: whether uploads and read-backs use the helper (when available), so the hashing thread stays covered too. */
+/** For tests: whether uploads and read backs use the helper (when available), so the hashing thread stays covered too. */
 export function useNativeHashingForTests(use: boolean): void {
   enabled = use && binding !== null;
 }
 
-/** Uploads being hashed by the helper now: a file read back waits while there are any. */
-let uploadsHashing = 0;
-
-/** A job hashing one upload: by the helper when available, else on the hashing thread. */
+/** A job hashing one upload, or one stored file read back: by the helper when available, else on the hashing thread. */
 export function openHashingJob(withMd5: boolean): HashingJob {
   return enabled ? openNativeJob(binding!, withMd5) : hashingThread().open(withMd5);
-}
-
-/**
- * The MD5 of the file at `host` (not followed if a symbolic link), read back once no upload is
- * being hashed, with the stat it was read under; null when it is missing, not a regular file,
- * changed while it was read, or `signal` aborted first. By the helper when available, else on the
- * hashing thread.
- */
-export function md5OfFile(host: string, signal?: AbortSignal): Promise<FileMd5 | null> {
-  return enabled ? readBackMd5(binding!, host, signal) : md5OfFileOnThread(host, signal);
 }
 
 /**
@@ -71,7 +54,6 @@ export function md5OfFile(host: string, signal?: AbortSignal): Promise<FileMd5 |
  */
 function openNativeJob(native: ContentHashesBinding, withMd5: boolean): HashingJob {
   const hashes = native.start(true, withMd5);
-  uploadsHashing++;
   let ended = false;
   let failed: unknown = null;
   let inFlight = 0;
@@ -82,7 +64,6 @@ function openNativeJob(native: ContentHashesBinding, withMd5: boolean): HashingJ
   const end = () => {
     if (ended) return;
     ended = true;
-    uploadsHashing--;
     pieces = [];
     for (const wake of waitingForRoom.splice(0)) wake();
   };
@@ -123,36 +104,4 @@ function openNativeJob(native: ContentHashesBinding, withMd5: boolean): HashingJ
     },
     cancel: end,
   };
-}
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function readBackMd5(native: ContentHashesBinding, host: string, signal?: AbortSignal): Promise<FileMd5 | null> {
-  if (signal?.aborted) return null;
-  let handle: FileHandle | null = null;
-  try {
-    handle = await open(host, constants.O_RDONLY | constants.O_NOFOLLOW);
-    const before = await handle.stat();
-    if (!before.isFile()) return null;
-    const hashes = native.start(false, true);
-    const buffer = Buffer.allocUnsafeSlow(BATCH_BYTES);
-    let position = 0;
-    for (;;) {
-      // Uploads come first: their answers wait for their hashes, this one for nobody.
-      while (uploadsHashing > 0 && !signal?.aborted) await pause(5);
-      if (signal?.aborted) return null;
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-      if (bytesRead === 0) break;
-      await native.update(hashes, [buffer.subarray(0, bytesRead)]);
-      position += bytesRead;
-    }
-    const after = await handle.stat();
-    const unchanged = before.ino === after.ino && before.size === after.size && before.mtimeMs === after.mtimeMs && before.ctimeMs === after.ctimeMs;
-    if (!unchanged || position !== after.size || signal?.aborted) return null;
-    return { md5: native.finish(hashes).md5!, ino: after.ino, size: after.size, mtimeMs: after.mtimeMs };
-  } catch {
-    return null; // gone, replaced by a directory, unreadable: no MD5 (the caller gives up on this version)
-  } finally {
-    await handle?.close().catch(() => undefined);
-  }
 }

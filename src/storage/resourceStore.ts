@@ -20,14 +20,14 @@
 import type { Readable, Writable } from 'node:stream';
 import type { DavPath } from '../paths/davPath';
 import type { ContentDigests } from './atomicWrite';
-import type { FileMd5 } from './hashingThread';
+import type { FileDigests } from './storedFileDigests';
 import type { Usage } from './diskUsage';
 import type { MemberBatches } from './listCollection';
 import type { ByteRange } from './readStream';
 import type { ResourceStat } from './resourceStat';
 
 export type { ContentDigests } from './atomicWrite';
-export type { FileMd5 } from './hashingThread';
+export type { FileDigests } from './storedFileDigests';
 export type { Usage } from './diskUsage';
 export type { MemberBatches } from './listCollection';
 export type { ByteRange } from './readStream';
@@ -38,9 +38,11 @@ export interface AtomicWriteOptions {
   expectedLength?: number;
   /** The modification time to give the new content. */
   mtimeMs?: number;
-  /** Called with the digests before the new content replaces the old; a throw stores nothing. */
-  verify?: (digests: ContentDigests) => void;
-  /** Compute a large body's MD5 while it streams (a client claimed one); otherwise `digests.md5` is null and md5Of() reads it later. */
+  /** Called with the digests before the new content replaces the old (null: a large body not hashed on the way in); a throw stores nothing. */
+  verify?: (digests: ContentDigests | null) => void;
+  /** Hash a large body while it streams, for its SHA-1 (a client claimed a checksum); otherwise its `digests` are null and digestsOf() reads them later. */
+  hashNow?: boolean;
+  /** Its MD5 too (a client claimed one; implies hashNow); otherwise a large body's `digests.md5` is null. */
   md5Now?: boolean;
 }
 
@@ -48,8 +50,8 @@ export interface AtomicWriteResult {
   stat: ResourceStat;
   /** True when there was no file at the path before. */
   created: boolean;
-  /** SHA-1 and MD5 of the new content, computed while it streamed in (a large body's MD5 is null unless md5Now). */
-  digests: ContentDigests;
+  /** SHA-1 and MD5 of the new content, computed while it streamed in: a large body's null unless hashNow, its MD5 null unless md5Now. */
+  digests: ContentDigests | null;
 }
 
 /** What is kept under one key: a file, or a kept tree (a directory of files). */
@@ -118,11 +120,11 @@ export interface ResourceStore {
   readSmall(path: DavPath, maxBytes: number): Promise<Buffer>;
 
   /**
-   * The MD5 of the file's bytes, read back once no upload is being hashed, with the fingerprint
-   * (inode, size, mtime) it was read under; null when the file is missing, not a plain file (a
-   * symbolic link is not followed), changed while it was read, or `signal` aborted. Never throws.
+   * The SHA-1 and MD5 of the file's bytes, read back while no large upload streams, with the
+   * fingerprint (inode, size, mtime) it was read under; null when the file is missing, not a plain
+   * file (a symbolic link is not followed), changed while it was read, or `signal` aborted. Never throws.
    */
-  md5Of(path: DavPath, signal?: AbortSignal): Promise<FileMd5 | null>;
+  digestsOf(path: DavPath, signal?: AbortSignal): Promise<FileDigests | null>;
 
   /**
    * Replaces (or creates) the file at `path` with `body`, atomically: a reader sees the old

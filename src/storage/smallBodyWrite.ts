@@ -30,10 +30,10 @@ export const SMALL_BODY_MAX = 64 * 1024;
  */
 export async function writeSmallBody(
   helper: DurableWriteHelper, request: AtomicWriteRequest, newTempName: () => string,
-): Promise<{ digests: ContentDigests; stats: Stats }> {
+): Promise<{ digests: ContentDigests | null; stats: Stats }> {
   const { path, dirHost, targetHost, expectedLength, mtimeMs, mode } = request;
   const chunks = await readBody(request.body, expectedLength!, path);
-  const digester = startContentDigests(expectedLength, { md5Now: true });
+  const digester = startContentDigests(expectedLength, { hashNow: true, md5Now: true });
   digester.update(chunks);
   const digests = await digester.result(async function* () {
     yield* chunks;

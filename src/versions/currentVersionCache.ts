@@ -20,6 +20,8 @@ import type { DavPath } from '../paths/davPath';
 export interface CurrentVersion {
   etag: string;
   digests: ContentDigests | null;
+  /** The record still lacks a digest, being read back (digestCompletion.ts): not kept. */
+  pending?: boolean;
 }
 
 /** The parts of a file's stat an entry is valid for. */
@@ -51,12 +53,12 @@ export class CurrentVersionCache {
   }
 
   /**
-   * Remembers what was looked up for the file with stat `s` (taken before the look-up). Digests
-   * whose MD5 is still being read back (md5Completion.ts) are not kept: that record changes
-   * without the file, the one exception to the rule above.
+   * Remembers what was looked up for the file with stat `s` (taken before the look-up). A record
+   * whose digests are still being read back (`pending`, digestCompletion.ts) is not kept: that
+   * record changes without the file, the one exception to the rule above.
    */
   set(path: DavPath, s: CachedStat, current: CurrentVersion, nowMs: number): void {
-    if (s.ctimeMs > nowMs - RACY_MS || current.digests?.md5 === null) return;
+    if (s.ctimeMs > nowMs - RACY_MS || current.pending === true) return;
     this.entries.delete(path);
     this.entries.set(path, { etag: current.etag, digests: current.digests, ino: s.ino, size: s.size, mtimeMs: s.mtimeMs, ctimeMs: s.ctimeMs });
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value as DavPath);

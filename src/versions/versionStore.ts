@@ -29,14 +29,23 @@ export function etagFrom(record: VersionRecord | null | undefined, f: FileFinger
   return recordMatches(record, f) ? record.etag : derivedTag(f);
 }
 
-/** The digests recorded for this very content (its MD5 null while md5Completion.ts has not read it back), or null. */
+/** The digests recorded for this very content (its MD5 null while digestCompletion.ts has not read it back), or null. */
 export function digestsFrom(record: VersionRecord | null | undefined, f: FileFingerprint): ContentDigests | null {
   if (!recordMatches(record, f) || record.sha1 === null) return null;
   return { sha1: record.sha1, md5: record.md5 };
 }
 
-/** Told of a recorded version whose MD5 is not known yet (Md5Completion.enqueue). */
-export type Md5Missing = (path: DavPath, etag: string, f: FileFingerprint) => void;
+/**
+ * Whether `record` is that of the file `f` and lacks a digest: a large upload's, until
+ * digestCompletion.ts has read it back; a record that a stop, a MOVE or a metadata-only change
+ * left without one. Such a record changes without its file.
+ */
+export function digestsPending(record: VersionRecord | null | undefined, f: FileFingerprint): record is VersionRecord {
+  return recordMatches(record, f) && (record.sha1 === null || record.md5 === null);
+}
+
+/** Told of a recorded version whose SHA-1 or MD5 is not known yet (DigestCompletion.enqueue). */
+export type DigestsMissing = (path: DavPath, etag: string, f: FileFingerprint) => void;
 
 /**
  * The recorded ETags of a listing's batch (`records`, from StateAccess.recordsOfMembers): a
@@ -58,8 +67,8 @@ export function newEtag(): string {
 export class VersionStore {
   constructor(
     private readonly records: VersionRecords,
-    /** Told of each version found or recorded without its MD5 (a large upload's, md5Completion.ts). */
-    private readonly md5Missing: Md5Missing = () => undefined,
+    /** Told of each version found or recorded without its SHA-1 or MD5 (a large upload's, digestCompletion.ts). */
+    private readonly digestsMissing: DigestsMissing = () => undefined,
   ) {}
 
   /** The same policy over another set of records (a transaction's). */
@@ -79,47 +88,48 @@ export class VersionStore {
 
   /**
    * The current ETag and, when recorded for this very content, its SHA-1 and MD5: one query for
-   * both (a GET answers ETag and OC-Checksum).
+   * both (a GET answers ETag and OC-Checksum). `pending`: the record still lacks a digest, which
+   * is being read back (a cache must not keep these digests).
    */
-  async currentOf(path: DavPath, f: FileFingerprint): Promise<{ etag: string; digests: ContentDigests | null }> {
+  async currentOf(path: DavPath, f: FileFingerprint): Promise<{ etag: string; digests: ContentDigests | null; pending: boolean }> {
     const record = await this.recordFor(path, f);
-    return { etag: etagFrom(record, f), digests: this.noticed(path, record, digestsFrom(record, f)) };
+    return { etag: etagFrom(record, f), digests: this.noticed(path, record, f), pending: digestsPending(record, f) };
   }
 
-  /** Records new content at `path`, with its digests when they were computed on the way in; returns its new ETag. */
-  async recordNewContent(path: DavPath, f: FileFingerprint, digests?: ContentDigests): Promise<string> {
+  /** Records new content at `path`, with its digests when they were computed on the way in (null: to be read back); returns its new ETag. */
+  async recordNewContent(path: DavPath, f: FileFingerprint, digests: ContentDigests | null): Promise<string> {
     const etag = newEtag();
     await this.records.put(path, { etag, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, sha1: digests?.sha1 ?? null, md5: digests?.md5 ?? null });
-    if (digests !== undefined && digests.md5 === null) this.md5Missing(path, etag, f);
+    if (digests === null || digests.md5 === null) this.digestsMissing(path, etag, f);
     return etag;
   }
 
   /**
-   * The SHA-1 and MD5 recorded for the file's current content, or null when unknown (written
-   * before checksums were kept, copied, or changed behind the server's back since); the MD5 alone
-   * is null while a large upload's is being read back.
+   * The SHA-1 and MD5 recorded for the file's current content, or null when unknown (a large
+   * upload's while it is being read back, copied, changed behind the server's back since); the
+   * MD5 alone is null while a large upload's is being read back.
    */
   async digestsOf(path: DavPath, f: FileFingerprint): Promise<ContentDigests | null> {
-    const record = await this.recordFor(path, f);
-    return this.noticed(path, record, digestsFrom(record, f));
+    return this.noticed(path, await this.recordFor(path, f), f);
   }
 
   /**
    * The digests a listing's batch of records (StateAccess.recordsOfMembers) gives each file, as
    * digestsOf answers them from its own look-up: null unless recorded for that very content, and
-   * one without its MD5 told to md5Missing.
+   * a record without them told to digestsMissing.
    */
   digestsIn(records: ReadonlyMap<DavPath, VersionRecord>): (path: DavPath, f: FileFingerprint) => ContentDigests | null {
-    return (path, f) => {
-      const record = records.get(path) ?? null;
-      return this.noticed(path, record, digestsFrom(record, f));
-    };
+    return (path, f) => this.noticed(path, records.get(path) ?? null, f);
   }
 
-  /** `digests`, after telling md5Missing when they lack the MD5 (a record moved, or left so by a stop before it was read back). */
-  private noticed(path: DavPath, record: VersionRecord | null, digests: ContentDigests | null): ContentDigests | null {
-    if (digests !== null && digests.md5 === null) this.md5Missing(path, record!.etag, record!);
-    return digests;
+  /**
+   * The digests `record` gives the file `f`, after telling digestsMissing when that record lacks
+   * one (a large upload's, or one left so by a stop before it was read back, a MOVE, a
+   * metadata-only change of a file written by other means).
+   */
+  private noticed(path: DavPath, record: VersionRecord | null, f: FileFingerprint): ContentDigests | null {
+    if (digestsPending(record, f)) this.digestsMissing(path, record.etag, record);
+    return digestsFrom(record, f);
   }
 
   /**

@@ -101,19 +101,23 @@ export function describeResourceStoreContract(name: string, open: () => Promise<
         expect(await store.stat('/missing')).toBeNull();
       });
 
-      it('a large body\'s MD5 is computed on the way in only when asked, and read back by md5Of with the stat it was read under', async () => {
+      it('a large body is hashed on the way in only for what is asked, and read back by digestsOf with the stat it was read under', async () => {
         const large = Buffer.alloc(OFFLOAD_MIN_BYTES + 5, 'k');
         const hex = (alg: string) => createHash(alg).update(large).digest('hex');
         const later = await store.writeAtomic('/large.bin', Readable.from([large]), { expectedLength: large.length });
-        expect(later.digests).toEqual({ sha1: hex('sha1'), md5: null });
-        const asked = await store.writeAtomic('/asked.bin', Readable.from([large]), { expectedLength: large.length, md5Now: true });
+        expect(later.digests).toBeNull();
+        const sha1Asked = await store.writeAtomic('/sha1.bin', Readable.from([large]), { expectedLength: large.length, hashNow: true });
+        expect(sha1Asked.digests).toEqual({ sha1: hex('sha1'), md5: null });
+        const asked = await store.writeAtomic('/asked.bin', Readable.from([large]), { expectedLength: large.length, hashNow: true, md5Now: true });
         expect(asked.digests).toEqual({ sha1: hex('sha1'), md5: hex('md5') });
-        const read = await store.md5Of('/large.bin');
-        expect(read).toEqual({ md5: hex('md5'), ino: later.stat.ino, size: later.stat.size, mtimeMs: later.stat.mtimeMs });
-        expect(await store.md5Of('/missing.bin')).toBeNull();
+        const small = await store.writeAtomic('/small.bin', Readable.from([Buffer.from('k')]), { expectedLength: 1 });
+        expect(small.digests).toEqual({ sha1: createHash('sha1').update('k').digest('hex'), md5: createHash('md5').update('k').digest('hex') });
+        const read = await store.digestsOf('/large.bin');
+        expect(read).toEqual({ sha1: hex('sha1'), md5: hex('md5'), ino: later.stat.ino, size: later.stat.size, mtimeMs: later.stat.mtimeMs });
+        expect(await store.digestsOf('/missing.bin')).toBeNull();
         await store.makeCollection('/coll');
-        expect(await store.md5Of('/coll')).toBeNull();
-        expect(await store.md5Of('/')).toBeNull();
+        expect(await store.digestsOf('/coll')).toBeNull();
+        expect(await store.digestsOf('/')).toBeNull();
       });
 
       it('an atomic write is never torn: readers meanwhile see the old content or the new, whole', async () => {

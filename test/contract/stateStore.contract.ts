@@ -403,25 +403,30 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
         expect((await store.versions.paths()).sort()).toEqual(['/f', '/g']);
       });
 
-      test('completeMd5 sets a missing MD5 only on that very version', async () => {
+      test('completeDigests sets the missing digests only on that very version, keeping one already recorded', async () => {
         const f = { ino: 4, size: 10, mtimeMs: 1234.5 };
+        const read = { sha1: 'a2', md5: 'bb' };
         await store.versions.put('/big', { etag: '"v1"', ...f, sha1: 'aa', md5: null });
-        expect(await store.versions.completeMd5('/big', '"v0"', f, 'bb')).toBe(false); // another version
-        expect(await store.versions.completeMd5('/big', '"v1"', { ...f, ino: 5 }, 'bb')).toBe(false); // other bytes
-        expect(await store.versions.completeMd5('/big', '"v1"', { ...f, mtimeMs: 1234.6 }, 'bb')).toBe(false);
-        expect(await store.versions.completeMd5('/other', '"v1"', f, 'bb')).toBe(false);
+        expect(await store.versions.completeDigests('/big', '"v0"', f, read)).toBe(false); // another version
+        expect(await store.versions.completeDigests('/big', '"v1"', { ...f, ino: 5 }, read)).toBe(false); // other bytes
+        expect(await store.versions.completeDigests('/big', '"v1"', { ...f, mtimeMs: 1234.6 }, read)).toBe(false);
+        expect(await store.versions.completeDigests('/other', '"v1"', f, read)).toBe(false);
         expect((await store.versions.get('/big'))?.md5).toBeNull();
-        expect(await store.versions.completeMd5('/big', '"v1"', f, 'bb')).toBe(true);
-        expect(await store.versions.get('/big')).toEqual({ etag: '"v1"', ...f, sha1: 'aa', md5: 'bb' });
-        expect(await store.versions.completeMd5('/big', '"v1"', f, 'cc')).toBe(false); // set once
+        expect(await store.versions.completeDigests('/big', '"v1"', f, read)).toBe(true);
+        expect(await store.versions.get('/big')).toEqual({ etag: '"v1"', ...f, sha1: 'aa', md5: 'bb' }); // the recorded SHA-1 stays
+        expect(await store.versions.completeDigests('/big', '"v1"', f, { sha1: 'cc', md5: 'cc' })).toBe(false); // set once
         expect((await store.versions.get('/big'))?.md5).toBe('bb');
+        // a large upload nobody claimed a checksum for: both read back
         await store.versions.put('/nosha', { etag: '"v1"', ...f, sha1: null, md5: null });
-        expect(await store.versions.completeMd5('/nosha', '"v1"', f, 'bb')).toBe(false); // digests unknown: stay unknown
-        // a store that answers from a cache (getFor) shows the completed MD5
-        await store.versions.put('/cached', { etag: '"c"', ...f, sha1: 'aa', md5: null });
-        expect((await (store.versions.getFor?.('/cached', f) ?? store.versions.get('/cached')))?.md5).toBeNull();
-        expect(await store.versions.completeMd5('/cached', '"c"', f, 'dd')).toBe(true);
-        expect((await (store.versions.getFor?.('/cached', f) ?? store.versions.get('/cached')))?.md5).toBe('dd');
+        expect(await store.versions.completeDigests('/nosha', '"v0"', f, read)).toBe(false);
+        expect(await store.versions.completeDigests('/nosha', '"v1"', f, read)).toBe(true);
+        expect(await store.versions.get('/nosha')).toEqual({ etag: '"v1"', ...f, sha1: 'a2', md5: 'bb' });
+        // a store that answers from a cache (getFor) shows the completed digests
+        await store.versions.put('/cached', { etag: '"c"', ...f, sha1: null, md5: null });
+        expect((await (store.versions.getFor?.('/cached', f) ?? store.versions.get('/cached')))?.sha1).toBeNull();
+        expect(await store.versions.completeDigests('/cached', '"c"', f, { sha1: 'dd', md5: 'ee' })).toBe(true);
+        const cached = await (store.versions.getFor?.('/cached', f) ?? store.versions.get('/cached'));
+        expect([cached?.sha1, cached?.md5]).toEqual(['dd', 'ee']);
       });
 
       test('recordsOfMembers finds version records of members of one collection, in other branches, and none beside records of neighbours', async () => {

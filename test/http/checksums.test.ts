@@ -1,6 +1,7 @@
 /**
- * Checksums (README, "Checksums"): SHA-1 and MD5 computed while the upload streams, kept with the
- * version record, a client's OC-Checksum verified before the rename (400 checksum-mismatch, nothing
+ * Checksums (README, "Checksums"): SHA-1 and MD5 computed while the upload streams (a large one's
+ * only for what its client claims, the rest read back after the answer), kept with the version
+ * record, a client's OC-Checksum verified before the rename (400 checksum-mismatch, nothing
  * stored), published as oc:checksums and answered in OC-Checksum on PUT, GET and HEAD.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -70,10 +71,11 @@ describe('checksums computed on the way in', () => {
   });
 });
 
-describe('a large upload (hashed on the hashing thread)', () => {
+describe('a large upload (hashed off the main thread, or read back after the answer)', () => {
   const large = randomBytes(OFFLOAD_MIN_BYTES * 2 + 4_321);
   const other = () => randomBytes(OFFLOAD_MIN_BYTES + 1);
   const hex = (alg: string, b: Buffer) => createHash(alg).update(b).digest('hex');
+  const both = (b: Buffer) => `SHA1:${hex('sha1', b)} MD5:${hex('md5', b)}`;
   /** oc:checksums once it shows an MD5 (read back after the answer), or what it shows after 20 s. */
   const md5Shown = (path: string) => retryWhile(() => checksumsProperty(path), (shown) => !shown?.includes('MD5:'), 20_000, 100);
 
@@ -96,14 +98,36 @@ describe('a large upload (hashed on the hashing thread)', () => {
     expect(await uploadTemporaries(t)).toEqual([]);
   });
 
-  it('without a claimed MD5: the answer\'s SHA-1 at once, the MD5 read back after the answer', async () => {
-    const res = await t.request('PUT', '/later.bin', { body: large });
+  it('with a claimed SHA-1 alone: the answer\'s SHA-1 at once, the MD5 read back after the answer', async () => {
+    const res = await t.request('PUT', '/later.bin', { body: large, headers: { 'OC-Checksum': `SHA1:${hex('sha1', large)}` } });
     expect(res.status).toBe(201);
     expect(hdr(res, 'oc-checksum')).toBe(`SHA1:${hex('sha1', large)}`);
     const soon = await checksumsProperty('/later.bin');
-    expect([`SHA1:${hex('sha1', large)}`, `SHA1:${hex('sha1', large)} MD5:${hex('md5', large)}`]).toContain(soon);
-    expect(await md5Shown('/later.bin')).toBe(`SHA1:${hex('sha1', large)} MD5:${hex('md5', large)}`);
+    expect([`SHA1:${hex('sha1', large)}`, both(large)]).toContain(soon);
+    expect(await md5Shown('/later.bin')).toBe(both(large));
     expect(hdr(await t.request('GET', '/later.bin', { headers: { Range: 'bytes=0-0' } }), 'oc-checksum')).toBe(`SHA1:${hex('sha1', large)}`);
+  });
+
+  it('with no claim: not hashed on the way in, no OC-Checksum in the answer; both digests read back after it', async () => {
+    const res = await t.request('PUT', '/unclaimed.bin', { body: large });
+    expect(res.status).toBe(201);
+    expect(hdr(res, 'oc-checksum')).toBeUndefined();
+    expect(hdr(res, 'etag')).toBeDefined();
+    const soon = await checksumsProperty('/unclaimed.bin');
+    expect([undefined, both(large)]).toContain(soon);
+    expect(await md5Shown('/unclaimed.bin')).toBe(both(large));
+    expect(hdr(await t.request('GET', '/unclaimed.bin', { headers: { Range: 'bytes=0-0' } }), 'oc-checksum')).toBe(`SHA1:${hex('sha1', large)}`);
+    expect((await readFile(join(t.root, 'unclaimed.bin'))).equals(large)).toBe(true);
+  });
+
+  it('with no claim and no native helper: the hashing thread reads both digests back', async () => {
+    useNativeHashingForTests(false);
+    try {
+      expect((await t.request('PUT', '/unclaimed-thread.bin', { body: large })).status).toBe(201);
+      expect(await md5Shown('/unclaimed-thread.bin')).toBe(both(large));
+    } finally {
+      useNativeHashingForTests(true);
+    }
   });
 
   it('a version replaced or moved before its MD5 is read back never shows another content\'s MD5', async () => {
@@ -121,12 +145,12 @@ describe('a large upload (hashed on the hashing thread)', () => {
     expect((await t.request('PUT', '/edited.bin', { body: large })).status).toBe(201);
     await writeFile(join(t.root, 'edited.bin'), other());
     expect(await checksumsProperty('/edited.bin')).toBeUndefined();
-    await t.server.services.md5Completion.idle();
+    await t.server.services.digestCompletion.idle();
     expect(await checksumsProperty('/edited.bin')).toBeUndefined();
   });
 
   it('a version whose MD5 was not read back before a restart gets it once looked at', async () => {
-    await t.server.services.md5Completion.stop(); // as a server stopping right after the answer
+    await t.server.services.digestCompletion.stop(); // as a server stopping right after the answer
     expect((await t.request('PUT', '/restart.bin', { body: large })).status).toBe(201);
     await t.restart();
     expect(await md5Shown('/restart.bin')).toBe(`SHA1:${hex('sha1', large)} MD5:${hex('md5', large)}`);
@@ -137,7 +161,8 @@ describe('a large upload (hashed on the hashing thread)', () => {
     try {
       const body = randomBytes(OFFLOAD_MIN_BYTES * 4);
       const path = '/interrupted.bin';
-      const req = http.request(`${t.url}${path}`, { method: 'PUT', headers: { 'Content-Length': body.length } });
+      // Claimed, so hashed while it streams.
+      const req = http.request(`${t.url}${path}`, { method: 'PUT', headers: { 'Content-Length': body.length, 'OC-Checksum': `SHA1:${hex('sha1', body)}` } });
       const answered = new Promise<http.IncomingMessage>((resolve, reject) => req.on('response', resolve).on('error', reject));
       req.write(body.subarray(0, OFFLOAD_MIN_BYTES * 2));
       await new Promise((resolve) => setTimeout(resolve, 200)); // part of it is with the hashing thread

@@ -46,7 +46,7 @@ type ShownStat = Pick<ResourceStat, 'isCollection' | 'size' | 'mtimeMs' | 'ctime
 interface RenderedMember extends KeptText, ShownStat {
   request: PropfindRequest;
   recordedEtag: string | null;
-  /** The oc:checksums text shown (null when not asked or unknown): a large upload's MD5 is recorded after its ETag. */
+  /** The oc:checksums text shown (null when not asked or unknown): a large upload's digests may be recorded after its ETag. */
   checksums: string | null;
 }
 

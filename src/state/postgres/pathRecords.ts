@@ -117,13 +117,13 @@ export function versionRecords(sql: Sql, atomic: Atomic, cache: VersionCache | n
         [path, etag, f.ino, f.size, f.mtimeMs],
       );
     },
-    async completeMd5(path, etag, f, md5) {
+    async completeDigests(path, etag, f, digests) {
       // Forgotten either way: set here, or already set (another instance read it back first).
       cache?.forgetSubtree(path);
       const changed = await sql.count(
-        `UPDATE versions SET md5 = $6 WHERE path = $1 AND etag = $2 AND ino = $3 AND size = $4 AND mtime_ms = $5
-           AND sha1 IS NOT NULL AND md5 IS NULL`,
-        [path, etag, f.ino, f.size, f.mtimeMs, md5],
+        `UPDATE versions SET sha1 = coalesce(sha1, $6), md5 = coalesce(md5, $7)
+           WHERE path = $1 AND etag = $2 AND ino = $3 AND size = $4 AND mtime_ms = $5 AND (sha1 IS NULL OR md5 IS NULL)`,
+        [path, etag, f.ino, f.size, f.mtimeMs, digests.sha1, digests.md5],
       );
       return changed === 1;
     },

@@ -13,7 +13,7 @@ export class SqliteVersionRecords implements VersionRecords {
   private readonly selectPaths;
   private readonly upsertFingerprint;
   private readonly upsertContent;
-  private readonly setMissingMd5;
+  private readonly setMissingDigests;
   private readonly deleteTree;
   private readonly moveAll: (from: DavPath, to: DavPath) => void;
 
@@ -40,9 +40,9 @@ export class SqliteVersionRecords implements VersionRecords {
         'ON CONFLICT(path) DO UPDATE SET etag = excluded.etag, ino = excluded.ino, size = excluded.size, mtime_ms = excluded.mtime_ms, ' +
         'sha1 = excluded.sha1, md5 = excluded.md5',
     );
-    this.setMissingMd5 = db.prepare(
-      'UPDATE versions SET md5 = @md5 WHERE path = @path AND etag = @etag AND ino = @ino AND size = @size AND mtime_ms = @mtimeMs ' +
-        'AND sha1 IS NOT NULL AND md5 IS NULL',
+    this.setMissingDigests = db.prepare(
+      'UPDATE versions SET sha1 = coalesce(sha1, @sha1), md5 = coalesce(md5, @md5) ' +
+        'WHERE path = @path AND etag = @etag AND ino = @ino AND size = @size AND mtime_ms = @mtimeMs AND (sha1 IS NULL OR md5 IS NULL)',
     );
     this.deleteTree = db.prepare(`DELETE FROM versions WHERE ${subtreeCondition('path')}`);
     const moveTree = db.prepare(`UPDATE versions SET path = @to || substr(path, length(@path) + 1) WHERE ${subtreeCondition('path')}`);
@@ -78,8 +78,8 @@ export class SqliteVersionRecords implements VersionRecords {
     });
   }
 
-  completeMd5(path: DavPath, etag: string, f: FileFingerprint, md5: string): Promise<boolean> {
-    return this.gate.call(() => this.setMissingMd5.run({ path, etag, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, md5 }).changes === 1);
+  completeDigests(path: DavPath, etag: string, f: FileFingerprint, digests: { sha1: string; md5: string }): Promise<boolean> {
+    return this.gate.call(() => this.setMissingDigests.run({ path, etag, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, sha1: digests.sha1, md5: digests.md5 }).changes === 1);
   }
 
   putFingerprint(path: DavPath, etag: string, f: FileFingerprint): Promise<void> {

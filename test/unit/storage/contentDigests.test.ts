@@ -1,9 +1,10 @@
 /**
  * contentDigests.ts: an upload's SHA-1 and MD5, hashed in place when small or unannounced, off the
- * main thread when announced large (nativeHashing.ts: on libuv's pool by native/contentHashes.c,
- * and, with it turned off as without a compiler, on the hashing thread), and read back from the
- * written bytes when that thread stops mid-upload. Every answer is checked against node:crypto
- * over the same bytes.
+ * main thread when announced large and a checksum is claimed (nativeHashing.ts: on libuv's pool by
+ * native/contentHashes.c, and, with it turned off as without a compiler, on the hashing thread),
+ * and read back from the written bytes when that thread stops mid-upload; a large one nobody
+ * claims for is not hashed, and storedFileDigests.ts reads the stored file back for both digests
+ * while no large upload streams. Every answer is checked against node:crypto over the same bytes.
  */
 import { execFileSync } from 'node:child_process';
 import { appendFile, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
@@ -12,7 +13,8 @@ import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { OFFLOAD_MIN_BYTES, startContentDigests, type ContentDigests } from '../../../src/storage/contentDigests';
 import { hashingThreadRunning, stopHashingThread } from '../../../src/storage/hashingThread';
-import { CONTENT_HASHES_BINARY, md5OfFile, nativeHashingAvailable, useNativeHashingForTests } from '../../../src/storage/nativeHashing';
+import { CONTENT_HASHES_BINARY, nativeHashingAvailable, useNativeHashingForTests } from '../../../src/storage/nativeHashing';
+import { digestsOfStoredFile } from '../../../src/storage/storedFileDigests';
 import { existsSync } from 'node:fs';
 import { itWhenInstalled } from '../../support/realClientKit';
 import { helperThreadsForTests } from '../../../src/storage/workerThread';
@@ -41,8 +43,12 @@ const neverReadBack = (): AsyncIterable<Buffer> => {
   throw new Error('read back although the hashing thread ran');
 };
 
-const MD5_NOW = { md5Now: true };
-const MD5_LATER = { md5Now: false };
+/** Both digests on the way in (a claimed MD5). */
+const MD5_NOW = { hashNow: true, md5Now: true };
+/** The SHA-1 on the way in, the MD5 later (a claimed SHA-1). */
+const SHA1_NOW = { hashNow: true, md5Now: false };
+/** Nothing on the way in (no claim). */
+const NOT_NOW = { hashNow: false, md5Now: false };
 
 afterAll(() => stopHashingThread());
 
@@ -73,7 +79,7 @@ describe.each(HASHERS)('content digests by %s', (_label, native) => {
     const module = require.resolve('../../../src/storage/contentDigests');
     const nativeHashing = require.resolve('../../../src/storage/nativeHashing');
     const script = `require(${JSON.stringify(nativeHashing)}).useNativeHashingForTests(${native}); ` +
-      `const d = require(${JSON.stringify(module)}).startContentDigests(${OFFLOAD_MIN_BYTES}, { md5Now: true }); ` +
+      `const d = require(${JSON.stringify(module)}).startContentDigests(${OFFLOAD_MIN_BYTES}, { hashNow: true, md5Now: true }); ` +
       `Promise.resolve(d.update([Buffer.alloc(${OFFLOAD_MIN_BYTES}, 7)])).then(() => d.result(() => { throw new Error('read back'); })).then((r) => console.log(r.sha1))`;
     const out = execFileSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), '-e', script], { timeout: 30_000 });
     expect(out.toString()).toBe(`${expected(Buffer.alloc(OFFLOAD_MIN_BYTES, 7)).sha1}\n`);
@@ -133,7 +139,7 @@ describe.each(HASHERS)('content digests by %s', (_label, native) => {
   });
 });
 
-describe.each(HASHERS)('a large upload\'s MD5, later, by %s', (_label, native) => {
+describe.each(HASHERS)('a large upload\'s digests, later, by %s', (_label, native) => {
   beforeAll(() => useNativeHashingForTests(native));
   afterAll(() => useNativeHashingForTests(true));
   const large = randomBytes(OFFLOAD_MIN_BYTES + 777);
@@ -143,11 +149,14 @@ describe.each(HASHERS)('a large upload\'s MD5, later, by %s', (_label, native) =
   });
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
-  it('without md5Now a large body gets its SHA-1 and no MD5; a small one gets both; with md5Now both', async () => {
-    const later = startContentDigests(large.length, MD5_LATER);
+  it('a large body is hashed on the way in only for what is asked; a small one always gets both', async () => {
+    const unclaimed = startContentDigests(large.length, NOT_NOW);
+    for (const piece of pieces(large)) await unclaimed.update([piece]);
+    expect(await unclaimed.result(neverReadBack)).toBeNull();
+    const later = startContentDigests(large.length, SHA1_NOW);
     for (const piece of pieces(large)) await later.update([piece]);
     expect(await later.result(neverReadBack)).toEqual({ sha1: expected(large).sha1, md5: null });
-    const small = startContentDigests(5, MD5_LATER);
+    const small = startContentDigests(5, NOT_NOW);
     small.update([Buffer.from('hello')]);
     expect(await small.result(neverReadBack)).toEqual(expected(Buffer.from('hello')));
     const now = startContentDigests(large.length, MD5_NOW);
@@ -156,57 +165,63 @@ describe.each(HASHERS)('a large upload\'s MD5, later, by %s', (_label, native) =
   });
 
   if (!native) it('read back when the thread stops mid-upload, a large body still has no MD5 unless asked', async () => {
-    const digester = startContentDigests(large.length, MD5_LATER);
+    const digester = startContentDigests(large.length, SHA1_NOW);
     await digester.update([large.subarray(0, 3_000_000)]);
     await stopHashingThread();
     await digester.update([large.subarray(3_000_000)]);
     expect(await digester.result(() => readBackOf(large))).toEqual({ sha1: expected(large).sha1, md5: null });
   });
 
-  it('md5OfFile reads a stored file back: its MD5 and the stat it was read under', async () => {
+  it('digestsOfStoredFile reads a stored file back: its digests and the stat it was read under', async () => {
     const file = join(dir, 'stored.bin');
     await writeFile(file, large);
     const s = await stat(file);
-    expect(await md5OfFile(file)).toEqual({ md5: expected(large).md5, ino: s.ino, size: s.size, mtimeMs: s.mtimeMs });
+    expect(await digestsOfStoredFile(file)).toEqual({ ...expected(large), ino: s.ino, size: s.size, mtimeMs: s.mtimeMs });
     await writeFile(join(dir, 'empty'), '');
-    expect((await md5OfFile(join(dir, 'empty')))?.md5).toBe(expected(Buffer.alloc(0)).md5);
+    expect(await digestsOfStoredFile(join(dir, 'empty'))).toMatchObject(expected(Buffer.alloc(0)));
+    const exact = randomBytes(3 * 1024 * 1024); // whole batches, more than may be in flight
+    await writeFile(join(dir, 'exact.bin'), exact);
+    expect(await digestsOfStoredFile(join(dir, 'exact.bin'))).toMatchObject(expected(exact));
   });
 
   it('gives null for a missing file, a directory, a symbolic link, and when aborted', async () => {
     await writeFile(join(dir, 'target.bin'), 'x');
     await symlink(join(dir, 'target.bin'), join(dir, 'link.bin'));
-    expect(await md5OfFile(join(dir, 'missing.bin'))).toBeNull();
-    expect(await md5OfFile(dir)).toBeNull();
-    expect(await md5OfFile(join(dir, 'link.bin'))).toBeNull();
+    expect(await digestsOfStoredFile(join(dir, 'missing.bin'))).toBeNull();
+    expect(await digestsOfStoredFile(dir)).toBeNull();
+    expect(await digestsOfStoredFile(join(dir, 'link.bin'))).toBeNull();
     const aborted = new AbortController();
     aborted.abort();
-    expect(await md5OfFile(join(dir, 'target.bin'), aborted.signal)).toBeNull();
+    expect(await digestsOfStoredFile(join(dir, 'target.bin'), aborted.signal)).toBeNull();
   });
 
-  it('waits while an upload is being hashed, and gives null for a file that changed while it waited', async () => {
+  it('waits while a large upload streams, hashed or not, and gives null for a file that changed while it waited', async () => {
     const file = join(dir, 'changing.bin');
     await writeFile(file, large);
-    const upload = startContentDigests(large.length, MD5_LATER);
-    await upload.update([large.subarray(0, 2_000_000)]);
-    let settled = false;
-    const reading = md5OfFile(file).finally(() => {
-      settled = true;
-    });
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    expect(settled).toBe(false); // the upload comes first
-    await appendFile(file, 'more'); // opened before, changed now
-    await upload.update([large.subarray(2_000_000)]);
-    expect((await upload.result(neverReadBack)).sha1).toBe(expected(large).sha1);
-    expect(await reading).toBeNull();
+    for (const options of [NOT_NOW, SHA1_NOW]) {
+      const upload = startContentDigests(large.length, options);
+      await upload.update([large.subarray(0, 2_000_000)]);
+      let settled = false;
+      const reading = digestsOfStoredFile(file).finally(() => {
+        settled = true;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(settled).toBe(false); // the upload comes first
+      await appendFile(file, 'more'); // opened before, changed now
+      await upload.update([large.subarray(2_000_000)]);
+      expect((await upload.result(neverReadBack))?.sha1).toBe(options.hashNow ? expected(large).sha1 : undefined);
+      expect(await reading).toBeNull();
+    }
     // and a read that is aborted while it waits gives null at once
-    const blocking = startContentDigests(large.length, MD5_LATER);
+    const blocking = startContentDigests(large.length, NOT_NOW);
     await blocking.update([large.subarray(0, 1_000)]);
     const abort = new AbortController();
-    const waiting = md5OfFile(file, abort.signal);
+    const waiting = digestsOfStoredFile(file, abort.signal);
     abort.abort();
     expect(await waiting).toBeNull();
-    blocking.cancel();
-    expect((await md5OfFile(file))?.md5).toBe(createHash('md5').update(Buffer.concat([large, Buffer.from('more')])).digest('hex'));
+    blocking.cancel(); // a cancelled upload no longer holds reads back
+    const now = Buffer.concat([large, Buffer.from('moremore')]);
+    expect(await digestsOfStoredFile(file)).toMatchObject(expected(now));
   });
 });
 

@@ -22,14 +22,28 @@ describe('VersionStore digests', () => {
   });
 
   test('new content records them, a metadata change keeps them, new content without them clears them', async () => {
-    const store = new VersionStore(new SqliteStateStore(new Database(':memory:')).versions);
+    const missing: string[] = [];
+    const store = new VersionStore(new SqliteStateStore(new Database(':memory:')).versions, (path, etag, f) => missing.push(`${path} ${etag} ${f.mtimeMs}`));
     await store.recordNewContent(P, F, D);
     expect(await store.digestsOf(P, F)).toEqual(D);
     const after = { ...F, mtimeMs: 2000 };
     await store.recordMetadataChange(P, F, after);
     expect(await store.digestsOf(P, after)).toEqual(D);
     expect(await store.digestsOf(P, { ...after, size: 4 })).toBeNull(); // changed behind the server's back
-    await store.recordNewContent(P, after);
-    expect(await store.digestsOf(P, after)).toBeNull();
+    expect(missing).toEqual([]);
+    const etag = await store.recordNewContent(P, after, null); // a large upload left to be read back
+    expect(missing).toEqual([`${P} ${etag} 2000`]);
+    expect(await store.currentOf(P, after)).toEqual({ etag, digests: null, pending: true });
+    expect(missing).toHaveLength(2); // looked at: told again (the queue keeps it once)
+    expect(await store.currentOf(P, { ...after, size: 4 })).toEqual({ etag: expect.any(String), digests: null, pending: false });
+    expect(missing).toHaveLength(2); // another content than the record's: nothing to complete
+  });
+
+  test('a record with its SHA-1 and without its MD5 gives the SHA-1 and is pending', async () => {
+    const missing: string[] = [];
+    const store = new VersionStore(new SqliteStateStore(new Database(':memory:')).versions, (path) => missing.push(path));
+    const etag = await store.recordNewContent(P, F, { sha1: D.sha1, md5: null });
+    expect(missing).toEqual([P]);
+    expect(await store.currentOf(P, F)).toEqual({ etag, digests: { sha1: D.sha1, md5: null }, pending: true });
   });
 });

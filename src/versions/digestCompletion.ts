@@ -1,21 +1,23 @@
 /**
- * The MD5 of large uploads, completed after the answer. A large upload is hashed as it streams
- * for its SHA-1 (the answer's OC-Checksum, and what clients claim), and for its MD5 only when the
- * client claims one (contentDigests.ts); its version record then has `md5` null, and this queue
- * reads the stored file back for it, one file at a time, on the hashing thread once that hashes
- * no upload. The MD5 is recorded only if the record is still that very version (same ETag, same
- * inode, size and mtime as the bytes read: VersionRecords.completeMd5), so a file replaced, moved
- * or edited meanwhile never gets a digest of other bytes. Until then `oc:checksums` shows the
- * SHA-1 alone (ownCloud's own format allows any subset); a record found without its MD5 later
- * (the server stopped first, a MOVE re-keyed it) is queued again when a client looks at it.
+ * The digests of versions recorded without them, completed after the answer. A large upload is
+ * hashed on the way in only for the checksums its client claims (contentDigests.ts): its version
+ * record then has `sha1` null (nothing claimed) or `md5` null (only a SHA-1 claimed), and this
+ * queue reads the stored file back for both, one file at a time, while no large upload streams
+ * (storedFileDigests.ts). What was missing is recorded only if the record is still that very
+ * version (same ETag, same inode, size and mtime as the bytes read: VersionRecords.completeDigests),
+ * so a file replaced, moved or edited meanwhile never gets a digest of other bytes. Until then
+ * `oc:checksums` shows what is known (the SHA-1 alone, or nothing; ownCloud's own format allows
+ * any subset) and answers carry no OC-Checksum without a SHA-1. A record found without its digests
+ * later (the server stopped first, a MOVE re-keyed it, a metadata-only change of a file written by
+ * other means) is queued again when a client looks at it.
  *
  * Usage:
- *   const md5s = new Md5Completion((path, signal) => store.md5Of(path, signal), state.versions);
- *   md5s.enqueue(path, etag, fingerprint);   // VersionStore calls it (its md5Missing hook)
- *   await md5s.stop();                        // at shutdown: the read in progress is abandoned
+ *   const digests = new DigestCompletion((path, signal) => store.digestsOf(path, signal), state.versions);
+ *   digests.enqueue(path, etag, fingerprint);   // VersionStore calls it (its digestsMissing hook)
+ *   await digests.stop();                        // at shutdown: the read in progress is abandoned
  */
 import type { DavPath } from '../paths/davPath';
-import type { FileMd5 } from '../storage/resourceStore';
+import type { FileDigests } from '../storage/resourceStore';
 import type { FileFingerprint, VersionRecords } from '../state/stateStore';
 
 /** Versions waiting at most; past that a new one is dropped (a later look at it queues it again). */
@@ -29,9 +31,9 @@ interface Pending {
   fingerprint: FileFingerprint;
 }
 
-export type ReadMd5 = (path: DavPath, signal: AbortSignal) => Promise<FileMd5 | null>;
+export type ReadDigests = (path: DavPath, signal: AbortSignal) => Promise<FileDigests | null>;
 
-export class Md5Completion {
+export class DigestCompletion {
   private readonly waiting = new Map<string, Pending>();
   private readonly givenUp = new Set<string>();
   private running: Promise<void> | null = null;
@@ -39,12 +41,12 @@ export class Md5Completion {
   private readonly drained: Array<() => void> = [];
 
   constructor(
-    private readonly readMd5: ReadMd5,
-    private readonly records: Pick<VersionRecords, 'completeMd5'>,
+    private readonly readDigests: ReadDigests,
+    private readonly records: Pick<VersionRecords, 'completeDigests'>,
     private readonly log: (line: string) => void = () => undefined,
   ) {}
 
-  /** Queues the version `etag` of `path` (with that fingerprint) for its MD5; a version already queued or given up is not queued twice. */
+  /** Queues the version `etag` of `path` (with that fingerprint) for its digests; a version already queued or given up is not queued twice. */
   enqueue(path: DavPath, etag: string, fingerprint: FileFingerprint): void {
     const key = keyOf(path, etag, fingerprint);
     if (this.stopping.signal.aborted || this.waiting.has(key) || this.givenUp.has(key) || this.waiting.size >= MAX_WAITING) return;
@@ -58,7 +60,7 @@ export class Md5Completion {
     return new Promise((resolve) => this.drained.push(resolve));
   }
 
-  /** Stops: nothing more is read, the read in progress is abandoned (its version keeps `md5` null). */
+  /** Stops: nothing more is read, the read in progress is abandoned (its version keeps its digests unknown). */
   async stop(): Promise<void> {
     this.stopping.abort();
     this.waiting.clear();
@@ -84,16 +86,16 @@ export class Md5Completion {
     return next.done ? null : next.value;
   }
 
-  /** Reads one version back and records its MD5; false when that version can no longer get one. */
+  /** Reads one version back and records its digests; false when that version can no longer get them. */
   private async complete({ path, etag, fingerprint }: Pending): Promise<boolean> {
-    const read = await this.readMd5(path, this.stopping.signal);
+    const read = await this.readDigests(path, this.stopping.signal);
     if (read === null) return this.stopping.signal.aborted; // stopped: not given up, a later start asks again
     if (read.ino !== fingerprint.ino || read.size !== fingerprint.size || read.mtimeMs !== fingerprint.mtimeMs) return false;
     try {
-      return await this.records.completeMd5(path, etag, fingerprint, read.md5);
+      return await this.records.completeDigests(path, etag, fingerprint, { sha1: read.sha1, md5: read.md5 });
     } catch (err) {
-      // The state store refused (full disk, database away): the version stays without its MD5 until looked at again.
-      this.log(`recording the MD5 of ${path} failed: ${(err as Error).message}`);
+      // The state store refused (full disk, database away): the version stays without its digests until looked at again.
+      this.log(`recording the digests of ${path} failed: ${(err as Error).message}`);
       return true;
     }
   }

@@ -14,9 +14,9 @@
  * - A large body nobody claims a checksum for is not hashed on the way in: its result is null, and
  *   versions/digestCompletion.ts reads the stored file back for both digests after the answer,
  *   once no large upload streams (storedFileDigests.ts). Hashing its SHA-1 on the way took a
- *   512 MiB PUT from 0.58 s to 0.92 s here (the bench's put-large row, 3 rounds), for a digest
- *   that nothing needed before the answer. Both digests come from the one read back, which the
- *   MD5 already needed.
+ *   512 MiB PUT from 0.58 s to 0.80 s here (the bench's put-large row, 3 rounds, A/B), for a
+ *   digest that nothing needed before the answer. Both digests come from the one read back,
+ *   which the MD5 already needed.
  *
  * Usage:
  *   const digests = startContentDigests(expectedLength, { hashNow: false, md5Now: false });

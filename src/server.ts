@@ -167,7 +167,7 @@ function openOwnedDatabase(config: ServerConfig, rootHost: string, owner: boolea
 function wireServices(config: ServerConfig, store: ResourceStore, state: StateStore, access: AccessControl, log: (line: string) => void): Services {
   const locks = new LockManager(state.locks, config.lockTimeout);
   // A large upload's digests are read back after the answer (digestCompletion.ts).
-  const digestCompletion = new DigestCompletion((path, signal) => store.digestsOf(path, signal), state.versions, log);
+  const digestCompletion = new DigestCompletion((path, signal) => store.readBackDigests(path, signal), state.versions, log);
   const versions = new VersionStore(state.versions, (path, etag, f) => digestCompletion.enqueue(path, etag, f));
   const retention = new RetentionStore(state, store, config.retention);
   const tree = new TreeOperations(state, store, retention);

@@ -134,7 +134,7 @@ export class FileStore implements ResourceStore {
   }
 
   /** The SHA-1 and MD5 of the file's bytes, read back (storedFileDigests.ts); null when they cannot be. */
-  async digestsOf(path: DavPath, signal?: AbortSignal): Promise<FileDigests | null> {
+  async readBackDigests(path: DavPath, signal?: AbortSignal): Promise<FileDigests | null> {
     assertDavPath(path);
     if (path === ROOT || hasReservedSegment(path)) return null;
     return digestsOfStoredFile(this.containment.hostPathOf(path), signal);

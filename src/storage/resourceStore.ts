@@ -40,7 +40,7 @@ export interface AtomicWriteOptions {
   mtimeMs?: number;
   /** Called with the digests before the new content replaces the old (null: a large body not hashed on the way in); a throw stores nothing. */
   verify?: (digests: ContentDigests | null) => void;
-  /** Hash a large body while it streams, for its SHA-1 (a client claimed a checksum); otherwise its `digests` are null and digestsOf() reads them later. */
+  /** Hash a large body while it streams, for its SHA-1 (a client claimed a checksum); otherwise its `digests` are null and readBackDigests() reads them later. */
   hashNow?: boolean;
   /** Its MD5 too (a client claimed one; implies hashNow); otherwise a large body's `digests.md5` is null. */
   md5Now?: boolean;
@@ -124,7 +124,7 @@ export interface ResourceStore {
    * fingerprint (inode, size, mtime) it was read under; null when the file is missing, not a plain
    * file (a symbolic link is not followed), changed while it was read, or `signal` aborted. Never throws.
    */
-  digestsOf(path: DavPath, signal?: AbortSignal): Promise<FileDigests | null>;
+  readBackDigests(path: DavPath, signal?: AbortSignal): Promise<FileDigests | null>;
 
   /**
    * Replaces (or creates) the file at `path` with `body`, atomically: a reader sees the old

@@ -12,7 +12,7 @@
  * other means) is queued again when a client looks at it.
  *
  * Usage:
- *   const digests = new DigestCompletion((path, signal) => store.digestsOf(path, signal), state.versions);
+ *   const digests = new DigestCompletion((path, signal) => store.readBackDigests(path, signal), state.versions);
  *   digests.enqueue(path, etag, fingerprint);   // VersionStore calls it (its digestsMissing hook)
  *   await digests.stop();                        // at shutdown: the read in progress is abandoned
  */

@@ -101,7 +101,7 @@ export function describeResourceStoreContract(name: string, open: () => Promise<
         expect(await store.stat('/missing')).toBeNull();
       });
 
-      it('a large body is hashed on the way in only for what is asked, and read back by digestsOf with the stat it was read under', async () => {
+      it('a large body is hashed on the way in only for what is asked, and read back by readBackDigests with the stat it was read under', async () => {
         const large = Buffer.alloc(OFFLOAD_MIN_BYTES + 5, 'k');
         const hex = (alg: string) => createHash(alg).update(large).digest('hex');
         const later = await store.writeAtomic('/large.bin', Readable.from([large]), { expectedLength: large.length });
@@ -112,12 +112,12 @@ export function describeResourceStoreContract(name: string, open: () => Promise<
         expect(asked.digests).toEqual({ sha1: hex('sha1'), md5: hex('md5') });
         const small = await store.writeAtomic('/small.bin', Readable.from([Buffer.from('k')]), { expectedLength: 1 });
         expect(small.digests).toEqual({ sha1: createHash('sha1').update('k').digest('hex'), md5: createHash('md5').update('k').digest('hex') });
-        const read = await store.digestsOf('/large.bin');
+        const read = await store.readBackDigests('/large.bin');
         expect(read).toEqual({ sha1: hex('sha1'), md5: hex('md5'), ino: later.stat.ino, size: later.stat.size, mtimeMs: later.stat.mtimeMs });
-        expect(await store.digestsOf('/missing.bin')).toBeNull();
+        expect(await store.readBackDigests('/missing.bin')).toBeNull();
         await store.makeCollection('/coll');
-        expect(await store.digestsOf('/coll')).toBeNull();
-        expect(await store.digestsOf('/')).toBeNull();
+        expect(await store.readBackDigests('/coll')).toBeNull();
+        expect(await store.readBackDigests('/')).toBeNull();
       });
 
       it('an atomic write is never torn: readers meanwhile see the old content or the new, whole', async () => {

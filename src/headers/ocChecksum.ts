@@ -50,21 +50,21 @@ export function parseOcChecksum(value: string | undefined): ChecksumClaim[] {
 export function contradictedClaim(claims: readonly ChecksumClaim[], digests: Digests | null): { claim: ChecksumClaim; computed: string } | null {
   for (const claim of claims) {
     const computed = digests === null ? null : digests[VERIFIABLE[claim.type].key];
-    // A claim is checked against its own digest, never waved through: whoever asks must have computed it (claimsChecksum, claimsMd5).
+    // A claim is checked against its own digest, never waved through: whoever asks must have computed it (digestsToCheck).
     if (computed === null) throw new Error(`the ${claim.type} of the content was not computed`);
     if (computed !== claim.hex) return { claim, computed };
   }
   return null;
 }
 
-/** Whether there are claims, which must then be checked before the upload is stored: its digests computed while it streams. */
-export function claimsChecksum(claims: readonly ChecksumClaim[]): boolean {
-  return claims.length > 0;
-}
-
-/** Whether `claims` include an MD5, which must then be computed while the upload streams. */
-export function claimsMd5(claims: readonly ChecksumClaim[]): boolean {
-  return claims.some((claim) => claim.type === 'MD5');
+/**
+ * What must be hashed while an upload with these claims streams, so each claim is checked before
+ * it is stored: nothing without claims, the SHA-1 for a SHA1 claim, both for an MD5 claim (the
+ * hashing always includes the SHA-1). The same values as storage's DigestsNow.
+ */
+export function digestsToCheck(claims: readonly ChecksumClaim[]): 'none' | 'sha1' | 'sha1+md5' {
+  if (claims.some((claim) => claim.type === 'MD5')) return 'sha1+md5';
+  return claims.length > 0 ? 'sha1' : 'none';
 }
 
 /** The `oc:checksum` value for known digests: `SHA1:… MD5:…` (as ownCloud writes it), `SHA1:…` while the MD5 is not known yet. */

@@ -7,7 +7,7 @@ import type { DavRequest, DavResponse, MethodHandler, Services } from './context
 import { loadResource, checkPreconditions, requireParentCollection, versionHeaders, factsOf, type Resource } from './support/resource';
 import { addressedMember, creationClaims } from './support/equivalentNames';
 import { BadRequestError, ChecksumMismatchError, MethodNotAllowedError, StaleRecreationError } from '../conditions/davErrors';
-import { checksumHeader, claimsChecksum, claimsMd5, contradictedClaim, parseOcChecksum, type ChecksumClaim } from '../headers/ocChecksum';
+import { checksumHeader, contradictedClaim, digestsToCheck, parseOcChecksum, type ChecksumClaim } from '../headers/ocChecksum';
 import { DavError } from '../conditions/davError';
 import { IncompleteBodyError, NoSpaceError } from '../storage/storageErrors';
 import { HeaderSyntaxError } from '../headers/headerSyntaxError';
@@ -71,8 +71,7 @@ async function writeFile(
         expectedLength,
         mtimeMs: declaredMtimeMs,
         // A large upload is hashed on the way in only for what it claims; what it does not claim is read back after the answer (digestCompletion.ts).
-        hashNow: claimsChecksum(checksumClaims),
-        md5Now: claimsMd5(checksumClaims),
+        digestsNow: digestsToCheck(checksumClaims),
         // Checked before the rename: a content that is not what the client computed is never stored.
         verify: (digests) => {
           const contradicted = contradictedClaim(checksumClaims, digests);

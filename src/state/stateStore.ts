@@ -165,6 +165,12 @@ export interface VersionRecord extends FileFingerprint {
   md5: string | null;
 }
 
+/** Both digests of a content, lower-case hex, as a read back gives them (VersionRecords.completeDigests). */
+export interface KnownDigests {
+  sha1: string;
+  md5: string;
+}
+
 export interface VersionRecords {
   /** The record of `path`, or null. */
   get(path: DavPath): Promise<VersionRecord | null>;
@@ -188,7 +194,7 @@ export interface VersionRecords {
    * lacks one; a digest already recorded stays. True when a digest was set. One statement: a write
    * or move meanwhile makes it a no-op.
    */
-  completeDigests(path: DavPath, etag: string, fingerprint: FileFingerprint, digests: { sha1: string; md5: string }): Promise<boolean>;
+  completeDigests(path: DavPath, etag: string, fingerprint: FileFingerprint, digests: KnownDigests): Promise<boolean>;
   /** Every path with a record, in no particular order (scrub and reindex compare them with the tree). */
   paths(): Promise<DavPath[]>;
   /** Re-keys the records of `from` and its subtree under `to` (MOVE keeps inode, size, mtime). Records already under `to` are dropped first. */

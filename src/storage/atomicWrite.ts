@@ -26,13 +26,13 @@ import { timedFsync } from './fsyncTiming';
 import { EarlyFlushes } from './earlyFlushes';
 import { beginWrite } from './writesInFlight';
 import { bodyBytesPassed } from './spentBodyBuffers';
-import { startContentDigests, type ContentDigester, type ContentDigests, type DigestOptions } from './contentDigests';
+import { startContentDigests, type ContentDigester, type ContentDigests, type DigestsNow } from './contentDigests';
 import {
   chmodDescriptor, closeDescriptor, openDescriptor, openDirectoryDescriptor, setDescriptorTimes,
   statDescriptor, syncDescriptor, writeAllToDescriptor,
 } from './fileDescriptorCalls';
 
-export type { ContentDigests } from './contentDigests';
+export type { ContentDigests, DigestsNow } from './contentDigests';
 export { EARLY_FLUSH_BYTES } from './earlyFlushes';
 
 const COPY_FLAGS = fsConstants.COPYFILE_EXCL | fsConstants.COPYFILE_FICLONE;
@@ -144,10 +144,10 @@ class FileSink extends Writable {
     private readonly host: string,
     private readonly limit: number | undefined,
     private readonly path: DavPath,
-    options: DigestOptions,
+    digestsNow: DigestsNow,
   ) {
     super({ highWaterMark: SINK_HIGH_WATER_MARK });
-    this.digester = startContentDigests(limit, options);
+    this.digester = startContentDigests(limit, digestsNow);
     this.flushes = new EarlyFlushes(fd);
   }
 
@@ -225,10 +225,11 @@ export interface AtomicWriteRequest {
    * (a client-sent checksum that does not match) leaves the target untouched and is rethrown as is.
    */
   verify?: (digests: ContentDigests | null) => void;
-  /** Hash a large body as it streams, for its SHA-1 (`verify` checks a claimed checksum); otherwise its digests are null in the outcome. */
-  hashNow?: boolean;
-  /** Its MD5 too (a claimed MD5); implies hashNow. Without it a large body's MD5 is null in the outcome. */
-  md5Now?: boolean;
+  /**
+   * What of a large body is hashed as it streams (`verify` checks claimed checksums; 'none' when
+   * absent): with 'none' its digests are null in the outcome, with 'sha1' its MD5.
+   */
+  digestsNow?: DigestsNow;
 }
 
 /** What a completed atomic write produced. */
@@ -299,7 +300,7 @@ async function streamIntoPlace(request: AtomicWriteRequest): Promise<AtomicWrite
     tempCreated = true;
     const written = fd;
     if (mode !== undefined) await chmodDescriptor(written, mode & 0o7777);
-    const sink = new FileSink(written, tempHost, expectedLength, path, { hashNow: request.hashNow === true, md5Now: request.md5Now === true });
+    const sink = new FileSink(written, tempHost, expectedLength, path, request.digestsNow ?? 'none');
     await pumpBody(body, sink, path);
     // The last bytes may still be hashing (on the worker): the file syncs meanwhile.
     const digesting = sink.digests();

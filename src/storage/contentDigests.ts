@@ -6,9 +6,9 @@
  * - A body announced as small (below OFFLOAD_MIN_BYTES), or not announced (chunked), is hashed in
  *   place, on the main thread, where a round trip off it would cost more than it saves.
  * - A large body that a client claims a checksum for (OC-Checksum, checked before the rename:
- *   `hashNow`) is hashed as it streams, off the main thread (nativeHashing.ts: on libuv's pool by
+ *   `digestsNow` other than 'none') is hashed as it streams, off the main thread (nativeHashing.ts: on libuv's pool by
  *   native/contentHashes.c, else on the hashing thread, hashingThread.ts), in batches of about
- *   1 MiB hashed in the order sent: its SHA-1, and its MD5 when one is claimed (`md5Now`). Should
+ *   1 MiB hashed in the order sent: its SHA-1, and its MD5 when one is claimed ('sha1+md5'). Should
  *   that hashing fail, the digests are read back from the written file instead: never a wrong
  *   digest, never a failed upload for it.
  * - A large body nobody claims a checksum for is not hashed on the way in: its result is null, and
@@ -19,7 +19,7 @@
  *   which the MD5 already needed.
  *
  * Usage:
- *   const digests = startContentDigests(expectedLength, { hashNow: false, md5Now: false });
+ *   const digests = startContentDigests(expectedLength, 'none');
  *   await digests.update(chunks);            // for each part of the body, in order (may wait)
  *   const found = await digests.result(readBack);   // readBack: the written bytes again; null: left for later
  *   digests.cancel();                         // when the upload fails
@@ -35,12 +35,11 @@ export interface ContentDigests {
   md5: string | null;
 }
 
-export interface DigestOptions {
-  /** Hash a large upload as it streams, for its SHA-1 (a client claims a checksum); small bodies are always hashed. */
-  hashNow: boolean;
-  /** Its MD5 too (a client claims one); implies hashNow. */
-  md5Now: boolean;
-}
+/**
+ * What of a large upload is hashed as it streams: nothing (no checksum claimed), its SHA-1 (a SHA-1
+ * claimed), or both (an MD5 claimed: the hashing always includes the SHA-1). Small bodies always get both.
+ */
+export type DigestsNow = 'none' | 'sha1' | 'sha1+md5';
 
 /** Bodies announced at least this long are hashed off the main thread. */
 export const OFFLOAD_MIN_BYTES = 8 * 1024 * 1024;
@@ -65,9 +64,9 @@ export function largeUploadStreaming(): boolean {
   return largeUploads > 0;
 }
 
-export function startContentDigests(expectedLength: number | undefined, options: DigestOptions): ContentDigester {
+export function startContentDigests(expectedLength: number | undefined, digestsNow: DigestsNow): ContentDigester {
   if (expectedLength === undefined || expectedLength < OFFLOAD_MIN_BYTES) return new InPlaceDigests();
-  return new LargeUpload(options.hashNow || options.md5Now ? new OffloadedDigests(options.md5Now) : null);
+  return new LargeUpload(digestsNow === 'none' ? null : new OffloadedDigests(digestsNow === 'sha1+md5'));
 }
 
 /** A large upload's digester, counted in largeUploads until its result or its cancel; with no hashing: a null result. */

@@ -156,7 +156,7 @@ export class FileStore implements ResourceStore {
     const existing = target.kind === 'file' ? target : null;
     const dirHost = existing?.viaLink ? dirname(existing.host) : dirReal;
     const { digests, stats } = await writeAtomically({
-      path, body, expectedLength: opts.expectedLength, mtimeMs: opts.mtimeMs, verify: opts.verify, hashNow: opts.hashNow, md5Now: opts.md5Now,
+      path, body, expectedLength: opts.expectedLength, mtimeMs: opts.mtimeMs, verify: opts.verify, digestsNow: opts.digestsNow,
       dirHost,
       tempDirHost: await this.uploads?.tempDirFor(dirHost),
       tempDirMissing: () => this.uploads?.lost(),

@@ -19,14 +19,14 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { DavPath } from '../paths/davPath';
-import type { ContentDigests } from './atomicWrite';
+import type { ContentDigests, DigestsNow } from './atomicWrite';
 import type { FileDigests } from './storedFileDigests';
 import type { Usage } from './diskUsage';
 import type { MemberBatches } from './listCollection';
 import type { ByteRange } from './readStream';
 import type { ResourceStat } from './resourceStat';
 
-export type { ContentDigests } from './atomicWrite';
+export type { ContentDigests, DigestsNow } from './atomicWrite';
 export type { FileDigests } from './storedFileDigests';
 export type { Usage } from './diskUsage';
 export type { MemberBatches } from './listCollection';
@@ -40,17 +40,19 @@ export interface AtomicWriteOptions {
   mtimeMs?: number;
   /** Called with the digests before the new content replaces the old (null: a large body not hashed on the way in); a throw stores nothing. */
   verify?: (digests: ContentDigests | null) => void;
-  /** Hash a large body while it streams, for its SHA-1 (a client claimed a checksum); otherwise its `digests` are null and readBackDigests() reads them later. */
-  hashNow?: boolean;
-  /** Its MD5 too (a client claimed one; implies hashNow); otherwise a large body's `digests.md5` is null. */
-  md5Now?: boolean;
+  /**
+   * What of a large body is hashed while it streams (the checksums a client claimed; 'none' when
+   * absent): with 'none' its `digests` are null and readBackDigests() reads them later, with
+   * 'sha1' its `digests.md5`.
+   */
+  digestsNow?: DigestsNow;
 }
 
 export interface AtomicWriteResult {
   stat: ResourceStat;
   /** True when there was no file at the path before. */
   created: boolean;
-  /** SHA-1 and MD5 of the new content, computed while it streamed in: a large body's null unless hashNow, its MD5 null unless md5Now. */
+  /** SHA-1 and MD5 of the new content, computed while it streamed in: a large body's null with digestsNow 'none', its MD5 null with 'sha1'. */
   digests: ContentDigests | null;
 }
 

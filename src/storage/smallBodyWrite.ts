@@ -33,7 +33,7 @@ export async function writeSmallBody(
 ): Promise<{ digests: ContentDigests | null; stats: Stats }> {
   const { path, dirHost, targetHost, expectedLength, mtimeMs, mode } = request;
   const chunks = await readBody(request.body, expectedLength!, path);
-  const digester = startContentDigests(expectedLength, { hashNow: true, md5Now: true });
+  const digester = startContentDigests(expectedLength, 'sha1+md5');
   digester.update(chunks);
   const digests = await digester.result(async function* () {
     yield* chunks;

@@ -92,7 +92,7 @@ export class DigestCompletion {
     if (read === null) return this.stopping.signal.aborted; // stopped: not given up, a later start asks again
     if (read.ino !== fingerprint.ino || read.size !== fingerprint.size || read.mtimeMs !== fingerprint.mtimeMs) return false;
     try {
-      return await this.records.completeDigests(path, etag, fingerprint, { sha1: read.sha1, md5: read.md5 });
+      return await this.records.completeDigests(path, etag, fingerprint, read);
     } catch (err) {
       // The state store refused (full disk, database away): the version stays without its digests until looked at again.
       this.log(`recording the digests of ${path} failed: ${(err as Error).message}`);

@@ -106,9 +106,9 @@ export function describeResourceStoreContract(name: string, open: () => Promise<
         const hex = (alg: string) => createHash(alg).update(large).digest('hex');
         const later = await store.writeAtomic('/large.bin', Readable.from([large]), { expectedLength: large.length });
         expect(later.digests).toBeNull();
-        const sha1Asked = await store.writeAtomic('/sha1.bin', Readable.from([large]), { expectedLength: large.length, hashNow: true });
+        const sha1Asked = await store.writeAtomic('/sha1.bin', Readable.from([large]), { expectedLength: large.length, digestsNow: 'sha1' });
         expect(sha1Asked.digests).toEqual({ sha1: hex('sha1'), md5: null });
-        const asked = await store.writeAtomic('/asked.bin', Readable.from([large]), { expectedLength: large.length, hashNow: true, md5Now: true });
+        const asked = await store.writeAtomic('/asked.bin', Readable.from([large]), { expectedLength: large.length, digestsNow: 'sha1+md5' });
         expect(asked.digests).toEqual({ sha1: hex('sha1'), md5: hex('md5') });
         const small = await store.writeAtomic('/small.bin', Readable.from([Buffer.from('k')]), { expectedLength: 1 });
         expect(small.digests).toEqual({ sha1: createHash('sha1').update('k').digest('hex'), md5: createHash('md5').update('k').digest('hex') });

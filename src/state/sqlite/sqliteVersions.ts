@@ -1,7 +1,7 @@
 /** Version records (a file's ETag, the fingerprint it was given for, its digests) in the SQLite state database. */
 import type Database from 'better-sqlite3';
 import type { DavPath } from '../../paths/davPath';
-import type { FileFingerprint, VersionRecord, VersionRecords } from '../stateStore';
+import type { FileFingerprint, KnownDigests, VersionRecord, VersionRecords } from '../stateStore';
 import { subtreeBounds, subtreeCondition, type SubtreeBounds } from '../subtree';
 import type { StepRunner, TransactionGate } from './transactionGate';
 import { toVersionRecord as toRecord, type VersionTableRow as Row } from '../tableRows';
@@ -78,7 +78,7 @@ export class SqliteVersionRecords implements VersionRecords {
     });
   }
 
-  completeDigests(path: DavPath, etag: string, f: FileFingerprint, digests: { sha1: string; md5: string }): Promise<boolean> {
+  completeDigests(path: DavPath, etag: string, f: FileFingerprint, digests: KnownDigests): Promise<boolean> {
     return this.gate.call(() => this.setMissingDigests.run({ path, etag, ino: f.ino, size: f.size, mtimeMs: f.mtimeMs, sha1: digests.sha1, md5: digests.md5 }).changes === 1);
   }
 

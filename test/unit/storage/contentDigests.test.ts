@@ -11,7 +11,7 @@ import { appendFile, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
-import { OFFLOAD_MIN_BYTES, startContentDigests, type ContentDigests } from '../../../src/storage/contentDigests';
+import { OFFLOAD_MIN_BYTES, startContentDigests, type ContentDigests, type DigestsNow } from '../../../src/storage/contentDigests';
 import { hashingThreadRunning, stopHashingThread } from '../../../src/storage/hashingThread';
 import { CONTENT_HASHES_BINARY, nativeHashingAvailable, useNativeHashingForTests } from '../../../src/storage/nativeHashing';
 import { digestsOfStoredFile } from '../../../src/storage/storedFileDigests';
@@ -44,11 +44,11 @@ const neverReadBack = (): AsyncIterable<Buffer> => {
 };
 
 /** Both digests on the way in (a claimed MD5). */
-const MD5_NOW = { hashNow: true, md5Now: true };
+const MD5_NOW: DigestsNow = 'sha1+md5';
 /** The SHA-1 on the way in, the MD5 later (a claimed SHA-1). */
-const SHA1_NOW = { hashNow: true, md5Now: false };
+const SHA1_NOW: DigestsNow = 'sha1';
 /** Nothing on the way in (no claim). */
-const NOT_NOW = { hashNow: false, md5Now: false };
+const NOT_NOW: DigestsNow = 'none';
 
 afterAll(() => stopHashingThread());
 
@@ -79,7 +79,7 @@ describe.each(HASHERS)('content digests by %s', (_label, native) => {
     const module = require.resolve('../../../src/storage/contentDigests');
     const nativeHashing = require.resolve('../../../src/storage/nativeHashing');
     const script = `require(${JSON.stringify(nativeHashing)}).useNativeHashingForTests(${native}); ` +
-      `const d = require(${JSON.stringify(module)}).startContentDigests(${OFFLOAD_MIN_BYTES}, { hashNow: true, md5Now: true }); ` +
+      `const d = require(${JSON.stringify(module)}).startContentDigests(${OFFLOAD_MIN_BYTES}, 'sha1+md5'); ` +
       `Promise.resolve(d.update([Buffer.alloc(${OFFLOAD_MIN_BYTES}, 7)])).then(() => d.result(() => { throw new Error('read back'); })).then((r) => console.log(r.sha1))`;
     const out = execFileSync(process.execPath, ['-r', require.resolve('ts-node/register/transpile-only'), '-e', script], { timeout: 30_000 });
     expect(out.toString()).toBe(`${expected(Buffer.alloc(OFFLOAD_MIN_BYTES, 7)).sha1}\n`);
@@ -209,7 +209,7 @@ describe.each(HASHERS)('a large upload\'s digests, later, by %s', (_label, nativ
       expect(settled).toBe(false); // the upload comes first
       await appendFile(file, 'more'); // opened before, changed now
       await upload.update([large.subarray(2_000_000)]);
-      expect((await upload.result(neverReadBack))?.sha1).toBe(options.hashNow ? expected(large).sha1 : undefined);
+      expect((await upload.result(neverReadBack))?.sha1).toBe(options !== NOT_NOW ? expected(large).sha1 : undefined);
       expect(await reading).toBeNull();
     }
     // and a read that is aborted while it waits gives null at once

@@ -178,16 +178,24 @@ describe('writeAtomic', () => {
     expect(maxLead).toBeLessThan(8 * 1024 * 1024);
   });
 
+  /** How many of the fdatasyncs watchDataSyncs saw have ended. */
+  let dataSyncsEnded = 0;
+
   /** Every fdatasync of a file under the store, with how many bytes the file had then; `fail` makes them fail. */
   function watchDataSyncs(fail?: NodeJS.ErrnoException): number[] {
     const fs: typeof import('node:fs') = require('node:fs');
     const original = fs.fdatasync;
     const sizes: number[] = [];
+    dataSyncsEnded = 0;
     jest.spyOn(fs, 'fdatasync').mockImplementation(((fd: number, done: (err: NodeJS.ErrnoException | null) => void) => {
       if (!fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir)) return original(fd, done);
       sizes.push(fs.fstatSync(fd).size);
-      if (fail) done(fail);
-      else original(fd, done);
+      const ended = (err: NodeJS.ErrnoException | null) => {
+        dataSyncsEnded++;
+        done(err);
+      };
+      if (fail) ended(fail);
+      else original(fd, ended);
     }) as never);
     return sizes;
   }
@@ -197,11 +205,27 @@ describe('writeAtomic', () => {
     for (let at = 0; at < total; at += 1 << 20) yield Buffer.alloc(Math.min(1 << 20, total - at), 7);
   })());
 
+  /**
+   * `total` bytes of 7s, in 1 MiB pieces, arriving no faster than the disk takes them, as over a
+   * network: 2 MiB past each EARLY_FLUSH_BYTES the body waits for that early flush to end. An
+   * instant body is written faster than a 32 MiB fdatasync ends, so the flushes it gets depend on
+   * the disk's speed at that moment (hashing its SHA-1 as it streamed used to pace it). Flushes
+   * that never come are waited for 10 s in all, and the test's own checks then fail.
+   */
+  const sevensPacedByFlushes = (total: number) => Readable.from((async function* () {
+    const giveUpAt = Date.now() + 10_000;
+    for (let at = 0; at < total; at += 1 << 20) {
+      const flushesDue = Math.max(0, Math.floor((at - (2 << 20)) / EARLY_FLUSH_BYTES));
+      while (dataSyncsEnded < flushesDue && Date.now() < giveUpAt) await new Promise((resolve) => setTimeout(resolve, 1));
+      yield Buffer.alloc(Math.min(1 << 20, total - at), 7);
+    }
+  })());
+
   test('a large body goes to the disk while it arrives (an fdatasync every EARLY_FLUSH_BYTES), a small one only at the end', async () => {
     const c = testCollection();
     const sizes = watchDataSyncs();
     const total = 3 * EARLY_FLUSH_BYTES + 12_345;
-    const { stat } = await store.writeAtomic(`${c}/big`, sevens(total), { expectedLength: total });
+    const { stat } = await store.writeAtomic(`${c}/big`, sevensPacedByFlushes(total), { expectedLength: total });
     expect(stat.size).toBe(total);
     expect(sizes.length).toBeGreaterThanOrEqual(2);
     expect(sizes.length).toBeLessThanOrEqual(3);

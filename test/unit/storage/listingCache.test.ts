@@ -131,6 +131,29 @@ describe('the listing cache', () => {
     expect((await listed(cached, '/deep/docs')).map((m) => m.path)).toEqual(['/deep/docs/after.txt']);
   });
 
+  itWhenBuilt('two users of the process\'s directory watch each see every change (one\'s drain takes nothing from the other), and a directory both watch stays watched until neither does', () => {
+    const [a, b] = [directoryWatch()!, directoryWatch()!];
+    const seen = (user: typeof a) => {
+      const got: number[] = [];
+      user.drain((wd) => got.push(wd), () => got.push(-1));
+      return got;
+    };
+    seen(a);
+    seen(b);
+    const wd = a.watch(join(dir, 'root/docs'))!;
+    expect(b.watch(join(dir, 'root/docs'))).toBe(wd);
+    appendFileSync(host('f1.txt'), 'more');
+    expect(seen(b)).toContain(wd);
+    expect(seen(a)).toContain(wd);
+    a.unwatch(wd);
+    appendFileSync(host('f2.txt'), 'more');
+    expect(seen(b)).toContain(wd);
+    expect(seen(a)).toEqual([]);
+    b.unwatch(wd);
+    appendFileSync(host('f3.txt'), 'more');
+    expect(seen(b)).not.toContain(wd);
+  });
+
   itWhenBuilt('keeps nothing of a listing changed while it was read, nor of one closed before its end', async () => {
     const kept = cache.counts.kept;
     // A file already read grows: the directory's own times stay as they were, only its watch tells.

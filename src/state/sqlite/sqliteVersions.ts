@@ -73,7 +73,8 @@ export class SqliteVersionRecords implements VersionRecords {
   }
 
   put(path: DavPath, r: VersionRecord): Promise<void> {
-    return this.gate.call(() => {
+    // Grouped: concurrent uploads' records commit together (transactionGate.ts).
+    return this.gate.group(() => {
       this.upsertContent.run({ path, etag: r.etag, ino: r.ino, size: r.size, mtimeMs: r.mtimeMs, sha1: r.sha1, md5: r.md5 });
     });
   }

@@ -13,7 +13,8 @@
  * Every server runs as a child process over its own fresh copy of the same temporary data, all
  * started at once (idle servers cost no CPU); each row then loads one server at a time, the
  * servers in turn and the order rotating every round, so a change in the machine's load hits
- * every server alike. Each figure is the median over the rounds. Peak RSS is sampled from /proc
+ * every server alike. Each turn begins once what the turns before wrote is on disk (sync(1),
+ * bench/diskQuiet.ts says why). Each figure is the median over the rounds. Peak RSS is sampled from /proc
  * during every row (over the whole process group for the forking servers) and idle RSS after
  * start, after the run and once more after the servers were left alone for a while (--quiet-seconds). Servers that are not installed are skipped with a note. At the end one
  * Markdown table is printed, ready for the README. Temp data and children are removed on any
@@ -25,6 +26,7 @@ import * as os from 'node:os';
 import { installExitHandlers } from './bench/cleanup';
 import { createBenchData, createLargeSource, removeBenchData, removeLargeSource, type BenchData } from './bench/fixtures';
 import { cpuQuiet, cpuSeconds, startRssWatch } from './bench/memory';
+import { diskQuiet } from './bench/diskQuiet';
 import { parseBenchOptions, USAGE, type BenchOptions, type ServerName } from './bench/options';
 import { formatProgress, formatReport, type BenchResults, type ServerColumn } from './bench/report';
 import { selectRows } from './bench/rows';
@@ -129,6 +131,7 @@ async function main(): Promise<void> {
           if (row.appliesTo && !row.appliesTo(name)) continue;
           if (server.process.exitInfo) continue;
           const group = server.process.command.processGroup === true;
+          await diskQuiet();
           const watch = startRssWatch(server.process.pid, { processGroup: group });
           const cpuBefore = cpuSeconds(server.process.pid, group);
           let m: Measurement;

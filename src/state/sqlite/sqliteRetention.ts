@@ -82,8 +82,9 @@ export class SqliteRetentionRecords implements RetentionRecords {
     });
   }
 
+  // insert, commit and removeBeyondNewest: grouped with concurrent uploads' (transactionGate.ts).
   insert(row: RetentionRow): Promise<void> {
-    return this.gate.call(() => this.addRow(row));
+    return this.gate.group(() => this.addRow(row));
   }
 
   replace(pendingId: string, rows: readonly RetentionRow[]): Promise<void> {
@@ -99,7 +100,7 @@ export class SqliteRetentionRecords implements RetentionRecords {
   }
 
   commit(id: string): Promise<boolean> {
-    return this.gate.call(() => this.markCommitted.run(id).changes > 0);
+    return this.gate.group(() => this.markCommitted.run(id).changes > 0);
   }
 
   get(id: string): Promise<RetentionRow | null> {
@@ -118,7 +119,7 @@ export class SqliteRetentionRecords implements RetentionRecords {
   }
 
   removeBeyondNewest(path: DavPath, keep: number): Promise<RetentionRow[]> {
-    return this.gate.call(() => {
+    return this.gate.group(() => {
       const before = this.bytes();
       const removed = this.deleteBeyondNewest.all(path, keep);
       this.total.bytes = removed.reduce((bytes, row) => bytes - row.size, before);

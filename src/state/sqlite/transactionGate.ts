@@ -8,14 +8,16 @@
  * tables (the refusals) registers undo steps, run when its transaction or savepoint rolls back;
  * `onRollback` listeners (the lock index, the retention total) reload after any rollback.
  *
- * A write whose caller needs nothing back but its outcome (a version record after an upload) can
- * go through `group` instead: such writes wait for the next turn of the event loop, and all that
- * arrived meanwhile commit as one transaction. Each commit in WAL mode costs six file locks and a
- * write per changed page, the larger part of a small PUT's SQLite time, and sixteen concurrent
- * uploads share one. Order is kept: any step, grouped write or transaction that comes later runs
- * the waiting group first, so a read sees every write issued before it. When one grouped write
- * fails, the group rolls back and each runs alone, so each caller gets the outcome it would have.
- *
+ * A write step of a record module (an upload's version record, the retained version's row, its
+ * commit, the pruning after it) can go through `group` instead: such steps wait for the next
+ * turn of the event loop, and all that arrived meanwhile commit as one transaction. A commit in
+ * WAL mode costs six file locks and a write per changed page, most of a small PUT's SQLite time
+ * (an upload over an existing file makes four), and sixteen concurrent uploads share one. Order
+ * is kept: any step, grouped write or transaction that comes later runs the waiting group first,
+ * so a read sees every write issued before it. When one grouped step fails, the group rolls back
+ * (the rollback listeners reload) and each step runs alone, so each caller gets the outcome it
+ * would have had. A grouped step must register no undo step (outside a transaction none is kept).
+
  * No AsyncLocalStorage: which side a call comes from is which object it was made through, so no
  * promise hook is enabled process-wide. The price is the StateStore rule: inside a transaction's
  * work, call through `tx` only (a call through the outer store would wait for the transaction).
@@ -163,6 +165,8 @@ export class TransactionGate {
       this.db.exec('COMMIT');
     } catch {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      // What the steps that ran changed in memory beside the tables reloads, as after any rollback.
+      for (const listener of this.rollbackListeners) listener();
       for (const grouped of steps) runAlone(grouped);
       return;
     }

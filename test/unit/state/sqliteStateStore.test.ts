@@ -72,6 +72,19 @@ describe('SQLite: version records of concurrent uploads commit as one transactio
     await store.close();
   });
 
+  it('a group rolled back reloads what it kept in memory: the retained bytes count each row once', async () => {
+    const { store } = openStore();
+    const kept = { id: 'k1', path: '/f', retainedAtMs: 1000, size: 10, etag: '"k1"', mtimeMs: 500, reason: 'overwrite' as const, storage: 'st/k1', pendingReason: null, sourceIno: null, pendingKind: null, intentId: null };
+    const outcomes = await Promise.allSettled([
+      store.retention.insert(kept),
+      store.versions.put('/bad', { ...record('"b"'), etag: null as unknown as string }),
+      store.retention.insert({ ...kept, id: 'k2', storage: 'st/k2', size: 5 }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(await store.retention.totals()).toEqual({ count: 2, bytes: 15 });
+    await store.close();
+  });
+
   it('close() commits the records still waiting', async () => {
     const dir = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'keepdav-group-'));
     const file = require('node:path').join(dir, 'state.db');

@@ -164,9 +164,15 @@ export class TransactionGate {
       for (const { step } of steps) results.push(step());
       this.db.exec('COMMIT');
     } catch {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      // What the steps that ran changed in memory beside the tables reloads, as after any rollback.
-      for (const listener of this.rollbackListeners) listener();
+      try {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        // What the steps that ran changed in memory beside the tables reloads, as after any rollback.
+        for (const listener of this.rollbackListeners) listener();
+      } catch (err) {
+        // No way back (the connection is gone): every caller is told, none waits for ever.
+        for (const grouped of steps) grouped.reject(err);
+        return;
+      }
       for (const grouped of steps) runAlone(grouped);
       return;
     }

@@ -85,6 +85,13 @@ describe('SQLite: version records of concurrent uploads commit as one transactio
     await store.close();
   });
 
+  it('records issued after close() are refused, never left waiting', async () => {
+    const { store } = openStore();
+    await store.close();
+    const outcomes = await Promise.allSettled([store.versions.put('/a', record('"a"')), store.versions.put('/b', record('"b"'))]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+  });
+
   it('close() commits the records still waiting', async () => {
     const dir = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'keepdav-group-'));
     const file = require('node:path').join(dir, 'state.db');

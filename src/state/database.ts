@@ -18,9 +18,9 @@ export const STATE_PAGE_CACHE_CAP = -2000;
 
 /**
  * Pages the write-ahead log may hold before a commit checkpoints it into the database: 10,000
- * (about 40 MB of log at most) where SQLite's default is 1,000. An overwrite commits four times
- * (pending version, version record, retention commit, pruning; concurrent uploads' commits are
- * grouped, sqlite/transactionGate.ts), and a checkpoint came every few dozen requests, each with two fsyncs on the
+ * (about 40 MB of log at most) where SQLite's default is 1,000. Every commit of keepdav's is
+ * autocommit, so an overwrite commits four times (pending version, version record, retention
+ * commit, pruning), and a checkpoint came every few dozen requests, each with two fsyncs on the
  * main thread while the uploads' own fsyncs filled the disk's queue. Measured with wrk, 16 connections overwriting
  * 4 KiB files, three interleaved A/B pairs: 1,116-1,274 overwrites/s against 911-1,137 (median
  * 1,196 against 1,058), 1,040-1,180 µs of CPU each against 1,140-1,370. A checkpoint copies each

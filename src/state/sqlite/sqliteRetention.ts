@@ -82,9 +82,8 @@ export class SqliteRetentionRecords implements RetentionRecords {
     });
   }
 
-  // insert, commit and removeBeyondNewest: grouped with concurrent uploads' (transactionGate.ts).
   insert(row: RetentionRow): Promise<void> {
-    return this.gate.group(() => this.addRow(row));
+    return this.gate.call(() => this.addRow(row));
   }
 
   replace(pendingId: string, rows: readonly RetentionRow[]): Promise<void> {
@@ -100,7 +99,7 @@ export class SqliteRetentionRecords implements RetentionRecords {
   }
 
   commit(id: string): Promise<boolean> {
-    return this.gate.group(() => this.markCommitted.run(id).changes > 0);
+    return this.gate.call(() => this.markCommitted.run(id).changes > 0);
   }
 
   get(id: string): Promise<RetentionRow | null> {
@@ -119,7 +118,7 @@ export class SqliteRetentionRecords implements RetentionRecords {
   }
 
   removeBeyondNewest(path: DavPath, keep: number): Promise<RetentionRow[]> {
-    return this.gate.group(() => {
+    return this.gate.call(() => {
       const before = this.bytes();
       const removed = this.deleteBeyondNewest.all(path, keep);
       this.total.bytes = removed.reduce((bytes, row) => bytes - row.size, before);

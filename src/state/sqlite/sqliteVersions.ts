@@ -73,8 +73,7 @@ export class SqliteVersionRecords implements VersionRecords {
   }
 
   put(path: DavPath, r: VersionRecord): Promise<void> {
-    // Grouped: concurrent uploads' records commit together (transactionGate.ts).
-    return this.gate.group(() => {
+    return this.gate.call(() => {
       this.upsertContent.run({ path, etag: r.etag, ino: r.ino, size: r.size, mtimeMs: r.mtimeMs, sha1: r.sha1, md5: r.md5 });
     });
   }

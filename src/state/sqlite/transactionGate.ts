@@ -8,16 +8,6 @@
  * tables (the refusals) registers undo steps, run when its transaction or savepoint rolls back;
  * `onRollback` listeners (the lock index, the retention total) reload after any rollback.
  *
- * A write step of a record module (an upload's version record, the retained version's row, its
- * commit, the pruning after it) can go through `group` instead: such steps wait for the next
- * turn of the event loop, and all that arrived meanwhile commit as one transaction. A commit in
- * WAL mode costs six file locks and a write per changed page, most of a small PUT's SQLite time
- * (an upload over an existing file makes four), and sixteen concurrent uploads share one. Order
- * is kept: any step, grouped write or transaction that comes later runs the waiting group first,
- * so a read sees every write issued before it. When one grouped step fails, the group rolls back
- * (the rollback listeners reload) and each step runs alone, so each caller gets the outcome it
- * would have had. A grouped step must register no undo step (outside a transaction none is kept).
-
  * No AsyncLocalStorage: which side a call comes from is which object it was made through, so no
  * promise hook is enabled process-wide. The price is the StateStore rule: inside a transaction's
  * work, call through `tx` only (a call through the outer store would wait for the transaction).
@@ -27,16 +17,8 @@ import type Database from 'better-sqlite3';
 /** How a record module runs one synchronous step. */
 export interface StepRunner {
   call<T>(step: () => T): Promise<T>;
-  /** A write step that may commit together with others (see above); registers no undo step. */
-  group<T>(step: () => T): Promise<T>;
   /** Registers an undo step for in-memory state just changed; dropped outside a transaction. */
   onUndo(undo: () => void): void;
-}
-
-interface GroupedStep {
-  readonly step: () => unknown;
-  readonly resolve: (value: unknown) => void;
-  readonly reject: (err: unknown) => void;
 }
 
 interface Frame {
@@ -54,27 +36,19 @@ export class TransactionGate {
   private queue: Promise<void> = Promise.resolve();
   /** Called after every rollback (whole or to a savepoint), once the tables are back. */
   private readonly rollbackListeners: Array<() => void> = [];
-  /** Grouped writes waiting for their commit, in arrival order. */
-  private grouped: GroupedStep[] = [];
 
   /** Steps of callers outside any transaction: at once, or once the open transaction has ended. */
   readonly outside: StepRunner = {
     call: async <T>(step: () => T): Promise<T> => {
       while (this.active !== null) await this.active.done;
-      this.commitGrouped();
       return step();
     },
-    group: <T>(step: () => T): Promise<T> =>
-      new Promise<T>((resolve, reject) => {
-        if (this.grouped.push({ step, resolve: resolve as (value: unknown) => void, reject }) === 1) setImmediate(() => void this.commitGroupedOnceFree());
-      }),
     onUndo: () => undefined,
   };
 
   /** Steps of the open transaction's own work: at once. */
   readonly inside: StepRunner = {
     call: async <T>(step: () => T): Promise<T> => step(),
-    group: async <T>(step: () => T): Promise<T> => step(),
     onUndo: (undo: () => void) => {
       this.active?.undo.push(undo);
     },
@@ -97,7 +71,6 @@ export class TransactionGate {
       let finish!: () => void;
       const done = new Promise<void>((resolve) => { finish = resolve; });
       const frame: Frame = { done, finish, savepoints: 0, undo: [] };
-      this.commitGrouped();
       this.db.exec('BEGIN IMMEDIATE');
       this.active = frame;
       try {
@@ -137,59 +110,18 @@ export class TransactionGate {
     }
   }
 
-  /** Resolves once every transaction started so far has ended, and every grouped write issued so far is committed. */
+  /** Resolves once every transaction started so far has ended. */
   async drain(): Promise<void> {
     let seen: Promise<void> | null = null;
     while (seen !== this.queue) {
       seen = this.queue;
       await seen;
     }
-    await this.commitGroupedOnceFree();
-  }
-
-  private async commitGroupedOnceFree(): Promise<void> {
-    while (this.active !== null) await this.active.done;
-    this.commitGrouped();
-  }
-
-  /** Commits the waiting grouped writes as one transaction; outside any transaction only. */
-  private commitGrouped(): void {
-    const steps = this.grouped;
-    if (steps.length === 0) return;
-    this.grouped = [];
-    if (steps.length === 1) return runAlone(steps[0]);
-    const results: unknown[] = [];
-    try {
-      this.db.exec('BEGIN IMMEDIATE');
-      for (const { step } of steps) results.push(step());
-      this.db.exec('COMMIT');
-    } catch {
-      try {
-        if (this.db.inTransaction) this.db.exec('ROLLBACK');
-        // What the steps that ran changed in memory beside the tables reloads, as after any rollback.
-        for (const listener of this.rollbackListeners) listener();
-      } catch (err) {
-        // No way back (the connection is gone): every caller is told, none waits for ever.
-        for (const grouped of steps) grouped.reject(err);
-        return;
-      }
-      for (const grouped of steps) runAlone(grouped);
-      return;
-    }
-    steps.forEach((grouped, i) => grouped.resolve(results[i]));
   }
 
   private undoTo(frame: Frame, mark: number): void {
     while (frame.undo.length > mark) frame.undo.pop()!();
     for (const listener of this.rollbackListeners) listener();
-  }
-}
-
-function runAlone({ step, resolve, reject }: GroupedStep): void {
-  try {
-    resolve(step());
-  } catch (err) {
-    reject(err);
   }
 }
 

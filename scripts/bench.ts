@@ -14,8 +14,8 @@
  * started at once (idle servers cost no CPU); each row then loads one server at a time, the
  * servers in turn and the order rotating every round, so a change in the machine's load hits
  * every server alike. Each turn begins once what the turns before wrote is on disk (sync(1),
- * bench/diskQuiet.ts says why). Each figure is the median over the rounds. Peak RSS is sampled from /proc
- * during every row (over the whole process group for the forking servers) and idle RSS after
+ * bench/diskQuiet.ts says why). Each figure is the median over the rounds. Peak RSS is sampled
+ * from /proc during every row (over the whole process group for the forking servers) and idle RSS after
  * start, after the run and once more after the servers were left alone for a while (--quiet-seconds). Servers that are not installed are skipped with a note. At the end one
  * Markdown table is printed, ready for the README. Temp data and children are removed on any
  * exit. Exit status 1 when a server did not start or died during the run.

@@ -369,6 +369,19 @@ export class VersionContentMissingError extends DavError {
 }
 
 /**
+ * 503 file-busy: a GET found the file replaced between its stat and its open, again and again
+ * (methods/get.ts): nothing was sent, since no version could be answered whole. RFC 9110
+ * §15.6.4: Retry-After.
+ */
+export class FileBusyError extends DavError {
+  readonly status = 503;
+  readonly code = 'file-busy';
+  constructor(href: string, retryAfterSeconds: number) {
+    super(`${href} was replaced while it was being read, each time it was tried; retry shortly`, { headers: { 'Retry-After': String(retryAfterSeconds) } });
+  }
+}
+
+/**
  * 503 state-unavailable: the shared state database (--state postgres://) cannot be reached, so no
  * decision about locks or versions can be made; nothing was changed. RFC 9110 §15.6.4: Retry-After.
  */

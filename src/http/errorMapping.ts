@@ -48,6 +48,7 @@ export async function toDavError(err: unknown, hrefOf: (path: string) => Promise
     if (err instanceof storage.NoSpaceError) return new dav.InsufficientStorageError(href);
     if (err instanceof storage.AccessDeniedError) return new dav.ForbiddenError('access-denied', `access to ${href} is denied`);
     if (err instanceof storage.IncompleteBodyError) return new dav.BadRequestError('the request body ended before Content-Length bytes or ran past it');
+    if (err instanceof storage.ReplacedMeanwhileError) return new dav.FileBusyError(href, 1);
   }
   // The shared state database went away (--state postgres://): 503 + Retry-After, never 500.
   if (err instanceof StateUnavailableError) return new dav.StateUnavailableError(5);

@@ -21,15 +21,34 @@ import { baseName } from '../paths/davPath';
 import { storedContentHeaders, PAGE_HEADERS } from '../web/pageSecurity';
 import { pageHead } from '../web/uiRoutes';
 import { SmallFileCache } from '../storage/smallFileCache';
+import { ReplacedMeanwhileError } from '../storage/storageErrors';
 
 /** Files up to this size are answered from one buffer instead of a stream. */
 const SMALL_FILE_BYTES = 64 * 1024;
 /** Their bytes, while unchanged on disk (validated by the stat loadResource took). */
 const smallFiles = new SmallFileCache(SMALL_FILE_BYTES);
 
+/**
+ * How often a GET starts afresh when the file it stat'ed was replaced before it was opened (a
+ * PUT's rename in between): each attempt answers the version it found, with that version's
+ * preconditions, ETag and length, never one version's headers over another's bytes. The last
+ * attempt's ReplacedMeanwhileError is a 503 (file-busy).
+ */
+const ANSWER_ATTEMPTS = 8;
+
 export const get: MethodHandler = async (req, services) => {
   if (isVersionRequest(req)) return versionAnswer(req, services);
   if (isTrashRequest(req)) return trashAnswer(req, services);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await currentAnswer(req, services);
+    } catch (err) {
+      if (!(err instanceof ReplacedMeanwhileError) || attempt === ANSWER_ATTEMPTS) throw err;
+    }
+  }
+};
+
+async function currentAnswer(req: DavRequest, services: Services): Promise<DavResponse> {
   const resource = await loadResource(req, services, await resolveEquivalentPath(services, req.path));
   const stat = resource.stat;
   if (!stat) throw new NotFoundError(resource.href);
@@ -38,7 +57,7 @@ export const get: MethodHandler = async (req, services) => {
   }
   if (stat.isCollection) return collectionAnswer(req, services, resource);
   return fileAnswer(req, services, resource);
-};
+}
 
 async function fileAnswer(req: DavRequest, services: Services, resource: Resource): Promise<DavResponse> {
   const stat = resource.stat!;
@@ -60,16 +79,16 @@ async function fileAnswer(req: DavRequest, services: Services, resource: Resourc
   if (range) {
     headers['Content-Range'] = `bytes ${range.start}-${range.end}/${stat.size}`;
     headers['Content-Length'] = range.end - range.start + 1;
-    return { status: 206, headers, body: head ? undefined : await services.store.openRead(resource.path, range) };
+    return { status: 206, headers, body: head ? undefined : await services.store.openRead(resource.path, range, stat) };
   }
   if (head || stat.size === 0) return { status: 200, headers: { ...headers, 'Content-Length': stat.size } };
   if (stat.size <= SMALL_FILE_BYTES) {
     // One read into a buffer beats a stream for small files; the length is what was read.
-    const bytes = smallFiles.get(stat) ?? smallFiles.remember(stat, await services.store.readSmall(resource.path, SMALL_FILE_BYTES), Date.now());
+    const bytes = smallFiles.get(stat) ?? smallFiles.remember(stat, await services.store.readSmall(resource.path, SMALL_FILE_BYTES, stat), Date.now());
     return { status: 200, headers, body: bytes };
   }
   headers['Content-Length'] = stat.size;
-  return { status: 200, headers, body: await services.store.openRead(resource.path) };
+  return { status: 200, headers, body: await services.store.openRead(resource.path, undefined, stat) };
 }
 
 /** The HTML index, streamed a batch of members at a time in directory order (bounded memory for huge collections). */

@@ -22,7 +22,7 @@ import { removeHostEntry } from './removeTree';
 import type { AtomicWriteOptions, AtomicWriteResult, FileBytes, FileDigests, KeptFile, KeptFingerprint, ResourceStore, Space } from './resourceStore';
 import { digestsOfStoredFile } from './storedFileDigests';
 import { RetainedBytes } from './retainedBytes';
-import { toResourceStat, type ResourceStat } from './resourceStat';
+import { toResourceStat, type ResourceStat, type StatIdentity } from './resourceStat';
 import {
   AccessDeniedError, AlreadyExistsError, errnoOf, IsACollectionError, NotACollectionError, NotFoundError, storageErrorFromErrno,
 } from './storageErrors';
@@ -124,13 +124,13 @@ export class FileStore implements ResourceStore {
    * range past the end yields what exists). Throws NotFoundError, IsACollectionError, and
    * RangeError for a malformed range.
    */
-  openRead(path: DavPath, range?: ByteRange): Promise<FileBytes> {
-    return openReadStream(this.containment, path, range);
+  openRead(path: DavPath, range?: ByteRange, expected?: StatIdentity): Promise<FileBytes> {
+    return openReadStream(this.containment, path, range, expected);
   }
 
   /** The whole content of a small file (at most `maxBytes`), for answers cheaper than a stream. */
-  readSmall(path: DavPath, maxBytes: number): Promise<Buffer> {
-    return readSmallFile(this.containment, path, maxBytes);
+  readSmall(path: DavPath, maxBytes: number, expected?: StatIdentity): Promise<Buffer> {
+    return readSmallFile(this.containment, path, maxBytes, expected);
   }
 
   /** The SHA-1 and MD5 of the file's bytes, read back (storedFileDigests.ts); null when they cannot be. */

@@ -1,7 +1,10 @@
 /**
  * Opening a file for reading with as few syscalls as the common case allows: one open (which
  * refuses to follow a final symlink) and one fstat; the parent's containment comes from the
- * Containment cache. A final symlink is followed only when it stays inside the root.
+ * Containment cache. A final symlink is followed only when it stays inside the root. The fstat
+ * also tells whether the file opened is the version the caller stat'ed (`expected`): a PUT may
+ * rename another over the path in between, and a GET must not send one version's bytes under
+ * another's ETag and length.
  */
 import type { Stats } from 'node:fs';
 import { constants as fsConstants, openSync, fstatSync, readSync, closeSync } from 'node:fs';
@@ -9,7 +12,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { FileContent } from './fileContent';
 import { parentOf, ROOT, type DavPath } from '../paths/davPath';
 import { assertDavPath, hasReservedSegment, type Containment } from './containment';
-import { errnoOf, IsACollectionError, NotFoundError, storageErrorFromErrno } from './storageErrors';
+import { errnoOf, IsACollectionError, NotFoundError, ReplacedMeanwhileError, storageErrorFromErrno } from './storageErrors';
+import type { StatIdentity } from './resourceStat';
 
 /** O_NONBLOCK: opening a FIFO never hangs (and is refused after the fstat). */
 const READ_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK;
@@ -23,9 +27,10 @@ export interface ByteRange {
  * A stream of the file at `path` (all of it, or `range`; a range past the end yields what
  * exists). The stream closes its file when it ends or is destroyed; read errors after the open
  * are emitted on the stream unmapped. Throws BadPathError, RangeError (malformed range),
- * NotFoundError (missing or hidden), IsACollectionError, AccessDeniedError.
+ * NotFoundError (missing or hidden), IsACollectionError, AccessDeniedError, and
+ * ReplacedMeanwhileError when the file opened is not `expected`.
  */
-export async function openReadStream(containment: Containment, path: DavPath, range?: ByteRange): Promise<FileContent> {
+export async function openReadStream(containment: Containment, path: DavPath, range?: ByteRange, expected?: StatIdentity): Promise<FileContent> {
   assertDavPath(path);
   if (range !== undefined && !isByteRange(range)) throw new RangeError(`bad range ${range.start}-${range.end}`);
   if (path === ROOT) throw new IsACollectionError(path, '/: is a collection');
@@ -38,9 +43,9 @@ export async function openReadStream(containment: Containment, path: DavPath, ra
     await fh.close();
     throw storageErrorFromErrno(err, path);
   }
-  if (!stats.isFile()) {
+  if (!stats.isFile() || (expected && !isVersion(stats, expected))) {
     await fh.close();
-    throw stats.isDirectory() ? new IsACollectionError(path, `${path}: is a collection`) : notFound(path);
+    throw notAFileOrReplaced(path, stats);
   }
   // Without a range, stop at the size seen by fstat: this saves the last read (the one finding
   // EOF), and the bytes served are those of the one inode opened (writes replace, never append).
@@ -53,6 +58,19 @@ function isByteRange(range: ByteRange): boolean {
 
 function notFound(path: DavPath): NotFoundError {
   return new NotFoundError(path, `${path}: not found`);
+}
+
+/** Whether the opened file's `stats` show the version `expected` describes (identity, size and times: ResourceStat's unchangedSince). */
+function isVersion(stats: Stats, expected: StatIdentity): boolean {
+  return !expected.isCollection && stats.ino === expected.ino && stats.dev === expected.dev && stats.size === expected.size &&
+    stats.mtimeMs === expected.mtimeMs && stats.ctimeMs === expected.ctimeMs;
+}
+
+/** Why an opened file cannot be read for the caller: no file (a collection, a FIFO), or not the expected version. */
+function notAFileOrReplaced(path: DavPath, stats: Stats): Error {
+  if (stats.isDirectory()) return new IsACollectionError(path, `${path}: is a collection`);
+  if (!stats.isFile()) return notFound(path);
+  return new ReplacedMeanwhileError(path, `${path}: replaced while it was being opened`);
 }
 
 /** Opens without following a final symlink; a symlink is followed only when it stays inside. */
@@ -79,7 +97,7 @@ async function openNoEscape(containment: Containment, path: DavPath): Promise<Fi
  * more (nginx serves small files the same way). Same checks and errors as openReadStream; at most
  * `maxBytes` are read. A final symlink takes the asynchronous path, which checks where it leads.
  */
-export async function readSmallFile(containment: Containment, path: DavPath, maxBytes: number): Promise<Buffer> {
+export async function readSmallFile(containment: Containment, path: DavPath, maxBytes: number, expected?: StatIdentity): Promise<Buffer> {
   assertDavPath(path);
   if (path === ROOT) throw new IsACollectionError(path, '/: is a collection');
   if (hasReservedSegment(path) || !(await containment.isReadableDir(parentOf(path)!))) throw notFound(path);
@@ -88,11 +106,11 @@ export async function readSmallFile(containment: Containment, path: DavPath, max
     fd = openSync(containment.hostPathOf(path), READ_FLAGS | fsConstants.O_NOFOLLOW);
   } catch (err) {
     if (errnoOf(err) !== 'ELOOP') throw storageErrorFromErrno(err, path);
-    return readAll(await openNoEscape(containment, path), path, maxBytes);
+    return readAll(await openNoEscape(containment, path), path, maxBytes, expected);
   }
   try {
     const stats = fstatSync(fd);
-    if (!stats.isFile()) throw stats.isDirectory() ? new IsACollectionError(path, `${path}: is a collection`) : notFound(path);
+    if (!stats.isFile() || (expected && !isVersion(stats, expected))) throw notAFileOrReplaced(path, stats);
     const buffer = Buffer.allocUnsafe(Math.min(stats.size, maxBytes));
     let filled = 0;
     while (filled < buffer.length) {
@@ -109,10 +127,10 @@ export async function readSmallFile(containment: Containment, path: DavPath, max
 }
 
 /** Reads up to `maxBytes` of an opened file and closes it. */
-async function readAll(fh: FileHandle, path: DavPath, maxBytes: number): Promise<Buffer> {
+async function readAll(fh: FileHandle, path: DavPath, maxBytes: number, expected?: StatIdentity): Promise<Buffer> {
   try {
     const stats = await fh.stat();
-    if (!stats.isFile()) throw stats.isDirectory() ? new IsACollectionError(path, `${path}: is a collection`) : notFound(path);
+    if (!stats.isFile() || (expected && !isVersion(stats, expected))) throw notAFileOrReplaced(path, stats);
     const buffer = Buffer.allocUnsafe(Math.min(stats.size, maxBytes));
     let filled = 0;
     while (filled < buffer.length) {

@@ -24,7 +24,7 @@ import type { FileDigests } from './storedFileDigests';
 import type { Usage } from './diskUsage';
 import type { MemberBatches } from './listCollection';
 import type { ByteRange } from './readStream';
-import type { ResourceStat } from './resourceStat';
+import type { ResourceStat, StatIdentity } from './resourceStat';
 
 export type { ContentDigests, DigestsNow } from './atomicWrite';
 export type { FileDigests } from './storedFileDigests';
@@ -114,12 +114,15 @@ export interface ResourceStore {
 
   /**
    * A stream of the file's bytes, or of `range` (inclusive; past the end yields what exists).
-   * Throws NotFoundError, IsACollectionError, RangeError for a malformed range.
+   * `expected`: the version the caller answers for (a stat it took of `path`); when the file
+   * opened is not that one (replaced or changed since), throws ReplacedMeanwhileError and reads
+   * nothing, so an answer's headers and body always describe the same bytes. Throws
+   * NotFoundError, IsACollectionError, RangeError for a malformed range.
    */
-  openRead(path: DavPath, range?: ByteRange): Promise<FileBytes>;
+  openRead(path: DavPath, range?: ByteRange, expected?: StatIdentity): Promise<FileBytes>;
 
-  /** The whole content of a small file (at most `maxBytes`). Throws as openRead. */
-  readSmall(path: DavPath, maxBytes: number): Promise<Buffer>;
+  /** The whole content of a small file (at most `maxBytes`). `expected` and the errors as openRead. */
+  readSmall(path: DavPath, maxBytes: number, expected?: StatIdentity): Promise<Buffer>;
 
   /**
    * The SHA-1 and MD5 of the file's bytes, read back while no large upload streams, with the

@@ -29,6 +29,8 @@ export class NoSpaceError extends StorageError {}
 export class AccessDeniedError extends StorageError {}
 /** The upload ended early, failed, or exceeded its expected length. */
 export class IncompleteBodyError extends StorageError {}
+/** The file opened for reading is not the version the caller stat'ed: replaced (or changed) in between; nothing was read. */
+export class ReplacedMeanwhileError extends StorageError {}
 
 /**
  * What the failed call was doing, which decides how ENOENT and ENOTDIR read:

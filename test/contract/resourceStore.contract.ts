@@ -9,7 +9,7 @@ import { OFFLOAD_MIN_BYTES } from '../../src/storage/contentDigests';
 import type { ResourceStore } from '../../src/storage/resourceStore';
 import { BadPathError, type DavPath } from '../../src/paths/davPath';
 import {
-  AccessDeniedError, AlreadyExistsError, IncompleteBodyError, NotFoundError, ParentMissingError,
+  AccessDeniedError, AlreadyExistsError, IncompleteBodyError, NotFoundError, ParentMissingError, ReplacedMeanwhileError,
 } from '../../src/storage/storageErrors';
 
 export interface ContractSubject {
@@ -134,6 +134,20 @@ export function describeResourceStoreContract(name: string, open: () => Promise<
         seen.add((await text(await store.openRead('/big'))) === 'n'.repeat(size * 16) ? 'new' : 'torn');
         expect([...seen].filter((s) => s !== 'old' && s !== 'new')).toEqual([]);
         expect(seen.has('new')).toBe(true);
+      });
+
+      it('a read expecting a version the path no longer holds throws ReplacedMeanwhileError; the version it holds is read', async () => {
+        await put('/f.txt', 'first');
+        const first = (await store.stat('/f.txt'))!;
+        await put('/f.txt', 'other');
+        const current = (await store.stat('/f.txt'))!;
+        // Same size, another file: what a GET racing a PUT would otherwise send under the first one's ETag.
+        await expect(store.readSmall('/f.txt', 1024, first)).rejects.toBeInstanceOf(ReplacedMeanwhileError);
+        await expect(store.openRead('/f.txt', undefined, first)).rejects.toBeInstanceOf(ReplacedMeanwhileError);
+        await expect(store.openRead('/f.txt', { start: 0, end: 1 }, first)).rejects.toBeInstanceOf(ReplacedMeanwhileError);
+        expect((await store.readSmall('/f.txt', 1024, current)).toString()).toBe('other');
+        expect(await text(await store.openRead('/f.txt', undefined, current))).toBe('other');
+        expect(await text(await store.openRead('/f.txt', { start: 1, end: 2 }, current))).toBe('th');
       });
 
       it('a write whose body falls short leaves the old content and no visible temporary', async () => {

@@ -274,3 +274,55 @@ describe('LOCKs among uploads without the token', () => {
     expect([...statuses.keys()].sort()).toEqual([204, 423]);
   });
 });
+
+describe('GETs racing PUTs of the same file', () => {
+  it('every answer is one version whole: its bytes, length, ETag and checksum agree (2 s of 4 writers and 6 readers)', async () => {
+    // Four versions, two of the same size: a GET that stat'ed one and read another would show it.
+    const versions = [Buffer.alloc(70_000, 'A'), Buffer.alloc(30_000, 'B'), Buffer.alloc(30_000, 'C'), Buffer.alloc(100, 'D')];
+    const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
+    const versionOfSha1 = new Map(versions.map((v, i) => [sha1(v), i]));
+    await t.request('PUT', '/raced.bin', { body: versions[0] });
+    const versionOfEtag = new Map<string, number>();
+    const problems: string[] = [];
+    const until = Date.now() + 2000;
+
+    async function writer(first: number): Promise<void> {
+      for (let n = first; Date.now() < until; n++) {
+        const which = n % versions.length;
+        const res = await t.request('PUT', '/raced.bin', { body: versions[which] });
+        if (res.status !== 204) problems.push(`PUT ${res.status}`);
+        else versionOfEtag.set(hdr(res, 'etag')!, which);
+      }
+    }
+    const answers: Array<{ res: TestResponse; ranged: boolean }> = [];
+    async function reader(ranged: boolean): Promise<void> {
+      while (Date.now() < until) {
+        try {
+          answers.push({ res: await t.request('GET', '/raced.bin', { headers: ranged ? { Range: 'bytes=0-99999' } : {} }), ranged });
+        } catch (err) {
+          problems.push(`GET failed: ${(err as Error).message}`);
+        }
+      }
+    }
+    await Promise.all([0, 1, 2, 3].map(writer).concat([false, true, false, true, false, true].map(reader)));
+
+    for (const { res, ranged } of answers) {
+      const which = versionOfSha1.get(sha1(res.body));
+      if (res.status !== (ranged ? 206 : 200) || which === undefined) {
+        problems.push(`GET ${res.status}: ${res.body.length} bytes of no version`);
+        continue;
+      }
+      if (Number(hdr(res, 'content-length')) !== res.body.length) problems.push(`Content-Length ${hdr(res, 'content-length')} for ${res.body.length} bytes`);
+      if (ranged && hdr(res, 'content-range') !== `bytes 0-${versions[which].length - 1}/${versions[which].length}`) {
+        problems.push(`Content-Range ${hdr(res, 'content-range')} over version ${which}`);
+      }
+      const checksum = hdr(res, 'oc-checksum');
+      if (checksum !== undefined && checksum !== `SHA1:${sha1(res.body)}`) problems.push(`OC-Checksum ${checksum} over version ${which}`);
+      const tagged = versionOfEtag.get(hdr(res, 'etag')!);
+      if (tagged !== undefined && tagged !== which) problems.push(`ETag of version ${tagged} over version ${which}`);
+    }
+    expect(answers.length).toBeGreaterThan(100);
+    expect(problems.slice(0, 10)).toEqual([]);
+    expect((await readFile(join(t.root, 'raced.bin'))).length).toBeGreaterThan(0);
+  });
+});

@@ -26,7 +26,7 @@ import { RetentionStore } from './versions/retention';
 import { CleanupGuard } from './versions/cleanupGuard';
 import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
-import { answerClientError, createRequestListener } from './http/edge';
+import { answerClientError, answerConnect, createRequestListener } from './http/edge';
 import { continueOnFirstRead } from './http/expectContinue';
 import { AccessControl } from './auth/accessControl';
 import { assertSafeToServe } from './auth/safeDefault';
@@ -213,6 +213,7 @@ export async function startServer(
   const server: Server | HttpsServer = tls ? createHttpsServer({ ...serverOptions, ...tls }, listener) : createServer(serverOptions, listener);
   server.setTimeout(config.idleTimeoutMs, (socket) => socket.destroy());
   server.on('clientError', answerClientError);
+  server.on('connect', answerConnect);
   // Expect: 100-continue answered when the body is first read, so refusals come before the body.
   server.on('checkContinue', continueOnFirstRead(listener));
 

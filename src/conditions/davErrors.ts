@@ -161,6 +161,19 @@ export class NoConflictingLockError extends DavError {
   }
 }
 
+/**
+ * 501: a request body in a transfer coding other than chunked alone (RFC 9112 §6.1: a server that
+ * receives a transfer coding it does not understand SHOULD answer 501); stored as it came, its
+ * bytes would still be, say, gzip.
+ */
+export class UnsupportedTransferCodingError extends DavError {
+  readonly status = 501;
+  readonly code = 'unsupported-transfer-coding';
+  constructor(codings: string) {
+    super(`Transfer-Encoding "${codings.slice(0, 100)}" is not supported: send the body as is, or chunked`);
+  }
+}
+
 /** 501: a method this server does not implement (RFC 9110 §15.6.2). */
 export class UnsupportedMethodError extends DavError {
   readonly status = 501;

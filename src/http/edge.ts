@@ -68,6 +68,22 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
   closeLingering(socket as Socket);
 }
 
+/**
+ * node:http's 'connect' listener: CONNECT asks for a tunnel through a proxy (RFC 9110 §9.3.6),
+ * which keepdav is not, and without a listener node:http drops the connection unanswered. It is
+ * answered as any method keepdav does not implement (501 unsupported-method), then closed.
+ */
+export function answerConnect(_req: IncomingMessage, socket: Duplex): void {
+  const answer = renderDavError(new UnsupportedMethodError('CONNECT'), false);
+  const body = Buffer.from(answer.body as string);
+  const headers = Object.entries({ ...answer.headers, DAV: '1, 2', Connection: 'close', 'Content-Length': body.length })
+    .map(([name, value]) => `${name}: ${value}\r\n`).join('');
+  answeredOnSocket.set(socket as Socket, answer.status);
+  socket.write(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${headers}\r\n`);
+  socket.write(body);
+  closeLingering(socket as Socket);
+}
+
 /** Told of every request: when it starts and, once its connection is done with it, what it did. */
 export interface RequestObserver {
   requestStarted(): void;

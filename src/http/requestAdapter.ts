@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { davPathFromUrlPath, hrefOf, BadPathError, type DavPath } from '../paths/davPath';
 import type { DavRequest } from '../methods/context';
-import { PayloadTooLargeError, BadRequestError, NotFoundError } from '../conditions/davErrors';
+import { PayloadTooLargeError, BadRequestError, NotFoundError, UnsupportedTransferCodingError } from '../conditions/davErrors';
 import { stripBasePath } from '../paths/basePath';
 import { clientViewOf, compileTrust, type TrustTest, type ClientView } from './proxyTrust';
 import type { TLSSocket } from 'node:tls';
@@ -64,6 +64,13 @@ function davPathBelow(urlPath: string, basePath: string): DavPath | null {
   }
 }
 
+/** How many field lines of `rawHeaders` (node:http's name, value, name, value...) are named `name` (lower case). */
+function countOf(rawHeaders: readonly string[], name: string): number {
+  let count = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].length === name.length && rawHeaders[i].toLowerCase() === name) count++;
+  return count;
+}
+
 export function adaptRequest(raw: IncomingMessage, edge: EdgeSettings = DIRECT_EDGE): DavRequest {
   const target = raw.url ?? '/';
   // RFC 9112 §3.2: a request-target carries no fragment; acting on "/coll/#frag" as "/coll/" would be unsafe.
@@ -82,7 +89,12 @@ export function adaptRequest(raw: IncomingMessage, edge: EdgeSettings = DIRECT_E
   if (contentLength !== undefined && !(Number.isSafeInteger(contentLength) && contentLength >= 0)) {
     throw new BadRequestError('invalid Content-Length');
   }
-  const chunked = raw.headers['transfer-encoding'] !== undefined;
+  const codings = raw.headers['transfer-encoding'];
+  const chunked = codings !== undefined;
+  // RFC 9112 §6.1: node:http de-chunks "gzip, chunked" and would hand over the gzip bytes as the body.
+  if (chunked && codings.trim().toLowerCase() !== 'chunked') throw new UnsupportedTransferCodingError(codings);
+  // RFC 9112 §3.2: more than one Host field line is a 400 (node:http keeps the first).
+  if (ownHost !== undefined && countOf(raw.rawHeaders, 'host') > 1) throw new BadRequestError('more than one Host header');
 
   const queryStart = target.indexOf('?');
   return {
@@ -91,11 +103,7 @@ export function adaptRequest(raw: IncomingMessage, edge: EdgeSettings = DIRECT_E
     query: new URLSearchParams(queryStart >= 0 ? target.slice(queryStart + 1) : ''),
     trailingSlash: urlPath.length > 1 && urlPath.endsWith('/'),
     header,
-    headerCount(name: string): number {
-      let count = 0;
-      for (let i = 0; i < raw.rawHeaders.length; i += 2) if (raw.rawHeaders[i].toLowerCase() === name) count++;
-      return count;
-    },
+    headerCount: (name: string) => countOf(raw.rawHeaders, name),
     clientId: `${client.address} ${raw.headers['user-agent'] ?? ''}`,
     clientAddress: client.address,
     hostsOfThisServer: [ownHost, client.host].filter((h): h is string => h !== undefined),

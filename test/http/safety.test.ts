@@ -469,6 +469,34 @@ describe('malformed requests', () => {
     expect(await readFile(join(t.root, 'victim.txt'), 'utf8')).toBe('victim');
   });
 
+  it('a body in a transfer coding besides chunked is 501 unsupported-transfer-coding, and nothing is stored (RFC 9112 §6.1)', async () => {
+    const chunk = Buffer.from('not really gzip');
+    const body = Buffer.concat([Buffer.from(`${chunk.length.toString(16)}\r\n`), chunk, Buffer.from('\r\n0\r\n\r\n')]);
+    for (const codings of ['gzip, chunked', 'deflate,chunked']) {
+      const put = await raw(`PUT /coded.bin HTTP/1.1\r\nTransfer-Encoding: ${codings}`, body);
+      expect([put.status, codings]).toEqual([501, codings]);
+      expect(put.text).toContain('unsupported-transfer-coding');
+    }
+    await expect(readFile(join(t.root, 'coded.bin'))).rejects.toMatchObject({ code: 'ENOENT' });
+    const plain = await raw('PUT /coded.bin HTTP/1.1\r\nTransfer-Encoding: Chunked', body);
+    expect(plain.status).toBe(201);
+    expect(await readFile(join(t.root, 'coded.bin'), 'utf8')).toBe('not really gzip');
+  });
+
+  it('two Host headers are 400 (RFC 9112 §3.2), and nothing is done', async () => {
+    await writeFile(join(t.root, 'hosted.txt'), 'keep');
+    const del = await raw(`DELETE /hosted.txt HTTP/1.1\r\nHost: 127.0.0.1:${t.port}\r\nHost: elsewhere.example`);
+    expect(del.status).toBe(400);
+    expect(await readFile(join(t.root, 'hosted.txt'), 'utf8')).toBe('keep');
+  });
+
+  it('CONNECT is answered 501 unsupported-method (keepdav is no proxy), not dropped', async () => {
+    const res = await raw(`CONNECT 127.0.0.1:${t.port} HTTP/1.1\r\nHost: 127.0.0.1:${t.port}`);
+    expect(res.status).toBe(501);
+    expect(res.headers.connection).toBe('close');
+    expect(res.text).toContain('unsupported-method');
+  });
+
   it('the server still answers normally after all of that', async () => {
     const res = await req('GET', '/inside.txt');
     expect(res.status).toBe(200);

@@ -3,7 +3,7 @@
  * conditional GET (§13); a collection answers a small HTML index.
  */
 import type { DavRequest, DavResponse, MethodHandler, Services } from './context';
-import { loadResource, checkPreconditions, versionHeaders, type Resource } from './support/resource';
+import { loadSettledResource, checkPreconditions, versionHeaders, type Resource } from './support/resource';
 import { NotFoundError, RangeNotSatisfiableError } from '../conditions/davErrors';
 import { parseRange, ifRangeAllows } from '../headers/range';
 import { checksumHeader } from '../headers/ocChecksum';
@@ -49,7 +49,7 @@ export const get: MethodHandler = async (req, services) => {
 };
 
 async function currentAnswer(req: DavRequest, services: Services): Promise<DavResponse> {
-  const resource = await loadResource(req, services, await resolveEquivalentPath(services, req.path));
+  const resource = await loadSettledResource(req, services, await resolveEquivalentPath(services, req.path));
   const stat = resource.stat;
   if (!stat) throw new NotFoundError(resource.href);
   if ((await checkPreconditions(req, services, resource)) === 'not-modified') {

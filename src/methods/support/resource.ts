@@ -13,6 +13,8 @@ import { parentOf, type DavPath } from '../../paths/davPath';
 import { formatHttpDate } from '../../headers/httpDate';
 import { parseLockTokenHeader } from '../../headers/lockToken';
 import { CurrentVersionCache, type CurrentVersion } from '../../versions/currentVersionCache';
+import { derivedTag } from '../../storage/resourceStat';
+import { OperationInProgressError } from '../../concurrency/pathMutex';
 
 /** Word 2016 names its lock in a Lock-Token header on PUT; counted only when configured. */
 function lockTokenHeaderTokens(req: DavRequest, services: Services): string[] {
@@ -29,6 +31,46 @@ export interface Resource {
   href: string;
   /** SHA-1 and MD5 of a file's current content when recorded (null: unknown); absent when not looked up. */
   digests?: ContentDigests | null;
+}
+
+/**
+ * How long after a file's last change (its ctime) a read that finds no record for it waits for a
+ * write of it that may be under way (loadSettledResource).
+ */
+const RECORDING_WINDOW_MS = 5000;
+/** How long such a read waits at most: a recording takes milliseconds, but the claim may be a long upload's over a file changed just before by other means. */
+const RECORDING_WAIT_MS = 2000;
+
+/**
+ * For reads outside any write claim (GET, HEAD): the resource as loadResource finds it, except
+ * when a file's ETag comes out derived (no version record matches it) within RECORDING_WINDOW_MS
+ * of its last change. A write through keepdav puts the file in place first (the rename, then the
+ * directory's fsync) and records its version after, holding its claim on the path throughout
+ * (PUT, restore, a PROPPATCH of the mtime, MOVE); a read in between would answer a derived ETag for
+ * bytes that a moment later carry the recorded one, one version under two ETags (and a later
+ * If-Match with the first would fail). So such a read waits for the path's claim (on every
+ * instance sharing the state), then looks again. It answers what it found when a tree operation
+ * still runs there, or when the claim is not free within RECORDING_WAIT_MS.
+ */
+export async function loadSettledResource(req: DavRequest, services: Services, path: DavPath): Promise<Resource> {
+  const resource = await loadResource(req, services, path);
+  const stat = resource.stat;
+  if (stat === null || stat.isCollection || Date.now() - stat.ctimeMs > RECORDING_WINDOW_MS || resource.etag !== derivedTag(stat)) return resource;
+  const settled = services.state.claims.run([{ path, tree: false }], () => loadResource(req, services, path));
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<null>((resolve) => {
+    timer = setTimeout(resolve, RECORDING_WAIT_MS, null);
+  });
+  try {
+    return (await Promise.race([settled, waited])) ?? resource;
+  } catch (err) {
+    if (err instanceof OperationInProgressError) return resource;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    // Taken after the wait gave up, the claim is released at once; its look-up is not needed then.
+    settled.catch(() => undefined);
+  }
 }
 
 /** Per server: what each file's version was while it stays unchanged on disk (no state look-up for a GET). */

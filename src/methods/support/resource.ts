@@ -40,37 +40,50 @@ export interface Resource {
 const RECORDING_WINDOW_MS = 5000;
 /** How long such a read waits at most: a recording takes milliseconds, but the claim may be a long upload's over a file changed just before by other means. */
 const RECORDING_WAIT_MS = 2000;
+/** How often it looks again while a MOVE runs there. */
+const RECORDING_POLL_MS = 5;
 
 /**
- * For reads outside any write claim (GET, HEAD): the resource as loadResource finds it, except
- * when a file's ETag comes out derived (no version record matches it) within RECORDING_WINDOW_MS
- * of its last change. A write through keepdav puts the file in place first (the rename, then the
+ * For reads outside any write claim (GET, HEAD, PROPFIND's target): the resource as loadResource
+ * finds it, except when a file's ETag comes out derived (no version record matches it) within
+ * RECORDING_WINDOW_MS of its last change. A write through keepdav puts the file in place first (the rename, then the
  * directory's fsync) and records its version after, holding its claim on the path throughout
  * (PUT, restore, a PROPPATCH of the mtime, MOVE); a read in between would answer a derived ETag for
  * bytes that a moment later carry the recorded one, one version under two ETags (and a later
  * If-Match with the first would fail). So such a read waits for the path's claim (on every
- * instance sharing the state), then looks again. It answers what it found when a tree operation
- * still runs there, or when the claim is not free within RECORDING_WAIT_MS.
+ * instance sharing the state) and looks again; where a MOVE runs (its claim refuses others at
+ * once), it looks again every few milliseconds. After RECORDING_WAIT_MS it answers what it found.
  */
 export async function loadSettledResource(req: DavRequest, services: Services, path: DavPath): Promise<Resource> {
-  const resource = await loadResource(req, services, path);
-  const stat = resource.stat;
-  if (stat === null || stat.isCollection || Date.now() - stat.ctimeMs > RECORDING_WINDOW_MS || resource.etag !== derivedTag(stat)) return resource;
-  const settled = services.state.claims.run([{ path, tree: false }], () => loadResource(req, services, path));
-  let timer: NodeJS.Timeout | undefined;
-  const waited = new Promise<null>((resolve) => {
-    timer = setTimeout(resolve, RECORDING_WAIT_MS, null);
-  });
-  try {
-    return (await Promise.race([settled, waited])) ?? resource;
-  } catch (err) {
-    if (err instanceof OperationInProgressError) return resource;
-    throw err;
-  } finally {
-    clearTimeout(timer);
-    // Taken after the wait gave up, the claim is released at once; its look-up is not needed then.
-    settled.catch(() => undefined);
+  let resource = await loadResource(req, services, path);
+  const deadline = Date.now() + RECORDING_WAIT_MS;
+  while (mayBeRecording(resource) && Date.now() < deadline) {
+    const settled = services.state.claims.run([{ path, tree: false }], () => loadResource(req, services, path));
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = new Promise<null>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, deadline - Date.now()), null);
+    });
+    try {
+      return (await Promise.race([settled, gaveUp])) ?? resource;
+    } catch (err) {
+      if (!(err instanceof OperationInProgressError)) throw err;
+      // A COPY's copies have no record (their ETags are derived for good), a DELETE's go: only a MOVE's records follow.
+      if (err.operation.method !== 'MOVE') return resource;
+    } finally {
+      clearTimeout(timer);
+      // Taken after the wait gave up, the claim is released at once; its look-up is not needed then.
+      settled.catch(() => undefined);
+    }
+    await new Promise((resolve) => setTimeout(resolve, RECORDING_POLL_MS));
+    resource = await loadResource(req, services, path);
   }
+  return resource;
+}
+
+/** A file whose ETag came out derived, changed within RECORDING_WINDOW_MS: its version may be being recorded. */
+function mayBeRecording(resource: Resource): boolean {
+  const stat = resource.stat;
+  return stat !== null && !stat.isCollection && Date.now() - stat.ctimeMs <= RECORDING_WINDOW_MS && resource.etag === derivedTag(stat);
 }
 
 /** Per server: what each file's version was while it stays unchanged on disk (no state look-up for a GET). */

@@ -13,7 +13,7 @@ import { FileContent } from './fileContent';
 import { parentOf, ROOT, type DavPath } from '../paths/davPath';
 import { assertDavPath, hasReservedSegment, type Containment } from './containment';
 import { errnoOf, IsACollectionError, NotFoundError, ReplacedMeanwhileError, storageErrorFromErrno } from './storageErrors';
-import type { StatIdentity } from './resourceStat';
+import { toResourceStat, unchangedSince, type StatIdentity } from './resourceStat';
 
 /** O_NONBLOCK: opening a FIFO never hangs (and is refused after the fstat). */
 const READ_FLAGS = fsConstants.O_RDONLY | fsConstants.O_NONBLOCK;
@@ -43,7 +43,7 @@ export async function openReadStream(containment: Containment, path: DavPath, ra
     await fh.close();
     throw storageErrorFromErrno(err, path);
   }
-  if (!stats.isFile() || (expected && !isVersion(stats, expected))) {
+  if (!stats.isFile() || (expected && !isVersion(path, stats, expected))) {
     await fh.close();
     throw notAFileOrReplaced(path, stats);
   }
@@ -60,10 +60,9 @@ function notFound(path: DavPath): NotFoundError {
   return new NotFoundError(path, `${path}: not found`);
 }
 
-/** Whether the opened file's `stats` show the version `expected` describes (identity, size and times: ResourceStat's unchangedSince). */
-function isVersion(stats: Stats, expected: StatIdentity): boolean {
-  return !expected.isCollection && stats.ino === expected.ino && stats.dev === expected.dev && stats.size === expected.size &&
-    stats.mtimeMs === expected.mtimeMs && stats.ctimeMs === expected.ctimeMs;
+/** Whether the opened file at `path` (its `stats`) is the version `expected` describes. */
+function isVersion(path: DavPath, stats: Stats, expected: StatIdentity): boolean {
+  return unchangedSince(expected, toResourceStat(path, stats));
 }
 
 /** Why an opened file cannot be read for the caller: no file (a collection, a FIFO), or not the expected version. */
@@ -110,7 +109,7 @@ export async function readSmallFile(containment: Containment, path: DavPath, max
   }
   try {
     const stats = fstatSync(fd);
-    if (!stats.isFile() || (expected && !isVersion(stats, expected))) throw notAFileOrReplaced(path, stats);
+    if (!stats.isFile() || (expected && !isVersion(path, stats, expected))) throw notAFileOrReplaced(path, stats);
     const buffer = Buffer.allocUnsafe(Math.min(stats.size, maxBytes));
     let filled = 0;
     while (filled < buffer.length) {
@@ -130,7 +129,7 @@ export async function readSmallFile(containment: Containment, path: DavPath, max
 async function readAll(fh: FileHandle, path: DavPath, maxBytes: number, expected?: StatIdentity): Promise<Buffer> {
   try {
     const stats = await fh.stat();
-    if (!stats.isFile() || (expected && !isVersion(stats, expected))) throw notAFileOrReplaced(path, stats);
+    if (!stats.isFile() || (expected && !isVersion(path, stats, expected))) throw notAFileOrReplaced(path, stats);
     const buffer = Buffer.allocUnsafe(Math.min(stats.size, maxBytes));
     let filled = 0;
     while (filled < buffer.length) {

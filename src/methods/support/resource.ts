@@ -38,7 +38,10 @@ export interface Resource {
  * write of it that may be under way (loadSettledResource).
  */
 const RECORDING_WINDOW_MS = 5000;
-/** How long such a read waits at most: a recording takes milliseconds, but the claim may be a long upload's over a file changed just before by other means. */
+/**
+ * How long such a read waits at most: a recording takes milliseconds, but the claim may be a long
+ * upload's over a file changed just before by other means.
+ */
 const RECORDING_WAIT_MS = 2000;
 /** How often it looks again while a MOVE runs there. */
 const RECORDING_POLL_MS = 5;
@@ -46,11 +49,11 @@ const RECORDING_POLL_MS = 5;
 /**
  * For reads outside any write claim (GET, HEAD, PROPFIND's target): the resource as loadResource
  * finds it, except when a file's ETag comes out derived (no version record matches it) within
- * RECORDING_WINDOW_MS of its last change. A write through keepdav puts the file in place first (the rename, then the
- * directory's fsync) and records its version after, holding its claim on the path throughout
- * (PUT, restore, a PROPPATCH of the mtime, MOVE); a read in between would answer a derived ETag for
- * bytes that a moment later carry the recorded one, one version under two ETags (and a later
- * If-Match with the first would fail). So such a read waits for the path's claim (on every
+ * RECORDING_WINDOW_MS of its last change. A write through keepdav puts the file in place first
+ * (the rename, then the directory's fsync) and records its version after, holding its claim on
+ * the path throughout (PUT, restore, a PROPPATCH of the mtime, MOVE); a read in between would
+ * answer a derived ETag for bytes that a moment later carry the recorded one, one version under
+ * two ETags (and a later If-Match with the first would fail). So such a read waits for the path's claim (on every
  * instance sharing the state) and looks again; where a MOVE runs (its claim refuses others at
  * once), it looks again every few milliseconds. After RECORDING_WAIT_MS it answers what it found.
  */

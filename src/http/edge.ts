@@ -61,11 +61,7 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
     socket.destroy(err);
     return;
   }
-  const status = err.code === 'HPE_INVALID_METHOD' ? 501 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400;
-  answeredOnSocket.set(socket as Socket, status);
-  socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nDAV: 1, 2\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-  // The client may still be sending the request's body: drain it before closing (RFC 9112 §9.6).
-  closeLingering(socket as Socket);
+  answerOnSocket(socket, err.code === 'HPE_INVALID_METHOD' ? 501 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
 }
 
 /**
@@ -75,12 +71,20 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
  */
 export function answerConnect(_req: IncomingMessage, socket: Duplex): void {
   const answer = renderDavError(new UnsupportedMethodError('CONNECT'), false);
-  const body = Buffer.from(answer.body as string);
-  const headers = Object.entries({ ...answer.headers, DAV: '1, 2', Connection: 'close', 'Content-Length': body.length })
+  answerOnSocket(socket, answer.status, answer.headers, Buffer.from(answer.body as string));
+}
+
+/**
+ * Writes a whole answer straight to a connection node:http does not serve (a request it could not
+ * parse, a CONNECT), then closes it: the client may still be sending a body, which is drained
+ * first (RFC 9112 §9.6).
+ */
+function answerOnSocket(socket: Duplex, status: number, headers: DavResponse['headers'] = {}, body = Buffer.alloc(0)): void {
+  const fields = Object.entries({ ...headers, DAV: '1, 2', Connection: 'close', 'Content-Length': body.length })
     .map(([name, value]) => `${name}: ${value}\r\n`).join('');
-  answeredOnSocket.set(socket as Socket, answer.status);
-  socket.write(`HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status]}\r\n${headers}\r\n`);
-  socket.write(body);
+  answeredOnSocket.set(socket as Socket, status);
+  socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${fields}\r\n`);
+  if (body.length > 0) socket.write(body);
   closeLingering(socket as Socket);
 }
 

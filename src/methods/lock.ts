@@ -54,7 +54,9 @@ export const lock: MethodHandler = async (req, services) => {
       await requireParentCollection(req, services, path);
       await refuseDuplicateName(req, services, path);
     }
-    await checkPreconditions(req, services, target);
+    // §7.3 with §7.4: locking an unmapped URL adds a member to its parent, which needs the token
+    // of a lock on that parent, as a PUT or MKCOL there does.
+    await checkPreconditions(req, services, target, { membershipChanges: target.stat ? [] : [path] });
 
     const granted = await services.locks.acquire(lockOn(target, wanted));
     let resource = target;

@@ -111,6 +111,18 @@ describe('LOCK and UNLOCK', () => {
       expect(await onDisk('unmapped.txt')).toBe('x');
     });
 
+    test('LOCK on an unmapped URL inside a locked collection adds a member: 423 without the collection\'s token, nothing created; 201 with it', async () => {
+      expect((await t.request('MKCOL', '/locked-col')).status).toBe(201);
+      const { res, token } = await lockPath(t, '/locked-col/', { depth: '0', timeout: 'Second-600' });
+      expect(res.status).toBe(200);
+      expectLockTokenSubmitted(await t.request('LOCK', '/locked-col/new.txt', { headers: { ...XML_HEADERS, Timeout: 'Second-60' }, body: lockinfo('exclusive') }), '/locked-col/');
+      expectLockTokenSubmitted(await t.request('LOCK', '/locked-col/new.txt', { headers: { ...XML_HEADERS, Timeout: 'Second-60' }, body: lockinfo('shared') }), '/locked-col/');
+      expect(await exists('locked-col/new.txt')).toBe(false);
+      const withToken = await t.request('LOCK', '/locked-col/new.txt', { headers: { ...XML_HEADERS, If: `</locked-col/> (<${token}>)`, Timeout: 'Second-60' }, body: lockinfo('exclusive') });
+      expect(withToken.status).toBe(201);
+      expect(await exists('locked-col/new.txt')).toBe(true);
+    });
+
     test('LOCK below a missing parent: 409, nothing created', async () => {
       const res = await t.request('LOCK', '/no-such-dir/f.txt', { headers: { ...XML_HEADERS, Timeout: 'Second-60' }, body: lockinfo('exclusive') });
       expect(res.status).toBe(409);
@@ -314,6 +326,26 @@ describe('LOCK and UNLOCK', () => {
       expect(await onDisk(f.rel)).toBe('other content');
       // The lock on the URL stays after it was overwritten by COPY.
       expect((await discovery(f.path)).map(activeLockToken)).toEqual([token]);
+    });
+
+    test.each(['MOVE', 'COPY'])('%s with Overwrite: T onto a collection: the locks of its deleted members go with them, the lock on its URL stays', async (method) => {
+      const base = `/replaced-${method.toLowerCase()}`;
+      for (const dir of [base, `${base}/dst`, `${base}/dst/sub`, `${base}/src`]) expect((await t.request('MKCOL', `${dir}/`)).status).toBe(201);
+      expect((await t.request('PUT', `${base}/dst/sub/f.txt`, { body: 'old' })).status).toBe(201);
+      expect((await t.request('PUT', `${base}/src/other.txt`, { body: 'new' })).status).toBe(201);
+      const member = await lockPath(t, `${base}/dst/sub/f.txt`, { depth: '0', timeout: 'Second-600' });
+      const top = await lockPath(t, `${base}/dst/`, { depth: '0', timeout: 'Second-600' });
+      expect([member.res.status, top.res.status]).toEqual([200, 200]);
+      const submitted = `<${dest(t, `${base}/dst/`)}> (<${top.token}>) <${dest(t, `${base}/dst/sub/f.txt`)}> (<${member.token}>)`;
+      const res = await t.request(method, `${base}/src/`, { headers: { Destination: dest(t, `${base}/dst/`), Overwrite: 'T', If: submitted } });
+      expect(res.status).toBe(204);
+      // §9.6.1: the member was deleted, and its lock with it: the URL is free for whoever creates it again.
+      expect((await t.request('UNLOCK', `${base}/dst/sub/f.txt`, { headers: { 'Lock-Token': `<${member.token}>` } })).status).toBe(409);
+      expect((await t.request('MKCOL', `${base}/dst/sub/`, { headers: { If: `<${dest(t, `${base}/dst/`)}> (<${top.token}>)` } })).status).toBe(201);
+      expect((await t.request('PUT', `${base}/dst/sub/f.txt`, { body: 'again' })).status).toBe(201);
+      expect(await onDisk(`${base.slice(1)}/dst/sub/f.txt`)).toBe('again');
+      // §7.6: the lock on the destination's URL stays.
+      expect((await discovery(`${base}/dst/`)).map(activeLockToken)).toEqual([top.token]);
     });
   });
 

@@ -126,6 +126,10 @@ describe('access rules', () => {
     expect(res.status).toBe(200);
     const unlock = await t.request('UNLOCK', '/shared/s.txt', { headers: as('bob', { 'Lock-Token': `<${token}>` }) });
     expect([unlock.status, errorCode(unlock)]).toEqual([403, 'lock-not-owned']);
+    // §9.11.1 comes first: on a URL the lock does not cover, bob gets the 409 anyone gets, which names neither alice's lock nor where it is.
+    const elsewhere = await t.request('UNLOCK', '/shared/sub/', { headers: as('bob', { 'Lock-Token': `<${token}>` }) });
+    expect([elsewhere.status, errorCode(elsewhere)]).toEqual([409, 'lock-token-matches-request-uri']);
+    expect(elsewhere.text).not.toContain('s.txt');
     const refresh = await t.request('LOCK', '/shared/s.txt', { headers: as('bob', { If: `(<${token}>)`, Timeout: 'Second-600' }) });
     expect([refresh.status, errorCode(refresh)]).toEqual([403, 'lock-not-owned']);
     // RFC 4918 §6.4: bob's copy of alice's token does not count as submitted.

@@ -76,7 +76,7 @@ export class TreeOperations {
   /**
    * Renames `src` to `dst`; properties, versions and the retained history move along, locks
    * stay behind (RFC 4918 §9.9). With `replace`, the existing `dst` is moved into retention first
-   * (its locks stay, RFC 4918 §7), and put back if the rename fails or never happened.
+   * (a lock on its URL stays, RFC 4918 §7.6), and put back if the rename fails or never happened.
    */
   async move(src: DavPath, dst: DavPath, options: { replace?: boolean } = {}): Promise<void> {
     const { id, pending } = await this.begin('move', src, dst, 'infinity', options.replace ? dst : null);
@@ -244,10 +244,15 @@ export class TreeOperations {
     if (!keepLocks) await tx.locks.removeWithin(path);
   }
 
-  /** A replaced target's properties and versions go; its locks stay on the URL (RFC 4918 §7). */
+  /**
+   * A replaced target's properties and versions go. A lock rooted at the target's URL stays and
+   * takes in what replaces it (RFC 4918 §7.6); locks rooted at its members go, for those were
+   * deleted with it (§9.8.4, §9.9.3: as by DELETE, which destroys them, §9.6.1).
+   */
   private async replacedMetadata(dst: DavPath, tx: StateAccess): Promise<void> {
     await tx.properties.forgetSubtree(dst);
     await tx.versions.forgetSubtree(dst);
+    for (const lock of await tx.locks.within(dst)) if (lock.root !== dst) await tx.locks.release(lock.token);
   }
 
   private async moveMetadata(src: DavPath, dst: DavPath, tx: StateAccess): Promise<void> {

@@ -158,6 +158,28 @@ describe('Microsoft Office', () => {
       expect((await disk(s).bytes(DOC)).equals(saved)).toBe(true);
     });
 
+    test('{ lockTokenHeaderSubmits: true }: only PUT, DELETE and PROPPATCH count the header; one that does not parse is no token, not a 400', async () => {
+      const { s, word: w } = await boot({ lockTokenHeaderSubmits: true });
+      const DIR = 'office-dir';
+      expect((await s.request('MKCOL', `/${DIR}`)).status).toBe(201);
+      const lock = await w.send('LOCK', `/${DIR}`, { ...XML, Timeout: 'Second-3600', Depth: '0' }, microsoftLockinfo('alice'));
+      expect(lock.status).toBe(200);
+      const token = lockToken(lock);
+      // Adding a member to the locked folder by MKCOL or MOVE needs the token in If, as without the setting.
+      expectConflict(await w.send('MKCOL', `/${DIR}/sub`, { 'Lock-Token': `<${token}>` }), 423, 'lock-token-submitted');
+      expectConflict(await w.send('MOVE', `/${DOC}`, { 'Lock-Token': `<${token}>`, Destination: `${s.url}/${DIR}/${DOC}` }), 423, 'lock-token-submitted');
+      expect(await disk(s).exists(`${DIR}/sub`)).toBe(false);
+      expect(await disk(s).exists(DOC)).toBe(true);
+      // A malformed Lock-Token changes nothing on a read, and on a counted method it is simply no token.
+      expect((await w.send('GET', `/${DOC}`, { 'Lock-Token': 'garbage' })).status).toBe(200);
+      expect((await w.send('PROPFIND', `/${DOC}`, { 'Lock-Token': 'garbage', Depth: '0' })).status).toBe(207);
+      const docLock = await w.send('LOCK', `/${DOC}`, { ...XML, Timeout: 'Second-3600' }, microsoftLockinfo('alice'));
+      expect(docLock.status).toBe(200);
+      expectConflict(await w.send('PUT', `/${DOC}`, { 'Lock-Token': 'garbage' }, 'x'), 423, 'lock-token-submitted');
+      expect((await w.send('PUT', `/${DOC}`, { 'Lock-Token': `<${lockToken(docLock)}>` }, 'saved')).status).toBe(204);
+      expect((await disk(s).bytes(DOC)).toString()).toBe('saved');
+    });
+
     test('{ hideLockRoot: true }: no DAV:lockroot in the LOCK answer, the refresh answer, or lockdiscovery', async () => {
       const { word: w } = await boot({ hideLockRoot: true });
       const lock = await w.send('LOCK', `/${DOC}`, { ...XML, Timeout: 'Second-3600' }, microsoftLockinfo('alice'));

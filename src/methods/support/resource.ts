@@ -16,11 +16,21 @@ import { CurrentVersionCache, type CurrentVersion } from '../../versions/current
 import { derivedTag } from '../../storage/resourceStat';
 import { OperationInProgressError } from '../../concurrency/pathMutex';
 
-/** Word 2016 names its lock in a Lock-Token header on PUT; counted only when configured. */
+/**
+ * Word 2016 names its lock in a Lock-Token header when it saves; counted only when configured
+ * (`--lock-token-header`), and only on the methods the README names. RFC 4918 §10.5 gives the
+ * header no meaning on them, so one that does not parse is no token, not a 400.
+ */
+const LOCK_TOKEN_HEADER_METHODS: ReadonlySet<string> = new Set(['PUT', 'DELETE', 'PROPPATCH']);
+
 function lockTokenHeaderTokens(req: DavRequest, services: Services): string[] {
   const value = req.header('lock-token');
-  if (!services.config.lockTokenHeaderSubmits || value === undefined || req.method === 'UNLOCK') return [];
-  return [parseLockTokenHeader(value)];
+  if (!services.config.lockTokenHeaderSubmits || value === undefined || !LOCK_TOKEN_HEADER_METHODS.has(req.method)) return [];
+  try {
+    return [parseLockTokenHeader(value)];
+  } catch {
+    return [];
+  }
 }
 
 export interface Resource {

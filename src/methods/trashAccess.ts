@@ -42,7 +42,9 @@ export async function trashAnswer(req: DavRequest, services: Services): Promise<
   const here = await services.store.stat(req.path);
   if (here && !here.isCollection) throw new BadRequestError(`?trash lists a collection; ${req.hrefOf(req.path, false)} is a file`);
   const { limit, after } = pageOf(req);
-  const page = await listTrash(services.retention, req.path, async (p) => (await services.store.stat(p)) !== null, limit, after);
+  // As in every listing, what the user may not read is left out (README "Users and permissions").
+  const mayList = (p: DavPath): boolean => services.access.mayRead(req.user, p);
+  const page = await listTrash(services.retention, req.path, async (p) => (await services.store.stat(p)) !== null, limit, after, mayList);
   const deleted = page.entries.map((e) => ({
     href: req.hrefOf(e.path, false),
     path: e.path,

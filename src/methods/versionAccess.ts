@@ -57,6 +57,8 @@ export const post: MethodHandler = async (req, services) => {
   if (id === null) throw new MethodNotAllowedError('method-not-allowed', 'POST is only used for ?restore=VERSION', ALLOWED_METHODS);
   if (id === '') throw new BadRequestError('?restore needs a version id');
   const to = restoreTarget(req);
+  // Restoring elsewhere writes there: the edge checked write on the version's own path, this is the other one.
+  if (to !== req.path) services.access.require(req.user, to, 'write', req.hrefOf(to, false));
   const overwrite = parseOverwrite(req.header('overwrite'));
   return services.state.claims.run(creationClaims(services, to, false), async () => {
     const target = await loadResource(req, services, to);

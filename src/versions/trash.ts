@@ -29,7 +29,7 @@ const MIN_CANDIDATES_PER_READ = 256;
 
 /**
  * Up to `limit` deleted paths at or below `collection`, after `after`. `exists` tells whether a
- * path is served now (a file or a collection).
+ * path is served now (a file or a collection); paths `mayList` says no to are left out.
  */
 export async function listTrash(
   retention: RetentionStore,
@@ -37,6 +37,7 @@ export async function listTrash(
   exists: (path: DavPath) => Promise<boolean>,
   limit: number,
   after?: PathNewest,
+  mayList: (path: DavPath) => boolean = () => true,
 ): Promise<TrashPage> {
   const known = new Map<DavPath, boolean>();
   const served = async (path: DavPath): Promise<boolean> => {
@@ -56,7 +57,7 @@ export async function listTrash(
     const candidates = await retention.newestUnder(collection, perRead, cursor);
     for (const candidate of candidates) {
       if (deleted.length > limit) break;
-      if (!(await served(candidate.path))) deleted.push(candidate);
+      if (mayList(candidate.path) && !(await served(candidate.path))) deleted.push(candidate);
     }
     if (candidates.length < perRead) break;
     cursor = candidates[candidates.length - 1];

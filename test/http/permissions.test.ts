@@ -154,6 +154,46 @@ describe('access rules', () => {
     expect((await t.request('POST', `/shared/v.txt?restore=${id}`, { headers: as('bob') })).status).toBe(204);
     expect(await readFile(`${t.root}/shared/v.txt`, 'utf8')).toBe('one');
   });
+
+  it('lets a restore to another path write only where the user may write', async () => {
+    expect((await t.request('PUT', '/shared/r.txt', { headers: as('alice'), body: 'first' })).status).toBe(201);
+    expect((await t.request('PUT', '/shared/r.txt', { headers: as('alice'), body: 'second' })).status).toBe(204);
+    const list = await t.request('GET', '/shared/r.txt?versions', { headers: as('alice') });
+    const id = (JSON.parse(list.text) as { versions: Array<{ id: string }> }).versions[0].id;
+    const elsewhere: Array<[string, Record<string, string>]> = [
+      ['/home/bob/evil.txt', { Destination: '/home/bob/evil.txt' }],
+      ['/shared/private/evil.txt', { Destination: dest(t, '/shared/private/evil.txt') }],
+      ['/readme.txt', { Destination: '/readme.txt', Overwrite: 'T' }],
+    ];
+    for (const [to, headers] of elsewhere) {
+      const res = await t.request('POST', `/shared/r.txt?restore=${id}`, { headers: as('alice', headers) });
+      expect([to, res.status, errorCode(res)]).toEqual([to, 403, 'no-permission']);
+    }
+    const viaQuery = await t.request('POST', `/shared/r.txt?restore=${id}&to=${encodeURIComponent('/home/carol/evil.txt')}`, { headers: as('alice') });
+    expect([viaQuery.status, errorCode(viaQuery)]).toEqual([403, 'no-permission']);
+    for (const gone of ['home/bob/evil.txt', 'shared/private/evil.txt', 'home/carol/evil.txt']) expect(existsSync(`${t.root}/${gone}`)).toBe(false);
+    expect(await readFile(`${t.root}/readme.txt`, 'utf8')).toBe('read me\n');
+    // Into her own home it works.
+    expect((await t.request('POST', `/shared/r.txt?restore=${id}`, { headers: as('alice', { Destination: '/home/alice/r.txt' }) })).status).toBe(201);
+    expect(await readFile(`${t.root}/home/alice/r.txt`, 'utf8')).toBe('first');
+  });
+
+  it('leaves out of the trash listing what the user may not read', async () => {
+    expect((await t.request('PUT', '/home/bob/layoffs.txt', { headers: as('bob'), body: 'plan' })).status).toBe(201);
+    expect((await t.request('DELETE', '/home/bob/layoffs.txt', { headers: as('bob') })).status).toBe(204);
+    expect((await t.request('PUT', '/shared/gone.txt', { headers: as('bob'), body: 'g' })).status).toBe(201);
+    expect((await t.request('DELETE', '/shared/gone.txt', { headers: as('bob') })).status).toBe(204);
+    const trashOf = async (user: User, path: string): Promise<string[]> => {
+      const res = await t.request('GET', `${path}?trash`, { headers: as(user) });
+      expect(res.status).toBe(200);
+      return (JSON.parse(res.text) as { deleted: Array<{ path: string }> }).deleted.map((d) => d.path).sort();
+    };
+    expect(await trashOf('alice', '/')).toEqual(['/shared/gone.txt']);
+    expect(await trashOf('bob', '/')).toEqual(['/home/bob/layoffs.txt', '/shared/gone.txt']);
+    // Paging skips what is hidden without ending early.
+    const page = await t.request('GET', '/?trash&limit=1', { headers: as('alice') });
+    expect((JSON.parse(page.text) as { deleted: Array<{ path: string }> }).deleted.map((d) => d.path)).toEqual(['/shared/gone.txt']);
+  });
 });
 
 describe('server-wide switches', () => {

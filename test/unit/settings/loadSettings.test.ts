@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadServeSettings, parseArgsOptions, changedSettings } from '../../../src/settings/loadSettings';
@@ -27,6 +27,15 @@ describe('serve settings: flags > KEEPDAV_* > --config file > defaults', () => {
     expect(config.tls).toEqual({ certFile: join(dir, 'certs', 'c.pem'), keyFile: '/abs/k.pem' });
     expect(config.basePath).toBe('/dav');
     expect(config.trustProxy).toEqual(['127.0.0.1', '::1']);
+  });
+
+  it("reads every YAML example of the README as the README says (a copied example must not stop serve)", () => {
+    const readme = readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8');
+    const examples = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]);
+    expect(examples.length).toBeGreaterThanOrEqual(2);
+    for (const example of examples) expect(() => resolveConfig(loadServeSettings(['--config', file(example)], {}))).not.toThrow();
+    const rules = resolveConfig(loadServeSettings(['--config', file(examples.find((e) => e.includes('access:'))!)], {})).access;
+    expect(rules.map((r) => r.path)).toEqual(['/', '/home/{user}/', '/home/', '/shared/']);
   });
 
   it('a variable beats the file, a flag beats both; untouched settings keep their defaults', () => {

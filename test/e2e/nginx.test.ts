@@ -97,6 +97,10 @@ withNginx('the client address nginx reports is the one keepdav uses; forged forw
   expect(r.status).toBe(200);
   expect(accessEntries().some((e) => e.client === '127.0.0.5' && e.method === 'GET' && e.path === '/dav/docs/a.txt' && e.status === 200)).toBe(true);
   expect(accessLog.some((l) => l.includes('203.0.113.9'))).toBe(false);
+  // Nor can the client's Host header add a hop of its own: the Forwarded nginx writes holds none of the client's text.
+  await viaNginx('GET', '/dav/docs/a.txt', { localAddress: '127.0.0.6', headers: { Host: `localhost:${nginx.port}",for=203.0.113.66;host="x` } });
+  expect(accessEntries().some((e) => e.client === '127.0.0.6' && e.path === '/dav/docs/a.txt')).toBe(true);
+  expect(accessEntries().some((e) => e.client === '203.0.113.66')).toBe(false);
   // An IPv6 client: nginx writes for="[::1]" (bracketed, quoted), keepdav reads ::1.
   const v6 = await viaNginx('GET', '/dav/docs/a.txt', { host: '::1' });
   expect(v6.status).toBe(200);

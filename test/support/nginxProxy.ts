@@ -68,7 +68,7 @@ server {
         proxy_read_timeout 3600s;
         proxy_send_timeout 3600s;
         proxy_set_header Host $http_host; # with the port: Destination names it too
-        proxy_set_header Forwarded "for=$forwarded_for_node;proto=$scheme;host=\\"$http_host\\"";
+        proxy_set_header Forwarded "for=$forwarded_for_node;proto=$scheme";   # no host=: $http_host is the client's own text
         proxy_set_header X-Forwarded-For $remote_addr;
         proxy_set_header X-Forwarded-Proto $scheme;
         proxy_set_header X-Forwarded-Host $http_host;

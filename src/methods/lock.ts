@@ -37,6 +37,9 @@ export const lock: MethodHandler = async (req, services) => {
   if (depth === '1') throw new BadRequestError('LOCK takes Depth 0 or infinity');
 
   const path = await resolveEquivalentPath(services, req.path);
+  // A depth-infinity lock holds every member against writes, so it needs write on the whole
+  // subtree, as a DELETE of it does (README "Users and permissions").
+  if (depth === 'infinity') services.access.requireSubtree(req.user, path, 'write', req.hrefOf(path, false));
   const wanted: LockRequest = {
     root: path,
     scope: info.scope,

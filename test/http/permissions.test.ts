@@ -140,6 +140,22 @@ describe('access rules', () => {
     expect((await t.request('UNLOCK', '/shared/s.txt', { headers: as('alice', { 'Lock-Token': `<${token}>` }) })).status).toBe(204);
   });
 
+  it('lets a depth-infinity LOCK hold only a subtree the user may write entirely', async () => {
+    const wide = await t.request('LOCK', '/shared/', { headers: as('alice', { ...XML_HEADERS, Depth: 'infinity' }), body: lockinfo('exclusive') });
+    expect([wide.status, errorCode(wide)]).toEqual([403, 'no-permission']);
+    expect(wide.text).toContain('<k:rule>/shared/private/</k:rule>');
+    // bob still writes in /shared/private/; a Depth 0 lock on /shared/ holds only the folder itself.
+    expect((await t.request('PUT', '/shared/private/p2.txt', { headers: as('bob'), body: 'b' })).status).toBe(201);
+    const { res, token } = await lockPath({ ...t, request: (m, p, o) => t.request(m, p, { ...o, headers: { ...o?.headers, ...as('alice') } }) }, '/shared/', { depth: '0' });
+    expect(res.status).toBe(200);
+    expect((await t.request('PUT', '/shared/private/p2.txt', { headers: as('bob'), body: 'b2' })).status).toBe(204);
+    expect((await t.request('UNLOCK', '/shared/', { headers: as('alice', { 'Lock-Token': `<${token}>` }) })).status).toBe(204);
+    // bob may write the whole subtree, so his depth-infinity lock is granted.
+    const bobs = await t.request('LOCK', '/shared/', { headers: as('bob', { ...XML_HEADERS, Depth: 'infinity' }), body: lockinfo('exclusive') });
+    expect(bobs.status).toBe(200);
+    expect((await t.request('UNLOCK', '/shared/', { headers: as('bob', { 'Lock-Token': header(bobs, 'lock-token')! }) })).status).toBe(204);
+  });
+
   it('lets versions follow read and restore follow write', async () => {
     expect((await t.request('PUT', '/shared/v.txt', { headers: as('bob'), body: 'one' })).status).toBe(201);
     expect((await t.request('PUT', '/shared/v.txt', { headers: as('bob'), body: 'two' })).status).toBe(204);

@@ -12,7 +12,7 @@ import { loadServeSettings, changedSettings } from './settings/loadSettings';
 import { startServer, openServices } from './server';
 import { davPathFromUrlPath } from './paths/davPath';
 import { restoreVersion, UnknownVersionError } from './versions/restoreVersion';
-import { allTrash } from './versions/trash';
+import { allTrash, servedIn } from './versions/trash';
 import { StorageError } from './storage/storageErrors';
 import { formatHttpDate } from './headers/httpDate';
 import { StateInUseError } from './state/stateOwnership';
@@ -125,7 +125,7 @@ async function trash(args: string[]): Promise<number> {
   const dir = davPathFromUrlPath(positionals[0].startsWith('/') ? positionals[0] : '/' + positionals[0]);
   const { services, state } = await openServices(resolveConfig({ root: values.root ?? 'storage', ...stateOption(values.state, values['state-dir']) }), { recover: false });
   try {
-    for await (const e of allTrash(services.retention, dir, async (p) => (await services.store.stat(p)) !== null)) {
+    for await (const e of allTrash(services.retention, dir, servedIn(services.store))) {
       const v = e.newest;
       process.stdout.write(`${v.id}  ${new Date(v.retainedAtMs).toISOString()}  ${v.size}  ${v.etag}  ${e.path}  versions ${e.versionIds.join(',')}\n`);
     }

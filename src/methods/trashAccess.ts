@@ -11,7 +11,7 @@
  */
 import type { DavRequest, DavResponse, Services } from './context';
 import { BadRequestError } from '../conditions/davErrors';
-import { listTrash } from '../versions/trash';
+import { listTrash, servedIn } from '../versions/trash';
 import { formatHttpDate } from '../headers/httpDate';
 import { baseName, type DavPath } from '../paths/davPath';
 import type { PathNewest } from '../state/stateStore';
@@ -44,7 +44,7 @@ export async function trashAnswer(req: DavRequest, services: Services): Promise<
   const { limit, after } = pageOf(req);
   // As in every listing, what the user may not read is left out (README "Users and permissions").
   const mayList = (p: DavPath): boolean => services.access.mayRead(req.user, p);
-  const page = await listTrash(services.retention, req.path, async (p) => (await services.store.stat(p)) !== null, limit, after, mayList);
+  const page = await listTrash(services.retention, req.path, servedIn(services.store), limit, after, mayList);
   const deleted = page.entries.map((e) => ({
     href: req.hrefOf(e.path, false),
     path: e.path,

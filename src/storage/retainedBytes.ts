@@ -277,10 +277,14 @@ export class RetainedBytes {
     }
   }
 
-  /** The host path of `key`; a key that is not "/"-separated names (no "", ".", "..", NUL) throws RangeError. */
+  /**
+   * The host path of `key`; a key that is not "/"-separated names (no "", ".", "..", NUL) throws
+   * RangeError. A backslash is an ordinary character of a name here: a kept tree holds whatever
+   * names its folders held, also those WebDAV cannot address.
+   */
   private hostOf(key: string): string {
     const segments = key.split('/');
-    if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0') || s.includes('\\'))) {
+    if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\0'))) {
       throw new RangeError(`not a key of kept bytes: ${JSON.stringify(key)}`);
     }
     return join(this.dir, ...segments);

@@ -8,7 +8,22 @@
  */
 import type { RetentionStore, RetainedVersion } from './retention';
 import type { PathNewest } from '../state/stateStore';
-import { parentOf, type DavPath } from '../paths/davPath';
+import { parentOf, BadPathError, type DavPath } from '../paths/davPath';
+
+/**
+ * listTrash's `exists` over a store: whether a path is served now. A deleted file whose name no
+ * URL can address (a backslash, kept with its folder) is not: it is listed as deleted.
+ */
+export function servedIn(store: { stat(path: DavPath): Promise<unknown> }): (path: DavPath) => Promise<boolean> {
+  return async (path) => {
+    try {
+      return (await store.stat(path)) !== null;
+    } catch (err) {
+      if (err instanceof BadPathError) return false;
+      throw err;
+    }
+  };
+}
 
 export interface TrashEntry {
   path: DavPath;

@@ -202,8 +202,14 @@ export class TreeOperations {
     }
     // With retention off the tree still leaves by one rename (so the step is atomic), and its bytes go after the commit.
     const moved = await this.store.moveOutAsKept(path, pending.key);
-    const keep = moved && this.retention.enabled;
-    return { pending: moved ? pending : null, rows: keep ? await this.retention.scanTree(pending, this.etagOf) : [] };
+    if (!moved || !this.retention.enabled) return { pending: moved ? pending : null, rows: [] };
+    try {
+      return { pending, rows: await this.retention.scanTree(pending, this.etagOf) };
+    } catch (err) {
+      // What cannot be listed as versions is not taken away: the tree goes back as it was.
+      await this.store.putBack(path, pending.key);
+      throw err;
+    }
   }
 
   /**

@@ -13,11 +13,12 @@ import type { ServerConfig } from '../config';
 import { ConfigError } from '../config';
 import type { DavPath } from '../paths/davPath';
 import type { ActiveLock } from '../locks/activeLock';
-import { LockNotOwnedError, NoPermissionError, ReadOnlyServerError, TooManyAttemptsError, UnauthorizedError } from '../conditions/davErrors';
+import { HostNotServedError, LockNotOwnedError, NoPermissionError, ReadOnlyServerError, TooManyAttemptsError, UnauthorizedError } from '../conditions/davErrors';
 import { AccessRuleSet, levelAtLeast, ANONYMOUS, ANYONE_SIGNED_IN, type AccessLevel, type AccessRule } from './accessRules';
 import { parseHtpasswd, verifyPassword, dummyEntryFor, weakUsers, UsersFileError, type UserEntry } from './htpasswd';
 import { parseBasicCredentials } from './basicCredentials';
 import { CredentialCache } from './credentialCache';
+import { isLoopbackHost, isRebindProofHost } from './safeDefault';
 import { FailureLimiter } from './failureLimiter';
 
 /** RFC 7617 §2, §2.1: the realm, and that user names and passwords are UTF-8. */
@@ -34,6 +35,8 @@ export interface AccessRequest {
   readonly method: string;
   readonly path: DavPath;
   readonly clientAddress: string;
+  /** Whether a trusted proxy sent it (then the proxy answers for the names it serves). */
+  readonly viaTrustedProxy?: boolean;
   header(name: string): string | undefined;
   hrefOf(path: DavPath, isCollection: boolean): string;
 }
@@ -49,6 +52,10 @@ interface Policy {
   users: UsersState | null;
   rules: AccessRuleSet;
   readOnly: boolean;
+  /** A path or name as the server compares them (NFC; case-folded with --case-insensitive). */
+  sameName: (name: string) => string;
+  /** No users, on a loopback address: only names that cannot be rebound are served (safeDefault.ts). */
+  guardsHostNames: boolean;
 }
 
 export class AccessControl {
@@ -87,6 +94,10 @@ export class AccessControl {
    * name (null: anonymous). Throws 401, 403 (no-permission, read-only) or 429.
    */
   async admit(req: AccessRequest): Promise<string | null> {
+    if (this.policy.guardsHostNames && req.viaTrustedProxy !== true) {
+      const host = req.header('host');
+      if (host !== undefined && !isRebindProofHost(host)) throw new HostNotServedError(host);
+    }
     const user = await this.authenticate(req);
     const writes = !READ_METHODS.has(req.method);
     if (writes && this.policy.readOnly) throw new ReadOnlyServerError(req.method);
@@ -204,7 +215,7 @@ export class AccessControl {
     }
     if (signature === users.signature) return;
     try {
-      const next = readUsers(users.file);
+      const next = readUsers(users.file, this.policy.sameName);
       this.policy = { ...this.policy, users: next };
       this.log(`users file ${users.file} changed: ${next.users.size} user(s) read`);
     } catch (err) {
@@ -214,8 +225,15 @@ export class AccessControl {
   }
 
   private load(config: ServerConfig): Policy {
-    const users = config.usersFile === null ? null : readUsers(config.usersFile);
-    return { users, rules: new AccessRuleSet(effectiveRules(config, users !== null), comparableFor(config)), readOnly: config.readOnly };
+    const sameName = comparableFor(config);
+    const users = config.usersFile === null ? null : readUsers(config.usersFile, sameName);
+    return {
+      users,
+      sameName,
+      rules: new AccessRuleSet(effectiveRules(config, users !== null), sameName),
+      readOnly: config.readOnly,
+      guardsHostNames: users === null && isLoopbackHost(config.host),
+    };
   }
 }
 
@@ -223,14 +241,31 @@ function signatureOf(stat: Stats): string {
   return `${stat.ino}:${stat.size}:${stat.mtimeMs}:${stat.ctimeMs}`;
 }
 
-function readUsers(file: string): UsersState {
+function readUsers(file: string, sameName: (name: string) => string): UsersState {
   try {
     const signature = signatureOf(statSync(file));
     const users = parseHtpasswd(readFileSync(file, 'utf8'), file);
+    refuseTwinNames(users, file, sameName);
     return { file, users, dummy: dummyEntryFor(users), signature };
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     if (err instanceof UsersFileError) throw new ConfigError(err.message);
     throw new ConfigError(`users file ${file} cannot be read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+/**
+ * Two user names the server takes for one (differing only in case on a --case-insensitive share,
+ * or only in Unicode normalization) would share every `{user}` folder: the file is refused.
+ */
+function refuseTwinNames(users: ReadonlyMap<string, unknown>, file: string, sameName: (name: string) => string): void {
+  const seen = new Map<string, string>();
+  for (const name of users.keys()) {
+    const other = seen.get(sameName(name));
+    if (other !== undefined) {
+      throw new ConfigError(`users file ${file}: "${other}" and "${name}" are one name to this server (their {user} folders would be the same); rename one`);
+    }
+    seen.set(sameName(name), name);
   }
 }
 

@@ -15,6 +15,17 @@ export function isLoopbackHost(host: string): boolean {
   return false;
 }
 
+/**
+ * Whether the Host header `host` (name[:port]) names this machine in a way no one else's DNS can
+ * change: localhost (RFC 6761 §6.3) or an IP address. A server with no users on loopback answers
+ * only to those, so a page on a name rebound to 127.0.0.1 cannot reach its files.
+ */
+export function isRebindProofHost(host: string): boolean {
+  const h = host.trim().toLowerCase();
+  const name = h.startsWith('[') ? h.slice(1, h.indexOf(']') < 0 ? h.length : h.indexOf(']')) : h.replace(/:\d*$/, '').replace(/\.$/, '');
+  return name === 'localhost' || name.endsWith('.localhost') || isIP(name) !== 0;
+}
+
 /** Throws ConfigError (one line: how to add users or opt in) for an unprotected public address. */
 export function assertSafeToServe(config: ServerConfig): void {
   if (config.usersFile !== null || config.anonymous !== null || isLoopbackHost(config.host)) return;

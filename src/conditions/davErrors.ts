@@ -319,6 +319,23 @@ export class UnauthorizedError extends DavError {
   }
 }
 
+/**
+ * 421 host-not-served: a server with nobody to sign in, on a loopback address, answers only to
+ * names no one can point elsewhere (localhost, an IP address): a web page on a name that was
+ * made to resolve to 127.0.0.1 (DNS rebinding) must not read or write the files (RFC 9110
+ * §15.5.20: the server is unwilling to answer for that name).
+ */
+export class HostNotServedError extends DavError {
+  readonly status = 421;
+  readonly code = 'host-not-served';
+  constructor(host: string) {
+    super(
+      `this server has no users and answers only to localhost or an IP address, not to ${JSON.stringify(host.slice(0, 200))}: ` +
+        'start it with --users FILE to serve other names (or put it behind a proxy named with --trust-proxy)',
+    );
+  }
+}
+
 /** 403 no-permission: a signed-in user whose access rules do not allow this; names the deciding rule's path. */
 export class NoPermissionError extends DavError {
   readonly status = 403;

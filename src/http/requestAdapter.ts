@@ -106,6 +106,7 @@ export function adaptRequest(raw: IncomingMessage, edge: EdgeSettings = DIRECT_E
     headerCount: (name: string) => countOf(raw.rawHeaders, name),
     clientId: `${client.address} ${raw.headers['user-agent'] ?? ''}`,
     clientAddress: client.address,
+    viaTrustedProxy: client.viaTrustedProxy,
     hostsOfThisServer: [ownHost, client.host].filter((h): h is string => h !== undefined),
     user: null,
     hasBody: chunked || (contentLength ?? 0) > 0,

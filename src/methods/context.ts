@@ -31,6 +31,8 @@ export interface DavRequest {
   readonly clientId: string;
   /** The client's address: the socket's peer, or what a trusted proxy names (--trust-proxy). */
   readonly clientAddress: string;
+  /** Whether the peer is a trusted proxy (--trust-proxy), which chose the name the client used. */
+  readonly viaTrustedProxy: boolean;
   /** The host[:port] names the client reached this server by: Host and, via a trusted proxy, the forwarded host. */
   readonly hostsOfThisServer: readonly string[];
   /** The signed-in user's name, null for anonymous; set by the edge once access is admitted. */

@@ -69,6 +69,19 @@ describe('keepdav serve with users', () => {
     expect(missing.stderr.split('\n')[0]).toContain(`users file ${join(base, 'nope')} cannot be read: ENOENT`);
   });
 
+  it('refuses a users file with two names the server takes for one (case on --case-insensitive, Unicode normalization), naming both', async () => {
+    const file = join(base, 'twins-htpasswd');
+    await writeFile(file, `${htpasswdLine('alice', 'pw', 'bcryptjs')}\n${htpasswdLine('Alice', 'pw2', 'bcryptjs')}\n`);
+    const r = await runToExit(['serve', '--root', root, '--state', state, '--port', '0', '--users', file, '--case-insensitive']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.split('\n')[0]).toContain(`users file ${file}: "alice" and "Alice" are one name to this server`);
+    const nfd = join(base, 'nfd-htpasswd');
+    await writeFile(nfd, `${htpasswdLine('zo\u00eb', 'pw', 'bcryptjs')}\n${htpasswdLine('zoe\u0308', 'pw2', 'bcryptjs')}\n`);
+    const n = await runToExit(['serve', '--root', root, '--state', state, '--port', '0', '--users', nfd]);
+    expect(n.code).not.toBe(0);
+    expect(n.stderr.split('\n')[0]).toContain(`users file ${nfd}, line 2: user "zo\u00eb" appears twice`);
+  });
+
   it('refuses --anonymous with a value other than none, read or write', async () => {
     const r = await runToExit(['serve', '--root', root, '--state', state, '--port', '0', '--anonymous', 'everyone']);
     expect(r.code).toBe(2);

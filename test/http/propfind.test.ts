@@ -402,7 +402,7 @@ describe('a client that leaves in the middle of a listing', () => {
   it('has the listing closed: no descriptor stays open on its folder, and the next listing is whole', async () => {
     const host = join(t.root, 'wide');
     const socket = connect(t.port, '127.0.0.1');
-    socket.write(`PROPFIND /wide/ HTTP/1.1\r\nHost: x\r\nDepth: 1\r\nContent-Length: 0\r\n\r\n`);
+    socket.write(`PROPFIND /wide/ HTTP/1.1\r\nHost: localhost\r\nDepth: 1\r\nContent-Length: 0\r\n\r\n`);
     socket.pause(); // read nothing more: the server's writes fill the socket, the listing waits
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(openDescriptorsOn(host)).toBe(1); // the listing holds its folder open meanwhile

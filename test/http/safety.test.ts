@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { startTestServer, type TestServer, type RequestOptions } from '../support/testServer';
 import { DAV, findAll, text } from '../support/xmlQuery';
 import { rawRequest } from '../support/rawHttp';
+import { startAuthServer, htpasswdLine } from '../support/authKit';
 
 let t: TestServer;
 let base: string;
@@ -501,6 +502,46 @@ describe('malformed requests', () => {
     const res = await req('GET', '/inside.txt');
     expect(res.status).toBe(200);
     expect(res.text).toBe('inside');
+  });
+});
+
+describe('names a web page could point at 127.0.0.1 (DNS rebinding)', () => {
+  // With no users on loopback anonymous may write, so only names no one else's DNS decides are served.
+  it('a Host that is not localhost or an IP address is 421 host-not-served, and nothing is read, written or removed', async () => {
+    await writeFile(join(t.root, 'rebound.txt'), 'mine');
+    const get = await raw(`GET /rebound.txt HTTP/1.1\r\nHost: attacker.example:${t.port}`);
+    expect(get.status).toBe(421);
+    expect(get.text).toContain('host-not-served');
+    expect(get.text).not.toContain('mine');
+    expect((await raw(`PUT /rebound.txt HTTP/1.1\r\nHost: attacker.example:${t.port}\r\nOrigin: http://attacker.example:${t.port}\r\nContent-Length: 5`, 'pwned')).status).toBe(421);
+    expect((await raw(`DELETE /rebound.txt HTTP/1.1\r\nHost: attacker.example`)).status).toBe(421);
+    expect((await raw(`PROPFIND / HTTP/1.1\r\nHost: 127.0.0.1.nip.example\r\nDepth: 1`)).status).toBe(421);
+    expect(await readFile(join(t.root, 'rebound.txt'), 'utf8')).toBe('mine');
+  });
+
+  it('localhost, its subdomains and IP addresses are served', async () => {
+    for (const host of [`localhost:${t.port}`, 'LOCALHOST', 'app.localhost', `127.0.0.1:${t.port}`, '127.1.2.3', `[::1]:${t.port}`, 'localhost.']) {
+      const res = await raw(`GET /rebound.txt HTTP/1.1\r\nHost: ${host}`);
+      expect([host, res.status, res.text]).toEqual([host, 200, 'mine']);
+    }
+  });
+
+  it('with users, or through a trusted proxy, any name is served', async () => {
+    const viaProxy = await startTestServer({ trustProxy: ['127.0.0.1'] });
+    try {
+      await writeFile(join(viaProxy.root, 'p.txt'), 'proxied');
+      const res = await rawRequest(viaProxy.port, 'GET /p.txt HTTP/1.1\r\nHost: dav.example.com\r\nX-Forwarded-For: 198.51.100.4');
+      expect([res.status, res.text]).toEqual([200, 'proxied']);
+    } finally {
+      await viaProxy.close();
+    }
+    const withUsers = await startAuthServer([htpasswdLine('alice', 'pw', 'bcryptjs')]);
+    try {
+      const anonymous = await rawRequest(withUsers.port, 'GET / HTTP/1.1\r\nHost: dav.example.com');
+      expect(anonymous.status).toBe(401);
+    } finally {
+      await withUsers.close();
+    }
   });
 });
 

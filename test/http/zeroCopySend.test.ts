@@ -99,7 +99,7 @@ async function stalledDownload(port: number, path: string): Promise<{ socket: So
     socket.pause();
   });
   await new Promise((resolve) => socket.once('connect', resolve));
-  socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`);
+  socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
   await until(() => received > 0, 'the answer to start');
   const readToEnd = async (): Promise<number> => {
     socket.removeAllListeners('data');
@@ -161,7 +161,7 @@ describe('large downloads by sendfile', () => {
     await new Promise((resolve) => socket.once('connect', resolve));
     const chunks: Buffer[] = [];
     socket.on('data', (c: Buffer) => chunks.push(c));
-    socket.write('GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /small.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    socket.write('GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\nGET /small.bin HTTP/1.1\r\nHost: localhost\r\n\r\nGET /big.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n');
     await new Promise((resolve) => socket.once('close', resolve));
     let rest = Buffer.concat(chunks);
     for (const expected of [big, small, big]) {

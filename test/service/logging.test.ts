@@ -106,7 +106,7 @@ describe('access log', () => {
     socket.on('data', (d: Buffer) => (answer += d.toString('latin1')));
     socket.on('error', () => undefined);
     const closed = new Promise((resolve) => socket.on('close', resolve));
-    socket.write(`${head}\r\nHost: x\r\nX-Request-Id: ${reqId}\r\n\r\n${bodyPart}`);
+    socket.write(`${head}\r\nHost: localhost\r\nX-Request-Id: ${reqId}\r\n\r\n${bodyPart}`);
     await new Promise((resolve) => setTimeout(resolve, 50)); // the server is reading the body meanwhile
     if (close === 'end') socket.end();
     else socket.destroy();

@@ -267,5 +267,16 @@ describe('conditions', () => {
       expect(res.status).toBe(400);
       expect(await exists('d1dst')).toBe(false);
     });
+
+    test('MOVE Depth 0: of a file it moves the file (§9.9.2 speaks of collections only), of a collection it is 400 and nothing moves', async () => {
+      expect((await t.request('PUT', '/d0file.txt', { body: 'f' })).status).toBe(201);
+      expect((await t.request('MOVE', '/d0file.txt', { headers: { Destination: dest(t, '/d0moved.txt'), Depth: '0' } })).status).toBe(201);
+      expect(await exists('d0moved.txt')).toBe(true);
+      expect(await exists('d0file.txt')).toBe(false);
+      expect((await t.request('MKCOL', '/d0col/')).status).toBe(201);
+      expect((await t.request('MOVE', '/d0col/', { headers: { Destination: dest(t, '/d0colmoved/'), Depth: '0' } })).status).toBe(400);
+      expect(await exists('d0col')).toBe(true);
+      expect(await exists('d0colmoved')).toBe(false);
+    });
   });
 });

@@ -5,7 +5,7 @@
  * POST ?restore=ID (itself a new version), within the retention limits, and across restarts;
  * never reachable by any other URL.
  */
-import { readFile, realpath, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { join, relative, isAbsolute } from 'node:path';
 import { startTestServer, type TestServer } from '../support/testServer';
 import { codeOf, filesBelow, hdr, listHrefs } from '../support/conflictKit';
@@ -179,6 +179,7 @@ describe('COPY and MOVE onto an existing target', () => {
     expect(vs.length).toBe(1);
     expect(vs[0].etag).toBe(old);
     expect(vs[0].size).toBe(18);
+    expect(vs[0].reason).toBe('overwrite');
     expect(await versionBytes(t, '/cd.txt', vs[0].id)).toBe('copy target before');
     expect((await t.request('POST', `/cd.txt?restore=${vs[0].id}`)).status).toBe(204);
     expect(await readFile(join(t.root, 'cd.txt'), 'utf8')).toBe('copy target before');
@@ -193,6 +194,7 @@ describe('COPY and MOVE onto an existing target', () => {
     const vs = await versionsOf(t, '/md.txt');
     expect(vs.length).toBe(1);
     expect(vs[0].etag).toBe(old);
+    expect(vs[0].reason).toBe('overwrite');
     expect(await versionBytes(t, '/md.txt', vs[0].id)).toBe('move target before');
   });
 
@@ -211,6 +213,35 @@ describe('COPY and MOVE onto an existing target', () => {
     const vo = await versionsOf(t, '/cdst/only-old.txt');
     expect(vo.length).toBe(1);
     expect(await versionBytes(t, '/cdst/only-old.txt', vo[0].id)).toBe('only in old');
+  });
+});
+
+describe('versions by an equivalent name', () => {
+  // Finder sends NFD names; a name equivalent to a member's addresses that member (README, duplicate-name).
+  const NFC = '/Zo%C3%AB.txt';
+  const NFD = '/Zoe%CC%88.txt';
+  it('?versions, ?version= and ?restore= of the NFD spelling are the NFC file\'s, and a restore there replaces it, making no second name', async () => {
+    await put(t, NFC, 'first');
+    await put(t, NFC, 'second');
+    const own = await versionsOf(t, NFC);
+    expect(own).toHaveLength(1);
+    expect((await versionsOf(t, NFD)).map((v) => v.id)).toEqual(own.map((v) => v.id));
+    expect(await versionBytes(t, NFD, own[0].id)).toBe('first');
+    expect((await t.request('POST', `${NFD}?restore=${own[0].id}`)).status).toBe(204);
+    expect((await t.request('GET', NFC)).text).toBe('first');
+    const elsewhere = await t.request('POST', `${NFC}?restore=${own[0].id}`, { headers: { Destination: NFD, Overwrite: 'T' } });
+    expect(elsewhere.status).toBe(204);
+    expect(elsewhere.headers.location).toBeUndefined();
+    expect((await readdir(t.root)).filter((n) => n.startsWith('Zo'))).toEqual(['Zo\u00eb.txt']);
+  });
+
+  it('Overwrite: F is 412 at the version\'s own path too, when a file is there', async () => {
+    await put(t, '/keepme.txt', 'one');
+    await put(t, '/keepme.txt', 'two');
+    const [v] = await versionsOf(t, '/keepme.txt');
+    const res = await t.request('POST', `/keepme.txt?restore=${v.id}`, { headers: { Overwrite: 'F' } });
+    expect([res.status, codeOf(res)]).toEqual([412, 'destination-exists']);
+    expect(await readFile(join(t.root, 'keepme.txt'), 'utf8')).toBe('two');
   });
 });
 

@@ -35,8 +35,8 @@ function parseTransfer(req: DavRequest, kind: TransferKind): TransferRequest {
   const destination = req.pathOfUri(urlPath);
   if (destination === null) throw new BadRequestError('the Destination names no resource on this server');
   const depth = parseDepth(req.header('depth')) ?? 'infinity';
-  // §9.8.3: COPY takes Depth 0 or infinity; §9.9.2: MOVE of a collection acts as infinity only.
-  if (depth === '1' || (kind === 'MOVE' && depth !== 'infinity')) throw new BadRequestError(`${kind} does not take Depth: ${depth}`);
+  // §9.8.3: COPY takes Depth 0 or infinity (MOVE of a collection: infinity only, checked once the source is known).
+  if (depth === '1') throw new BadRequestError(`${kind} does not take Depth: ${depth}`);
   return {
     source: req.path, // resolved to an equivalent member's name by `transfer`
     destination,
@@ -76,6 +76,8 @@ export async function transfer(
     const target = { ...t, destination: destinationPath };
     const source = await loadResource(req, services, target.source);
     if (!source.stat) throw new NotFoundError(source.href);
+    // §9.9.2: MOVE of a collection acts as Depth infinity and takes no other; a file has no depth to speak of.
+    if (kind === 'MOVE' && target.depth !== 'infinity' && source.stat.isCollection) throw new BadRequestError(`MOVE of a collection does not take Depth: ${target.depth}`);
     if (source.stat.isCollection && target.depth === 'infinity' && isSameOrInside(target.destination, target.source)) {
       throw new ForbiddenError('into-itself', `cannot ${kind} a collection into itself`);
     }

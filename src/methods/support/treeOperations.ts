@@ -79,7 +79,8 @@ export class TreeOperations {
    * (a lock on its URL stays, RFC 4918 §7.6), and put back if the rename fails or never happened.
    */
   async move(src: DavPath, dst: DavPath, options: { replace?: boolean } = {}): Promise<void> {
-    const { id, pending } = await this.begin('move', src, dst, 'infinity', options.replace ? dst : null);
+    // What a COPY or MOVE replaces is kept as overwritten, as by PUT, not as deleted.
+    const { id, pending } = await this.begin('move', src, dst, 'infinity', options.replace ? dst : null, 'overwrite');
     crashPoint('move:intent');
     const aside = await this.replaceStep(id, dst, options.replace ?? false, pending, () => this.store.move(src, dst));
     crashPoint('move:renamed');
@@ -97,7 +98,7 @@ export class TreeOperations {
    * `replace`, the existing `dst` is moved into retention first, as for move.
    */
   async copy(src: DavPath, dst: DavPath, depth: '0' | 'infinity', options: { replace?: boolean } = {}): Promise<void> {
-    const { id, pending } = await this.begin('copy', src, dst, depth, options.replace ? dst : null);
+    const { id, pending } = await this.begin('copy', src, dst, depth, options.replace ? dst : null, 'overwrite');
     crashPoint('copy:intent');
     const aside = await this.replaceStep(id, dst, options.replace ?? false, pending, () => this.store.copy(src, dst, depth));
     crashPoint('copy:copied');

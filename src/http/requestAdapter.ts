@@ -29,10 +29,16 @@ export function urlPathOf(target: string): string | null {
     try {
       const url = new URL(target);
       if (url.protocol !== 'http:' && url.protocol !== 'https:') return null;
-      path = url.pathname;
     } catch {
       return null;
     }
+    // The path as sent, not as the URL parser resolves it: its "." and ".." segments and
+    // backslashes are refused by the path rules as in origin-form, never quietly resolved.
+    const authority = /^[a-z][a-z0-9+.-]*:\/\/[^/?#\\]*/i.exec(target);
+    if (authority === null) return null;
+    const rest = target.slice(authority[0].length);
+    if (rest.startsWith('\\')) return null;
+    path = rest.startsWith('/') ? rest : `/${rest}`;
   }
   const cut = path.search(/[?#]/);
   if (cut >= 0) path = path.slice(0, cut);

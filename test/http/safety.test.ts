@@ -332,6 +332,21 @@ describe('malformed requests', () => {
     expect(await readFile(join(t.root, 'frag.txt'), 'utf8')).toBe('keep');
   });
 
+  it('an absolute-form request-target is held to the path rules of origin-form: dot segments and backslashes are 400, not resolved', async () => {
+    for (const target of [
+      `http://127.0.0.1:${t.port}/sub/../inside.txt`,
+      `http://127.0.0.1:${t.port}/sub/%2e%2e/inside.txt`,
+      `http://127.0.0.1:${t.port}/./inside.txt`,
+      `http://127.0.0.1:${t.port}/sub\\..\\inside.txt`,
+      `http://127.0.0.1:${t.port}\\inside.txt`,
+    ]) {
+      expect([target, (await raw(`GET ${target} HTTP/1.1`)).status]).toEqual([target, 400]);
+    }
+    const plain = await raw(`GET http://127.0.0.1:${t.port}/inside.txt HTTP/1.1`);
+    expect([plain.status, plain.text]).toEqual([200, 'inside']);
+    expect((await raw(`GET http://127.0.0.1:${t.port} HTTP/1.1`)).status).toBe(200);
+  });
+
   const doctypeBodies: Array<[string, string, string]> = [
     ['PROPFIND', '/', '<?xml version="1.0"?><!DOCTYPE D:propfind><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>'],
     ['PROPFIND', '/', '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "v">]><D:propfind xmlns:D="DAV:"><D:prop><D:displayname/></D:prop></D:propfind>'],

@@ -4,7 +4,7 @@ import { parseBasicCredentials } from '../../../src/auth/basicCredentials';
 import { parseHtpasswd, verifyPassword, weakUsers, dummyEntryFor, UsersFileError } from '../../../src/auth/htpasswd';
 import { FailureLimiter } from '../../../src/auth/failureLimiter';
 import { CredentialCache } from '../../../src/auth/credentialCache';
-import { isLoopbackHost } from '../../../src/auth/safeDefault';
+import { isLoopbackHost, isRebindProofHost } from '../../../src/auth/safeDefault';
 import { htpasswdLine, htpasswdAvailable } from '../../support/authKit';
 import { TestClock } from '../../support/testClock';
 import { itWhenInstalled } from '../../support/realClientKit';
@@ -138,6 +138,37 @@ describe('FailureLimiter', () => {
     expect(limiter.retryAfterSeconds('10.0.0.2')).toBeNull();
     clock.advance(30_000);
     expect(limiter.retryAfterSeconds('10.0.0.1')).toBeNull();
+  });
+
+  it('counts an IPv6 address with its /64: a new address of the same network each try does not dodge it; other networks are not affected', () => {
+    const clock = new TestClock(0);
+    const limiter = new FailureLimiter(3, clock.now);
+    for (const address of ['2001:db8:1:2::1', '2001:db8:1:2:ffff::9', '2001:0db8:0001:0002:abcd::']) limiter.recordFailure(address);
+    expect(limiter.retryAfterSeconds('2001:db8:1:2::7777')).toBe(60);
+    expect(limiter.retryAfterSeconds('2001:db8:1:3::1')).toBeNull();
+    // IPv4, also written IPv4-mapped, stays one address.
+    for (let i = 0; i < 3; i++) limiter.recordFailure('::ffff:192.0.2.7');
+    expect(limiter.retryAfterSeconds('192.0.2.7')).toBe(60);
+    expect(limiter.retryAfterSeconds('192.0.2.8')).toBeNull();
+  });
+});
+
+describe('isRebindProofHost', () => {
+  it.each<[string, boolean]>([
+    ['localhost:8080', true],
+    ['LocalHost', true],
+    ['app.localhost', true],
+    ['localhost.', true],
+    ['127.0.0.1:8080', true],
+    ['10.1.2.3', true],
+    ['[::1]:8080', true],
+    ['[2001:db8::1]', true],
+    ['attacker.example', false],
+    ['127.0.0.1.nip.example:8080', false],
+    ['localhost.attacker.example', false],
+    ['', false],
+  ])('%s: %s', (host, proof) => {
+    expect(isRebindProofHost(host)).toBe(proof);
   });
 });
 

@@ -9,6 +9,7 @@ import { openServices } from '../server';
 import { readAdminAddress } from '../admin/adminAddressFile';
 import { TaskRunner, type TaskName, type TaskRecord } from './taskRunner';
 import { taskBodies } from './treeTasks';
+import { StateInUseError } from '../state/stateOwnership';
 
 /** How often the command asks the server how its task is doing, ms. */
 const POLL_MS = 250;
@@ -38,13 +39,25 @@ async function viaServer(url: string, task: TaskName, out: (line: string) => voi
 }
 
 async function directly(config: ServerConfig, task: TaskName): Promise<TaskRecord> {
-  const { services, state } = await openServices(config, { recover: false });
+  // An embedded state is taken as its owner, as a server takes it: a task racing a running
+  // server's own writes and prunes reported versions as lost that were only being pruned.
+  let opened;
+  try {
+    opened = await openServices(config, { recover: false, own: true });
+  } catch (err) {
+    if (err instanceof StateInUseError) {
+      throw new StateInUseError(err.stateDir, err.owner, `start it with --admin-listen so that \`keepdav ${task}\` runs in it, or stop it first`);
+    }
+    throw err;
+  }
+  const { services, state, ownership } = opened;
   try {
     const runner = new TaskRunner(taskBodies(services));
     const { id } = runner.start(task);
     return (await runner.finished(id))!;
   } finally {
     await state.close();
+    ownership?.release();
   }
 }
 

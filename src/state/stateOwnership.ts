@@ -30,11 +30,11 @@ export interface StateOwnerRecord {
 
 /** The state directory is held by another live process. */
 export class StateInUseError extends Error {
-  constructor(readonly stateDir: string, readonly owner: StateOwnerRecord | null) {
+  constructor(readonly stateDir: string, readonly owner: StateOwnerRecord | null, remedy = 'stop it first, or give this one another --state') {
     super(
       `the state directory ${stateDir} is in use by ` +
         (owner ? `keepdav pid ${owner.pid}${owner.url ? ` serving ${owner.url}` : ''}` : 'another keepdav process') +
-        '; stop it first, or give this one another --state',
+        `; ${remedy}`,
     );
     this.name = 'StateInUseError';
   }

@@ -128,6 +128,33 @@ describe('maintenance tasks on the admin listener', () => {
     expect(record).toMatchObject({ task: 'scrub', state: 'succeeded', result: { staleRecordsRemoved: 1 } });
   });
 
+  it('the CLI refuses to run a task beside a server that has no admin listener, saying how, and changes nothing', async () => {
+    const plain = await startTestServer();
+    try {
+      expect((await plain.request('PUT', '/p.txt', { body: 'kept' })).status).toBe(201);
+      const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, [...KEEPDAV_NODE_FLAGS, BIN, 'scrub', '--root', plain.root, '--state', plain.stateDir], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
+          resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+        );
+      });
+      expect(run.status).not.toBe(0);
+      expect(run.stderr.split('\n')[0]).toContain(`the state directory ${plain.stateDir} is in use by keepdav pid ${process.pid}`);
+      expect(run.stderr).toContain('start it with --admin-listen so that `keepdav scrub` runs in it, or stop it first');
+      expect((await plain.request('GET', '/p.txt')).text).toBe('kept');
+      // Once the server is stopped the command runs directly.
+      await plain.stop();
+      const alone = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
+        execFile(process.execPath, [...KEEPDAV_NODE_FLAGS, BIN, 'scrub', '--root', plain.root, '--state', plain.stateDir], { encoding: 'utf8', timeout: 60_000 }, (err, stdout) =>
+          resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout }),
+        );
+      });
+      expect(alone.status).toBe(0);
+      expect(JSON.parse(alone.stdout.slice(alone.stdout.indexOf('{')))).toMatchObject({ task: 'scrub', state: 'succeeded' });
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('refuses an unknown task or a body that is not JSON with 400', async () => {
     expect((await admin(adminUrl, 'POST', '/tasks', { task: 'defrag' })).json()).toMatchObject({ code: 'UnknownTask' });
     expect((await admin(adminUrl, 'POST', '/tasks', 'not json')).status).toBe(400);

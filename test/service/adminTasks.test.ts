@@ -16,6 +16,15 @@ import { STREAMED_BODY_MIN, uploadTemporaries } from '../support/uploadTemporari
 const CONFLICT_MESSAGE = 'Task locked. Cannot start a new automation since job is already running.';
 const BIN = KEEPDAV_BIN;
 
+/** Runs the CLI without blocking this process (the server answering it may run in here). */
+function runCli(args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [...KEEPDAV_NODE_FLAGS, BIN, ...args], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
+      resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    );
+  });
+}
+
 let t: TestServer;
 let adminUrl: string;
 
@@ -115,12 +124,7 @@ describe('maintenance tasks on the admin listener', () => {
   it('scrub removes the record of a file deleted behind the server, and the CLI runs it in the server', async () => {
     // b.txt has a version record; remove the file outside keepdav.
     await rm(join(t.root, 'b.txt'));
-    // Not spawnSync: the server answering the command runs in this process.
-    const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [...KEEPDAV_NODE_FLAGS, BIN, 'scrub', '--root', t.root, '--state', t.stateDir], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
-        resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
-      );
-    });
+    const run = await runCli(['scrub', '--root', t.root, '--state', t.stateDir]);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain(`runs in the server at ${adminUrl}`);
@@ -132,22 +136,14 @@ describe('maintenance tasks on the admin listener', () => {
     const plain = await startTestServer();
     try {
       expect((await plain.request('PUT', '/p.txt', { body: 'kept' })).status).toBe(201);
-      const run = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        execFile(process.execPath, [...KEEPDAV_NODE_FLAGS, BIN, 'scrub', '--root', plain.root, '--state', plain.stateDir], { encoding: 'utf8', timeout: 60_000 }, (err, stdout, stderr) =>
-          resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
-        );
-      });
+      const run = await runCli(['scrub', '--root', plain.root, '--state', plain.stateDir]);
       expect(run.status).not.toBe(0);
       expect(run.stderr.split('\n')[0]).toContain(`the state directory ${plain.stateDir} is in use by keepdav pid ${process.pid}`);
       expect(run.stderr).toContain('start it with --admin-listen so that `keepdav scrub` runs in it, or stop it first');
       expect((await plain.request('GET', '/p.txt')).text).toBe('kept');
       // Once the server is stopped the command runs directly.
       await plain.stop();
-      const alone = await new Promise<{ status: number | null; stdout: string }>((resolve) => {
-        execFile(process.execPath, [...KEEPDAV_NODE_FLAGS, BIN, 'scrub', '--root', plain.root, '--state', plain.stateDir], { encoding: 'utf8', timeout: 60_000 }, (err, stdout) =>
-          resolve({ status: err ? ((err as { code?: number }).code ?? null) : 0, stdout }),
-        );
-      });
+      const alone = await runCli(['scrub', '--root', plain.root, '--state', plain.stateDir]);
       expect(alone.status).toBe(0);
       expect(JSON.parse(alone.stdout.slice(alone.stdout.indexOf('{')))).toMatchObject({ task: 'scrub', state: 'succeeded' });
     } finally {

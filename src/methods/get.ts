@@ -6,6 +6,7 @@ import type { DavRequest, DavResponse, MethodHandler, Services } from './context
 import { loadSettledResource, checkPreconditions, versionHeaders, type Resource } from './support/resource';
 import { NotFoundError, RangeNotSatisfiableError } from '../conditions/davErrors';
 import { parseRange, ifRangeAllows } from '../headers/range';
+import { isEntityTag } from '../headers/entityTag';
 import { checksumHeader } from '../headers/ocChecksum';
 import { contentTypeOf } from '../props/contentType';
 import { indexHead, indexRow, INDEX_TAIL, pagedIndexTail } from './support/collectionIndex';
@@ -71,7 +72,7 @@ async function fileAnswer(req: DavRequest, services: Services, resource: Resourc
   const digests = resource.digests === undefined ? await services.versions.digestsOf(resource.path, stat) : resource.digests;
   if (digests) headers['OC-Checksum'] = checksumHeader(digests);
   const rangeHeader = req.header('range');
-  const range = rangeHeader !== undefined && ifRangeAllows(req.header('if-range'), resource.etag, stat.mtimeMs)
+  const range = rangeHeader !== undefined && (await rangeAllowed(req.header('if-range'), services, resource))
     ? parseRange(rangeHeader, stat.size)
     : null;
   if (range === 'unsatisfiable') throw new RangeNotSatisfiableError(stat.size);
@@ -89,6 +90,23 @@ async function fileAnswer(req: DavRequest, services: Services, resource: Resourc
   }
   headers['Content-Length'] = stat.size;
   return { status: 200, headers, body: await services.store.openRead(resource.path, undefined, stat) };
+}
+
+/**
+ * If-Range (RFC 9110 §13.1.5): an entity-tag must match strongly; a date must equal the
+ * modification time to the second and be a strong validator (§8.8.2.2): the file cannot have
+ * had another content in that second. So the time must be the file's own write time (not one a
+ * client set, by X-OC-Mtime or PROPPATCH, which its ctime then postdates), and no kept version of
+ * the path may have a modification time in that second; without kept versions no one can tell,
+ * and the whole file is sent.
+ */
+async function rangeAllowed(ifRange: string | undefined, services: Services, resource: Resource): Promise<boolean> {
+  const stat = resource.stat!;
+  if (!ifRangeAllows(ifRange, resource.etag, stat.mtimeMs)) return false;
+  if (ifRange === undefined || isEntityTag(ifRange.trim())) return true;
+  const second = Math.floor(stat.mtimeMs / 1000);
+  if (Math.floor(stat.ctimeMs / 1000) !== second || !services.retention.enabled) return false;
+  return (await services.retention.list(resource.path)).every((v) => Math.floor(v.mtimeMs / 1000) !== second);
 }
 
 /** The HTML index, streamed a batch of members at a time in directory order (bounded memory for huge collections). */

@@ -205,6 +205,22 @@ describe('Range (RFC 9110 §14)', () => {
     expect(res.status).toBe(206);
     expect(res.text).toBe(CONTENT.slice(30));
   });
+
+  it('If-Range with a date that another content had too sends the whole file, never one version\'s head with another\'s tail (RFC 9110 §8.8.2.2)', async () => {
+    // A client's stated modification time: the new content carries the old date.
+    expect((await t.request('PUT', '/backdated.txt', { body: 'AAAAAAAAAA', headers: { 'X-OC-Mtime': '1700000000' } })).status).toBe(201);
+    const lm = header(await t.request('HEAD', '/backdated.txt'), 'last-modified')!;
+    expect((await t.request('PUT', '/backdated.txt', { body: 'BBBBBBBBBB', headers: { 'X-OC-Mtime': '1700000000' } })).status).toBe(204);
+    expect(header(await t.request('HEAD', '/backdated.txt'), 'last-modified')).toBe(lm);
+    const resumed = await t.request('GET', '/backdated.txt', { headers: { Range: 'bytes=5-', 'If-Range': lm } });
+    expect([resumed.status, resumed.text]).toEqual([200, 'BBBBBBBBBB']);
+    // Two writes in one second: the first one's date may be the second's too.
+    expect((await t.request('PUT', '/twice.txt', { body: 'first.....' })).status).toBe(201);
+    const first = header(await t.request('HEAD', '/twice.txt'), 'last-modified')!;
+    expect((await t.request('PUT', '/twice.txt', { body: 'second....' })).status).toBe(204);
+    const again = await t.request('GET', '/twice.txt', { headers: { Range: 'bytes=6-', 'If-Range': first } });
+    expect([again.status, again.text]).toEqual([200, 'second....']);
+  });
 });
 
 describe.each([

@@ -37,6 +37,8 @@ export interface AccessRequest {
   readonly clientAddress: string;
   /** Whether a trusted proxy sent it (then the proxy answers for the names it serves). */
   readonly viaTrustedProxy?: boolean;
+  /** The host[:port] it names (an absolute-form target's authority, else the Host header). */
+  readonly authority?: string;
   header(name: string): string | undefined;
   hrefOf(path: DavPath, isCollection: boolean): string;
 }
@@ -95,7 +97,7 @@ export class AccessControl {
    */
   async admit(req: AccessRequest): Promise<string | null> {
     if (this.policy.guardsHostNames && req.viaTrustedProxy !== true) {
-      const host = req.header('host');
+      const host = req.authority ?? req.header('host');
       if (host !== undefined && !isRebindProofHost(host)) throw new HostNotServedError(host);
     }
     const user = await this.authenticate(req);

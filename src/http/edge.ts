@@ -14,7 +14,7 @@ import { renderDavError, INTERNAL_ERROR } from './errorResponse';
 import { prefersProblemJson } from '../headers/accept';
 import { UnsupportedMethodError } from '../conditions/davErrors';
 import { hrefOf } from '../paths/davPath';
-import { ALLOWED_METHODS } from '../methods/allowedMethods';
+import { ALLOWED_METHODS, READ_ONLY_METHODS } from '../methods/allowedMethods';
 import { xmlContentTypeFor } from './xmlMediaType';
 import { directSendFor } from './zeroCopySend';
 import { closeLingering, lingerOnClose } from './lingeringClose';
@@ -171,7 +171,7 @@ async function handle(
 ): Promise<Outcome> {
   let request: DavRequest | undefined;
   try {
-    if (req.url === '*' && req.method === 'OPTIONS') return { response: { status: 200, headers: { Allow: ALLOWED_METHODS } } };
+    if (req.url === '*' && req.method === 'OPTIONS') return { response: { status: 200, headers: { Allow: services.access.readOnly ? READ_ONLY_METHODS : ALLOWED_METHODS } } };
     request = adaptRequest(req, edge);
     if (isUiRequest(request)) return { response: await uiAnswer(request, services), request };
     const handler = Object.prototype.hasOwnProperty.call(handlers, request.method) ? handlers[request.method] : undefined;
@@ -198,6 +198,8 @@ function write(req: IncomingMessage, res: ServerResponse, response: DavResponse,
   headers['X-Request-Id'] = reqId;
   if (typeof headers['Content-Type'] === 'string') headers['Content-Type'] = xmlContentTypeFor(req.headers['content-type'], headers['Content-Type']);
   if (!req.complete && answerBeforeBody(req)) headers.Connection = 'close';
+  // RFC 9112 §6.1: after an HTTP/1.0 message with Transfer-Encoding, the framing of what follows cannot be trusted.
+  else if (req.httpVersion === '1.0' && req.headers['transfer-encoding'] !== undefined) headers.Connection = 'close';
   const body = response.body;
   const bodyless = req.method === 'HEAD' || response.status === 204 || response.status === 304;
   if (body === undefined || typeof body === 'string' || Buffer.isBuffer(body)) {

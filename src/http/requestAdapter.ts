@@ -45,6 +45,13 @@ export function urlPathOf(target: string): string | null {
   return path.startsWith('/') ? path : null;
 }
 
+/** The authority of an absolute-form request-target (which the Host header then does not override), or undefined. */
+function authorityOf(target: string): string | undefined {
+  if (target.startsWith('/')) return undefined;
+  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)/i.exec(target);
+  return authority === null ? undefined : authority[1].replace(/^[^@]*@/, '');
+}
+
 /** One header's value by lower-case name; repeated headers joined with ", ". */
 function headerReader(raw: IncomingMessage): (name: string) => string | undefined {
   return (name) => {
@@ -99,6 +106,8 @@ export function adaptRequest(raw: IncomingMessage, edge: EdgeSettings = DIRECT_E
   const chunked = codings !== undefined;
   // RFC 9112 §6.1: node:http de-chunks "gzip, chunked" and would hand over the gzip bytes as the body.
   if (chunked && codings.trim().toLowerCase() !== 'chunked') throw new UnsupportedTransferCodingError(codings);
+  // RFC 9112 §6.1: Transfer-Encoding in HTTP/1.0 is faulty framing (the edge closes the connection after the answer).
+  if (chunked && raw.httpVersion === '1.0') throw new BadRequestError('an HTTP/1.0 request cannot have a Transfer-Encoding');
   // RFC 9112 §3.2: more than one Host field line is a 400 (node:http keeps the first).
   if (ownHost !== undefined && countOf(raw.rawHeaders, 'host') > 1) throw new BadRequestError('more than one Host header');
 
@@ -113,6 +122,7 @@ export function adaptRequest(raw: IncomingMessage, edge: EdgeSettings = DIRECT_E
     clientId: `${client.address} ${raw.headers['user-agent'] ?? ''}`,
     clientAddress: client.address,
     viaTrustedProxy: client.viaTrustedProxy,
+    authority: authorityOf(target) ?? ownHost,
     hostsOfThisServer: [ownHost, client.host].filter((h): h is string => h !== undefined),
     user: null,
     hasBody: chunked || (contentLength ?? 0) > 0,

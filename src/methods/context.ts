@@ -31,6 +31,8 @@ export interface DavRequest {
   readonly clientId: string;
   /** The client's address: the socket's peer, or what a trusted proxy names (--trust-proxy). */
   readonly clientAddress: string;
+  /** The host[:port] the request names: an absolute-form target's (RFC 9112 §3.2.2), else the Host header's. */
+  readonly authority: string | undefined;
   /** Whether the peer is a trusted proxy (--trust-proxy), which chose the name the client used. */
   readonly viaTrustedProxy: boolean;
   /** The host[:port] names the client reached this server by: Host and, via a trusted proxy, the forwarded host. */

@@ -37,7 +37,11 @@ function plan(op: PropPatchOperation): PlannedOperation {
     const dead: DeadPropertyChange | undefined = channel.keepAsDeadProperty ? { op: 'set', property: { ns, local, xml: serializeElement(op.value) } } : undefined;
     return { name, status: 200, mtimeMs, dead };
   }
-  if (channel && op.op === 'remove') return { name, status: 200, dead: { op: 'remove', ns, local } };
+  if (channel && op.op === 'remove') {
+    // A file always has a modification time: it can be set, not removed (RFC 4918 §9.2, §16: a protected property).
+    if (!channel.keepAsDeadProperty) return { name, status: 403, condition: 'cannot-modify-protected-property' };
+    return { name, status: 200, dead: { op: 'remove', ns, local } };
+  }
   const live = liveProperty(ns, local);
   if (live?.protected) return { name, status: 403, condition: 'cannot-modify-protected-property' };
   if (op.op === 'remove') return { name, status: 200, dead: { op: 'remove', ns, local } };

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { startAuthServer, htpasswdLine, basic, errorCode, type AuthServer } from '../support/authKit';
 import { header, lockPath, lockinfo, XML_HEADERS, dest } from '../support/davHttpKit';
 import { DAV, findAll, text } from '../support/xmlQuery';
+import { rawRequest } from '../support/rawHttp';
 
 const USERS = { alice: 'alice pw', bob: 'bob pw', carol: 'carol pw' } as const;
 type User = keyof typeof USERS;
@@ -224,6 +225,7 @@ describe('server-wide switches', () => {
         expect([method, res.status, errorCode(res)]).toEqual([method, 403, 'read-only']);
       }
       expect(header(await t.request('OPTIONS', '/', { headers: auth }), 'allow')).toBe('OPTIONS, GET, HEAD, PROPFIND');
+      expect((await rawRequest(t.port, 'OPTIONS * HTTP/1.1')).headers.allow).toBe('OPTIONS, GET, HEAD, PROPFIND');
       expect(await readFile(`${t.root}/f.txt`, 'utf8')).toBe('f');
       expect(existsSync(`${t.root}/g.txt`)).toBe(false);
     } finally {

@@ -202,6 +202,17 @@ describe('PROPPATCH', () => {
     });
   });
 
+  test('removing the modification time (DAV:getlastmodified, rclone\'s DAV:lastmodified) is 403 cannot-modify-protected-property, and the time stays', async () => {
+    const before = (await t.request('HEAD', '/p.txt')).headers['last-modified'];
+    for (const local of ['getlastmodified', 'lastmodified']) {
+      const res = await patch('/p.txt', `<D:remove><D:prop><D:${local}/></D:prop></D:remove>`);
+      expect(res.status).toBe(207);
+      expect(statusByProp(res.xml()).get(`{DAV:}${local}`)).toBe(403);
+      expect(first(propstatOf(res.xml(), DAV, local)!, DAV, 'cannot-modify-protected-property')).toBeDefined();
+    }
+    expect((await t.request('HEAD', '/p.txt')).headers['last-modified']).toBe(before);
+  });
+
   test('properties survive a restart', async () => {
     await patch('/p.txt', `<D:set><D:prop><A:durable xmlns:A="${A}">still here \u{1F600}</A:durable></D:prop></D:set>`);
     const etagBefore = await etagOf('/p.txt');

@@ -499,6 +499,20 @@ describe('malformed requests', () => {
     expect(await readFile(join(t.root, 'coded.bin'), 'utf8')).toBe('not really gzip');
   });
 
+  it('an HTTP/1.0 request with Transfer-Encoding is 400 and its connection closes: nothing stored, nothing pipelined behind it answered (RFC 9112 §6.1)', async () => {
+    const res = await raw('PUT /te10.txt HTTP/1.0\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nGET /inside.txt HTTP/1.0\r\nConnection: keep-alive');
+    expect(res.status).toBe(400);
+    expect(res.headers.connection).toBe('close');
+    expect(res.text).not.toContain('HTTP/1.1 200');
+    expect(await exists(join(t.root, 'te10.txt'))).toBe(false);
+  });
+
+  it('an absolute-form request-target names the host, not the Host header (RFC 9112 §3.2.2): the rebinding guard reads it', async () => {
+    expect((await raw(`GET http://attacker.example/inside.txt HTTP/1.1\r\nHost: 127.0.0.1:${t.port}`)).status).toBe(421);
+    const ours = await raw(`GET http://127.0.0.1:${t.port}/inside.txt HTTP/1.1\r\nHost: attacker.example`);
+    expect([ours.status, ours.text]).toEqual([200, 'inside']);
+  });
+
   it('two Host headers are 400 (RFC 9112 §3.2), and nothing is done', async () => {
     await writeFile(join(t.root, 'hosted.txt'), 'keep');
     const del = await raw(`DELETE /hosted.txt HTTP/1.1\r\nHost: 127.0.0.1:${t.port}\r\nHost: elsewhere.example`);

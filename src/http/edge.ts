@@ -15,6 +15,7 @@ import { prefersProblemJson } from '../headers/accept';
 import { UnsupportedMethodError } from '../conditions/davErrors';
 import { hrefOf } from '../paths/davPath';
 import { ALLOWED_METHODS, READ_ONLY_METHODS } from '../methods/allowedMethods';
+import { ConnectionTurns } from './connectionTurns';
 import { xmlContentTypeFor } from './xmlMediaType';
 import { directSendFor } from './zeroCopySend';
 import { closeLingering, lingerOnClose } from './lingeringClose';
@@ -108,6 +109,7 @@ export function createRequestListener(
   observers: readonly RequestObserver[] = [],
 ): RequestListener {
   const edge = edgeSettingsOf(services.config);
+  const turns = new ConnectionTurns();
   return (req, res) => {
     const started = process.hrtime.bigint();
     const reqId = requestIdOf(req);
@@ -117,6 +119,7 @@ export function createRequestListener(
     let outcome: Outcome | undefined;
     for (const observer of observers) observer.requestStarted();
     res.once('close', () => {
+      turns.end(socket);
       const { bytesIn, bytesOut } = bytesOfExchange(socket);
       const entry: AccessEntry = {
         reqId,
@@ -142,22 +145,24 @@ export function createRequestListener(
         }
       }
     });
-    void handle(req, handlers, services, logger, reqId, edge)
-      .then((result) => {
-        outcome = result;
-        write(req, res, result.response, reqId, logger);
-      })
-      .catch((err: unknown) => {
-        // Never let one request take the process down: answer a bare 500 if still possible.
-        logger.error({ err, reqId, method: req.method, path: req.url }, 'failed to answer');
-        if (!res.headersSent) {
-          if (!req.complete) answerBeforeBody(req);
-          res.writeHead(500, { 'Content-Length': 0, Connection: 'close', 'X-Request-Id': reqId });
-          res.end();
-        } else {
-          res.destroy();
-        }
-      });
+    turns.take(socket, () => {
+      void handle(req, handlers, services, logger, reqId, edge)
+        .then((result) => {
+          outcome = result;
+          write(req, res, result.response, reqId, logger);
+        })
+        .catch((err: unknown) => {
+          // Never let one request take the process down: answer a bare 500 if still possible.
+          logger.error({ err, reqId, method: req.method, path: req.url }, 'failed to answer');
+          if (!res.headersSent) {
+            if (!req.complete) answerBeforeBody(req);
+            res.writeHead(500, { 'Content-Length': 0, Connection: 'close', 'X-Request-Id': reqId });
+            res.end();
+          } else {
+            res.destroy();
+          }
+        });
+    });
   };
 }
 

@@ -15,6 +15,15 @@ export class BadRequestError extends DavError {
   }
 }
 
+/** 431: the request's header section (or its request line) is past node:http's limit (RFC 6585 §5). */
+export class HeadersTooLargeError extends DavError {
+  readonly status = 431;
+  readonly code = 'headers-too-large';
+  constructor() {
+    super('the request line and headers are larger than this server accepts (16 KiB)');
+  }
+}
+
 /** 403: the request is understood but refused (source equals destination, reserved name...). */
 export class ForbiddenError extends DavError {
   readonly status = 403;

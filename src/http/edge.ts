@@ -12,7 +12,7 @@ import { adaptRequest, edgeSettingsOf, type EdgeSettings } from './requestAdapte
 import { toDavError } from './errorMapping';
 import { renderDavError, INTERNAL_ERROR } from './errorResponse';
 import { prefersProblemJson } from '../headers/accept';
-import { UnsupportedMethodError } from '../conditions/davErrors';
+import { BadRequestError, HeadersTooLargeError, UnsupportedMethodError } from '../conditions/davErrors';
 import { hrefOf } from '../paths/davPath';
 import { ALLOWED_METHODS, READ_ONLY_METHODS } from '../methods/allowedMethods';
 import { ConnectionTurns } from './connectionTurns';
@@ -50,9 +50,10 @@ const CLIENT_CLOSED_REQUEST = 499;
 
 /**
  * node:http's 'clientError': a request it could not parse, or a body that broke off (a client
- * that closed its side mid-body). Answers it, when the connection still takes an answer, with a
- * bare status: 501 for a method node's parser does not know (RFC 9110 §15.6.2), 431 for headers
- * past the limit, otherwise 400.
+ * that closed its side mid-body). Answers it, when the connection still takes an answer, with the
+ * error body every answer has: 501 unsupported-method for a method node's parser does not know
+ * (RFC 9110 §15.6.2), 431 headers-too-large for headers past the limit, otherwise 400 bad-request
+ * naming what the parser found.
  */
 export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   if (!socket.writable) {
@@ -62,7 +63,17 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
     socket.destroy(err);
     return;
   }
-  answerOnSocket(socket, err.code === 'HPE_INVALID_METHOD' ? 501 : err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
+  const error = err.code === 'HPE_INVALID_METHOD' ? new UnsupportedMethodError(methodOf(err))
+    : err.code === 'HPE_HEADER_OVERFLOW' ? new HeadersTooLargeError()
+    : new BadRequestError(`the request could not be parsed as HTTP/1.1: ${(err as { reason?: string }).reason ?? err.code ?? err.message}`);
+  const answer = renderDavError(error, false);
+  answerOnSocket(socket, answer.status, answer.headers, Buffer.from(answer.body as string));
+}
+
+/** The method of a request node:http's parser refused, from the bytes it kept (a token, at most 32 characters). */
+function methodOf(err: NodeJS.ErrnoException): string {
+  const raw = (err as { rawPacket?: Buffer }).rawPacket?.subarray(0, 64).toString('latin1') ?? '';
+  return /^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,32}(?= )/.exec(raw)?.[0] ?? 'the method';
 }
 
 /**

@@ -422,10 +422,13 @@ describe('malformed requests', () => {
     expect(text(check.xml(), DAV, 'displayname')).toBe('inside.txt');
   });
 
-  it.each(['FOO', 'TRACE', 'PATCH', 'SEARCH', 'BIND'])('the unknown method %s is 501 and changes nothing', async (method) => {
+  it.each(['FOO', 'TRACE', 'PATCH', 'SEARCH', 'BIND'])('the unknown method %s is 501 unsupported-method naming it, and changes nothing', async (method) => {
     const before = await walk(t.root);
     const res = await req(method, '/inside.txt', { body: 'x' });
     expect(res.status).toBe(501);
+    // Also a method node:http's parser itself refuses (FOO) gets the error body every answer has.
+    expect(res.text).toContain('<k:code>unsupported-method</k:code>');
+    expect(res.text).toContain(`${method} is not a method this server supports`);
     expect(await walk(t.root)).toEqual(before);
     expect(await readFile(join(t.root, 'inside.txt'), 'utf8')).toBe('inside');
   });
@@ -511,6 +514,16 @@ describe('malformed requests', () => {
     expect((await raw(`GET http://attacker.example/inside.txt HTTP/1.1\r\nHost: 127.0.0.1:${t.port}`)).status).toBe(421);
     const ours = await raw(`GET http://127.0.0.1:${t.port}/inside.txt HTTP/1.1\r\nHost: attacker.example`);
     expect([ours.status, ours.text]).toEqual([200, 'inside']);
+  });
+
+  it('what node:http cannot parse is answered with the error body too: 400 bad-request naming the fault, 431 headers-too-large', async () => {
+    const folded = await raw('GET /inside.txt HTTP/1.1\r\nX-Folded: a\r\n b');
+    expect(folded.status).toBe(400);
+    expect(folded.text).toContain('<k:code>bad-request</k:code>');
+    expect(folded.text).toContain('could not be parsed as HTTP/1.1');
+    const huge = await raw(`GET /inside.txt HTTP/1.1\r\nX-Big: ${'x'.repeat(20_000)}`);
+    expect(huge.status).toBe(431);
+    expect(huge.text).toContain('<k:code>headers-too-large</k:code>');
   });
 
   it('two Host headers are 400 (RFC 9112 §3.2), and nothing is done', async () => {

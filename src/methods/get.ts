@@ -53,7 +53,10 @@ async function currentAnswer(req: DavRequest, services: Services): Promise<DavRe
   const resource = await loadSettledResource(req, services, await resolveEquivalentPath(services, req.path));
   const stat = resource.stat;
   if (!stat) throw new NotFoundError(resource.href);
-  if ((await checkPreconditions(req, services, resource)) === 'not-modified') {
+  // A folder's time does not change when a member changes in place, so the index it shows is never
+  // "not modified since" a date: only If-None-Match can make it 304.
+  const notModified = (await checkPreconditions(req, services, resource)) === 'not-modified';
+  if (notModified && !(stat.isCollection && req.header('if-none-match') === undefined)) {
     return { status: 304, headers: versionHeaders(resource.etag, stat) };
   }
   if (stat.isCollection) return collectionAnswer(req, services, resource);

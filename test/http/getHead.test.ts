@@ -381,6 +381,19 @@ describe('GET on a collection', () => {
     expect(res.raw.length - (res.raw.indexOf('\r\n\r\n') + 4)).toBe(0);
   });
 
+  it('is never "not modified since" a date: a member changed in place leaves the folder\'s time as it was', async () => {
+    const lm = header(await t.request('GET', '/list/'), 'last-modified')!;
+    // A member's time changes, the folder's does not.
+    const patched = await t.request('PROPPATCH', '/list/plain.txt', {
+      headers: { 'Content-Type': 'application/xml' },
+      body: '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:"><D:set><D:prop><D:getlastmodified>Mon, 01 Jan 2001 00:00:00 GMT</D:getlastmodified></D:prop></D:set></D:propertyupdate>',
+    });
+    expect(patched.status).toBe(207);
+    const again = await t.request('GET', '/list/', { headers: { 'If-Modified-Since': lm } });
+    expect(again.status).toBe(200);
+    expect(again.text).toContain('2001');
+  });
+
   it('the index of the root lists top-level members', async () => {
     const res = await t.request('GET', '/');
     expect(res.status).toBe(200);

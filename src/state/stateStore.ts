@@ -273,6 +273,11 @@ export interface RetentionRow {
   pendingKind: 'file' | 'tree' | null;
   /** Pending tree rows: the journaled intent moving it. */
   intentId: number | null;
+  /**
+   * A file a DELETE or a COPY/MOVE replaced: the dead properties it had (JSON of DeadProperty[]),
+   * which a restore brings back; null or absent when it had none.
+   */
+  properties?: string | null;
 }
 
 /** A path with listed retention rows, and when its newest was retained. */

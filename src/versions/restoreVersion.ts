@@ -1,6 +1,7 @@
 /**
  * Restoring a retained version: its bytes are written back atomically (temp file and rename, as a
- * PUT is), and what they replace is itself retained, so a restore can be undone (semantics.md).
+ * PUT is), with the dead properties kept with it, and what they replace is itself retained, so a
+ * restore can be undone (semantics.md).
  * A version is restored to the path it had (also when that file was deleted) or to another path.
  */
 import type { ResourceStore } from '../storage/resourceStore';
@@ -8,11 +9,13 @@ import type { VersionStore } from './versionStore';
 import type { RetentionStore } from './retention';
 import { replaceKeepingOld } from './replaceKeepingOld';
 import type { DavPath } from '../paths/davPath';
+import type { DeadProperty, PropertyRecords } from '../state/stateStore';
 
 export interface RestoreDependencies {
   store: ResourceStore;
   versions: VersionStore;
   retention: RetentionStore;
+  state: { properties: PropertyRecords };
 }
 
 export class UnknownVersionError extends Error {
@@ -60,6 +63,11 @@ export async function restoreVersion(deps: RestoreDependencies, path: DavPath, i
       () => deps.store.writeAtomic(to, source, { expectedLength: version.size, mtimeMs: version.mtimeMs }),
       (written) => deps.versions.recordNewContent(to, written.stat, written.digests),
     );
+    // The dead properties the file had when a DELETE or COPY/MOVE took it away come back with it.
+    if (version.properties) {
+      const kept = JSON.parse(version.properties) as DeadProperty[];
+      await deps.state.properties.apply(to, kept.map((property) => ({ op: 'set', property })));
+    }
     return { created: result.created, etag, mtimeMs: result.stat.mtimeMs, replacedVersionId: retainedId };
   } finally {
     source.destroy();

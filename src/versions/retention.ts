@@ -32,7 +32,7 @@ export interface PendingVersion {
 }
 
 /** A listed version as clients see it: the row's public facts, with the reason it was kept. */
-export type RetainedVersion = Pick<RetentionRow, 'id' | 'path' | 'retainedAtMs' | 'size' | 'etag' | 'mtimeMs'> & { reason: RetentionReason };
+export type RetainedVersion = Pick<RetentionRow, 'id' | 'path' | 'retainedAtMs' | 'size' | 'etag' | 'mtimeMs' | 'properties'> & { reason: RetentionReason };
 
 export interface RetentionPolicy {
   /** Newest versions kept per path (0 disables retention). */
@@ -47,6 +47,7 @@ export interface RetentionPolicy {
 
 const toVersion = (r: RetentionRow): RetainedVersion => ({
   id: r.id, path: r.path, retainedAtMs: r.retainedAtMs, size: r.size, etag: r.etag, mtimeMs: r.mtimeMs, reason: r.reason as RetentionReason,
+  properties: r.properties ?? null,
 });
 
 /** The rows a moved-out tree's files become (RetentionStore.scanTree). */

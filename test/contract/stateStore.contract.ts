@@ -38,7 +38,7 @@ function roots(locks: readonly ActiveLock[]): string[] {
 function row(id: string, path: string, extra: Partial<RetentionRow> = {}): RetentionRow {
   return {
     id, path, retainedAtMs: 1000, size: 10, etag: `"${id}"`, mtimeMs: 500, reason: 'overwrite', storage: `st/${id}`,
-    pendingReason: null, sourceIno: null, pendingKind: null, intentId: null, ...extra,
+    pendingReason: null, sourceIno: null, pendingKind: null, intentId: null, properties: null, ...extra,
   };
 }
 
@@ -493,6 +493,17 @@ export function describeStateStoreContract(name: string, open: () => Promise<Con
         expect((await store.retention.listUnder('/d')).map((r) => r.path)).toEqual(['/d/x', '/d/y']);
         expect(await store.retention.totals()).toEqual({ count: 2, bytes: 15 });
         expect(await store.retention.storagePaths()).toEqual(new Set(['st/t', 'st/t-1']));
+      });
+
+      test('a file row keeps the dead properties it is given, through replace, get, list and moveSubtree', async () => {
+        const kept = JSON.stringify([{ ns: 'urn:z', local: 'tag', xml: '<Z:tag xmlns:Z="urn:z">keep \u00e9</Z:tag>' }]);
+        await store.retention.insert(row('p', '/e', { reason: 'pending', pendingReason: 'delete', pendingKind: 'tree', intentId: 9, size: 0 }));
+        await store.retention.replace('p', [row('p', '/e/x', { reason: 'delete', properties: kept }), row('p-1', '/e/y', { reason: 'delete' })]);
+        expect((await store.retention.get('p'))?.properties).toBe(kept);
+        expect((await store.retention.get('p-1'))?.properties).toBeNull();
+        expect((await store.retention.list('/e/x'))[0].properties).toBe(kept);
+        await store.retention.moveSubtree('/e', '/g');
+        expect((await store.retention.list('/g/x'))[0].properties).toBe(kept);
       });
 
       test('ordering, selections for pruning, listUnder and moveSubtree (bytewise)', async () => {

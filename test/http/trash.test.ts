@@ -230,6 +230,41 @@ describe('names WebDAV cannot address, inside a deleted or replaced tree', () =>
   });
 });
 
+describe('dead properties', () => {
+  const TAG = (value: string) =>
+    `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop><Z:tag>${value}</Z:tag></D:prop></D:set></D:propertyupdate>`;
+  const tagOf = async (path: string): Promise<string | null> => {
+    const res = await t.request('PROPFIND', path, { headers: { Depth: '0' }, body: '<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:Z="urn:z"><D:prop><Z:tag/></D:prop></D:propfind>' });
+    // A property found has its value in a 200 propstat; a missing one is an empty element in a 404 one.
+    const found = /<(\w+):tag xmlns:\1="urn:z">([^<]*)<\/\1:tag><\/D:prop><D:status>HTTP\/1.1 200/.exec(res.text);
+    return found ? found[2] : null;
+  };
+
+  it('of a deleted file come back with its restore, also from inside a deleted folder', async () => {
+    await mkdir(join(t.root, 'tagged'));
+    await put('/tagged/a.txt', 'a');
+    expect((await t.request('PROPPATCH', '/tagged/a.txt', { headers: { 'Content-Type': 'application/xml' }, body: TAG('red') })).status).toBe(207);
+    expect(await tagOf('/tagged/a.txt')).toBe('red');
+    expect((await t.request('DELETE', '/tagged/')).status).toBe(204);
+    const [entry] = (await trashOf('/tagged/')).deleted;
+    expect((await t.request('MKCOL', '/tagged/')).status).toBe(201);
+    expect((await t.request('POST', `/tagged/a.txt?restore=${entry.versionId}`)).status).toBe(201);
+    expect(await tagOf('/tagged/a.txt')).toBe('red');
+  });
+
+  it('of a file a COPY replaced come back with the replaced version', async () => {
+    await put('/target-tagged.txt', 'old');
+    expect((await t.request('PROPPATCH', '/target-tagged.txt', { headers: { 'Content-Type': 'application/xml' }, body: TAG('blue') })).status).toBe(207);
+    await put('/plain-source.txt', 'new');
+    expect((await t.request('COPY', '/plain-source.txt', { headers: { Destination: dest(t, '/target-tagged.txt') } })).status).toBe(204);
+    expect(await tagOf('/target-tagged.txt')).toBeNull();
+    const [old] = await versionIds('/target-tagged.txt');
+    expect((await t.request('POST', `/target-tagged.txt?restore=${old}`)).status).toBe(204);
+    expect(await readFile(join(t.root, 'target-tagged.txt'), 'utf8')).toBe('old');
+    expect(await tagOf('/target-tagged.txt')).toBe('blue');
+  });
+});
+
 describe('a deleted tree whose files cannot be listed as versions', () => {
   it('goes back where it was: the DELETE fails and nothing is taken away', async () => {
     await mkdir(join(t.root, 'unlisted'));

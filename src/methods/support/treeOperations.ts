@@ -16,6 +16,9 @@ import { settleOrphanBytes } from '../../versions/orphanBytes';
 
 type ScannedRows = ScannedRow[];
 
+/** Paths whose dead properties are read at once when a tree is moved into retention. */
+const PROPERTY_BATCH = 500;
+
 /** What a COPY or MOVE onto an existing resource moved out of the way (null: nothing, or retention off). */
 interface MovedAside {
   pending: PendingVersion | null;
@@ -160,7 +163,7 @@ export class TreeOperations {
           await this.store.putBack(tree.path, tree.key); // roll back: the target as it was
           await this.retention.dropTree(tree);
         } else if (kept && this.retention.enabled) {
-          const rows = await this.retention.scanTree(tree, this.etagOf);
+          const rows = await this.withProperties(await this.retention.scanTree(tree, this.etagOf));
           await this.retention.recordTree(tree, rows);
         } else {
           // Never moved (a partial cross-filesystem copy: the source is whole), or retention is off.
@@ -205,12 +208,29 @@ export class TreeOperations {
     const moved = await this.store.moveOutAsKept(path, pending.key);
     if (!moved || !this.retention.enabled) return { pending: moved ? pending : null, rows: [] };
     try {
-      return { pending, rows: await this.retention.scanTree(pending, this.etagOf) };
+      return { pending, rows: await this.withProperties(await this.retention.scanTree(pending, this.etagOf)) };
     } catch (err) {
       // What cannot be listed as versions is not taken away: the tree goes back as it was.
       await this.store.putBack(path, pending.key);
       throw err;
     }
+  }
+
+  /**
+   * `rows` with the dead properties their files have (read before the commit forgets them), so
+   * that a restore brings them back; in batches, one round trip each with PostgreSQL.
+   */
+  private async withProperties(rows: ScannedRows): Promise<ScannedRows> {
+    const out: ScannedRows = [];
+    for (let at = 0; at < rows.length; at += PROPERTY_BATCH) {
+      const batch = rows.slice(at, at + PROPERTY_BATCH);
+      const { dead } = await this.state.recordsOfMembers(batch.map((r) => r.path));
+      for (const row of batch) {
+        const properties = dead.get(row.path);
+        out.push(properties && properties.length > 0 ? { ...row, properties: JSON.stringify(properties) } : row);
+      }
+    }
+    return out;
   }
 
   /**

@@ -19,12 +19,12 @@ export function retentionRecords(sql: Sql, atomic: Atomic, instanceId: string): 
     q.count(
       `INSERT INTO retained_versions (${COLUMNS}, instance_id)
        SELECT ${COLUMNS}, instance_id FROM unnest($1::text[], $2::text[], $3::float8[], $4::bigint[], $5::text[], $6::float8[], $7::text[],
-           $8::text[], $9::text[], $10::bigint[], $11::text[], $12::bigint[], $13::text[]) WITH ORDINALITY
+           $8::text[], $9::text[], $10::bigint[], $11::text[], $12::bigint[], $13::text[], $14::text[]) WITH ORDINALITY
          AS r(${COLUMNS}, instance_id, n)
        ORDER BY n`,
       [rows.map((r) => r.id), rows.map((r) => r.path), rows.map((r) => r.retainedAtMs), rows.map((r) => r.size), rows.map((r) => r.etag),
         rows.map((r) => r.mtimeMs), rows.map((r) => r.reason), rows.map((r) => r.storage), rows.map((r) => r.pendingReason),
-        rows.map((r) => r.sourceIno), rows.map((r) => r.pendingKind), rows.map((r) => r.intentId),
+        rows.map((r) => r.sourceIno), rows.map((r) => r.pendingKind), rows.map((r) => r.intentId), rows.map((r) => r.properties ?? null),
         rows.map((r) => (r.reason === 'pending' ? instanceId : null))],
     );
   // Kept by the database on every change (migration 7, retentionTotals.ts): no pass over the rows.

@@ -273,6 +273,14 @@ ALTER FUNCTION keepdav_lock_grant_unclaimed(BIGINT[], BOOLEAN[], TEXT[], BOOLEAN
   },
   LOCK_STATEMENTS_MIGRATION,
   RETENTION_TOTALS_MIGRATION,
+  {
+    version: 8,
+    name: 'dead properties kept with versions',
+    sql: `
+-- The dead properties a deleted or replaced file had, kept with its version (NULL: none).
+ALTER TABLE retained_versions ADD COLUMN properties TEXT;
+`,
+  },
 ];
 
 /** The database was migrated by a newer keepdav, or a migration failed. */

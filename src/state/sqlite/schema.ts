@@ -62,6 +62,11 @@ const MIGRATIONS: readonly Migration[] = [
       db.exec('CREATE TABLE IF NOT EXISTS readiness_probe (id INTEGER PRIMARY KEY, checked_at INTEGER NOT NULL)');
     },
   },
+  {
+    version: 2,
+    // The dead properties a deleted or replaced file had, kept with its version (NULL: none).
+    up: (db) => addMissingColumns(db, 'retained_versions', [['properties', 'TEXT']]),
+  },
 ];
 
 /** The schema version this code writes and reads. */

@@ -39,7 +39,7 @@ export class SqliteRetentionRecords implements RetentionRecords {
   constructor(db: Database.Database, transactions: TransactionGate) {
     this.gate = transactions.outside;
     this.insertRow = db.prepare(
-      `INSERT INTO retained_versions (${COLUMNS}) VALUES (@id, @path, @retained_at, @size, @etag, @mtime_ms, @reason, @storage, @pending_reason, @source_ino, @pending_kind, @intent_id)`,
+      `INSERT INTO retained_versions (${COLUMNS}) VALUES (@id, @path, @retained_at, @size, @etag, @mtime_ms, @reason, @storage, @pending_reason, @source_ino, @pending_kind, @intent_id, @properties)`,
     );
     this.byPath = db.prepare<[string], Row>(
       `SELECT ${COLUMNS} FROM retained_versions WHERE path = ? AND reason != 'pending' ORDER BY retained_at DESC, rowid DESC`,

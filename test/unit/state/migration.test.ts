@@ -46,7 +46,7 @@ describe('a state database made before the seam', () => {
   test('is at schema version 0 and migrates to the same tables a new database has', () => {
     const old = new Database(join(base, 'state', 'keepdav.sqlite'));
     expect(schemaVersionOf(old)).toBe(0);
-    expect(migrate(old)).toEqual([1]);
+    expect(migrate(old)).toEqual([1, 2]);
     expect(schemaVersionOf(old)).toBe(SCHEMA_VERSION);
     expect(migrate(old)).toEqual([]);
     const fresh = new Database(':memory:');

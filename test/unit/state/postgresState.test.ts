@@ -54,7 +54,7 @@ describe('the schema', () => {
     const url = await freshDatabase();
     const out: string[] = [];
     expect(await migrateCommand(url, (l) => out.push(l), (l) => out.push(l))).toBe(0);
-    expect(out[0]).toMatch(/^migrated .* to schema version 7 \(applied 1, 2, 3, 4, 5, 6, 7\)$/);
+    expect(out[0]).toMatch(/^migrated .* to schema version 8 \(applied 1, 2, 3, 4, 5, 6, 7, 8\)$/);
     expect(await migrateCommand(url, (l) => out.push(l), (l) => out.push(l))).toBe(0);
     expect(out[1]).toMatch(/nothing to do/);
     const client = new Client({ connectionString: url });

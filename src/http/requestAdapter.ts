@@ -22,6 +22,9 @@ export function edgeSettingsOf(config: { basePath: string; trustProxy: readonly 
   return { basePath: config.basePath, trustsProxy: compileTrust(config.trustProxy) };
 }
 
+/** "scheme://authority" at the start of an absolute URI: the authority (userinfo included) in group 1. */
+const SCHEME_AND_AUTHORITY = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)/i;
+
 /** The path part of a request-target or URI, without query or fragment; null when not http(s) or not a path. */
 export function urlPathOf(target: string): string | null {
   let path = target;
@@ -34,7 +37,7 @@ export function urlPathOf(target: string): string | null {
     }
     // The path as sent, not as the URL parser resolves it: its "." and ".." segments and
     // backslashes are refused by the path rules as in origin-form, never quietly resolved.
-    const authority = /^[a-z][a-z0-9+.-]*:\/\/[^/?#\\]*/i.exec(target);
+    const authority = SCHEME_AND_AUTHORITY.exec(target);
     if (authority === null) return null;
     const rest = target.slice(authority[0].length);
     if (rest.startsWith('\\')) return null;
@@ -45,10 +48,10 @@ export function urlPathOf(target: string): string | null {
   return path.startsWith('/') ? path : null;
 }
 
-/** The authority of an absolute-form request-target (which the Host header then does not override), or undefined. */
+/** The host[:port] of an absolute-form request-target (which the Host header then does not override), or undefined. */
 function authorityOf(target: string): string | undefined {
   if (target.startsWith('/')) return undefined;
-  const authority = /^[a-z][a-z0-9+.-]*:\/\/([^/?#\\]*)/i.exec(target);
+  const authority = SCHEME_AND_AUTHORITY.exec(target);
   return authority === null ? undefined : authority[1].replace(/^[^@]*@/, '');
 }
 

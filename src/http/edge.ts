@@ -14,7 +14,7 @@ import { renderDavError, INTERNAL_ERROR } from './errorResponse';
 import { prefersProblemJson } from '../headers/accept';
 import { BadRequestError, HeadersTooLargeError, UnsupportedMethodError } from '../conditions/davErrors';
 import { hrefOf } from '../paths/davPath';
-import { ALLOWED_METHODS, READ_ONLY_METHODS } from '../methods/allowedMethods';
+import { allowedMethodsOf } from '../methods/allowedMethods';
 import { ConnectionTurns } from './connectionTurns';
 import { xmlContentTypeFor } from './xmlMediaType';
 import { directSendFor } from './zeroCopySend';
@@ -187,7 +187,7 @@ async function handle(
 ): Promise<Outcome> {
   let request: DavRequest | undefined;
   try {
-    if (req.url === '*' && req.method === 'OPTIONS') return { response: { status: 200, headers: { Allow: services.access.readOnly ? READ_ONLY_METHODS : ALLOWED_METHODS } } };
+    if (req.url === '*' && req.method === 'OPTIONS') return { response: { status: 200, headers: { Allow: allowedMethodsOf(services.access.readOnly) } } };
     request = adaptRequest(req, edge);
     if (isUiRequest(request)) return { response: await uiAnswer(request, services), request };
     const handler = Object.prototype.hasOwnProperty.call(handlers, request.method) ? handlers[request.method] : undefined;

@@ -2,4 +2,9 @@
 export const ALLOWED_METHODS = 'OPTIONS, GET, HEAD, PUT, DELETE, MKCOL, COPY, MOVE, PROPFIND, PROPPATCH, LOCK, UNLOCK, POST';
 
 /** What a --read-only server answers. */
-export const READ_ONLY_METHODS = 'OPTIONS, GET, HEAD, PROPFIND';
+const READ_ONLY_METHODS = 'OPTIONS, GET, HEAD, PROPFIND';
+
+/** The Allow of an OPTIONS answer (of a resource, or of `*`): a read-only server lists only what it will do. */
+export function allowedMethodsOf(readOnly: boolean): string {
+  return readOnly ? READ_ONLY_METHODS : ALLOWED_METHODS;
+}

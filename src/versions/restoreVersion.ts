@@ -9,7 +9,8 @@ import type { VersionStore } from './versionStore';
 import type { RetentionStore } from './retention';
 import { replaceKeepingOld } from './replaceKeepingOld';
 import type { DavPath } from '../paths/davPath';
-import type { DeadProperty, PropertyRecords } from '../state/stateStore';
+import type { PropertyRecords } from '../state/stateStore';
+import { propertiesKept } from './keptProperties';
 
 export interface RestoreDependencies {
   store: ResourceStore;
@@ -64,10 +65,8 @@ export async function restoreVersion(deps: RestoreDependencies, path: DavPath, i
       (written) => deps.versions.recordNewContent(to, written.stat, written.digests),
     );
     // The dead properties the file had when a DELETE or COPY/MOVE took it away come back with it.
-    if (version.properties) {
-      const kept = JSON.parse(version.properties) as DeadProperty[];
-      await deps.state.properties.apply(to, kept.map((property) => ({ op: 'set', property })));
-    }
+    const kept = propertiesKept(version.properties);
+    if (kept.length > 0) await deps.state.properties.apply(to, kept.map((property) => ({ op: 'set', property })));
     return { created: result.created, etag, mtimeMs: result.stat.mtimeMs, replacedVersionId: retainedId };
   } finally {
     source.destroy();

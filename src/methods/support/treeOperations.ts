@@ -13,6 +13,7 @@ import type { RetentionStore, RetentionReason, EtagOf, PendingVersion, ScannedRo
 import type { DavPath } from '../../paths/davPath';
 import { crashPoint } from '../../faults/crashPoint';
 import { settleOrphanBytes } from '../../versions/orphanBytes';
+import { keptProperties } from '../../versions/keptProperties';
 
 type ScannedRows = ScannedRow[];
 
@@ -226,8 +227,8 @@ export class TreeOperations {
       const batch = rows.slice(at, at + PROPERTY_BATCH);
       const { dead } = await this.state.recordsOfMembers(batch.map((r) => r.path));
       for (const row of batch) {
-        const properties = dead.get(row.path);
-        out.push(properties && properties.length > 0 ? { ...row, properties: JSON.stringify(properties) } : row);
+        const properties = keptProperties(dead.get(row.path));
+        out.push(properties === null ? row : { ...row, properties });
       }
     }
     return out;

@@ -1,0 +1,16 @@
+/**
+ * The dead properties kept with a retained version (RetentionRow.properties): written when a
+ * DELETE or a COPY/MOVE takes a file away (TreeOperations), read back by its restore
+ * (restoreVersion.ts). Stored as the JSON of the properties in PropertyRecords.list order.
+ */
+import type { DeadProperty } from '../state/stateStore';
+
+/** What a row keeps for `properties`: null when there are none, so most rows keep nothing. */
+export function keptProperties(properties: readonly DeadProperty[] | undefined): string | null {
+  return properties && properties.length > 0 ? JSON.stringify(properties) : null;
+}
+
+/** The properties a row kept (none for null or absent). */
+export function propertiesKept(kept: string | null | undefined): DeadProperty[] {
+  return kept ? (JSON.parse(kept) as DeadProperty[]) : [];
+}

@@ -170,7 +170,7 @@ function wireServices(config: ServerConfig, store: ResourceStore, state: StateSt
   const digestCompletion = new DigestCompletion((path, signal) => store.readBackDigests(path, signal), state.versions, log);
   const versions = new VersionStore(state.versions, (path, etag, f) => digestCompletion.enqueue(path, etag, f));
   const retention = new RetentionStore(state, store, config.retention);
-  const tree = new TreeOperations(state, store, retention);
+  const tree = new TreeOperations(state, store, retention, log);
   const cleanupGuard = new CleanupGuard(state, config.staleDeleteWindowMs);
   return { config, store, state, locks, versions, digestCompletion, tree, retention, cleanupGuard, access };
 }

@@ -74,6 +74,13 @@ export class PathMutex {
     return this.conflicts(claims, this.held);
   }
 
+  /** Whether a running declared operation claims `path` (alone or in a tree). */
+  operationOver(path: DavPath): boolean {
+    const mine = { path, tree: false };
+    for (const holder of this.held) if (holder.operation && holder.claims.some((theirs) => overlaps(mine, theirs))) return true;
+    return false;
+  }
+
   /** The declared operations running now, oldest first. */
   running(): RunningOperation[] {
     const operations: RunningOperation[] = [];

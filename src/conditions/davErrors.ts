@@ -422,12 +422,19 @@ export class FileBusyError extends DavError {
 
 /**
  * 503 state-unavailable: the shared state database (--state postgres://) cannot be reached, so no
- * decision about locks or versions can be made; nothing was changed. RFC 9110 §15.6.4: Retry-After.
+ * decision about locks or versions can be made; nothing was changed, unless `carriedOut` names a
+ * COPY, MOVE or DELETE whose files were changed before the database went away: its record is made
+ * when the database is back (outstandingCommit.ts). RFC 9110 §15.6.4: Retry-After.
  */
 export class StateUnavailableError extends DavError {
   readonly status = 503;
   readonly code = 'state-unavailable';
-  constructor(retryAfterSeconds: number) {
-    super('the state database is unreachable; nothing was changed, retry shortly', { headers: { 'Retry-After': String(retryAfterSeconds) } });
+  constructor(retryAfterSeconds: number, carriedOut: string | null = null) {
+    super(
+      carriedOut === null
+        ? 'the state database is unreachable; nothing was changed, retry shortly'
+        : `the state database is unreachable; the ${carriedOut} was carried out, and its properties, versions and locks are recorded when the database is back (its paths answer 423 until then)`,
+      { headers: { 'Retry-After': String(retryAfterSeconds) } },
+    );
   }
 }

@@ -1,10 +1,13 @@
 /**
- * Crash injection for the fault tests: `KEEPDAV_CRASH_AT=<step>[:<n>]` (read once, at start)
+ * Fault injection for the fault tests: `KEEPDAV_CRASH_AT=<step>[:<n>]` (read once, at start)
  * makes the process SIGKILL itself the n-th time (default 1st) it reaches `<step>`, so a test can
- * kill the server at every journaled step of an operation. Unset, `crashPoint` is a no-op.
+ * kill the server at every journaled step of an operation; `KEEPDAV_STOP_AT=<step>[:<n>]` makes
+ * it SIGSTOP itself there instead, so a test can change the world (stop the state database) at
+ * that instant and let it go on (SIGCONT). Unset, `crashPoint` is a no-op.
  */
-const spec = parseSpec(process.env.KEEPDAV_CRASH_AT);
-let reached = 0;
+const crashAt = parseSpec(process.env.KEEPDAV_CRASH_AT);
+const stopAt = parseSpec(process.env.KEEPDAV_STOP_AT);
+const reached = new Map<string, number>();
 
 function parseSpec(value: string | undefined): { step: string; n: number } | null {
   if (!value) return null;
@@ -14,7 +17,9 @@ function parseSpec(value: string | undefined): { step: string; n: number } | nul
 
 /** Marks one step of a journaled operation (names like `overwrite:kept`, `delete:moved`). */
 export function crashPoint(step: string): void {
-  if (spec === null || spec.step !== step) return;
-  reached += 1;
-  if (reached === spec.n) process.kill(process.pid, 'SIGKILL');
+  if (crashAt?.step !== step && stopAt?.step !== step) return;
+  const count = (reached.get(step) ?? 0) + 1;
+  reached.set(step, count);
+  if (crashAt?.step === step && count === crashAt.n) process.kill(process.pid, 'SIGKILL');
+  if (stopAt?.step === step && count === stopAt.n) process.kill(process.pid, 'SIGSTOP');
 }

@@ -13,6 +13,7 @@ import { LockConflictError } from '../locks/lockErrors';
 import { OperationInProgressError } from '../concurrency/pathMutex';
 import { MissingVersionContentError } from '../versions/restoreVersion';
 import { StateUnavailableError } from '../state/postgres/stateUrl';
+import { CommitOutstandingError } from '../concurrency/outstandingCommit';
 
 /**
  * `hrefOf` gives a resource's href, with the trailing "/" when it is a collection; `requestHref`
@@ -52,6 +53,7 @@ export async function toDavError(err: unknown, hrefOf: (path: string) => Promise
   }
   // The shared state database went away (--state postgres://): 503 + Retry-After, never 500.
   if (err instanceof StateUnavailableError) return new dav.StateUnavailableError(5);
+  if (err instanceof CommitOutstandingError) return new dav.StateUnavailableError(5, err.operation.split(' ')[0]);
   // No space on the state disk (SQLITE_FULL, or ENOSPC keeping a version) is the same 507.
   if (storage.isNoSpace(err)) return new dav.InsufficientStorageError(requestHref);
   return null;

@@ -7,6 +7,7 @@ import { factsOf } from './support/resource';
 import { resolveEquivalentPath } from './support/equivalentNames';
 import { parseDepth } from '../headers/depth';
 import { ROOT, type DavPath } from '../paths/davPath';
+import { CommitOutstandingError } from '../concurrency/outstandingCommit';
 
 export const del: MethodHandler = async (req, services) => {
   const depth = parseDepth(req.header('depth'));
@@ -36,7 +37,8 @@ export const del: MethodHandler = async (req, services) => {
       return { status: 204 };
     } catch (err) {
       // A clean-up DELETE retried through a lock (423) stays protected when the lock is released.
-      await services.cleanupGuard.rearmRefusal(path, req.clientId);
+      // (Not one that was carried out, its record waiting for the state database.)
+      if (!(err instanceof CommitOutstandingError)) await services.cleanupGuard.rearmRefusal(path, req.clientId);
       throw err;
     }
   }, { id: randomUUID(), method: 'DELETE', path: path });

@@ -40,7 +40,7 @@ function fromFlags(args: string[]): Map<string, Given> {
  * KEEPDAV_ variables that are not options: credentials the CLI's restore sends to a running server,
  * and the test-only crash injection (src/faults/crashPoint.ts) with its trial knobs.
  */
-const OTHER_VARIABLES = new Set(['KEEPDAV_USER', 'KEEPDAV_PASSWORD', 'KEEPDAV_CRASH_AT', 'KEEPDAV_CRASH_SEED', 'KEEPDAV_CRASH_TRIALS', 'KEEPDAV_TEST_LOG']);
+const OTHER_VARIABLES = new Set(['KEEPDAV_USER', 'KEEPDAV_PASSWORD', 'KEEPDAV_CRASH_AT', 'KEEPDAV_STOP_AT', 'KEEPDAV_CRASH_SEED', 'KEEPDAV_CRASH_TRIALS', 'KEEPDAV_TEST_LOG']);
 
 function fromEnvironment(env: NodeJS.ProcessEnv): Map<string, Given> {
   const byVariable = new Map(SERVE_OPTIONS.map((row) => [environmentName(row.name), row]));

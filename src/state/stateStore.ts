@@ -236,8 +236,11 @@ export interface Intent {
 export interface IntentJournalRecords {
   /** Records an intent durably before the step it announces; returns its id. */
   record(intent: Omit<Intent, 'id'>): Promise<number>;
-  /** Removes the intent `id` (its step is committed or rolled back); an unknown id is no error. */
-  complete(id: number): Promise<void>;
+  /**
+   * Removes the intent `id` (its step is committed or rolled back). False when there was none: an
+   * unknown id is no error (a neighbour's recovery may have settled it already).
+   */
+  complete(id: number): Promise<boolean>;
   /** Every intent not completed, oldest first (start-up recovery). */
   pending(): Promise<Intent[]>;
 }
@@ -392,6 +395,8 @@ export interface WriteClaims {
   run<T>(claims: readonly PathClaim[], action: () => Promise<T>, operation?: Omit<RunningOperation, 'startedAtMs'>): Promise<T>;
   /** The declared operations running now (on every instance), oldest first. */
   running(): Promise<RunningOperation[]>;
+  /** Whether a declared operation (on any instance) claims `path` now, alone or in a tree. */
+  operationOver(path: DavPath): Promise<boolean>;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -299,6 +299,58 @@ describe('several instances, one database', () => {
     expect(b.stderr()).toMatch(/recovered the interrupted work of instance/);
   });
 
+  itPg('the database goes away between a MOVE\'s rename and its commit: 503 saying it was carried out, the tree 423 meanwhile, its record made when the database is back, and nothing of what B writes after is overwritten by a later recovery', async () => {
+    const { a, b, root, url, start } = await twoInstances();
+    await a.stop();
+    // A third instance takes A's place, and stops itself (SIGSTOP) right after the MOVE's rename.
+    const mover = await start({ KEEPDAV_STOP_AT: 'move:renamed' });
+    mkdirSync(join(root, 'big', 'sub'), { recursive: true });
+    for (let i = 0; i < 50; i++) writeFileSync(join(root, 'big', i % 2 ? 'sub' : '', `f${i}.txt`), `file ${i}`);
+    const etag = header(await b.request('PUT', '/big/sub/tracked.txt', { body: 'tracked' }), 'etag')!;
+    const colour = (value: string) => propertyUpdate(`<D:set><D:prop><x:colour xmlns:x="urn:test">${value}</x:colour></D:prop></D:set>`);
+    expect((await b.request('PROPPATCH', '/big/sub/tracked.txt', { headers: XML_HEADERS, body: colour('blue') })).status).toBe(207);
+    const colourOf = async (server: ChildServer) => {
+      const found = await server.request('PROPFIND', '/moved/sub/tracked.txt', { headers: { ...XML_HEADERS, Depth: '0' }, body: propfindBody([['urn:test', 'colour']]) });
+      return /<[^>]*colour[^>]*>([^<]*)</.exec(found.text)?.[1] ?? null;
+    };
+
+    const moving = mover.request('MOVE', '/big', { headers: { Destination: `${mover.url}moved` } });
+    await until(async () => processState(mover.child.pid!), (state) => state === 'T', 20_000);
+    expect(processState(mover.child.pid!)).toBe('T');
+    expect(existsSync(join(root, 'moved', 'sub', 'tracked.txt'))).toBe(true);
+    await cluster!.stop();
+    let databaseUp = false;
+    try {
+      process.kill(mover.child.pid!, 'SIGCONT');
+      // It tries the commit for a while, then answers 503, saying the MOVE was carried out.
+      const answer = await moving;
+      expect(answer.status).toBe(503);
+      expect(answer.text).toContain('state-unavailable');
+      expect(answer.text).toContain('MOVE was carried out');
+      expect(existsSync(join(root, 'big'))).toBe(false);
+      await cluster!.start();
+      databaseUp = true;
+    } finally {
+      if (!databaseUp) await cluster!.start();
+    }
+    // Once the database is back, the mover makes the record itself: the property followed the
+    // file, its ETag stayed, the intent is gone, and nobody had to recover anything.
+    await until(() => colourOf(b), (value) => value === 'blue', 30_000);
+    expect(await colourOf(b)).toBe('blue');
+    expect(header(await b.request('GET', '/moved/sub/tracked.txt'), 'etag')).toBe(etag);
+    const after = await until(() => b.request('PUT', '/moved/sub/new.txt', { body: 'after' }), (r) => r.status !== 423 && r.status !== 503, 20_000);
+    expect(after.status).toBe(201);
+    expect(await pendingIntents(url)).toBe(0);
+    expect(mover.stderr()).toMatch(/its record is made, now that the state database is back/);
+
+    // What B writes now is not undone by the mover's next start (its recovery finds nothing to redo).
+    expect((await b.request('PROPPATCH', '/moved/sub/tracked.txt', { headers: XML_HEADERS, body: colour('red') })).status).toBe(207);
+    await mover.kill9();
+    const restarted = await start();
+    expect(await colourOf(restarted)).toBe('red');
+    expect(a.stderr() + b.stderr() + mover.stderr()).not.toMatch(/"status":500/);
+  });
+
   itPg('overlapping MOVE, DELETE and PUTs through both instances: each is refused (423/404/409) or serialized, and no file is lost', async () => {
     const { a, b, root } = await twoInstances();
     expect((await a.request('MKCOL', '/t')).status).toBe(201);
@@ -357,6 +409,26 @@ async function leaseRows(url: string): Promise<string[]> {
     return (await client.query<{ pid: number }>('SELECT pid FROM instances ORDER BY pid')).rows.map((r) => String(r.pid));
   } finally {
     await client.end();
+  }
+}
+
+/** Intents not yet completed, of any instance, straight from the database. */
+async function pendingIntents(url: string): Promise<number> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return Number((await client.query('SELECT count(*) AS n FROM intents')).rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
+
+/** The state letter of a process in /proc (R, S, D, T for stopped...), or null when it is gone. */
+function processState(pid: number): string | null {
+  try {
+    return /^\d+ \(.*\) (\S)/s.exec(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.[1] ?? null;
+  } catch {
+    return null;
   }
 }
 

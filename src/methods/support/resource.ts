@@ -114,8 +114,18 @@ async function currentVersionOf(services: Services, stat: ResourceStat): Promise
   const cached = cache.get(stat.path, stat);
   if (cached) return cached;
   const found = await services.versions.currentOf(stat.path, stat);
-  cache.set(stat.path, stat, found, Date.now());
-  return found;
+  if (found.etag !== derivedTag(stat)) {
+    cache.set(stat.path, stat, found, Date.now());
+    return found;
+  }
+  // No record matches. A MOVE renames first and moves the records after (treeOperations.ts), and
+  // the rename leaves its members' ctimes as they were: a derived ETag read in between must not be
+  // kept, or this file would go on answering it beside its recorded one. So it is kept only when
+  // no operation covers the path now and a second look, after that check, still finds no record.
+  if (await services.state.claims.operationOver(stat.path)) return found;
+  const again = await services.versions.currentOf(stat.path, stat);
+  cache.set(stat.path, stat, again, Date.now());
+  return again;
 }
 
 /** What a conflict answer says about the current resource. */

@@ -14,11 +14,23 @@ import type { DavPath } from '../../paths/davPath';
 import { crashPoint } from '../../faults/crashPoint';
 import { settleOrphanBytes } from '../../versions/orphanBytes';
 import { keptProperties } from '../../versions/keptProperties';
+import { StateUnavailableError } from '../../state/postgres/stateUrl';
+import { CommitOutstandingError } from '../../concurrency/outstandingCommit';
 
 type ScannedRows = ScannedRow[];
 
 /** Paths whose dead properties are read at once when a tree is moved into retention. */
 const PROPERTY_BATCH = 500;
+
+/**
+ * How long a request waits for an unreachable state database to take the commit after its
+ * filesystem step (the lease's time: no neighbour judges this instance sooner after an outage),
+ * and the pauses between attempts; after that it answers 503 and goes on trying every few seconds.
+ */
+const COMMIT_WAIT_MS = 10_000;
+const COMMIT_PAUSES_MS = [100, 250, 500, 1000, 2000];
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** What a COPY or MOVE onto an existing resource moved out of the way (null: nothing, or retention off). */
 interface MovedAside {
@@ -31,6 +43,7 @@ export class TreeOperations {
     private readonly state: StateStore,
     private readonly store: ResourceStore,
     private readonly retention: RetentionStore,
+    private readonly log: (line: string) => void = () => undefined,
   ) {}
 
   private record(op: IntentOperation, src: DavPath, dst: DavPath | null, depth: '0' | 'infinity' = 'infinity', mtimeMs: number | null = null, tx: StateAccess = this.state): Promise<number> {
@@ -67,14 +80,12 @@ export class TreeOperations {
       crashPoint('delete:moved');
     } finally {
       const gone = (await this.store.stat(path)) === null;
-      await this.state.transaction(async (tx) => {
+      await this.commitAfterStep(id, `DELETE of ${path}`, async (tx) => {
         await this.settleAside(pending, aside, tx);
         if (gone) await this.forget(path, false, tx);
-        await tx.journal.complete(id);
-      });
+      }, () => this.pruneAfter(aside));
     }
     crashPoint('delete:committed');
-    await this.pruneAfter(aside);
   }
 
   /**
@@ -88,13 +99,11 @@ export class TreeOperations {
     crashPoint('move:intent');
     const aside = await this.replaceStep(id, dst, options.replace ?? false, pending, () => this.store.move(src, dst));
     crashPoint('move:renamed');
-    await this.state.transaction(async (tx) => {
+    await this.commitAfterStep(id, `MOVE of ${src} to ${dst}`, async (tx) => {
       await this.settleAside(pending, aside, tx);
       await this.moveMetadata(src, dst, tx);
-      await tx.journal.complete(id);
-    });
+    }, () => this.pruneAfter(aside));
     crashPoint('move:committed');
-    await this.pruneAfter(aside);
   }
 
   /**
@@ -106,14 +115,12 @@ export class TreeOperations {
     crashPoint('copy:intent');
     const aside = await this.replaceStep(id, dst, options.replace ?? false, pending, () => this.store.copy(src, dst, depth));
     crashPoint('copy:copied');
-    await this.state.transaction(async (tx) => {
+    await this.commitAfterStep(id, `COPY of ${src} to ${dst}`, async (tx) => {
       await this.settleAside(pending, aside, tx);
       await this.replacedMetadata(dst, tx);
       await tx.properties.copySubtree(src, dst, depth);
-      await tx.journal.complete(id);
-    });
+    }, () => this.pruneAfter(aside));
     crashPoint('copy:committed');
-    await this.pruneAfter(aside);
   }
 
   /**
@@ -130,11 +137,59 @@ export class TreeOperations {
     crashPoint('proppatch:properties-set');
     const after = await this.store.setModifiedTime(path, mtimeMs);
     crashPoint('proppatch:mtime-set');
-    await this.state.transaction(async (tx) => {
+    await this.commitAfterStep(id, `PROPPATCH of ${path}`, async (tx) => {
       if (before && !before.isCollection) await VersionStore.over(tx.versions).recordMetadataChange(path, before, after);
-      await tx.journal.complete(id);
     });
     return after;
+  }
+
+  /**
+   * The commit that follows a journaled filesystem step: `record` and the completion of intent
+   * `id`, in one transaction, then `afterwards`. The files have changed, so their record must
+   * follow them, by this process while it can: when the state database is unreachable (--state
+   * postgres://), the commit is tried again for COMMIT_WAIT_MS, and then in the background until it
+   * is made, while the request answers 503 with a CommitOutstandingError and its write claim stays
+   * in force (writeClaims.ts), so nobody writes into the trees it covers before their record is
+   * right. A recovery after this process's death (lease.ts) would otherwise judge the step by the
+   * disk as it is then, and overwrite what others wrote there since. A retry whose intent is gone
+   * (a neighbour's recovery settled it after fencing this instance) records nothing.
+   */
+  private async commitAfterStep(id: number, operation: string, record: (tx: StateAccess) => Promise<void>, afterwards: () => Promise<void> = async () => undefined): Promise<void> {
+    const commit = () =>
+      this.state.transaction(async (tx) => {
+        if (await tx.journal.complete(id)) await record(tx);
+      });
+    const deadline = performance.now() + COMMIT_WAIT_MS;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await commit();
+        break;
+      } catch (err) {
+        if (!(err instanceof StateUnavailableError)) throw err;
+        if (performance.now() >= deadline) throw new CommitOutstandingError(operation, err, this.commitLater(operation, commit, afterwards));
+        await pause(COMMIT_PAUSES_MS[Math.min(attempt, COMMIT_PAUSES_MS.length - 1)]);
+      }
+    }
+    await afterwards();
+  }
+
+  /** Goes on trying `commit` while the state database is unreachable; resolves once it is made. */
+  private async commitLater(operation: string, commit: () => Promise<void>, afterwards: () => Promise<void>): Promise<void> {
+    this.log(`${operation} was carried out on disk, but the state database is unreachable: its record is made when the database is back, and its paths answer 423 until then`);
+    for (;;) {
+      await pause(COMMIT_PAUSES_MS[COMMIT_PAUSES_MS.length - 1]);
+      try {
+        await commit();
+        break;
+      } catch (err) {
+        if (!(err instanceof StateUnavailableError)) {
+          this.log(`${operation}: its record could not be made (${(err as Error).message}); the recovery of this instance settles it`);
+          throw err;
+        }
+      }
+    }
+    this.log(`${operation}: its record is made, now that the state database is back`);
+    await afterwards().catch(() => undefined);
   }
 
   /**

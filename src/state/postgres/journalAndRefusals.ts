@@ -18,7 +18,7 @@ export function journalRecords(sql: Sql, instanceId: string): IntentJournalRecor
       return row.id;
     },
     async complete(id) {
-      await sql.count('DELETE FROM intents WHERE id = $1', [id]);
+      return (await sql.count('DELETE FROM intents WHERE id = $1', [id])) > 0;
     },
     pending() {
       return sql.rows<Intent>('SELECT id, op, src, dst, depth, mtime_ms FROM intents WHERE instance_id = $1 ORDER BY id', [instanceId]);

@@ -12,11 +12,12 @@
  */
 import type { Pool, PoolClient } from 'pg';
 import { PathMutex, OperationInProgressError, type PathClaim, type RunningOperation } from '../../concurrency/pathMutex';
-import { isSameOrInside } from '../../paths/davPath';
+import { isSameOrInside, type DavPath } from '../../paths/davPath';
 import type { WriteClaims } from '../stateStore';
 import { planClaimLocks, takeLocksParams } from './advisoryLocks';
 import { connect, isConnectionLoss, preparedStatement, type Sql } from './connection';
 import { StateUnavailableError } from './stateUrl';
+import { CommitOutstandingError } from '../../concurrency/outstandingCommit';
 
 interface OperationRow {
   id: string;
@@ -64,6 +65,16 @@ export class PostgresWriteClaims implements WriteClaims {
     return [...local, ...others.values()].sort((a, b) => a.startedAtMs - b.startedAtMs);
   }
 
+  /** This process's operations at once, every other instance's (and this one's whose record waits, outstandingCommit.ts) from the database. */
+  async operationOver(path: DavPath): Promise<boolean> {
+    if (this.local.operationOver(path)) return true;
+    const [row] = await this.sql.rows<{ over: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM tree_operations WHERE claim = $1 OR (tree AND (claim = '/' OR starts_with($1, claim || '/')))) AS over`,
+      [path],
+    );
+    return row.over;
+  }
+
   /** Ends every held claim's session (the store closes); the actions still running lose their exclusion. */
   close(): void {
     for (const client of this.holding) client.release(true);
@@ -73,6 +84,11 @@ export class PostgresWriteClaims implements WriteClaims {
   private async operations(): Promise<OperationRow[]> {
     await this.forgetFinished();
     return this.sql.rows<OperationRow>('SELECT id, claim, tree, method, path, started_at_ms FROM tree_operations ORDER BY started_at_ms, id');
+  }
+
+  /** Removes the row of a finished operation; when that fails (the database went away) it goes with the next claim (other instances answer 423 meanwhile). */
+  private async forgetOperation(id: string): Promise<void> {
+    await this.sql.count('DELETE FROM tree_operations WHERE id = $1', [id]).catch(() => this.finished.add(id));
   }
 
   /** Removes the rows of finished operations whose removal failed earlier. */
@@ -92,6 +108,7 @@ export class PostgresWriteClaims implements WriteClaims {
     this.holding.add(client);
     let broken = false;
     let recorded = false;
+    let outstanding: Promise<void> | null = null;
     try {
       let inTheWay: OperationRow | undefined;
       try {
@@ -117,11 +134,18 @@ export class PostgresWriteClaims implements WriteClaims {
         recorded = true;
       }
       return await action();
+    } catch (err) {
+      if (err instanceof CommitOutstandingError) outstanding = err.settled;
+      throw err;
     } finally {
       if (recorded && operation) {
-        this.own.delete(operation.id);
-        // When this fails (the database went away) the row goes with the next claim (other instances answer 423 meanwhile).
-        await this.sql.count('DELETE FROM tree_operations WHERE id = $1', [operation.id]).catch(() => this.finished.add(operation.id));
+        const { id } = operation;
+        this.own.delete(id);
+        // Its files changed but their record waits for the database (outstandingCommit.ts): the row
+        // keeps every instance, this one too, out of its trees until the record is made. If it
+        // never is (this process ends first), the row stays for the recovery of this instance.
+        if (outstanding) void outstanding.then(() => this.forgetOperation(id), () => undefined);
+        else await this.forgetOperation(id);
       }
       // Given up without waiting for the answer: the action is over, and the next claim on another
       // instance only waits for the unlock to land. (Not held any more when close() ended its session already.)

@@ -22,10 +22,8 @@ export class SqliteIntentJournal implements IntentJournalRecords {
     return this.gate.call(() => Number(this.insert.run(intent.op, intent.src, intent.dst, intent.depth, intent.mtime_ms).lastInsertRowid));
   }
 
-  complete(id: number): Promise<void> {
-    return this.gate.call(() => {
-      this.remove.run(id);
-    });
+  complete(id: number): Promise<boolean> {
+    return this.gate.call(() => this.remove.run(id).changes > 0);
   }
 
   pending(): Promise<Intent[]> {

@@ -68,6 +68,7 @@ export class SqliteStateStore implements StateStore {
     this.claims = {
       run: (claims, action, operation) => mutex.run(claims, action, operation),
       running: async () => mutex.running(),
+      operationOver: async (path) => mutex.operationOver(path),
     };
     this.probe = db.prepare('INSERT OR REPLACE INTO readiness_probe (id, checked_at) VALUES (1, ?)');
     const inside = this.gate.inside;

@@ -35,14 +35,18 @@ describe('systemd unit', () => {
     }
   });
 
-  it('runs as a dedicated user in a sandbox that can write only the root and the state', () => {
+  it('runs as a dedicated user in a sandbox that can write only the root and the state, both in one writable mount', () => {
     expect(directives('User')).toEqual(['keepdav']);
     expect(directives('ProtectSystem')).toEqual(['strict']);
     expect(directives('NoNewPrivileges')).toEqual(['true']);
-    expect(directives('ReadWritePaths')).toEqual(['/srv/keepdav /var/lib/keepdav']);
+    // Each ReadWritePaths entry is a mount of its own, and rename/link do not cross mounts (EXDEV):
+    // root and state in one entry, or every retained version is a copy.
+    expect(directives('ReadWritePaths')).toEqual(['/srv/keepdav']);
     const [exec] = directives('ExecStart');
-    expect(exec).toContain('--root /srv/keepdav');
-    expect(exec).toContain('--state /var/lib/keepdav/state');
+    expect(exec).toContain('--root /srv/keepdav/files');
+    expect(exec).toContain('--state /srv/keepdav/state');
+    // V8 calls pkey_alloc at start: a filter without @pkey kills node with SIGSYS.
+    expect(directives('SystemCallFilter')[0].split(' ')).toEqual(expect.arrayContaining(['@system-service', '@pkey']));
     expect(directives('ExecReload')).toEqual(['/bin/kill -HUP $MAINPID']);
   });
 });
@@ -58,11 +62,12 @@ describe('Dockerfile', () => {
     const user = /^USER (\S+)$/m.exec(dockerfile)?.[1];
     expect(user).toBeDefined();
     expect(user).not.toMatch(/^(root|0)$/);
-    expect(dockerfile).toMatch(/^VOLUME \["\/data", "\/state"\]$/m);
+    // One volume (one mount) for both, so retention renames and links instead of copying.
+    expect(dockerfile).toMatch(/^VOLUME \["\/keepdav"\]$/m);
     const cmd = JSON.parse(/^CMD (\[.+\])$/m.exec(dockerfile)![1]) as string[];
     const admin = cmd[cmd.indexOf('--admin-listen') + 1];
     expect(dockerfile).toMatch(new RegExp(`HEALTHCHECK[^\\n]*\\n[^\\n]*http://${admin.replace(/\./g, '\\.')}/healthz`));
-    expect(cmd.slice(cmd.indexOf('--root'), cmd.indexOf('--root') + 4)).toEqual(['--root', '/data', '--state', '/state']);
+    expect(cmd.slice(cmd.indexOf('--root'), cmd.indexOf('--root') + 4)).toEqual(['--root', '/keepdav/files', '--state', '/keepdav/state']);
     const entry = JSON.parse(/^ENTRYPOINT (\[.+\])$/m.exec(dockerfile)![1]) as string[];
     expect(entry[entry.length - 1]).toBe('bin/keepdav.js');
   });
@@ -71,7 +76,7 @@ describe('Dockerfile', () => {
     const cmd = JSON.parse(/^CMD (\[.+\])$/m.exec(dockerfile)![1]) as string[];
     // The same options with a root that does not exist here: the parser must get past every
     // option and stop only at the root.
-    const args = cmd.map((a) => (a === '/data' ? join(tmpdir(), 'keepdav-no-such-root') : a === '/state' ? join(tmpdir(), 'keepdav-no-such-state') : a));
+    const args = cmd.map((a) => (a === '/keepdav/files' ? join(tmpdir(), 'keepdav-no-such-root') : a === '/keepdav/state' ? join(tmpdir(), 'keepdav-no-such-state') : a));
     const errors: string[] = [];
     const write = process.stderr.write;
     process.stderr.write = ((chunk: string) => errors.push(String(chunk)) > 0) as typeof process.stderr.write;

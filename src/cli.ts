@@ -170,7 +170,11 @@ async function serve(args: string[]): Promise<void> {
   // configuration file again and apply what may change live (TLS certificate and key, users and
   // access rules); a reload that fails keeps the old settings.
   process.on('SIGHUP', () => {
-    logging.reopenLogFile();
+    try {
+      logging.reopenLogFile();
+    } catch (err) {
+      logger.error({ signal: 'SIGHUP' }, `SIGHUP: the log file could not be reopened (${(err as Error).message}); the log goes on into the file open before`);
+    }
     try {
       const next = resolveConfig(loadServeSettings(args));
       server.reload(next);

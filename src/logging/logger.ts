@@ -4,6 +4,7 @@
  * go to stderr, or to `--log-file` (appended; `reopenLogFile` reopens it after logrotate moved it,
  * which SIGHUP triggers). Header values that carry secrets are redacted wherever they appear.
  */
+import { closeSync, openSync } from 'node:fs';
 import pino, { type Logger, type DestinationStream } from 'pino';
 import { turnBatched } from './turnBatchedStream';
 
@@ -68,6 +69,9 @@ export function createLogging(settings: LogSettings): Logging {
     logger: build(settings, batched ?? destination),
     reopenLogFile: () => {
       if (settings.file === null) return;
+      // Opened once here first: when that fails (logrotate moved its folder, or made the new file
+      // another user's), the log goes on into the file it has, and the caller says why in one line.
+      closeSync(openSync(settings.file, 'a'));
       batched?.flushNow();
       destination.reopen();
     },

@@ -3,7 +3,7 @@
  * line must be the one pino writes for the same entry, field for field and byte for byte (the time
  * aside), must follow the logger's level, and must read the same in the pretty format.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { accessLog } from '../../../src/logging/accessLog';
@@ -66,6 +66,28 @@ test('reads as a pretty line with --log-format pretty, and as JSON in a log file
         expect(text).not.toMatch(/^\{/);
       }
     }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a log file that cannot be reopened (its folder moved away by logrotate) is an error the caller reports, and the log goes on into the open file', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'keepdav-accesslog-'));
+  try {
+    await mkdir(join(dir, 'logs'));
+    const file = join(dir, 'logs', 'k.log');
+    const logging = createLogging({ format: 'json', level: 'info', file });
+    accessLog(logging.logger).requestFinished(ENTRIES[0]);
+    await rename(join(dir, 'logs'), join(dir, 'logs.old'));
+    expect(() => logging.reopenLogFile()).toThrow(/ENOENT/);
+    accessLog(logging.logger).requestFinished(ENTRIES[1]);
+    await mkdir(join(dir, 'logs'));
+    logging.reopenLogFile(); // flushes into the old file, then opens a new one
+    const old = (await readFile(join(dir, 'logs.old', 'k.log'), 'utf8')).trim().split('\n');
+    expect(old.map((line) => (JSON.parse(line) as { reqId: string }).reqId)).toEqual([ENTRIES[0].reqId, ENTRIES[1].reqId]);
+    accessLog(logging.logger).requestFinished(ENTRIES[2]);
+    logging.reopenLogFile();
+    expect(JSON.parse(await readFile(file, 'utf8'))).toMatchObject({ reqId: ENTRIES[2].reqId });
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -92,7 +92,8 @@ export function answerConnect(_req: IncomingMessage, socket: Duplex): void {
  * first (RFC 9112 §9.6).
  */
 function answerOnSocket(socket: Duplex, status: number, headers: DavResponse['headers'] = {}, body = Buffer.alloc(0)): void {
-  const fields = Object.entries({ ...headers, DAV: '1, 2', Connection: 'close', 'Content-Length': body.length })
+  // The same fields as every other answer (README "In a browser": nosniff and Referrer-Policy on every answer).
+  const fields = Object.entries({ ...headers, ...COMMON_HEADERS, Connection: 'close', 'Content-Length': body.length })
     .map(([name, value]) => `${name}: ${value}\r\n`).join('');
   answeredOnSocket.set(socket as Socket, status);
   socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${fields}\r\n`);

@@ -524,6 +524,11 @@ describe('malformed requests', () => {
     const huge = await raw(`GET /inside.txt HTTP/1.1\r\nX-Big: ${'x'.repeat(20_000)}`);
     expect(huge.status).toBe(431);
     expect(huge.text).toContain('<k:code>headers-too-large</k:code>');
+    // The browser headers every answer carries (README "In a browser"), these too.
+    for (const res of [folded, huge]) {
+      expect(res.headers['x-content-type-options']).toBe('nosniff');
+      expect(res.headers['referrer-policy']).toBe('same-origin');
+    }
   });
 
   it('two Host headers are 400 (RFC 9112 §3.2), and nothing is done', async () => {

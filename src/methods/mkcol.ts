@@ -11,11 +11,13 @@ export const mkcol: MethodHandler = async (req, services) => {
 
   return services.state.claims.run(creationClaims(services, req.path, false), async () => {
     // §9.3.1: MKCOL on an existing resource (mapped URL) is 405; so is MKCOL by a name equivalent to an existing member's.
-    const target = await loadResource(req, services, await addressedMember(req, services, req.path));
+    // (A parent named by an equivalent spelling is the existing one: addressedMember resolves it too.)
+    const path = await addressedMember(req, services, req.path);
+    const target = await loadResource(req, services, path);
     if (target.stat) throw new MethodNotAllowedError('already-exists', `${target.href} already exists`, ALLOWED_METHODS.replace('MKCOL, ', ''), { href: target.href });
-    await requireParentCollection(req, services, req.path);
-    await checkPreconditions(req, services, target, { membershipChanges: [req.path] });
-    await services.store.makeCollection(req.path);
-    return { status: 201, headers: { Location: req.hrefOf(req.path, true) } };
+    await requireParentCollection(req, services, path);
+    await checkPreconditions(req, services, target, { membershipChanges: [path] });
+    await services.store.makeCollection(path);
+    return { status: 201, headers: { Location: req.hrefOf(path, true) } };
   });
 };

@@ -77,6 +77,38 @@ describe('NFC / NFD', () => {
     expect(await diskNames('d')).toEqual([NFC_NAME, 'r\u00e9sum\u00e9'].sort());
   });
 
+  it('a folder named in its NFD spelling is the NFC folder at every depth (Finder inside a folder Windows made): GET, PROPFIND, PUT, MKCOL, LOCK, MOVE into it, and nothing NFD is created', async () => {
+    const s = await startTestServer();
+    try {
+      expect((await s.request('MKCOL', '/%C3%A9t%C3%A9/')).status).toBe(201);
+      expect((await s.request('MKCOL', '/%C3%A9t%C3%A9/sous-dossier/')).status).toBe(201);
+      expect((await s.request('PUT', '/%C3%A9t%C3%A9/a.txt', { body: 'a' })).status).toBe(201);
+      const nfdFolder = '/e%CC%81te%CC%81';
+      expect((await s.request('GET', `${nfdFolder}/a.txt`)).text).toBe('a');
+      expect((await s.request('PROPFIND', `${nfdFolder}/a.txt`, { headers: { Depth: '0' } })).status).toBe(207);
+      expect((await s.request('PUT', `${nfdFolder}/b.txt`, { body: 'b' })).status).toBe(201);
+      expect((await s.request('PUT', `${nfdFolder}/sous-dossier/c.txt`, { body: 'c' })).status).toBe(201);
+      expect((await s.request('MKCOL', `${nfdFolder}/New%20Folder/`)).status).toBe(201);
+      const lock = await s.request('LOCK', `${nfdFolder}/d.txt`, {
+        headers: { 'Content-Type': 'application/xml; charset=utf-8', Depth: '0' },
+        body: '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+      });
+      expect(lock.status).toBe(201);
+      expect((await s.request('PUT', '/e.txt', { body: 'e' })).status).toBe(201);
+      expect((await s.request('MOVE', '/e.txt', { headers: { Destination: dest(s, `${nfdFolder}/e.txt`) } })).status).toBe(201);
+      expect((await s.request('DELETE', `${nfdFolder}/b.txt`)).status).toBe(204);
+      expect((await readdir(s.root)).filter((n) => !n.startsWith('.')).sort()).toEqual(['\u00e9t\u00e9']);
+      expect((await readdir(join(s.root, '\u00e9t\u00e9'))).sort()).toEqual(['New Folder', 'a.txt', 'd.txt', 'e.txt', 'sous-dossier']);
+      expect(await readFile(join(s.root, '\u00e9t\u00e9', 'sous-dossier', 'c.txt'), 'utf8')).toBe('c');
+      // A parent that exists in no spelling is still 409 parent-missing.
+      const missing = await s.request('PUT', '/nai%CC%88ve/x.txt', { body: 'x' });
+      expect(missing.status).toBe(409);
+      expect(codeOf(missing)).toBe('parent-missing');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('MKCOL of the NFD spelling of an existing file is 405', async () => {
     const res = await t.request('MKCOL', NFD);
     expect(res.status).toBe(405);

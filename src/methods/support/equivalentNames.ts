@@ -50,12 +50,15 @@ export async function refuseDuplicateName(req: DavRequest, services: Services, p
  * equivalent name otherwise (so Finder's NFD name saves over the NFC file, keeping the stored name).
  * Throws 409 duplicate-name when two or more existing members are equivalent to it: no guess.
  */
-export async function addressedMember(req: DavRequest, services: Services, path: DavPath): Promise<DavPath> {
+export async function addressedMember(req: DavRequest, services: Services, asked: DavPath): Promise<DavPath> {
+  const caseInsensitive = services.config.caseInsensitive;
+  if (!caseInsensitive && ASCII.test(asked)) return asked;
+  if (await services.store.stat(asked)) return asked;
+  const path = await withEquivalentAncestors(services, asked);
   const name = baseName(path);
   const parent = parentOf(path);
-  const caseInsensitive = services.config.caseInsensitive;
   if (parent === null || (!caseInsensitive && ASCII.test(name))) return path;
-  if (await services.store.stat(path)) return path;
+  if (path !== asked && (await services.store.stat(path))) return path;
   const key = nameKey(name, caseInsensitive);
   let members: ResourceStat[];
   try {
@@ -76,11 +79,10 @@ export async function addressedMember(req: DavRequest, services: Services, path:
  */
 export function creationClaims(services: Services, path: DavPath, tree: boolean): PathClaim[] {
   const claims: PathClaim[] = [{ path, tree }];
-  const parent = parentOf(path);
-  const name = baseName(path);
-  if (parent === null || (!services.config.caseInsensitive && ASCII.test(name))) return claims;
-  const key = nameKey(name, services.config.caseInsensitive);
-  if (key !== name) claims.push({ path: joinPath(parent, key), tree: false });
+  if (parentOf(path) === null || (!services.config.caseInsensitive && ASCII.test(path))) return claims;
+  // Every segment in its key form: the parent may be spelled another way too (an NFD folder name).
+  const key = path.split('/').map((segment) => nameKey(segment, services.config.caseInsensitive)).join('/') as DavPath;
+  if (key !== path) claims.push({ path: key, tree: false });
   return claims;
 }
 
@@ -89,14 +91,30 @@ export function creationClaims(services: Services, path: DavPath, tree: boolean)
  * has exactly its name but one has an equivalent name (an NFD name from macOS for an NFC member;
  * any case with --case-insensitive). Otherwise `path` itself.
  */
-export async function resolveEquivalentPath(services: Services, path: DavPath): Promise<DavPath> {
-  const name = baseName(path);
+export async function resolveEquivalentPath(services: Services, asked: DavPath): Promise<DavPath> {
   const caseInsensitive = services.config.caseInsensitive;
+  if (!caseInsensitive && (ASCII.test(asked) || asked === asked.normalize('NFC'))) return asked;
+  if (await services.store.stat(asked)) return asked;
+  const path = await withEquivalentAncestors(services, asked);
+  if (path !== asked && (await services.store.stat(path))) return path;
+  const name = baseName(path);
   if (!caseInsensitive && (ASCII.test(name) || name === name.normalize('NFC'))) return path;
-  if (await services.store.stat(path)) return path;
   const key = nameKey(name, caseInsensitive);
   const parent = parentOf(path);
   if (parent === null) return path;
   const members = await services.store.list(parent).catch(() => []);
   return members.find((m) => nameKey(baseName(m.path), caseInsensitive) === key)?.path ?? path;
+}
+
+/**
+ * `path` with its parent resolved as resolveEquivalentPath resolves a path (and so on up): Finder
+ * asks for "e\u0301te\u0301/a.txt" in the folder Windows created as "\u00e9t\u00e9", whose listing it
+ * was just given under its own spelling. Only a parent that does not exist as spelled is looked up.
+ */
+async function withEquivalentAncestors(services: Services, path: DavPath): Promise<DavPath> {
+  const parent = parentOf(path);
+  if (parent === null || parentOf(parent) === null) return path;
+  if (await services.store.stat(parent)) return path;
+  const resolved = await resolveEquivalentPath(services, parent);
+  return resolved === parent ? path : joinPath(resolved, baseName(path));
 }

@@ -23,13 +23,29 @@ function parseUnixSeconds(text: string): number | null {
   return Math.round(Number(trimmed) * 1000);
 }
 
+/**
+ * The times a file can keep, in milliseconds: from the epoch (Node.js turns an earlier time into
+ * "now" without a word) to ext4's last second, 2446-05-10T22:38:55Z (a later one is clamped to it).
+ * A stated time outside is refused, not stored as another (RFC 4918 §9.2: each answer says what was done).
+ */
+export const EARLIEST_STORABLE_MS = 0;
+export const LATEST_STORABLE_MS = 15_032_385_535_000;
+
+/** `parse`, with null for a time a file cannot keep. */
+function storable(parse: (text: string) => number | null): (text: string) => number | null {
+  return (text) => {
+    const ms = parse(text);
+    return ms === null || ms < EARLIEST_STORABLE_MS || ms > LATEST_STORABLE_MS ? null : ms;
+  };
+}
+
 const CHANNELS: ModificationTimeChannel[] = [
   // WinSCP and others: an HTTP date, also with an unpadded day (RFC 4918 §15.7 makes it protected; we accept it on purpose).
-  { ns: DAV_NS, local: 'getlastmodified', keepAsDeadProperty: false, parse: (t) => parseHttpDate(t.trim()) },
+  { ns: DAV_NS, local: 'getlastmodified', keepAsDeadProperty: false, parse: storable((t) => parseHttpDate(t.trim())) },
   // rclone (owncloud / nextcloud vendors).
-  { ns: DAV_NS, local: 'lastmodified', keepAsDeadProperty: false, parse: parseUnixSeconds },
+  { ns: DAV_NS, local: 'lastmodified', keepAsDeadProperty: false, parse: storable(parseUnixSeconds) },
   // Windows Explorer and Office ([MS-WDV]); the other Win32* properties are plain dead properties.
-  { ns: MICROSOFT_NS, local: 'Win32LastModifiedTime', keepAsDeadProperty: true, parse: (t) => parseHttpDate(t.trim()) },
+  { ns: MICROSOFT_NS, local: 'Win32LastModifiedTime', keepAsDeadProperty: true, parse: storable((t) => parseHttpDate(t.trim())) },
 ];
 
 export function modificationTimeChannel(ns: string, local: string): ModificationTimeChannel | undefined {

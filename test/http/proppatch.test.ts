@@ -364,6 +364,26 @@ describe('PROPPATCH', () => {
       expect(propstats(got.xml()).get(f.path)!.get(404)!.map((e) => e.local).sort()).toEqual(['Win32FileAttributes', 'Win32LastModifiedTime', 'side']);
     });
 
+    test('a time a file cannot keep (before 1970, after ext4\'s 2446-05-10) is 409 invalid-property-value on every channel, never stored as another time', async () => {
+      for (const [element, value] of [
+        ['<D:getlastmodified>Wed, 31 Dec 1969 23:59:59 GMT</D:getlastmodified>', '{DAV:}getlastmodified'],
+        [`<Z:Win32LastModifiedTime xmlns:Z="${MS}">Sat, 01 Jan 1966 00:00:00 GMT</Z:Win32LastModifiedTime>`, `{${MS}}Win32LastModifiedTime`],
+        ['<D:getlastmodified>Fri, 31 Dec 9999 23:59:59 GMT</D:getlastmodified>', '{DAV:}getlastmodified'],
+        ['<D:lastmodified>999999999999</D:lastmodified>', '{DAV:}lastmodified'],
+      ]) {
+        const f = await freshFile();
+        const res = await patch(f.path, `<D:set><D:prop>${element}</D:prop></D:set>`);
+        expect(res.status).toBe(207);
+        expect([...statusByProp(res.xml())]).toEqual([[value, 409]]);
+        expect(res.text).toContain('invalid-property-value');
+        expect(await diskMtime(f.rel)).toBe(1500000000 * 1000);
+      }
+      // The last second ext4 keeps is stored as it is.
+      const f = await freshFile();
+      expect([...statusByProp((await patch(f.path, '<D:set><D:prop><D:lastmodified>15032385535</D:lastmodified></D:prop></D:set>')).xml())]).toEqual([['{DAV:}lastmodified', 200]]);
+      expect(await diskMtime(f.rel)).toBe(15032385535 * 1000);
+    });
+
     test('a plain dead-property PROPPATCH ({SAR:}lastmodified, Cyberduck) changes neither ETag nor getlastmodified', async () => {
       const f = await freshFile();
       const before = await lastModifiedProp(f.path);

@@ -13,8 +13,8 @@ describe('parseOcMtime (X-OC-Mtime, unix seconds -> ms)', () => {
     ['1700000000.999999', 1700000000999],
     ['1700000000.0', 1700000000000],
     ['0001700000000', 1700000000000],
-    ['253402300799', 253402300799000], // 9999-12-31T23:59:59Z, the last allowed second
-    ['253402300799.999', 253402300799999],
+    ['15032385535', 15032385535000], // 2446-05-10T22:38:55Z, the last second a file can keep (ext4)
+    ['15032385535.999', 15032385535999],
   ])('%p -> %p', (value, expected) => {
     expect(parseOcMtime(value)).toBe(expected);
   });
@@ -34,7 +34,8 @@ describe('parseOcMtime (X-OC-Mtime, unix seconds -> ms)', () => {
     '.5',
     '1700000000 1',
     'Tue, 14 Nov 2023 22:13:20 GMT',
-    '253402300800', // 10000-01-01T00:00:00Z
+    '15032385536', // a second later: ext4 would store 2446-05-10T22:38:55Z instead, without a word
+    '253402300799', // 9999-12-31T23:59:59Z
     '99999999999999999999',
   ])('%p throws', (value) => {
     expect(() => parseOcMtime(value)).toThrow(HeaderSyntaxError);

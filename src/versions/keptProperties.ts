@@ -1,7 +1,8 @@
 /**
  * The dead properties kept with a retained version (RetentionRow.properties): written when a
- * DELETE or a COPY/MOVE takes a file away (TreeOperations), read back by its restore
- * (restoreVersion.ts). Stored as the JSON of the properties in PropertyRecords.list order.
+ * DELETE or a COPY/MOVE takes a file away (TreeOperations) and when a restore replaces one
+ * (restoreVersion.ts, "[]" for none), read back by its restore. Stored as the JSON of the
+ * properties in PropertyRecords.list order; null: none kept (an upload's version).
  */
 import type { DeadProperty } from '../state/stateStore';
 

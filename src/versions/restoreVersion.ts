@@ -56,17 +56,23 @@ export async function restoreVersion(deps: RestoreDependencies, path: DavPath, i
 
   try {
     const current = await deps.store.stat(to);
+    // What the restore replaces is kept with its dead properties, so restoring that brings them back.
     const replaced = current && !current.isCollection
-      ? { path: to, etag: await deps.versions.etagOf(to, current), size: current.size, mtimeMs: current.mtimeMs, ino: current.ino }
+      ? { path: to, etag: await deps.versions.etagOf(to, current), size: current.size, mtimeMs: current.mtimeMs, ino: current.ino, properties: JSON.stringify(await deps.state.properties.list(to)) }
       : null;
     const { result, recorded: etag, retainedId } = await replaceKeepingOld(
       deps.retention, deps.store, replaced, 'restore',
       () => deps.store.writeAtomic(to, source, { expectedLength: version.size, mtimeMs: version.mtimeMs }),
       (written) => deps.versions.recordNewContent(to, written.stat, written.digests),
     );
-    // The dead properties the file had when a DELETE or COPY/MOVE took it away come back with it.
-    const kept = propertiesKept(version.properties);
-    if (kept.length > 0) await deps.state.properties.apply(to, kept.map((property) => ({ op: 'set', property })));
+    // A version that kept dead properties (a DELETE's, a COPY/MOVE's or a restore's: "[]" when it
+    // kept that there were none) brings exactly those, not the replaced file's with them laid over;
+    // one an upload replaced kept none (an upload changes no property), and the file keeps its own.
+    if (version.properties != null) {
+      await deps.state.properties.forgetSubtree(to);
+      const kept = propertiesKept(version.properties);
+      if (kept.length > 0) await deps.state.properties.apply(to, kept.map((property) => ({ op: 'set', property })));
+    }
     return { created: result.created, etag, mtimeMs: result.stat.mtimeMs, replacedVersionId: retainedId };
   } finally {
     source.destroy();

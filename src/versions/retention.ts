@@ -61,6 +61,8 @@ export interface RetainedFileFacts {
   mtimeMs: number;
   /** The inode holding these bytes now (an overwrite gives the file a new one). */
   ino: number;
+  /** The dead properties they had, to come back with them (keptProperties.ts); none when absent. */
+  properties?: string | null;
 }
 
 /** The ETag a retained file had, from its path and fingerprint (VersionStore.etagOf). */
@@ -134,6 +136,7 @@ export class RetentionStore {
     await this.state.retention.insert({
       id, path: facts.path, retainedAtMs: now, size: facts.size, etag: facts.etag, mtimeMs: facts.mtimeMs,
       reason: 'pending', storage: key, pendingReason: reason, sourceIno: facts.ino, pendingKind: 'file', intentId: null,
+      properties: facts.properties ?? null,
     });
     return { id, key, path: facts.path };
   }

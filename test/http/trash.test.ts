@@ -265,6 +265,44 @@ describe('dead properties', () => {
   });
 });
 
+describe('dead properties and restores', () => {
+  const set = (path: string, props: string) =>
+    t.request('PROPPATCH', path, { headers: { 'Content-Type': 'application/xml' }, body: `<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:z"><D:set><D:prop>${props}</D:prop></D:set></D:propertyupdate>` });
+  const propsOf = async (path: string): Promise<Record<string, string>> => {
+    const res = await t.request('PROPFIND', path, { headers: { Depth: '0' }, body: '<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:Z="urn:z"><D:prop><Z:note/><Z:other/></D:prop></D:propfind>' });
+    const ok = /<D:propstat><D:prop>(.*?)<\/D:prop><D:status>HTTP\/1.1 200/s.exec(res.text)?.[1] ?? '';
+    return Object.fromEntries([...ok.matchAll(/<(\w+):(note|other)[^>]*>([^<]*)</g)].map((m) => [m[2], m[3]]));
+  };
+
+  it('a restore brings exactly the version\'s properties, keeps the ones it replaces with the version it makes, and restoring that brings them back', async () => {
+    await put('/rp.txt', 'v1');
+    expect((await set('/rp.txt', '<Z:note>old</Z:note>')).status).toBe(207);
+    expect((await t.request('DELETE', '/rp.txt')).status).toBe(204);
+    const [deleted] = await versionIds('/rp.txt');
+    await put('/rp.txt', 'v2');
+    expect((await set('/rp.txt', '<Z:note>important-new</Z:note><Z:other>only-on-v2</Z:other>')).status).toBe(207);
+
+    expect((await t.request('POST', `/rp.txt?restore=${deleted}`)).status).toBe(204);
+    expect(await readFile(join(t.root, 'rp.txt'), 'utf8')).toBe('v1');
+    expect(await propsOf('/rp.txt')).toEqual({ note: 'old' });
+
+    const [undo] = await versionIds('/rp.txt'); // newest first: what the restore replaced
+    expect((await t.request('POST', `/rp.txt?restore=${undo}`)).status).toBe(204);
+    expect(await readFile(join(t.root, 'rp.txt'), 'utf8')).toBe('v2');
+    expect(await propsOf('/rp.txt')).toEqual({ note: 'important-new', other: 'only-on-v2' });
+  });
+
+  it('restoring a version an upload replaced leaves the file\'s properties as they are (an upload changes none)', async () => {
+    await put('/up.txt', 'one');
+    expect((await set('/up.txt', '<Z:note>kept</Z:note>')).status).toBe(207);
+    await put('/up.txt', 'two');
+    const [first] = await versionIds('/up.txt');
+    expect((await t.request('POST', `/up.txt?restore=${first}`)).status).toBe(204);
+    expect(await readFile(join(t.root, 'up.txt'), 'utf8')).toBe('one');
+    expect(await propsOf('/up.txt')).toEqual({ note: 'kept' });
+  });
+});
+
 describe('a deleted tree whose files cannot be listed as versions', () => {
   it('goes back where it was: the DELETE fails and nothing is taken away', async () => {
     await mkdir(join(t.root, 'unlisted'));

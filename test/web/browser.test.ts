@@ -365,6 +365,15 @@ describe('the page in chromium', () => {
     await page.keyboard.press('Enter');
     await waitForRow(page, 'b.txt', false);
     expect(readFileSync(join(server.root, 'moves', 'inbox', 'b.txt'), 'utf8')).toBe('A');
+
+    // A file goes into a folder whose name merely begins with the file's ("report" into "reports/").
+    mkdirSync(join(server.root, 'moves', 'reports'));
+    writeFileSync(join(server.root, 'moves', 'report'), 'R');
+    await page.goto(`${server.url}moves/`, { waitUntil: 'networkidle0' });
+    await waitForRow(page, 'report');
+    await drag('report', '', 'reports');
+    await waitForRow(page, 'report', false);
+    expect(readFileSync(join(server.root, 'moves', 'reports', 'report'), 'utf8')).toBe('R');
     await page.close();
   });
 

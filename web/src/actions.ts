@@ -30,6 +30,9 @@ export async function explain(what: string, err: unknown): Promise<void> {
     'duplicate-name': 'A name that looks the same is already taken.',
     'access-denied': 'You may not do this here.',
     'into-itself': 'A folder cannot be moved into itself.',
+    'precondition-failed': 'It was changed on the server since this list was shown; look at it again first.',
+    'stale-delete': 'An upload of an older copy of it was refused a moment ago, so the server protects the newer version it has.',
+    'refused-upload-delete': 'An upload of it was refused a moment ago, so the server protects the version it has.',
   };
   await inform(`Could not ${what}`, [plain[p.code] ?? '', `The server said: ${p.detail}`].filter(Boolean), 'error');
 }
@@ -88,8 +91,21 @@ export async function moveAsk(host: ActionHost, e: Entry, base: string): Promise
 
 export async function moveInto(host: ActionHost, e: Entry, folderHref: string): Promise<void> {
   const to = childHref(folderHref, e.name, e.isCollection);
-  if (to === e.href || folderHref.startsWith(e.href)) return;
-  await moveTo(host, e, to, `moved to ${displayName(decodeURIComponent(folderHref))}`);
+  if (to === e.href) return; // already there
+  // Only a folder can be moved into itself ("/report" is no ancestor of "/reports/").
+  if (e.isCollection && folderHref.startsWith(e.href)) return inform(`Could not move ${displayName(e.name)}`, ['A folder cannot be moved into itself.'], 'error');
+  await moveTo(host, e, to, `moved to ${displayName(shownPath(folderHref))}`);
+}
+
+/** A folder's path as the breadcrumbs show it: below the served root, decoded. */
+function shownPath(folderHref: string): string {
+  const base = document.querySelector<HTMLMetaElement>('meta[name="keepdav-base"]')?.content ?? '/';
+  const below = folderHref.startsWith(base) ? folderHref.slice(base.length - 1) : folderHref;
+  try {
+    return decodeURIComponent(below);
+  } catch {
+    return below;
+  }
 }
 
 /** DELETE, with an Undo that brings the deleted files back from the trash (their retained versions). */
@@ -99,25 +115,59 @@ export async function remove(host: ActionHost, e: Entry): Promise<void> {
   try {
     await send('DELETE', e.href, {}, [200, 204]);
   } catch (err) {
-    await explain(`delete ${displayName(e.name)}`, err);
-    return host.reload();
+    if (!(await deleteAnyway(e, err))) {
+      await explain(`delete ${displayName(e.name)}`, err);
+      return host.reload();
+    }
   }
   await host.reload();
   toast(`Deleted ${displayName(e.name)}`, { label: 'Undo', run: () => void undoDelete(host, e, at) }, 12000);
 }
 
+/**
+ * The server refuses an unconditional DELETE of a file for a minute after it refused this
+ * client's upload of it (README "No client's clean-up destroys another's save"): a clean-up by a
+ * sync client, not a person. Here a person asked, so the page says what is at stake and, if they
+ * confirm, deletes exactly the version on the server now (If-Match with its ETag, RFC 9110
+ * §13.1.1). True when it was deleted so.
+ */
+async function deleteAnyway(e: Entry, err: unknown): Promise<boolean> {
+  if (e.isCollection || !(err instanceof HttpProblem) || !['stale-delete', 'refused-upload-delete'].includes(err.problem.code)) return false;
+  const sure = await choose(`Delete ${displayName(e.name)}?`, [
+    h('p', {}, 'An upload of this file was refused a moment ago (an older copy over a newer one, or another conflict), so the server protects the version it has.'),
+    h('p', {}, 'Delete that version anyway? It stays in the trash, from where it can be restored.'),
+  ], [{ label: 'Delete anyway', value: true, danger: true }, { label: 'Keep it', value: false, primary: true }], false, 'delete-anyway');
+  if (!sure) return false;
+  const etag = (await send('HEAD', e.href, {}, [200])).headers.get('etag');
+  await send('DELETE', e.href, etag ? { 'If-Match': etag } : {}, [200, 204]);
+  return true;
+}
+
+/**
+ * Brings back what one DELETE removed. A folder's files are the trash entries of that delete alone:
+ * it moved the whole tree into the trash at once, so they share the id of its newest entry (the
+ * part before "-"), not files deleted from it earlier. Empty folders are not kept (versions are of files).
+ */
 async function undoDelete(host: ActionHost, e: Entry, at: number): Promise<void> {
   try {
     if (e.isCollection) {
+      const recent = await deletedSince(e.href, at - 60_000);
+      const newest = recent.reduce<TrashItem | null>((a, t) => (a === null || Date.parse(t.deletedAt) > Date.parse(a.deletedAt) ? t : a), null);
+      const group = newest?.versionId.split('-')[0];
+      const items = recent.filter((t) => t.versionId.split('-')[0] === group);
       await send('MKCOL', e.href, {}, [201, 405]);
-      const items = await deletedSince(e.href, at - 60_000);
       for (const t of items) await restoreDeleted(t.href, t.versionId);
+      if (items.length === 0) {
+        await inform(`Brought back ${displayName(e.name)} empty`, ['None of its files were kept (retention is off or full, or it held none), and empty folders are not kept.'], 'error');
+      } else {
+        toast(`Restored ${displayName(e.name)}: ${items.length} file${items.length === 1 ? '' : 's'} (empty folders inside are not kept)`);
+      }
     } else {
       const v = (await versions(e.href)).find((x) => x.reason === 'delete');
       if (!v) throw new Error('the deleted file was not kept (retention is off or full)');
       await restore(e.href, v.id);
+      toast(`Restored ${displayName(e.name)}`);
     }
-    toast(`Restored ${displayName(e.name)}`);
   } catch (err) {
     await explain(`restore ${displayName(e.name)}`, err);
   }

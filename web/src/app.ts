@@ -6,7 +6,7 @@
  */
 import { h, icon, button, clear, setSpriteUrl } from './dom.js';
 import { displayName, humanSize, localTime, fullTime, iconFor } from './format.js';
-import { propfind, whoami, lastSegment, type Entry, type Whoami } from './dav.js';
+import { propfind, whoami, lastSegment, requestUrl, type Entry, type Whoami } from './dav.js';
 import { ListView } from './listView.js';
 import { streamListing } from './listing.js';
 import { comparator, filtered, type SortKey } from './listOrder.js';
@@ -46,9 +46,12 @@ const userBadge = h('div', { class: 'kd-user' });
 const filesInput = h('input', { type: 'file', multiple: true, class: 'kd-hidden-input', 'data-upload': 'files', tabindex: '-1' });
 const folderInput = h('input', { type: 'file', multiple: true, webkitdirectory: true, class: 'kd-hidden-input', 'data-upload': 'folder', tabindex: '-1' });
 const filterInput = h('input', { type: 'search', class: 'kd-input', placeholder: 'Filter this folder', 'aria-label': 'Filter by name', autocomplete: 'off', spellcheck: 'false' });
+// Real buttons that open the pickers (a label around a hidden input cannot take the keyboard's focus).
 const writeTools = h('div', { class: 'kd-write-tools' },
-  h('label', { class: 'kd-btn kd-primary', title: 'Upload files' }, icon('upload'), h('span', { class: 'kd-label' }, 'Upload'), filesInput),
-  h('label', { class: 'kd-btn', title: 'Upload a folder' }, icon('folder-up'), h('span', { class: 'kd-label' }, 'Folder'), folderInput),
+  button('Upload', 'upload', () => filesInput.click(), { class: 'kd-primary', 'data-action': 'upload', title: 'Upload files' }),
+  button('Folder', 'folder-up', () => folderInput.click(), { 'data-action': 'upload-folder', title: 'Upload a folder' }),
+  filesInput,
+  folderInput,
   button('New folder', 'folder-plus', () => void newFolder(host), { 'data-action': 'new-folder', title: 'New folder' }));
 const trashButton = button('Trash', 'trash', () => void showTrash(host), { 'data-action': 'trash', title: 'Deleted files in this folder' });
 const headCells: Record<SortKey, HTMLButtonElement> = {
@@ -297,7 +300,7 @@ function renderRow(e: Entry): HTMLElement {
     row.draggable = true;
     row.addEventListener('dragstart', (ev) => {
       ev.dataTransfer?.setData('application/x-keepdav-href', e.href);
-      ev.dataTransfer?.setData('text/uri-list', new URL(e.href, location.href).href);
+      ev.dataTransfer?.setData('text/uri-list', requestUrl(e.href));
       if (ev.dataTransfer) ev.dataTransfer.effectAllowed = 'move';
     });
   }

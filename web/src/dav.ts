@@ -51,7 +51,7 @@ export function propfindInit(depth: '0' | '1', signal?: AbortSignal): RequestIni
 }
 
 export async function propfind(href: string, depth: '0' | '1'): Promise<{ self: Entry | null; members: Entry[] }> {
-  const res = await fetch(href, propfindInit(depth));
+  const res = await fetch(requestUrl(href), propfindInit(depth));
   if (res.status !== 207) throw await problemOf(res);
   const doc = new DOMParser().parseFromString(await res.text(), 'application/xml');
   const target = pathOfHref(href);
@@ -139,7 +139,7 @@ function parseLocks(prop: Element, nowMs: number): LockInfo[] {
 
 /** Turns an href as the server wrote it into a path on this origin. */
 export function pathOfHref(href: string): string {
-  return href.startsWith('/') ? href : new URL(href, location.href).pathname;
+  return href.startsWith('/') ? href : new URL(requestUrl(href)).pathname;
 }
 
 export function sameHref(a: string, b: string): boolean {
@@ -176,7 +176,7 @@ export function parseProblem(status: number, contentType: string, body: string):
 export async function send(method: string, href: string, headers: Record<string, string> = {}, ok: number[] = [200, 201, 204]): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(href, { method, headers: { ...UI_HEADERS, ...headers }, cache: 'no-store' });
+    res = await fetch(requestUrl(href), { method, headers: { ...UI_HEADERS, ...headers }, cache: 'no-store' });
   } catch {
     throw new HttpProblem({ status: 0, code: 'network', detail: 'the server could not be reached' });
   }
@@ -186,7 +186,16 @@ export async function send(method: string, href: string, headers: Record<string,
 
 /** An absolute URL for the Destination header (RFC 4918 §10.3). */
 export function absolute(href: string): string {
-  return new URL(href, location.href).href;
+  return requestUrl(href);
+}
+
+/**
+ * The URL a request goes to: `href` resolved against the page's address without its user name and
+ * password. A page opened as http://user:password@host/ has them in its address, and fetch()
+ * refuses every URL resolved against it; the browser has the credentials already.
+ */
+export function requestUrl(href: string): string {
+  return new URL(href, `${location.origin}${location.pathname}${location.search}`).href;
 }
 
 export function childHref(dirHref: string, name: string, isCollection: boolean): string {

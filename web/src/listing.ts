@@ -5,7 +5,7 @@
  * resolve as in the whole document). The first rows show after the first chunk, the document is
  * never held whole (neither as text nor as a DOM), and the caller sees the count grow.
  */
-import { entriesOf, pathOfHref, problemOf, propfindInit, sameHref, type Entry } from './dav.js';
+import { entriesOf, pathOfHref, problemOf, propfindInit, requestUrl, sameHref, type Entry } from './dav.js';
 
 /** Parse the first run early (first rows on screen soon), later runs in larger slices. */
 const FIRST_SLICE = 16 * 1024;
@@ -25,7 +25,7 @@ export interface ListingProgress {
 
 /** Reads the members of `dirHref`, handing over each parsed batch; resolves when the listing is complete. */
 export async function streamListing(dirHref: string, onBatch: (members: Entry[], progress: ListingProgress) => void, signal: AbortSignal): Promise<void> {
-  const res = await fetch(dirHref, propfindInit('1', signal));
+  const res = await fetch(requestUrl(dirHref), propfindInit('1', signal));
   if (res.status !== 207) throw await problemOf(res);
   if (!res.body) throw new Error('the listing came without a body');
   const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();

@@ -6,7 +6,7 @@
  */
 import { h, button, clear } from './dom.js';
 import { displayName, humanSize, localTime } from './format.js';
-import { UI_HEADERS, parseProblem, childHref, send, propfind, type Problem } from './dav.js';
+import { UI_HEADERS, parseProblem, childHref, send, propfind, requestUrl, type Problem } from './dav.js';
 import { choose, inform } from './dialogs.js';
 
 const PARALLEL = 3;
@@ -179,7 +179,7 @@ export class Uploads {
     const body = [
       h('p', {}, 'The file ', h('strong', { class: 'kd-name' }, displayName(u.name)), ' on the server is newer than the one you are uploading.'),
       h('dl', { class: 'kd-facts' },
-        h('dt', {}, 'On the server'), h('dd', {}, `modified ${localTime(serverMs)}`, h('span', { class: 'kd-version' }, ` version ${String(p.version ?? p.etag ?? '').slice(0, 12)}`)),
+        h('dt', {}, 'On the server'), h('dd', {}, `modified ${localTime(serverMs)}`, h('span', { class: 'kd-version' }, ` version ${String(p.version ?? p.etag ?? '').replace(/^W\//, '').replace(/"/g, '').slice(0, 12)}`)),
         h('dt', {}, 'Your file'), h('dd', {}, `modified ${localTime(u.file.lastModified)}, ${humanSize(u.file.size)}`)),
       h('p', { class: 'kd-hint' }, 'Replacing keeps the server\u2019s version in the file\u2019s history, so it can be restored later.'),
     ];
@@ -208,7 +208,7 @@ export class Uploads {
       const xhr = new XMLHttpRequest();
       u.xhr = xhr;
       u.loaded = 0;
-      xhr.open('PUT', href);
+      xhr.open('PUT', requestUrl(href));
       for (const [k, v] of Object.entries({ ...UI_HEADERS, ...headers })) xhr.setRequestHeader(k, v);
       xhr.upload.onprogress = (ev) => {
         u.loaded = ev.loaded;

@@ -48,6 +48,9 @@ export async function toDavError(err: unknown, hrefOf: (path: string) => Promise
     if (err instanceof storage.IsACollectionError) return new dav.ConflictError('is-a-collection', `${href} is a collection`);
     if (err instanceof storage.NoSpaceError) return new dav.InsufficientStorageError(href);
     if (err instanceof storage.AccessDeniedError) return new dav.ForbiddenError('access-denied', `access to ${href} is denied`);
+    if (err instanceof storage.TooDeepToKeepError) {
+      return new dav.ForbiddenError('too-deep-to-keep', `${href} holds a file whose path would be too long to be kept as a version (the system's limit); nothing was taken away: move its deepest folders to a shallower place first`);
+    }
     if (err instanceof storage.IncompleteBodyError) return new dav.BadRequestError('the request body ended before Content-Length bytes or ran past it');
     if (err instanceof storage.ReplacedMeanwhileError) return new dav.FileBusyError(href, 1);
   }

@@ -170,7 +170,12 @@ export class RetainedBytes {
     const found: KeptFile[] = [];
     const walk = async (below: string): Promise<void> => {
       const sub = below === '' ? key : `${key}/${below}`;
-      const st = await lstat(this.hostOf(sub)).catch(() => null);
+      // Only a member gone meanwhile is passed over: one that cannot be reached (ENAMETOOLONG: its
+      // path here is longer than the system allows) must fail the scan, or it would be taken away unlisted.
+      const st = await lstat(this.hostOf(sub)).catch((err: unknown) => {
+        if (errnoOf(err) === 'ENOENT') return null;
+        throw err;
+      });
       if (st?.isDirectory()) {
         for (const name of await readdir(this.hostOf(sub))) await walk(below === '' ? name : `${below}/${name}`);
       } else if (st?.isFile()) {
@@ -248,8 +253,13 @@ export class RetainedBytes {
             }
           } else empty = false;
         } else {
-          rmSync(this.hostOf(r), { recursive: true, force: true });
-          removed += 1;
+          try {
+            rmSync(this.hostOf(r), { recursive: true, force: true });
+            removed += 1;
+          } catch {
+            // What cannot be removed (a tree too deep for the system's path limit) stays: start-up goes on.
+            empty = false;
+          }
         }
       }
       return empty;

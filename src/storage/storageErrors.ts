@@ -29,6 +29,12 @@ export class NoSpaceError extends StorageError {}
 export class AccessDeniedError extends StorageError {}
 /** The upload ended early, failed, or exceeded its expected length. */
 export class IncompleteBodyError extends StorageError {}
+/**
+ * A tree to be taken away (DELETE, or a COPY/MOVE target replaced) holds a file whose path would be
+ * longer than the system allows (ENAMETOOLONG) once moved among the retained versions: it could
+ * not be listed or restored, so nothing is taken away.
+ */
+export class TooDeepToKeepError extends StorageError {}
 /** The file opened for reading is not the version the caller stat'ed: replaced (or changed) in between; nothing was read. */
 export class ReplacedMeanwhileError extends StorageError {}
 

@@ -304,6 +304,29 @@ describe('dead properties and restores', () => {
 });
 
 describe('a deleted tree whose files cannot be listed as versions', () => {
+  it('holding a file whose path would be too long among the retained versions: 403 too-deep-to-keep, nothing taken away, and the server starts again', async () => {
+    const seg = 'd'.repeat(150);
+    const rootBytes = Buffer.byteLength(t.root);
+    let path = '/deep';
+    expect((await t.request('MKCOL', path)).status).toBe(201);
+    while (rootBytes + path.length + 1 + seg.length + 60 < 4080) {
+      path += `/${seg}`;
+      expect((await t.request('MKCOL', path)).status).toBe(201);
+    }
+    // Its path in the served tree fits (4080 bytes); moved among the retained versions it would not.
+    const deepName = 'f'.repeat(4080 - rootBytes - path.length - 1);
+    expect((await t.request('PUT', `${path}/${deepName}`, { body: 'deep' })).status).toBe(201);
+    expect((await t.request('PUT', `${path}/short.txt`, { body: 'short' })).status).toBe(201);
+    const refused = await t.request('DELETE', '/deep');
+    expect(refused.status).toBe(403);
+    expect(codeOf(refused)).toBe('too-deep-to-keep');
+    expect((await t.request('GET', `${path}/${deepName}`)).text).toBe('deep');
+    expect((await t.request('GET', `${path}/short.txt`)).text).toBe('short');
+    expect((await trashOf('/')).deleted.filter((e) => e.path.startsWith('/deep'))).toEqual([]);
+    await t.restart();
+    expect((await t.request('GET', `${path}/${deepName}`)).text).toBe('deep');
+  });
+
   it('goes back where it was: the DELETE fails and nothing is taken away', async () => {
     await mkdir(join(t.root, 'unlisted'));
     await writeFile(join(t.root, 'unlisted', 'kept.txt'), 'kept');

@@ -16,6 +16,7 @@ import { settleOrphanBytes } from '../../versions/orphanBytes';
 import { keptProperties } from '../../versions/keptProperties';
 import { StateUnavailableError } from '../../state/postgres/stateUrl';
 import { CommitOutstandingError } from '../../concurrency/outstandingCommit';
+import { errnoOf, TooDeepToKeepError } from '../../storage/storageErrors';
 
 type ScannedRows = ScannedRow[];
 
@@ -268,6 +269,7 @@ export class TreeOperations {
     } catch (err) {
       // What cannot be listed as versions is not taken away: the tree goes back as it was.
       await this.store.putBack(path, pending.key);
+      if (errnoOf(err) === 'ENAMETOOLONG') throw new TooDeepToKeepError(path, `${path}: a file in it is too deep to be kept as a version`, { cause: err });
       throw err;
     }
   }

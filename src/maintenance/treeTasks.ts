@@ -39,7 +39,7 @@ export async function prune(services: Services, ctx: TaskContext): Promise<Recor
   const { retention } = services;
   ctx.phase('paths');
   const paths = await retention.versionedPaths();
-  let pruned = await retention.pruneAll([]);
+  let pruned = await retention.freeingSpace(() => retention.pruneAll([]));
   for (let i = 0; i < paths.length; i += PRUNE_BATCH) {
     pruned += await retention.prune(paths.slice(i, i + PRUNE_BATCH));
     for (let n = i; n < Math.min(paths.length, i + PRUNE_BATCH); n++) await ctx.step();

@@ -14,7 +14,8 @@
  * can say who holds the state and the CLI can send a restore to the running server.
  */
 import Database from 'better-sqlite3';
-import { readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
+import { readFileSync, writeFileSync, renameSync, mkdirSync, unlinkSync } from 'node:fs';
+import { BALLAST_FILE } from '../storage/spaceBallast';
 import { join } from 'node:path';
 
 const LOCK_FILE = 'owner.lock';
@@ -59,8 +60,37 @@ export function readStateOwner(stateDir: string): StateOwnerRecord | null {
 
 function writeOwnerRecord(stateDir: string, record: StateOwnerRecord): void {
   const file = join(stateDir, OWNER_FILE);
-  writeFileSync(file + '.tmp', JSON.stringify(record) + '\n');
+  try {
+    writeFileSync(file + '.tmp', JSON.stringify(record) + '\n');
+  } catch (err) {
+    // A disk full to the last block: the space ballast (storage/spaceBallast.ts) gives way, so the
+    // server can start and its DELETEs free space; it is laid down again once pruning made room.
+    if ((err as { code?: string }).code !== 'ENOSPC' || !releaseBallastSync(stateDir)) throw err;
+    writeFileSync(file + '.tmp', JSON.stringify(record) + '\n');
+  }
   renameSync(file + '.tmp', file);
+}
+
+function releaseBallastSync(stateDir: string): boolean {
+  try {
+    unlinkSync(join(stateDir, BALLAST_FILE));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The ownership lock: the exclusive transaction held open on LOCK_FILE; StateInUseError when another process holds it. */
+function lockState(stateDir: string): Database.Database {
+  const lock = new Database(join(stateDir, LOCK_FILE), { timeout: 0 });
+  try {
+    lock.exec('BEGIN EXCLUSIVE');
+    return lock;
+  } catch (err) {
+    lock.close();
+    if (isBusy(err)) throw new StateInUseError(stateDir, readStateOwner(stateDir));
+    throw err;
+  }
 }
 
 function isBusy(err: unknown): boolean {
@@ -74,13 +104,15 @@ function isBusy(err: unknown): boolean {
  */
 export function acquireStateOwnership(stateDir: string): StateOwnership {
   mkdirSync(stateDir, { recursive: true });
-  const lock = new Database(join(stateDir, LOCK_FILE), { timeout: 0 });
+  let lock: Database.Database;
   try {
-    lock.exec('BEGIN EXCLUSIVE');
+    lock = lockState(stateDir);
   } catch (err) {
-    lock.close();
-    if (isBusy(err)) throw new StateInUseError(stateDir, readStateOwner(stateDir));
-    throw err;
+    // On a disk full to the last block and inode the lock's journal cannot be made (SQLITE_CANTOPEN,
+    // SQLITE_FULL): the space ballast gives way, so the server starts, serves reads, and its
+    // DELETEs free space (storage/spaceBallast.ts).
+    if (err instanceof StateInUseError || !releaseBallastSync(stateDir)) throw err;
+    lock = lockState(stateDir);
   }
   const record: StateOwnerRecord = { pid: process.pid, url: null, startedAt: new Date().toISOString() };
   try {

@@ -8,7 +8,7 @@
 import type { Stats } from 'node:fs';
 import { constants as fsConstants } from 'node:fs';
 import { lstat, mkdir, open, realpath, rename, stat, unlink, utimes } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { baseName, ROOT, type DavPath } from '../paths/davPath';
 import { fsyncDirectory, writeAtomically } from './atomicWrite';
 import { assertDavPath, childHostPath, Containment, hasReservedSegment, type WriteTarget } from './containment';
@@ -22,6 +22,7 @@ import { removeHostEntry } from './removeTree';
 import type { AtomicWriteOptions, AtomicWriteResult, FileBytes, FileDigests, KeptFile, KeptFingerprint, ResourceStore, Space } from './resourceStore';
 import { digestsOfStoredFile } from './storedFileDigests';
 import { RetainedBytes } from './retainedBytes';
+import { BALLAST_FILE, SpaceBallast } from './spaceBallast';
 import { toResourceStat, type ResourceStat, type StatIdentity } from './resourceStat';
 import {
   AccessDeniedError, AlreadyExistsError, errnoOf, IsACollectionError, NotACollectionError, NotFoundError, storageErrorFromErrno,
@@ -53,6 +54,7 @@ export class FileStore implements ResourceStore {
   private readonly containment: Containment;
   private readonly meter: UsageMeter;
   private readonly kept: RetainedBytes;
+  private readonly ballast: SpaceBallast;
   private readonly transfers: KeptTransfers;
   private readonly uploads: UploadsDirectory | null;
   private readonly listingCache: ListingCache | null;
@@ -63,6 +65,7 @@ export class FileStore implements ResourceStore {
     this.containment = new Containment(root, options.containmentCacheMs ?? 1000, now);
     this.meter = new UsageMeter(root, options.usageCacheMs ?? 30_000, now);
     this.kept = new RetainedBytes(keptDir, { soleWriter: options.soleWriterOfKept });
+    this.ballast = new SpaceBallast(join(dirname(keptDir), BALLAST_FILE));
     this.transfers = new KeptTransfers(this.containment, this.kept);
     this.uploads = options.uploadsDir === undefined ? null : new UploadsDirectory(options.uploadsDir, root);
     this.listingCache = options.listingCache === undefined ? processListingCache() : options.listingCache;
@@ -346,6 +349,7 @@ export class FileStore implements ResourceStore {
 
   async readyForWrites(): Promise<void> {
     await this.uploads?.ready();
+    await this.ballast.ensure();
   }
 
   async sweepTemporaries(olderThanMs: number, nowMs?: number): Promise<number> {
@@ -397,6 +401,18 @@ export class FileStore implements ResourceStore {
 
   keptSpace(): Promise<Space> {
     return this.kept.filesystemSpace();
+  }
+
+  releaseSpaceBallast(): Promise<boolean> {
+    return this.ballast.release();
+  }
+
+  ensureSpaceBallast(): Promise<boolean> {
+    return this.ballast.ensure();
+  }
+
+  spaceBallastMissingBytes(): number {
+    return this.ballast.missingBytes();
   }
 
   /** The real parent directory of a copy/move destination; the root is refused as existing. */

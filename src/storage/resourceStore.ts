@@ -217,4 +217,13 @@ export interface ResourceStore {
 
   /** Free and total bytes of the disk holding the kept bytes. */
   keptSpace(): Promise<Space>;
+
+  /**
+   * The space ballast in the state directory (spaceBallast.ts): `release` gives it up when a write
+   * that frees space met a full disk (true: space was freed, try once more); `ensure` lays it down
+   * again where it fits; `missing` is what pruning must free beyond the reserve for that.
+   */
+  releaseSpaceBallast(): Promise<boolean>;
+  ensureSpaceBallast(): Promise<boolean>;
+  spaceBallastMissingBytes(): number;
 }

@@ -19,6 +19,7 @@ import { randomHex } from '../randomHex';
 import type { PathNewest, RetentionReason, RetentionRow, StateAccess } from '../state/stateStore';
 import type { FileBytes, ResourceStore } from '../storage/resourceStore';
 import { hasReservedSegment } from '../storage/containment';
+import { isNoSpace } from '../storage/storageErrors';
 import { FreeSpaceGauge, type FreeSpaceReserve } from './freeSpaceReserve';
 
 export type { RetentionReason } from '../state/stateStore';
@@ -343,20 +344,37 @@ export class RetentionStore {
    * `keptBytes`: what prune just counted (nothing kept, nothing to free).
    */
   private async keepFreeSpaceReserve(keptBytes: number): Promise<string[]> {
-    if (this.freeSpace === null || keptBytes === 0) return [];
+    if (this.freeSpace === null) return [];
     let space = await this.freeSpace.recent();
+    // A space ballast given up on a full disk (spaceBallast.ts) is room to win back as well.
+    const ballast = this.store.spaceBallastMissingBytes();
     const pruned: string[] = [];
-    while (space.free < space.reserveBytes) {
+    while (keptBytes > 0 && space.free < space.reserveBytes + ballast) {
       const oldest = await this.state.retention.oldest(PRUNE_PAGE);
       if (oldest.length === 0) break;
       for (const row of oldest) {
         await this.discard(row.id);
         pruned.push(row.id);
         space = await this.freeSpace.fresh();
-        if (space.free >= space.reserveBytes) break;
+        if (space.free >= space.reserveBytes + ballast) break;
       }
     }
+    if (ballast > 0 && space.free >= space.reserveBytes + ballast) await this.store.ensureSpaceBallast();
     return pruned;
+  }
+
+  /**
+   * Runs `write`, a write that frees space (DELETE, pruning); when the disk is too full for it even
+   * to be journaled, gives the space ballast up and runs it once more (spaceBallast.ts), if
+   * `undone()` says the first attempt changed nothing.
+   */
+  async freeingSpace<T>(write: () => Promise<T>, undone: () => Promise<boolean> = async () => true): Promise<T> {
+    try {
+      return await write();
+    } catch (err) {
+      if (!isNoSpace(err) || !(await undone()) || !(await this.store.releaseSpaceBallast())) throw err;
+      return write();
+    }
   }
 }
 

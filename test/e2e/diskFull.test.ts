@@ -43,7 +43,7 @@ afterAll(() => {
 });
 
 /** Fills the filesystem at `dir` to the last block and the last inode; returns the filler files. */
-function fill(dir: string): string[] {
+function fill(dir: string, inodesToo = true): string[] {
   const files: string[] = [];
   const chunk = Buffer.alloc(64 * 1024, 0x5a);
   const big = join(dir, 'filler-blocks');
@@ -62,7 +62,7 @@ function fill(dir: string): string[] {
   } finally {
     closeSync(fd);
   }
-  for (let i = 0; ; i++) {
+  for (let i = 0; inodesToo; i++) {
     const name = join(dir, `filler-inode-${i}`);
     try {
       closeSync(openSync(name, 'w'));
@@ -204,6 +204,42 @@ describeWhereMountable('the state\'s disk full (served tree on another disk)', (
 });
 
 describeWhereMountable('root and state on one full disk', () => {
+  it('filled to the last block and inode by uploads: a DELETE still goes through and frees space (the ballast gives way), and the server starts again on a disk full to the last block', async () => {
+    const disk = join(base, 'brim');
+    expect(mountTmpfs(disk, '8m', 400)).toBe(true);
+    const root = join(disk, 'root');
+    const state = join(disk, 'state');
+    const MiB = 1024 * 1024;
+    let s = await serve(root, state, { retention: { minFree: { bytes: 256 * 1024 } }, adminListen: null } as Partial<ConfigInput>);
+    try {
+      expect(existsSync(join(state, 'space-ballast'))).toBe(true);
+      // Old versions that pruning may free: five overwrites of one file.
+      for (let i = 0; i < 5; i++) expect([201, 204]).toContain((await s.req('PUT', '/doc.bin', { body: String(i).repeat(512 * 1024) })).status);
+      // Then the disk filled to the brim by new uploads, and past them by a filler.
+      for (let n = 0; n < 40; n++) if ((await s.req('PUT', `/fill-${n}.bin`, { body: 'f'.repeat(MiB / 2) })).status === 507) break;
+      fill(disk);
+      expect507(await s.req('PUT', '/one-more.txt', { body: 'x' }));
+      const del = await s.req('DELETE', '/fill-0.bin');
+      expect(del.status).toBe(204);
+      expect(existsSync(join(root, 'fill-0.bin'))).toBe(false);
+      // The old versions went to win back the reserve and the ballast.
+      expect((JSON.parse((await s.req('GET', '/doc.bin?versions')).text) as { versions: unknown[] }).versions.length).toBeLessThan(4);
+      expect((await s.req('PUT', '/one-more.txt', { body: 'x' })).status).toBe(201);
+    } finally {
+      await s.server.close(1000);
+    }
+    // Full again to the last block (the ballast was laid down anew once pruning made room): the
+    // server still starts on it, and reads are served.
+    expect(existsSync(join(state, 'space-ballast'))).toBe(true);
+    fill(disk, false);
+    s = await serve(root, state);
+    try {
+      expect((await s.req('GET', '/one-more.txt')).text).toBe('x');
+    } finally {
+      await s.server.close(1000);
+    }
+  });
+
   it('a DELETE frees space: retention keeps its --min-free reserve by pruning the oldest versions first; then a PUT fits', async () => {
     const disk = join(base, 'one');
     expect(mountTmpfs(disk, '8m', 400)).toBe(true);

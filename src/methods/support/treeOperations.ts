@@ -16,7 +16,7 @@ import { settleOrphanBytes } from '../../versions/orphanBytes';
 import { keptProperties } from '../../versions/keptProperties';
 import { StateUnavailableError } from '../../state/postgres/stateUrl';
 import { CommitOutstandingError } from '../../concurrency/outstandingCommit';
-import { errnoOf, TooDeepToKeepError } from '../../storage/storageErrors';
+import { errnoOf, isNoSpace, TooDeepToKeepError } from '../../storage/storageErrors';
 
 type ScannedRows = ScannedRow[];
 
@@ -161,11 +161,17 @@ export class TreeOperations {
         if (await tx.journal.complete(id)) await record(tx);
       });
     const deadline = performance.now() + COMMIT_WAIT_MS;
+    let ballastGiven = false;
     for (let attempt = 0; ; attempt++) {
       try {
         await commit();
         break;
       } catch (err) {
+        // A disk too full for the commit (SQLITE_FULL): the space ballast gives way once (spaceBallast.ts).
+        if (isNoSpace(err) && !ballastGiven && (await this.store.releaseSpaceBallast())) {
+          ballastGiven = true;
+          continue;
+        }
         if (!(err instanceof StateUnavailableError)) throw err;
         if (performance.now() >= deadline) throw new CommitOutstandingError(operation, err, this.commitLater(operation, commit, afterwards));
         await pause(COMMIT_PAUSES_MS[Math.min(attempt, COMMIT_PAUSES_MS.length - 1)]);

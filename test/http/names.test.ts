@@ -109,6 +109,26 @@ describe('NFC / NFD', () => {
     }
   });
 
+  it('a tagged If list naming the request\'s own NFD URL applies to the NFC member it addresses (neon tags with the URL it requests): 204, where a list with a wrong token is 412', async () => {
+    const s = await startTestServer();
+    try {
+      expect((await s.request('PUT', NFC.replace('/d', ''), { body: 'nfc' })).status).toBe(201);
+      const lock = await s.request('LOCK', NFC.replace('/d', ''), {
+        headers: { 'Content-Type': 'application/xml; charset=utf-8', Depth: '0' },
+        body: '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+      });
+      expect(lock.status).toBe(200);
+      const token = String(lock.headers['lock-token']).replace(/[<>]/g, '');
+      const nfd = NFD.replace('/d', '');
+      expect((await s.request('PUT', nfd, { body: 'x', headers: { If: `(<urn:uuid:00000000-0000-4000-8000-000000000000>)` } })).status).toBe(412);
+      const tagged = await s.request('PUT', nfd, { body: 'by the tagged token', headers: { If: `<${dest(s, nfd)}> (<${token}>)` } });
+      expect(tagged.status).toBe(204);
+      expect(await readFile(join(s.root, NFC_NAME), 'utf8')).toBe('by the tagged token');
+    } finally {
+      await s.close();
+    }
+  });
+
   it('MKCOL of the NFD spelling of an existing file is 405', async () => {
     const res = await t.request('MKCOL', NFD);
     expect(res.status).toBe(405);

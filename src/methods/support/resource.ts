@@ -179,7 +179,13 @@ export function checkPreconditions(req: DavRequest, services: Services, target: 
     locks: services.locks,
     writes: scope.writes ?? [],
     membershipChanges: scope.membershipChanges ?? [],
-    resolveTag: (tag) => req.pathOfUri(tag),
+    // A tag naming the request's own URI names the resource it addresses, also when that was found
+    // by an equivalent spelling (an NFD name, or another case with --case-insensitive; neon-based
+    // clients tag their lists with the URL they request). RFC 4918 §10.4.2.
+    resolveTag: (tag) => {
+      const path = req.pathOfUri(tag);
+      return path !== null && path === req.path ? target.path : path;
+    },
     alsoSubmitted: lockTokenHeaderTokens(req, services),
     mayUseToken: async (token) => {
       const lock = await services.locks.byToken(token);

@@ -10,7 +10,7 @@ import { realpathSync, mkdirSync, existsSync } from 'node:fs';
 import type { ServerConfig } from './config';
 import { ConfigError } from './config';
 import type { StateDatabase } from './state/database';
-import { openCheckedDatabase, withDamageCheck, isDamage, DamagedStateError, STATE_DATABASE_FILE } from './state/openCheckedDatabase';
+import { openCheckedDatabase, withDamageCheck, isDamage, DamagedStateError, UnwritableStateError, STATE_DATABASE_FILE } from './state/openCheckedDatabase';
 import { acquireStateOwnership, type StateOwnership } from './state/stateOwnership';
 import { rootStateMismatch, abandonState, bindStateToRoot, ForeignStateError } from './state/rootIdentity';
 import { FileStore } from './storage/fileStore';
@@ -148,6 +148,7 @@ function openOwnedDatabase(config: ServerConfig, rootHost: string, owner: boolea
   const hadDatabase = existsSync(join(config.stateDir, STATE_DATABASE_FILE));
   let db = openCheckedDatabase(config.stateDir);
   if (!owner) return db;
+  refuseUnwritable(config.stateDir, db);
   const mismatch = withDamageCheck(config.stateDir, () => rootStateMismatch(rootHost, config.stateDir, db, hadDatabase));
   if (mismatch !== null) {
     if (!config.newState) {
@@ -161,6 +162,28 @@ function openOwnedDatabase(config: ServerConfig, rootHost: string, owner: boolea
   }
   bindStateToRoot(rootHost, db, log);
   return db;
+}
+
+/**
+ * A state database this user cannot write (owned by another user, read-only) opens for reading
+ * without a word, and every write would then be a 500: refused at start, in one line.
+ */
+function refuseUnwritable(stateDir: string, db: StateDatabase): void {
+  try {
+    // A write that changes nothing, rolled back: a read-only connection refuses it (BEGIN alone passes).
+    const version = Number(db.pragma('user_version', { simple: true }));
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(`PRAGMA user_version = ${version}`);
+    } finally {
+      db.exec('ROLLBACK');
+    }
+  } catch (err) {
+    const code = String((err as { code?: unknown }).code ?? '');
+    if (!/^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code)) throw err;
+    db.close();
+    throw new UnwritableStateError(join(stateDir, STATE_DATABASE_FILE), code);
+  }
 }
 
 /** The policies over the state store (src/state/stateStore.ts) and the file store. */

@@ -15,6 +15,14 @@ export class DamagedStateError extends Error {
   }
 }
 
+/** The state database cannot be written by this process's user (`code`: SQLITE_READONLY...). */
+export class UnwritableStateError extends Error {
+  constructor(readonly file: string, code: string) {
+    super(`the state database ${file} cannot be written by this user (${code}): give the state directory and its files to the user keepdav runs as (chown -R), or run keepdav as their owner`);
+    this.name = 'UnwritableStateError';
+  }
+}
+
 const DAMAGE_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_INDEX']);
 
 /** Whether `err` says the database file is damaged (as opposed to busy, full, or a bug). */

@@ -3,8 +3,8 @@
  * real server processes on one state directory; the CLI's restore beside a running server;
  * damaged state (deleted, foreign, corrupt database; retained bytes gone).
  */
-import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, readdir, readFile, rm, writeFile, unlink } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmod, mkdtemp, mkdir, readdir, readFile, rm, writeFile, unlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +33,27 @@ function keepdav(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Exit> {
     child.stdout.on('data', (c: Buffer) => {
       stdout += c.toString('utf8');
       if (/listening/.test(stdout)) child.kill('SIGKILL');
+    });
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code: /listening/.test(stdout) ? -1 : code, stdout, stderr });
+    });
+  });
+}
+
+/** `keepdav ARGS` as user `uid` (root only), after giving it `own` (chown). */
+async function keepdavAs(uid: number, args: string[], own: string[] = []): Promise<Exit> {
+  for (const dir of own) spawnSync('chown', ['-R', `${uid}:${uid}`, dir]);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...KEEPDAV_NODE_FLAGS, BIN, ...args], { cwd: REPO, uid, gid: uid, stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.stdout.on('data', (c: Buffer) => {
+      stdout += c.toString('utf8');
+      if (/listening/.test(stdout)) child.kill('SIGTERM');
     });
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     child.on('error', reject);
@@ -161,6 +182,27 @@ describe('a state that belongs to its root', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(join(state, 'keepdav.sqlite'));
     expect(lines[0]).toMatch(/damaged/);
+  });
+
+  it('a state database its user cannot write (left by another user, or read-only) is one line naming the file at start, not a 500 on every write', async () => {
+    const nobody = 65534;
+    const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid', String(nobody), '--regid', String(nobody), '--clear-groups', 'test', '-r', BIN]).status === 0;
+    if (!asNobody) {
+      console.error('stateOwnership.test.ts: the unwritable-state test needs root and a checkout the user nobody can read: SKIPPED');
+      return;
+    }
+    const { root, state } = await freshPair('unwritable');
+    await chmod(base, 0o755); // mkdtemp's 0700 would keep the user out
+    // Made by the user nobody, as a service would; then its database made read-only.
+    const first = await keepdavAs(nobody, ['serve', '--root', root, '--state', state, '--port', '0'], [root, state, join(base, 'unwritable')]);
+    expect({ code: first.code, stderr: first.stderr }).toEqual({ code: -1, stderr: expect.stringMatching(/listening on/) });
+    await chmod(join(state, 'keepdav.sqlite'), 0o444);
+    const r = await keepdavAs(nobody, ['serve', '--root', root, '--state', state, '--port', '0']);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(join(state, 'keepdav.sqlite'));
+    expect(lines[0]).toMatch(/cannot be written by this user/);
   });
 
   it('missing retained bytes: ?version= and a restore answer 410 version-content-missing, logged; the server lives on', async () => {

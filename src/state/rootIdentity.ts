@@ -10,6 +10,7 @@
  * | X | X | the pair belongs together |
  * | X | none (missing or fresh database) | refused: the state this root had is gone |
  * | X | Y, or none | Y | refused: the state belongs to another root |
+ * | none, the root read-only | Y, noted as unmarked | the pair is taken to belong together (it cannot be told) |
  * With `--new-state` a refused pair starts afresh: the old database and retained bytes are moved
  * aside (`abandoned-<time>/` in the state directory), never deleted, and a new id is written.
  */
@@ -56,8 +57,15 @@ export function rootStateMismatch(rootHost: string, stateDir: string, db: StateD
       ? `the state database in ${stateDir} belongs to no root, but the root ${rootHost} had a state of its own`
       : `the root ${rootHost} had a state database, but there is none in ${stateDir} (deleted, or another --state)`;
   }
+  // A root that could not be marked (read-only) has no marker to compare: its state is taken as its own.
+  if (stateId !== null && marker === null && readMeta(db, 'root_unmarked') !== null) return null;
   if (stateId !== null && marker !== stateId) return `the state database in ${stateDir} belongs to another root than ${rootHost}`;
   return null;
+}
+
+function readMeta(db: StateDatabase, key: string): string | null {
+  const row = db.prepare('SELECT value FROM state_meta WHERE key = ?').get(key) as { value: string } | undefined;
+  return row?.value ?? null;
 }
 
 /** Moves the state's database and retained bytes aside, so a fresh one can be opened. */
@@ -82,8 +90,11 @@ export function bindStateToRoot(rootHost: string, db: StateDatabase, log: (line:
     const marker = join(rootHost, ROOT_MARKER);
     writeFileSync(marker + '.tmp', id + '\n');
     renameSync(marker + '.tmp', marker);
+    db.prepare("DELETE FROM state_meta WHERE key = 'root_unmarked'").run();
   } catch (err) {
-    // A read-only root can still be served; it just cannot tell a lost state afterwards.
+    // A read-only root can still be served; it just cannot tell a lost state afterwards. The state
+    // remembers that its root is unmarked, so the next start does not take it for another root's.
+    db.prepare("INSERT OR REPLACE INTO state_meta (key, value) VALUES ('root_unmarked', ?)").run(rootHost);
     log(`cannot mark the root ${rootHost} with its state id (${(err as Error).message}); a lost state will not be detected`);
   }
 }

@@ -205,6 +205,24 @@ describe('a state that belongs to its root', () => {
     expect(lines[0]).toMatch(/cannot be written by this user/);
   });
 
+  it('a root its user cannot write (served --read-only) starts again after its first start, its state taken as its own', async () => {
+    const nobody = 65534;
+    const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid', String(nobody), '--regid', String(nobody), '--clear-groups', 'test', '-r', BIN]).status === 0;
+    if (!asNobody) {
+      console.error('stateOwnership.test.ts: the read-only-root test needs root and a checkout the user nobody can read: SKIPPED');
+      return;
+    }
+    const { root, state } = await freshPair('readonly-root');
+    await chmod(base, 0o755);
+    await mkdir(state, { recursive: true });
+    spawnSync('chown', ['-R', `${nobody}:${nobody}`, state]); // the root stays root's: nobody cannot mark it
+    for (let start = 0; start < 2; start++) {
+      const r = await keepdavAs(nobody, ['serve', '--root', root, '--state', state, '--port', '0', '--read-only']);
+      expect({ start, code: r.code }).toEqual({ start, code: -1 });
+      if (start === 0) expect(r.stderr).toMatch(/cannot mark the root/);
+    }
+  });
+
   it('missing retained bytes: ?version= and a restore answer 410 version-content-missing, logged; the server lives on', async () => {
     const { root, state } = await freshPair('bytes');
     const s = await serve(root, state);

@@ -108,6 +108,11 @@ export async function openServices(config: ServerConfig, options: OpenOptions = 
   const clock = options.clock ?? Date.now;
   const log = options.log ?? (() => undefined);
   const access = new AccessControl(config, clock, log);
+  // A reader (the CLI's versions and trash) never makes a state: with a wrong --state it would say
+  // "no versions" and leave an empty database that the server then refuses as another root's.
+  if (!options.own && config.stateUrl === null && !existsSync(join(config.stateDir, STATE_DATABASE_FILE))) {
+    throw new ConfigError(`there is no state database in ${config.stateDir}: give --state (and --root) as the server has them`);
+  }
   let store: FileStore;
   try {
     const uploadsDir = config.uploadsBesideTarget ? undefined : join(config.stateDir, 'uploads');
@@ -147,7 +152,12 @@ export async function openServices(config: ServerConfig, options: OpenOptions = 
 function openOwnedDatabase(config: ServerConfig, rootHost: string, owner: boolean, log: (line: string) => void): StateDatabase {
   const hadDatabase = existsSync(join(config.stateDir, STATE_DATABASE_FILE));
   let db = openCheckedDatabase(config.stateDir);
-  if (!owner) return db;
+  if (!owner) {
+    const mismatch = withDamageCheck(config.stateDir, () => rootStateMismatch(rootHost, config.stateDir, db, hadDatabase));
+    if (mismatch === null) return db;
+    db.close();
+    throw new ConfigError(mismatch);
+  }
   refuseUnwritable(config.stateDir, db);
   const mismatch = withDamageCheck(config.stateDir, () => rootStateMismatch(rootHost, config.stateDir, db, hadDatabase));
   if (mismatch !== null) {

@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, rm, writeFile, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { send } from '../support/testServer';
@@ -203,6 +204,17 @@ describe('keepdav refuses what cannot work', () => {
     expectClearMessage(stderr);
     // The refused state directory did not end up (served) inside the root.
     expect(await readdir(root)).not.toContain('state-inside');
+  });
+
+  it('versions and trash with a state that does not exist (a wrong --state) say so and create nothing', async () => {
+    const missing = join(root, '..', 'no-such-state');
+    for (const args of [['versions', '/a.txt'], ['trash', '/']]) {
+      const { code, stderr } = await refused([...args, '--root', root, '--state', missing]);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/there is no state database in/);
+      expectClearMessage(stderr);
+    }
+    expect(existsSync(missing)).toBe(false);
   });
 
   it('the state directory equal to the root is refused', async () => {

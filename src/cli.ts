@@ -86,7 +86,7 @@ async function versionCommand(command: 'versions' | 'restore', args: string[]): 
   } catch (err) {
     if (!(err instanceof StateInUseError) || command !== 'restore' || !err.owner?.url) throw err;
     const to = values.to === undefined ? path : davPathFromUrlPath(values.to.startsWith('/') ? values.to : '/' + values.to);
-    const outcome = await restoreThroughServer(err.owner.url, path, values.version!, to);
+    const outcome = await restoreThroughServer(err.owner.url, path, values.version!, to, process.env, err.owner.certificateSha256);
     (outcome.ok ? process.stdout : process.stderr).write(`${outcome.ok ? '' : 'keepdav: '}${outcome.message}\n`);
     return outcome.ok ? 0 : 1;
   }

@@ -264,7 +264,7 @@ export async function startServer(
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `${tls ? 'https' : 'http'}://${host}:${port}${config.basePath}/`;
-  ownership?.recordUrl(url);
+  ownership?.recordUrl(url, tls?.fingerprint256);
 
   let closing: Promise<void> | null = null;
   return {
@@ -275,7 +275,10 @@ export async function startServer(
       if (Boolean(next.tls) !== Boolean(config.tls)) throw new ConfigError('switching between HTTP and HTTPS takes a restart');
       const material = next.tls ? readTlsFiles(next.tls) : null;
       services.access.reconfigure(next);
-      if (material) (server as HttpsServer).setSecureContext(material);
+      if (material) {
+        (server as HttpsServer).setSecureContext(material);
+        ownership?.recordUrl(url, material.fingerprint256);
+      }
     },
     adminUrl,
     tasks: extras.tasks,

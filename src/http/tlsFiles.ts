@@ -11,6 +11,8 @@ import { ConfigError, type TlsFiles } from '../config';
 export interface TlsMaterial {
   cert: Buffer;
   key: Buffer;
+  /** The served (first) certificate's SHA-256 fingerprint, "AB:CD:…". */
+  fingerprint256: string;
 }
 
 function readFile(file: string, what: string): Buffer {
@@ -48,5 +50,5 @@ export function readTlsFiles(files: TlsFiles): TlsMaterial {
   } catch (err) {
     throw new ConfigError(`the TLS certificate ${files.certFile} and key ${files.keyFile} cannot be used: ${(err as Error).message}`);
   }
-  return { cert, key };
+  return { cert, key, fingerprint256: certificate.fingerprint256 };
 }

@@ -27,6 +27,11 @@ export interface StateOwnerRecord {
   /** The URL it serves, once listening; null for the CLI or before listening. */
   url: string | null;
   startedAt: string;
+  /**
+   * With HTTPS: the SHA-256 fingerprint of the certificate it serves (as X509Certificate writes
+   * it), so the CLI's restore can trust exactly that certificate on 127.0.0.1 (src/remoteRestore.ts).
+   */
+  certificateSha256?: string;
 }
 
 /** The state directory is held by another live process. */
@@ -42,8 +47,8 @@ export class StateInUseError extends Error {
 }
 
 export interface StateOwnership {
-  /** Records the URL the owner serves (for a second server's message and the CLI's restore). */
-  recordUrl(url: string): void;
+  /** Records the URL the owner serves (for a second server's message and the CLI's restore), and with HTTPS its certificate's fingerprint. */
+  recordUrl(url: string, certificateSha256?: string): void;
   /** Gives the state up (also done by the OS when the process dies). */
   release(): void;
 }
@@ -123,8 +128,8 @@ export function acquireStateOwnership(stateDir: string): StateOwnership {
   }
   let held = true;
   return {
-    recordUrl(url: string) {
-      if (held) writeOwnerRecord(stateDir, { ...record, url });
+    recordUrl(url: string, certificateSha256?: string) {
+      if (held) writeOwnerRecord(stateDir, { ...record, url, ...(certificateSha256 ? { certificateSha256 } : {}) });
     },
     release() {
       if (!held) return;

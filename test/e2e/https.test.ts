@@ -4,7 +4,7 @@
  * that serves a new certificate to new connections without dropping a request in flight.
  * Certificates are made with the real openssl at test time.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:https';
@@ -195,6 +195,59 @@ describe('SIGHUP in the command line', () => {
       child.kill('SIGHUP');
       await failed;
       expect((await httpsRequest(port, pki.caFile, 'GET', '/')).fingerprint256).toBe(second.fingerprint256);
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('close', r));
+    }
+  }, 60_000);
+});
+
+describe("the CLI's restore beside an HTTPS server", () => {
+  withOpenssl('reaches it on 127.0.0.1 trusting exactly the certificate it recorded (also after SIGHUP changed it), and refuses one it did not record', async () => {
+    const certFile = join(work, 'restore.pem');
+    const keyFile = join(work, 'restore.key');
+    copyFileSync(first.certFile, certFile);
+    copyFileSync(first.keyFile, keyFile);
+    const root = join(work, 'restore-root');
+    mkdirSync(root);
+    const child = spawn(process.execPath, [join(REPO, 'bin', 'keepdav.js'), 'serve', '--root', root, '--port', '0', '--tls-cert', certFile, '--tls-key', keyFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const restore = (id: string) => spawnSync(process.execPath, [join(REPO, 'bin', 'keepdav.js'), 'restore', '/doc.txt', '--version', id, '--root', root], { encoding: 'utf8' });
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout.on('data', () => {
+          const m = /listening on https:\/\/127\.0\.0\.1:(\d+)\//.exec(stdout);
+          if (m) resolve(Number(m[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+      });
+      expect((await httpsRequest(port, pki.caFile, 'PUT', '/doc.txt', 'v1')).status).toBe(201);
+      expect((await httpsRequest(port, pki.caFile, 'PUT', '/doc.txt', 'v2')).status).toBe(204);
+      const [version] = (JSON.parse((await httpsRequest(port, pki.caFile, 'GET', '/doc.txt?versions')).text) as { versions: Array<{ id: string }> }).versions;
+      copyFileSync(second.certFile, certFile);
+      copyFileSync(second.keyFile, keyFile);
+      child.kill('SIGHUP');
+      await new Promise<void>((resolve) => {
+        const check = () => /SIGHUP, settings reloaded/.test(stderr) && (child.stderr.off('data', check), resolve());
+        child.stderr.on('data', check);
+        check();
+      });
+      const done = restore(version.id);
+      expect({ status: done.status, stderr: done.stderr }).toEqual({ status: 0, stderr: '' });
+      expect(done.stdout).toMatch(/through the running server at https:/);
+      expect((await httpsRequest(port, pki.caFile, 'GET', '/doc.txt')).text).toBe('v1');
+
+      // A certificate other than the recorded one is not trusted: nothing is sent.
+      const ownerFile = join(`${root}.keepdav-state`, 'owner.json');
+      const owner = JSON.parse(readFileSync(ownerFile, 'utf8')) as { certificateSha256: string };
+      expect(owner.certificateSha256).toBe(second.fingerprint256);
+      writeFileSync(ownerFile, JSON.stringify({ ...owner, certificateSha256: first.fingerprint256 }));
+      const refused = restore(version.id);
+      expect(refused.status).toBe(1);
+      expect(refused.stderr).toMatch(/other than the one it recorded/);
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('close', r));

@@ -110,6 +110,16 @@ export class AccessControl {
     return user;
   }
 
+  /** Whether there are users to sign in as (--users). */
+  get hasUsers(): boolean {
+    return this.policy.users !== null;
+  }
+
+  /** Throws 401 with the challenge when there are users and `user` did not sign in: the browser then asks (GET ?signin). */
+  requireSignedIn(user: string | null, href: string): void {
+    if (user === null && this.policy.users !== null) throw new UnauthorizedError(`sign in to ${href}`, CHALLENGE);
+  }
+
   /** Whether the server refuses every write (for an honest Allow header). */
   get readOnly(): boolean {
     return this.policy.readOnly;

@@ -17,6 +17,7 @@ import { listingBody } from './support/listingBody';
 import { setImmediate as turnOfEventLoop } from 'node:timers/promises';
 import { isVersionRequest, versionAnswer } from './versionAccess';
 import { isTrashRequest, trashAnswer } from './trashAccess';
+import { isSignInRequest, signInAnswer } from '../web/signIn';
 import { resolveEquivalentPath } from './support/equivalentNames';
 import { baseName } from '../paths/davPath';
 import { storedContentHeaders, PAGE_HEADERS } from '../web/pageSecurity';
@@ -39,6 +40,7 @@ const ANSWER_ATTEMPTS = 8;
 
 export const get: MethodHandler = async (req, services) => {
   if (isVersionRequest(req)) return versionAnswer(req, services);
+  if (isSignInRequest(req)) return signInAnswer(req, services);
   if (isTrashRequest(req)) return trashAnswer(req, services);
   for (let attempt = 1; ; attempt++) {
     try {

@@ -7,6 +7,8 @@ export interface Identity {
   user: string | null;
   /** Whether PUT, MKCOL, MOVE, DELETE and restores are allowed at the path (the page hides them otherwise). */
   canWrite: boolean;
+  /** Anonymous where users exist (--anonymous read): the page offers "Sign in" (GET <base>?signin, signIn.ts). */
+  canSignIn: boolean;
 }
 
 /**
@@ -16,11 +18,12 @@ export interface Identity {
 export async function identityOf(req: DavRequest, services: Services, path: DavPath): Promise<Identity> {
   // The same sign-in and read check as a PROPFIND of `path` (a view of the request with that method and path).
   const user = await services.access.admit(Object.assign(Object.create(req) as DavRequest, { method: 'PROPFIND', path }));
-  if (services.access.readOnly) return { user, canWrite: false };
+  const canSignIn = user === null && services.access.hasUsers;
+  if (services.access.readOnly) return { user, canWrite: false, canSignIn };
   try {
     services.access.require(user, path, 'write', req.hrefOf(path, true));
-    return { user, canWrite: true };
+    return { user, canWrite: true, canSignIn };
   } catch {
-    return { user, canWrite: false };
+    return { user, canWrite: false, canSignIn };
   }
 }

@@ -125,7 +125,7 @@ describe('the assets', () => {
     const res = await server.request('GET', '/.keepdav-ui/whoami?path=%2F');
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(JSON.parse(res.text)).toEqual({ user: null, canWrite: true, base: '/', path: '/' });
+    expect(JSON.parse(res.text)).toEqual({ user: null, canWrite: true, canSignIn: false, base: '/', path: '/' });
   });
 });
 
@@ -202,5 +202,38 @@ describe('whoami with users', () => {
     } finally {
       await auth.close();
     }
+  });
+});
+
+describe('sign-in where anonymous users may read (--anonymous read)', () => {
+  it('whoami offers it to the anonymous; GET <base>?signin challenges until signed in, then sends the browser back to its folder (303), never to another site', async () => {
+    const auth = await startAuthServer([htpasswdLine('alice', 'a', 'bcryptjs')], { anonymous: 'read' } as never);
+    try {
+      expect((await auth.request('MKCOL', '/shared/', { headers: basic('alice', 'a') })).status).toBe(201);
+      const anonymous = await auth.request('GET', '/.keepdav-ui/whoami?path=%2Fshared%2F');
+      expect(JSON.parse(anonymous.text)).toMatchObject({ user: null, canWrite: false, canSignIn: true });
+      const alice = await auth.request('GET', '/.keepdav-ui/whoami?path=%2Fshared%2F', { headers: basic('alice', 'a') });
+      expect(JSON.parse(alice.text)).toMatchObject({ user: 'alice', canSignIn: false });
+
+      const challenged = await auth.request('GET', '/?signin&to=%2Fshared%2F');
+      expect(challenged.status).toBe(401);
+      expect(challenged.headers['www-authenticate']).toMatch(/^Basic /);
+      const signedIn = await auth.request('GET', '/?signin&to=%2Fshared%2F', { headers: basic('alice', 'a') });
+      expect(signedIn.status).toBe(303);
+      expect(signedIn.headers.location).toBe('/shared/');
+      for (const elsewhere of ['//evil.example/x', 'https://evil.example/', 'javascript:alert(1)']) {
+        const res = await auth.request('GET', `/?signin&to=${encodeURIComponent(elsewhere)}`, { headers: basic('alice', 'a') });
+        expect({ elsewhere, status: res.status, location: res.headers.location }).toEqual({ elsewhere, status: 303, location: '/' });
+      }
+      expect((await auth.request('GET', '/?signin', { headers: basic('alice', 'wrong') })).status).toBe(401);
+    } finally {
+      await auth.close();
+    }
+  });
+
+  it('without users there is nobody to sign in as: whoami offers nothing and ?signin just goes on to the folder', async () => {
+    expect(JSON.parse((await server.request('GET', '/.keepdav-ui/whoami?path=%2F')).text)).toMatchObject({ user: null, canSignIn: false });
+    const res = await server.request('GET', '/?signin&to=%2F');
+    expect([res.status, res.headers.location]).toEqual([303, '/']);
   });
 });

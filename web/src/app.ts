@@ -214,6 +214,8 @@ function renderChrome(): void {
   writeTools.hidden = !state.who.canWrite;
   clear(userBadge);
   if (state.who.user !== null) userBadge.append(icon('user'), h('span', { class: 'kd-user-name' }, displayName(state.who.user)));
+  // Anonymous where users exist: the browser signs in only when challenged, which ?signin does.
+  if (state.who.user === null && state.who.canSignIn) userBadge.append(h('a', { class: 'kd-btn kd-small', href: `${base}?signin&to=${encodeURIComponent(state.dir)}`, 'data-action': 'sign-in' }, 'Sign in'));
   if (state.whoKnown && !state.who.canWrite) userBadge.append(h('span', { class: 'kd-badge', 'data-readonly': '' }, 'read-only'));
   clear(crumbs);
   const parts = state.dir.slice(base.length).split('/').filter(Boolean);

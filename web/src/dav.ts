@@ -232,6 +232,8 @@ export function restore(fileHref: string, id: string): Promise<Response> {
 export interface Whoami {
   user: string | null;
   canWrite: boolean;
+  /** Anonymous where users exist: "Sign in" is offered (GET <base>?signin). */
+  canSignIn?: boolean;
 }
 
 export async function whoami(uiBase: string, dirHref: string): Promise<Whoami> {

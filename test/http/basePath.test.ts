@@ -89,9 +89,12 @@ describe('--base-path /dav/', () => {
     await t.request('PUT', '/dav/html/page.txt', { body: 'x' });
     const sub = await t.request('GET', '/dav/html/');
     expect(sub.text).toContain('href="/dav/html/page.txt"');
-    expect(sub.text).toContain('href="../"');
+    expect(sub.text).toContain('<a href="/dav/">../</a>');
+    // Asked for without its trailing slash, a folder's "../" still names its parent.
+    await t.request('MKCOL', '/dav/html/inner/');
+    expect((await t.request('GET', '/dav/html/inner')).text).toContain('<a href="/dav/html/">../</a>');
     const root = await t.request('GET', '/dav/');
     expect(root.text).toContain('href="/dav/html/"');
-    expect(root.text).not.toContain('href="../"');
+    expect(root.text).not.toContain('>../</a>');
   });
 });

@@ -20,7 +20,11 @@ export function escapeHtml(text: string): string {
  */
 export function indexHead(href: string, isRoot = href === '/', head = ''): string {
   const title = escapeHtml(decodeURIComponentSafe(href));
-  const up = isRoot ? '' : '<tr><td><a href="../">../</a></td><td></td><td></td></tr>\n';
+  // The parent's own href, not "../": a folder asked for without its trailing slash would make
+  // "../" point two levels up.
+  const trimmed = href.endsWith('/') ? href.slice(0, -1) : href;
+  const parent = trimmed.slice(0, trimmed.lastIndexOf('/') + 1);
+  const up = isRoot ? '' : `<tr><td><a href="${attributeSafeHref(parent)}">../</a></td><td></td><td></td></tr>\n`;
   return `<!DOCTYPE html>\n<html><head><meta charset="utf-8">${head}<title>Index of ${title}</title></head>\n<body><h1>Index of ${title}</h1>\n<table>\n<tr><th>Name</th><th>Size</th><th>Modified</th></tr>\n${up}`;
 }
 

@@ -228,7 +228,8 @@ export async function startServer(
     // Temporaries a crash left in the served tree go before anyone can be served (never reachable by URL, but they take space).
     const swept = await services.store.sweepTemporaries(orphanedTemporaryAgeMs(config));
     if (swept > 0) log.info({ removed: swept }, `removed ${swept} temporary file(s) left by an interrupted upload or copy`);
-    await services.store.readyForWrites();
+    const { keptByCopy } = await services.store.readyForWrites();
+    if (keptByCopy) log.warn(`the state directory ${config.stateDir} is not on the root's filesystem and mount: every version retained will be a full copy, not a hard link or rename (put both in one directory of one mount; README "What is stored where")`);
     extras = startServices(services, log);
   } catch (err) {
     await state.close();

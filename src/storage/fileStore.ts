@@ -347,9 +347,10 @@ export class FileStore implements ResourceStore {
     return probeWrite(this.root);
   }
 
-  async readyForWrites(): Promise<void> {
+  async readyForWrites(): Promise<{ keptByCopy: boolean }> {
     await this.uploads?.ready();
     await this.ballast.ensure();
+    return { keptByCopy: !(await this.kept.linksFrom(this.root)) };
   }
 
   async sweepTemporaries(olderThanMs: number, nowMs?: number): Promise<number> {

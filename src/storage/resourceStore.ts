@@ -166,8 +166,13 @@ export interface ResourceStore {
   /** Writes, syncs and removes a small invisible file at the top of the tree (readiness). Throws the errno's error. */
   probeWritable(): Promise<void>;
 
-  /** Readies, before the first request, what writes need (the uploads directory, made and tried). Never throws: a write finds what is wrong itself. */
-  readyForWrites(): Promise<void>;
+  /**
+   * Readies, before the first request, what writes need (the uploads directory, made and tried; the
+   * space ballast). Never throws: a write finds what is wrong itself. `keptByCopy`: a trial hard
+   * link from the root into the retained bytes was refused (another filesystem or mount), so every
+   * version retained will be a full copy.
+   */
+  readyForWrites(): Promise<{ keptByCopy: boolean }>;
 
   /** Removes the temporaries of interrupted writes untouched for `olderThanMs`; returns how many went. */
   sweepTemporaries(olderThanMs: number, nowMs?: number): Promise<number>;

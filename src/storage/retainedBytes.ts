@@ -124,6 +124,31 @@ export class RetainedBytes {
     }
   }
 
+  /**
+   * Whether a file in `rootHost` can be hard-linked in here (one trial, removed after): false on
+   * another filesystem, or another mount of the same one (a bind mount, a systemd ReadWritePaths
+   * entry, a container volume), where every version kept is a copy. True when it cannot be told.
+   */
+  async linksFrom(rootHost: string): Promise<boolean> {
+    const trial = join(rootHost, `.keepdav-tmp-linktrial-${process.pid}-${Date.now()}`);
+    const landed = join(this.dir, `linktrial-${process.pid}${PARTIAL}`);
+    try {
+      await mkdir(this.dir, { recursive: true });
+      await (await open(trial, 'wx', 0o600)).close();
+    } catch {
+      return true; // a read-only root: nothing will be kept from it anyway
+    }
+    try {
+      await link(trial, landed);
+      await unlink(landed).catch(() => undefined);
+      return true;
+    } catch (err) {
+      return !['EXDEV', 'EPERM', 'ENOTSUP'].includes(errnoOf(err) ?? '');
+    } finally {
+      await unlink(trial).catch(() => undefined);
+    }
+  }
+
   /** Keeps the file at `sourceHost` (a real file, symlinks already resolved) under `key`, by hard link. */
   async linkIn(sourceHost: string, key: string): Promise<void> {
     const target = this.hostOf(key);

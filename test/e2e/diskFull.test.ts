@@ -270,3 +270,20 @@ describeWhereMountable('root and state on one full disk', () => {
     }
   });
 });
+
+describeWhereMountable('root and state on two mounts', () => {
+  it('the server says at start that retained versions will be copies; with both on one mount it says nothing', async () => {
+    const disk = join(base, 'mount-a');
+    expect(mountTmpfs(disk, '4m', 100)).toBe(true);
+    const startLogged = async (root: string, state: string): Promise<string> => {
+      mkdirSync(root, { recursive: true });
+      const lines: string[] = [];
+      const server = await startServer(resolveConfig({ root, stateDir: state, port: 0 }), (l: string) => lines.push(l));
+      await server.close(1000);
+      return lines.join('\n');
+    };
+    expect(await startLogged(join(disk, 'root'), join(base, 'state-elsewhere'))).toMatch(/every version retained will be a full copy/);
+    expect(await startLogged(join(disk, 'root2'), join(disk, 'state2'))).not.toMatch(/full copy/);
+    expect(readdirSync(join(disk, 'root')).filter((n) => n.startsWith('.keepdav-tmp'))).toEqual([]);
+  });
+});

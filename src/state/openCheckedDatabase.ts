@@ -4,6 +4,7 @@
  */
 import { join } from 'node:path';
 import { openStateDatabase, type StateDatabase } from './database';
+import { cannotOpen } from './stateOwnership';
 
 export const STATE_DATABASE_FILE = 'keepdav.sqlite';
 
@@ -43,7 +44,12 @@ export function withDamageCheck<T>(stateDir: string, work: () => T): T {
 /** Opens the state database and reads its schema (the first pages), so damage shows at once. */
 export function openCheckedDatabase(stateDir: string): StateDatabase {
   return withDamageCheck(stateDir, () => {
-    const db = openStateDatabase(stateDir);
+    let db: StateDatabase;
+    try {
+      db = openStateDatabase(stateDir);
+    } catch (err) {
+      throw cannotOpen(stateDir, join(stateDir, STATE_DATABASE_FILE), err);
+    }
     try {
       db.prepare('SELECT count(*) FROM sqlite_master').get();
       return db;

@@ -87,7 +87,12 @@ function releaseBallastSync(stateDir: string): boolean {
 
 /** The ownership lock: the exclusive transaction held open on LOCK_FILE; StateInUseError when another process holds it. */
 function lockState(stateDir: string): Database.Database {
-  const lock = new Database(join(stateDir, LOCK_FILE), { timeout: 0 });
+  let lock: Database.Database;
+  try {
+    lock = new Database(join(stateDir, LOCK_FILE), { timeout: 0 });
+  } catch (err) {
+    throw cannotOpen(stateDir, join(stateDir, LOCK_FILE), err);
+  }
   try {
     lock.exec('BEGIN EXCLUSIVE');
     return lock;
@@ -96,6 +101,12 @@ function lockState(stateDir: string): Database.Database {
     if (isBusy(err)) throw new StateInUseError(stateDir, readStateOwner(stateDir));
     throw err;
   }
+}
+
+/** SQLite's "unable to open database file" names no file: this names it, and the likely cause. */
+export function cannotOpen(stateDir: string, file: string, err: unknown): unknown {
+  if ((err as { code?: string }).code !== 'SQLITE_CANTOPEN') return err;
+  return new Error(`cannot open ${file} (${(err as Error).message}): the state directory ${stateDir} must be writable by the user keepdav runs as`);
 }
 
 function isBusy(err: unknown): boolean {

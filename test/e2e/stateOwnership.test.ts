@@ -53,7 +53,8 @@ async function keepdavAs(uid: number, args: string[], own: string[] = []): Promi
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
     child.stdout.on('data', (c: Buffer) => {
       stdout += c.toString('utf8');
-      if (/listening/.test(stdout)) child.kill('SIGTERM');
+      // A moment after listening: the signal handlers are in place and the start's log lines written.
+      if (/listening/.test(stdout)) setTimeout(() => child.kill('SIGTERM'), 300);
     });
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
     child.on('error', reject);
@@ -195,7 +196,7 @@ describe('a state that belongs to its root', () => {
     await chmod(base, 0o755); // mkdtemp's 0700 would keep the user out
     // Made by the user nobody, as a service would; then its database made read-only.
     const first = await keepdavAs(nobody, ['serve', '--root', root, '--state', state, '--port', '0'], [root, state, join(base, 'unwritable')]);
-    expect({ code: first.code, stderr: first.stderr }).toEqual({ code: -1, stderr: expect.stringMatching(/listening on/) });
+    expect({ code: first.code, stderr: first.stderr }).toEqual({ code: -1, stderr: expect.not.stringMatching(/keepdav: /) });
     await chmod(join(state, 'keepdav.sqlite'), 0o444);
     const r = await keepdavAs(nobody, ['serve', '--root', root, '--state', state, '--port', '0']);
     expect(r.code).toBe(1);
@@ -203,6 +204,24 @@ describe('a state that belongs to its root', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(join(state, 'keepdav.sqlite'));
     expect(lines[0]).toMatch(/cannot be written by this user/);
+  });
+
+  it('a state directory its user cannot write is one line naming it', async () => {
+    const nobody = 65534;
+    const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid', String(nobody), '--regid', String(nobody), '--clear-groups', 'test', '-r', BIN]).status === 0;
+    if (!asNobody) {
+      console.error('stateOwnership.test.ts: the unwritable-state-directory test needs root and a checkout the user nobody can read: SKIPPED');
+      return;
+    }
+    const { root, state } = await freshPair('unwritable-dir');
+    await chmod(base, 0o755);
+    await mkdir(state, { recursive: true }); // root's, 0755: nobody may not create files in it
+    const r = await keepdavAs(nobody, ['serve', '--root', root, '--state', state, '--port', '0'], [root]);
+    expect(r.code).toBe(1);
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(state);
+    expect(lines[0]).toMatch(/must be writable by the user keepdav runs as/);
   });
 
   it('a root its user cannot write (served --read-only) starts again after its first start, its state taken as its own', async () => {

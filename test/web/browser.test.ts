@@ -319,7 +319,7 @@ describe('the page in chromium', () => {
     });
     await page.click('.kd-sort[data-sort="name"]');
     await page.waitForFunction(() => (document.querySelector('.kd-row') as HTMLElement | null)?.dataset.name === 'file-09999.txt');
-    expect(await page.$eval('.kd-sort[data-sort="name"]', (e) => e.getAttribute('aria-sort'))).toBe('descending');
+    expect(await page.$eval('.kd-sort[data-sort="name"]', (e) => [e.getAttribute('aria-pressed'), e.getAttribute('aria-label')])).toEqual(['true', 'Name, sorted descending: press to reverse']);
     await page.close();
   });
 

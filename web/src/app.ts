@@ -261,7 +261,10 @@ function applyView(sort = false): void {
   for (const [key, cell] of Object.entries(headCells)) {
     const active = key === state.sort;
     cell.classList.toggle('kd-active', active);
-    cell.setAttribute('aria-sort', active ? (state.descending ? 'descending' : 'ascending') : 'none');
+    // The list is a list, not a grid: aria-sort (a column header's) would be ignored; the buttons say it.
+    const label = cell.textContent ?? key;
+    cell.setAttribute('aria-label', active ? `${label}, sorted ${state.descending ? 'descending' : 'ascending'}: press to reverse` : `Sort by ${label.toLowerCase()}`);
+    cell.setAttribute('aria-pressed', String(active));
     cell.dataset.dir = active ? (state.descending ? 'desc' : 'asc') : '';
   }
   list.setItems(state.shown);

@@ -213,6 +213,42 @@ describe('access rules', () => {
   });
 });
 
+describe('access rules and equivalent spellings', () => {
+  it('a member named by another spelling (NFD, or another case with --case-insensitive) is under its own rules, not the spelling\'s', async () => {
+    const access = [
+      { path: '/', who: '*', allow: 'write' },
+      { path: '/\u00e9t\u00e9/', who: '*', allow: 'read' },
+      { path: '/Secret/', who: '*', allow: 'none' },
+    ];
+    const t = await startAuthServer([htpasswdLine('alice', 'pw', 'bcryptjs')], { access: access as never, caseInsensitive: true });
+    try {
+      await mkdir(`${t.root}/\u00e9t\u00e9`);
+      await mkdir(`${t.root}/Secret`);
+      await writeFile(`${t.root}/\u00e9t\u00e9/kept.txt`, 'kept');
+      await writeFile(`${t.root}/Secret/s.txt`, 'secret');
+      const alice = basic('alice', 'pw');
+      for (const [method, path, body] of [
+        ['PUT', '/e%CC%81te%CC%81/new.txt', 'x'],
+        ['PUT', '/e%CC%81te%CC%81/kept.txt', 'overwritten'],
+        ['DELETE', '/e%CC%81te%CC%81/kept.txt', undefined],
+        ['MKCOL', '/E%CC%81TE%CC%81/sub/', undefined],
+        ['GET', '/secret/s.txt', undefined],
+        ['PROPFIND', '/SECRET/', undefined],
+        ['PUT', '/secret/s.txt', 'x'],
+      ] as const) {
+        const res = await t.request(method, path, { headers: { ...alice, Depth: '0' }, body });
+        expect({ method, path, status: res.status }).toEqual({ method, path, status: 403 });
+      }
+      expect(await readFile(`${t.root}/\u00e9t\u00e9/kept.txt`, 'utf8')).toBe('kept');
+      expect(await readdir(`${t.root}/\u00e9t\u00e9`)).toEqual(['kept.txt']);
+      // Where the rules allow it, the other spelling still addresses the member.
+      expect((await t.request('GET', '/e%CC%81te%CC%81/kept.txt', { headers: alice })).text).toBe('kept');
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('server-wide switches', () => {
   it('--read-only refuses every write with 403 read-only and says so in Allow', async () => {
     const t = await startAuthServer([htpasswdLine('alice', 'pw', 'bcryptjs')], { readOnly: true });

@@ -26,7 +26,7 @@ import { RetentionStore } from './versions/retention';
 import { CleanupGuard } from './versions/cleanupGuard';
 import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
-import { answerClientError, answerConnect, createRequestListener } from './http/edge';
+import { answerClientError, answerConnect, createRequestListener, type RequestObserver } from './http/edge';
 import { continueOnFirstRead } from './http/expectContinue';
 import { AccessControl } from './auth/accessControl';
 import { assertSafeToServe } from './auth/safeDefault';
@@ -64,6 +64,34 @@ export interface RunningServer {
   readonly tasks: ServiceExtras['tasks'];
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the state store. */
   close(graceMs?: number): Promise<void>;
+}
+
+/** Counts the requests begun and not yet recorded as finished (their connection done with them). */
+class RequestsInFlight implements RequestObserver {
+  private count = 0;
+  private waiters: Array<() => void> = [];
+
+  requestStarted(): void {
+    this.count++;
+  }
+
+  requestFinished(): void {
+    this.count--;
+    if (this.count > 0) return;
+    for (const wake of this.waiters.splice(0)) wake();
+  }
+
+  /** Resolves once none is in flight, or after `maxMs`. */
+  settled(maxMs: number): Promise<void> {
+    if (this.count <= 0) return Promise.resolve();
+    return new Promise((resolvePromise) => {
+      const timer = setTimeout(resolvePromise, maxMs);
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolvePromise();
+      });
+    });
+  }
 }
 
 /** The real path `dir` has or would have: its nearest existing ancestor resolved, the rest appended. */
@@ -243,7 +271,8 @@ export async function startServer(
     requestTimeout: 0,
     keepAliveTimeout: 5000,
   };
-  const listener = createRequestListener(METHOD_HANDLERS, services, log, [accessLog(log), ...extras.observers]);
+  const inFlight = new RequestsInFlight();
+  const listener = createRequestListener(METHOD_HANDLERS, services, log, [accessLog(log), inFlight, ...extras.observers]);
   const server: Server | HttpsServer = tls ? createHttpsServer({ ...serverOptions, ...tls }, listener) : createServer(serverOptions, listener);
   server.setTimeout(config.idleTimeoutMs, (socket) => socket.destroy());
   server.on('clientError', answerClientError);
@@ -288,7 +317,9 @@ export async function startServer(
         const timer = setTimeout(() => server.closeAllConnections(), graceMs);
         server.close(() => {
           clearTimeout(timer);
-          void extras.close().finally(async () => {
+          // The connections are gone; their requests' 'close' (and access lines, and handlers' last
+          // state calls) follow within a turn or two: wait for them, before the state closes.
+          void inFlight.settled(1000).then(() => extras.close()).finally(async () => {
             await state.close().catch(() => undefined);
             ownership?.release();
             resolvePromise();

@@ -6,7 +6,7 @@
  */
 import type { ConfigInput } from '../config';
 import type { AccessLevel } from '../auth/accessRules';
-import type { LogFormat, LogLevel } from '../logging/logger';
+import { LOG_FORMATS, LOG_LEVELS } from '../logging/logger';
 import { parseSize, parseDuration, UnitError } from '../units';
 import { parseFreeSpaceReserve, type FreeSpaceReserve } from '../versions/freeSpaceReserve';
 import { isPostgresUrl } from '../state/postgres/stateUrl';
@@ -31,6 +31,31 @@ export interface OptionRow {
   notInFile?: boolean;
   /** Stores the parsed value into the server settings; throws OptionValueError on a bad value. */
   apply(input: ConfigInput, value: RawValue): void;
+}
+
+/** A TCP port, 0 (any free one) to 65535. */
+function port(value: RawValue): number {
+  const n = number(value);
+  if (Number.isInteger(n) && n <= 65535) return n;
+  throw new OptionValueError(`needs a port from 0 to 65535, not ${JSON.stringify(value)}`);
+}
+
+/** `parse`'s value, which must be more than 0. */
+function positive(parse: (value: RawValue) => number): (value: RawValue) => number {
+  return (value) => {
+    const n = parse(value);
+    if (n > 0) return n;
+    throw new OptionValueError(`needs more than 0, not ${JSON.stringify(value)}`);
+  };
+}
+
+/** One of `choices`. */
+function oneOf<T extends string>(choices: readonly T[]): (value: RawValue) => T {
+  return (value) => {
+    const chosen = text(value);
+    if ((choices as readonly string[]).includes(chosen)) return chosen as T;
+    throw new OptionValueError(`takes ${choices.join(', ')}, not ${JSON.stringify(value)}`);
+  };
 }
 
 function text(value: RawValue): string {
@@ -100,7 +125,7 @@ export const SERVE_OPTIONS: readonly OptionRow[] = [
   { name: 'root', kind: 'value', placeholder: 'DIR', isPath: true, help: 'directory to serve (default: ./storage)', apply: (c, v) => (c.root = text(v)) },
   { name: 'state', kind: 'value', placeholder: 'DIR|URL', isPath: true, help: 'where locks, dead properties and versions are kept\n(default: DIR.keepdav-state beside the root; never inside it);\npostgres://user@host/db shares them between instances (README, Several instances)', apply: (c, v) => (isPostgresUrl(text(v)) ? (c.stateUrl = text(v)) : (c.stateDir = text(v))) },
   { name: 'state-dir', kind: 'value', placeholder: 'DIR', isPath: true, help: 'the local state directory (retained bytes, admin.json) when --state is a\npostgres:// URL: the same directory for every instance, on the shared\nfilesystem of the root (default: DIR.keepdav-state beside the root)', apply: (c, v) => (c.stateDir = text(v)) },
-  { name: 'port', kind: 'value', placeholder: 'N', help: 'TCP port; 0 picks a free one (default: 8080)', apply: (c, v) => (c.port = number(v)) },
+  { name: 'port', kind: 'value', placeholder: 'N', help: 'TCP port; 0 picks a free one (default: 8080)', apply: (c, v) => (c.port = port(v)) },
   { name: 'host', kind: 'value', placeholder: 'ADDR', help: 'address to listen on (default: 127.0.0.1)', apply: (c, v) => (c.host = text(v)) },
   { name: 'tls-cert', kind: 'value', placeholder: 'FILE', isPath: true, help: 'serve HTTPS with this PEM certificate (intermediates after it)', apply: (c, v) => (tlsOf(c).certFile = text(v)) },
   { name: 'tls-key', kind: 'value', placeholder: 'FILE', isPath: true, help: "the certificate's PEM private key (SIGHUP reloads both)", apply: (c, v) => (tlsOf(c).keyFile = text(v)) },
@@ -114,11 +139,11 @@ export const SERVE_OPTIONS: readonly OptionRow[] = [
   { name: 'lock-timeout-max', kind: 'value', placeholder: 'S', help: 'ceiling for granted lock timeouts, seconds, or "infinite" (default: 604800, 7 days)', apply: (c, v) => ((c.lockTimeout ??= {}).maxSeconds = duration(v, 1000, true) / 1000) },
   { name: 'lock-timeout-default', kind: 'value', placeholder: 'S', help: 'timeout granted when the client asks none (default: 3600)', apply: (c, v) => ((c.lockTimeout ??= {}).defaultSeconds = duration(v, 1000) / 1000) },
   { name: 'propfind-infinity', kind: 'boolean', help: 'answer PROPFIND with Depth: infinity (default: 403 propfind-finite-depth)', apply: (c, v) => (c.allowPropfindInfinity = boolean(v)) },
-  { name: 'max-xml-body', kind: 'value', placeholder: 'BYTES', help: 'largest XML request body (default: 1048576)', apply: (c, v) => (c.maxXmlBodyBytes = size(v)) },
-  { name: 'idle-timeout', kind: 'value', placeholder: 'S', help: 'close connections idle this long (default: 120)', apply: (c, v) => (c.idleTimeoutMs = duration(v, 1000)) },
+  { name: 'max-xml-body', kind: 'value', placeholder: 'BYTES', help: 'largest XML request body (default: 1048576)', apply: (c, v) => (c.maxXmlBodyBytes = positive(size)(v)) },
+  { name: 'idle-timeout', kind: 'value', placeholder: 'S', help: 'close connections idle this long (default: 120)', apply: (c, v) => (c.idleTimeoutMs = positive((x) => duration(x, 1000))(v)) },
   { name: 'access-log', kind: 'boolean', help: 'accepted for compatibility: the access log is always on', apply: (c, v) => (c.accessLog = boolean(v)) },
-  { name: 'log-format', kind: 'value', placeholder: 'FORMAT', help: 'json (default: one JSON object a line) or pretty', apply: (c, v) => ((c.log ??= {}).format = text(v) as LogFormat) },
-  { name: 'log-level', kind: 'value', placeholder: 'LEVEL', help: 'fatal, error, warn, info (default), debug, trace or silent', apply: (c, v) => ((c.log ??= {}).level = text(v) as LogLevel) },
+  { name: 'log-format', kind: 'value', placeholder: 'FORMAT', help: 'json (default: one JSON object a line) or pretty', apply: (c, v) => ((c.log ??= {}).format = oneOf(LOG_FORMATS)(v)) },
+  { name: 'log-level', kind: 'value', placeholder: 'LEVEL', help: 'fatal, error, warn, info (default), debug, trace or silent', apply: (c, v) => ((c.log ??= {}).level = oneOf(LOG_LEVELS)(v)) },
   { name: 'log-file', kind: 'value', placeholder: 'FILE', isPath: true, help: 'append the log to FILE instead of stderr (SIGHUP reopens it)', apply: (c, v) => ((c.log ??= {}).file = text(v)) },
   { name: 'admin-users', kind: 'value', placeholder: 'FILE', isPath: true, help: 'htpasswd file of who may read /metrics and run /tasks on the admin listener\n(with it, the admin listener may listen on any address)', apply: (c, v) => (c.adminUsersFile = text(v)) },
   { name: 'admin-listen', kind: 'value', placeholder: 'ADDR:PORT', help: 'metrics, /healthz, /readyz and /tasks on a loopback address (default: off)', apply: (c, v) => (c.adminListen = text(v)) },

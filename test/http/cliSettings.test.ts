@@ -89,6 +89,8 @@ it.each([
   ['an unknown key', 'root: share\nlisten: 8080\n', /keepdav: .*bad\.yaml: unknown key "listen"/],
   ['a bad value', 'root: share\nlock-timeout-max: forever\n', /keepdav: .*bad\.yaml: lock-timeout-max needs a duration such as 90s, 12h or 30d or "infinite", not "forever"/],
   ['a boolean that is not true/false', 'root: share\naccess-log: sometimes\n', /keepdav: .*bad\.yaml: access-log needs true or false/],
+  ['an idle timeout of 0', 'root: share\nidle-timeout: 0\n', /keepdav: .*bad\.yaml: idle-timeout needs more than 0, not 0/],
+  ['a log level that is none', 'root: share\nlog-level: 5\n', /keepdav: .*bad\.yaml: log-level takes fatal, error, warn, info, debug, trace, silent, not 5/],
 ])('%s in the file is one clear message naming the key and the file, exit 2', async (_what, yaml, message) => {
   const file = join(base, 'bad.yaml');
   await writeFile(file, yaml);
@@ -103,4 +105,14 @@ it('a bad variable is named', async () => {
   const r = await keepdav(['serve', '--root', join(base, 'share'), '--port', '0'], { KEEPDAV_RETAIN_DAYS: 'a week' });
   expect(r.code).toBe(2);
   expect(r.stderr).toMatch(/KEEPDAV_RETAIN_DAYS needs a duration such as 90s, 12h or 30d, not "a week"/);
+});
+
+it.each([
+  [{ KEEPDAV_PORT: '70000' }, /KEEPDAV_PORT needs a port from 0 to 65535, not "70000"/],
+  [{ KEEPDAV_IDLE_TIMEOUT: '0' }, /KEEPDAV_IDLE_TIMEOUT needs more than 0, not "0"/],
+  [{ KEEPDAV_MAX_XML_BODY: '0' }, /KEEPDAV_MAX_XML_BODY needs more than 0, not "0"/],
+])('a value out of range in %p is named by its variable', async (env, message) => {
+  const r = await keepdav(['serve', '--root', join(base, 'share')], env);
+  expect(r.code).toBe(2);
+  expect(r.stderr).toMatch(message);
 });

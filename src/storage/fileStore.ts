@@ -22,7 +22,7 @@ import { removeHostEntry } from './removeTree';
 import type { AtomicWriteOptions, AtomicWriteResult, FileBytes, FileDigests, KeptFile, KeptFingerprint, ResourceStore, Space } from './resourceStore';
 import { digestsOfStoredFile } from './storedFileDigests';
 import { RetainedBytes } from './retainedBytes';
-import { BALLAST_FILE, SpaceBallast } from './spaceBallast';
+import { BALLAST_BYTES, BALLAST_FILE, SpaceBallast } from './spaceBallast';
 import { toResourceStat, type ResourceStat, type StatIdentity } from './resourceStat';
 import {
   AccessDeniedError, AlreadyExistsError, errnoOf, IsACollectionError, NotACollectionError, NotFoundError, storageErrorFromErrno,
@@ -349,7 +349,9 @@ export class FileStore implements ResourceStore {
 
   async readyForWrites(): Promise<{ keptByCopy: boolean }> {
     await this.uploads?.ready();
-    await this.ballast.ensure();
+    // Only where it leaves as much free again: a start on a full disk (which gave it up) must not
+    // take back at once the room the start itself needs.
+    await this.ballast.ensure(BALLAST_BYTES);
     return { keptByCopy: !(await this.kept.linksFrom(this.root)) };
   }
 

@@ -7,43 +7,52 @@
  * is tried once more; retention then prunes the oldest versions until the reserve and the ballast
  * fit again (retention.ts), and the ballast is laid down anew.
  *
- * Usage: `await ballast.ensure()` at start and after pruning; `await ballast.release()` when a
- * freeing write met ENOSPC (true: space was given up, try again); `ballast.missingBytes()` what
- * pruning must free beyond the reserve.
+ * Whether it is there is asked of the disk each time, never remembered: the start-up gives it up
+ * by its name too (stateOwnership.ts), and several instances may share the state directory.
+ *
+ * Usage: `await ballast.ensure(leaveFree)` at start and after pruning; `await ballast.release()`
+ * when a freeing write met ENOSPC (true: space was given up, try again); `ballast.missingBytes()`
+ * what pruning must free beyond the reserve.
  */
-import { open, unlink } from 'node:fs/promises';
-import { errnoOf } from './storageErrors';
+import { existsSync } from 'node:fs';
+import { open, statfs, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 export const BALLAST_BYTES = 1024 * 1024;
 /** Its name in the state directory. */
 export const BALLAST_FILE = 'space-ballast';
 
 export class SpaceBallast {
-  /** Whether the file is in place, as far as this process knows (null: not looked yet). */
-  private present: boolean | null = null;
-
   constructor(readonly host: string, private readonly bytes = BALLAST_BYTES) {}
 
-  /** Lays the ballast down when it is missing and fits; true when it is in place afterwards. */
-  async ensure(): Promise<boolean> {
-    if (this.present === true) return true;
+  /**
+   * Lays the ballast down when it is missing and the disk keeps `leaveFree` bytes free beside it;
+   * true when it is in place afterwards.
+   */
+  async ensure(leaveFree = 0): Promise<boolean> {
+    if (existsSync(this.host)) return true;
+    try {
+      const space = await statfs(dirname(this.host));
+      if (space.bavail * space.bsize < this.bytes + leaveFree) return false;
+    } catch {
+      return false;
+    }
     let file;
     try {
       file = await open(this.host, 'wx');
-    } catch (err) {
-      // Another instance sharing the state directory, or an earlier run, laid it down already.
-      if (errnoOf(err) === 'EEXIST') return (this.present = true);
-      return (this.present = false);
+    } catch {
+      // Laid down meanwhile by another instance sharing the state directory (EEXIST), or no room.
+      return existsSync(this.host);
     }
     try {
       // Written, not allocated sparse: its blocks must be real to be given back.
       await file.write(Buffer.alloc(this.bytes));
       await file.close();
-      return (this.present = true);
+      return true;
     } catch {
       await file.close().catch(() => undefined);
       await unlink(this.host).catch(() => undefined);
-      return (this.present = false);
+      return false;
     }
   }
 
@@ -51,16 +60,14 @@ export class SpaceBallast {
   async release(): Promise<boolean> {
     try {
       await unlink(this.host);
-      this.present = false;
       return true;
     } catch {
-      this.present = false;
       return false;
     }
   }
 
   /** The bytes pruning must free beyond the reserve for the ballast to be laid down again. */
   missingBytes(): number {
-    return this.present === false ? this.bytes : 0;
+    return existsSync(this.host) ? 0 : this.bytes;
   }
 }

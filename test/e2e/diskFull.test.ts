@@ -211,13 +211,14 @@ describeWhereMountable('root and state on one full disk', () => {
     const state = join(disk, 'state');
     const MiB = 1024 * 1024;
     let s = await serve(root, state, { retention: { minFree: { bytes: 256 * 1024 } }, adminListen: null } as Partial<ConfigInput>);
+    const brim: string[] = [];
     try {
       expect(existsSync(join(state, 'space-ballast'))).toBe(true);
       // Old versions that pruning may free: five overwrites of one file.
       for (let i = 0; i < 5; i++) expect([201, 204]).toContain((await s.req('PUT', '/doc.bin', { body: String(i).repeat(512 * 1024) })).status);
       // Then the disk filled to the brim by new uploads, and past them by a filler.
       for (let n = 0; n < 40; n++) if ((await s.req('PUT', `/fill-${n}.bin`, { body: 'f'.repeat(MiB / 2) })).status === 507) break;
-      fill(disk);
+      brim.push(...fill(disk));
       expect507(await s.req('PUT', '/one-more.txt', { body: 'x' }));
       const del = await s.req('DELETE', '/fill-0.bin');
       expect(del.status).toBe(204);
@@ -231,10 +232,17 @@ describeWhereMountable('root and state on one full disk', () => {
     // Full again to the last block (the ballast was laid down anew once pruning made room): the
     // server still starts on it, and reads are served.
     expect(existsSync(join(state, 'space-ballast'))).toBe(true);
-    fill(disk, false);
-    s = await serve(root, state);
+    const fillers = fill(disk, false);
+    s = await serve(root, state, { retention: { minFree: { bytes: 256 * 1024 } } } as Partial<ConfigInput>);
     try {
       expect((await s.req('GET', '/one-more.txt')).text).toBe('x');
+      // The start gave the ballast up. Once another program frees room, the next prune wins it back...
+      free([...fillers, ...brim]);
+      for (let i = 0; i < 3; i++) expect([201, 204]).toContain((await s.req('PUT', '/again.bin', { body: String(i).repeat(64 * 1024) })).status);
+      expect(existsSync(join(state, 'space-ballast'))).toBe(true);
+      // ...so a DELETE on a disk full again still goes through.
+      fill(disk);
+      expect((await s.req('DELETE', '/fill-1.bin')).status).toBe(204);
     } finally {
       await s.server.close(1000);
     }

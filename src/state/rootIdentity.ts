@@ -57,8 +57,9 @@ export function rootStateMismatch(rootHost: string, stateDir: string, db: StateD
       ? `the state database in ${stateDir} belongs to no root, but the root ${rootHost} had a state of its own`
       : `the root ${rootHost} had a state database, but there is none in ${stateDir} (deleted, or another --state)`;
   }
-  // A root that could not be marked (read-only) has no marker to compare: its state is taken as its own.
-  if (stateId !== null && marker === null && readMeta(db, 'root_unmarked') !== null) return null;
+  // The root that could not be marked (read-only) has no marker to compare: the state noted its
+  // path, and takes that root (and no other) as its own.
+  if (stateId !== null && marker === null && readMeta(db, 'root_unmarked') === rootHost) return null;
   if (stateId !== null && marker !== stateId) return `the state database in ${stateDir} belongs to another root than ${rootHost}`;
   return null;
 }

@@ -240,6 +240,14 @@ describe('a state that belongs to its root', () => {
       expect({ start, code: r.code }).toEqual({ start, code: -1 });
       if (start === 0) expect(r.stderr).toMatch(/cannot mark the root/);
     }
+    // That state is the unmarked root's alone: beside another root it is refused as before.
+    const other = join(base, 'readonly-root', 'other');
+    await mkdir(other);
+    spawnSync('chown', [`${nobody}:${nobody}`, other]);
+    const refused = await keepdavAs(nobody, ['serve', '--root', other, '--state', state, '--port', '0']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/belongs to another root/);
+    expect(existsSync(join(other, '.keepdav-state-id'))).toBe(false);
   });
 
   it('missing retained bytes: ?version= and a restore answer 410 version-content-missing, logged; the server lives on', async () => {

@@ -95,10 +95,17 @@ function lockState(stateDir: string): Database.Database {
   }
   try {
     lock.exec('BEGIN EXCLUSIVE');
+    // A lock file this user cannot write opens read-only, where BEGIN EXCLUSIVE takes a shared lock
+    // only, and a second server would take it too: a write that changes nothing proves the lock.
+    const version = Number(lock.pragma('user_version', { simple: true }));
+    lock.exec(`PRAGMA user_version = ${version}`);
     return lock;
   } catch (err) {
     lock.close();
     if (isBusy(err)) throw new StateInUseError(stateDir, readStateOwner(stateDir));
+    if (/^SQLITE_READONLY/.test(String((err as { code?: unknown }).code ?? ''))) {
+      throw new Error(`cannot take ${join(stateDir, LOCK_FILE)}: it cannot be written by this user, so it could not keep a second server out: give the state directory and its files to the user keepdav runs as (chown -R)`);
+    }
     throw err;
   }
 }

@@ -206,6 +206,25 @@ describe('a state that belongs to its root', () => {
     expect(lines[0]).toMatch(/cannot be written by this user/);
   });
 
+  it('an ownership lock its user cannot write is refused, not shared: it could not keep a second server out', async () => {
+    const nobody = 65534;
+    const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid', String(nobody), '--regid', String(nobody), '--clear-groups', 'test', '-r', BIN]).status === 0;
+    if (!asNobody) {
+      console.error('stateOwnership.test.ts: the unwritable-lock test needs root and a checkout the user nobody can read: SKIPPED');
+      return;
+    }
+    const { root, state } = await freshPair('unwritable-lock');
+    await chmod(base, 0o755);
+    // A trial start as root left the lock file root's; the rest is given to the service user.
+    expect((await keepdav(['serve', '--root', root, '--state', state, '--port', '0'])).code).toBe(-1);
+    spawnSync('chown', ['-R', `${nobody}:${nobody}`, root, state]);
+    spawnSync('chown', ['0:0', join(state, 'owner.lock')]);
+    const r = await keepdavAs(nobody, ['serve', '--root', root, '--state', state, '--port', '0']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/cannot take .*owner\.lock: it cannot be written by this user/);
+  });
+
   it('a state directory its user cannot write is one line naming it', async () => {
     const nobody = 65534;
     const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid', String(nobody), '--regid', String(nobody), '--clear-groups', 'test', '-r', BIN]).status === 0;

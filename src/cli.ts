@@ -82,7 +82,7 @@ async function versionCommand(command: 'versions' | 'restore', args: string[]): 
   try {
     // versions only reads (SQLite WAL readers run beside a server); restore takes the state, or
     // hands the restore to the server that holds it.
-    opened = await openServices(config, command === 'versions' ? { recover: false } : { recover: true, own: true });
+    opened = await openServices(config, command === 'versions' ? { recover: false } : { recover: true, own: true, existing: true });
   } catch (err) {
     if (!(err instanceof StateInUseError) || command !== 'restore' || !err.owner?.url) throw err;
     const to = values.to === undefined ? path : davPathFromUrlPath(values.to.startsWith('/') ? values.to : '/' + values.to);

@@ -124,6 +124,8 @@ export interface OpenOptions {
   recover: boolean;
   /** Take the state directory (src/state/stateOwnership.ts) and check it belongs to the root; the server and the CLI's restore do. */
   own?: boolean;
+  /** Refuse a state that does not exist yet instead of making it (the CLI's commands; readers always). */
+  existing?: boolean;
   clock?: () => number;
   log?: (line: string) => void;
 }
@@ -136,9 +138,10 @@ export async function openServices(config: ServerConfig, options: OpenOptions = 
   const clock = options.clock ?? Date.now;
   const log = options.log ?? (() => undefined);
   const access = new AccessControl(config, clock, log);
-  // A reader (the CLI's versions and trash) never makes a state: with a wrong --state it would say
-  // "no versions" and leave an empty database that the server then refuses as another root's.
-  if (!options.own && config.stateUrl === null && !existsSync(join(config.stateDir, STATE_DATABASE_FILE))) {
+  // The CLI's commands never make a state: with a wrong --state, versions would say "no versions",
+  // a restore "no such version", and leave an empty database (a restore also marking the root with
+  // it) that the server then refuses as another root's.
+  if ((!options.own || options.existing) && config.stateUrl === null && !existsSync(join(config.stateDir, STATE_DATABASE_FILE))) {
     throw new ConfigError(`there is no state database in ${config.stateDir}: give --state (and --root) as the server has them`);
   }
   let store: FileStore;

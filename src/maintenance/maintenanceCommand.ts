@@ -43,7 +43,7 @@ async function directly(config: ServerConfig, task: TaskName): Promise<TaskRecor
   // server's own writes and prunes reported versions as lost that were only being pruned.
   let opened;
   try {
-    opened = await openServices(config, { recover: false, own: true });
+    opened = await openServices(config, { recover: false, own: true, existing: true });
   } catch (err) {
     if (err instanceof StateInUseError) {
       throw new StateInUseError(err.stateDir, err.owner, `start it with --admin-listen so that \`keepdav ${task}\` runs in it, or stop it first`);

@@ -206,15 +206,18 @@ describe('keepdav refuses what cannot work', () => {
     expect(await readdir(root)).not.toContain('state-inside');
   });
 
-  it('versions and trash with a state that does not exist (a wrong --state) say so and create nothing', async () => {
+  it('versions, trash, restore and scrub with a state that does not exist (a wrong --state) say so and create nothing', async () => {
     const missing = join(root, '..', 'no-such-state');
-    for (const args of [['versions', '/a.txt'], ['trash', '/']]) {
+    const markerBefore = await readFile(join(root, '.keepdav-state-id'), 'utf8').catch(() => null);
+    for (const args of [['versions', '/a.txt'], ['trash', '/'], ['restore', '/a.txt', '--version', '0123'], ['scrub']]) {
       const { code, stderr } = await refused([...args, '--root', root, '--state', missing]);
       expect(code).toBe(2);
       expect(stderr).toMatch(/there is no state database in/);
       expectClearMessage(stderr);
     }
     expect(existsSync(missing)).toBe(false);
+    // The root's mark is untouched (a restore used to re-mark it with the state it made).
+    expect(await readFile(join(root, '.keepdav-state-id'), 'utf8').catch(() => null)).toBe(markerBefore);
   });
 
   it('the state directory equal to the root is refused', async () => {

@@ -50,6 +50,10 @@ export async function restoreThroughServer(serverUrl: string, path: DavPath, id:
   return { ok: false, message: `the running server at ${serverUrl} refused the restore: ${res.status} ${why}` };
 }
 
+/** How long the server may take to accept the connection (and its TLS handshake), and to answer. */
+const CONNECT_TIMEOUT_MS = 10_000;
+const ANSWER_TIMEOUT_MS = 120_000;
+
 interface Answer {
   status: number;
   etag: string | undefined;
@@ -71,7 +75,10 @@ function pinnedConnection(url: URL, pin: string | undefined): Promise<TLSSocket>
     // Verified below by its fingerprint, before a byte (credentials included) is sent.
     const socket = tlsConnect({ host, port: Number(url.port) || 443, servername: isIP(host) ? undefined : host, rejectUnauthorized: false });
     socket.once('error', reject);
+    // A stopped or wedged server accepts the connection (the kernel does) and never shakes hands.
+    socket.setTimeout(CONNECT_TIMEOUT_MS, () => socket.destroy(new Error(`no TLS handshake within ${CONNECT_TIMEOUT_MS / 1000} s`)));
     socket.once('secureConnect', () => {
+      socket.setTimeout(0);
       const shown = socket.getPeerCertificate().fingerprint256;
       if (shown === pin) return resolve(socket);
       socket.destroy();
@@ -83,6 +90,8 @@ function pinnedConnection(url: URL, pin: string | undefined): Promise<TLSSocket>
 function answerOf(req: ClientRequest): Promise<Answer> {
   return new Promise((resolve, reject) => {
     req.once('error', reject);
+    // Silence for this long (a stopped server; a restore copies at most one file) ends the wait.
+    req.setTimeout(ANSWER_TIMEOUT_MS, () => req.destroy(new Error(`no answer within ${ANSWER_TIMEOUT_MS / 1000} s`)));
     req.once('response', (res) => {
       let text = '';
       res.setEncoding('utf8');

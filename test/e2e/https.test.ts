@@ -248,6 +248,19 @@ describe("the CLI's restore beside an HTTPS server", () => {
       const refused = restore(version.id);
       expect(refused.status).toBe(1);
       expect(refused.stderr).toMatch(/other than the one it recorded/);
+
+      // A stopped server (Ctrl-Z) accepts the connection and never shakes hands: the CLI gives up in one line.
+      writeFileSync(ownerFile, JSON.stringify(owner));
+      process.kill(child.pid!, 'SIGSTOP');
+      try {
+        const started = Date.now();
+        const stalled = restore(version.id);
+        expect(stalled.status).toBe(1);
+        expect(stalled.stderr).toMatch(/cannot be reached \(no TLS handshake within 10 s\)/);
+        expect(Date.now() - started).toBeLessThan(30_000);
+      } finally {
+        process.kill(child.pid!, 'SIGCONT');
+      }
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('close', r));

@@ -214,6 +214,9 @@ describe('the page in chromium', () => {
     mkdirSync(join(server.root, 'undo-dir', 'album', 'inner'), { recursive: true });
     writeFileSync(join(server.root, 'undo-dir', 'album', 'one.jpg'), 'one');
     writeFileSync(join(server.root, 'undo-dir', 'album', 'inner', 'two.jpg'), 'two');
+    // Deleted on its own a moment before: the folder's Undo must not bring it back.
+    await server.request('PUT', '/undo-dir/album/unwanted.txt', { body: 'unwanted' });
+    expect((await server.request('DELETE', '/undo-dir/album/unwanted.txt')).status).toBe(204);
     const page = await openFolder('undo-dir');
     await rowAction(page, 'album', 'delete');
     await waitForRow(page, 'album', false);
@@ -222,6 +225,7 @@ describe('the page in chromium', () => {
     await page.waitForFunction(() => document.querySelector('.kd-toast.kd-show')?.textContent?.includes('Restored'));
     expect(readFileSync(join(server.root, 'undo-dir', 'album', 'one.jpg'), 'utf8')).toBe('one');
     expect(readFileSync(join(server.root, 'undo-dir', 'album', 'inner', 'two.jpg'), 'utf8')).toBe('two');
+    expect(existsSync(join(server.root, 'undo-dir', 'album', 'unwanted.txt'))).toBe(false);
     await page.close();
   });
 

@@ -112,16 +112,25 @@ function shownPath(folderHref: string): string {
 export async function remove(host: ActionHost, e: Entry): Promise<void> {
   host.busy(e.href);
   const at = Date.now();
+  // What the folder's trash already holds: its Undo brings back only what this delete adds to it.
+  const before = e.isCollection ? new Set((await deletedSince(e.href, at - 60_000).catch(() => [])).map((t) => t.versionId)) : new Set<string>();
   try {
     await send('DELETE', e.href, {}, [200, 204]);
   } catch (err) {
-    if (!(await deleteAnyway(e, err))) {
+    let deleted = false;
+    try {
+      deleted = await deleteAnyway(e, err);
+    } catch (again) {
+      await explain(`delete ${displayName(e.name)}`, again);
+      return host.reload();
+    }
+    if (!deleted) {
       await explain(`delete ${displayName(e.name)}`, err);
       return host.reload();
     }
   }
   await host.reload();
-  toast(`Deleted ${displayName(e.name)}`, { label: 'Undo', run: () => void undoDelete(host, e, at) }, 12000);
+  toast(`Deleted ${displayName(e.name)}`, { label: 'Undo', run: () => void undoDelete(host, e, at, before) }, 12000);
 }
 
 /**
@@ -144,17 +153,14 @@ async function deleteAnyway(e: Entry, err: unknown): Promise<boolean> {
 }
 
 /**
- * Brings back what one DELETE removed. A folder's files are the trash entries of that delete alone:
- * it moved the whole tree into the trash at once, so they share the id of its newest entry (the
- * part before "-"), not files deleted from it earlier. Empty folders are not kept (versions are of files).
+ * Brings back what one DELETE removed. A folder's files are the trash entries that delete added
+ * (not in `before`, the folder's trash just before it), not files deleted from it earlier. Empty
+ * folders are not kept (versions are of files).
  */
-async function undoDelete(host: ActionHost, e: Entry, at: number): Promise<void> {
+async function undoDelete(host: ActionHost, e: Entry, at: number, before: ReadonlySet<string>): Promise<void> {
   try {
     if (e.isCollection) {
-      const recent = await deletedSince(e.href, at - 60_000);
-      const newest = recent.reduce<TrashItem | null>((a, t) => (a === null || Date.parse(t.deletedAt) > Date.parse(a.deletedAt) ? t : a), null);
-      const group = newest?.versionId.split('-')[0];
-      const items = recent.filter((t) => t.versionId.split('-')[0] === group);
+      const items = (await deletedSince(e.href, at - 60_000)).filter((t) => !before.has(t.versionId));
       await send('MKCOL', e.href, {}, [201, 405]);
       for (const t of items) await restoreDeleted(t.href, t.versionId);
       if (items.length === 0) {

@@ -12,7 +12,7 @@ import { CommitOutstandingError } from '../concurrency/outstandingCommit';
 export const del: MethodHandler = async (req, services) => {
   const depth = parseDepth(req.header('depth'));
   if (req.path === ROOT) throw new ForbiddenError('root-not-deletable', 'the root collection cannot be deleted');
-  const path = await resolveEquivalentPath(services, req.path);
+  const path = await resolveEquivalentPath(req, services, req.path);
   // Nothing is removed unless the user may write everything it would remove.
   services.access.requireSubtree(req.user, path, 'write', req.hrefOf(path, false));
 

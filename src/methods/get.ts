@@ -52,7 +52,7 @@ export const get: MethodHandler = async (req, services) => {
 };
 
 async function currentAnswer(req: DavRequest, services: Services): Promise<DavResponse> {
-  const resource = await loadSettledResource(req, services, await resolveEquivalentPath(services, req.path));
+  const resource = await loadSettledResource(req, services, await resolveEquivalentPath(req, services, req.path));
   const stat = resource.stat;
   if (!stat) throw new NotFoundError(resource.href);
   // A folder's time does not change when a member changes in place, so the index it shows is never

@@ -20,7 +20,7 @@ import type { ActiveLock } from '../locks/activeLock';
 import type { LockRequest } from '../locks/lockManager';
 import type { PathClaim } from '../concurrency/pathMutex';
 import { unchangedSince } from '../storage/resourceStat';
-import { refuseDuplicateName, creationClaims, resolveEquivalentPath } from './support/equivalentNames';
+import { addressedMember, creationClaims, resolveEquivalentPath } from './support/equivalentNames';
 import { parsedBody } from './support/parsedBodyCache';
 
 export const lock: MethodHandler = async (req, services) => {
@@ -36,7 +36,7 @@ export const lock: MethodHandler = async (req, services) => {
   const depth = parseDepth(req.header('depth')) ?? 'infinity';
   if (depth === '1') throw new BadRequestError('LOCK takes Depth 0 or infinity');
 
-  const path = await resolveEquivalentPath(services, req.path);
+  const path = await resolveEquivalentPath(req, services, req.path);
   // A depth-infinity lock holds every member against writes, so it needs write on the whole
   // subtree, as a DELETE of it does (README "Users and permissions").
   if (depth === 'infinity') services.access.requireSubtree(req.user, path, 'write', req.hrefOf(path, false));
@@ -52,25 +52,26 @@ export const lock: MethodHandler = async (req, services) => {
   const unclaimed = await lockExistingUnclaimed(req, services, wanted, claims);
   if (unclaimed) return unclaimed;
   return services.state.claims.run(claims, async () => {
-    const target = await loadResource(req, services, path);
-    if (!target.stat) {
-      await requireParentCollection(req, services, path);
-      await refuseDuplicateName(req, services, path);
-    }
+    // Inside the claim, the name is looked up again: a PUT by another spelling of it (an NFD name,
+    // another case) may have created the member since, and the lock is then that member's; two
+    // members equivalent to it already are 409 duplicate-name.
+    const member = await addressedMember(req, services, path);
+    const target = await loadResource(req, services, member);
+    if (!target.stat) await requireParentCollection(req, services, member);
     // §7.3 with §7.4: locking an unmapped URL adds a member to its parent, which needs the token
     // of a lock on that parent, as a PUT or MKCOL there does.
-    await checkPreconditions(req, services, target, { membershipChanges: target.stat ? [] : [path] });
+    await checkPreconditions(req, services, target, { membershipChanges: target.stat ? [] : [member] });
 
-    const granted = await services.locks.acquire(lockOn(target, wanted));
+    const granted = await services.locks.acquire(lockOn(target, { ...wanted, root: member }));
     let resource = target;
     if (!target.stat) {
       try {
-        await services.store.createEmpty(path);
+        await services.store.createEmpty(member);
       } catch (err) {
-        await services.locks.release(granted.token, path);
+        await services.locks.release(granted.token, member);
         throw err;
       }
-      resource = await loadResource(req, services, path);
+      resource = await loadResource(req, services, member);
     }
     // Answered at once after the grant, the store's clock is the lock's creation time (no round trip for now()).
     return await lockAnswer(target.stat ? 200 : 201, resource, granted, services, { 'Lock-Token': `<${granted.token}>` }, target.stat ? granted.createdAtMs : undefined);
@@ -108,7 +109,7 @@ function lockOn(target: Resource, wanted: LockRequest): LockRequest {
 async function refresh(req: DavRequest, services: Services, requestedTimeouts: number[]): Promise<DavResponse> {
   const ifHeader = parseIfHeader(req.header('if'));
   if (!ifHeader) throw new BadRequestError('a LOCK without a body refreshes a lock and needs an If header naming it');
-  const path = await resolveEquivalentPath(services, req.path);
+  const path = await resolveEquivalentPath(req, services, req.path);
   const target = await loadResource(req, services, path);
   await checkPreconditions(req, services, target);
   const covering = new Map((await services.locks.covering(path)).map((l) => [l.token, l]));

@@ -19,7 +19,7 @@ export const propfind: MethodHandler = async (req, services) => {
   const depth = parseDepth(req.header('depth')) ?? 'infinity';
   const request = await readPropfind(req, services);
 
-  const target = await loadSettledResource(req, services, await resolveEquivalentPath(services, req.path));
+  const target = await loadSettledResource(req, services, await resolveEquivalentPath(req, services, req.path));
   if (!target.stat) throw new NotFoundError(target.href);
   // §9.1: infinity may be refused for collections; on a file depth changes nothing, so answer it (hdav).
   if (depth === 'infinity' && target.stat.isCollection && !services.config.allowPropfindInfinity) throw new PropfindFiniteDepthError();

@@ -53,7 +53,7 @@ export const proppatch: MethodHandler = async (req, services) => {
   const body = await req.readBody(services.config.maxXmlBodyBytes);
   const operations = parseProppatch(parseXmlDocument(body, { maxElements: services.config.maxXmlElements, maxDepth: services.config.maxXmlDepth }));
 
-  const path = await resolveEquivalentPath(services, req.path);
+  const path = await resolveEquivalentPath(req, services, req.path);
   return services.state.claims.run([{ path, tree: false }], async () => {
     const target = await loadResource(req, services, path);
     if (!target.stat) throw new NotFoundError(target.href);

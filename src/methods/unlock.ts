@@ -9,7 +9,7 @@ import { resolveEquivalentPath } from './support/equivalentNames';
 
 export const unlock: MethodHandler = async (req, services) => {
   const token = parseLockTokenHeader(req.header('lock-token'));
-  const path = await resolveEquivalentPath(services, req.path);
+  const path = await resolveEquivalentPath(req, services, req.path);
   const target = await loadResource(req, services, path);
   await checkPreconditions(req, services, target);
   // The common case in one step: the user's own lock, applying to the Request-URI.

@@ -30,7 +30,7 @@ export function isVersionRequest(req: DavRequest): boolean {
 export async function versionAnswer(req: DavRequest, services: Services): Promise<DavResponse> {
   const id = req.query.get('version');
   // A name equivalent to a member's (another Unicode normalization; case with --case-insensitive) is that member's history.
-  const path = await resolveEquivalentPath(services, req.path);
+  const path = await resolveEquivalentPath(req, services, req.path);
   if (id === null) {
     const versions = (await services.retention.list(path)).map((v) => ({
       id: v.id,
@@ -59,8 +59,8 @@ export const post: MethodHandler = async (req, services) => {
   if (id === null) throw new MethodNotAllowedError('method-not-allowed', 'POST is only used for ?restore=VERSION', ALLOWED_METHODS);
   if (id === '') throw new BadRequestError('?restore needs a version id');
   // Names equivalent to a member's address that member, as for PUT (README, duplicate-name).
-  const own = await resolveEquivalentPath(services, req.path);
-  const to = await resolveEquivalentPath(services, restoreTarget(req, own));
+  const own = await resolveEquivalentPath(req, services, req.path);
+  const to = await resolveEquivalentPath(req, services, restoreTarget(req, own));
   // Restoring elsewhere writes there: the edge checked write on the version's own path, this is the other one.
   if (to !== own) services.access.require(req.user, to, 'write', req.hrefOf(to, false));
   const overwrite = parseOverwrite(req.header('overwrite'));

@@ -129,6 +129,78 @@ describe('NFC / NFD', () => {
     }
   });
 
+  it('a tagged If list naming a locked folder by another spelling (the one it was locked by) applies to that folder: a PUT inside is 201', async () => {
+    const s = await startTestServer();
+    try {
+      expect((await s.request('MKCOL', '/%C3%BCber/')).status).toBe(201);
+      const lock = await s.request('LOCK', '/u%CC%88ber/', {
+        headers: { 'Content-Type': 'application/xml; charset=utf-8', Depth: 'infinity' },
+        body: '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+      });
+      expect(lock.status).toBe(200);
+      const token = String(lock.headers['lock-token']).replace(/[<>]/g, '');
+      const put = await s.request('PUT', '/u%CC%88ber/new.txt', { body: 'n', headers: { If: `<${dest(s, '/u%CC%88ber/')}> (<${token}>)` } });
+      expect(put.status).toBe(201);
+      expect(await readFile(join(s.root, '\u00fcber', 'new.txt'), 'utf8')).toBe('n');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('the NFC spelling finds a folder or file stored in NFD (as Finder made it), as the NFD spelling finds an NFC one', async () => {
+    const s = await startTestServer();
+    try {
+      expect((await s.request('MKCOL', '/a%CC%80bc%CC%A7/')).status).toBe(201);
+      expect((await s.request('PUT', '/a%CC%80bc%CC%A7/f.txt', { body: 'nfd' })).status).toBe(201);
+      expect((await s.request('PROPFIND', '/%C3%A0b%C3%A7/', { headers: { Depth: '0' } })).status).toBe(207);
+      expect((await s.request('GET', '/%C3%A0b%C3%A7/f.txt')).text).toBe('nfd');
+      expect((await s.request('PUT', '/%C3%A0b%C3%A7/g.txt', { body: 'g' })).status).toBe(201);
+      expect((await readdir(join(s.root, 'a\u0300bc\u0327'))).sort()).toEqual(['f.txt', 'g.txt']);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a path segment equivalent to two members that already collide is 409 duplicate-name for reads and writes inside it too (no guess)', async () => {
+    const s = await startTestServer({ caseInsensitive: true });
+    try {
+      await mkdir(join(s.root, 'Xy'));
+      await mkdir(join(s.root, 'xY'));
+      await writeFile(join(s.root, 'Xy', 'f.txt'), 'one');
+      await writeFile(join(s.root, 'xY', 'f.txt'), 'two');
+      const before = await walk(s.root);
+      for (const [method, path] of [['PUT', '/XY/new.txt'], ['DELETE', '/xy/f.txt'], ['GET', '/XY/f.txt'], ['DELETE', '/xy/']] as const) {
+        const res = await s.request(method, path, { body: method === 'PUT' ? 'x' : undefined });
+        expect({ method, path, status: res.status, code: codeOf(res) }).toEqual({ method, path, status: 409, code: 'duplicate-name' });
+      }
+      expect(await walk(s.root)).toEqual(before);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a LOCK racing a PUT of the same name in another case locks the one member it made (no 409 duplicate-name)', async () => {
+    const s = await startTestServer({ caseInsensitive: true });
+    try {
+      expect((await s.request('MKCOL', '/lr/')).status).toBe(201);
+      for (let i = 0; i < 20; i++) {
+        const [put, lock] = await Promise.all([
+          s.request('PUT', `/lr/File${i}.txt`, { body: 'x'.repeat(64 * 1024) }),
+          s.request('LOCK', `/LR/file${i}.txt`, {
+            headers: { 'Content-Type': 'application/xml; charset=utf-8', Depth: '0' },
+            body: '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+          }),
+        ]);
+        expect({ i, lock: lock.status }).toEqual({ i, lock: expect.any(Number) });
+        expect([200, 201]).toContain(lock.status);
+        expect([201, 204, 423]).toContain(put.status);
+      }
+      expect((await readdir(join(s.root, 'lr'))).length).toBe(20);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('MKCOL of the NFD spelling of an existing file is 405', async () => {
     const res = await t.request('MKCOL', NFD);
     expect(res.status).toBe(405);

@@ -54,7 +54,7 @@ export async function addressedMember(req: DavRequest, services: Services, asked
   const caseInsensitive = services.config.caseInsensitive;
   if (!caseInsensitive && ASCII.test(asked)) return asked;
   if (await services.store.stat(asked)) return asked;
-  const path = await withEquivalentAncestors(services, asked);
+  const path = await withEquivalentAncestors(req, services, asked);
   const name = baseName(path);
   const parent = parentOf(path);
   if (parent === null || (!caseInsensitive && ASCII.test(name))) return path;
@@ -88,22 +88,26 @@ export function creationClaims(services: Services, path: DavPath, tree: boolean)
 
 /**
  * For requests on an existing resource: the path of the member `path` means when no member
- * has exactly its name but one has an equivalent name (an NFD name from macOS for an NFC member;
- * any case with --case-insensitive). Otherwise `path` itself.
+ * has exactly its name but one has an equivalent name (an NFD name from macOS for an NFC member,
+ * an NFC name for an NFD member; any case with --case-insensitive), in any segment. Otherwise
+ * `path` itself. Throws 409 duplicate-name when two or more existing members are equivalent to a
+ * segment: no guess.
  */
-export async function resolveEquivalentPath(services: Services, asked: DavPath): Promise<DavPath> {
+export async function resolveEquivalentPath(req: DavRequest, services: Services, asked: DavPath): Promise<DavPath> {
   const caseInsensitive = services.config.caseInsensitive;
-  if (!caseInsensitive && (ASCII.test(asked) || asked === asked.normalize('NFC'))) return asked;
+  if (!caseInsensitive && ASCII.test(asked)) return asked;
   if (await services.store.stat(asked)) return asked;
-  const path = await withEquivalentAncestors(services, asked);
+  const path = await withEquivalentAncestors(req, services, asked);
   if (path !== asked && (await services.store.stat(path))) return path;
   const name = baseName(path);
-  if (!caseInsensitive && (ASCII.test(name) || name === name.normalize('NFC'))) return path;
+  if (!caseInsensitive && ASCII.test(name)) return path;
   const key = nameKey(name, caseInsensitive);
   const parent = parentOf(path);
   if (parent === null) return path;
   const members = await services.store.list(parent).catch(() => []);
-  return members.find((m) => nameKey(baseName(m.path), caseInsensitive) === key)?.path ?? path;
+  const equivalent = members.filter((m) => nameKey(baseName(m.path), caseInsensitive) === key);
+  if (equivalent.length > 1) throw new DuplicateNameError(req.hrefOf(equivalent[0].path, equivalent[0].isCollection));
+  return equivalent[0]?.path ?? path;
 }
 
 /**
@@ -111,10 +115,10 @@ export async function resolveEquivalentPath(services: Services, asked: DavPath):
  * asks for "e\u0301te\u0301/a.txt" in the folder Windows created as "\u00e9t\u00e9", whose listing it
  * was just given under its own spelling. Only a parent that does not exist as spelled is looked up.
  */
-async function withEquivalentAncestors(services: Services, path: DavPath): Promise<DavPath> {
+async function withEquivalentAncestors(req: DavRequest, services: Services, path: DavPath): Promise<DavPath> {
   const parent = parentOf(path);
   if (parent === null || parentOf(parent) === null) return path;
   if (await services.store.stat(parent)) return path;
-  const resolved = await resolveEquivalentPath(services, parent);
+  const resolved = await resolveEquivalentPath(req, services, parent);
   return resolved === parent ? path : joinPath(resolved, baseName(path));
 }

@@ -12,6 +12,8 @@ import { evaluatePreconditions, type PreconditionOutcome, type ProtectedWrite } 
 import { parentOf, type DavPath } from '../../paths/davPath';
 import { formatHttpDate } from '../../headers/httpDate';
 import { parseLockTokenHeader } from '../../headers/lockToken';
+import { parseIfHeader } from '../../headers/ifHeader';
+import { resolveEquivalentPath } from './equivalentNames';
 import { CurrentVersionCache, type CurrentVersion } from '../../versions/currentVersionCache';
 import { derivedTag } from '../../storage/resourceStat';
 import { OperationInProgressError } from '../../concurrency/pathMutex';
@@ -164,8 +166,34 @@ export interface WriteScope {
   membershipChanges?: readonly DavPath[];
 }
 
+/**
+ * The resources the If header's tagged lists name, each found as a request by that URL would find
+ * it: in an equivalent spelling too (an NFD name, another case), so a client that tags with the URL
+ * it locked or requests by (neon does) names the member it means (RFC 4918 §10.4.2). The request's
+ * own URL names `target`. A header that does not parse is left to the evaluation to refuse.
+ */
+async function taggedResources(req: DavRequest, services: Services, target: Resource): Promise<Map<string, DavPath>> {
+  const found = new Map<string, DavPath>();
+  let header;
+  try {
+    header = parseIfHeader(req.header('if'));
+  } catch {
+    return found;
+  }
+  for (const list of header?.lists ?? []) {
+    if (list.resourceTag === null || found.has(list.resourceTag)) continue;
+    const path = req.pathOfUri(list.resourceTag);
+    if (path === null) continue;
+    found.set(list.resourceTag, path === req.path ? target.path : await resolveEquivalentPath(req, services, path).catch(() => path));
+  }
+  return found;
+}
+
+const NO_TAGS: ReadonlyMap<string, DavPath> = new Map();
+
 /** Runs the ordered precondition evaluation (src/conditions/preconditions.ts) for `target`. */
-export function checkPreconditions(req: DavRequest, services: Services, target: Resource, scope: WriteScope = {}): Promise<PreconditionOutcome> {
+export async function checkPreconditions(req: DavRequest, services: Services, target: Resource, scope: WriteScope = {}): Promise<PreconditionOutcome> {
+  const tagged = req.header('if') === undefined ? NO_TAGS : await taggedResources(req, services, target);
   return evaluatePreconditions({
     method: req.method,
     header: (name) => req.header(name),
@@ -182,10 +210,7 @@ export function checkPreconditions(req: DavRequest, services: Services, target: 
     // A tag naming the request's own URI names the resource it addresses, also when that was found
     // by an equivalent spelling (an NFD name, or another case with --case-insensitive; neon-based
     // clients tag their lists with the URL they request). RFC 4918 §10.4.2.
-    resolveTag: (tag) => {
-      const path = req.pathOfUri(tag);
-      return path !== null && path === req.path ? target.path : path;
-    },
+    resolveTag: (tag) => tagged.get(tag) ?? req.pathOfUri(tag),
     alsoSubmitted: lockTokenHeaderTokens(req, services),
     mayUseToken: async (token) => {
       const lock = await services.locks.byToken(token);

@@ -54,7 +54,7 @@ export async function transfer(
   act: (t: TransferRequest & { replace: boolean }, source: Resource) => Promise<void>,
 ): Promise<DavResponse> {
   const parsed = parseTransfer(req, kind);
-  const t = { ...parsed, source: await resolveEquivalentPath(services, parsed.source) };
+  const t = { ...parsed, source: await resolveEquivalentPath(req, services, parsed.source) };
   // §9.8.5 / §9.9.4: source and destination the same resource is 403; so is a collection into itself.
   if (t.source === t.destination) throw new ForbiddenError('same-source-and-destination', 'the source and the destination are the same resource');
   if (t.destination === ROOT) throw new ForbiddenError('root-not-writable', 'the root collection cannot be replaced');

@@ -43,6 +43,15 @@ function keepdav(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Exit> {
   });
 }
 
+/**
+ * Whether this process (root) can run keepdav as `uid`: the checkout and the node binary readable
+ * and runnable by that user (CI's second pass runs a node from a private temporary directory).
+ */
+function canRunAs(uid: number): boolean {
+  if (process.getuid?.() !== 0) return false;
+  return spawnSync('setpriv', ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', process.execPath, '-e', `require(${JSON.stringify(BIN)}.replace(/keepdav\\.js$/, 'dist-status.js'))`]).status === 0;
+}
+
 /** `keepdav ARGS` as user `uid` (root only), after giving it `own` (chown). */
 async function keepdavAs(uid: number, args: string[], own: string[] = []): Promise<Exit> {
   for (const dir of own) spawnSync('chown', ['-R', `${uid}:${uid}`, dir]);
@@ -187,7 +196,7 @@ describe('a state that belongs to its root', () => {
 
   it('a state database its user cannot write (left by another user, or read-only) is one line naming the file at start, not a 500 on every write', async () => {
     const nobody = 65534;
-    const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid', String(nobody), '--regid', String(nobody), '--clear-groups', 'test', '-r', BIN]).status === 0;
+    const asNobody = canRunAs(nobody);
     if (!asNobody) {
       console.error('stateOwnership.test.ts: the unwritable-state test needs root and a checkout the user nobody can read: SKIPPED');
       return;
@@ -208,7 +217,7 @@ describe('a state that belongs to its root', () => {
 
   it('an ownership lock its user cannot write is refused, not shared: it could not keep a second server out', async () => {
     const nobody = 65534;
-    const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid', String(nobody), '--regid', String(nobody), '--clear-groups', 'test', '-r', BIN]).status === 0;
+    const asNobody = canRunAs(nobody);
     if (!asNobody) {
       console.error('stateOwnership.test.ts: the unwritable-lock test needs root and a checkout the user nobody can read: SKIPPED');
       return;
@@ -227,7 +236,7 @@ describe('a state that belongs to its root', () => {
 
   it('a state directory its user cannot write is one line naming it', async () => {
     const nobody = 65534;
-    const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid', String(nobody), '--regid', String(nobody), '--clear-groups', 'test', '-r', BIN]).status === 0;
+    const asNobody = canRunAs(nobody);
     if (!asNobody) {
       console.error('stateOwnership.test.ts: the unwritable-state-directory test needs root and a checkout the user nobody can read: SKIPPED');
       return;
@@ -245,7 +254,7 @@ describe('a state that belongs to its root', () => {
 
   it('a root its user cannot write (served --read-only) starts again after its first start, its state taken as its own', async () => {
     const nobody = 65534;
-    const asNobody = process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid', String(nobody), '--regid', String(nobody), '--clear-groups', 'test', '-r', BIN]).status === 0;
+    const asNobody = canRunAs(nobody);
     if (!asNobody) {
       console.error('stateOwnership.test.ts: the read-only-root test needs root and a checkout the user nobody can read: SKIPPED');
       return;

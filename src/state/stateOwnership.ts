@@ -142,6 +142,8 @@ export function acquireStateOwnership(stateDir: string): StateOwnership {
     writeOwnerRecord(stateDir, record);
   } catch (err) {
     lock.close();
+    const code = (err as { code?: string }).code;
+    if (code === 'EACCES' || code === 'EPERM') throw new Error(`cannot write ${join(stateDir, OWNER_FILE)} (${code}): the state directory ${stateDir} must be writable by the user keepdav runs as`);
     throw err;
   }
   let held = true;

@@ -4,7 +4,7 @@
  * that serves a new certificate to new connections without dropping a request in flight.
  * Certificates are made with the real openssl at test time.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'node:https';
@@ -157,32 +157,49 @@ describe('serving HTTPS', () => {
   });
 });
 
+/** `keepdav serve` over HTTPS as a child process, on its own copy of the first certificate and key. */
+async function serveTlsChild(name: string): Promise<{ child: ChildProcess; port: number; root: string; certFile: string; keyFile: string; stderrSays(pattern: RegExp): Promise<void>; stop(): Promise<void> }> {
+  const certFile = join(work, `${name}.pem`);
+  const keyFile = join(work, `${name}.key`);
+  copyFileSync(first.certFile, certFile);
+  copyFileSync(first.keyFile, keyFile);
+  const root = join(work, `${name}-root`);
+  mkdirSync(root);
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'keepdav.js'), 'serve', '--root', root, '--port', '0', '--tls-cert', certFile, '--tls-key', keyFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const stop = async () => {
+    child.kill('SIGTERM');
+    if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('close', r));
+  };
+  /** Resolves once stderr (from now on or already) matches `pattern`. */
+  const stderrSays = (pattern: RegExp) =>
+    new Promise<void>((resolve) => {
+      const check = () => pattern.test(stderr) && (child.stderr.off('data', check), resolve());
+      child.stderr.on('data', check);
+      check();
+    });
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', () => {
+        const m = /listening on https:\/\/127\.0\.0\.1:(\d+)\//.exec(stdout);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
+    });
+    return { child, port, root, certFile, keyFile, stderrSays, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
 describe('SIGHUP in the command line', () => {
   withOpenssl('reloads the certificate files, and a failed reload says so and keeps serving the old one', async () => {
-    const certFile = join(work, 'hup.pem');
-    const keyFile = join(work, 'hup.key');
-    copyFileSync(first.certFile, certFile);
-    copyFileSync(first.keyFile, keyFile);
-    mkdirSync(join(work, 'hup-root'));
-    const child = spawn(process.execPath, [join(REPO, 'bin', 'keepdav.js'), 'serve', '--root', join(work, 'hup-root'), '--port', '0', '--tls-cert', certFile, '--tls-key', keyFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    const stderrSays = (pattern: RegExp) =>
-      new Promise<void>((resolve) => {
-        const check = () => pattern.test(stderr) && (child.stderr.off('data', onData), resolve());
-        const onData = (c: Buffer) => ((stderr += c.toString()), check());
-        child.stderr.on('data', onData);
-        check();
-      });
+    const { child, port, certFile, keyFile, stderrSays, stop } = await serveTlsChild('hup');
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        child.stdout.on('data', () => {
-          const m = /listening on https:\/\/127\.0\.0\.1:(\d+)\//.exec(stdout);
-          if (m) resolve(Number(m[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-      });
       expect((await httpsRequest(port, pki.caFile, 'GET', '/')).fingerprint256).toBe(first.fingerprint256);
       copyFileSync(second.certFile, certFile);
       copyFileSync(second.keyFile, keyFile);
@@ -196,45 +213,24 @@ describe('SIGHUP in the command line', () => {
       await failed;
       expect((await httpsRequest(port, pki.caFile, 'GET', '/')).fingerprint256).toBe(second.fingerprint256);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('close', r));
+      await stop();
     }
   }, 60_000);
 });
 
 describe("the CLI's restore beside an HTTPS server", () => {
   withOpenssl('reaches it on 127.0.0.1 trusting exactly the certificate it recorded (also after SIGHUP changed it), and refuses one it did not record', async () => {
-    const certFile = join(work, 'restore.pem');
-    const keyFile = join(work, 'restore.key');
-    copyFileSync(first.certFile, certFile);
-    copyFileSync(first.keyFile, keyFile);
-    const root = join(work, 'restore-root');
-    mkdirSync(root);
-    const child = spawn(process.execPath, [join(REPO, 'bin', 'keepdav.js'), 'serve', '--root', root, '--port', '0', '--tls-cert', certFile, '--tls-key', keyFile], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const { child, port, root, certFile, keyFile, stderrSays, stop } = await serveTlsChild('restore');
     const restore = (id: string) => spawnSync(process.execPath, [join(REPO, 'bin', 'keepdav.js'), 'restore', '/doc.txt', '--version', id, '--root', root], { encoding: 'utf8' });
     try {
-      const port = await new Promise<number>((resolve, reject) => {
-        child.stdout.on('data', () => {
-          const m = /listening on https:\/\/127\.0\.0\.1:(\d+)\//.exec(stdout);
-          if (m) resolve(Number(m[1]));
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)));
-      });
       expect((await httpsRequest(port, pki.caFile, 'PUT', '/doc.txt', 'v1')).status).toBe(201);
       expect((await httpsRequest(port, pki.caFile, 'PUT', '/doc.txt', 'v2')).status).toBe(204);
       const [version] = (JSON.parse((await httpsRequest(port, pki.caFile, 'GET', '/doc.txt?versions')).text) as { versions: Array<{ id: string }> }).versions;
       copyFileSync(second.certFile, certFile);
       copyFileSync(second.keyFile, keyFile);
+      const reloaded = stderrSays(/SIGHUP, settings reloaded/);
       child.kill('SIGHUP');
-      await new Promise<void>((resolve) => {
-        const check = () => /SIGHUP, settings reloaded/.test(stderr) && (child.stderr.off('data', check), resolve());
-        child.stderr.on('data', check);
-        check();
-      });
+      await reloaded;
       const done = restore(version.id);
       expect({ status: done.status, stderr: done.stderr }).toEqual({ status: 0, stderr: '' });
       expect(done.stdout).toMatch(/through the running server at https:/);
@@ -262,8 +258,7 @@ describe("the CLI's restore beside an HTTPS server", () => {
         process.kill(child.pid!, 'SIGCONT');
       }
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('close', r));
+      await stop();
     }
   }, 60_000);
 });

@@ -43,13 +43,19 @@ function keepdav(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Exit> {
   });
 }
 
+/** The user the tests that need another user than root run keepdav as. */
+const nobody = 65534;
+
 /**
- * Whether this process (root) can run keepdav as `uid`: the checkout and the node binary readable
- * and runnable by that user (CI's second pass runs a node from a private temporary directory).
+ * Whether this process (root) can run keepdav as the user nobody: the checkout and the node binary
+ * readable and runnable by that user (CI's second pass runs a node from a private temporary
+ * directory). When not, says on stderr that `what` is skipped.
  */
-function canRunAs(uid: number): boolean {
-  if (process.getuid?.() !== 0) return false;
-  return spawnSync('setpriv', ['--reuid', String(uid), '--regid', String(uid), '--clear-groups', process.execPath, '-e', `require(${JSON.stringify(BIN)}.replace(/keepdav\\.js$/, 'dist-status.js'))`]).status === 0;
+function canRunAsNobody(what: string): boolean {
+  const can = process.getuid?.() === 0 &&
+    spawnSync('setpriv', ['--reuid', String(nobody), '--regid', String(nobody), '--clear-groups', process.execPath, '-e', `require(${JSON.stringify(BIN)}.replace(/keepdav\\.js$/, 'dist-status.js'))`]).status === 0;
+  if (!can) console.error(`stateOwnership.test.ts: ${what} needs root and a checkout and node the user nobody can run: SKIPPED`);
+  return can;
 }
 
 /** `keepdav ARGS` as user `uid` (root only), after giving it `own` (chown). */
@@ -195,12 +201,7 @@ describe('a state that belongs to its root', () => {
   });
 
   it('a state database its user cannot write (left by another user, or read-only) is one line naming the file at start, not a 500 on every write', async () => {
-    const nobody = 65534;
-    const asNobody = canRunAs(nobody);
-    if (!asNobody) {
-      console.error('stateOwnership.test.ts: the unwritable-state test needs root and a checkout the user nobody can read: SKIPPED');
-      return;
-    }
+    if (!canRunAsNobody('the unwritable-state test')) return;
     const { root, state } = await freshPair('unwritable');
     await chmod(base, 0o755); // mkdtemp's 0700 would keep the user out
     // Made by the user nobody, as a service would; then its database made read-only.
@@ -216,12 +217,7 @@ describe('a state that belongs to its root', () => {
   });
 
   it('an ownership lock its user cannot write is refused, not shared: it could not keep a second server out', async () => {
-    const nobody = 65534;
-    const asNobody = canRunAs(nobody);
-    if (!asNobody) {
-      console.error('stateOwnership.test.ts: the unwritable-lock test needs root and a checkout the user nobody can read: SKIPPED');
-      return;
-    }
+    if (!canRunAsNobody('the unwritable-lock test')) return;
     const { root, state } = await freshPair('unwritable-lock');
     await chmod(base, 0o755);
     // A trial start as root left the lock file root's; the rest is given to the service user.
@@ -235,12 +231,7 @@ describe('a state that belongs to its root', () => {
   });
 
   it('a state directory its user cannot write is one line naming it', async () => {
-    const nobody = 65534;
-    const asNobody = canRunAs(nobody);
-    if (!asNobody) {
-      console.error('stateOwnership.test.ts: the unwritable-state-directory test needs root and a checkout the user nobody can read: SKIPPED');
-      return;
-    }
+    if (!canRunAsNobody('the unwritable-state-directory test')) return;
     const { root, state } = await freshPair('unwritable-dir');
     await chmod(base, 0o755);
     await mkdir(state, { recursive: true }); // root's, 0755: nobody may not create files in it
@@ -253,12 +244,7 @@ describe('a state that belongs to its root', () => {
   });
 
   it('a root its user cannot write (served --read-only) starts again after its first start, its state taken as its own', async () => {
-    const nobody = 65534;
-    const asNobody = canRunAs(nobody);
-    if (!asNobody) {
-      console.error('stateOwnership.test.ts: the read-only-root test needs root and a checkout the user nobody can read: SKIPPED');
-      return;
-    }
+    if (!canRunAsNobody('the read-only-root test')) return;
     const { root, state } = await freshPair('readonly-root');
     await chmod(base, 0o755);
     await mkdir(state, { recursive: true });

@@ -6,7 +6,8 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { relative, isAbsolute, resolve, dirname, basename, join } from 'node:path';
-import { realpathSync, mkdirSync, existsSync } from 'node:fs';
+import { realpathSync, mkdirSync, existsSync, unlinkSync } from 'node:fs';
+import { BALLAST_FILE } from './storage/spaceBallast';
 import type { ServerConfig } from './config';
 import { ConfigError } from './config';
 import type { StateDatabase } from './state/database';
@@ -64,6 +65,16 @@ export interface RunningServer {
   readonly tasks: ServiceExtras['tasks'];
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the state store. */
   close(graceMs?: number): Promise<void>;
+}
+
+/** Gives the space ballast up (storage/spaceBallast.ts) for a start on a full disk; true when it was there. */
+function releaseSpaceBallastSync(stateDir: string): boolean {
+  try {
+    unlinkSync(join(stateDir, BALLAST_FILE));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Counts the requests begun and not yet recorded as finished (their connection done with them). */
@@ -160,7 +171,7 @@ export async function openServices(config: ServerConfig, options: OpenOptions = 
   // Several instances, one PostgreSQL database: leases instead of one owner (src/state/postgres/sharedState.ts).
   // Loaded only then: the PostgreSQL client is of no use to an embedded state (and costs ~15 MiB).
   if (config.stateUrl !== null) return (await import('./state/postgres/sharedState')).openSharedServices(config, store.root, options.recover, log, (state) => wireServices(config, store, state, access, log));
-  const ownership = options.own ? acquireStateOwnership(config.stateDir) : null;
+  const ownership = options.own ? acquireStateOwnership(config.stateDir, () => releaseSpaceBallastSync(config.stateDir)) : null;
   let db: StateDatabase | null = null;
   let state: StateStore | null = null;
   try {

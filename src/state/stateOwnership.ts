@@ -14,8 +14,7 @@
  * can say who holds the state and the CLI can send a restore to the running server.
  */
 import Database from 'better-sqlite3';
-import { readFileSync, writeFileSync, renameSync, mkdirSync, unlinkSync } from 'node:fs';
-import { BALLAST_FILE } from '../storage/spaceBallast';
+import { readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const LOCK_FILE = 'owner.lock';
@@ -63,26 +62,20 @@ export function readStateOwner(stateDir: string): StateOwnerRecord | null {
   }
 }
 
-function writeOwnerRecord(stateDir: string, record: StateOwnerRecord): void {
+/** Gives space up on a full disk (the space ballast, storage/spaceBallast.ts); true when some was freed. */
+export type SpaceRelease = () => boolean;
+
+function writeOwnerRecord(stateDir: string, record: StateOwnerRecord, releaseSpace: SpaceRelease): void {
   const file = join(stateDir, OWNER_FILE);
   try {
     writeFileSync(file + '.tmp', JSON.stringify(record) + '\n');
   } catch (err) {
-    // A disk full to the last block: the space ballast (storage/spaceBallast.ts) gives way, so the
-    // server can start and its DELETEs free space; it is laid down again once pruning made room.
-    if ((err as { code?: string }).code !== 'ENOSPC' || !releaseBallastSync(stateDir)) throw err;
+    // A disk full to the last block: the space ballast gives way, so the server can start and its
+    // DELETEs free space; it is laid down again once pruning made room.
+    if ((err as { code?: string }).code !== 'ENOSPC' || !releaseSpace()) throw err;
     writeFileSync(file + '.tmp', JSON.stringify(record) + '\n');
   }
   renameSync(file + '.tmp', file);
-}
-
-function releaseBallastSync(stateDir: string): boolean {
-  try {
-    unlinkSync(join(stateDir, BALLAST_FILE));
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** The ownership lock: the exclusive transaction held open on LOCK_FILE; StateInUseError when another process holds it. */
@@ -125,7 +118,7 @@ function isBusy(err: unknown): boolean {
  * Takes the state directory (creating it) or throws StateInUseError naming its current owner.
  * Never waits: a live owner is never stolen from, a dead one holds nothing.
  */
-export function acquireStateOwnership(stateDir: string): StateOwnership {
+export function acquireStateOwnership(stateDir: string, releaseSpace: SpaceRelease = () => false): StateOwnership {
   mkdirSync(stateDir, { recursive: true });
   let lock: Database.Database;
   try {
@@ -134,12 +127,12 @@ export function acquireStateOwnership(stateDir: string): StateOwnership {
     // On a disk full to the last block and inode the lock's journal cannot be made (SQLITE_CANTOPEN,
     // SQLITE_FULL): the space ballast gives way, so the server starts, serves reads, and its
     // DELETEs free space (storage/spaceBallast.ts).
-    if (err instanceof StateInUseError || !releaseBallastSync(stateDir)) throw err;
+    if (err instanceof StateInUseError || !releaseSpace()) throw err;
     lock = lockState(stateDir);
   }
   const record: StateOwnerRecord = { pid: process.pid, url: null, startedAt: new Date().toISOString() };
   try {
-    writeOwnerRecord(stateDir, record);
+    writeOwnerRecord(stateDir, record, releaseSpace);
   } catch (err) {
     lock.close();
     const code = (err as { code?: string }).code;
@@ -149,7 +142,7 @@ export function acquireStateOwnership(stateDir: string): StateOwnership {
   let held = true;
   return {
     recordUrl(url: string, certificateSha256?: string) {
-      if (held) writeOwnerRecord(stateDir, { ...record, url, ...(certificateSha256 ? { certificateSha256 } : {}) });
+      if (held) writeOwnerRecord(stateDir, { ...record, url, ...(certificateSha256 ? { certificateSha256 } : {}) }, releaseSpace);
     },
     release() {
       if (!held) return;

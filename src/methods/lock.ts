@@ -20,7 +20,7 @@ import type { ActiveLock } from '../locks/activeLock';
 import type { LockRequest } from '../locks/lockManager';
 import type { PathClaim } from '../concurrency/pathMutex';
 import { unchangedSince } from '../storage/resourceStat';
-import { addressedMember, creationClaims, resolveEquivalentPath } from './support/equivalentNames';
+import { creationClaims, resolveEquivalentPath } from './support/equivalentNames';
 import { parsedBody } from './support/parsedBodyCache';
 
 export const lock: MethodHandler = async (req, services) => {
@@ -55,7 +55,7 @@ export const lock: MethodHandler = async (req, services) => {
     // Inside the claim, the name is looked up again: a PUT by another spelling of it (an NFD name,
     // another case) may have created the member since, and the lock is then that member's; two
     // members equivalent to it already are 409 duplicate-name.
-    const member = await addressedMember(req, services, path);
+    const member = await resolveEquivalentPath(req, services, path);
     const target = await loadResource(req, services, member);
     if (!target.stat) await requireParentCollection(req, services, member);
     // §7.3 with §7.4: locking an unmapped URL adds a member to its parent, which needs the token

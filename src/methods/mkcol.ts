@@ -3,7 +3,7 @@ import type { MethodHandler } from './context';
 import { loadResource, checkPreconditions, requireParentCollection } from './support/resource';
 import { MethodNotAllowedError, UnsupportedMediaTypeError } from '../conditions/davErrors';
 import { ALLOWED_METHODS } from './allowedMethods';
-import { addressedMember, creationClaims } from './support/equivalentNames';
+import { creationClaims, resolveEquivalentPath } from './support/equivalentNames';
 
 export const mkcol: MethodHandler = async (req, services) => {
   // §9.3: a body we do not understand (we support no extended MKCOL) is 415.
@@ -11,8 +11,8 @@ export const mkcol: MethodHandler = async (req, services) => {
 
   return services.state.claims.run(creationClaims(services, req.path, false), async () => {
     // §9.3.1: MKCOL on an existing resource (mapped URL) is 405; so is MKCOL by a name equivalent to an existing member's.
-    // (A parent named by an equivalent spelling is the existing one: addressedMember resolves it too.)
-    const path = await addressedMember(req, services, req.path);
+    // (A parent named by an equivalent spelling is the existing one: resolveEquivalentPath resolves it too.)
+    const path = await resolveEquivalentPath(req, services, req.path);
     const target = await loadResource(req, services, path);
     if (target.stat) throw new MethodNotAllowedError('already-exists', `${target.href} already exists`, ALLOWED_METHODS.replace('MKCOL, ', ''), { href: target.href });
     await requireParentCollection(req, services, path);

@@ -5,7 +5,7 @@
  */
 import type { DavRequest, DavResponse, MethodHandler, Services } from './context';
 import { loadResource, checkPreconditions, requireParentCollection, versionHeaders, factsOf, type Resource } from './support/resource';
-import { addressedMember, creationClaims } from './support/equivalentNames';
+import { creationClaims, resolveEquivalentPath } from './support/equivalentNames';
 import { BadRequestError, ChecksumMismatchError, MethodNotAllowedError, StaleRecreationError } from '../conditions/davErrors';
 import { checksumHeader, contradictedClaim, digestsToCheck, parseOcChecksum, type ChecksumClaim } from '../headers/ocChecksum';
 import { DavError } from '../conditions/davError';
@@ -48,7 +48,7 @@ async function writeFile(
 ): Promise<DavResponse> {
   return services.state.claims.run(creationClaims(services, req.path, false), async () => {
     // An NFD (or, case-insensitive, other-case) name of an existing member addresses that member.
-    const path = await addressedMember(req, services, req.path);
+    const path = await resolveEquivalentPath(req, services, req.path);
     const target = await loadResource(req, services, path);
     if (target.stat?.isCollection) {
       throw new MethodNotAllowedError('is-a-collection', `${target.href} is a collection`, COLLECTION_METHODS);

@@ -45,34 +45,6 @@ export async function refuseDuplicateName(req: DavRequest, services: Services, p
 }
 
 /**
- * For a write that may create `path` (PUT, MKCOL, a COPY/MOVE destination), called inside its critical section: `path`
- * itself when it exists or no member has an equivalent name; the one existing member with an
- * equivalent name otherwise (so Finder's NFD name saves over the NFC file, keeping the stored name).
- * Throws 409 duplicate-name when two or more existing members are equivalent to it: no guess.
- */
-export async function addressedMember(req: DavRequest, services: Services, asked: DavPath): Promise<DavPath> {
-  const caseInsensitive = services.config.caseInsensitive;
-  if (!caseInsensitive && ASCII.test(asked)) return asked;
-  if (await services.store.stat(asked)) return asked;
-  const path = await withEquivalentAncestors(req, services, asked);
-  const name = baseName(path);
-  const parent = parentOf(path);
-  if (parent === null || (!caseInsensitive && ASCII.test(name))) return path;
-  if (path !== asked && (await services.store.stat(path))) return path;
-  const key = nameKey(name, caseInsensitive);
-  let members: ResourceStat[];
-  try {
-    members = await services.store.list(parent);
-  } catch {
-    return path;
-  }
-  const equivalent = members.filter((m) => nameKey(baseName(m.path), caseInsensitive) === key);
-  if (equivalent.length === 1) return equivalent[0].path;
-  if (equivalent.length > 1) throw new DuplicateNameError(req.hrefOf(equivalent[0].path, equivalent[0].isCollection));
-  return path;
-}
-
-/**
  * The write claims for a request that may create `path`: the path itself and, when its name has
  * equivalent forms, the equivalence class of the name, so two requests creating "é" in its NFC
  * and NFD forms at once are serialized and the second sees the first (409 duplicate-name).
@@ -87,11 +59,13 @@ export function creationClaims(services: Services, path: DavPath, tree: boolean)
 }
 
 /**
- * For requests on an existing resource: the path of the member `path` means when no member
- * has exactly its name but one has an equivalent name (an NFD name from macOS for an NFC member,
- * an NFC name for an NFD member; any case with --case-insensitive), in any segment. Otherwise
- * `path` itself. Throws 409 duplicate-name when two or more existing members are equivalent to a
- * segment: no guess.
+ * The member a request by `asked` addresses: `asked` itself when it exists or no member has an
+ * equivalent name; else, in any segment, the one existing member with an equivalent name (an NFD
+ * name from macOS for an NFC member, an NFC name for an NFD member; any case with
+ * --case-insensitive). So a read by Finder's NFD name finds the NFC file, and a write that may
+ * create (PUT, MKCOL, LOCK, a COPY/MOVE destination; called inside its claim) saves over it,
+ * keeping the stored name. Throws 409 duplicate-name when two or more existing members are
+ * equivalent to a segment: no guess.
  */
 export async function resolveEquivalentPath(req: DavRequest, services: Services, asked: DavPath): Promise<DavPath> {
   const caseInsensitive = services.config.caseInsensitive;

@@ -12,7 +12,7 @@ import { parseOverwrite } from '../../headers/overwrite';
 import { parseDepth } from '../../headers/depth';
 import { parseOcMtime } from '../../headers/ocMtime';
 import { isSameOrInside, ROOT, type DavPath } from '../../paths/davPath';
-import { addressedMember, creationClaims, resolveEquivalentPath } from './equivalentNames';
+import { creationClaims, resolveEquivalentPath } from './equivalentNames';
 
 export type TransferKind = 'COPY' | 'MOVE';
 
@@ -68,7 +68,7 @@ export async function transfer(
   return services.state.claims.run(claims, async () => {
     // An NFD (or, case-insensitive, other-case) name of an existing member addresses that member,
     // subject to Overwrite, its conditions and locks, as for PUT: no second look-alike name.
-    const destinationPath = await addressedMember(req, services, t.destination);
+    const destinationPath = await resolveEquivalentPath(req, services, t.destination);
     if (destinationPath !== t.destination) {
       if (destinationPath === t.source) throw new ForbiddenError('same-source-and-destination', 'the source and the destination are the same resource');
       services.access.requireSubtree(req.user, destinationPath, 'write', req.hrefOf(destinationPath, false));

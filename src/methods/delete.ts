@@ -30,8 +30,7 @@ export const del: MethodHandler = async (req, services) => {
         membershipChanges: [path],
       });
       await refuseCleanupAfterRefusal(req, services, path, target);
-      // A DELETE is how a client frees space: on a disk too full to journal it, the ballast gives way once.
-      await services.retention.freeingSpace(() => services.tree.remove(path), async () => (await services.store.stat(path)) !== null);
+      await services.tree.remove(path);
       if (!target.stat.isCollection) {
         await services.cleanupGuard.recordDeletion(path, req.clientId, { etag: target.etag, mtimeMs: target.stat.mtimeMs, size: target.stat.size });
       }

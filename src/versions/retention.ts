@@ -364,15 +364,16 @@ export class RetentionStore {
   }
 
   /**
-   * Runs `write`, a write that frees space (DELETE, pruning); when the disk is too full for it even
-   * to be journaled, gives the space ballast up and runs it once more (spaceBallast.ts), if
-   * `undone()` says the first attempt changed nothing.
+   * Runs `write`, a state write that frees space or must follow a step already taken (a DELETE's
+   * journal, the commit after a tree operation's files moved, pruning), which changes nothing when
+   * it fails: when the disk is too full for it (SQLITE_FULL, ENOSPC), gives the space ballast up
+   * and runs it once more (spaceBallast.ts).
    */
-  async freeingSpace<T>(write: () => Promise<T>, undone: () => Promise<boolean> = async () => true): Promise<T> {
+  async freeingSpace<T>(write: () => Promise<T>): Promise<T> {
     try {
       return await write();
     } catch (err) {
-      if (!isNoSpace(err) || !(await undone()) || !(await this.store.releaseSpaceBallast())) throw err;
+      if (!isNoSpace(err) || !(await this.store.releaseSpaceBallast())) throw err;
       return write();
     }
   }

@@ -16,7 +16,7 @@ import { settleOrphanBytes } from '../../versions/orphanBytes';
 import { keptProperties } from '../../versions/keptProperties';
 import { StateUnavailableError } from '../../state/postgres/stateUrl';
 import { CommitOutstandingError } from '../../concurrency/outstandingCommit';
-import { errnoOf, isNoSpace, TooDeepToKeepError } from '../../storage/storageErrors';
+import { errnoOf, TooDeepToKeepError } from '../../storage/storageErrors';
 
 type ScannedRows = ScannedRow[];
 
@@ -73,7 +73,8 @@ export class TreeOperations {
    * Locks rooted inside go too (RFC 4918 §9.6.1). Throws the store's error when part of it could not be removed.
    */
   async remove(path: DavPath, options: { reason?: RetentionReason } = {}): Promise<void> {
-    const { id, pending } = await this.begin('delete', path, null, 'infinity', path, options.reason ?? 'delete');
+    // A DELETE is how a client frees space: on a disk too full to journal it, the ballast gives way.
+    const { id, pending } = await this.retention.freeingSpace(() => this.begin('delete', path, null, 'infinity', path, options.reason ?? 'delete'));
     crashPoint('delete:intent');
     let aside: MovedAside = { pending: null, rows: [] };
     try {
@@ -157,21 +158,18 @@ export class TreeOperations {
    */
   private async commitAfterStep(id: number, operation: string, record: (tx: StateAccess) => Promise<void>, afterwards: () => Promise<void> = async () => undefined): Promise<void> {
     const commit = () =>
-      this.state.transaction(async (tx) => {
-        if (await tx.journal.complete(id)) await record(tx);
-      });
+      // A disk too full for the commit (SQLITE_FULL): the space ballast gives way.
+      this.retention.freeingSpace(() =>
+        this.state.transaction(async (tx) => {
+          if (await tx.journal.complete(id)) await record(tx);
+        }),
+      );
     const deadline = performance.now() + COMMIT_WAIT_MS;
-    let ballastGiven = false;
     for (let attempt = 0; ; attempt++) {
       try {
         await commit();
         break;
       } catch (err) {
-        // A disk too full for the commit (SQLITE_FULL): the space ballast gives way once (spaceBallast.ts).
-        if (isNoSpace(err) && !ballastGiven && (await this.store.releaseSpaceBallast())) {
-          ballastGiven = true;
-          continue;
-        }
         if (!(err instanceof StateUnavailableError)) throw err;
         if (performance.now() >= deadline) throw new CommitOutstandingError(operation, err, this.commitLater(operation, commit, afterwards));
         await pause(COMMIT_PAUSES_MS[Math.min(attempt, COMMIT_PAUSES_MS.length - 1)]);

@@ -6,12 +6,12 @@ import { createServer, type Server } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { relative, isAbsolute, resolve, dirname, basename, join } from 'node:path';
-import { realpathSync, mkdirSync, existsSync, unlinkSync } from 'node:fs';
-import { BALLAST_FILE } from './storage/spaceBallast';
+import { realpathSync, mkdirSync, existsSync } from 'node:fs';
+import { releaseBallastSync } from './storage/spaceBallast';
 import type { ServerConfig } from './config';
 import { ConfigError } from './config';
 import type { StateDatabase } from './state/database';
-import { openCheckedDatabase, withDamageCheck, isDamage, DamagedStateError, UnwritableStateError, STATE_DATABASE_FILE } from './state/openCheckedDatabase';
+import { openCheckedDatabase, withDamageCheck, isDamage, DamagedStateError, refuseUnwritable, STATE_DATABASE_FILE } from './state/openCheckedDatabase';
 import { acquireStateOwnership, type StateOwnership } from './state/stateOwnership';
 import { rootStateMismatch, abandonState, bindStateToRoot, ForeignStateError } from './state/rootIdentity';
 import { FileStore } from './storage/fileStore';
@@ -27,7 +27,8 @@ import { RetentionStore } from './versions/retention';
 import { CleanupGuard } from './versions/cleanupGuard';
 import { METHOD_HANDLERS } from './methods';
 import type { Services } from './methods/context';
-import { answerClientError, answerConnect, createRequestListener, type RequestObserver } from './http/edge';
+import { answerClientError, answerConnect, createRequestListener } from './http/edge';
+import { RequestsInFlight } from './http/requestsInFlight';
 import { continueOnFirstRead } from './http/expectContinue';
 import { AccessControl } from './auth/accessControl';
 import { assertSafeToServe } from './auth/safeDefault';
@@ -65,44 +66,6 @@ export interface RunningServer {
   readonly tasks: ServiceExtras['tasks'];
   /** Stops accepting, lets in-flight requests finish (up to `graceMs`), then closes the state store. */
   close(graceMs?: number): Promise<void>;
-}
-
-/** Gives the space ballast up (storage/spaceBallast.ts) for a start on a full disk; true when it was there. */
-function releaseSpaceBallastSync(stateDir: string): boolean {
-  try {
-    unlinkSync(join(stateDir, BALLAST_FILE));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Counts the requests begun and not yet recorded as finished (their connection done with them). */
-class RequestsInFlight implements RequestObserver {
-  private count = 0;
-  private waiters: Array<() => void> = [];
-
-  requestStarted(): void {
-    this.count++;
-  }
-
-  requestFinished(): void {
-    this.count--;
-    if (this.count > 0) return;
-    for (const wake of this.waiters.splice(0)) wake();
-  }
-
-  /** Resolves once none is in flight, or after `maxMs`. */
-  settled(maxMs: number): Promise<void> {
-    if (this.count <= 0) return Promise.resolve();
-    return new Promise((resolvePromise) => {
-      const timer = setTimeout(resolvePromise, maxMs);
-      this.waiters.push(() => {
-        clearTimeout(timer);
-        resolvePromise();
-      });
-    });
-  }
 }
 
 /** The real path `dir` has or would have: its nearest existing ancestor resolved, the rest appended. */
@@ -171,7 +134,7 @@ export async function openServices(config: ServerConfig, options: OpenOptions = 
   // Several instances, one PostgreSQL database: leases instead of one owner (src/state/postgres/sharedState.ts).
   // Loaded only then: the PostgreSQL client is of no use to an embedded state (and costs ~15 MiB).
   if (config.stateUrl !== null) return (await import('./state/postgres/sharedState')).openSharedServices(config, store.root, options.recover, log, (state) => wireServices(config, store, state, access, log));
-  const ownership = options.own ? acquireStateOwnership(config.stateDir, () => releaseSpaceBallastSync(config.stateDir)) : null;
+  const ownership = options.own ? acquireStateOwnership(config.stateDir, () => releaseBallastSync(config.stateDir)) : null;
   let db: StateDatabase | null = null;
   let state: StateStore | null = null;
   try {
@@ -214,28 +177,6 @@ function openOwnedDatabase(config: ServerConfig, rootHost: string, owner: boolea
   }
   bindStateToRoot(rootHost, db, log);
   return db;
-}
-
-/**
- * A state database this user cannot write (owned by another user, read-only) opens for reading
- * without a word, and every write would then be a 500: refused at start, in one line.
- */
-function refuseUnwritable(stateDir: string, db: StateDatabase): void {
-  try {
-    // A write that changes nothing, rolled back: a read-only connection refuses it (BEGIN alone passes).
-    const version = Number(db.pragma('user_version', { simple: true }));
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      db.exec(`PRAGMA user_version = ${version}`);
-    } finally {
-      db.exec('ROLLBACK');
-    }
-  } catch (err) {
-    const code = String((err as { code?: unknown }).code ?? '');
-    if (!/^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code)) throw err;
-    db.close();
-    throw new UnwritableStateError(join(stateDir, STATE_DATABASE_FILE), code);
-  }
 }
 
 /** The policies over the state store (src/state/stateStore.ts) and the file store. */

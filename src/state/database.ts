@@ -46,3 +46,12 @@ export function openStateDatabase(stateDir: string): StateDatabase {
   db.pragma(`wal_autocheckpoint = ${STATE_WAL_CHECKPOINT_PAGES}`);
   return db;
 }
+
+/**
+ * A write that changes nothing (the header's user_version set to what it is), inside the caller's
+ * transaction: a connection SQLite opened read-only, because this user cannot write the file,
+ * refuses it with SQLITE_READONLY, where BEGIN (even EXCLUSIVE) passes and takes a shared lock only.
+ */
+export function writeNothing(db: StateDatabase): void {
+  db.exec(`PRAGMA user_version = ${Number(db.pragma('user_version', { simple: true }))}`);
+}

@@ -3,7 +3,7 @@
  * of a stack trace from deep inside whichever module first touched it.
  */
 import { join } from 'node:path';
-import { openStateDatabase, type StateDatabase } from './database';
+import { openStateDatabase, writeNothing, type StateDatabase } from './database';
 import { cannotOpen } from './stateOwnership';
 
 export const STATE_DATABASE_FILE = 'keepdav.sqlite';
@@ -58,4 +58,25 @@ export function openCheckedDatabase(stateDir: string): StateDatabase {
       throw err;
     }
   });
+}
+
+/**
+ * Throws UnwritableStateError (closing `db`) when this user cannot write the state database:
+ * owned by another user, or read-only, it opens for reading without a word, and every write
+ * would then be a 500. For the owner, at start.
+ */
+export function refuseUnwritable(stateDir: string, db: StateDatabase): void {
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      writeNothing(db);
+    } finally {
+      db.exec('ROLLBACK');
+    }
+  } catch (err) {
+    const code = String((err as { code?: unknown }).code ?? '');
+    if (!/^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code)) throw err;
+    db.close();
+    throw new UnwritableStateError(join(stateDir, STATE_DATABASE_FILE), code);
+  }
 }

@@ -14,6 +14,7 @@
  * can say who holds the state and the CLI can send a restore to the running server.
  */
 import Database from 'better-sqlite3';
+import { writeNothing } from './database';
 import { readFileSync, writeFileSync, renameSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -89,9 +90,8 @@ function lockState(stateDir: string): Database.Database {
   try {
     lock.exec('BEGIN EXCLUSIVE');
     // A lock file this user cannot write opens read-only, where BEGIN EXCLUSIVE takes a shared lock
-    // only, and a second server would take it too: a write that changes nothing proves the lock.
-    const version = Number(lock.pragma('user_version', { simple: true }));
-    lock.exec(`PRAGMA user_version = ${version}`);
+    // only, and a second server would take it too: a write proves the lock.
+    writeNothing(lock);
     return lock;
   } catch (err) {
     lock.close();

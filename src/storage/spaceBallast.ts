@@ -14,9 +14,9 @@
  * when a freeing write met ENOSPC (true: space was given up, try again); `ballast.missingBytes()`
  * what pruning must free beyond the reserve.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, unlinkSync } from 'node:fs';
 import { open, statfs, unlink } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const BALLAST_BYTES = 1024 * 1024;
 /** Its name in the state directory. */
@@ -69,5 +69,15 @@ export class SpaceBallast {
   /** The bytes pruning must free beyond the reserve for the ballast to be laid down again. */
   missingBytes(): number {
     return existsSync(this.host) ? 0 : this.bytes;
+  }
+}
+
+/** Gives up the ballast of the state directory `stateDir`, synchronously (a start on a full disk); true when it was there. */
+export function releaseBallastSync(stateDir: string): boolean {
+  try {
+    unlinkSync(join(stateDir, BALLAST_FILE));
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -2,7 +2,7 @@
 import { h, button } from './dom.js';
 import { displayName, humanSize, localTime, fullTime, preciseTime } from './format.js';
 import { ask, choose, inform, toast } from './dialogs.js';
-import { send, move, versions, restore, childHref, parentHref, absolute, HttpProblem, type Entry, type VersionInfo } from './dav.js';
+import { send, move, versions, restore, childHref, parentHref, absolute, HttpProblem, BASE_HREF, type Entry, type VersionInfo } from './dav.js';
 import { lockText } from './uploads.js';
 
 export interface ActionHost {
@@ -99,8 +99,7 @@ export async function moveInto(host: ActionHost, e: Entry, folderHref: string): 
 
 /** A folder's path as the breadcrumbs show it: below the served root, decoded. */
 function shownPath(folderHref: string): string {
-  const base = document.querySelector<HTMLMetaElement>('meta[name="keepdav-base"]')?.content ?? '/';
-  const below = folderHref.startsWith(base) ? folderHref.slice(base.length - 1) : folderHref;
+  const below = folderHref.startsWith(BASE_HREF) ? folderHref.slice(BASE_HREF.length - 1) : folderHref;
   try {
     return decodeURIComponent(below);
   } catch {
@@ -326,7 +325,7 @@ export async function showTrash(host: ActionHost): Promise<void> {
     if (!next) older.remove();
   };
   const body = items.length ? (next ? [list, older] : [list]) : [h('p', {}, 'Nothing deleted in this folder can be brought back.')];
-  await choose(`Deleted from ${base === document.querySelector<HTMLMetaElement>('meta[name="keepdav-base"]')?.content ? 'All files' : displayName(decodeURIComponent(base))}`, body, [{ label: 'Close', value: undefined, primary: true }], undefined, 'trash');
+  await choose(`Deleted from ${base === BASE_HREF ? 'All files' : displayName(decodeURIComponent(base))}`, body, [{ label: 'Close', value: undefined, primary: true }], undefined, 'trash');
 }
 
 /** The line shown for a locked entry: owner and expiry. */

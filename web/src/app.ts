@@ -6,7 +6,7 @@
  */
 import { h, icon, button, clear, setSpriteUrl } from './dom.js';
 import { displayName, humanSize, localTime, fullTime, iconFor } from './format.js';
-import { propfind, whoami, lastSegment, requestUrl, type Entry, type Whoami } from './dav.js';
+import { propfind, whoami, lastSegment, requestUrl, BASE_HREF, type Entry, type Whoami } from './dav.js';
 import { ListView } from './listView.js';
 import { streamListing } from './listing.js';
 import { comparator, filtered, type SortKey } from './listOrder.js';
@@ -19,7 +19,7 @@ const REDRAW_MS = 300;
 const root = document.documentElement;
 root.classList.add('kd-js');
 const uiPrefix = document.querySelector<HTMLMetaElement>('meta[name="keepdav-ui"]')?.content ?? '/.keepdav-ui/';
-const base = document.querySelector<HTMLMetaElement>('meta[name="keepdav-base"]')?.content ?? '/';
+const base = BASE_HREF;
 setSpriteUrl(`${uiPrefix}icons.svg`);
 
 const state = {

@@ -45,6 +45,9 @@ export class HttpProblem extends Error {
 /** What a listing asks for: nothing it does not show (no ETag, whose lookup costs the server a query). */
 export const PROPFIND_BODY = `<?xml version="1.0" encoding="utf-8"?><D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/><D:getcontentlength/><D:getlastmodified/><D:lockdiscovery/></D:prop></D:propfind>`;
 
+/** The href of the served root (under --base-path, e.g. "/dav/"), as the page's head names it. */
+export const BASE_HREF = document.querySelector<HTMLMetaElement>('meta[name="keepdav-base"]')?.content ?? '/';
+
 /** The request a listing is: PROPFIND with its Depth (RFC 4918 §9.1). */
 export function propfindInit(depth: '0' | '1', signal?: AbortSignal): RequestInit {
   return { method: 'PROPFIND', headers: { ...UI_HEADERS, Depth: depth, 'Content-Type': 'application/xml; charset=utf-8' }, body: PROPFIND_BODY, cache: 'no-store', signal };

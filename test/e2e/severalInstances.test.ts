@@ -403,21 +403,20 @@ describe('several instances, one database', () => {
 
 /** The instances' lease rows, straight from the database. */
 async function leaseRows(url: string): Promise<string[]> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<{ pid: number }>('SELECT pid FROM instances ORDER BY pid')).rows.map((r) => String(r.pid));
-  } finally {
-    await client.end();
-  }
+  return (await queryDatabase<{ pid: number }>(url, 'SELECT pid FROM instances ORDER BY pid')).map((r) => String(r.pid));
 }
 
 /** Intents not yet completed, of any instance, straight from the database. */
 async function pendingIntents(url: string): Promise<number> {
+  return Number((await queryDatabase<{ n: string }>(url, 'SELECT count(*) AS n FROM intents'))[0].n);
+}
+
+/** The rows of one statement, on a connection of its own. */
+async function queryDatabase<T extends object>(url: string, sql: string): Promise<T[]> {
   const client = new Client({ connectionString: url });
   await client.connect();
   try {
-    return Number((await client.query('SELECT count(*) AS n FROM intents')).rows[0].n);
+    return (await client.query<T>(sql)).rows;
   } finally {
     await client.end();
   }
@@ -434,13 +433,7 @@ function processState(pid: number): string | null {
 
 /** How many path claims (one-key advisory locks) are held now, on any instance. */
 async function claimLocksHeld(url: string): Promise<number> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return Number((await client.query("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted")).rows[0].n);
-  } finally {
-    await client.end();
-  }
+  return Number((await queryDatabase<{ n: string }>(url, "SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 1 AND granted"))[0].n);
 }
 
 const LIBFAKETIME = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { startTestServer, type TestServer, type TestResponse } from '../support/testServer';
 import { DAV, findAll, text } from '../support/xmlQuery';
 import { codeOf, conflictFields, hdr, walk } from '../support/conflictKit';
-import { dest } from '../support/davHttpKit';
+import { dest, lockinfo } from '../support/davHttpKit';
 
 const NFC_NAME = 'caf\u00e9.txt';
 const NFD_NAME = 'cafe\u0301.txt';
@@ -91,7 +91,7 @@ describe('NFC / NFD', () => {
       expect((await s.request('MKCOL', `${nfdFolder}/New%20Folder/`)).status).toBe(201);
       const lock = await s.request('LOCK', `${nfdFolder}/d.txt`, {
         headers: { 'Content-Type': 'application/xml; charset=utf-8', Depth: '0' },
-        body: '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+        body: lockinfo('exclusive'),
       });
       expect(lock.status).toBe(201);
       expect((await s.request('PUT', '/e.txt', { body: 'e' })).status).toBe(201);
@@ -115,7 +115,7 @@ describe('NFC / NFD', () => {
       expect((await s.request('PUT', NFC.replace('/d', ''), { body: 'nfc' })).status).toBe(201);
       const lock = await s.request('LOCK', NFC.replace('/d', ''), {
         headers: { 'Content-Type': 'application/xml; charset=utf-8', Depth: '0' },
-        body: '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+        body: lockinfo('exclusive'),
       });
       expect(lock.status).toBe(200);
       const token = String(lock.headers['lock-token']).replace(/[<>]/g, '');
@@ -135,7 +135,7 @@ describe('NFC / NFD', () => {
       expect((await s.request('MKCOL', '/%C3%BCber/')).status).toBe(201);
       const lock = await s.request('LOCK', '/u%CC%88ber/', {
         headers: { 'Content-Type': 'application/xml; charset=utf-8', Depth: 'infinity' },
-        body: '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+        body: lockinfo('exclusive'),
       });
       expect(lock.status).toBe(200);
       const token = String(lock.headers['lock-token']).replace(/[<>]/g, '');
@@ -188,7 +188,7 @@ describe('NFC / NFD', () => {
           s.request('PUT', `/lr/File${i}.txt`, { body: 'x'.repeat(64 * 1024) }),
           s.request('LOCK', `/LR/file${i}.txt`, {
             headers: { 'Content-Type': 'application/xml; charset=utf-8', Depth: '0' },
-            body: '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+            body: lockinfo('exclusive'),
           }),
         ]);
         expect({ i, lock: lock.status }).toEqual({ i, lock: expect.any(Number) });
@@ -251,7 +251,7 @@ describe('NFC / NFD', () => {
   it('COPY to the NFD name is subject to the member\'s lock: 423 without its token, 204 with it', async () => {
     const lock = await t.request('LOCK', NFC, {
       headers: { 'Content-Type': 'application/xml; charset=utf-8', Depth: '0' },
-      body: '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+      body: lockinfo('exclusive'),
     });
     expect(lock.status).toBe(200);
     const token = String(lock.headers['lock-token']).replace(/[<>]/g, '');
@@ -331,7 +331,7 @@ describe('NFC / NFD', () => {
     const before = await walk(t.root);
     const res = await t.request('LOCK', NFD, {
       headers: { 'Content-Type': 'application/xml; charset=utf-8', Depth: '0' },
-      body: '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+      body: lockinfo('exclusive'),
     });
     expect(res.status).toBe(200);
     const token = String(res.headers['lock-token']).replace(/[<>]/g, '');
@@ -419,7 +419,7 @@ describe('case-insensitive shares', () => {
       // a lock on the member holds for every spelling
       const lock = await s.request('LOCK', '/d/readme.txt', {
         headers: { 'Content-Type': 'application/xml; charset=utf-8', Depth: '0' },
-        body: '<?xml version="1.0" encoding="utf-8"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>',
+        body: lockinfo('exclusive'),
       });
       expect(lock.status).toBe(200);
       const locked = await s.request('PUT', '/d/README.TXT', { body: 'no token' });
